@@ -1,0 +1,261 @@
+#include "ir/graph.h"
+
+#include <algorithm>
+#include <queue>
+#include <stdexcept>
+
+#include "ir/errors.h"
+
+namespace adj {
+
+int Node::numOutputs() const {
+    if (op == Op::Split) {
+        auto it = attrs.map().find("sizes");
+        if (it != attrs.map().end())
+            if (auto p = std::get_if<std::vector<std::int64_t>>(&it->second)) return std::max<int>(1, int(p->size()));
+        return 1;
+    }
+    return 1;
+}
+
+Graph::Graph(const Graph& o) : name(o.name), users_(o.users_), byName_(o.byName_), outputs_(o.outputs_), liveCount_(o.liveCount_) {
+    nodes_.reserve(o.nodes_.size());
+    for (const auto& n : o.nodes_) nodes_.push_back(n ? std::make_unique<Node>(*n) : nullptr);
+}
+
+Graph& Graph::operator=(const Graph& o) {
+    if (this != &o) {
+        Graph tmp(o);
+        *this = std::move(tmp);
+    }
+    return *this;
+}
+
+std::string Graph::freshName(const std::string& stem) const {
+    if (!byName_.count(stem)) return stem;
+    for (std::size_t i = 1;; ++i) {
+        std::string n = stem + "_" + std::to_string(i);
+        if (!byName_.count(n)) return n;
+    }
+}
+
+NodeId Graph::addNode(Op op, std::vector<ValueRef> inputs, Attributes attrs, std::string nodeName) {
+    if (nodeName.empty()) nodeName = freshName(std::string(opName(op)));
+    if (byName_.count(nodeName)) throw std::invalid_argument("node name '" + nodeName + "' is already taken");
+    auto n = std::make_unique<Node>();
+    n->id = NodeId(nodes_.size());
+    n->op = op;
+    n->name = nodeName;
+    n->attrs = std::move(attrs);
+    n->inputs = std::move(inputs);
+    NodeId id = n->id;
+    nodes_.push_back(std::move(n));
+    users_.emplace_back();
+    byName_[nodeName] = id;
+    ++liveCount_;
+    const auto& ins = nodes_.back()->inputs;
+    for (std::size_t i = 0; i < ins.size(); ++i) addUse(ins[i], id, int(i));
+    return id;
+}
+
+NodeId Graph::addInput(const std::string& inputName, Shape shape, std::vector<std::string> dimNames) {
+    NodeId id = addNode(Op::Input, {}, {}, inputName);
+    Node& n = node(id);
+    n.declaredShape = shape;
+    dimNames.resize(shape.size());
+    n.dimNames = std::move(dimNames);
+    n.outputs = {ValueType{shape, DType::F32}};
+    return id;
+}
+
+NodeId Graph::addParameter(const std::string& paramName, Tensor value) {
+    NodeId id = addNode(Op::Parameter, {}, {}, paramName);
+    Node& n = node(id);
+    n.outputs = {ValueType{value.shape(), value.dtype()}};
+    n.value = std::move(value);
+    return id;
+}
+
+NodeId Graph::addConstant(Tensor value, std::string constName) {
+    NodeId id = addNode(Op::Constant, {}, {}, constName.empty() ? freshName("const") : constName);
+    Node& n = node(id);
+    n.outputs = {ValueType{value.shape(), value.dtype()}};
+    n.value = std::move(value);
+    return id;
+}
+
+void Graph::addOutput(const std::string& outName, ValueRef value) { outputs_.push_back({outName, value}); }
+void Graph::setOutputs(std::vector<GraphOutput> outputs) { outputs_ = std::move(outputs); }
+
+void Graph::addUse(ValueRef v, NodeId user, int index) {
+    if (contains(v.node)) users_[std::size_t(v.node)].push_back({user, index});
+}
+
+void Graph::dropUse(ValueRef v, NodeId user, int index) {
+    if (!contains(v.node)) return;
+    auto& u = users_[std::size_t(v.node)];
+    for (auto it = u.begin(); it != u.end(); ++it)
+        if (it->user == user && it->index == index) {
+            u.erase(it);
+            return;
+        }
+}
+
+void Graph::setInput(NodeId id, int index, ValueRef value) {
+    Node& n = node(id);
+    dropUse(n.inputs.at(std::size_t(index)), id, index);
+    n.inputs[std::size_t(index)] = value;
+    addUse(value, id, index);
+}
+
+void Graph::setInputs(NodeId id, std::vector<ValueRef> inputs) {
+    Node& n = node(id);
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) dropUse(n.inputs[i], id, int(i));
+    n.inputs = std::move(inputs);
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) addUse(n.inputs[i], id, int(i));
+}
+
+void Graph::replaceAllUses(ValueRef from, ValueRef to) {
+    if (from == to) return;
+    if (contains(from.node)) {
+        std::vector<Use> uses = users_[std::size_t(from.node)];
+        for (const Use& u : uses)
+            if (node(u.user).inputs[std::size_t(u.index)] == from) setInput(u.user, u.index, to);
+    }
+    for (auto& o : outputs_)
+        if (o.value == from) o.value = to;
+}
+
+void Graph::removeNode(NodeId id) {
+    if (!contains(id)) return;
+    if (!users_[std::size_t(id)].empty())
+        throw std::logic_error("removeNode: '" + node(id).name + "' still has users");
+    removeNodeForce(id);
+}
+
+void Graph::removeNodeForce(NodeId id) {
+    if (!contains(id)) return;
+    Node& n = node(id);
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) dropUse(n.inputs[i], id, int(i));
+    for (const Use& u : users_[std::size_t(id)]) nodes_[std::size_t(u.user)]->inputs[std::size_t(u.index)] = ValueRef{};
+    users_[std::size_t(id)].clear();
+    byName_.erase(n.name);
+    nodes_[std::size_t(id)].reset();
+    --liveCount_;
+}
+
+void Graph::rename(NodeId id, const std::string& newName) {
+    Node& n = node(id);
+    if (n.name == newName) return;
+    if (byName_.count(newName)) throw std::invalid_argument("node name '" + newName + "' is already taken");
+    byName_.erase(n.name);
+    n.name = newName;
+    byName_[newName] = id;
+}
+
+std::vector<NodeId> Graph::nodeIds() const {
+    std::vector<NodeId> ids;
+    ids.reserve(liveCount_);
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i]) ids.push_back(NodeId(i));
+    return ids;
+}
+
+std::optional<NodeId> Graph::findNode(const std::string& nodeName) const {
+    auto it = byName_.find(nodeName);
+    if (it == byName_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::vector<NodeId> Graph::inputNodes() const {
+    std::vector<NodeId> r;
+    for (NodeId id : nodeIds())
+        if (node(id).op == Op::Input) r.push_back(id);
+    return r;
+}
+
+std::vector<NodeId> Graph::parameterNodes() const {
+    std::vector<NodeId> r;
+    for (NodeId id : nodeIds())
+        if (node(id).op == Op::Parameter) r.push_back(id);
+    return r;
+}
+
+std::string Graph::valueName(ValueRef v) const {
+    if (!contains(v.node)) return "<missing>";
+    const Node& n = node(v.node);
+    if (n.numOutputs() == 1 && v.port == 0) return n.name;
+    return n.name + ":" + std::to_string(v.port);
+}
+
+std::optional<ValueRef> Graph::findValue(const std::string& vn) const {
+    if (auto id = findNode(vn)) return ValueRef{*id, 0};
+    auto colon = vn.rfind(':');
+    if (colon == std::string::npos) return std::nullopt;
+    auto id = findNode(vn.substr(0, colon));
+    if (!id) return std::nullopt;
+    const std::string portText = vn.substr(colon + 1);
+    if (portText.empty() || portText.size() > 6 || portText.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    int port = std::stoi(portText);
+    if (port >= node(*id).numOutputs()) return std::nullopt;
+    return ValueRef{*id, port};
+}
+
+bool Graph::hasType(ValueRef v) const {
+    return contains(v.node) && v.port >= 0 && std::size_t(v.port) < node(v.node).outputs.size();
+}
+
+const ValueType& Graph::type(ValueRef v) const {
+    if (!hasType(v)) throw GraphError("value '" + valueName(v) + "' has no inferred shape");
+    return node(v.node).outputs[std::size_t(v.port)];
+}
+
+std::vector<NodeId> Graph::topoOrder() const {
+    // Kahn's algorithm with a min-heap on ids: inputs first, ties in creation order.
+    std::vector<int> pending(nodes_.size(), 0);
+    std::priority_queue<NodeId, std::vector<NodeId>, std::greater<>> ready;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        if (!nodes_[i]) continue;
+        int k = 0;
+        for (const auto& in : nodes_[i]->inputs)
+            if (contains(in.node)) ++k;
+        pending[i] = k;
+        if (k == 0) ready.push(NodeId(i));
+    }
+    std::vector<NodeId> order;
+    order.reserve(liveCount_);
+    while (!ready.empty()) {
+        NodeId id = ready.top();
+        ready.pop();
+        order.push_back(id);
+        for (const Use& u : users_[std::size_t(id)])
+            if (--pending[std::size_t(u.user)] == 0) ready.push(u.user);
+    }
+    if (order.size() != liveCount_) {
+        for (std::size_t i = 0; i < nodes_.size(); ++i)
+            if (nodes_[i] && pending[i] > 0)
+                throw GraphError("node '" + nodes_[i]->name + "' (" + std::string(opName(nodes_[i]->op)) + ") is on a cycle");
+    }
+    return order;
+}
+
+std::vector<NodeId> Graph::liveTopoOrder() const {
+    std::vector<char> live(nodes_.size(), 0);
+    std::vector<NodeId> stack;
+    for (const auto& o : outputs_)
+        if (contains(o.value.node)) stack.push_back(o.value.node);
+    while (!stack.empty()) {
+        NodeId id = stack.back();
+        stack.pop_back();
+        if (live[std::size_t(id)]) continue;
+        live[std::size_t(id)] = 1;
+        for (const auto& in : node(id).inputs)
+            if (contains(in.node) && !live[std::size_t(in.node)]) stack.push_back(in.node);
+    }
+    std::vector<NodeId> order;
+    for (NodeId id : topoOrder())
+        if (live[std::size_t(id)]) order.push_back(id);
+    return order;
+}
+
+}  // namespace adj

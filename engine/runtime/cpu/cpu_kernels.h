@@ -1,0 +1,30 @@
+#pragma once
+// CPU kernels, one per op (the op table's CPU trait). Every kernel accepts non-contiguous
+// inputs (any strides, including stride 0 from broadcasting) and parallelises with TBB.
+#include <vector>
+
+#include "ir/graph.h"
+#include "tensor/tensor.h"
+
+namespace adj::cpu {
+
+struct KernelCall {
+    const Node& node;
+    std::vector<Tensor> inputs;       // possibly non-contiguous views
+    std::vector<ValueType> outTypes;  // inferred from the actual input shapes
+    std::vector<Tensor> outputs;      // filled by the kernel: fresh tensors or views of inputs
+};
+
+/// Runs the kernel of call.node.op. Throws adj::Error naming the node on a run-time problem.
+void runKernel(KernelCall& call);
+
+// Families (one file each), called by runKernel.
+void elementwiseKernel(KernelCall& call);  // kernels_elementwise.cpp
+void matmulKernel(KernelCall& call);       // kernels_matmul.cpp (MatMul, Gemm)
+void reductionKernel(KernelCall& call);    // kernels_reduce.cpp (Sum, Mean, Max, Softmax, LogSoftmax)
+void movementKernel(KernelCall& call);     // kernels_movement.cpp (views and copies)
+void convKernel(KernelCall& call);         // kernels_conv.cpp (Conv2d)
+void poolKernel(KernelCall& call);         // kernels_pool.cpp (MaxPool, AvgPool, GlobalAvgPool)
+void normKernel(KernelCall& call);         // kernels_norm.cpp (BatchNorm, LayerNorm)
+
+}  // namespace adj::cpu

@@ -1,0 +1,232 @@
+#include "tensor/tensor.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <numeric>
+#include <stdexcept>
+
+namespace adj {
+
+Storage::Storage(std::size_t bytes) : bytes_(bytes) {
+    std::size_t rounded = ((bytes + 63) / 64) * 64;
+    if (rounded == 0) rounded = 64;
+    data_ = static_cast<std::byte*>(std::aligned_alloc(64, rounded));
+    if (!data_) throw std::bad_alloc();
+}
+
+Storage::~Storage() { std::free(data_); }
+
+Tensor::Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strides strides, std::int64_t offset)
+    : storage_(std::move(storage)), dtype_(dtype), shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset) {}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype) {
+    if (!shapeIsSane(shape)) throw std::length_error("tensor shape " + shapeToString(shape) + " is too large or negative");
+    auto st = std::make_shared<Storage>(std::size_t(adj::numel(shape)) * dtypeSize(dtype));
+    return Tensor(std::move(st), dtype, shape, contiguousStrides(shape), 0);
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype) {
+    Tensor t = empty(shape, dtype);
+    std::memset(t.storage_->data(), 0, t.storage_->bytes());
+    return t;
+}
+
+Tensor Tensor::full(const Shape& shape, float value) {
+    Tensor t = empty(shape);
+    std::fill_n(t.data(), t.numel(), value);
+    return t;
+}
+
+Tensor Tensor::fromVector(const Shape& shape, const std::vector<float>& values) {
+    Tensor t = empty(shape);
+    if (std::int64_t(values.size()) != t.numel())
+        throw std::invalid_argument("fromVector: " + std::to_string(values.size()) + " values for shape " + shapeToString(shape));
+    std::copy(values.begin(), values.end(), t.data());
+    return t;
+}
+
+std::int64_t Tensor::dim(std::int64_t axis) const {
+    if (!normalizeAxis(axis, rank())) throw std::out_of_range("axis out of range");
+    return shape_[std::size_t(axis)];
+}
+
+bool Tensor::isContiguous() const {
+    std::int64_t expected = 1;
+    for (std::size_t i = shape_.size(); i-- > 0;) {
+        if (shape_[i] != 1 && strides_[i] != expected) return false;
+        expected *= shape_[i];
+    }
+    return true;
+}
+
+float* Tensor::data() { return reinterpret_cast<float*>(storage_->data()) + offset_; }
+const float* Tensor::data() const { return reinterpret_cast<const float*>(storage_->data()) + offset_; }
+
+float Tensor::at(std::initializer_list<std::int64_t> index) const {
+    return const_cast<Tensor*>(this)->at(index);
+}
+
+float& Tensor::at(std::initializer_list<std::int64_t> index) {
+    if (std::int64_t(index.size()) != rank()) throw std::out_of_range("at: wrong number of indices");
+    std::int64_t off = 0;
+    std::size_t d = 0;
+    for (auto i : index) {
+        if (i < 0 || i >= shape_[d]) throw std::out_of_range("at: index out of range");
+        off += i * strides_[d++];
+    }
+    return data()[off];
+}
+
+float Tensor::flatAt(std::int64_t i) const {
+    std::int64_t off = 0;
+    for (std::size_t d = shape_.size(); d-- > 0;) {
+        off += (i % shape_[d]) * strides_[d];
+        i /= shape_[d];
+    }
+    return data()[off];
+}
+
+Tensor Tensor::transpose(std::int64_t a, std::int64_t b) const {
+    if (!normalizeAxis(a, rank()) || !normalizeAxis(b, rank())) throw std::out_of_range("transpose: axis out of range");
+    std::vector<std::int64_t> perm(shape_.size());
+    std::iota(perm.begin(), perm.end(), 0);
+    std::swap(perm[std::size_t(a)], perm[std::size_t(b)]);
+    return permute(perm);
+}
+
+Tensor Tensor::permute(const std::vector<std::int64_t>& perm) const {
+    if (perm.size() != shape_.size()) throw std::invalid_argument("permute: wrong number of axes");
+    Shape s(perm.size());
+    Strides st(perm.size());
+    std::vector<bool> seen(perm.size(), false);
+    for (std::size_t i = 0; i < perm.size(); ++i) {
+        std::int64_t p = perm[i];
+        if (!normalizeAxis(p, rank()) || seen[std::size_t(p)]) throw std::invalid_argument("permute: not a permutation");
+        seen[std::size_t(p)] = true;
+        s[i] = shape_[std::size_t(p)];
+        st[i] = strides_[std::size_t(p)];
+    }
+    return Tensor(storage_, dtype_, s, st, offset_);
+}
+
+Tensor Tensor::slice(std::int64_t axis, std::int64_t start, std::int64_t stop, std::int64_t step) const {
+    if (!normalizeAxis(axis, rank())) throw std::out_of_range("slice: axis out of range");
+    if (step <= 0) throw std::invalid_argument("slice: step must be positive");
+    const std::int64_t n = shape_[std::size_t(axis)];
+    start = std::clamp<std::int64_t>(start < 0 ? start + n : start, 0, n);
+    stop = std::clamp<std::int64_t>(stop < 0 ? stop + n : stop, 0, n);
+    std::int64_t len = stop > start ? (stop - start + step - 1) / step : 0;
+    Shape s = shape_;
+    Strides st = strides_;
+    s[std::size_t(axis)] = len;
+    st[std::size_t(axis)] = strides_[std::size_t(axis)] * step;
+    return Tensor(storage_, dtype_, s, st, offset_ + (len > 0 ? start * strides_[std::size_t(axis)] : 0));
+}
+
+Tensor Tensor::expand(const Shape& shape) const {
+    if (shape.size() < shape_.size()) throw std::invalid_argument("expand: fewer dimensions than the tensor");
+    const std::size_t lead = shape.size() - shape_.size();
+    Strides st(shape.size(), 0);
+    for (std::size_t i = 0; i < shape_.size(); ++i) {
+        if (shape_[i] == shape[lead + i]) st[lead + i] = strides_[i];
+        else if (shape_[i] == 1) st[lead + i] = 0;
+        else throw std::invalid_argument("expand: cannot broadcast " + shapeToString(shape_) + " to " + shapeToString(shape));
+    }
+    return Tensor(storage_, dtype_, shape, st, offset_);
+}
+
+Tensor Tensor::squeeze(std::int64_t axis) const {
+    if (!normalizeAxis(axis, rank()) || shape_[std::size_t(axis)] != 1) throw std::invalid_argument("squeeze: axis is not of size 1");
+    Shape s = shape_;
+    Strides st = strides_;
+    s.erase(s.begin() + axis);
+    st.erase(st.begin() + axis);
+    return Tensor(storage_, dtype_, s, st, offset_);
+}
+
+Tensor Tensor::unsqueeze(std::int64_t axis) const {
+    if (!normalizeAxis(axis, rank() + 1)) throw std::out_of_range("unsqueeze: axis out of range");
+    Shape s = shape_;
+    Strides st = strides_;
+    std::int64_t stride = std::size_t(axis) < shape_.size() ? strides_[std::size_t(axis)] * shape_[std::size_t(axis)] : 1;
+    s.insert(s.begin() + axis, 1);
+    st.insert(st.begin() + axis, stride);
+    return Tensor(storage_, dtype_, s, st, offset_);
+}
+
+Tensor Tensor::viewAs(const Shape& shape) const {
+    if (!shapeIsSane(shape) || adj::numel(shape) != numel())
+        throw std::invalid_argument("reshape: " + shapeToString(shape_) + " to " + shapeToString(shape) + " changes the element count");
+    if (numel() == 0 || shape_.empty()) return Tensor(storage_, dtype_, shape, contiguousStrides(shape), offset_);
+    // The rule of PyTorch's view (computeStride): old dimensions form chunks that are contiguous
+    // among themselves; every new dimension must lie inside one chunk.
+    Strides st(shape.size(), 1);
+    std::int64_t viewD = std::int64_t(shape.size()) - 1;
+    std::int64_t chunkBase = strides_.back();
+    std::int64_t tensorNumel = 1, viewNumel = 1;
+    for (std::int64_t d = std::int64_t(shape_.size()) - 1; d >= 0; --d) {
+        tensorNumel *= shape_[std::size_t(d)];
+        if (d == 0 || (shape_[std::size_t(d - 1)] != 1 && strides_[std::size_t(d - 1)] != tensorNumel * chunkBase)) {
+            while (viewD >= 0 && (viewNumel < tensorNumel || shape[std::size_t(viewD)] == 1)) {
+                st[std::size_t(viewD)] = viewNumel * chunkBase;
+                viewNumel *= shape[std::size_t(viewD)];
+                --viewD;
+            }
+            if (viewNumel != tensorNumel) return Tensor();
+            if (d > 0) {
+                chunkBase = strides_[std::size_t(d - 1)];
+                tensorNumel = 1;
+                viewNumel = 1;
+            }
+        }
+    }
+    if (viewD != -1) return Tensor();
+    return Tensor(storage_, dtype_, shape, st, offset_);
+}
+
+Tensor Tensor::reshape(const Shape& shape) const {
+    Tensor v = viewAs(shape);
+    if (v.defined()) return v;
+    return clone().viewAs(shape);
+}
+
+Tensor Tensor::contiguous() const {
+    if (isContiguous()) {
+        if (strides_ == contiguousStrides(shape_)) return *this;
+        return Tensor(storage_, dtype_, shape_, contiguousStrides(shape_), offset_);
+    }
+    return clone();
+}
+
+Tensor Tensor::clone() const {
+    Tensor out = empty(shape_, dtype_);
+    out.copyFrom(*this);
+    return out;
+}
+
+void Tensor::copyFrom(const Tensor& src) {
+    if (src.shape_ != shape_) throw std::invalid_argument("copyFrom: shape mismatch " + shapeToString(src.shape_) + " vs " + shapeToString(shape_));
+    if (isContiguous() && src.isContiguous()) {
+        std::memcpy(data(), src.data(), std::size_t(numel()) * sizeof(float));
+        return;
+    }
+    std::vector<float> tmp = src.toVector();
+    float* d = data();
+    forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) { d[off] = tmp[std::size_t(i)]; });
+}
+
+std::vector<float> Tensor::toVector() const {
+    std::vector<float> v(std::size_t(numel()));
+    if (!defined()) return v;
+    const float* d = data();
+    if (isContiguous()) {
+        std::copy_n(d, v.size(), v.data());
+        return v;
+    }
+    forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) { v[std::size_t(i)] = d[off]; });
+    return v;
+}
+
+}  // namespace adj

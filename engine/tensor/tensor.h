@@ -1,0 +1,119 @@
+#pragma once
+// Tensor = shared storage + offset + shape + strides (in elements). Transpose, permute, slice
+// (with step), expand (stride 0), squeeze/unsqueeze and reshape-when-strides-allow are views:
+// they share storage and never copy. contiguous() copies only when the layout needs it.
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "tensor/dtype.h"
+#include "tensor/shape.h"
+
+namespace adj {
+
+/// A 64-byte aligned block of bytes, shared between a tensor and its views.
+class Storage {
+public:
+    explicit Storage(std::size_t bytes);
+    ~Storage();
+    Storage(const Storage&) = delete;
+    Storage& operator=(const Storage&) = delete;
+    std::byte* data() { return data_; }
+    const std::byte* data() const { return data_; }
+    std::size_t bytes() const { return bytes_; }
+
+private:
+    std::byte* data_ = nullptr;
+    std::size_t bytes_ = 0;
+};
+
+class Tensor {
+public:
+    Tensor() = default;  // an empty (undefined) tensor
+    /// A new zero-filled contiguous tensor.
+    static Tensor zeros(const Shape& shape, DType dtype = DType::F32);
+    static Tensor full(const Shape& shape, float value);
+    static Tensor scalar(float value) { return full({}, value); }
+    /// A new contiguous tensor holding `values` (size must equal numel(shape)).
+    static Tensor fromVector(const Shape& shape, const std::vector<float>& values);
+    /// An uninitialised contiguous tensor.
+    static Tensor empty(const Shape& shape, DType dtype = DType::F32);
+
+    bool defined() const { return storage_ != nullptr; }
+    DType dtype() const { return dtype_; }
+    const Shape& shape() const { return shape_; }
+    const Strides& strides() const { return strides_; }
+    std::int64_t offset() const { return offset_; }
+    std::int64_t rank() const { return std::int64_t(shape_.size()); }
+    std::int64_t dim(std::int64_t axis) const;
+    std::int64_t numel() const { return adj::numel(shape_); }
+    bool isContiguous() const;
+    /// True when both tensors view the same storage.
+    bool sharesStorageWith(const Tensor& other) const { return storage_ == other.storage_; }
+    const std::shared_ptr<Storage>& storage() const { return storage_; }
+
+    /// Pointer to the first element (storage + offset). Only for F32 tensors.
+    float* data();
+    const float* data() const;
+    /// Element at a multi-index, through the strides.
+    float at(std::initializer_list<std::int64_t> index) const;
+    float& at(std::initializer_list<std::int64_t> index);
+    /// Element `i` in row-major logical order, through the strides (slow; for tests and tools).
+    float flatAt(std::int64_t i) const;
+
+    // ---- views: share storage, never copy ----
+    Tensor transpose(std::int64_t a, std::int64_t b) const;
+    Tensor permute(const std::vector<std::int64_t>& perm) const;
+    /// Elements start, start+step, ... below stop along `axis` (step > 0).
+    Tensor slice(std::int64_t axis, std::int64_t start, std::int64_t stop, std::int64_t step = 1) const;
+    /// Broadcasts size-1 (or missing leading) dimensions to `shape` with stride 0.
+    Tensor expand(const Shape& shape) const;
+    Tensor squeeze(std::int64_t axis) const;
+    Tensor unsqueeze(std::int64_t axis) const;
+    /// A view when the strides allow it (see viewAs), otherwise a contiguous copy.
+    Tensor reshape(const Shape& shape) const;
+    /// The reshape as a view, or an undefined tensor when the layout does not allow one.
+    Tensor viewAs(const Shape& shape) const;
+
+    /// This tensor when already contiguous, otherwise a contiguous copy.
+    Tensor contiguous() const;
+    /// Always a fresh contiguous copy.
+    Tensor clone() const;
+    /// Values in row-major logical order.
+    std::vector<float> toVector() const;
+    /// Copies `src` (same shape) into this tensor's elements, whatever both layouts are.
+    void copyFrom(const Tensor& src);
+
+private:
+    Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strides strides, std::int64_t offset);
+    std::shared_ptr<Storage> storage_;
+    DType dtype_ = DType::F32;
+    Shape shape_;
+    Strides strides_;
+    std::int64_t offset_ = 0;
+};
+
+/// Calls f(outIndex, offsetA) for every element of `t` in row-major order, with offsets in elements
+/// relative to t.data(). The workhorse for strided kernels.
+template <class F>
+void forEachOffset(const Shape& shape, const Strides& strides, F&& f) {
+    const std::int64_t n = numel(shape);
+    if (n == 0) return;
+    const std::size_t r = shape.size();
+    if (r == 0) { f(std::int64_t(0), std::int64_t(0)); return; }
+    std::vector<std::int64_t> idx(r, 0);
+    std::int64_t off = 0;
+    const std::int64_t inner = shape[r - 1], innerStride = strides[r - 1];
+    for (std::int64_t i = 0; i < n; i += inner) {
+        for (std::int64_t j = 0; j < inner; ++j) f(i + j, off + j * innerStride);
+        for (std::size_t d = r - 1; d-- > 0;) {
+            off += strides[d];
+            if (++idx[d] < shape[d]) break;
+            off -= strides[d] * shape[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+}  // namespace adj
