@@ -8,7 +8,7 @@ packages=(
   # toolchain
   build-essential cmake pkg-config ninja-build
   # Qt 6 (Widgets, Charts, Svg, Test) and platform plugins (xcb, offscreen)
-  qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-qpa-plugins libgl-dev
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-qpa-plugins libqt6opengl6-dev libgl-dev
   # CPU parallelism
   libtbb-dev
   # Vulkan: loader, headers, shader compiler, lavapipe, run-time GLSL compiler

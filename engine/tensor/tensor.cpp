@@ -218,7 +218,7 @@ void Tensor::copyFrom(const Tensor& src) {
 }
 
 std::vector<float> Tensor::toVector() const {
-    std::vector<float> v(std::size_t(numel()));
+    std::vector<float> v(static_cast<std::size_t>(numel()));
     if (!defined()) return v;
     const float* d = data();
     if (isContiguous()) {

@@ -1,0 +1,44 @@
+#pragma once
+// Command-line parsing for adjoint-cli: positional arguments, `--name value`, `--name=value`,
+// repeatable options and flags. Unknown options are usage errors (exit 2).
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace adj::cli {
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct OptionSpec {
+    OptionSpec(std::string name_, bool takesValue_ = true, bool repeatable_ = false, std::string alias_ = {}, bool optionalValue_ = false)
+        : name(std::move(name_)), takesValue(takesValue_), repeatable(repeatable_), alias(std::move(alias_)), optionalValue(optionalValue_) {}
+    std::string name;            // "--input" or "-o"
+    bool takesValue = true;      // false: a flag
+    bool repeatable = false;
+    std::string alias;           // "-o" for "--output", optional
+    bool optionalValue = false;  // "--optimized" or "--optimized=-O2"
+};
+
+class Args {
+public:
+    /// Parses `args` against the options; throws UsageError.
+    Args(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs);
+    const std::vector<std::string>& positional() const { return positional_; }
+    bool has(const std::string& name) const { return values_.count(name) != 0; }
+    std::optional<std::string> value(const std::string& name) const;
+    std::vector<std::string> values(const std::string& name) const;
+    /// A numeric option; UsageError when it does not parse.
+    std::optional<long long> integer(const std::string& name) const;
+    std::optional<double> number(const std::string& name) const;
+
+private:
+    std::vector<std::string> positional_;
+    std::map<std::string, std::vector<std::string>> values_;
+};
+
+}  // namespace adj::cli

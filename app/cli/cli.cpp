@@ -1,0 +1,68 @@
+#include "cli.h"
+
+#include <functional>
+#include <map>
+#include <new>
+#include <ostream>
+
+#include "commands.h"
+#include "ir/errors.h"
+
+namespace adj::cli {
+
+namespace {
+
+const char* kUsageText =
+    "usage: adjoint-cli COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  validate GRAPH                      check structure, ops, attributes and shapes\n"
+    "  info GRAPH [--json]                 nodes, ops, parameters and output shapes\n"
+    "  run GRAPH [--input N=F.npy]... [--out DIR] [--backend cpu|vulkan] [--fallback] [--json]\n"
+    "                                      forward pass; writes DIR/<output>.npy\n"
+    "  export GRAPH -o FILE                write .json, .onnx, .dot, .svg or .png\n"
+    "\n"
+    "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Exit status: 0 success,\n"
+    "1 bad input (messages begin with 'error:'), 2 bad usage.\n";
+
+}  // namespace
+
+int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
+        {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}};
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        (args.empty() ? err : out) << kUsageText;
+        return args.empty() ? kUsage : kOk;
+    }
+    if (args[0] == "--version") {
+        out << "adjoint-cli 0.1.0\n";
+        return kOk;
+    }
+    auto it = commands.find(args[0]);
+    if (it == commands.end()) {
+        err << "error: unknown command '" << args[0] << "'\n" << kUsageText;
+        return kUsage;
+    }
+    Context ctx{out, err};
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    try {
+        return it->second(rest, ctx);
+    } catch (const UsageError& e) {
+        err << "error: " << e.what() << "\n(see adjoint-cli --help)\n";
+        return kUsage;
+    } catch (const BadInput& e) {
+        for (const auto& line : e.lines()) err << "error: " << line << "\n";
+        return kBadInput;
+    } catch (const Error& e) {
+        err << "error: " << e.what() << "\n";
+        return kBadInput;
+    } catch (const std::bad_alloc&) {
+        err << "error: out of memory (the input asks for more memory than this machine has)\n";
+        return kBadInput;
+    } catch (const std::exception& e) {
+        err << "error: " << e.what() << "\n";
+        return kBadInput;
+    }
+}
+
+}  // namespace adj::cli

@@ -1,0 +1,88 @@
+#include "common.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+
+#include "io/graph_file.h"
+#include "io/npy.h"
+#include "ir/errors.h"
+#include "ir/verifier.h"
+
+namespace adj::cli {
+
+Graph loadCheckedGraph(const std::string& path) {
+    Graph g;
+    try {
+        g = loadGraphFile(path);
+    } catch (const Error& e) {
+        throw BadInput(e.what());
+    }
+    auto diags = verifyGraph(g);
+    if (!diags.empty()) {
+        std::vector<std::string> lines;
+        for (const auto& d : diags) lines.push_back(path + ": " + d.message);
+        throw BadInput(lines);
+    }
+    return g;
+}
+
+std::string graphArgument(const Args& args, const std::string& command) {
+    if (args.positional().empty()) throw UsageError(command + " needs a GRAPH file");
+    if (args.positional().size() > 1) throw UsageError(command + " takes one GRAPH file, got '" + args.positional()[1] + "' too");
+    return args.positional().front();
+}
+
+Bindings readBindings(const Args& args, const Graph& graph) {
+    Bindings b;
+    for (const auto& spec : args.values("--input")) {
+        auto eq = spec.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) throw UsageError("--input needs NAME=FILE.npy, got '" + spec + "'");
+        std::string name = spec.substr(0, eq), file = spec.substr(eq + 1);
+        auto id = graph.findNode(name);
+        if (!id || (graph.node(*id).op != Op::Input && graph.node(*id).op != Op::Parameter))
+            throw BadInput("--input " + name + ": the graph has no input or parameter named '" + name + "'");
+        try {
+            b[name] = readNpy(file);
+        } catch (const Error& e) {
+            throw BadInput(e.what());
+        }
+    }
+    return b;
+}
+
+std::string fileNameFor(const std::string& tensorName) {
+    std::string s = tensorName;
+    for (char& c : s) {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        if (!ok) c = '_';
+    }
+    return s;
+}
+
+void ensureDirectory(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir)) throw BadInput(dir + ": cannot create the output directory (" + ec.message() + ")");
+}
+
+std::unique_ptr<Executor> makeBackend(const Args& args, std::ostream& err) {
+    std::string name = args.value("--backend").value_or("cpu");
+    if (name == "cpu") return makeCpuExecutor();
+    if (name == "vulkan") {
+        if (args.has("--fallback")) {
+            err << "note: the Vulkan backend is not available in this build; running on the CPU (--fallback)\n";
+            return makeCpuExecutor();
+        }
+        throw BadInput("--backend vulkan: the Vulkan backend is not available in this build (add --fallback to run on the CPU)");
+    }
+    throw UsageError("--backend must be cpu or vulkan, got '" + name + "'");
+}
+
+std::string formatNumber(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return buf;
+}
+
+}  // namespace adj::cli

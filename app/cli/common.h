@@ -1,0 +1,47 @@
+#pragma once
+// What the adjoint-cli commands share: loading and checking a graph, binding inputs, naming
+// output files, and the error type that becomes exit status 1.
+#include <iosfwd>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "ir/graph.h"
+#include "runtime/executor.h"
+
+namespace adj::cli {
+
+/// Bad input: each line is printed as "error: <line>" and the exit status is 1.
+class BadInput : public std::runtime_error {
+public:
+    explicit BadInput(std::vector<std::string> lines) : std::runtime_error(lines.empty() ? "" : lines.front()), lines_(std::move(lines)) {}
+    explicit BadInput(const std::string& line) : BadInput(std::vector<std::string>{line}) {}
+    const std::vector<std::string>& lines() const { return lines_; }
+
+private:
+    std::vector<std::string> lines_;
+};
+
+struct Context {
+    std::ostream& out;
+    std::ostream& err;
+};
+
+/// Loads GRAPH (JSON or ONNX) and verifies it; every problem becomes a line of BadInput,
+/// prefixed with the file name.
+Graph loadCheckedGraph(const std::string& path);
+/// The one positional GRAPH argument of a command; UsageError when absent or repeated.
+std::string graphArgument(const Args& args, const std::string& command);
+/// Reads every --input NAME=FILE.npy. Names must be graph inputs or parameters.
+Bindings readBindings(const Args& args, const Graph& graph);
+/// ../shared/CLI.md: every character outside [A-Za-z0-9._-] becomes '_'.
+std::string fileNameFor(const std::string& tensorName);
+/// Creates DIR (and parents) if needed; BadInput when it cannot.
+void ensureDirectory(const std::string& dir);
+/// The executor named by --backend (cpu, vulkan), honouring --fallback; notes go to err.
+std::unique_ptr<Executor> makeBackend(const Args& args, std::ostream& err);
+/// %.9g
+std::string formatNumber(double v);
+
+}  // namespace adj::cli

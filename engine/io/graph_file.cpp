@@ -1,0 +1,58 @@
+#include "io/graph_file.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+
+#include "io/graphviz.h"
+#include "io/json_format.h"
+#include "ir/errors.h"
+
+namespace adj {
+
+GraphFileKind graphFileKindFromExtension(const std::string& path) {
+    std::string ext = std::filesystem::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    if (ext == ".json") return GraphFileKind::Json;
+    if (ext == ".onnx") return GraphFileKind::Onnx;
+    if (ext == ".dot" || ext == ".gv") return GraphFileKind::Dot;
+    if (ext == ".svg") return GraphFileKind::Svg;
+    if (ext == ".png") return GraphFileKind::Png;
+    return GraphFileKind::Unknown;
+}
+
+namespace {
+// JSON starts with '{' after optional whitespace; anything else is taken for ONNX (protobuf).
+bool looksLikeJson(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    char c;
+    while (f.get(c))
+        if (!std::isspace(static_cast<unsigned char>(c))) return c == '{';
+    return false;
+}
+}  // namespace
+
+Graph loadGraphFile(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) throw FormatError(path + ": no such file");
+    if (std::filesystem::is_directory(path, ec)) throw FormatError(path + ": is a directory, not a graph file");
+    const GraphFileKind kind = graphFileKindFromExtension(path);
+    if (kind == GraphFileKind::Json || (kind != GraphFileKind::Onnx && looksLikeJson(path))) return loadGraphJson(path);
+    if (kind == GraphFileKind::Onnx) throw FormatError(path + ": ONNX import is not part of this build yet");
+    throw FormatError(path + ": not a graph file (expected .json or .onnx)");
+}
+
+void saveGraphFile(const Graph& graph, const std::string& path) {
+    switch (graphFileKindFromExtension(path)) {
+        case GraphFileKind::Json: saveGraphJson(graph, path); return;
+        case GraphFileKind::Dot: renderGraph(graph, path, "dot"); return;
+        case GraphFileKind::Svg: renderGraph(graph, path, "svg"); return;
+        case GraphFileKind::Png: renderGraph(graph, path, "png"); return;
+        case GraphFileKind::Onnx: throw Error(path + ": ONNX export is not part of this build yet");
+        case GraphFileKind::Unknown: break;
+    }
+    throw Error(path + ": unknown file type (use .json, .onnx, .dot, .svg or .png)");
+}
+
+}  // namespace adj

@@ -1,0 +1,22 @@
+#pragma once
+// Graph files by kind: loading recognises JSON and ONNX by extension and content; saving picks
+// the format from the extension (.json, .onnx, .dot, .svg, .png).
+#include <string>
+
+#include "ir/graph.h"
+
+namespace adj {
+
+enum class GraphFileKind { Json, Onnx, Dot, Svg, Png, Unknown };
+
+/// By extension (case-insensitive).
+GraphFileKind graphFileKindFromExtension(const std::string& path);
+
+/// Loads a .json or .onnx graph. Throws FormatError (message starts with the path).
+Graph loadGraphFile(const std::string& path);
+
+/// Writes the graph in the format of the extension. Throws Error for an unknown extension or a
+/// failed write; files are replaced atomically.
+void saveGraphFile(const Graph& graph, const std::string& path);
+
+}  // namespace adj

@@ -1,0 +1,49 @@
+#pragma once
+// The backend interface (DESIGN.md convention 6): an Executor names itself, says which ops it
+// supports, and runs a graph on bound inputs. The CPU executor is the reference that every other
+// backend is tested against.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "tensor/tensor.h"
+
+namespace adj {
+
+/// Values bound to graph inputs by name (parameters carry their own values, but may be
+/// overridden here by name too).
+using Bindings = std::map<std::string, Tensor>;
+
+struct RunOptions {
+    /// Keep every node's output values (for inspectors and heatmaps), not only the graph outputs.
+    bool keepAllValues = false;
+    /// Stop at the first node whose output holds a NaN or Inf, naming it.
+    bool checkFinite = false;
+};
+
+struct RunResult {
+    /// Graph outputs in graph order (contiguous).
+    std::vector<Tensor> outputs;
+    /// With keepAllValues: every computed value, indexed by node id then port.
+    std::map<ValueRef, Tensor> values;
+    /// Wall time per node in microseconds, indexed by node id (0 for nodes not run).
+    std::vector<double> nodeMicros;
+};
+
+class Executor {
+public:
+    virtual ~Executor() = default;
+    virtual std::string name() const = 0;
+    /// The device's name ("CPU (2 threads)", "llvmpipe (LLVM 15.0.6, 256 bits)").
+    virtual std::string deviceName() const = 0;
+    virtual bool supports(Op op) const = 0;
+    /// Runs the nodes that the outputs need. Throws adj::Error naming the missing binding, the
+    /// failing node, or the first non-finite node (with RunOptions::checkFinite).
+    virtual RunResult run(const Graph& graph, const Bindings& bindings, const RunOptions& options = {}) = 0;
+};
+
+std::unique_ptr<Executor> makeCpuExecutor();
+
+}  // namespace adj

@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""Writes the lecture's example graphs (resources/examples/*.json) and a set of example inputs
+for each (resources/examples/inputs/<example>/<input>.npy). Parameters come from a seeded NumPy
+generator, so the files are reproducible; run it again only to change the examples.
+
+    /usr/bin/python3 scripts/make_examples.py
+"""
+import json
+import os
+
+import numpy as np
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "examples")
+rng = np.random.default_rng(20261127)
+
+
+def values(a):
+    return [float(np.float32(v)) for v in np.asarray(a, dtype=np.float32).ravel()]
+
+
+def param(name, shape, scale):
+    a = (rng.standard_normal(shape) * scale).astype(np.float32)
+    return {"name": name, "shape": list(shape), "values": values(a)}
+
+
+def const(name, value):
+    a = np.asarray(value, dtype=np.float32)
+    return {"name": name, "op": "constant", "shape": list(a.shape), "values": values(a)}
+
+
+def node(name, op, inputs, **attrs):
+    n = {"name": name, "op": op, "inputs": inputs}
+    if attrs:
+        n["attrs"] = attrs
+    return n
+
+
+def graph(name, description, inputs, parameters, nodes, outputs):
+    return {"format": "adjoint-graph", "version": 1, "name": name, "description": description,
+            "inputs": inputs, "parameters": parameters, "nodes": nodes,
+            "outputs": [{"name": o, "value": v} for o, v in outputs]}
+
+
+def write(name, g, example_inputs):
+    with open(os.path.join(ROOT, name + ".json"), "w") as f:
+        json.dump(g, f, indent=1)
+        f.write("\n")
+    d = os.path.join(ROOT, "inputs", name)
+    os.makedirs(d, exist_ok=True)
+    for k, v in example_inputs.items():
+        np.save(os.path.join(d, k + ".npy"), np.asarray(v, dtype=np.float32))
+
+
+def mlp():
+    n, d, h, c = 8, 4, 16, 3
+    g = graph("mlp", "A 2-layer MLP (4-16-3, tanh) with a softmax cross-entropy loss on one-hot labels.",
+              [{"name": "x", "shape": [n, d], "dims": ["N", None]},
+               {"name": "labels", "shape": [n, c], "dims": ["N", None]}],
+              [param("w1", [d, h], 0.5), param("b1", [h], 0.1), param("w2", [h, c], 0.5), param("b2", [c], 0.1)],
+              [node("fc1", "gemm", ["x", "w1", "b1"]),
+               node("h1", "tanh", ["fc1"]),
+               node("logits", "gemm", ["h1", "w2", "b2"]),
+               node("logp", "log_softmax", ["logits"], axis=1),
+               node("picked", "mul", ["labels", "logp"]),
+               node("nll", "sum", ["picked"], axes=[1]),
+               node("per_example", "neg", ["nll"]),
+               node("loss", "mean", ["per_example"])],
+              [("loss", "loss"), ("logits", "logits")])
+    x = rng.standard_normal((n, d))
+    labels = np.eye(c)[rng.integers(0, c, n)]
+    write("mlp", g, {"x": x, "labels": labels})
+
+
+def conv_bn_relu():
+    n, cin, cout, hw = 2, 3, 8, 8
+    var = rng.uniform(0.5, 1.5, cout)
+    g = graph("conv_bn_relu", "A convolution followed by batch normalization (inference form) and ReLU: "
+              "the block whose batchnorm folds into the convolution.",
+              [{"name": "x", "shape": [n, cin, hw, hw], "dims": ["N", None, None, None]}],
+              [param("conv_w", [cout, cin, 3, 3], 0.3), param("conv_b", [cout], 0.1),
+               param("bn_scale", [cout], 0.2) | {"values": values(1 + rng.standard_normal(cout) * 0.2)},
+               param("bn_bias", [cout], 0.1), param("bn_mean", [cout], 0.1),
+               {"name": "bn_var", "shape": [cout], "values": values(var)}],
+              [node("conv", "conv2d", ["x", "conv_w", "conv_b"], strides=[1, 1], pads=[1, 1, 1, 1]),
+               node("bn", "batchnorm", ["conv", "bn_scale", "bn_bias", "bn_mean", "bn_var"], epsilon=1e-5),
+               node("y", "relu", ["bn"])],
+              [("y", "y")])
+    write("conv_bn_relu", g, {"x": rng.standard_normal((n, cin, hw, hw))})
+
+
+def attention():
+    b, t, d = 2, 6, 16
+    g = graph("attention", "Single-head self-attention with separate Q, K and V projections "
+              "(the three matmuls that share an input merge into one).",
+              [{"name": "x", "shape": [b, t, d], "dims": ["B", "T", None]}],
+              [param("wq", [d, d], 0.25), param("bq", [d], 0.05), param("wk", [d, d], 0.25), param("bk", [d], 0.05),
+               param("wv", [d, d], 0.25), param("bv", [d], 0.05), param("wo", [d, d], 0.25), param("bo", [d], 0.05)],
+              [node("q_proj", "matmul", ["x", "wq"]), node("q", "add", ["q_proj", "bq"]),
+               node("k_proj", "matmul", ["x", "wk"]), node("k", "add", ["k_proj", "bk"]),
+               node("v_proj", "matmul", ["x", "wv"]), node("v", "add", ["v_proj", "bv"]),
+               node("k_t", "transpose", ["k"], perm=[0, 2, 1]),
+               node("scores", "matmul", ["q", "k_t"]),
+               const("scale", 1.0 / np.sqrt(d)),
+               node("scaled", "mul", ["scores", "scale"]),
+               node("probs", "softmax", ["scaled"], axis=-1),
+               node("context", "matmul", ["probs", "v"]),
+               node("o_proj", "matmul", ["context", "wo"]),
+               node("y", "add", ["o_proj", "bo"])],
+              [("y", "y")])
+    write("attention", g, {"x": rng.standard_normal((b, t, d))})
+
+
+def scalar_function():
+    g = graph("scalar_function", "The classic autodiff example f(x1, x2) = ln(x1) + x1*x2 - sin(x2).",
+              [{"name": "x1", "shape": []}, {"name": "x2", "shape": []}],
+              [],
+              [node("v1", "log", ["x1"]),
+               node("v2", "mul", ["x1", "x2"]),
+               node("v3", "sin", ["x2"]),
+               node("v4", "add", ["v1", "v2"]),
+               node("f", "sub", ["v4", "v3"])],
+              [("f", "f")])
+    write("scalar_function", g, {"x1": np.float32(2.0), "x2": np.float32(5.0)})
+
+
+def elementwise_chain():
+    n = 4096
+    g = graph("elementwise_chain", "Eight elementwise ops in a chain: unfused, each reads and writes the whole "
+              "tensor; fused, one kernel reads x once and writes y once.",
+              [{"name": "x", "shape": [n], "dims": ["N"]}],
+              [],
+              [const("two", 2.0), const("one", 1.0), const("half", 0.5),
+               node("a", "mul", ["x", "two"]),
+               node("b", "add", ["a", "one"]),
+               node("c", "tanh", ["b"]),
+               node("d", "mul", ["c", "c"]),
+               node("e", "neg", ["d"]),
+               node("f", "exp", ["e"]),
+               node("g", "sub", ["f", "half"]),
+               node("y", "relu", ["g"])],
+              [("y", "y")])
+    write("elementwise_chain", g, {"x": rng.standard_normal(n)})
+
+
+if __name__ == "__main__":
+    os.makedirs(ROOT, exist_ok=True)
+    mlp()
+    conv_bn_relu()
+    attention()
+    scalar_function()
+    elementwise_chain()
