@@ -26,5 +26,6 @@ void movementKernel(KernelCall& call);     // kernels_movement.cpp (views and co
 void convKernel(KernelCall& call);         // kernels_conv.cpp (Conv2d)
 void poolKernel(KernelCall& call);         // kernels_pool.cpp (MaxPool, AvgPool, GlobalAvgPool)
 void normKernel(KernelCall& call);         // kernels_norm.cpp (BatchNorm, LayerNorm)
+void derivativeKernel(KernelCall& call);   // kernels_derivative.cpp (Pad and the *_grad ops of backward graphs)
 
 }  // namespace adj::cpu
