@@ -140,7 +140,7 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
         case Op::Neg: case Op::Abs: case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Sin: case Op::Cos:
         case Op::Tanh: case Op::Sigmoid: case Op::Relu: case Op::Gelu: case Op::Erf:
         case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Maximum: case Op::Minimum:
-        case Op::Where:
+        case Op::Where: case Op::Greater: case Op::Equal: case Op::Sign:
             return one(broadcastAll(n, in));
 
         case Op::MatMul:
@@ -182,8 +182,11 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
         }
         case Op::Flatten: {
             const Shape& s = in[0].shape;
+            // ONNX: axis in [-r, r]; a negative axis counts from the end (adds r)
             std::int64_t axis = n.attrs.getInt(op, "axis");
-            if (!normalizeAxis(axis, std::int64_t(s.size()) + 1)) fail(n, "axis out of range");
+            const auto r = std::int64_t(s.size());
+            if (axis < -r || axis > r) fail(n, "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(r));
+            if (axis < 0) axis += r;
             std::int64_t a = 1, b = 1;
             for (std::int64_t i = 0; i < std::int64_t(s.size()); ++i) (i < axis ? a : b) *= s[std::size_t(i)];
             return one({a, b});
@@ -294,6 +297,54 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             Shape o = convLikeSpatial(n, x, w[2], w[3], n.attrs.getInts(op, "strides"), n.attrs.getInts(op, "pads"), n.attrs.getInts(op, "dilations"));
             o[1] = w[0];
             return one(o);
+        }
+        case Op::Pad: {
+            const Shape& s = in[0].shape;
+            auto pads = n.attrs.getInts(op, "pads");
+            if (pads.size() != 2 * s.size()) fail(n, "pads needs " + std::to_string(2 * s.size()) + " values (begin and end per axis), got " + std::to_string(pads.size()));
+            Shape out = s;
+            for (std::size_t a = 0; a < s.size(); ++a) {
+                if (pads[a] < 0 || pads[s.size() + a] < 0 || pads[a] > kMaxElements || pads[s.size() + a] > kMaxElements) fail(n, "pads must be non-negative");
+                out[a] += pads[a] + pads[s.size() + a];
+            }
+            return one(out);
+        }
+        case Op::Conv2dGradInput: case Op::Conv2dGradWeight: {
+            // (g, w) -> dx of shape input_shape, or (x, g) -> dw of shape weight_shape
+            const bool wantInput = op == Op::Conv2dGradInput;
+            auto declared = n.attrs.getInts(op, wantInput ? "input_shape" : "weight_shape");
+            Shape x = wantInput ? Shape(declared.begin(), declared.end()) : in[0].shape;
+            Shape w = wantInput ? in[1].shape : Shape(declared.begin(), declared.end());
+            const Shape& g = wantInput ? in[0].shape : in[1].shape;
+            if (x.size() != 4 || w.size() != 4 || g.size() != 4) fail(n, "input, weight and adjoint must be 4-D");
+            if (!shapeIsSane(x) || !shapeIsSane(w)) fail(n, "declared shape is invalid");
+            std::int64_t grp = n.attrs.getInt(op, "group");
+            if (grp <= 0 || w[0] % grp != 0 || w[1] * grp != x[1]) fail(n, "weight " + shapeToString(w) + " and input " + shapeToString(x) + " do not match for group " + std::to_string(grp));
+            Shape o = convLikeSpatial(n, x, w[2], w[3], n.attrs.getInts(op, "strides"), n.attrs.getInts(op, "pads"), n.attrs.getInts(op, "dilations"));
+            o[1] = w[0];
+            if (o != g) fail(n, "adjoint has shape " + shapeToString(g) + " but the convolution's output is " + shapeToString(o));
+            return one(wantInput ? x : w);
+        }
+        case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad: {
+            Shape x;
+            if (op == Op::AvgPoolGrad) {
+                auto declared = n.attrs.getInts(op, "input_shape");
+                x.assign(declared.begin(), declared.end());
+            } else {
+                x = in[0].shape;
+            }
+            if (x.size() != 4 || !shapeIsSane(x)) fail(n, "input must be 4-D NCHW, got " + shapeToString(x));
+            auto k = n.attrs.getInts(op, "kernel");
+            if (k.size() != 2) fail(n, "kernel needs 2 values");
+            std::vector<std::int64_t> strides = n.attrs.has("strides") ? n.attrs.getInts(op, "strides") : std::vector<std::int64_t>{1, 1};
+            Shape pooled = convLikeSpatial(n, x, k[0], k[1], strides, n.attrs.getInts(op, "pads"), {1, 1});
+            const Shape& other = op == Op::AvgPoolGrad ? in[0].shape : in[1].shape;
+            if (op == Op::MaxPoolSelect) {
+                if (other != x) fail(n, "the selected tensor " + shapeToString(other) + " must have the input's shape " + shapeToString(x));
+                return one(pooled);
+            }
+            if (other != pooled) fail(n, "adjoint has shape " + shapeToString(other) + " but the pool's output is " + shapeToString(pooled));
+            return one(x);
         }
         case Op::BatchNorm: {
             const Shape& x = in[0].shape;
