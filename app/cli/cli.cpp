@@ -20,7 +20,10 @@ const char* kUsageText =
     "  info GRAPH [--json]                 nodes, ops, parameters and output shapes\n"
     "  run GRAPH [--input N=F.npy]... [--out DIR] [--backend cpu|vulkan] [--fallback] [--json]\n"
     "                                      forward pass; writes DIR/<output>.npy\n"
-    "  export GRAPH -o FILE                write .json, .onnx, .dot, .svg or .png\n"
+    "  grad GRAPH --of OUTPUT [--wrt N1,N2|all] [--mode reverse|forward|numeric] [--input N=F.npy]...\n"
+    "       [--out DIR] [--json]           gradient of a scalar output; writes DIR/grad_<name>.npy\n"
+    "  export GRAPH -o FILE [--backward --of OUTPUT]\n"
+    "                                      write .json, .onnx, .dot, .svg or .png\n"
     "\n"
     "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Exit status: 0 success,\n"
     "1 bad input (messages begin with 'error:'), 2 bad usage.\n";
@@ -29,7 +32,7 @@ const char* kUsageText =
 
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
-        {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}};
+        {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << kUsageText;
         return args.empty() ? kUsage : kOk;

@@ -1,5 +1,6 @@
 #include <ostream>
 
+#include "autodiff/reverse_mode.h"
 #include "commands.h"
 #include "io/graph_file.h"
 #include "ir/errors.h"
@@ -7,12 +8,25 @@
 namespace adj::cli {
 
 int cmdExport(const std::vector<std::string>& argv, Context& ctx) {
-    Args args(argv, {{"--output", true, false, "-o"}, {"--backward", false}, {"--optimized", true, false, "", true}});
+    Args args(argv, {{"--output", true, false, "-o"}, {"--backward", false}, {"--of"}, {"--optimized", true, false, "", true}});
     const std::string path = graphArgument(args, "export");
     auto outPath = args.value("--output");
     if (!outPath) throw UsageError("export needs -o FILE");
     Graph g = loadCheckedGraph(path);
-    if (args.has("--backward")) throw BadInput("export --backward: the autodiff engine is not part of this build yet");
+    if (args.has("--backward")) {
+        // the backward graph of the output named by --of, or of the graph's first scalar output
+        std::string of;
+        if (args.has("--of")) of = outputArgument(args, g);
+        else
+            for (const auto& o : g.outputs())
+                if (of.empty() && numel(g.type(o.value).shape) == 1) of = o.name;
+        if (of.empty()) throw BadInput(path + ": export --backward needs a scalar output; name one with --of");
+        try {
+            g = buildBackward(g, of, {}).graph;
+        } catch (const Error& e) {
+            throw BadInput(path + ": " + e.what());
+        }
+    }
     if (args.has("--optimized")) throw BadInput("export --optimized: the rewrite engine is not part of this build yet");
     try {
         saveGraphFile(g, *outPath);

@@ -10,5 +10,11 @@ int cmdValidate(const std::vector<std::string>& argv, Context& ctx);
 int cmdInfo(const std::vector<std::string>& argv, Context& ctx);
 int cmdRun(const std::vector<std::string>& argv, Context& ctx);
 int cmdExport(const std::vector<std::string>& argv, Context& ctx);
+int cmdGrad(const std::vector<std::string>& argv, Context& ctx);
+
+/// --wrt N1,N2 | all (default all): graph inputs and parameters.
+std::vector<std::string> wrtNames(const Args& args, const Graph& g);
+/// --of OUTPUT, checked against the graph's outputs.
+std::string outputArgument(const Args& args, const Graph& g);
 
 }  // namespace adj::cli

@@ -18,7 +18,7 @@ int Node::numOutputs() const {
     return 1;
 }
 
-Graph::Graph(const Graph& o) : name(o.name), users_(o.users_), byName_(o.byName_), outputs_(o.outputs_), liveCount_(o.liveCount_) {
+Graph::Graph(const Graph& o) : name(o.name), description(o.description), users_(o.users_), byName_(o.byName_), outputs_(o.outputs_), liveCount_(o.liveCount_) {
     nodes_.reserve(o.nodes_.size());
     for (const auto& n : o.nodes_) nodes_.push_back(n ? std::make_unique<Node>(*n) : nullptr);
 }

@@ -73,6 +73,8 @@ public:
     Graph& operator=(Graph&&) noexcept = default;
 
     std::string name;
+    /// Free text shown to people (what the graph is, where it comes from).
+    std::string description;
 
     // ---- building ----
     /// Adds a node; an empty name gets a fresh one ("add_3"). Names are unique: a taken name

@@ -33,6 +33,7 @@ enum OpGroup : std::uint32_t {
     LIN = 1u << 8,
     NORM = 1u << 9,
     MULTI = 1u << 10,
+    GRAD = 1u << 11,
 };
 
 enum class AttrType : std::uint8_t { Int, Float, Ints, Floats, String };

@@ -26,5 +26,8 @@ inline float adj_pow(float a, float b) { return std::pow(a, b); }
 inline float adj_maximum(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
 inline float adj_minimum(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
 inline float adj_where(float c, float a, float b) { return c != 0.f ? a : b; }
+inline float adj_greater(float a, float b) { return a > b ? 1.f : 0.f; }
+inline float adj_equal(float a, float b) { return a == b ? 1.f : 0.f; }
+inline float adj_sign(float x) { return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f); }
 
 }  // namespace adj

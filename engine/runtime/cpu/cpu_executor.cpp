@@ -9,6 +9,7 @@
 
 #include "ir/errors.h"
 #include "ir/shape_inference.h"
+#include "runtime/bindings.h"
 #include "runtime/cpu/cpu_kernels.h"
 #include "runtime/executor.h"
 
@@ -18,22 +19,8 @@ namespace {
 Tensor bindInput(const Node& n, const Bindings& bindings) {
     auto it = bindings.find(n.name);
     if (it == bindings.end()) throw Error("graph input '" + n.name + "' has no binding (give it with --input " + n.name + "=FILE.npy)");
-    const Tensor& t = it->second;
-    const Shape& want = n.declaredShape;
-    bool ok = t.shape().size() == want.size();
-    for (std::size_t d = 0; ok && d < want.size(); ++d) {
-        bool symbolic = d < n.dimNames.size() && !n.dimNames[d].empty();
-        if (!symbolic && t.shape()[d] != want[d]) ok = false;
-    }
-    if (!ok) {
-        std::string decl = "[";
-        for (std::size_t d = 0; d < want.size(); ++d) {
-            if (d) decl += ", ";
-            decl += (d < n.dimNames.size() && !n.dimNames[d].empty()) ? n.dimNames[d] : std::to_string(want[d]);
-        }
-        throw Error("graph input '" + n.name + "' expects shape " + decl + "], got " + shapeToString(t.shape()));
-    }
-    return t;
+    checkBinding(n, it->second);
+    return it->second;
 }
 
 bool allFinite(const Tensor& t) {

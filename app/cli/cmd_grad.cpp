@@ -1,0 +1,120 @@
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "autodiff/forward_mode.h"
+#include "autodiff/numeric.h"
+#include "autodiff/reverse_mode.h"
+#include "commands.h"
+#include "io/npy.h"
+#include "ir/errors.h"
+#include "runtime/bindings.h"
+
+namespace adj::cli {
+
+std::vector<std::string> wrtNames(const Args& args, const Graph& g) {
+    std::string spec = args.value("--wrt").value_or("all");
+    std::vector<std::string> names;
+    if (spec == "all") {
+        for (NodeId id : g.inputNodes()) names.push_back(g.node(id).name);
+        for (NodeId id : g.parameterNodes()) names.push_back(g.node(id).name);
+        return names;
+    }
+    std::stringstream ss(spec);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) names.push_back(item);
+    if (names.empty()) throw UsageError("--wrt needs names (or 'all')");
+    for (const auto& n : names) {
+        auto id = g.findNode(n);
+        if (!id || (g.node(*id).op != Op::Input && g.node(*id).op != Op::Parameter))
+            throw BadInput("--wrt " + n + ": the graph has no input or parameter named '" + n + "'");
+    }
+    return names;
+}
+
+std::string outputArgument(const Args& args, const Graph& g) {
+    auto of = args.value("--of");
+    if (!of) throw UsageError("grad needs --of OUTPUT (a scalar output of the graph)");
+    for (const auto& o : g.outputs())
+        if (o.name == *of) return *of;
+    std::string names;
+    for (const auto& o : g.outputs()) names += (names.empty() ? "" : ", ") + o.name;
+    throw BadInput("--of " + *of + ": the graph has no output named '" + *of + "' (outputs: " + names + ")");
+}
+
+int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
+    Args args(argv, {{"--of"}, {"--wrt"}, {"--mode"}, {"--input", true, true}, {"--out"}, {"--backend"}, {"--fallback", false}, {"--json", false}});
+    const std::string path = graphArgument(args, "grad");
+    const std::string mode = args.value("--mode").value_or("reverse");
+    if (mode != "reverse" && mode != "forward" && mode != "numeric") throw UsageError("--mode must be reverse, forward or numeric, got '" + mode + "'");
+    Graph g = loadCheckedGraph(path);
+    const std::string of = outputArgument(args, g);
+    const std::vector<std::string> wrt = wrtNames(args, g);
+    Bindings bindings = readBindings(args, g);
+    auto exec = makeBackend(args, ctx.err);
+    const std::string dir = args.value("--out").value_or(".");
+
+    std::vector<Tensor> grads, errors;
+    std::int64_t passes = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        specializeToBindings(g, bindings);
+        for (NodeId id : g.inputNodes())
+            if (!bindings.count(g.node(id).name))
+                throw Error("graph input '" + g.node(id).name + "' has no binding (give it with --input " + g.node(id).name + "=FILE.npy)");
+        if (mode == "reverse") {
+            BackwardGraph bw = buildBackward(g, of, {wrt, false, false});
+            RunResult r = exec->run(bw.graph, bindings);
+            grads = r.outputs;
+            passes = 1;
+        } else if (mode == "forward") {
+            int runs = 0;
+            grads = forwardModeGradient(g, of, wrt, bindings, *exec, 1024, &runs);
+            passes = runs;
+        } else {
+            NumericGradient n = numericGradient(g, of, wrt, bindings, *exec);
+            grads = n.gradients;
+            errors = n.errors;
+            passes = n.evaluations;
+        }
+    } catch (const Error& e) {
+        throw BadInput(path + ": " + e.what());
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    ensureDirectory(dir);
+    nlohmann::json j{{"backend", exec->name()}, {"device", exec->deviceName()}, {"mode", mode}, {"of", of}, {"passes", passes}, {"ms", ms}};
+    j["gradients"] = nlohmann::json::array();
+    for (std::size_t i = 0; i < wrt.size(); ++i) {
+        const std::string file = dir + "/" + fileNameFor("grad_" + wrt[i]) + ".npy";
+        try {
+            writeNpy(file, grads[i]);
+        } catch (const Error& e) {
+            throw BadInput(e.what());
+        }
+        double maxAbs = 0;
+        for (float v : grads[i].toVector()) maxAbs = std::max(maxAbs, double(std::fabs(v)));
+        nlohmann::json entry{{"name", wrt[i]}, {"file", file}, {"shape", grads[i].shape()}, {"max_abs", maxAbs}};
+        if (!errors.empty()) {
+            double maxErr = 0;
+            for (float v : errors[i].toVector()) maxErr = std::max(maxErr, double(v));
+            entry["max_error"] = maxErr;
+            const std::string errFile = dir + "/" + fileNameFor("grad_error_" + wrt[i]) + ".npy";
+            writeNpy(errFile, errors[i]);
+            entry["error_file"] = errFile;
+        }
+        j["gradients"].push_back(entry);
+        if (!args.has("--json")) {
+            ctx.out << "grad_" << wrt[i] << " " << shapeToString(grads[i].shape()) << " -> " << file;
+            if (!errors.empty()) ctx.out << "  (numeric, max error " << formatNumber(entry["max_error"].get<double>()) << ")";
+            ctx.out << "\n";
+        }
+    }
+    if (args.has("--json")) ctx.out << j.dump() << "\n";
+    else ctx.out << mode << " mode: " << passes << (mode == "numeric" ? " evaluations" : " pass(es)") << ", " << formatNumber(ms) << " ms\n";
+    return kOk;
+}
+
+}  // namespace adj::cli

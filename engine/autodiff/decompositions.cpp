@@ -1,0 +1,58 @@
+#include "autodiff/decompositions.h"
+
+#include <cmath>
+
+#include "ir/errors.h"
+
+namespace adj {
+
+bool hasDecomposition(Op op) { return op == Op::Gelu || op == Op::LayerNorm || op == Op::BatchNorm; }
+
+ValueRef decompose(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& in) {
+    switch (n.op) {
+        case Op::Gelu: {
+            // x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
+            ValueRef e = b.unary(Op::Erf, b.scale(in[0], float(1.0 / std::sqrt(2.0))));
+            return b.mul(b.scale(in[0], 0.5f), b.add(b.constant(1.f), e));
+        }
+        case Op::LayerNorm: {
+            const Shape xs = b.shape(in[0]);
+            std::int64_t axis = n.attrs.getInt(n.op, "axis");
+            normalizeAxis(axis, std::int64_t(xs.size()));
+            std::vector<std::int64_t> axes;
+            for (std::int64_t a = axis; a < std::int64_t(xs.size()); ++a) axes.push_back(a);
+            ValueRef mu = b.mean(in[0], axes, true);
+            ValueRef d = b.sub(in[0], mu);
+            ValueRef var = b.mean(b.mul(d, d), axes, true);
+            ValueRef inv = b.unary(Op::Sqrt, b.add(var, b.constant(float(n.attrs.getFloat(n.op, "epsilon")))));
+            ValueRef y = b.div(d, inv);
+            if (in.size() > 1) y = b.mul(y, in[1]);
+            if (in.size() > 2) y = b.add(y, in[2]);
+            return y;
+        }
+        case Op::BatchNorm: {
+            const Shape xs = b.shape(in[0]);
+            Shape channel(xs.size(), 1);
+            channel[1] = xs[1];
+            auto perChannel = [&](ValueRef v) { return b.reshape(v, channel); };
+            ValueRef mu, var;
+            if (n.attrs.getInt(n.op, "training") != 0) {
+                std::vector<std::int64_t> axes{0};
+                for (std::size_t a = 2; a < xs.size(); ++a) axes.push_back(std::int64_t(a));
+                mu = b.mean(in[0], axes, true);
+                ValueRef d0 = b.sub(in[0], mu);
+                var = b.mean(b.mul(d0, d0), axes, true);
+            } else {
+                mu = perChannel(in[3]);
+                var = perChannel(in[4]);
+            }
+            ValueRef d = b.sub(in[0], mu);
+            ValueRef inv = b.unary(Op::Sqrt, b.add(var, b.constant(float(n.attrs.getFloat(n.op, "epsilon")))));
+            return b.add(b.mul(b.div(d, inv), perChannel(in[1])), perChannel(in[2]));
+        }
+        default:
+            throw GraphError("op '" + std::string(opName(n.op)) + "' (node '" + n.name + "') has no decomposition");
+    }
+}
+
+}  // namespace adj

@@ -1,0 +1,17 @@
+#pragma once
+// Binding graph inputs: checking bound tensors against the declared input shapes (symbolic
+// dimensions accept any size) and specializing a graph to the shapes actually bound, so that
+// graphs built from it (backward, JVP) have the concrete shapes.
+#include "ir/graph.h"
+#include "runtime/executor.h"
+
+namespace adj {
+
+/// Throws adj::Error naming the input when `t` does not fit the declared shape of input node `n`.
+void checkBinding(const Node& n, const Tensor& t);
+
+/// Sets every bound input's declared shape to the bound tensor's shape (after checkBinding) and
+/// re-runs shape inference. Throws GraphError when the graph does not verify with those shapes.
+void specializeToBindings(Graph& graph, const Bindings& bindings);
+
+}  // namespace adj
