@@ -22,6 +22,8 @@ const char* kUsageText =
     "                                      forward pass; writes DIR/<output>.npy\n"
     "  grad GRAPH --of OUTPUT [--wrt N1,N2|all] [--mode reverse|forward|numeric] [--input N=F.npy]...\n"
     "       [--out DIR] [--json]           gradient of a scalar output; writes DIR/grad_<name>.npy\n"
+    "  jacobian GRAPH --of OUTPUT --wrt NAME [--mode forward|reverse] [--input N=F.npy]... [--out DIR] [--json]\n"
+    "                                      the full Jacobian and what each mode costs\n"
     "  export GRAPH -o FILE [--backward --of OUTPUT]\n"
     "                                      write .json, .onnx, .dot, .svg or .png\n"
     "\n"
@@ -32,7 +34,7 @@ const char* kUsageText =
 
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
-        {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}};
+        {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << kUsageText;
         return args.empty() ? kUsage : kOk;

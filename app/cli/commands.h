@@ -11,6 +11,7 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx);
 int cmdRun(const std::vector<std::string>& argv, Context& ctx);
 int cmdExport(const std::vector<std::string>& argv, Context& ctx);
 int cmdGrad(const std::vector<std::string>& argv, Context& ctx);
+int cmdJacobian(const std::vector<std::string>& argv, Context& ctx);
 
 /// --wrt N1,N2 | all (default all): graph inputs and parameters.
 std::vector<std::string> wrtNames(const Args& args, const Graph& g);
