@@ -1,0 +1,557 @@
+#include "io/graphviz.h"
+
+#include <graphviz/cgraph.h>
+#include <graphviz/gvc.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <tuple>
+
+#include "ir/errors.h"
+
+namespace adj {
+namespace {
+
+// Font and sizes of the drawing. Scene units are points, so the GUI draws with the same numbers
+// (fontconfig resolves "Helvetica" for both pango and Qt).
+constexpr const char* kFont = "Helvetica";
+constexpr int kNodeFontSize = 13;
+constexpr int kSmallFontSize = 10;
+constexpr int kEdgeFontSize = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Graphviz session: one process-wide lock, errors captured instead of printed.
+
+std::mutex& graphvizMutex() {
+    static std::mutex m;
+    return m;
+}
+
+/// Concatenation without `"literal" + std::string&&` (GCC 12 warns falsely about it, -Wrestrict).
+template <class... Parts>
+std::string concat(const Parts&... parts) {
+    std::string s;
+    (s.append(std::string_view(parts)), ...);
+    return s;
+}
+
+std::string* g_capturedErrors = nullptr;  // guarded by graphvizMutex()
+
+int captureGraphvizError(char* message) {
+    if (g_capturedErrors && message) *g_capturedErrors += message;
+    return 0;
+}
+
+/// Graphviz's messages without their "Error: " prefixes, trimmed to a readable length.
+std::string firstLines(const std::string& text, std::size_t maxChars = 400) {
+    std::string t;
+    for (std::size_t pos = 0; pos < text.size();) {
+        std::size_t end = text.find('\n', pos);
+        std::string line = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        pos = end == std::string::npos ? text.size() : end + 1;
+        for (const char* prefix : {"Error: ", "Warning: "})
+            if (line.rfind(prefix, 0) == 0) line.erase(0, std::string_view(prefix).size());
+        if (line.empty()) continue;
+        if (!t.empty()) t += "; ";
+        t += line;
+    }
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    if (t.size() > maxChars) t = t.substr(0, maxChars) + "...";
+    return t;
+}
+
+class GraphvizSession {
+public:
+    GraphvizSession() : lock_(graphvizMutex()) {
+        previousHandler_ = agseterrf(&captureGraphvizError);
+        g_capturedErrors = &errors_;
+        agreseterrors();
+        gvc_ = sharedContext();
+        if (!gvc_) {
+            restore();
+            throw Error("Graphviz: could not create a context");
+        }
+    }
+    ~GraphvizSession() {
+        if (graph_) {
+            if (laidOut_) gvFreeLayout(gvc_, graph_);
+            agclose(graph_);
+        }
+        restore();
+    }
+    GraphvizSession(const GraphvizSession&) = delete;
+    GraphvizSession& operator=(const GraphvizSession&) = delete;
+
+    /// Parses DOT text into this session's graph (freed with the session).
+    Agraph_t* read(const std::string& dot) {
+        graph_ = agmemread(dot.c_str());
+        if (!graph_) throw Error(concat("Graphviz could not read the generated DOT text: ", firstLines(errors_)));
+        return graph_;
+    }
+    void layout() {
+        if (gvLayout(gvc_, graph_, "dot") != 0) throw Error(concat("Graphviz layout failed: ", firstLines(errors_)));
+        laidOut_ = true;
+    }
+    std::string render(const std::string& format) {
+        char* data = nullptr;
+        unsigned int length = 0;
+        errors_.clear();
+        if (gvRenderData(gvc_, graph_, format.c_str(), &data, &length) != 0 || !data) {
+            if (data) gvFreeRenderData(data);
+            std::string why = firstLines(errors_);
+            throw Error(concat("Graphviz cannot render the format '", format, "'", why.empty() ? "" : ": ", why));
+        }
+        std::string out(data, length);
+        gvFreeRenderData(data);
+        return out;
+    }
+
+private:
+    /// One context for the whole process, never freed: Graphviz 2.43's pango plugin keeps a
+    /// pointer into the context's font cache across contexts (a use-after-free once a context
+    /// is freed and another one made), and loading the plugins once is cheaper anyway.
+    static GVC_t* sharedContext() {
+        static GVC_t* context = gvContext();
+        return context;
+    }
+    void restore() {
+        agseterrf(previousHandler_);
+        g_capturedErrors = nullptr;
+    }
+    std::unique_lock<std::mutex> lock_;
+    agusererrf previousHandler_ = nullptr;
+    std::string errors_;
+    GVC_t* gvc_ = nullptr;
+    Agraph_t* graph_ = nullptr;
+    bool laidOut_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// DOT generation
+
+std::string dotQuoted(std::string_view text) { return concat("\"", dotEscape(text), "\""); }
+
+std::string nodeDotId(NodeId id) {
+    return isLayoutOutputId(id) ? concat("out", std::to_string(layoutOutputIndex(id))) : concat("n", std::to_string(id));
+}
+
+std::string formatScalar(float v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", double(v));
+    return buf;
+}
+
+std::vector<std::string> splitLines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::string cur;
+    for (char c : text) {
+        if (c == '\n') {
+            lines.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) lines.push_back(cur);
+    return lines;
+}
+
+std::string joinLabel(const std::vector<std::string>& lines) {
+    std::string label;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i) label += "\\n";
+        label += dotEscape(lines[i]);
+    }
+    return label;
+}
+
+/// One edge of the drawing; `id` is the DOT edge id used to find it again after layout.
+struct EdgeSpec {
+    ValueRef from;
+    NodeId to;
+    int toIndex;
+    std::string id;
+    std::string label;
+};
+
+std::string nodeAttributes(const Graph& graph, NodeId id, const DotOptions& options) {
+    const Node& n = graph.node(id);
+    NodeCategory cat = nodeCategory(n.op);
+    std::string fill(nodeCategoryFill(cat));
+    if (options.colourByIntensity) {
+        auto it = options.nodeColours.find(id);
+        if (it != options.nodeColours.end() && !it->second.empty()) fill = it->second;
+    }
+    std::string a = concat("label=\"", joinLabel(dotNodeLabelLines(graph, id, options)), "\"");
+    switch (cat) {
+    case NodeCategory::Input: a += ", shape=ellipse, style=filled"; break;
+    case NodeCategory::Parameter: a += ", shape=box, style=filled"; break;
+    case NodeCategory::Constant:
+        a += ", shape=box, style=filled, fontsize=" + std::to_string(kSmallFontSize) +
+             ", height=0.25, width=0.3, margin=\"0.06,0.03\"";
+        break;
+    default: a += ", shape=box, style=\"rounded,filled\""; break;
+    }
+    a += ", fillcolor=" + dotQuoted(fill) + ", color=" + dotQuoted(std::string(nodeCategoryBorder(cat)));
+    return a;
+}
+
+std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<EdgeSpec>* edgesOut) {
+    std::vector<NodeId> order;
+    try {
+        order = graph.topoOrder();
+    } catch (const std::exception&) {
+        order = graph.nodeIds();  // a cycle: Graphviz draws it anyway
+    }
+
+    std::ostringstream out;
+    out << "// Generated by Adjoint\n";
+    out << "digraph " << dotQuoted(graph.name.empty() ? "graph" : graph.name) << " {\n";
+    out << "  graph [rankdir=TB, charset=\"UTF-8\", fontname=\"" << kFont
+        << "\", nodesep=0.45, ranksep=0.45, pad=0.2];\n";
+    out << "  node [fontname=\"" << kFont << "\", fontsize=" << kNodeFontSize
+        << ", penwidth=1.2, margin=\"0.14,0.06\"];\n";
+    out << "  edge [fontname=\"" << kFont << "\", fontsize=" << kEdgeFontSize
+        << ", color=\"#5f6b7a\", fontcolor=\"#37414d\", arrowsize=0.7, penwidth=1.1];\n";
+
+    // Nodes, grouped into clusters when asked.
+    std::map<int, std::vector<NodeId>> clustered;
+    std::vector<NodeId> loose;
+    for (NodeId id : order) {
+        auto it = options.clusters ? options.clusterOf.find(id) : options.clusterOf.end();
+        if (it != options.clusterOf.end()) clustered[it->second].push_back(id);
+        else loose.push_back(id);
+    }
+    for (const auto& [c, ids] : clustered) {
+        std::string name = c >= 0 && std::size_t(c) < options.clusterNames.size() ? options.clusterNames[std::size_t(c)]
+                                                                                 : concat("group ", std::to_string(c));
+        out << "  subgraph " << dotQuoted(concat("cluster_", std::to_string(c))) << " {\n";
+        out << "    graph [label=" << dotQuoted(name) << ", style=\"rounded,dashed\", color=\"#8a94a3\", fontsize="
+            << kSmallFontSize << ", fontcolor=\"#4a5360\"];\n";
+        for (NodeId id : ids) out << "    " << dotQuoted(nodeDotId(id)) << " [" << nodeAttributes(graph, id, options) << "];\n";
+        out << "  }\n";
+    }
+    for (NodeId id : loose) out << "  " << dotQuoted(nodeDotId(id)) << " [" << nodeAttributes(graph, id, options) << "];\n";
+
+    const auto& outputs = graph.outputs();
+    for (std::size_t k = 0; k < outputs.size(); ++k) {
+        NodeCategory cat = NodeCategory::Output;
+        out << "  " << dotQuoted(nodeDotId(layoutOutputId(int(k)))) << " [label=" << dotQuoted(outputs[k].name)
+            << ", shape=doubleoctagon, style=filled, fillcolor=" << dotQuoted(std::string(nodeCategoryFill(cat)))
+            << ", color=" << dotQuoted(std::string(nodeCategoryBorder(cat))) << "];\n";
+    }
+
+    // Edges: one per node input, then one per graph output.
+    std::vector<EdgeSpec> edges;
+    for (NodeId id : order) {
+        const Node& n = graph.node(id);
+        for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+            ValueRef v = n.inputs[i];
+            if (!graph.contains(v.node)) continue;  // a dangling input (being edited)
+            edges.push_back({v, id, int(i),
+                             concat("e", std::to_string(v.node), "_", std::to_string(v.port), "_", std::to_string(id), "_",
+                                 std::to_string(i)),
+                             options.shapesOnEdges ? dotEdgeLabel(graph, v) : std::string()});
+        }
+    }
+    for (std::size_t k = 0; k < outputs.size(); ++k) {
+        ValueRef v = outputs[k].value;
+        if (!graph.contains(v.node)) continue;
+        edges.push_back({v, layoutOutputId(int(k)), 0,
+                         concat("e", std::to_string(v.node), "_", std::to_string(v.port), "_out", std::to_string(k)),
+                         options.shapesOnEdges ? dotEdgeLabel(graph, v) : std::string()});
+    }
+    for (const EdgeSpec& e : edges) {
+        out << "  " << dotQuoted(nodeDotId(e.from.node)) << " -> " << dotQuoted(nodeDotId(e.to)) << " [";
+        if (!e.label.empty()) out << "label=" << dotQuoted(e.label) << ", ";
+        out << "id=" << dotQuoted(e.id) << "];\n";
+    }
+    out << "}\n";
+    if (edgesOut) *edgesOut = std::move(edges);
+    return out.str();
+}
+
+void writeFileAtomically(const std::string& path, const std::string& bytes) {
+    namespace fs = std::filesystem;
+    std::random_device rd;
+    char suffix[32];
+    std::snprintf(suffix, sizeof suffix, ".part-%08x", unsigned(rd()));
+    const std::string tmp = path + suffix;
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f) throw Error("cannot write '" + path + "': cannot create a file in its folder");
+        f.write(bytes.data(), std::streamsize(bytes.size()));
+        f.close();
+        if (!f) {
+            std::error_code ec;
+            fs::remove(tmp, ec);
+            throw Error("cannot write '" + path + "': write failed (disk full?)");
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        throw Error("cannot write '" + path + "': " + ec.message());
+    }
+}
+
+bool isCancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+NodeCategory nodeCategory(Op op) {
+    switch (op) {
+    case Op::Input: return NodeCategory::Input;
+    case Op::Parameter: return NodeCategory::Parameter;
+    case Op::Constant: return NodeCategory::Constant;
+    default: break;
+    }
+    const std::uint32_t g = opInfo(op).groups;
+    if (g & NORM) return NodeCategory::Normalization;
+    if (g & LIN) return NodeCategory::Linear;
+    if (g & RED) return NodeCategory::Reduction;
+    if (g & MOVE) return NodeCategory::Movement;
+    if (g & NN) return NodeCategory::NeuralNet;
+    if (g & EW) return NodeCategory::Elementwise;
+    return NodeCategory::Other;
+}
+
+std::string_view nodeCategoryName(NodeCategory c) {
+    switch (c) {
+    case NodeCategory::Input: return "input";
+    case NodeCategory::Parameter: return "parameter";
+    case NodeCategory::Constant: return "constant";
+    case NodeCategory::Elementwise: return "elementwise";
+    case NodeCategory::Linear: return "linear algebra";
+    case NodeCategory::Reduction: return "reduction";
+    case NodeCategory::Movement: return "data movement";
+    case NodeCategory::NeuralNet: return "neural-network layer";
+    case NodeCategory::Normalization: return "normalization";
+    case NodeCategory::Output: return "graph output";
+    case NodeCategory::Other: return "other";
+    }
+    return "other";
+}
+
+std::string_view nodeCategoryFill(NodeCategory c) {
+    switch (c) {
+    case NodeCategory::Input: return "#d3e8fd";
+    case NodeCategory::Parameter: return "#ffe4b0";
+    case NodeCategory::Constant: return "#ececec";
+    case NodeCategory::Elementwise: return "#d8f1d8";
+    case NodeCategory::Linear: return "#e5dbff";
+    case NodeCategory::Reduction: return "#ffd9d4";
+    case NodeCategory::Movement: return "#fbf3c0";
+    case NodeCategory::NeuralNet: return "#cfeeee";
+    case NodeCategory::Normalization: return "#fbdaec";
+    case NodeCategory::Output: return "#e3e6ea";
+    case NodeCategory::Other: return "#ffffff";
+    }
+    return "#ffffff";
+}
+
+std::string_view nodeCategoryBorder(NodeCategory c) {
+    switch (c) {
+    case NodeCategory::Input: return "#3b78c4";
+    case NodeCategory::Parameter: return "#c7870a";
+    case NodeCategory::Constant: return "#8c8c8c";
+    case NodeCategory::Elementwise: return "#3f9142";
+    case NodeCategory::Linear: return "#7553c4";
+    case NodeCategory::Reduction: return "#c4503f";
+    case NodeCategory::Movement: return "#a69316";
+    case NodeCategory::NeuralNet: return "#2a8f8f";
+    case NodeCategory::Normalization: return "#bd4f8a";
+    case NodeCategory::Output: return "#3d4652";
+    case NodeCategory::Other: return "#666666";
+    }
+    return "#666666";
+}
+
+std::string shapeLabel(const Shape& shape) {
+    if (shape.empty()) return "scalar";
+    std::string s;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i) s += "\u00d7";
+        s += shape[i] < 0 ? "?" : std::to_string(shape[i]);
+    }
+    return s;
+}
+
+std::string dotEdgeLabel(const Graph& graph, ValueRef value) {
+    if (!graph.contains(value.node)) return {};
+    const Node& n = graph.node(value.node);
+    const std::string port = n.numOutputs() > 1 ? concat("#", std::to_string(value.port)) : std::string();
+    if (value.port < 0 || std::size_t(value.port) >= n.outputs.size()) return port;
+    const std::string shape = shapeLabel(n.outputs[std::size_t(value.port)].shape);
+    return port.empty() ? shape : port + " " + shape;
+}
+
+std::vector<std::string> dotNodeLabelLines(const Graph& graph, NodeId id, const DotOptions& options) {
+    const Node& n = graph.node(id);
+    std::vector<std::string> lines;
+    switch (n.op) {
+    case Op::Input:
+    case Op::Parameter: lines.push_back(n.name); break;
+    case Op::Constant:
+        if (n.value.defined() && n.value.numel() == 1 && n.value.dtype() == DType::F32)
+            lines.push_back(n.name + " = " + formatScalar(n.value.flatAt(0)));
+        else
+            lines.push_back(n.name);
+        break;
+    default:
+        lines.push_back(std::string(opName(n.op)));
+        lines.push_back(n.name);
+        break;
+    }
+    if (options.costs) {
+        auto it = options.nodeLabelsExtra.find(id);
+        if (it != options.nodeLabelsExtra.end())
+            for (auto& l : splitLines(it->second)) lines.push_back(l);
+    }
+    return lines;
+}
+
+std::string dotEscape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 8);
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    for (std::size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c == '"') out += "\\\"";
+            else if (c == '\\') out += "\\\\";
+            else if (c == '\n') out += "\\n";
+            else if (c < 0x20 || c == 0x7f) out += ' ';
+            else out += char(c);
+            ++i;
+            continue;
+        }
+        // A UTF-8 sequence: copy it when well formed, otherwise one replacement character per byte.
+        std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = len != 0 && i + len <= n;
+        for (std::size_t k = 1; ok && k < len; ++k) ok = (s[i + k] & 0xC0) == 0x80;
+        if (ok) {
+            std::uint32_t cp = c & (0x7F >> len);
+            for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
+            static constexpr std::uint32_t minCp[5] = {0, 0, 0x80, 0x800, 0x10000};
+            ok = cp >= minCp[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok) {
+            out.append(reinterpret_cast<const char*>(s + i), len);
+            i += len;
+        } else {
+            out += "\uFFFD";
+            ++i;
+        }
+    }
+    return out;
+}
+
+std::string graphToDot(const Graph& graph, const DotOptions& options) { return buildDot(graph, options, nullptr); }
+
+std::string renderGraphToString(const Graph& graph, const std::string& format, const DotOptions& options) {
+    std::string dot = buildDot(graph, options, nullptr);
+    if (format == "dot") return dot;
+    GraphvizSession session;
+    session.read(dot);
+    session.layout();
+    return session.render(format);
+}
+
+void renderGraph(const Graph& graph, const std::string& path, const std::string& format, const DotOptions& options) {
+    writeFileAtomically(path, renderGraphToString(graph, format, options));
+}
+
+GraphLayout layoutGraph(const Graph& graph, const DotOptions& options, const std::atomic<bool>* cancel) {
+    GraphLayout result;
+    if (isCancelled(cancel)) {
+        result.cancelled = true;
+        return result;
+    }
+    std::vector<EdgeSpec> edges;
+    const std::string dot = buildDot(graph, options, &edges);
+
+    GraphvizSession session;
+    if (isCancelled(cancel)) {  // the wait for the lock may have been long
+        result.cancelled = true;
+        return result;
+    }
+    Agraph_t* g = session.read(dot);
+    session.layout();
+    if (isCancelled(cancel)) {
+        result.cancelled = true;
+        return result;
+    }
+
+    const boxf bb = GD_bb(g);
+    const double x0 = bb.LL.x, top = bb.UR.y;
+    result.width = bb.UR.x - bb.LL.x;
+    result.height = bb.UR.y - bb.LL.y;
+    auto at = [&](pointf p) { return std::pair<double, double>{p.x - x0, top - p.y}; };
+
+    auto addNode = [&](NodeId id) {
+        std::string name = nodeDotId(id);
+        Agnode_t* n = agnode(g, name.data(), 0);
+        if (!n) return;
+        auto [x, y] = at(ND_coord(n));
+        result.nodes.push_back({id, x, y, ND_width(n) * 72.0, ND_height(n) * 72.0});
+    };
+    for (NodeId id : graph.nodeIds()) addNode(id);
+    for (std::size_t k = 0; k < graph.outputs().size(); ++k) addNode(layoutOutputId(int(k)));
+
+    std::map<std::string, Agedge_t*> byId;
+    char idAttr[] = "id";
+    for (Agnode_t* n = agfstnode(g); n; n = agnxtnode(g, n))
+        for (Agedge_t* e = agfstout(g, n); e; e = agnxtout(g, e)) byId[agget(e, idAttr) ? agget(e, idAttr) : ""] = e;
+
+    for (const EdgeSpec& spec : edges) {
+        EdgeLayout el;
+        el.from = spec.from;
+        el.to = spec.to;
+        el.toIndex = spec.toIndex;
+        el.label = spec.label;
+        auto it = byId.find(spec.id);
+        if (it != byId.end()) {
+            Agedge_t* e = it->second;
+            if (const splines* spl = ED_spl(e)) {
+                for (int b = 0; b < spl->size; ++b) {
+                    const bezier& bz = spl->list[b];
+                    // Joined pieces share their end points: skip the repeated one.
+                    for (int p = (el.points.empty() ? 0 : 1); p < bz.size; ++p) el.points.push_back(at(bz.list[p]));
+                    if (bz.eflag) {
+                        el.hasArrow = true;
+                        std::tie(el.arrowX, el.arrowY) = at(bz.ep);
+                    }
+                }
+            }
+            if (const textlabel_t* lab = ED_label(e)) std::tie(el.labelX, el.labelY) = at(lab->pos);
+        }
+        result.edges.push_back(std::move(el));
+    }
+    return result;
+}
+
+}  // namespace adj
+
+// Pango, which Graphviz uses to measure and draw text, leaves fontconfig's caches unreachable at
+// exit. Tell LeakSanitizer (ASan builds only) that those are not ours to fix.
+#if defined(__SANITIZE_ADDRESS__)
+#define ADJ_GRAPHVIZ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ADJ_GRAPHVIZ_ASAN 1
+#endif
+#endif
+#ifdef ADJ_GRAPHVIZ_ASAN
+extern "C" const char* __lsan_default_suppressions() { return "leak:libfontconfig.so\n"; }
+#endif

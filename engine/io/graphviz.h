@@ -1,0 +1,124 @@
+#pragma once
+// Graphs drawn through Graphviz: DOT text, rendered files (SVG, PNG, ...) and the "dot" layout read
+// back as coordinates for the GUI. Graphviz runs in-process (libgvc / libcgraph), never as a
+// subprocess. Graphviz is not thread-safe: every call into it from this file holds one process-wide
+// mutex, so that layout may run on a worker thread while the GUI thread renders or exports.
+//
+// Drawing conventions, shared by the DOT export and the GUI scene (both go through
+// nodeCategory() and dotNodeLabelLines()):
+//   graph inputs   ellipses               parameters   square boxes, amber fill
+//   constants      small grey boxes       ops          rounded boxes, "op name" over "node name",
+//   graph outputs  double octagons                     filled by op group (ops.def)
+//   edges          tail value -> user, labelled with the value's shape ("4×8") when known.
+#include <atomic>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace adj {
+
+struct DotOptions {
+    /// Label edges with the value's inferred shape ("4×8"; "scalar" for rank 0) when known.
+    bool shapesOnEdges = true;
+    /// Show nodeLabelsExtra (the cost model's text for a node) as extra label lines.
+    bool costs = false;
+    /// Fill nodes with nodeColours (the cost model's arithmetic-intensity colours, "#rrggbb")
+    /// instead of their op group's colour.
+    bool colourByIntensity = false;
+    /// Draw clusterOf / clusterNames (fusion groups) as boxed subgraphs.
+    bool clusters = true;
+    std::map<NodeId, std::string> nodeLabelsExtra;
+    std::map<NodeId, std::string> nodeColours;
+    /// Node -> index into clusterNames; nodes absent here are in no cluster.
+    std::map<NodeId, int> clusterOf;
+    std::vector<std::string> clusterNames;
+};
+
+/// The drawing category of a node, from its op's groups in ops.def (normalization wins over
+/// nn, so batchnorm is a normalization). Graph outputs have their own category.
+enum class NodeCategory { Input, Parameter, Constant, Elementwise, Linear, Reduction, Movement, NeuralNet,
+                          Normalization, Output, Other };
+
+NodeCategory nodeCategory(Op op);
+/// "input", "parameter", "elementwise", ... (for legends).
+std::string_view nodeCategoryName(NodeCategory c);
+/// Fill and border colours "#rrggbb": light fills that keep black text readable.
+std::string_view nodeCategoryFill(NodeCategory c);
+std::string_view nodeCategoryBorder(NodeCategory c);
+
+/// The text lines of a node's label: {op, name} for ops, {name} for inputs and parameters,
+/// {"name = 0.5"} for scalar constants; plus nodeLabelsExtra's lines when options.costs.
+std::vector<std::string> dotNodeLabelLines(const Graph& graph, NodeId id, const DotOptions& options = {});
+/// "4×8", "scalar" for rank 0, "?" for a dynamic (negative) dimension.
+std::string shapeLabel(const Shape& shape);
+/// The label of an edge carrying `value`: its shape when known, prefixed by "#k " for the
+/// outputs of a multi-output node; empty when nothing is known.
+std::string dotEdgeLabel(const Graph& graph, ValueRef value);
+/// `text` escaped for use inside a double-quoted DOT string (quotes, backslashes, newlines and
+/// control characters; invalid UTF-8 bytes become U+FFFD). No surrounding quotes.
+std::string dotEscape(std::string_view text);
+
+/// DOT text of the graph (a digraph, top to bottom). DOT node ids are "n<id>" for nodes and
+/// "out<k>" for graph output k; names live in the labels, so any name is safe.
+std::string graphToDot(const Graph& graph, const DotOptions& options = {});
+
+/// Lays the graph out with "dot" and writes it to `path` in `format`: "svg", "png", or any other
+/// format this Graphviz build renders ("pdf", "json", ...); "dot" writes graphToDot's text as is.
+/// Writes a temporary file beside `path` and renames it, so `path` is never left half written.
+/// Throws Error naming the format or the file on failure.
+void renderGraph(const Graph& graph, const std::string& path, const std::string& format,
+                 const DotOptions& options = {});
+/// As renderGraph, returning the bytes (binary for "png").
+std::string renderGraphToString(const Graph& graph, const std::string& format, const DotOptions& options = {});
+
+// ---- layout read back ----
+//
+// Coordinates are in points (72 per inch), origin at the top left of the drawing, y growing
+// downward (Qt's convention). Graph outputs take part in the layout as pseudo nodes whose id is
+// layoutOutputId(k) (negative, never kNoNode), so that a view can draw them where Graphviz put
+// them; edges into them have toIndex 0.
+
+/// Id of the pseudo node that stands for graph output `outputIndex`: -2 - outputIndex.
+inline constexpr NodeId layoutOutputId(int outputIndex) { return NodeId(-2 - outputIndex); }
+inline constexpr bool isLayoutOutputId(NodeId id) { return id <= -2; }
+/// The output index of a pseudo node id (isLayoutOutputId(id) must hold).
+inline constexpr int layoutOutputIndex(NodeId id) { return int(-2 - id); }
+
+struct NodeLayout {
+    NodeId id = kNoNode;  // a node id, or layoutOutputId(k)
+    double x = 0, y = 0;  // centre
+    double width = 0, height = 0;
+};
+
+struct EdgeLayout {
+    ValueRef from;
+    NodeId to = kNoNode;  // a node id, or layoutOutputId(k)
+    int toIndex = 0;      // which input of `to`
+    /// Cubic Bézier control points from tail to head: p0, c1, c2, p1, c1, c2, p2, ... (3k+1).
+    std::vector<std::pair<double, double>> points;
+    /// Where the arrowhead's tip is (the spline stops short of the head node by the arrow).
+    bool hasArrow = false;
+    double arrowX = 0, arrowY = 0;
+    /// The edge label (dotEdgeLabel) and the centre Graphviz chose for it.
+    std::string label;
+    double labelX = 0, labelY = 0;
+};
+
+struct GraphLayout {
+    std::vector<NodeLayout> nodes;  // every live node, then the graph outputs
+    std::vector<EdgeLayout> edges;
+    double width = 0, height = 0;   // bounding box of the drawing
+    /// True when `cancel` was raised; the layout is then empty.
+    bool cancelled = false;
+};
+
+/// Runs the "dot" layout on graphToDot(graph, options) and reads the positions back. `cancel`
+/// is checked before and after Graphviz runs (Graphviz itself cannot be interrupted). Safe to
+/// call from any thread. Throws Error when Graphviz fails.
+GraphLayout layoutGraph(const Graph& graph, const DotOptions& options = {}, const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace adj

@@ -1,0 +1,272 @@
+// GraphScene / GraphView: layout off the GUI thread, the items drawn, navigation; and the main
+// window opening files.
+#include <QFile>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QSet>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include "graph_view.h"
+#include "io/graphviz.h"
+#include "ir/verifier.h"
+#include "main_window.h"
+#include "test_support.h"
+
+using namespace adj;
+
+namespace {
+
+/// x[4,8] @ w[8,3] + b[3] -> relu -> output "y", and "y2" = the matmul; shapes by the verifier.
+Graph smallGraph(const std::string& inputName = "x") {
+    Graph g;
+    g.name = "small";
+    NodeId x = g.addInput(inputName, {4, 8});
+    NodeId w = g.addParameter("w", Tensor::zeros({8, 3}));
+    NodeId b = g.addParameter("b", Tensor::zeros({3}));
+    NodeId mm = g.addNode(Op::MatMul, {{x, 0}, {w, 0}}, {}, "mm");
+    NodeId add = g.addNode(Op::Add, {{mm, 0}, {b, 0}}, {}, "add");
+    NodeId act = g.addNode(Op::Relu, {{add, 0}}, {}, "act");
+    g.addOutput("y", {act, 0});
+    g.addOutput("y2", {mm, 0});
+    verifyGraph(g);
+    return g;
+}
+constexpr int kSmallNodes = 6, kSmallOutputs = 2, kSmallEdges = 4 + 1 + 2;
+
+int distinctColours(const QImage& image) {
+    QSet<QRgb> colours;
+    for (int y = 0; y < image.height(); y += 3)
+        for (int x = 0; x < image.width(); x += 3) colours.insert(image.pixel(x, y));
+    return int(colours.size());
+}
+
+bool waitForLayout(GraphView& view) {
+    if (!view.isLayoutPending()) return true;
+    QSignalSpy spy(&view, &GraphView::layoutApplied);
+    return spy.wait(60000);
+}
+
+}  // namespace
+
+class TestGraphView : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void showsGraph();
+    void itemsCarryLabels();
+    void newerGraphWins();
+    void zoomAndFit();
+    void tallGraphStartsReadable();
+    void relayoutKeepsView();
+    void selection();
+    void clearGraph();
+    void mainWindowOpensExample();
+    void mainWindowReportsErrors();
+};
+
+void TestGraphView::showsGraph() {
+    GraphView view;
+    view.resize(800, 600);
+    view.show();
+    QSignalSpy started(&view, &GraphView::layoutStarted);
+    QSignalSpy applied(&view, &GraphView::layoutApplied);
+    view.showGraph(smallGraph());
+    QCOMPARE(started.count(), 1);
+    QVERIFY(view.isLayoutPending());
+    QVERIFY(applied.wait(60000));
+    QVERIFY(!view.isLayoutPending());
+
+    GraphScene* scene = view.graphScene();
+    QCOMPARE(int(scene->nodeItems().size()), kSmallNodes + kSmallOutputs);
+    QCOMPARE(int(scene->edgeItems().size()), kSmallEdges);
+    QCOMPARE(int(scene->items().size()), kSmallNodes + kSmallOutputs + kSmallEdges);
+    QVERIFY(scene->graphRect().width() > 50);
+
+    // Inputs above their users: the layout reached the scene top to bottom.
+    QVERIFY(scene->nodeItem(0)->pos().y() < scene->nodeItem(3)->pos().y());
+    QVERIFY(scene->nodeItem(3)->pos().y() < scene->nodeItem(5)->pos().y());
+    QVERIFY(scene->nodeItem(layoutOutputId(0)));
+
+    const QImage image = view.grab().toImage();
+    QVERIFY(!image.isNull());
+    QVERIFY2(distinctColours(image) > 8, "the view looks blank");
+}
+
+void TestGraphView::itemsCarryLabels() {
+    GraphView view;
+    view.resize(600, 400);
+    view.showGraph(smallGraph("my \"input\" x"));
+    QVERIFY(waitForLayout(view));
+    GraphScene* scene = view.graphScene();
+    QCOMPARE(scene->nodeItem(0)->lines(), QStringList{QStringLiteral("my \"input\" x")});
+    QCOMPARE(scene->nodeItem(0)->category(), NodeCategory::Input);
+    QCOMPARE(scene->nodeItem(3)->lines(), (QStringList{QStringLiteral("matmul"), QStringLiteral("mm")}));
+    QCOMPARE(scene->nodeItem(3)->category(), NodeCategory::Linear);
+    QCOMPARE(scene->nodeItem(layoutOutputId(1))->lines(), QStringList{QStringLiteral("y2")});
+    QCOMPARE(scene->nodeItem(layoutOutputId(1))->category(), NodeCategory::Output);
+    bool sawShape = false;
+    for (GraphEdgeItem* e : scene->edgeItems())
+        if (e->from().node == 0) {
+            QCOMPARE(e->label(), QString::fromUtf8("4×8"));
+            QCOMPARE(e->to(), NodeId(3));
+            sawShape = true;
+        }
+    QVERIFY(sawShape);
+}
+
+void TestGraphView::newerGraphWins() {
+    GraphView view;
+    view.resize(600, 400);
+    QSignalSpy applied(&view, &GraphView::layoutApplied);
+    Graph big;
+    NodeId prev = big.addInput("x", {2});
+    for (int i = 0; i < 40; ++i) prev = big.addNode(Op::Exp, {{prev, 0}});
+    big.addOutput("y", {prev, 0});
+    view.showGraph(big);
+    view.showGraph(smallGraph());
+    QVERIFY(applied.wait(60000));
+    QTest::qWait(200);  // give a stale result the chance to arrive: it must not
+    QCOMPARE(applied.count(), 1);
+    QCOMPARE(int(view.graphScene()->nodeItems().size()), kSmallNodes + kSmallOutputs);
+}
+
+void TestGraphView::zoomAndFit() {
+    GraphView view;
+    view.resize(500, 400);
+    view.show();
+    view.showGraph(smallGraph());
+    QVERIFY(waitForLayout(view));
+    QVERIFY(view.zoom() > 0 && view.zoom() <= GraphView::kMaxFitZoom);
+    // Fitted: the whole drawing is visible.
+    const QRectF visible = view.mapToScene(view.viewport()->rect()).boundingRect();
+    QVERIFY(visible.adjusted(-1, -1, 1, 1).contains(view.graphScene()->graphRect()));
+
+    QSignalSpy zoomed(&view, &GraphView::zoomChanged);
+    const double z0 = view.zoom();
+    view.zoomIn();
+    QVERIFY(view.zoom() > z0);
+    QTest::keyClick(&view, Qt::Key_Minus);
+    QVERIFY(qAbs(view.zoom() - z0) < 1e-6);
+    QTest::keyClick(&view, Qt::Key_Plus);
+    QVERIFY(view.zoom() > z0);
+    QTest::keyClick(&view, Qt::Key_0);
+    QCOMPARE(view.zoom(), 1.0);
+    view.setZoom(1000);
+    QCOMPARE(view.zoom(), GraphView::kMaxZoom);
+    view.setZoom(0);
+    QCOMPARE(view.zoom(), GraphView::kMinZoom);
+    QTest::keyClick(&view, Qt::Key_F);
+    QVERIFY(qAbs(view.zoom() - z0) < 1e-6);
+    QVERIFY(zoomed.count() >= 6);
+}
+
+void TestGraphView::tallGraphStartsReadable() {
+    Graph tall;
+    NodeId prev = tall.addInput("x", {2});
+    for (int i = 0; i < 80; ++i) prev = tall.addNode(i % 2 ? Op::Exp : Op::Tanh, {{prev, 0}});
+    tall.addOutput("y", {prev, 0});
+    GraphView view;
+    view.resize(600, 400);
+    view.show();
+    view.showGraph(tall);
+    QVERIFY(waitForLayout(view));
+    // Fitting 80 ranks into 400 pixels would be unreadable: a readable scale from the top instead.
+    QVERIFY(view.zoom() >= GraphView::kMinReadableZoom);
+    const QRectF visible = view.mapToScene(view.viewport()->rect()).boundingRect();
+    QVERIFY(visible.contains(view.graphScene()->nodeItem(0)->sceneBoundingRect()));
+    // F shows it all.
+    QTest::keyClick(&view, Qt::Key_F);
+    QVERIFY(view.zoom() < GraphView::kMinReadableZoom);
+}
+
+void TestGraphView::relayoutKeepsView() {
+    GraphView view;
+    view.resize(500, 400);
+    view.show();
+    view.showGraph(smallGraph());
+    QVERIFY(waitForLayout(view));
+    view.setZoom(0.5);
+    view.zoomIn();
+    const double z = view.zoom();
+    view.showGraph(smallGraph(), {}, /*keepView=*/true);
+    QVERIFY(waitForLayout(view));
+    QCOMPARE(view.zoom(), z);
+    view.showGraph(smallGraph());
+    QVERIFY(waitForLayout(view));
+    QVERIFY(view.zoom() != z);  // a new graph gets the initial framing
+}
+
+void TestGraphView::selection() {
+    GraphView view;
+    view.resize(500, 400);
+    view.showGraph(smallGraph());
+    QVERIFY(waitForLayout(view));
+    view.centerOnNode(3);
+    QCOMPARE(view.graphScene()->selectedNodeIds(), std::vector<NodeId>{3});
+    view.graphScene()->selectNode(kNoNode);
+    QVERIFY(view.graphScene()->selectedNodeIds().empty());
+}
+
+void TestGraphView::clearGraph() {
+    GraphView view;
+    view.showGraph(smallGraph());
+    view.clearGraph();
+    QVERIFY(!view.isLayoutPending());
+    QSignalSpy applied(&view, &GraphView::layoutApplied);
+    QTest::qWait(300);
+    QCOMPARE(applied.count(), 0);
+    QVERIFY(view.graphScene()->items().isEmpty());
+    // An empty graph lays out to an empty drawing.
+    view.showGraph(Graph());
+    QVERIFY(waitForLayout(view));
+    QVERIFY(view.graphScene()->nodeItems().empty());
+}
+
+void TestGraphView::mainWindowOpensExample() {
+    const QString path = QString::fromStdString(test::sourcePath("resources/examples/mlp.json"));
+    if (!QFile::exists(path)) QSKIP("resources/examples/mlp.json is missing");
+    MainWindow window;
+    window.show();
+    QString error;
+    QVERIFY2(window.openFile(path, &error), qPrintable(error));
+    QCOMPARE(window.windowTitle(), QString::fromUtf8("Adjoint — mlp.json"));
+    QVERIFY(window.graph());
+    QVERIFY(window.graphTextView()->toPlainText().contains(QStringLiteral("graph")));
+    QVERIFY(window.diagnosticsView()->count() >= 1);
+    QVERIFY(waitForLayout(*window.graphView()));
+    QCOMPARE(int(window.graphView()->graphScene()->nodeItems().size()),
+             int(window.graph()->nodeCount() + window.graph()->outputs().size()));
+    const QImage image = window.grab().toImage();
+    QVERIFY(distinctColours(image) > 8);
+}
+
+void TestGraphView::mainWindowReportsErrors() {
+    MainWindow window;
+    QString error;
+    QVERIFY(!window.openFile(QStringLiteral("/nonexistent/graph.json"), &error));
+    QVERIFY(!error.isEmpty());
+    QVERIFY(!window.graph());
+
+    const QString bad = QString::fromStdString(test::tempDir()) + QStringLiteral("/bad.json");
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{\"format\": \"adjoint-graph\", \"version\": 1, \"nodes\": [");
+    f.close();
+    error.clear();
+    QVERIFY(!window.openFile(bad, &error));
+    QVERIFY(!error.isEmpty());
+
+    // A graph with problems shows with its diagnostics listed.
+    Graph g = smallGraph();
+    g.addNode(Op::MatMul, {{0, 0}, {0, 0}}, {}, "broken");  // [4,8] @ [4,8]: shapes do not match
+    window.showGraph(g, QStringLiteral("broken"));
+    QVERIFY(window.windowTitle().endsWith(QStringLiteral("broken")));
+    bool named = false;
+    for (int i = 0; i < window.diagnosticsView()->count(); ++i)
+        named = named || window.diagnosticsView()->item(i)->text().contains(QStringLiteral("broken"));
+    QVERIFY(named);
+    QVERIFY(waitForLayout(*window.graphView()));
+}
+
+QTEST_MAIN(TestGraphView)
+#include "tst_graph_view.moc"

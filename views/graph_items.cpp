@@ -1,0 +1,232 @@
+#include "graph_items.h"
+
+#include <QFontMetricsF>
+#include <QGraphicsSceneHoverEvent>
+#include <QPainter>
+#include <QPainterPathStroker>
+#include <QStyleOptionGraphicsItem>
+#include <algorithm>
+#include <cmath>
+
+namespace {
+
+// Keep in step with the font sizes of the DOT text (engine/io/graphviz.cpp).
+constexpr int kNodePixelSize = 13;
+constexpr int kSmallPixelSize = 10;
+constexpr int kEdgePixelSize = 10;
+constexpr double kLineSpacing = 1.2;  // Graphviz's LINESPACING
+
+const QColor kSelection(0x1f, 0x6f, 0xeb);
+const QColor kText(0x1d, 0x23, 0x2b);
+const QColor kMutedText(0x4a, 0x53, 0x60);
+const QColor kEdgeColour(0x5f, 0x6b, 0x7a);
+const QColor kEdgeText(0x37, 0x41, 0x4d);
+const QColor kLabelHalo(0xfa, 0xfb, 0xfc, 230);  // the view's background
+
+QFont makeFont(int pixelSize, bool bold = false) {
+    QFont f(QStringLiteral("Helvetica"));
+    f.setStyleHint(QFont::SansSerif);
+    f.setPixelSize(pixelSize);
+    f.setBold(bold);
+    return f;
+}
+
+QPainterPath octagon(const QRectF& r) {
+    const double cx = std::min(r.width(), r.height()) * 0.22;
+    QPolygonF p;
+    p << QPointF(r.left() + cx, r.top()) << QPointF(r.right() - cx, r.top()) << QPointF(r.right(), r.top() + cx)
+      << QPointF(r.right(), r.bottom() - cx) << QPointF(r.right() - cx, r.bottom()) << QPointF(r.left() + cx, r.bottom())
+      << QPointF(r.left(), r.bottom() - cx) << QPointF(r.left(), r.top() + cx);
+    QPainterPath path;
+    path.addPolygon(p);
+    path.closeSubpath();
+    return path;
+}
+
+}  // namespace
+
+QFont graphNodeFont() { return makeFont(kNodePixelSize); }
+QFont graphSmallFont() { return makeFont(kSmallPixelSize); }
+QFont graphEdgeFont() { return makeFont(kEdgePixelSize); }
+
+static QColor colourFromHex(std::string_view hex) {
+    return QColor(QString::fromLatin1(hex.data(), qsizetype(hex.size())));
+}
+
+QColor graphFillColour(adj::NodeCategory category) { return colourFromHex(adj::nodeCategoryFill(category)); }
+QColor graphBorderColour(adj::NodeCategory category) { return colourFromHex(adj::nodeCategoryBorder(category)); }
+
+// ---------------------------------------------------------------------------------------------
+
+GraphNodeItem::GraphNodeItem(adj::NodeId id, adj::NodeCategory category, QStringList lines,
+                             const adj::NodeLayout& layout, QColor fill)
+    : id_(id), category_(category), lines_(std::move(lines)),
+      box_(-layout.width / 2, -layout.height / 2, layout.width, layout.height),
+      fill_(fill.isValid() ? fill : graphFillColour(category)), border_(graphBorderColour(category)) {
+    setPos(layout.x, layout.y);
+    setFlag(ItemIsSelectable);
+    setAcceptHoverEvents(true);
+    setZValue(1);
+}
+
+QRectF GraphNodeItem::boundingRect() const { return box_.adjusted(-4, -4, 4, 4); }
+
+QPainterPath GraphNodeItem::shape() const { return outline(); }
+
+QPainterPath GraphNodeItem::outline() const {
+    QPainterPath path;
+    const QRectF r = box_.adjusted(1, 1, -1, -1);
+    switch (category_) {
+    case adj::NodeCategory::Input: path.addEllipse(r); break;
+    case adj::NodeCategory::Parameter:
+    case adj::NodeCategory::Constant: path.addRoundedRect(r, 2, 2); break;
+    case adj::NodeCategory::Output: path = octagon(r); break;
+    default: {
+        const double radius = std::min(8.0, r.height() / 3);
+        path.addRoundedRect(r, radius, radius);
+        break;
+    }
+    }
+    return path;
+}
+
+void GraphNodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
+    const bool selected = option->state & QStyle::State_Selected;
+    painter->setRenderHint(QPainter::Antialiasing);
+
+    QColor fill = fill_;
+    if (hovered_) fill = fill.lighter(104);
+    QPen pen(selected ? kSelection : (hovered_ ? border_.darker(130) : border_), selected ? 2.6 : 1.3);
+    pen.setJoinStyle(Qt::RoundJoin);
+    painter->setPen(pen);
+    painter->setBrush(fill);
+    const QPainterPath path = outline();
+    painter->drawPath(path);
+    if (category_ == adj::NodeCategory::Output) {
+        painter->setBrush(Qt::NoBrush);
+        painter->setPen(QPen(pen.color(), 1.0));
+        painter->drawPath(octagon(box_.adjusted(5, 5, -5, -5)));
+    }
+
+    // Label: the op in bold over the node name for ops; a single line for the others; extra
+    // lines (costs) in the small font.
+    const bool isOp = category_ != adj::NodeCategory::Input && category_ != adj::NodeCategory::Parameter &&
+                      category_ != adj::NodeCategory::Constant && category_ != adj::NodeCategory::Output;
+    const bool small = category_ == adj::NodeCategory::Constant;
+    struct Line {
+        QString text;
+        QFont font;
+        QColor colour;
+    };
+    std::vector<Line> lines;
+    for (qsizetype i = 0; i < lines_.size(); ++i) {
+        if (small) lines.push_back({lines_[i], graphSmallFont(), kText});
+        else if (isOp && i == 0) lines.push_back({lines_[i], makeFont(kNodePixelSize, true), kText});
+        else if (i >= (isOp ? 2 : 1)) lines.push_back({lines_[i], graphSmallFont(), kMutedText});
+        else lines.push_back({lines_[i], graphNodeFont(), kText});
+    }
+    double width = 0, height = 0;
+    for (const Line& l : lines) {
+        width = std::max(width, QFontMetricsF(l.font).horizontalAdvance(l.text));
+        height += l.font.pixelSize() * kLineSpacing;
+    }
+    const double room = box_.width() - (category_ == adj::NodeCategory::Input ? 16 : 8);
+    painter->save();
+    if (width > room && width > 0) {
+        const double s = room / width;
+        painter->scale(s, s);
+        width *= 1 / s;
+    }
+    double y = -height / 2;
+    for (const Line& l : lines) {
+        const double h = l.font.pixelSize() * kLineSpacing;
+        painter->setFont(l.font);
+        painter->setPen(l.colour);
+        const double w = std::max(width, QFontMetricsF(l.font).horizontalAdvance(l.text)) + 4;
+        painter->drawText(QRectF(-w / 2, y, w, h), Qt::AlignCenter, l.text);
+        y += h;
+    }
+    painter->restore();
+}
+
+void GraphNodeItem::hoverEnterEvent(QGraphicsSceneHoverEvent* event) {
+    hovered_ = true;
+    update();
+    QGraphicsItem::hoverEnterEvent(event);
+}
+
+void GraphNodeItem::hoverLeaveEvent(QGraphicsSceneHoverEvent* event) {
+    hovered_ = false;
+    update();
+    QGraphicsItem::hoverLeaveEvent(event);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+GraphEdgeItem::GraphEdgeItem(const adj::EdgeLayout& layout)
+    : from_(layout.from), to_(layout.to), toIndex_(layout.toIndex), label_(QString::fromStdString(layout.label)) {
+    const auto& pts = layout.points;
+    if (!pts.empty()) {
+        path_.moveTo(pts[0].first, pts[0].second);
+        std::size_t i = 1;
+        for (; i + 2 < pts.size(); i += 3)
+            path_.cubicTo(pts[i].first, pts[i].second, pts[i + 1].first, pts[i + 1].second, pts[i + 2].first,
+                          pts[i + 2].second);
+        for (; i < pts.size(); ++i) path_.lineTo(pts[i].first, pts[i].second);
+    }
+    if (layout.hasArrow && !pts.empty()) {
+        const QPointF tip(layout.arrowX, layout.arrowY);
+        const QPointF base(pts.back().first, pts.back().second);
+        const QPointF d = tip - base;
+        const double len = std::hypot(d.x(), d.y());
+        if (len > 1e-3) {
+            const QPointF n(-d.y() / len, d.x() / len);
+            const double half = std::max(2.5, len * 0.36);
+            arrow_ << tip << base + n * half << base - n * half;
+        }
+    }
+    if (!label_.isEmpty()) {
+        QPointF at(layout.labelX, layout.labelY);
+        if (at.isNull() && !path_.isEmpty()) at = path_.pointAtPercent(0.5) + QPointF(4, 0);
+        const QFontMetricsF fm(graphEdgeFont());
+        const double w = fm.horizontalAdvance(label_) + 6, h = fm.height() + 2;
+        labelRect_ = QRectF(at.x() - w / 2, at.y() - h / 2, w, h);
+        labelPath_.addText(at.x() - fm.horizontalAdvance(label_) / 2, at.y() + (fm.ascent() - fm.descent()) / 2,
+                           graphEdgeFont(), label_);
+    }
+    bounds_ = path_.boundingRect().united(arrow_.boundingRect()).united(labelRect_).adjusted(-3, -3, 3, 3);
+    setZValue(0);
+    setAcceptHoverEvents(true);
+}
+
+QRectF GraphEdgeItem::boundingRect() const { return bounds_; }
+
+QPainterPath GraphEdgeItem::shape() const {
+    QPainterPathStroker stroker;
+    stroker.setWidth(8);
+    QPainterPath s = stroker.createStroke(path_);
+    s.addPolygon(arrow_);
+    if (!labelRect_.isNull()) s.addRect(labelRect_);
+    return s;
+}
+
+void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
+    painter->setRenderHint(QPainter::Antialiasing);
+    QPen pen(kEdgeColour, 1.2);
+    pen.setCapStyle(Qt::RoundCap);
+    painter->setPen(pen);
+    painter->setBrush(Qt::NoBrush);
+    painter->drawPath(path_);
+    if (!arrow_.isEmpty()) {
+        painter->setPen(QPen(kEdgeColour, 1.0));
+        painter->setBrush(kEdgeColour);
+        painter->drawPolygon(arrow_);
+    }
+    if (!label_.isEmpty()) {
+        // A halo in the background colour keeps the label readable where an edge passes by.
+        QPen halo(kLabelHalo, 3.0);
+        halo.setJoinStyle(Qt::RoundJoin);
+        painter->strokePath(labelPath_, halo);
+        painter->fillPath(labelPath_, kEdgeText);
+    }
+}

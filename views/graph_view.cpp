@@ -1,0 +1,190 @@
+#include "graph_view.h"
+
+#include <QKeyEvent>
+#include <QPainter>
+#include <QScrollBar>
+#include <QWheelEvent>
+#include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
+#include <cmath>
+
+namespace {
+constexpr double kZoomStep = 1.25;
+}
+
+GraphView::GraphView(QWidget* parent)
+    : QGraphicsView(parent), scene_(new GraphScene(this)), watcher_(new QFutureWatcher<LayoutResult>(this)) {
+    setScene(scene_);
+    setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing | QPainter::SmoothPixmapTransform);
+    setDragMode(QGraphicsView::ScrollHandDrag);
+    setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
+    setResizeAnchor(QGraphicsView::AnchorViewCenter);
+    setViewportUpdateMode(QGraphicsView::SmartViewportUpdate);
+    setBackgroundBrush(QColor(0xfa, 0xfb, 0xfc));
+    setFrameShape(QFrame::NoFrame);
+    setFocusPolicy(Qt::StrongFocus);
+    connect(watcher_, &QFutureWatcher<LayoutResult>::finished, this, &GraphView::applyLayout);
+}
+
+GraphView::~GraphView() {
+    // A running layout keeps its own copy of the graph; it finishes on its worker and is dropped.
+    if (cancel_) cancel_->store(true);
+}
+
+void GraphView::showGraph(const adj::Graph& graph, const adj::DotOptions& options, bool keepView) {
+    if (!keepView) framing_ = Framing::Initial;
+    if (cancel_) cancel_->store(true);
+    cancel_ = std::make_shared<std::atomic<bool>>(false);
+    options_ = options;
+    auto copy = std::make_shared<const adj::Graph>(graph);
+    pending_ = true;
+    viewport()->update();
+    Q_EMIT layoutStarted();
+    // setFuture() stops watching the previous future: only the latest result is applied.
+    watcher_->setFuture(QtConcurrent::run([copy, options, cancel = cancel_]() {
+        LayoutResult r;
+        r.graph = copy;
+        try {
+            r.layout = adj::layoutGraph(*copy, options, cancel.get());
+        } catch (const std::exception& e) {
+            r.error = QString::fromStdString(e.what());
+        }
+        return r;
+    }));
+}
+
+void GraphView::clearGraph() {
+    if (cancel_) cancel_->store(true);
+    cancel_.reset();
+    watcher_->setFuture(QFuture<LayoutResult>());
+    pending_ = false;
+    scene_->clearGraph();
+    viewport()->update();
+}
+
+void GraphView::applyLayout() {
+    if (!pending_ || watcher_->future().resultCount() == 0) return;
+    const LayoutResult r = watcher_->result();
+    if (r.layout.cancelled) return;  // superseded; the newer job reports
+    pending_ = false;
+    if (!r.error.isEmpty()) {
+        scene_->clearGraph();
+        viewport()->update();
+        Q_EMIT layoutFailed(r.error);
+        return;
+    }
+    scene_->setGraph(*r.graph, r.layout, options_);
+    applyFraming();
+    viewport()->update();
+    Q_EMIT layoutApplied();
+}
+
+double GraphView::zoom() const { return transform().m11(); }
+
+void GraphView::setZoom(double z) {
+    z = std::clamp(z, kMinZoom, kMaxZoom);
+    const double factor = z / zoom();
+    if (std::abs(factor - 1) < 1e-9) return;
+    scale(factor, factor);
+    Q_EMIT zoomChanged(zoom());
+}
+
+void GraphView::zoomBy(double factor) {
+    framing_ = Framing::Manual;
+    setZoom(zoom() * factor);
+}
+
+void GraphView::zoomIn() { zoomBy(kZoomStep); }
+void GraphView::zoomOut() { zoomBy(1 / kZoomStep); }
+
+void GraphView::resetZoom() {
+    framing_ = Framing::Manual;
+    setZoom(1.0);
+}
+
+void GraphView::fitToWindow() {
+    framing_ = Framing::FitAll;
+    applyFraming();
+}
+
+double GraphView::fitZoom() const {
+    const QRectF r = scene_->sceneRect();
+    const QRectF vp = viewport()->rect();
+    if (r.isEmpty() || vp.width() < 2 || vp.height() < 2) return 0;
+    return std::clamp(std::min(vp.width() / r.width(), vp.height() / r.height()), kMinZoom, kMaxFitZoom);
+}
+
+void GraphView::applyFraming() {
+    if (framing_ == Framing::Manual) return;
+    const double fit = fitZoom();
+    if (fit <= 0) return;
+    const QRectF r = scene_->sceneRect();
+    if (framing_ == Framing::FitAll || fit >= kMinReadableZoom) {
+        setTransform(QTransform::fromScale(fit, fit));
+        centerOn(r.center());
+    } else {
+        // Too big to read whole: a readable scale, as wide as fits, from the top.
+        const QRectF vp = viewport()->rect();
+        const double z = std::clamp(vp.width() / r.width(), kMinReadableZoom, 1.0);
+        setTransform(QTransform::fromScale(z, z));
+        centerOn(r.center().x(), r.top() + vp.height() / (2 * z));
+    }
+    Q_EMIT zoomChanged(zoom());
+}
+
+void GraphView::centerOnNode(adj::NodeId id) {
+    GraphNodeItem* item = scene_->nodeItem(id);
+    scene_->selectNode(id);
+    if (item) ensureVisible(item, 40, 40);
+}
+
+void GraphView::wheelEvent(QWheelEvent* event) {
+    if (event->modifiers() & Qt::ControlModifier) {
+        const double steps = event->angleDelta().y() / 120.0;
+        if (steps != 0) zoomBy(std::pow(kZoomStep, steps));
+        event->accept();
+        return;
+    }
+    QGraphicsView::wheelEvent(event);
+}
+
+void GraphView::keyPressEvent(QKeyEvent* event) {
+    switch (event->key()) {
+    case Qt::Key_Plus:
+    case Qt::Key_Equal: zoomIn(); return;
+    case Qt::Key_Minus: zoomOut(); return;
+    case Qt::Key_0: resetZoom(); return;
+    case Qt::Key_F:
+        if (!(event->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) {
+            fitToWindow();
+            return;
+        }
+        break;
+    default: break;
+    }
+    QGraphicsView::keyPressEvent(event);
+}
+
+void GraphView::resizeEvent(QResizeEvent* event) {
+    QGraphicsView::resizeEvent(event);
+    applyFraming();
+}
+
+void GraphView::drawForeground(QPainter* painter, const QRectF& rect) {
+    QGraphicsView::drawForeground(painter, rect);
+    if (!scene_->nodeItems().empty() && !pending_) return;
+    // A hint in the middle of the viewport while there is nothing to show yet.
+    const QString text = pending_ ? tr("Laying out\u2026") : tr("No graph");
+    painter->save();
+    painter->resetTransform();
+    QFont f = font();
+    f.setPointSizeF(f.pointSizeF() * 1.3);
+    painter->setFont(f);
+    painter->setPen(QColor(0x70, 0x78, 0x84));
+    if (pending_ && !scene_->nodeItems().empty()) {
+        painter->drawText(viewport()->rect().adjusted(12, 8, -12, -8), Qt::AlignTop | Qt::AlignRight, text);
+    } else {
+        painter->drawText(viewport()->rect(), Qt::AlignCenter, text);
+    }
+    painter->restore();
+}

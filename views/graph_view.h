@@ -1,0 +1,87 @@
+#pragma once
+// GraphView shows a graph laid out by Graphviz. showGraph() copies the graph and runs the layout
+// on a worker thread (QtConcurrent); the result is applied on the GUI thread, and a newer
+// showGraph() supersedes (and cancels, where it has not started) an older one.
+//
+// Navigation: Ctrl+wheel or +/- zooms around the cursor, 0 is 100 %, F fits the graph to the
+// window; dragging the background pans; clicking selects a node.
+//
+// A new graph first shows whole when it fits at a readable scale, otherwise at a readable scale
+// from its top (its inputs). Until the user zooms, the view keeps that framing as the window is
+// resized.
+#include <QFutureWatcher>
+#include <QGraphicsView>
+#include <atomic>
+#include <memory>
+
+#include "graph_scene.h"
+#include "io/graphviz.h"
+
+class GraphView : public QGraphicsView {
+    Q_OBJECT
+public:
+    explicit GraphView(QWidget* parent = nullptr);
+    ~GraphView() override;
+
+    GraphScene* graphScene() const { return scene_; }
+
+    /// Lays out a copy of `graph` off the GUI thread, then draws it (layoutApplied) or reports
+    /// the failure (layoutFailed). The graph may change or die as soon as this returns.
+    /// `keepView` keeps the zoom and scroll position (a re-layout of an edited graph); otherwise
+    /// the new graph gets the initial framing.
+    void showGraph(const adj::Graph& graph, const adj::DotOptions& options = {}, bool keepView = false);
+    /// Removes the drawing and drops any pending layout.
+    void clearGraph();
+    bool isLayoutPending() const { return pending_; }
+    /// Current scale (1 = one layout point per device-independent pixel).
+    double zoom() const;
+
+    static constexpr double kMinZoom = 0.02;
+    static constexpr double kMaxZoom = 8.0;
+    /// fitToWindow never magnifies more than this, so small graphs keep a natural size.
+    static constexpr double kMaxFitZoom = 1.6;
+    /// The initial framing never shrinks text below this scale (13 px labels stay >= 8 px).
+    static constexpr double kMinReadableZoom = 0.6;
+
+public Q_SLOTS:
+    void zoomIn();
+    void zoomOut();
+    void resetZoom();
+    void setZoom(double zoom);
+    /// Shows the whole graph (until the user zooms, also after resizes).
+    void fitToWindow();
+    /// Selects a node and scrolls it into view.
+    void centerOnNode(adj::NodeId id);
+
+Q_SIGNALS:
+    void layoutStarted();
+    /// The drawing now shows the graph of the latest showGraph().
+    void layoutApplied();
+    void layoutFailed(const QString& message);
+    void zoomChanged(double zoom);
+
+protected:
+    void wheelEvent(QWheelEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void drawForeground(QPainter* painter, const QRectF& rect) override;
+
+private:
+    struct LayoutResult {
+        std::shared_ptr<const adj::Graph> graph;
+        adj::GraphLayout layout;
+        QString error;
+    };
+    enum class Framing { Initial, FitAll, Manual };
+    void applyLayout();
+    void applyFraming();
+    void zoomBy(double factor);
+    double fitZoom() const;
+
+    GraphScene* scene_;
+    QFutureWatcher<LayoutResult>* watcher_;
+    std::shared_ptr<std::atomic<bool>> cancel_;
+    adj::DotOptions options_;
+    bool pending_ = false;
+    Framing framing_ = Framing::Initial;
+};
