@@ -1,0 +1,448 @@
+#include "io/npy.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "ir/errors.h"
+
+static_assert(std::endian::native == std::endian::little, "the .npy reader and writer assume a little-endian host");
+
+namespace adj {
+namespace {
+
+constexpr char kMagic[] = "\x93NUMPY";
+constexpr std::size_t kMagicLen = 6;
+/// Longest header accepted (NumPy itself refuses more than 10000 bytes by default).
+constexpr std::uint64_t kMaxHeaderLen = 1u << 20;
+
+enum class NpyType { F4, F8, I8, I4 };
+
+std::size_t npyTypeSize(NpyType t) { return (t == NpyType::F8 || t == NpyType::I8) ? 8 : 4; }
+
+struct NpyHeader {
+    NpyType type = NpyType::F4;
+    Shape shape;
+    std::uint64_t dataOffset = 0;
+};
+
+std::string pyShape(const Shape& s) {
+    std::string r = "(";
+    for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+    if (s.size() == 1) r += ",";
+    return r + ")";
+}
+
+std::string quoteForMessage(std::string_view text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) text.remove_suffix(1);
+    std::string r;
+    for (char c : text.substr(0, 120)) r += (c >= 32 && c < 127) ? c : '?';
+    if (text.size() > 120) r += "...";
+    return r;
+}
+
+/// A parser for the Python dict literal NumPy writes as the header:
+///   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+class HeaderParser {
+public:
+    HeaderParser(std::string_view text, const std::string& where) : t_(text), where_(where) {}
+
+    void parse(std::string& descr, bool& fortran, Shape& shape, std::string& shapeText) {
+        bool haveDescr = false, haveFortran = false, haveShape = false;
+        skipWs();
+        expect('{');
+        for (;;) {
+            skipWs();
+            if (peek() == '}') {
+                ++i_;
+                break;
+            }
+            std::string key = parseString();
+            skipWs();
+            expect(':');
+            skipWs();
+            if (key == "descr") {
+                if (peek() != '\'' && peek() != '"') fail("'descr' must be a string (structured dtypes are not supported)");
+                descr = parseString();
+                haveDescr = true;
+            } else if (key == "fortran_order") {
+                fortran = parseBool();
+                haveFortran = true;
+            } else if (key == "shape") {
+                const std::size_t start = i_;
+                shape = parseTuple();
+                shapeText = std::string(t_.substr(start, i_ - start));
+                haveShape = true;
+            } else {
+                fail("unexpected key '" + quoteForMessage(key) + "'");
+            }
+            skipWs();
+            if (peek() == ',') {
+                ++i_;
+                continue;
+            }
+            if (peek() == '}') {
+                ++i_;
+                break;
+            }
+            fail("expected ',' or '}'");
+        }
+        skipWs();
+        if (i_ != t_.size()) fail("unexpected text after the dict");
+        if (!haveDescr) fail("the dict has no 'descr'");
+        if (!haveFortran) fail("the dict has no 'fortran_order'");
+        if (!haveShape) fail("the dict has no 'shape'");
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) const {
+        throw FormatError(where_ + ": cannot parse the .npy header (" + what + " at character " + std::to_string(i_) +
+                          "): " + quoteForMessage(t_));
+    }
+    char peek() const { return i_ < t_.size() ? t_[i_] : '\0'; }
+    void skipWs() {
+        while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\n' || t_[i_] == '\r')) ++i_;
+    }
+    void expect(char c) {
+        if (peek() != c) fail(std::string("expected '") + c + "'");
+        ++i_;
+    }
+    std::string parseString() {
+        char q = peek();
+        if (q != '\'' && q != '"') fail("expected a quoted string");
+        ++i_;
+        std::string s;
+        while (i_ < t_.size() && t_[i_] != q) {
+            if (t_[i_] == '\\') fail("escapes are not supported");
+            s += t_[i_++];
+            if (s.size() > 64) fail("string too long");
+        }
+        expect(q);
+        return s;
+    }
+    bool parseBool() {
+        if (t_.substr(i_, 4) == "True") {
+            i_ += 4;
+            return true;
+        }
+        if (t_.substr(i_, 5) == "False") {
+            i_ += 5;
+            return false;
+        }
+        fail("expected True or False");
+    }
+    Shape parseTuple() {
+        expect('(');
+        Shape s;
+        for (;;) {
+            skipWs();
+            if (peek() == ')') {
+                ++i_;
+                break;
+            }
+            if (peek() == '-') throw FormatError(where_ + ": the .npy header has a negative dimension in its shape");
+            if (peek() < '0' || peek() > '9') fail("expected a dimension");
+            std::int64_t v = 0;
+            while (peek() >= '0' && peek() <= '9') {
+                // saturate above kMaxElements: shapeIsSane rejects it later with a clear message
+                if (v <= kMaxElements) v = v * 10 + (peek() - '0');
+                ++i_;
+            }
+            if (peek() == 'L') ++i_;  // Python 2 longs
+            if (s.size() > std::size_t(kMaxRank))
+                throw FormatError(where_ + ": the .npy shape has more than " + std::to_string(kMaxRank) + " dimensions");
+            s.push_back(std::min(v, kMaxElements + 1));
+            skipWs();
+            if (peek() == ',') {
+                ++i_;
+                continue;
+            }
+            if (peek() != ')') fail("expected ',' or ')'");
+        }
+        return s;
+    }
+
+    std::string_view t_;
+    const std::string& where_;
+    std::size_t i_ = 0;
+};
+
+NpyType parseDescr(const std::string& descr, const std::string& where) {
+    if (descr == "<f4") return NpyType::F4;
+    if (descr == "<f8") return NpyType::F8;
+    if (descr == "<i8") return NpyType::I8;
+    if (descr == "<i4") return NpyType::I4;
+    if (!descr.empty() && descr[0] == '>')
+        throw FormatError(where + ": big-endian dtype '" + quoteForMessage(descr) + "' is not supported (use '<f4')");
+    throw FormatError(where + ": unsupported dtype '" + quoteForMessage(descr) +
+                      "' (expected float32 '<f4', float64 '<f8', int64 '<i8' or int32 '<i4')");
+}
+
+std::uint32_t readLe(const unsigned char* p, int bytes) {
+    std::uint32_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+/// Parses the preamble and header from the first `avail` bytes of a file of `fileSize` bytes and
+/// checks the data size against the file.
+NpyHeader parseHeader(const char* bytes, std::size_t avail, std::uint64_t fileSize, const std::string& where) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes);
+    if (fileSize == 0) throw FormatError(where + ": the file is empty (not a .npy file)");
+    if (avail < kMagicLen && std::memcmp(bytes, kMagic, avail) == 0)
+        throw FormatError(where + ": truncated .npy header (the file holds " + std::to_string(fileSize) + " bytes)");
+    if (avail < kMagicLen || std::memcmp(bytes, kMagic, kMagicLen) != 0)
+        throw FormatError(where + ": not a .npy file (bad magic; expected \\x93NUMPY)");
+    if (avail < 8) throw FormatError(where + ": truncated .npy header (the file holds " + std::to_string(fileSize) + " bytes)");
+    const int major = p[6], minor = p[7];
+    if (major < 1 || major > 3 || minor != 0)
+        throw FormatError(where + ": unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
+                          " (1.0, 2.0 and 3.0 are read)");
+    const std::size_t lenBytes = major == 1 ? 2 : 4;
+    const std::size_t pre = 8 + lenBytes;
+    if (avail < pre) throw FormatError(where + ": truncated .npy header (the file holds " + std::to_string(fileSize) + " bytes)");
+    const std::uint64_t headerLen = readLe(p + 8, int(lenBytes));
+    if (headerLen > kMaxHeaderLen)
+        throw FormatError(where + ": .npy header length " + std::to_string(headerLen) + " is absurd (at most " +
+                          std::to_string(kMaxHeaderLen) + ")");
+    if (pre + headerLen > fileSize || pre + headerLen > avail)
+        throw FormatError(where + ": .npy header length " + std::to_string(headerLen) + " goes beyond the end of the file (" +
+                          std::to_string(fileSize) + " bytes)");
+    std::string_view text(bytes + pre, std::size_t(headerLen));
+    std::string descr;
+    bool fortran = false;
+    std::string shapeText;
+    NpyHeader h;
+    HeaderParser(text, where).parse(descr, fortran, h.shape, shapeText);
+    h.type = parseDescr(descr, where);
+    if (fortran) throw FormatError(where + ": Fortran-order arrays are not supported (save with numpy.ascontiguousarray)");
+    if (!shapeIsSane(h.shape))
+        throw FormatError(where + ": .npy shape " + quoteForMessage(shapeText) + " is absurd (negative, or more than 2^34 elements)");
+    h.dataOffset = pre + headerLen;
+    const std::uint64_t want = std::uint64_t(numel(h.shape)) * npyTypeSize(h.type);
+    const std::uint64_t have = fileSize - h.dataOffset;
+    if (want != have)
+        throw FormatError(where + ": header says shape " + pyShape(h.shape) + " (" + std::to_string(want) +
+                          " bytes of data) but the file holds " + std::to_string(have) + " bytes");
+    return h;
+}
+
+/// float(v), with values beyond float32's range becoming +-inf as in NumPy's astype (a plain
+/// cast of such a value is undefined behaviour).
+float doubleToFloat(double v) {
+    constexpr double kLimit = 3.4028235677973366e38;  // FLT_MAX plus just under half an ulp
+    if (v >= kLimit) return std::numeric_limits<float>::infinity();
+    if (v <= -kLimit) return -std::numeric_limits<float>::infinity();
+    return float(v);
+}
+
+/// Converts `n` elements of type `type` at `src` into floats at `dst`.
+void convertToFloat(NpyType type, const char* src, float* dst, std::size_t n) {
+    switch (type) {
+        case NpyType::F4: std::memcpy(dst, src, n * 4); break;
+        case NpyType::F8:
+            for (std::size_t i = 0; i < n; ++i) {
+                double v;
+                std::memcpy(&v, src + 8 * i, 8);
+                dst[i] = doubleToFloat(v);
+            }
+            break;
+        case NpyType::I8:
+            for (std::size_t i = 0; i < n; ++i) {
+                std::int64_t v;
+                std::memcpy(&v, src + 8 * i, 8);
+                dst[i] = float(v);
+            }
+            break;
+        case NpyType::I4:
+            for (std::size_t i = 0; i < n; ++i) {
+                std::int32_t v;
+                std::memcpy(&v, src + 4 * i, 4);
+                dst[i] = float(v);
+            }
+            break;
+    }
+}
+
+std::string npyHeaderBytes(const Shape& shape) {
+    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + pyShape(shape) + ", }";
+    // magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64
+    std::size_t total = 10 + dict.size() + 1;
+    std::size_t padded = (total + 63) / 64 * 64;
+    dict.append(padded - total, ' ');
+    dict += '\n';
+    std::string out(kMagic, kMagicLen);
+    out += char(1);
+    out += char(0);
+    out += char(dict.size() & 0xff);
+    out += char((dict.size() >> 8) & 0xff);
+    return out + dict;
+}
+
+Tensor checkedContiguous(const Tensor& t, const std::string& where) {
+    if (!t.defined()) throw FormatError(where + ": cannot write an undefined tensor");
+    if (t.dtype() != DType::F32)
+        throw FormatError(where + ": cannot write a " + std::string(dtypeName(t.dtype())) + " tensor (only f32 is written)");
+    return t.contiguous();
+}
+
+std::string errnoText() { return std::strerror(errno); }
+
+}  // namespace
+
+// ---- reading ----
+
+Tensor parseNpy(const std::string& bytes, const std::string& where) {
+    NpyHeader h = parseHeader(bytes.data(), bytes.size(), bytes.size(), where);
+    Tensor t = Tensor::empty(h.shape);
+    convertToFloat(h.type, bytes.data() + h.dataOffset, t.data(), std::size_t(t.numel()));
+    return t;
+}
+
+Tensor readNpy(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw FormatError(path + ": cannot open (" + errnoText() + ")");
+    struct Closer {
+        std::FILE* f;
+        ~Closer() { std::fclose(f); }
+    } closer{f};
+    struct stat st {};
+    if (fstat(fileno(f), &st) != 0) throw FormatError(path + ": cannot read (" + errnoText() + ")");
+    if (!S_ISREG(st.st_mode)) throw FormatError(path + ": not a regular file");
+    const std::uint64_t fileSize = std::uint64_t(st.st_size);
+
+    std::string prefix(std::size_t(std::min<std::uint64_t>(fileSize, 12 + kMaxHeaderLen)), '\0');
+    // read the fixed preamble first, then only as much header as it announces
+    std::size_t got = std::fread(prefix.data(), 1, std::min<std::size_t>(prefix.size(), 12), f);
+    if (got >= 10 && std::memcmp(prefix.data(), kMagic, kMagicLen) == 0) {
+        const auto* p = reinterpret_cast<const unsigned char*>(prefix.data());
+        const std::size_t pre = p[6] == 1 ? 10 : 12;
+        const std::uint64_t headerLen = got >= pre ? readLe(p + 8, int(pre - 8)) : 0;
+        const std::size_t want = std::size_t(std::min<std::uint64_t>(pre + headerLen, prefix.size()));
+        if (want > got) got += std::fread(prefix.data() + got, 1, want - got, f);
+    }
+    if (std::ferror(f)) throw FormatError(path + ": read error (" + errnoText() + ")");
+    NpyHeader h = parseHeader(prefix.data(), got, fileSize, path);
+
+    Tensor t = Tensor::empty(h.shape);
+    if (std::fseek(f, long(h.dataOffset), SEEK_SET) != 0) throw FormatError(path + ": cannot seek (" + errnoText() + ")");
+    const std::size_t n = std::size_t(t.numel());
+    const std::size_t esize = npyTypeSize(h.type);
+    float* dst = t.data();
+    if (h.type == NpyType::F4) {
+        if (std::fread(dst, 4, n, f) != n) throw FormatError(path + ": the file is shorter than its header says (read error)");
+        return t;
+    }
+    std::vector<char> chunk;
+    constexpr std::size_t kChunk = 1 << 16;
+    for (std::size_t i = 0; i < n; i += kChunk) {
+        const std::size_t m = std::min(kChunk, n - i);
+        chunk.resize(m * esize);
+        if (std::fread(chunk.data(), esize, m, f) != m) throw FormatError(path + ": the file is shorter than its header says (read error)");
+        convertToFloat(h.type, chunk.data(), dst + i, m);
+    }
+    return t;
+}
+
+// ---- writing ----
+
+std::string encodeNpy(const Tensor& t) {
+    Tensor c = checkedContiguous(t, "encodeNpy");
+    std::string out = npyHeaderBytes(c.shape());
+    out.append(reinterpret_cast<const char*>(c.data()), std::size_t(c.numel()) * 4);
+    return out;
+}
+
+void writeNpy(const std::string& path, const Tensor& t) {
+    Tensor c = checkedContiguous(t, path);
+    AtomicFileWriter w(path);
+    w.write(npyHeaderBytes(c.shape()));
+    w.write(c.data(), std::size_t(c.numel()) * 4);
+    w.commit();
+}
+
+// ---- files ----
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::random_device rd;
+    std::mt19937_64 rng((std::uint64_t(rd()) << 32) ^ rd() ^ std::uint64_t(::getpid()));
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::string tmp = path_ + ".tmp-";
+        std::uint64_t r = rng();
+        for (int i = 0; i < 6; ++i) tmp += kHex[(r >> (4 * i)) & 15];
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            if (errno == EEXIST) continue;
+            throw FormatError(path_ + ": cannot create a temporary file for writing (" + errnoText() + ")");
+        }
+        file_ = ::fdopen(fd, "wb");
+        if (!file_) {
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            throw FormatError(path_ + ": cannot open a temporary file for writing (" + errnoText() + ")");
+        }
+        tmpPath_ = tmp;
+        return;
+    }
+    throw FormatError(path_ + ": cannot create a temporary file for writing (too many attempts)");
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+    if (file_) std::fclose(file_);
+    if (!committed_ && !tmpPath_.empty()) ::unlink(tmpPath_.c_str());
+}
+
+void AtomicFileWriter::write(const void* data, std::size_t bytes) {
+    if (!file_) throw FormatError(path_ + ": write after commit");
+    if (bytes == 0) return;
+    if (std::fwrite(data, 1, bytes, file_) != bytes) throw FormatError(path_ + ": write error (" + errnoText() + ")");
+    written_ += bytes;
+}
+
+void AtomicFileWriter::commit() {
+    if (!file_) throw FormatError(path_ + ": commit twice");
+    std::FILE* f = file_;
+    file_ = nullptr;
+    std::string error;
+    if (std::fflush(f) != 0) error = errnoText();
+    if (std::fclose(f) != 0 && error.empty()) error = errnoText();
+    if (!error.empty()) throw FormatError(path_ + ": write error (" + error + ")");
+    if (std::rename(tmpPath_.c_str(), path_.c_str()) != 0) throw FormatError(path_ + ": cannot replace the file (" + errnoText() + ")");
+    committed_ = true;
+}
+
+void writeFileAtomically(const std::string& path, std::string_view bytes) {
+    AtomicFileWriter w(path);
+    w.write(bytes);
+    w.commit();
+}
+
+std::string readFileBytes(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw FormatError(path + ": cannot open (" + errnoText() + ")");
+    struct Closer {
+        std::FILE* f;
+        ~Closer() { std::fclose(f); }
+    } closer{f};
+    struct stat st {};
+    if (fstat(fileno(f), &st) != 0) throw FormatError(path + ": cannot read (" + errnoText() + ")");
+    if (!S_ISREG(st.st_mode)) throw FormatError(path + ": not a regular file");
+    std::string out(std::size_t(st.st_size), '\0');
+    const std::size_t got = out.empty() ? 0 : std::fread(out.data(), 1, out.size(), f);
+    if (std::ferror(f)) throw FormatError(path + ": read error (" + errnoText() + ")");
+    out.resize(got);
+    return out;
+}
+
+}  // namespace adj

@@ -1,0 +1,67 @@
+#pragma once
+// NumPy .npy tensors, the CLI's way in and out (see docs/FORMAT.md and ../shared/CLI.md).
+//
+// Reading accepts format versions 1.0, 2.0 and 3.0, C order only, little-endian dtypes:
+//   '<f4'  float32, copied bit for bit;
+//   '<f8'  float64, rounded to float32;
+//   '<i8', '<i4'  int64 / int32 (class labels), converted to float32 values (exact up to 2^24).
+// The result is always a contiguous F32 tensor. A malformed file never crashes and never makes
+// the reader allocate more than the file's own data: bad magic, a header that is truncated, too
+// long or unparsable, an unknown dtype, Fortran order, a negative or absurd shape (shapeIsSane),
+// and data shorter or longer than the header says all throw FormatError with a message that
+// starts with the file name and names the problem.
+//
+// Writing always produces version 1.0, '<f4', C order, with the header padded (spaces and a
+// final '\n') so that the data starts at a multiple of 64 bytes, as NumPy does. Writes are
+// atomic: the bytes go to "<path>.tmp-XXXXXX", which is then renamed over `path`.
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "tensor/tensor.h"
+
+namespace adj {
+
+/// Reads a .npy file. Throws FormatError ("x.npy: ...") when unreadable or malformed.
+Tensor readNpy(const std::string& path);
+/// Writes `t` (F32, any layout) as a float32 .npy file, atomically. Throws FormatError on I/O
+/// failure or when `t` is undefined or not F32.
+void writeNpy(const std::string& path, const Tensor& t);
+
+/// Parses the bytes of a .npy file; `where` (a file name) starts every error message.
+Tensor parseNpy(const std::string& bytes, const std::string& where);
+/// The bytes of a .npy file holding `t` (same layout as writeNpy).
+std::string encodeNpy(const Tensor& t);
+
+/// Writes a file atomically: data goes to a fresh "<path>.tmp-XXXXXX" in the same directory and
+/// commit() renames it over `path`. Without commit() (an exception, an early return), the
+/// temporary file is removed and `path` is untouched. All failures throw FormatError naming
+/// `path`. Shared by the writers in engine/io.
+class AtomicFileWriter {
+public:
+    explicit AtomicFileWriter(std::string path);
+    ~AtomicFileWriter();
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+    void write(const void* data, std::size_t bytes);
+    void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
+    /// Bytes written so far.
+    std::size_t size() const { return written_; }
+    /// Flushes, closes and renames the temporary file over the target.
+    void commit();
+
+private:
+    std::string path_;
+    std::string tmpPath_;
+    std::FILE* file_ = nullptr;
+    std::size_t written_ = 0;
+    bool committed_ = false;
+};
+
+/// Writes `bytes` to `path` through an AtomicFileWriter.
+void writeFileAtomically(const std::string& path, std::string_view bytes);
+/// Reads a whole file; FormatError "path: cannot open (reason)" when it cannot.
+std::string readFileBytes(const std::string& path);
+
+}  // namespace adj
