@@ -16,8 +16,9 @@
 // from "init" tensors, which are capped at kJsonMaxInitElements. Every problem throws
 // FormatError whose message starts with the file name (`where`) and names the place:
 // "model.json: nodes[3].inputs must be an array of strings", "model.json: node 'h': input 'q'
-// is not defined". Loading checks structure, op names, arities and attributes (against the
-// schema in ops.def) but runs no shape inference: the verifier does that, and a cycle loads.
+// is not defined". Loading checks the structure, op names, and attribute names and types
+// (against the schema in ops.def). Arity, required attributes, shapes and cycles are the
+// verifier's concern: a cycle or a half-built graph loads, so that an editor can reopen it.
 //
 // Saving is exact: load(save(g)) has the same nodes (names, ops, inputs, attributes, meta), input
 // shapes and dimension names, bit-identical parameter and constant values, and outputs, created
