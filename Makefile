@@ -23,8 +23,8 @@ test: build
 
 # ASan + UBSan on the engine and CLI tests (no GUI).
 test-asan: deps
-	@test -f $(BUILD_ASAN)/CMakeCache.txt || cmake -S . -B $(BUILD_ASAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	    -DADJOINT_SANITIZE=ON -DADJOINT_BUILD_GUI=OFF -DADJOINT_BUILD_BENCH=OFF
+	@test -f $(BUILD_ASAN)/CMakeCache.txt || cmake -S . -B $(BUILD_ASAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
+	    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DADJOINT_SANITIZE=ON -DADJOINT_BUILD_GUI=OFF -DADJOINT_BUILD_BENCH=OFF
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -L engine

@@ -144,6 +144,22 @@ void Graph::removeNodeForce(NodeId id) {
     --liveCount_;
 }
 
+void Graph::insertNodeAt(Node node) {
+    const NodeId id = node.id;
+    if (id < 0) throw std::invalid_argument("insertNodeAt: invalid id");
+    if (contains(id)) throw std::logic_error("insertNodeAt: id " + std::to_string(id) + " is taken");
+    if (byName_.count(node.name)) throw std::invalid_argument("node name '" + node.name + "' is already taken");
+    if (std::size_t(id) >= nodes_.size()) {
+        nodes_.resize(std::size_t(id) + 1);
+        users_.resize(std::size_t(id) + 1);
+    }
+    nodes_[std::size_t(id)] = std::make_unique<Node>(std::move(node));
+    byName_[nodes_[std::size_t(id)]->name] = id;
+    ++liveCount_;
+    const auto& ins = nodes_[std::size_t(id)]->inputs;
+    for (std::size_t i = 0; i < ins.size(); ++i) addUse(ins[i], id, int(i));
+}
+
 void Graph::rename(NodeId id, const std::string& newName) {
     Node& n = node(id);
     if (n.name == newName) return;

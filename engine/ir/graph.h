@@ -97,6 +97,9 @@ public:
     /// Removes the node even if used: its users' inputs become dangling (kNoNode). For editors.
     void removeNodeForce(NodeId id);
     void rename(NodeId id, const std::string& newName);
+    /// Puts a node back at its old id (which must be free: removed earlier), with its inputs
+    /// wired; for undo. Its former users are not rewired (their commands do that).
+    void insertNodeAt(Node node);
 
     // ---- reading ----
     bool contains(NodeId id) const { return id >= 0 && std::size_t(id) < nodes_.size() && nodes_[std::size_t(id)]; }

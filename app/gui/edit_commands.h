@@ -1,0 +1,94 @@
+#pragma once
+// The undo commands of GraphDocument, one per kind of edit. They hold ids, names and copies of
+// values, never pointers into the graph, so that any sequence of undo and redo is safe.
+#include <QPointF>
+#include <QUndoCommand>
+#include <optional>
+
+#include "ir/graph.h"
+
+class GraphDocument;
+
+class AddNodeCommand : public QUndoCommand {
+public:
+    AddNodeCommand(GraphDocument* doc, adj::Node node);
+    void redo() override;
+    void undo() override;
+    adj::NodeId id() const { return node_.id; }
+
+private:
+    GraphDocument* doc_;
+    adj::Node node_;  // id assigned on first redo
+};
+
+class RemoveNodeCommand : public QUndoCommand {
+public:
+    RemoveNodeCommand(GraphDocument* doc, adj::NodeId id);
+    void redo() override;
+    void undo() override;
+
+private:
+    GraphDocument* doc_;
+    adj::Node node_;
+    std::vector<adj::Use> uses_;
+    std::vector<int> ports_;  // the port each use read
+    std::vector<adj::GraphOutput> savedOutputs_;
+};
+
+class ConnectCommand : public QUndoCommand {
+public:
+    /// `value` with node kNoNode disconnects.
+    ConnectCommand(GraphDocument* doc, adj::NodeId node, int index, adj::ValueRef value);
+    void redo() override;
+    void undo() override;
+
+private:
+    GraphDocument* doc_;
+    adj::NodeId node_;
+    int index_;
+    adj::ValueRef value_;
+    adj::ValueRef old_;
+    bool grew_ = false;
+};
+
+class SetAttributeCommand : public QUndoCommand {
+public:
+    /// `value` empty removes the attribute.
+    SetAttributeCommand(GraphDocument* doc, adj::NodeId node, std::string name, std::optional<adj::AttrValue> value);
+    void redo() override;
+    void undo() override;
+
+private:
+    void apply(const std::optional<adj::AttrValue>& v);
+    GraphDocument* doc_;
+    adj::NodeId node_;
+    std::string name_;
+    std::optional<adj::AttrValue> value_, old_;
+};
+
+class RenameNodeCommand : public QUndoCommand {
+public:
+    RenameNodeCommand(GraphDocument* doc, adj::NodeId node, std::string newName);
+    void redo() override;
+    void undo() override;
+
+private:
+    GraphDocument* doc_;
+    adj::NodeId node_;
+    std::string newName_, oldName_;
+};
+
+class MoveNodeCommand : public QUndoCommand {
+public:
+    MoveNodeCommand(GraphDocument* doc, adj::NodeId node, QPointF from, QPointF to);
+    void redo() override;
+    void undo() override;
+    int id() const override { return 1; }
+    bool mergeWith(const QUndoCommand* other) override;
+
+private:
+    void apply(QPointF p);
+    GraphDocument* doc_;
+    adj::NodeId node_;
+    QPointF from_, to_;
+};
