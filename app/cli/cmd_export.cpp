@@ -27,7 +27,14 @@ int cmdExport(const std::vector<std::string>& argv, Context& ctx) {
             throw BadInput(path + ": " + e.what());
         }
     }
-    if (args.has("--optimized")) throw BadInput("export --optimized: the rewrite engine is not part of this build yet");
+    if (args.has("--optimized")) {
+        OptimizeOptions opt = optimizeOptionsFrom(args.value("--optimized").value_or(""), "");
+        try {
+            optimizeGraph(g, opt);
+        } catch (const Error& e) {
+            throw BadInput(path + ": " + e.what());
+        }
+    }
     try {
         saveGraphFile(g, *outPath);
     } catch (const Error& e) {

@@ -3,14 +3,22 @@
 #include <ostream>
 
 #include "commands.h"
+#include "passes/machine_model.h"
+#include "passes/rewriter.h"
 
 namespace adj::cli {
 
 int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
-    Args args(argv, {{"--json", false}});
+    Args args(argv, {{"--json", false}, {"--costs", false}});
     const std::string path = graphArgument(args, "info");
     Graph g = loadCheckedGraph(path);
     const auto order = g.topoOrder();
+    // costs: per node FLOPs, bytes, intensity and, against this machine's ridge point (a cached
+    // calibration, see passes/machine_model.h), compute- or memory-bound
+    const bool costs = args.has("--costs") || args.has("--json");
+    MachineModel machine;
+    if (costs) machine = machineModel();
+    auto bound = [&](const Cost& c) { return c.bytes() <= 0 && c.flops <= 0 ? "-" : machine.computeBound(c) ? "compute" : "memory"; };
     std::map<std::string, int> opCounts;
     std::int64_t paramCount = 0;
     for (NodeId id : order) {
@@ -37,8 +45,14 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
             const Node& n = g.node(id);
             nlohmann::json shapes = nlohmann::json::array();
             for (const auto& t : n.outputs) shapes.push_back(t.shape);
-            j["node_list"].push_back({{"name", n.name}, {"op", std::string(opName(n.op))}, {"shapes", shapes}});
+            const Cost c = nodeCost(g, id);
+            j["node_list"].push_back({{"name", n.name}, {"op", std::string(opName(n.op))}, {"shapes", shapes}, {"flops", c.flops},
+                                      {"bytes", c.bytes()}, {"intensity", c.intensity()}, {"bound", bound(c)},
+                                      {"predicted_us", machine.predictSeconds(c) * 1e6}});
         }
+        const CostSummary total = graphCostSummary(g);
+        j["cost"] = {{"flops", total.flops}, {"bytes", total.bytes}, {"kernels", total.kernels}, {"intensity", total.intensity()}};
+        j["machine"] = {{"peak_flops", machine.peakFlops}, {"bandwidth", machine.bandwidth}, {"threads", machine.threads}, {"ridge", machine.ridge()}};
         ctx.out << j.dump() << "\n";
         return kOk;
     }
@@ -55,8 +69,23 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
         std::string op(opName(n.op));
         op.resize(16, ' ');
         ctx.out << "  " << name << "  " << op;
-        for (std::size_t i = 0; i < n.outputs.size(); ++i) ctx.out << (i ? ", " : "") << shapeToString(n.outputs[i].shape);
+        std::string shapes;
+        for (std::size_t i = 0; i < n.outputs.size(); ++i) shapes += (i ? ", " : "") + shapeToString(n.outputs[i].shape);
+        if (costs) {
+            shapes.resize(std::max<std::size_t>(shapes.size(), 18), ' ');
+            const Cost c = nodeCost(g, id);
+            ctx.out << shapes << "  " << formatNumber(c.flops) << " FLOP, " << formatNumber(c.bytes()) << " B, "
+                    << formatNumber(c.intensity()) << " FLOP/B, " << bound(c);
+        } else {
+            ctx.out << shapes;
+        }
         ctx.out << "\n";
+    }
+    if (costs) {
+        const CostSummary t = graphCostSummary(g);
+        ctx.out << "\ncost: " << formatNumber(t.flops) << " FLOP, " << formatNumber(t.bytes) << " B, " << t.kernels << " kernels, "
+                << formatNumber(t.intensity()) << " FLOP/B; machine: " << formatNumber(machine.peakFlops / 1e9) << " GFLOP/s, "
+                << formatNumber(machine.bandwidth / 1e9) << " GB/s, ridge " << formatNumber(machine.ridge()) << " FLOP/B\n";
     }
     ctx.out << "\noutputs:";
     for (const auto& o : g.outputs()) ctx.out << " " << o.name << " " << shapeToString(g.type(o.value).shape);

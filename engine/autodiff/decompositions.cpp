@@ -3,10 +3,11 @@
 #include <cmath>
 
 #include "ir/errors.h"
+#include "ir/fused_program.h"
 
 namespace adj {
 
-bool hasDecomposition(Op op) { return op == Op::Gelu || op == Op::LayerNorm || op == Op::BatchNorm; }
+bool hasDecomposition(Op op) { return op == Op::Gelu || op == Op::LayerNorm || op == Op::BatchNorm || op == Op::Fused; }
 
 ValueRef decompose(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& in) {
     switch (n.op) {
@@ -49,6 +50,21 @@ ValueRef decompose(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& 
             ValueRef d = b.sub(in[0], mu);
             ValueRef inv = b.unary(Op::Sqrt, b.add(var, b.constant(float(n.attrs.getFloat(n.op, "epsilon")))));
             return b.add(b.mul(b.div(d, inv), perChannel(in[1])), perChannel(in[2]));
+        }
+        case Op::Fused: {
+            // the group's program, expanded back into its ops
+            const FusedProgram p = parseFusedProgram(n.attrs.getString(n.op, "program"), int(in.size()));
+            std::vector<ValueRef> regs;
+            for (const auto& ins : p.instrs) {
+                std::vector<ValueRef> args;
+                for (const auto& a : ins.args) args.push_back(a.isInput ? in[std::size_t(a.index)] : regs[std::size_t(a.index)]);
+                regs.push_back(b.op(ins.op, args));
+            }
+            // the node's output is the broadcast of all its inputs, which the last register
+            // alone may not reach (r0 = tanh in0 with a larger in1)
+            // the node's output is the broadcast of all its inputs, which the last register
+            // alone may not reach (r0 = tanh in0 with a larger in1)
+            return b.expandTo(regs.back(), n.outputs[0].shape);
         }
         default:
             throw GraphError("op '" + std::string(opName(n.op)) + "' (node '" + n.name + "') has no decomposition");

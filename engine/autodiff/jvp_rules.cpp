@@ -128,6 +128,7 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
         case Op::Relu: return scaleBy(t[0], b.op(Op::Greater, {x[0], b.constant(0.f)}));
         case Op::Erf: return scaleBy(t[0], b.scale(b.unary(Op::Exp, b.neg(b.mul(x[0], x[0]))), float(2.0 / std::sqrt(M_PI))));
         case Op::Gelu: noRule(n);
+        case Op::Fused: noRule(n);  // differentiated through its decomposition (hasDecomposition)
 
         case Op::Add: return sumTerms(b, {t[0], t[1]}, os);
         case Op::Sub: return sumTerms(b, {t[0], ts(1) ? b.neg(t[1]) : ValueRef{}}, os);
@@ -166,8 +167,17 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
             const std::size_t batchRank = std::max(std::max<std::size_t>(sa.size(), 2), std::max<std::size_t>(sb.size(), 2));
             ValueRef ta, tb;
             if (ts(0)) {
-                // a vector a: its [K, n] tangent is read by matmul as K rows, which is what we want
-                ta = b.matmul(sa.size() >= 2 ? alignRank(b, t[0], batchRank) : t[0], x[1]);
+                if (sa.size() >= 2) {
+                    ta = b.matmul(alignRank(b, t[0], batchRank), x[1]);
+                } else {
+                    // a vector a: its [K, n] tangent becomes K rows [K, 1..., 1, n] (one row per
+                    // direction, batch axes of b broadcast), then the row axis goes again. (Read
+                    // as a [K, n] matrix it would only be right for a 2-D b: a batched b would
+                    // put its batch axes before K.)
+                    const std::int64_t kk = b.shape(t[0])[0];
+                    ValueRef rows = alignRank(b, b.reshape(t[0], Shape{kk, 1, sa[0]}), batchRank);
+                    ta = b.reshape(b.matmul(rows, x[1]), withK(kk, os));
+                }
             }
             if (ts(1)) {
                 ValueRef tbv = t[1];
@@ -249,6 +259,7 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
             p.insert(p.end(), pads.begin() + std::ptrdiff_t(r), pads.end());
             Attributes a = n.attrs;
             a.set("pads", p);
+            a.set("value", 0.0);  // the padding is constant: its tangent is zero, whatever the pad value
             return b.op(Op::Pad, {t[0]}, a);
         }
         case Op::Concat: {

@@ -81,6 +81,7 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
             return {b.mul(g, b.scale(e, float(2.0 / std::sqrt(M_PI))))};
         }
         case Op::Gelu:
+        case Op::Fused:
             noRule(n);  // differentiated through its decomposition (hasDecomposition)
 
         case Op::Add: return {b.sumTo(g, shapeOf(0)), b.sumTo(g, shapeOf(1))};

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "ir/errors.h"
+#include "ir/fused_program.h"
 
 namespace adj {
 namespace {
@@ -141,6 +142,13 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
         case Op::Tanh: case Op::Sigmoid: case Op::Relu: case Op::Gelu: case Op::Erf:
         case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Maximum: case Op::Minimum:
         case Op::Where: case Op::Greater: case Op::Equal: case Op::Sign:
+            return one(broadcastAll(n, in));
+        case Op::Fused:
+            try {
+                parseFusedProgram(n.attrs.getString(op, "program"), int(in.size()));
+            } catch (const GraphError& e) {
+                fail(n, e.what());
+            }
             return one(broadcastAll(n, in));
 
         case Op::MatMul:

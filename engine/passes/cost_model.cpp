@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "ir/fused_program.h"
+
 namespace adj {
 
 namespace {
@@ -29,6 +31,11 @@ Cost nodeCost(const Graph& g, NodeId id) {
         case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Maximum: case Op::Minimum:
         case Op::Greater: case Op::Equal: case Op::Where:
             c.flops = out;
+            return c;
+        case Op::Fused:
+            // every instruction runs over the output; intermediates stay in registers, so only
+            // the inputs and the output move through memory
+            c.flops = out * double(parseFusedProgram(n.attrs.getString(n.op, "program")).instrs.size());
             return c;
         case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Sin: case Op::Cos: case Op::Tanh: case Op::Sigmoid:
         case Op::Gelu: case Op::Erf: case Op::Pow:

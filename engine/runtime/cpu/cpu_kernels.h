@@ -27,5 +27,6 @@ void convKernel(KernelCall& call);         // kernels_conv.cpp (Conv2d)
 void poolKernel(KernelCall& call);         // kernels_pool.cpp (MaxPool, AvgPool, GlobalAvgPool)
 void normKernel(KernelCall& call);         // kernels_norm.cpp (BatchNorm, LayerNorm)
 void derivativeKernel(KernelCall& call);   // kernels_derivative.cpp (Pad and the *_grad ops of backward graphs)
+void fusedKernel(KernelCall& call);        // kernels_fused.cpp (Fused: a fusion group as one kernel)
 
 }  // namespace adj::cpu

@@ -57,6 +57,9 @@ void runKernel(KernelCall& call) {
         case Op::Sign:
             elementwiseKernel(call);
             return;
+        case Op::Fused:
+            fusedKernel(call);
+            return;
         case Op::MatMul:
         case Op::Gemm:
             matmulKernel(call);

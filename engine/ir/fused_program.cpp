@@ -1,0 +1,88 @@
+#include "ir/fused_program.h"
+
+#include <sstream>
+
+#include "ir/errors.h"
+
+namespace adj {
+
+namespace {
+
+std::string operandText(const FusedOperand& a) { return (a.isInput ? "in" : "r") + std::to_string(a.index); }
+
+bool parseIndex(const std::string& s, std::size_t from, int& out) {
+    if (from >= s.size() || s.size() - from > 6) return false;
+    int v = 0;
+    for (std::size_t i = from; i < s.size(); ++i) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    out = v;
+    return true;
+}
+
+}  // namespace
+
+std::string FusedProgram::text() const {
+    std::string s;
+    for (std::size_t i = 0; i < instrs.size(); ++i) {
+        if (i) s += "; ";
+        s += "r" + std::to_string(i) + " = " + std::string(opName(instrs[i].op));
+        for (const auto& a : instrs[i].args) s += " " + operandText(a);
+    }
+    return s;
+}
+
+FusedProgram parseFusedProgram(const std::string& text, int inputCount) {
+    FusedProgram p;
+    std::string normalized = text;
+    for (char& c : normalized)
+        if (c == ';') c = '\n';
+    std::istringstream lines(normalized);
+    std::string line;
+    int lineNo = 0;
+    while (std::getline(lines, line)) {
+        ++lineNo;
+        std::istringstream words(line);
+        std::vector<std::string> w;
+        for (std::string t; words >> t;) w.push_back(t);
+        if (w.empty()) continue;
+        auto fail = [&](const std::string& msg) -> void {
+            throw GraphError("fused program line " + std::to_string(lineNo) + " ('" + line + "'): " + msg);
+        };
+        const int reg = int(p.instrs.size());
+        if (w.size() < 3 || w[1] != "=") fail("expected 'rK = OP OPERANDS...'");
+        int target = -1;
+        if (w[0].size() < 2 || w[0][0] != 'r' || !parseIndex(w[0], 1, target) || target != reg)
+            fail("defines " + w[0] + ", expected r" + std::to_string(reg));
+        auto op = opFromName(w[2]);
+        if (!op) fail("unknown op '" + w[2] + "'");
+        if (!isElementwise(*op) || *op == Op::Fused) fail("op '" + w[2] + "' is not an elementwise op");
+        const OpInfo& info = opInfo(*op);
+        const int argc = int(w.size()) - 3;
+        if (argc < info.minInputs || (info.maxInputs >= 0 && argc > info.maxInputs))
+            fail("op '" + w[2] + "' takes " + std::to_string(info.minInputs) + " operands, got " + std::to_string(argc));
+        FusedInstr ins;
+        ins.op = *op;
+        for (std::size_t k = 3; k < w.size(); ++k) {
+            FusedOperand a;
+            const std::string& t = w[k];
+            if (t.rfind("in", 0) == 0 && parseIndex(t, 2, a.index)) {
+                a.isInput = true;
+                if (inputCount >= 0 && a.index >= inputCount)
+                    fail("operand " + t + " but the node has " + std::to_string(inputCount) + " inputs");
+            } else if (t.rfind("r", 0) == 0 && parseIndex(t, 1, a.index)) {
+                a.isInput = false;
+                if (a.index >= reg) fail("operand " + t + " is not defined before this line");
+            } else {
+                fail("bad operand '" + t + "' (expected inK or rK)");
+            }
+            ins.args.push_back(a);
+        }
+        p.instrs.push_back(std::move(ins));
+    }
+    if (p.instrs.empty()) throw GraphError("fused program is empty");
+    return p;
+}
+
+}  // namespace adj

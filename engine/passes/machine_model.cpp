@@ -1,0 +1,194 @@
+#include "passes/machine_model.h"
+
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "passes/rewriter.h"
+
+namespace adj {
+
+double MachineModel::attainable(double intensity) const { return std::min(peakFlops, intensity * bandwidth); }
+
+double MachineModel::predictSeconds(const Cost& c) const {
+    const double tc = peakFlops > 0 ? c.flops / peakFlops : 0;
+    const double tm = bandwidth > 0 ? c.bytes() / bandwidth : 0;
+    return std::max(tc, tm);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
+
+/// FLOP/s of independent multiply-add chains on 4-wide vectors (the SIMD width the kernels are
+/// compiled for by default), all threads.
+double measureFlops(int threads) {
+    typedef float v4 __attribute__((vector_size(16)));
+    const std::int64_t iters = 1 << 20;
+    constexpr int kChains = 8;
+    std::atomic<float> sink{0};
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = Clock::now();
+        tbb::parallel_for(0, threads, [&](int t) {
+            v4 acc[kChains];
+            for (int k = 0; k < kChains; ++k) acc[k] = v4{1.f, 1.f, 1.f, 1.f} + float(k + t) * 1e-3f;
+            const v4 m = {0.999999f, 0.999999f, 0.999999f, 0.999999f}, a = {1e-7f, 1e-7f, 1e-7f, 1e-7f};
+            for (std::int64_t i = 0; i < iters; ++i)
+                for (int k = 0; k < kChains; ++k) acc[k] = acc[k] * m + a;
+            float s = 0;
+            for (const v4& v : acc) s += v[0] + v[1] + v[2] + v[3];
+            sink.store(sink.load() + s);
+        });
+        const double dt = seconds(t0);
+        best = std::max(best, double(threads) * double(iters) * kChains * 4.0 * 2.0 / dt);
+    }
+    return best;
+}
+
+/// Bytes/s of a parallel copy of a buffer much larger than the caches.
+double measureBandwidth() {
+    const std::size_t n = std::size_t(1) << 24;  // 64 MiB per buffer
+    std::vector<float> a(n, 1.f), b(n, 0.f);
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+        const auto t0 = Clock::now();
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1 << 16), [&](const tbb::blocked_range<std::size_t>& r) {
+            std::copy(a.begin() + std::ptrdiff_t(r.begin()), a.begin() + std::ptrdiff_t(r.end()), b.begin() + std::ptrdiff_t(r.begin()));
+        });
+        const double dt = seconds(t0);
+        best = std::max(best, 2.0 * double(n) * sizeof(float) / dt);
+    }
+    return best;
+}
+
+std::string fmt(double v, const char* f = "%.3g") {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+std::string escapeXml(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '<') o += "&lt;";
+        else if (c == '>') o += "&gt;";
+        else if (c == '&') o += "&amp;";
+        else if (c == '"') o += "&quot;";
+        else o += c;
+    }
+    return o;
+}
+
+}  // namespace
+
+MachineModel calibrateMachine() {
+    MachineModel m;
+    m.threads = tbb::info::default_concurrency();
+    m.peakFlops = measureFlops(m.threads);
+    m.bandwidth = measureBandwidth();
+    return m;
+}
+
+std::string machineCachePath() {
+    std::filesystem::path base;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) base = x;
+    else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".cache";
+    else base = std::filesystem::temp_directory_path();
+    return (base / "adjoint" / "machine.json").string();
+}
+
+MachineModel machineModel() {
+    const std::string path = machineCachePath();
+    const int threads = tbb::info::default_concurrency();
+    try {
+        std::ifstream f(path);
+        if (f) {
+            auto j = nlohmann::json::parse(f);
+            MachineModel m{j.at("peak_flops").get<double>(), j.at("bandwidth").get<double>(), j.at("threads").get<int>()};
+            if (j.value("version", 0) == 2 && m.threads == threads && m.peakFlops > 0 && m.bandwidth > 0) return m;
+        }
+    } catch (const std::exception&) {
+        // recalibrate
+    }
+    MachineModel m = calibrateMachine();
+    try {
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+        std::ofstream f(path);
+        f << nlohmann::json{{"version", 2}, {"peak_flops", m.peakFlops}, {"bandwidth", m.bandwidth}, {"threads", m.threads}}.dump(1) << "\n";
+    } catch (const std::exception&) {
+        // a cache we cannot write is no error
+    }
+    return m;
+}
+
+std::string rooflineSvg(const Graph& g, const MachineModel& mm, const std::vector<double>& micros) {
+    struct Dot {
+        std::string label;
+        double x, y, measured;
+    };
+    std::vector<Dot> dots;
+    for (NodeId id : g.liveTopoOrder()) {
+        const Node& n = g.node(id);
+        if (!isKernelOp(n.op)) continue;
+        const Cost c = nodeCost(g, id);
+        if (c.bytes() <= 0) continue;
+        const double x = std::max(c.intensity(), 1e-3);
+        double meas = 0;
+        if (std::size_t(id) < micros.size() && micros[std::size_t(id)] > 0) meas = c.flops / (micros[std::size_t(id)] * 1e-6);
+        dots.push_back({n.name + " (" + std::string(opName(n.op)) + ")", x, std::max(mm.attainable(x), 1.0), meas});
+    }
+    const double W = 900, H = 600, L = 90, R = 30, T = 40, B = 70;
+    double xmin = 1e-2, xmax = std::max(1e3, mm.ridge() * 10);
+    double ymax = std::max(mm.peakFlops * 3, 1e9), ymin = std::max(1.0, std::min(ymax / 1e6, mm.bandwidth * xmin / 3));
+    for (const auto& d : dots) {
+        xmin = std::min(xmin, d.x / 2);
+        xmax = std::max(xmax, d.x * 2);
+        if (d.measured > 0) ymin = std::min(ymin, d.measured / 2);
+    }
+    auto px = [&](double x) { return L + (std::log10(x) - std::log10(xmin)) / (std::log10(xmax) - std::log10(xmin)) * (W - L - R); };
+    auto py = [&](double y) { return H - B - (std::log10(y) - std::log10(ymin)) / (std::log10(ymax) - std::log10(ymin)) * (H - T - B); };
+    std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt(W, "%.0f") + "\" height=\"" + fmt(H, "%.0f") +
+                    "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+    s += "<text x=\"" + fmt(W / 2, "%.0f") + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Roofline of " + escapeXml(g.name.empty() ? "graph" : g.name) +
+         ": peak " + fmt(mm.peakFlops / 1e9) + " GFLOP/s, " + fmt(mm.bandwidth / 1e9) + " GB/s (" + std::to_string(mm.threads) + " threads)</text>\n";
+    // grid and axes (decades)
+    for (double d = std::pow(10.0, std::ceil(std::log10(xmin))); d <= xmax; d *= 10)
+        s += "<line x1=\"" + fmt(px(d), "%.1f") + "\" y1=\"" + fmt(T, "%.0f") + "\" x2=\"" + fmt(px(d), "%.1f") + "\" y2=\"" + fmt(H - B, "%.0f") +
+             "\" stroke=\"#eee\"/><text x=\"" + fmt(px(d), "%.1f") + "\" y=\"" + fmt(H - B + 16, "%.0f") + "\" text-anchor=\"middle\">" + fmt(d, "%g") + "</text>\n";
+    for (double d = std::pow(10.0, std::ceil(std::log10(ymin))); d <= ymax; d *= 10)
+        s += "<line x1=\"" + fmt(L, "%.0f") + "\" y1=\"" + fmt(py(d), "%.1f") + "\" x2=\"" + fmt(W - R, "%.0f") + "\" y2=\"" + fmt(py(d), "%.1f") +
+             "\" stroke=\"#eee\"/><text x=\"" + fmt(L - 6, "%.0f") + "\" y=\"" + fmt(py(d) + 4, "%.1f") + "\" text-anchor=\"end\">" + fmt(d, "%.0e") + "</text>\n";
+    s += "<rect x=\"" + fmt(L, "%.0f") + "\" y=\"" + fmt(T, "%.0f") + "\" width=\"" + fmt(W - L - R, "%.0f") + "\" height=\"" + fmt(H - T - B, "%.0f") + "\" fill=\"none\" stroke=\"black\"/>\n";
+    s += "<text x=\"" + fmt((L + W - R) / 2, "%.0f") + "\" y=\"" + fmt(H - 20, "%.0f") + "\" text-anchor=\"middle\">arithmetic intensity (FLOP/byte)</text>\n";
+    s += "<text transform=\"translate(22," + fmt((T + H - B) / 2, "%.0f") + ") rotate(-90)\" text-anchor=\"middle\">performance (FLOP/s)</text>\n";
+    // roofs: memory slope up to the ridge, then the compute roof
+    const double r = mm.ridge();
+    const double x0 = std::max(xmin, ymin / mm.bandwidth);
+    s += "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\" points=\"" + fmt(px(x0), "%.1f") + "," + fmt(py(mm.bandwidth * x0), "%.1f") + " " +
+         fmt(px(r), "%.1f") + "," + fmt(py(mm.peakFlops), "%.1f") + " " + fmt(px(xmax), "%.1f") + "," + fmt(py(mm.peakFlops), "%.1f") + "\"/>\n";
+    s += "<text x=\"" + fmt(px(r) + 6, "%.1f") + "\" y=\"" + fmt(py(mm.peakFlops) - 6, "%.1f") + "\" fill=\"#c0392b\">ridge " + fmt(r) + " FLOP/B</text>\n";
+    for (const auto& d : dots) {
+        const std::string cx = fmt(px(d.x), "%.1f"), cy = fmt(py(d.y), "%.1f");
+        const bool compute = d.x >= r;
+        s += "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"4\" fill=\"" + std::string(compute ? "#2471a3" : "#d68910") + "\"><title>" + escapeXml(d.label) + "</title></circle>";
+        s += "<text x=\"" + fmt(px(d.x) + 6, "%.1f") + "\" y=\"" + fmt(py(d.y) + 12, "%.1f") + "\" font-size=\"9\">" + escapeXml(d.label) + "</text>\n";
+        if (d.measured > 0)
+            s += "<circle cx=\"" + cx + "\" cy=\"" + fmt(py(std::max(d.measured, ymin)), "%.1f") + "\" r=\"4\" fill=\"none\" stroke=\"#555\"/>\n";
+    }
+    s += "</svg>\n";
+    return s;
+}
+
+}  // namespace adj

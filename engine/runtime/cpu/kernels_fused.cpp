@@ -1,0 +1,181 @@
+// The fusion-group kernel: one pass over the output in tiles of kFusedTile elements. Each tile
+// gathers its inputs (contiguous inputs are read in place), runs the program instruction by
+// instruction over small per-thread register buffers that stay in cache, and writes only the last
+// register to the output. Intermediates never reach memory.
+#include <tbb/enumerable_thread_specific.h>
+
+#include <stdexcept>
+
+#include "ir/fused_program.h"
+#include "runtime/cpu/cpu_kernels.h"
+#include "runtime/cpu/kernel_util.h"
+#include "runtime/scalar_functions.h"
+
+namespace adj::cpu {
+
+namespace {
+
+constexpr std::int64_t kFusedTile = 2048;
+
+enum class InKind { Contiguous, Scalar, Strided };
+
+struct FusedInput {
+    Tensor view;  // expanded to the output shape
+    InKind kind = InKind::Contiguous;
+    const float* data = nullptr;
+};
+
+template <class F>
+inline void unaryLoop(float* o, const float* a, std::int64_t n, F f) {
+    for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j]);
+}
+template <class F>
+inline void binaryLoop(float* o, const float* a, const float* b, std::int64_t n, F f) {
+    for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j], b[j]);
+}
+
+void runInstr(const Node& node, Op op, float* o, const std::vector<const float*>& a, std::int64_t n) {
+#define ADJ_U(OP, FN) \
+    case Op::OP: return unaryLoop(o, a[0], n, [](float x) { return FN(x); });
+#define ADJ_B(OP, FN) \
+    case Op::OP: return binaryLoop(o, a[0], a[1], n, [](float x, float y) { return FN(x, y); });
+    switch (op) {
+        ADJ_U(Neg, adj_neg)
+        ADJ_U(Abs, adj_abs)
+        ADJ_U(Exp, adj_exp)
+        ADJ_U(Log, adj_log)
+        ADJ_U(Sqrt, adj_sqrt)
+        ADJ_U(Sin, adj_sin)
+        ADJ_U(Cos, adj_cos)
+        ADJ_U(Tanh, adj_tanh)
+        ADJ_U(Sigmoid, adj_sigmoid)
+        ADJ_U(Relu, adj_relu)
+        ADJ_U(Gelu, adj_gelu)
+        ADJ_U(Erf, adj_erf)
+        ADJ_U(Sign, adj_sign)
+        ADJ_B(Add, adj_add)
+        ADJ_B(Sub, adj_sub)
+        ADJ_B(Mul, adj_mul)
+        ADJ_B(Div, adj_div)
+        ADJ_B(Pow, adj_pow)
+        ADJ_B(Maximum, adj_maximum)
+        ADJ_B(Minimum, adj_minimum)
+        ADJ_B(Greater, adj_greater)
+        ADJ_B(Equal, adj_equal)
+        case Op::Where:
+            for (std::int64_t j = 0; j < n; ++j) o[j] = adj_where(a[0][j], a[1][j], a[2][j]);
+            return;
+        default:
+            detail::fail(node, "op '" + std::string(opName(op)) + "' cannot appear in a fused program");
+    }
+#undef ADJ_U
+#undef ADJ_B
+}
+
+/// Copies elements [begin, begin + n) (row-major order of `t`'s shape) of a strided tensor.
+void gather(const Tensor& t, std::int64_t begin, std::int64_t n, float* dst) {
+    const Shape& shape = t.shape();
+    const Strides& st = t.strides();
+    const float* d = t.data();
+    const std::size_t r = shape.size();
+    std::vector<std::int64_t> idx(r, 0);
+    std::int64_t rem = begin, off = 0;
+    for (std::size_t k = r; k-- > 0;) {
+        idx[k] = rem % shape[k];
+        rem /= shape[k];
+        off += idx[k] * st[k];
+    }
+    const std::int64_t innerStride = st[r - 1], inner = shape[r - 1];
+    for (std::int64_t j = 0; j < n; ++j) {
+        dst[j] = d[off];
+        if (++idx[r - 1] < inner) {
+            off += innerStride;
+            continue;
+        }
+        off -= innerStride * (inner - 1);
+        idx[r - 1] = 0;
+        for (std::size_t k = r - 1; k-- > 0;) {
+            off += st[k];
+            if (++idx[k] < shape[k]) break;
+            off -= st[k] * shape[k];
+            idx[k] = 0;
+        }
+    }
+}
+
+}  // namespace
+
+void fusedKernel(KernelCall& call) {
+    const Node& node = call.node;
+    const FusedProgram prog = parseFusedProgram(node.attrs.getString(node.op, "program"), int(call.inputs.size()));
+    const Shape& shape = call.outTypes[0].shape;
+    call.outputs.assign(1, Tensor::empty(shape));
+    float* out = call.outputs[0].data();
+    const std::int64_t total = numel(shape);
+    if (total == 0) return;
+
+    std::vector<FusedInput> ins(call.inputs.size());
+    for (std::size_t k = 0; k < ins.size(); ++k) {
+        const Tensor& t = call.inputs[k];
+        try {
+            ins[k].view = t.shape() == shape ? t : t.expand(shape);
+        } catch (const std::invalid_argument&) {
+            detail::fail(node, "input " + std::to_string(k) + " of shape " + shapeToString(t.shape()) +
+                                   " does not broadcast to the output shape " + shapeToString(shape));
+        }
+        const Tensor& v = ins[k].view;
+        ins[k].data = v.data();
+        if (t.numel() == 1) ins[k].kind = InKind::Scalar;
+        else if (v.isContiguous()) ins[k].kind = InKind::Contiguous;
+        else ins[k].kind = InKind::Strided;
+    }
+    const std::size_t nregs = prog.instrs.size();
+    const std::size_t nins = ins.size();
+    // per thread: one tile per register, one per input (scalars are filled once)
+    struct Scratch {
+        std::vector<float> buf;
+        bool scalarsFilled = false;
+    };
+    tbb::enumerable_thread_specific<Scratch> scratch([&] {
+        Scratch s;
+        s.buf.resize((nregs + nins) * std::size_t(kFusedTile));
+        return s;
+    });
+    const std::int64_t tiles = (total + kFusedTile - 1) / kFusedTile;
+    detail::parallelFor(tiles, kFusedTile * std::int64_t(nregs), [&](std::int64_t t0, std::int64_t t1) {
+        Scratch& s = scratch.local();
+        float* regBase = s.buf.data();
+        float* inBase = regBase + nregs * std::size_t(kFusedTile);
+        if (!s.scalarsFilled) {
+            for (std::size_t k = 0; k < nins; ++k)
+                if (ins[k].kind == InKind::Scalar) std::fill_n(inBase + k * std::size_t(kFusedTile), kFusedTile, ins[k].data[0]);
+            s.scalarsFilled = true;
+        }
+        std::vector<const float*> inPtr(nins), args;
+        for (std::int64_t tile = t0; tile < t1; ++tile) {
+            const std::int64_t begin = tile * kFusedTile;
+            const std::int64_t n = std::min(kFusedTile, total - begin);
+            for (std::size_t k = 0; k < nins; ++k) {
+                float* slot = inBase + k * std::size_t(kFusedTile);
+                switch (ins[k].kind) {
+                    case InKind::Contiguous: inPtr[k] = ins[k].data + begin; break;
+                    case InKind::Scalar: inPtr[k] = slot; break;
+                    case InKind::Strided:
+                        gather(ins[k].view, begin, n, slot);
+                        inPtr[k] = slot;
+                        break;
+                }
+            }
+            for (std::size_t i = 0; i < nregs; ++i) {
+                const FusedInstr& ins_i = prog.instrs[i];
+                args.clear();
+                for (const auto& a : ins_i.args)
+                    args.push_back(a.isInput ? inPtr[std::size_t(a.index)] : regBase + std::size_t(a.index) * std::size_t(kFusedTile));
+                float* dst = i + 1 == nregs ? out + begin : regBase + i * std::size_t(kFusedTile);
+                runInstr(node, ins_i.op, dst, args, n);
+            }
+        }
+    });
+}
+
+}  // namespace adj::cpu

@@ -1,0 +1,212 @@
+// Every pass and pipeline on every example and op fixture: outputs equal the unoptimized graph's
+// on the same inputs (rtol 1e-4), and so do gradients, both of the optimized forward graph
+// (differentiated after optimizing) and of the backward graph optimized itself.
+#include <QtTest>
+#include <algorithm>
+#include <optional>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "autodiff/reverse_mode.h"
+#include "io/graph_file.h"
+#include "io/npy.h"
+#include "ir/errors.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
+#include "passes/pipeline.h"
+#include "runtime/executor.h"
+#include "test_support.h"
+
+using namespace adj;
+namespace fs = std::filesystem;
+
+namespace {
+
+int gradientCases = 0;  // cases whose gradients were compared
+int comparisons = 0;    // runs compared
+
+struct Case {
+    std::string name;
+    std::string graph;
+    std::string inputsDir;  // NAME.npy files for inputs, when present
+};
+
+std::vector<Case> allCases() {
+    std::vector<Case> cases;
+    for (const auto& e : fs::directory_iterator(test::sourcePath("resources/examples"))) {
+        if (e.path().extension() != ".json") continue;
+        const std::string stem = e.path().stem().string();
+        cases.push_back({"example/" + stem, e.path().string(), test::sourcePath("resources/examples/inputs/" + stem)});
+    }
+    for (const auto& e : fs::directory_iterator(test::sourcePath("tests/fixtures/ops"))) {
+        if (!fs::exists(e.path() / "graph.json")) continue;
+        cases.push_back({"op/" + e.path().filename().string(), (e.path() / "graph.json").string(), e.path().string()});
+    }
+    std::sort(cases.begin(), cases.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+    return cases;
+}
+
+/// Inputs from the case's .npy files, random (uniform in [0.2, 1.2], so logs stay finite) otherwise.
+Bindings bindingsFor(const Graph& g, const std::string& dir, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(0.2f, 1.2f);
+    Bindings b;
+    for (NodeId id : g.inputNodes()) {
+        const Node& n = g.node(id);
+        const std::string file = dir + "/" + n.name + ".npy";
+        if (!dir.empty() && fs::exists(file)) {
+            b[n.name] = readNpy(file);
+            continue;
+        }
+        std::vector<float> v(std::size_t(numel(n.declaredShape)));
+        for (auto& x : v) x = dist(rng);
+        b[n.name] = Tensor::fromVector(n.declaredShape, v);
+    }
+    return b;
+}
+
+std::string compareRuns(const Graph& a, const Graph& b, const Bindings& bind, const std::string& what) {
+    ++comparisons;
+    auto exec = makeCpuExecutor();
+    RunResult ra = exec->run(a, bind), rb = exec->run(b, bind);
+    if (a.outputs().size() != b.outputs().size()) return what + ": output count differs";
+    for (std::size_t i = 0; i < a.outputs().size(); ++i) {
+        const std::string name = a.outputs()[i].name;
+        std::size_t j = 0;
+        while (j < b.outputs().size() && b.outputs()[j].name != name) ++j;
+        if (j == b.outputs().size()) return what + ": output '" + name + "' is gone";
+        std::string why;
+        if (!test::allClose(rb.outputs[j], ra.outputs[i], 1e-4, 1e-5, &why)) return what + ": output '" + name + "': " + why;
+    }
+    return {};
+}
+
+std::vector<std::pair<std::string, OptimizeOptions>> configurations() {
+    std::vector<std::pair<std::string, OptimizeOptions>> c;
+    for (int level : {1, 2}) {
+        OptimizeOptions o;
+        o.level = level;
+        c.push_back({"-O" + std::to_string(level), o});
+    }
+    for (const auto& p : knownPasses()) {
+        OptimizeOptions o;
+        o.passes = {p};
+        c.push_back({p, o});
+    }
+    return c;
+}
+
+/// A scalar output to differentiate: the first output, seeded (vector-Jacobian product).
+std::string checkCase(const Case& c) {
+    Graph original = loadGraphFile(c.graph);
+    verifyOrThrow(original);
+    const Bindings bind = bindingsFor(original, c.inputsDir, 7);
+    std::optional<BackwardGraph> bwd;
+    try {
+        BackwardOptions bo;
+        bo.seedInput = true;
+        bwd = buildBackward(original, original.outputs().at(0).name, bo);
+    } catch (const GraphError&) {
+        // not differentiable (comparisons...): outputs only
+    }
+    Bindings bwdBind;
+    if (bwd) {
+        ++gradientCases;
+        bwdBind = bindingsFor(bwd->graph, c.inputsDir, 11);
+        for (const auto& [k, v] : bind) bwdBind[k] = v;
+    }
+    for (const auto& [label, opt] : configurations()) {
+        const std::string what = c.name + " " + label;
+        try {
+            Graph g = original;
+            optimizeGraph(g, opt);
+            if (auto e = compareRuns(original, g, bind, what); !e.empty()) return e;
+            if (!bwd) continue;
+            // gradients of the optimized forward graph, with respect to the inputs (and the
+            // parameters, unless folding replaced them)
+            const bool folds = label == "-O2" || label == "conv-bn";
+            BackwardOptions bo;
+            bo.seedInput = true;
+            for (NodeId id : original.inputNodes()) bo.wrt.push_back(original.node(id).name);
+            if (!folds)
+                for (NodeId id : original.parameterNodes()) bo.wrt.push_back(original.node(id).name);
+            if (!bo.wrt.empty()) {
+                BackwardGraph before = buildBackward(original, original.outputs()[0].name, bo);
+                BackwardGraph after = buildBackward(g, original.outputs()[0].name, bo);
+                if (auto e = compareRuns(before.graph, after.graph, bwdBind, what + " (gradients of the optimized graph)"); !e.empty()) return e;
+            }
+            // the backward graph, optimized itself
+            Graph gb = bwd->graph;
+            optimizeGraph(gb, opt);
+            if (auto e = compareRuns(bwd->graph, gb, bwdBind, what + " (optimized backward graph)"); !e.empty()) return e;
+        } catch (const std::exception& e) {
+            return what + ": " + e.what();
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+class TestOptimizeEquivalence : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void cases_data() {
+        QTest::addColumn<int>("index");
+        const auto cases = allCases();
+        for (std::size_t i = 0; i < cases.size(); ++i) QTest::newRow(cases[i].name.c_str()) << int(i);
+    }
+    void cases() {
+        QFETCH(int, index);
+        const std::string failure = checkCase(allCases()[std::size_t(index)]);
+        QVERIFY2(failure.empty(), failure.c_str());
+    }
+
+    // most cases are differentiable: their gradients were compared too
+    void coverage() {
+        qInfo("%d of %zu cases with gradients, %d runs compared", gradientCases, allCases().size(), comparisons);
+        QVERIFY(gradientCases * 4 >= int(allCases().size()) * 3);
+    }
+
+    // The acceptance figures on the examples: -O2 folds conv+batchnorm, merges Q/K/V, and fuses
+    // the elementwise chain into one kernel with fewer bytes.
+    void examplesAtO2() {
+        Graph conv = loadGraphFile(test::sourcePath("resources/examples/conv_bn_relu.json"));
+        optimizeGraph(conv);
+        int bn = 0, convs = 0;
+        for (NodeId id : conv.liveTopoOrder()) {
+            bn += conv.node(id).op == Op::BatchNorm;
+            convs += conv.node(id).op == Op::Conv2d;
+        }
+        QCOMPARE(bn, 0);
+        QVERIFY(convs >= 1);
+
+        Graph att = loadGraphFile(test::sourcePath("resources/examples/attention.json"));
+        int before = 0;
+        for (NodeId id : att.liveTopoOrder()) before += att.node(id).op == Op::MatMul;
+        optimizeGraph(att);
+        int after = 0, splits = 0;
+        for (NodeId id : att.liveTopoOrder()) {
+            after += att.node(id).op == Op::MatMul;
+            splits += att.node(id).op == Op::Split;
+        }
+        QVERIFY2(after <= before - 2, (std::to_string(before) + " -> " + std::to_string(after) + " matmuls\n" + printGraph(att)).c_str());
+        QCOMPARE(splits, 1);
+
+        Graph chain = loadGraphFile(test::sourcePath("resources/examples/elementwise_chain.json"));
+        RewriteTrace trace;
+        OptimizeOptions o;
+        o.trace = &trace;
+        OptimizeResult r = optimizeGraph(chain, o);
+        QCOMPARE(r.after.kernels, std::int64_t(1));
+        QVERIFY(r.before.kernels >= 8);
+        QVERIFY(r.after.bytes * 4 < r.before.bytes);
+        QVERIFY(!trace.steps.empty());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestOptimizeEquivalence)
+#include "tst_optimize_equivalence.moc"
