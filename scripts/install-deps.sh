@@ -19,6 +19,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   # JSON parsing in the engine (Qt-free)
   nlohmann-json3-dev
+  # reading the gzip-compressed datasets in resources/datasets
+  zlib1g-dev
   # headless GUI runs and tests
   xvfb xauth
   # sanitizers and libFuzzer

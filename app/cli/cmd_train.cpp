@@ -1,0 +1,168 @@
+// adjoint-cli train: trains a model graph (one input, one output) on a dataset with a loss and an
+// update rule added as graph nodes (engine/train). See ../shared/CLI.md.
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "commands.h"
+#include "io/json_format.h"
+#include "ir/errors.h"
+#include "train/checkpoint.h"
+#include "train/datasets.h"
+#include "train/trainer.h"
+
+namespace adj::cli {
+
+namespace {
+
+/// Logged steps: the first, every 10th and the last.
+bool isLoggedStep(std::int64_t step, std::int64_t last) { return step == 1 || step % 10 == 0 || step == last; }
+/// Periodic checkpoints with --checkpoint (and one at the end).
+constexpr std::int64_t kCheckpointEvery = 500;
+
+nlohmann::json numberOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+train::Dataset loadData(const Args& args) {
+    const int sources = int(args.has("--dataset")) + int(args.has("--data")) + int(args.has("--csv"));
+    if (sources != 1) throw UsageError("train needs exactly one of --dataset NAME, --data X.npy --labels Y.npy, --csv FILE");
+    if (args.has("--data") != args.has("--labels")) throw UsageError("--data X.npy and --labels Y.npy go together");
+    try {
+        if (auto name = args.value("--dataset")) return train::makeDataset(*name);
+        if (auto csv = args.value("--csv")) return train::loadCsvDataset(*csv);
+        return train::loadNpyDataset(*args.value("--data"), *args.value("--labels"));
+    } catch (const Error& e) {
+        throw BadInput(e.what());
+    }
+}
+
+std::int64_t positiveInteger(const Args& args, const std::string& name, std::int64_t fallback) {
+    const auto v = args.integer(name);
+    if (!v) return fallback;
+    if (*v < 1) throw UsageError(name + " must be at least 1, got " + std::to_string(*v));
+    return *v;
+}
+
+}  // namespace
+
+int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
+    Args args(argv, {{"--dataset"}, {"--data"}, {"--labels"}, {"--csv"}, {"--loss"}, {"--steps"}, {"--batch"}, {"--optimizer"}, {"--lr"},
+                     {"--seed"}, {"--backend"}, {"--fallback", false}, {"--checkpoint"}, {"--resume"}, {"--save-step-graph"}, {"--json", false}});
+    const std::string path = graphArgument(args, "train");
+    const bool json = args.has("--json");
+
+    train::TrainerConfig config;
+    if (auto o = args.value("--optimizer")) {
+        auto k = train::parseOptimizerKind(*o);
+        if (!k) throw UsageError("--optimizer must be sgd, momentum or adam, got '" + *o + "'");
+        config.optimizer.kind = *k;
+    }
+    config.optimizer.learningRate = config.optimizer.kind == train::OptimizerKind::Adam ? 0.01f : 0.1f;
+    if (auto lr = args.number("--lr")) {
+        if (!(*lr > 0) || !std::isfinite(*lr)) throw UsageError("--lr must be a positive number");
+        config.optimizer.learningRate = float(*lr);
+    }
+    config.steps = positiveInteger(args, "--steps", 1000);
+    config.batchSize = positiveInteger(args, "--batch", 64);
+    if (auto s = args.integer("--seed")) {
+        if (*s < 0) throw UsageError("--seed must be a non-negative integer");
+        config.seed = std::uint64_t(*s);
+    }
+
+    Graph model = loadCheckedGraph(path);
+    train::Dataset data = loadData(args);
+    config.loss = data.isClassification() ? train::LossKind::CrossEntropy : train::LossKind::MeanSquaredError;
+    if (auto l = args.value("--loss")) {
+        auto k = train::parseLossKind(*l);
+        if (!k) throw UsageError("--loss must be cross-entropy or mse, got '" + *l + "'");
+        config.loss = *k;
+    }
+    if (config.loss == train::LossKind::CrossEntropy && !data.isClassification())
+        throw BadInput("dataset '" + data.name + "' has real-valued targets: cross-entropy needs class labels (use --loss mse)");
+    auto exec = makeBackend(args, ctx.err);
+
+    std::unique_ptr<train::Trainer> trainer;
+    try {
+        trainer = std::make_unique<train::Trainer>(model, std::move(data), config, *exec);
+    } catch (const Error& e) {
+        throw BadInput(path + ": " + e.what());
+    }
+    if (auto f = args.value("--save-step-graph")) {
+        try {
+            saveGraphJson(trainer->stepGraph().graph, *f);
+        } catch (const Error& e) {
+            throw BadInput(e.what());
+        }
+    }
+    if (auto r = args.value("--resume")) {
+        try {
+            trainer->restore(train::loadCheckpoint(*r));
+        } catch (const Error& e) {
+            const std::string msg = e.what();
+            throw BadInput(msg.rfind(*r, 0) == 0 ? msg : *r + ": " + msg);
+        }
+    }
+    const auto checkpointPath = args.value("--checkpoint");
+    auto saveCheckpoint = [&] {
+        if (!checkpointPath) return;
+        try {
+            train::saveCheckpoint(*checkpointPath, trainer->checkpoint());
+        } catch (const Error& e) {
+            throw BadInput(e.what());
+        }
+    };
+
+    std::vector<double> stepMs;
+    try {
+        trainer->train([&](const train::StepReport& r) {
+            stepMs.push_back(r.ms);
+            if (isLoggedStep(r.step, config.steps)) {
+                if (json) {
+                    ctx.out << nlohmann::json{{"step", r.step}, {"loss", r.loss}, {"accuracy", numberOrNull(r.accuracy)}, {"ms", r.ms}}.dump() << "\n";
+                } else {
+                    ctx.out << "step " << r.step << "  loss " << formatNumber(r.loss);
+                    if (std::isfinite(r.accuracy)) ctx.out << "  accuracy " << formatNumber(r.accuracy);
+                    ctx.out << "  " << formatNumber(r.ms) << " ms\n";
+                }
+                ctx.out.flush();
+            }
+            if (r.step % kCheckpointEvery == 0 && r.step != config.steps) saveCheckpoint();
+        });
+    } catch (const train::TrainingError& e) {
+        throw BadInput(path + ": " + e.what());
+    }
+    saveCheckpoint();
+
+    const train::Evaluation tr = trainer->evaluate(trainer->dataset().train);
+    const train::Evaluation va = trainer->evaluate(trainer->dataset().validation);
+    double median = 0;
+    if (!stepMs.empty()) {
+        std::vector<double> s = stepMs;
+        std::nth_element(s.begin(), s.begin() + std::ptrdiff_t(s.size() / 2), s.end());
+        median = s[s.size() / 2];
+    }
+    if (json) {
+        nlohmann::json j{{"summary", true},
+                         {"steps", trainer->step()},
+                         {"loss", tr.loss},
+                         {"accuracy", numberOrNull(tr.accuracy)},
+                         {"val_loss", va.loss},
+                         {"val_accuracy", numberOrNull(va.accuracy)},
+                         {"ms_per_step", median},
+                         {"dataset", trainer->dataset().name},
+                         {"optimizer", train::optimizerName(config.optimizer.kind)},
+                         {"loss_kind", train::lossName(config.loss)},
+                         {"backend", exec->name()},
+                         {"device", exec->deviceName()}};
+        ctx.out << j.dump() << "\n";
+    } else {
+        ctx.out << "trained " << trainer->step() << " steps on " << trainer->dataset().name << " (" << exec->deviceName() << "): loss "
+                << formatNumber(tr.loss);
+        if (std::isfinite(tr.accuracy)) ctx.out << ", accuracy " << formatNumber(tr.accuracy) << ", validation accuracy " << formatNumber(va.accuracy);
+        else ctx.out << ", validation loss " << formatNumber(va.loss);
+        ctx.out << ", " << formatNumber(median) << " ms/step (median)\n";
+    }
+    return kOk;
+}
+
+}  // namespace adj::cli
