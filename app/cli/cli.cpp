@@ -24,8 +24,16 @@ const char* kUsageText =
     "       [--out DIR] [--json]           gradient of a scalar output; writes DIR/grad_<name>.npy\n"
     "  jacobian GRAPH --of OUTPUT --wrt NAME [--mode forward|reverse] [--input N=F.npy]... [--out DIR] [--json]\n"
     "                                      the full Jacobian and what each mode costs\n"
-    "  export GRAPH -o FILE [--backward --of OUTPUT]\n"
+    "  export GRAPH -o FILE [--backward --of OUTPUT] [--optimized[=-O2]]\n"
     "                                      write .json, .onnx, .dot, .svg or .png\n"
+    "  train GRAPH (--dataset NAME | --data X.npy --labels Y.npy | --csv FILE) [--loss cross-entropy|mse]\n"
+    "       [--steps N] [--batch B] [--optimizer sgd|momentum|adam] [--lr X] [--seed S] [--backend B]\n"
+    "       [--checkpoint FILE] [--resume FILE] [--save-step-graph FILE.json] [--json]\n"
+    "                                      train a model graph; datasets: spirals, moons, circles, xor,\n"
+    "                                      blobs, sine, digits\n"
+    "  optimize GRAPH -o FILE [-O0|-O1|-O2] [--passes P1,P2,...] [--trace TRACE.json] [--json]\n"
+    "                                      apply rewrites (docs/REWRITES.md) and write the result\n"
+    "  roofline GRAPH -o FILE.svg          the roofline chart of the graph on this machine\n"
     "\n"
     "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Exit status: 0 success,\n"
     "1 bad input (messages begin with 'error:'), 2 bad usage.\n";
@@ -34,7 +42,8 @@ const char* kUsageText =
 
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
-        {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian}};
+        {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian},
+        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << kUsageText;
         return args.empty() ? kUsage : kOk;

@@ -3,6 +3,7 @@
 #include "args.h"
 #include "cli.h"
 #include "common.h"
+#include "passes/pipeline.h"
 
 namespace adj::cli {
 
@@ -12,6 +13,12 @@ int cmdRun(const std::vector<std::string>& argv, Context& ctx);
 int cmdExport(const std::vector<std::string>& argv, Context& ctx);
 int cmdGrad(const std::vector<std::string>& argv, Context& ctx);
 int cmdJacobian(const std::vector<std::string>& argv, Context& ctx);
+int cmdTrain(const std::vector<std::string>& argv, Context& ctx);
+int cmdOptimize(const std::vector<std::string>& argv, Context& ctx);
+int cmdRoofline(const std::vector<std::string>& argv, Context& ctx);
+
+/// -O level text ("-O2") and a --passes list as pipeline options; UsageError when unknown.
+OptimizeOptions optimizeOptionsFrom(const std::string& levelText, const std::string& passList);
 
 /// --wrt N1,N2 | all (default all): graph inputs and parameters.
 std::vector<std::string> wrtNames(const Args& args, const Graph& g);
