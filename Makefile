@@ -10,6 +10,7 @@ all: build
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/install-onnxruntime.sh
 
 build: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release

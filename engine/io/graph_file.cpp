@@ -7,6 +7,9 @@
 
 #include "io/graphviz.h"
 #include "io/json_format.h"
+#include "io/npy.h"
+#include "io/onnx_export.h"
+#include "io/onnx_import.h"
 #include "ir/errors.h"
 
 namespace adj {
@@ -39,7 +42,13 @@ Graph loadGraphFile(const std::string& path) {
     if (std::filesystem::is_directory(path, ec)) throw FormatError(path + ": is a directory, not a graph file");
     const GraphFileKind kind = graphFileKindFromExtension(path);
     if (kind == GraphFileKind::Json || (kind != GraphFileKind::Onnx && looksLikeJson(path))) return loadGraphJson(path);
-    if (kind == GraphFileKind::Onnx) throw FormatError(path + ": ONNX import is not part of this build yet");
+    if (kind == GraphFileKind::Onnx) return loadGraphOnnx(path);
+    // Another extension: ONNX when the content parses as an ONNX model.
+    std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size > 0 && size < (std::uintmax_t(1) << 31)) {
+        const std::string bytes = readFileBytes(path);
+        if (looksLikeOnnx(bytes)) return parseGraphOnnx(bytes, path);
+    }
     throw FormatError(path + ": not a graph file (expected .json or .onnx)");
 }
 
@@ -49,7 +58,7 @@ void saveGraphFile(const Graph& graph, const std::string& path) {
         case GraphFileKind::Dot: renderGraph(graph, path, "dot"); return;
         case GraphFileKind::Svg: renderGraph(graph, path, "svg"); return;
         case GraphFileKind::Png: renderGraph(graph, path, "png"); return;
-        case GraphFileKind::Onnx: throw Error(path + ": ONNX export is not part of this build yet");
+        case GraphFileKind::Onnx: saveGraphOnnx(graph, path); return;
         case GraphFileKind::Unknown: break;
     }
     throw Error(path + ": unknown file type (use .json, .onnx, .dot, .svg or .png)");
