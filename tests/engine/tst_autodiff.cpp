@@ -130,22 +130,9 @@ const std::vector<HvpCase>& hvpCases() {
     return cases;
 }
 
-/// The same values as `t`, as a strided view with a nonzero offset into a larger NaN-filled
-/// storage (as in tst_torch_reference): a kernel that ignores strides or offset reads NaN.
-Tensor stridedCopy(const Tensor& t) {
-    const float nan = std::numeric_limits<float>::quiet_NaN();
-    if (t.rank() == 0) return Tensor::fromVector({2}, {nan, t.flatAt(0)}).slice(0, 1, 2).squeeze(0);
-    Shape big = t.shape();
-    for (auto& d : big) d = 2 * d + 1;
-    Tensor view = Tensor::full(big, nan);
-    for (std::int64_t axis = 0; axis < t.rank(); ++axis) view = view.slice(axis, 1, big[std::size_t(axis)], 2);
-    view.copyFrom(t);
-    return view;
-}
-
 Bindings readBindings(const NamedFiles& inputs, bool strided) {
     Bindings b;
-    for (const auto& [name, file] : inputs) b[name] = strided ? stridedCopy(readNpy(file)) : readNpy(file);
+    for (const auto& [name, file] : inputs) b[name] = strided ? adj::test::stridedCopy(readNpy(file)) : readNpy(file);
     return b;
 }
 

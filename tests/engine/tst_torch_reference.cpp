@@ -74,21 +74,6 @@ std::string fileNameFor(const std::string& name) {
     return s;
 }
 
-/// The same values as `t`, as a strided view with a nonzero offset into a larger NaN-filled
-/// storage: every dimension d is taken as elements 1, 3, ..., 2d-1 of a dimension of 2d (a rank-0
-/// tensor becomes element 1 of a 2-element storage). A kernel that ignores strides or offset
-/// reads NaN.
-Tensor stridedCopy(const Tensor& t) {
-    const float nan = std::numeric_limits<float>::quiet_NaN();
-    if (t.rank() == 0) return Tensor::fromVector({2}, {nan, t.flatAt(0)}).slice(0, 1, 2).squeeze(0);
-    Shape big = t.shape();
-    for (auto& d : big) d = 2 * d + 1;
-    Tensor view = Tensor::full(big, nan);
-    for (std::int64_t axis = 0; axis < t.rank(); ++axis) view = view.slice(axis, 1, big[std::size_t(axis)], 2);
-    view.copyFrom(t);
-    return view;
-}
-
 /// Runs the case's graph in process on its inputs (strided views when `strided`) and compares
 /// every output with the reference. Returns an empty string on success, else what went wrong.
 std::string runInProcess(const FixtureCase& c, bool strided) {
@@ -99,7 +84,7 @@ std::string runInProcess(const FixtureCase& c, bool strided) {
         for (const auto& [name, file] : c.inputs) {
             Tensor t = readNpy(file);
             if (strided) {
-                t = stridedCopy(t);
+                t = adj::test::stridedCopy(t);
                 if (t.numel() > 1 && t.isContiguous()) return "test bug: strided copy of '" + name + "' is contiguous";
             }
             bindings[name] = t;

@@ -4,6 +4,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -33,6 +34,17 @@ CliResult runCli(const QStringList& args, int timeoutMs) {
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
+}
+
+Tensor stridedCopy(const Tensor& t) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    if (t.rank() == 0) return Tensor::fromVector({2}, {nan, t.flatAt(0)}).slice(0, 1, 2).squeeze(0);
+    Shape big = t.shape();
+    for (auto& d : big) d = 2 * d + 1;
+    Tensor view = Tensor::full(big, nan);
+    for (std::int64_t axis = 0; axis < t.rank(); ++axis) view = view.slice(axis, 1, big[std::size_t(axis)], 2);
+    view.copyFrom(t);
+    return view;
 }
 
 bool allClose(const Tensor& a, const Tensor& b, double rtol, double atol, std::string* why) {
