@@ -28,6 +28,7 @@ using namespace adj;
 namespace {
 
 double medianMs(int repeats, const std::function<void()>& f) {
+    f();  // warm up (first-touch page faults, caches)
     std::vector<double> t;
     for (int i = 0; i < repeats; ++i) {
         auto t0 = std::chrono::steady_clock::now();
@@ -100,15 +101,22 @@ int main(int argc, char** argv) {
         for (std::int64_t d = 0; d < k; ++d) eye.data()[d * n + d] = 1.f;
         bk[jg.tangentInputs[0]] = eye;
         const std::int64_t chunks = (n + k - 1) / k;
-        return medianMs(std::max(1, repeats / 4), [&] {
+        return medianMs(std::max(5, repeats), [&] {
             for (std::int64_t c = 0; c < chunks; ++c) exec->run(jg.graph, bk);
         });
     };
     const double vec = runVectorized(n);
     const double chunk = runVectorized(64);
     const double num = medianMs(1, [&] { numericGradient(g, "f", {"x"}, bind, *exec); });
+    std::string load = "?";
+    if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+        char buf[64] = {};
+        if (std::fgets(buf, sizeof buf, f)) load = std::string(buf).substr(0, std::string(buf).find(' '));
+        std::fclose(f);
+    }
 
-    std::printf("\n## Full gradient of f(x) = sum(exp(sin(x)) * x), n = %lld (CPU, 2 threads, median of %d)\n\n", (long long)n, repeats);
+    std::printf("\n## Full gradient of f(x) = sum(exp(sin(x)) * x), n = %lld (CPU, 2 threads, median of %d; load average %s)\n\n", (long long)n,
+                repeats, load.c_str());
     std::printf("| method | passes | time / one forward pass |\n|---|---|---|\n");
     std::printf("| one forward pass | 1 | 1.00 (%.3f ms) |\n", fwd);
     std::printf("| reverse mode (backward graph, forward included) | 1 | %.2f |\n", rev / fwd);

@@ -3,10 +3,15 @@
 (batch 64, cross-entropy: forward, backward, update) and eager overhead per op (a chain of 1,000
 neg ops on a one-element tensor). Usage: bench/bench_training_torch.py [repeats]"""
 import json
+import os
 import sys
 import time
 
-import torch
+# OpenMP threads that spin while waiting lose whole scheduler slices on a shared, loaded machine
+# (steps of 70-90 ms instead of ~1 ms): wait passively unless told otherwise. Set before import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 
 torch.set_num_threads(2)
 repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 20
@@ -53,6 +58,6 @@ def chain():
 
 with torch.no_grad():
     chain_ms = median_ms(chain, repeats)
-print("| PyTorch %s eager (2 threads): SGD step | %.3f ms |" % (torch.__version__, step_ms))
+print("| PyTorch %s eager (2 threads, OMP_WAIT_POLICY=%s): SGD step | %.3f ms |" % (torch.__version__, os.environ["OMP_WAIT_POLICY"], step_ms))
 print("| PyTorch eager: per op | %.3f us |" % chain_ms)
 print(json.dumps({"torch_step_ms": step_ms, "torch_us_per_op": chain_ms}))

@@ -1,6 +1,8 @@
 // CPU kernels against naive reference loops written here, for every op family, each with rows
 // whose inputs are non-contiguous (transposed storage, sliced with step and offset, stride-0
 // broadcast).
+#include <tbb/global_control.h>
+
 #include <QString>
 #include <QStringList>
 #include <QTest>
@@ -205,6 +207,7 @@ private Q_SLOTS:
     void reduce_data();
     void reduce();
     void reduceMaxPropagatesNaN();
+    void reduceBitIdenticalAcrossThreads();
     void softmax_data();
     void softmax();
     void reshapeFamily_data();
@@ -285,6 +288,14 @@ void TestCpuKernels::binary_data() {
     QTest::addRow("add large mixed") << "add" << "200x300" << "300" << int(Transposed) << int(Stepped);
     QTest::addRow("mul large broadcast both") << "mul" << "64x1x32" << "1x40x32" << int(Stepped) << int(Contiguous);
     QTest::addRow("sub scalars") << "sub" << "" << "" << int(Contiguous) << int(Contiguous);
+    // fast paths: a [K, n] tangent times an [n] value (broadcast along the leading axis), a value
+    // per row (broadcast along the last axis, both orders), odd sizes, rows that are not contiguous
+    QTest::addRow("mul leading broadcast large") << "mul" << "300x1000" << "1000" << int(Contiguous) << int(Contiguous);
+    QTest::addRow("mul leading broadcast stepped") << "mul" << "37x129" << "129" << int(Stepped) << int(Contiguous);
+    QTest::addRow("div trailing broadcast") << "div" << "37x129" << "37x1" << int(Contiguous) << int(Contiguous);
+    QTest::addRow("sub trailing broadcast first") << "sub" << "129x1" << "129x37" << int(Contiguous) << int(Transposed);
+    QTest::addRow("add trailing broadcast large") << "add" << "513x257" << "513x1" << int(Transposed) << int(Stepped);
+    QTest::addRow("maximum odd") << "maximum" << "7x13" << "13" << int(Stepped) << int(Stepped);
 }
 
 void TestCpuKernels::binary() {
@@ -477,6 +488,16 @@ void TestCpuKernels::reduce_data() {
         QTest::addRow("%s large rows", qPrintable(op)) << op << "300x400" << "1" << 0 << int(Stepped);
         QTest::addRow("%s large cols", qPrintable(op)) << op << "300x400" << "0" << 1 << int(Contiguous);
         QTest::addRow("%s scalar", qPrintable(op)) << op << "" << "all" << 0 << int(Contiguous);
+        // fast paths: columns (leading axes, kept part contiguous), long rows split in fixed
+        // blocks, odd sizes, size-1 axes reduced
+        QTest::addRow("%s leading axes", qPrintable(op)) << op << "5x7x301" << "0,1" << 0 << int(Contiguous);
+        QTest::addRow("%s leading axes keepdims odd", qPrintable(op)) << op << "1001x3" << "0" << 1 << int(Contiguous);
+        QTest::addRow("%s leading stepped", qPrintable(op)) << op << "6x200" << "0" << 0 << int(Stepped);
+        QTest::addRow("%s leading stride0", qPrintable(op)) << op << "40x1" << "0" << 0 << int(Broadcast);
+        QTest::addRow("%s long row", qPrintable(op)) << op << "70001" << "all" << 0 << int(Contiguous);
+        QTest::addRow("%s long rows", qPrintable(op)) << op << "3x40001" << "1" << 0 << int(Contiguous);
+        QTest::addRow("%s size-1 axis", qPrintable(op)) << op << "5x1x7" << "1" << 0 << int(Contiguous);
+        QTest::addRow("%s middle axes", qPrintable(op)) << op << "4x5x6x7" << "1,2" << 0 << int(Contiguous);
     }
 }
 
@@ -532,6 +553,31 @@ void TestCpuKernels::reduceMaxPropagatesNaN() {
     Tensor big = Tensor::full({100000}, 1.f);
     big.data()[77777] = nan;
     QVERIFY(std::isnan(runOne(Op::Max, {}, {big}, {}).flatAt(0)));
+}
+
+void TestCpuKernels::reduceBitIdenticalAcrossThreads() {
+    // sums of long rows and of columns must not depend on how TBB splits the work (training
+    // determinism depends on it)
+    Rng rng{42};
+    const Tensor big = randomTensor({1, 300001}, rng, -1.f, 1.f, false);
+    const Tensor tall = randomTensor({20001, 33}, rng, -1.f, 1.f, false);
+    auto run = [&] {
+        std::vector<float> r;
+        for (Op o : {Op::Sum, Op::Mean}) {
+            r.push_back(runOne(o, {}, {big}, {}).flatAt(0));
+            const Tensor cols = runOne(o, {{"axes", std::vector<std::int64_t>{0}}}, {tall}, {33});
+            for (std::int64_t j = 0; j < 33; ++j) r.push_back(cols.flatAt(j));
+        }
+        return r;
+    };
+    const std::vector<float> two = run(), again = run();
+    std::vector<float> one;
+    {
+        tbb::global_control serial(tbb::global_control::max_allowed_parallelism, 1);
+        one = run();
+    }
+    QCOMPARE(again, two);
+    QCOMPARE(one, two);
 }
 
 void TestCpuKernels::softmax_data() {

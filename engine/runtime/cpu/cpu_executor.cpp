@@ -3,7 +3,12 @@
 // and dropping each value after its last use.
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <tbb/info.h>
 
@@ -21,6 +26,19 @@ Tensor bindInput(const Node& n, const Bindings& bindings) {
     if (it == bindings.end()) throw Error("graph input '" + n.name + "' has no binding (give it with --input " + n.name + "=FILE.npy)");
     checkBinding(n, it->second);
     return it->second;
+}
+
+/// glibc returns every freed block above its mmap threshold to the OS, so each large kernel output
+/// (a [K, n] tangent: megabytes) costs thousands of page faults on every run, which on a loaded
+/// machine is most of the run time. Keep freed memory in the heap for reuse instead.
+void keepFreedMemory() {
+#if defined(__GLIBC__)
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    });
+#endif
 }
 
 bool allFinite(const Tensor& t) {
@@ -104,6 +122,9 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Executor> makeCpuExecutor() { return std::make_unique<CpuExecutor>(); }
+std::unique_ptr<Executor> makeCpuExecutor() {
+    keepFreedMemory();
+    return std::make_unique<CpuExecutor>();
+}
 
 }  // namespace adj

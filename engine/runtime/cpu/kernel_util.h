@@ -1,7 +1,7 @@
 #pragma once
 // Private helpers of the CPU kernels: error messages naming the node, TBB loops that stay serial
 // for small work, strided row iteration over several operands at once, and the row-major GEMM
-// core shared by matmul, gemm and conv2d.
+// entry shared by matmul, gemm and conv2d.
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -144,13 +144,9 @@ inline void stridedCopy(Tensor& dst, const Tensor& src) {
     });
 }
 
-/// C[i, :] = A[i, :] * B for rows i in [0, M): A is MxK (row stride lda, unit column stride),
-/// B is KxN (row stride ldb, unit column stride), C is MxN (row stride ldc). Overwrites C.
-/// Cache-blocked, parallel over rows when large. Defined in kernels_matmul.cpp.
+/// C = A B, row-major with leading dimensions (unit column strides), on the packed GEMM
+/// (gemm_packed.h). Overwrites C. Defined in kernels_matmul.cpp.
 void gemmRowMajor(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, std::int64_t lda, const float* B,
                   std::int64_t ldb, float* C, std::int64_t ldc);
-/// As gemmRowMajor, serial, for rows [i0, i1) only.
-void gemmRowsSerial(std::int64_t i0, std::int64_t i1, std::int64_t N, std::int64_t K, const float* A, std::int64_t lda,
-                    const float* B, std::int64_t ldb, float* C, std::int64_t ldc);
 
 }  // namespace adj::cpu::detail

@@ -1,5 +1,7 @@
 // Elementwise ops: NumPy broadcasting through stride-0 views, a flat loop when every operand is
-// contiguous, strided rows otherwise.
+// contiguous, strided rows otherwise (merged where strides allow, so a broadcast along a leading
+// axis is rows of contiguous loops and one along the last axis is a scalar per row).
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -13,31 +15,64 @@ namespace {
 
 using detail::fail;
 
-template <std::size_t N, class F>
-inline float apply(F& f, const std::array<const float*, N>& p, const std::array<std::int64_t, N>& o) {
-    if constexpr (N == 1) return f(p[0][o[0]]);
-    else if constexpr (N == 2) return f(p[0][o[0]], p[1][o[1]]);
-    else return f(p[0][o[0]], p[1][o[1]], p[2][o[2]]);
+// Row loops, one per pattern of inner strides: 1 (contiguous) or 0 (broadcast along the row, a
+// scalar) get loops the compiler vectorizes; anything else goes element by element.
+template <class F>
+inline void row1(float* __restrict o, const float* __restrict a, std::int64_t sa, std::int64_t n, F& f) {
+    if (sa == 1) {
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j]);
+    } else if (sa == 0) {
+        std::fill_n(o, n, f(a[0]));
+    } else {
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j * sa]);
+    }
 }
 
+template <class F>
+inline void row2(float* __restrict o, const float* __restrict a, std::int64_t sa, const float* __restrict b, std::int64_t sb,
+                 std::int64_t n, F& f) {
+    if (sa == 1 && sb == 1) {
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j], b[j]);
+    } else if (sa == 1 && sb == 0) {
+        const float bv = b[0];
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j], bv);
+    } else if (sa == 0 && sb == 1) {
+        const float av = a[0];
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(av, b[j]);
+    } else {
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j * sa], b[j * sb]);
+    }
+}
+
+template <class F>
+inline void row3(float* __restrict o, const float* __restrict a, std::int64_t sa, const float* __restrict b, std::int64_t sb,
+                 const float* __restrict c, std::int64_t sc, std::int64_t n, F& f) {
+    if (sa == 1 && sb == 1 && sc == 1) {
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j], b[j], c[j]);
+    } else {
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j * sa], b[j * sb], c[j * sc]);
+    }
+}
+
+/// out = f(in...) where every input already has the output's shape (broadcasts are stride-0
+/// views) and out is contiguous.
 template <std::size_t N, class F>
 void mapInto(Tensor& out, const std::array<Tensor, N>& in, F f) {
     const std::int64_t n = out.numel();
     if (n == 0) return;
+    if (!out.isContiguous()) throw std::logic_error("mapInto needs a contiguous output");
     float* o = out.data();
     std::array<const float*, N> p;
-    bool flat = out.isContiguous();
+    bool flat = true;
     for (std::size_t k = 0; k < N; ++k) {
         p[k] = in[k].data();
         flat = flat && in[k].isContiguous();
     }
     if (flat) {
         detail::parallelFor(n, 1, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t i = b; i < e; ++i) {
-                if constexpr (N == 1) o[i] = f(p[0][i]);
-                else if constexpr (N == 2) o[i] = f(p[0][i], p[1][i]);
-                else o[i] = f(p[0][i], p[1][i], p[2][i]);
-            }
+            if constexpr (N == 1) row1(o + b, p[0] + b, 1, e - b, f);
+            else if constexpr (N == 2) row2(o + b, p[0] + b, 1, p[1] + b, 1, e - b, f);
+            else row3(o + b, p[0] + b, 1, p[1] + b, 1, p[2] + b, 1, e - b, f);
         });
         return;
     }
@@ -47,28 +82,10 @@ void mapInto(Tensor& out, const std::array<Tensor, N>& in, F f) {
     auto L = detail::makeRowLayout<N + 1>(out.shape(), strides);
     detail::parallelRows(L, 1, [&](const std::array<std::int64_t, N + 1>& off, std::int64_t len,
                                    const std::array<std::int64_t, N + 1>& st) {
-        float* op = o + off[0];
-        std::array<const float*, N> ip;
-        std::array<std::int64_t, N> is;
-        bool unit = st[0] == 1;
-        for (std::size_t k = 0; k < N; ++k) {
-            ip[k] = p[k] + off[k + 1];
-            is[k] = st[k + 1];
-            unit = unit && is[k] == 1;
-        }
-        if (unit) {
-            for (std::int64_t j = 0; j < len; ++j) {
-                if constexpr (N == 1) op[j] = f(ip[0][j]);
-                else if constexpr (N == 2) op[j] = f(ip[0][j], ip[1][j]);
-                else op[j] = f(ip[0][j], ip[1][j], ip[2][j]);
-            }
-            return;
-        }
-        std::array<std::int64_t, N> io{};
-        for (std::int64_t j = 0; j < len; ++j) {
-            op[j * st[0]] = apply<N>(f, ip, io);
-            for (std::size_t k = 0; k < N; ++k) io[k] += is[k];
-        }
+        float* op = o + off[0];  // out is contiguous: its inner stride is 1
+        if constexpr (N == 1) row1(op, p[0] + off[1], st[1], len, f);
+        else if constexpr (N == 2) row2(op, p[0] + off[1], st[1], p[1] + off[2], st[2], len, f);
+        else row3(op, p[0] + off[1], st[1], p[1] + off[2], st[2], p[2] + off[3], st[3], len, f);
     });
 }
 

@@ -1,46 +1,18 @@
-// MatMul (NumPy semantics, broadcast batch dims) and Gemm, on a cache-blocked row-major core.
+// MatMul (NumPy semantics, broadcast batch dims) and Gemm, on the packed GEMM (gemm_packed.h),
+// which reads transposed and broadcast operands through their strides without copying them.
 #include <algorithm>
 #include <stdexcept>
 
 #include "runtime/cpu/cpu_kernels.h"
+#include "runtime/cpu/gemm_packed.h"
 #include "runtime/cpu/kernel_util.h"
 
 namespace adj::cpu {
 
-namespace detail {
-
-namespace {
-constexpr std::int64_t kBlockK = 128;
-constexpr std::int64_t kBlockN = 256;
-}  // namespace
-
-void gemmRowsSerial(std::int64_t i0, std::int64_t i1, std::int64_t N, std::int64_t K, const float* A, std::int64_t lda,
-                    const float* B, std::int64_t ldb, float* C, std::int64_t ldc) {
-    for (std::int64_t i = i0; i < i1; ++i) std::fill_n(C + i * ldc, N, 0.f);
-    for (std::int64_t j0 = 0; j0 < N; j0 += kBlockN) {
-        const std::int64_t j1 = std::min(N, j0 + kBlockN);
-        for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
-            const std::int64_t k1 = std::min(K, k0 + kBlockK);
-            for (std::int64_t i = i0; i < i1; ++i) {
-                float* __restrict c = C + i * ldc;
-                const float* a = A + i * lda;
-                for (std::int64_t k = k0; k < k1; ++k) {
-                    const float av = a[k];
-                    const float* __restrict b = B + k * ldb;
-                    for (std::int64_t j = j0; j < j1; ++j) c[j] += av * b[j];
-                }
-            }
-        }
-    }
+void detail::gemmRowMajor(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, std::int64_t lda, const float* B,
+                          std::int64_t ldb, float* C, std::int64_t ldc) {
+    gemmStrided(M, N, K, A, lda, 1, B, ldb, 1, C, ldc);
 }
-
-void gemmRowMajor(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, std::int64_t lda, const float* B,
-                  std::int64_t ldb, float* C, std::int64_t ldc) {
-    parallelFor(M, N * std::max<std::int64_t>(K, 1),
-                [&](std::int64_t i0, std::int64_t i1) { gemmRowsSerial(i0, i1, N, K, A, lda, B, ldb, C, ldc); });
-}
-
-}  // namespace detail
 
 namespace {
 
@@ -95,22 +67,26 @@ void matmul(KernelCall& call) {
     Shape shapeA = batch, shapeB = batch;
     shapeA.insert(shapeA.end(), {M, K});
     shapeB.insert(shapeB.end(), {K, N});
-    const Tensor Ae = A2.contiguous().expand(shapeA);
-    const Tensor Be = B2.contiguous().expand(shapeB);
+    const Tensor Ae = A2.expand(shapeA);
+    const Tensor Be = B2.expand(shapeB);
     const std::vector<std::int64_t> offA = batchOffsets(Ae, batch), offB = batchOffsets(Be, batch);
+    const std::size_t r = Ae.shape().size();
+    const std::int64_t rsA = Ae.strides()[r - 2], csA = Ae.strides()[r - 1], rsB = Be.strides()[r - 2], csB = Be.strides()[r - 1];
     const float* a = Ae.data();
     const float* b = Be.data();
     float* c = out.data();
     const std::int64_t batches = numel(batch);
-    detail::parallelFor(batches * M, N * K, [&](std::int64_t t0, std::int64_t t1) {
-        while (t0 < t1) {
-            const std::int64_t bi = t0 / M, i0 = t0 % M;
-            const std::int64_t i1 = std::min(M, i0 + (t1 - t0));
-            detail::gemmRowsSerial(i0, i1, N, K, a + offA[std::size_t(bi)], K, b + offB[std::size_t(bi)], N,
-                                   c + bi * M * N, N);
-            t0 += i1 - i0;
-        }
-    });
+    auto one = [&](std::int64_t bi, bool parallel) {
+        cpu::gemmStrided(M, N, K, a + offA[std::size_t(bi)], rsA, csA, b + offB[std::size_t(bi)], rsB, csB, c + bi * M * N, N, parallel);
+    };
+    if (batches > 1 && M * N * K < (1 << 18)) {
+        // many small products (attention heads): one per task
+        detail::parallelFor(batches, M * N * K, [&](std::int64_t b0, std::int64_t b1) {
+            for (std::int64_t bi = b0; bi < b1; ++bi) one(bi, false);
+        });
+    } else {
+        for (std::int64_t bi = 0; bi < batches; ++bi) one(bi, true);
+    }
 }
 
 void gemm(KernelCall& call) {
@@ -145,8 +121,7 @@ void gemm(KernelCall& call) {
     if (K == 0) {
         std::fill_n(c, out.numel(), 0.f);
     } else {
-        const Tensor Ac = A.contiguous(), Bc = B.contiguous();
-        detail::gemmRowMajor(M, N, K, Ac.data(), K, Bc.data(), N, c, N);
+        cpu::gemmStrided(M, N, K, A.data(), A.strides()[0], A.strides()[1], B.data(), B.strides()[0], B.strides()[1], c, N);
     }
     if (alpha != 1.f || Ce.defined()) {
         const float* cp = Ce.defined() ? Ce.data() : nullptr;

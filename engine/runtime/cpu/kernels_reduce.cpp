@@ -1,7 +1,7 @@
-// Sum, Mean, Max over axes (kept axes first, reduced axes last, then one row per output), and
+// Sum, Mean, Max over axes (rows over the last axes and columns over the leading axes in place,
+// other layouts permuted to kept-first, reduced-last, then one row per output), and
 // Softmax / LogSoftmax along one axis (numerically stable: the row max is subtracted).
-#include <tbb/parallel_reduce.h>
-
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -16,20 +16,126 @@ namespace {
 
 using detail::fail;
 
+/// Sums are accumulated in double over fixed blocks of kSumBlock elements, 8 lanes per block (a
+/// loop the compiler vectorizes), the blocks then added in order: the same bits whether a row is
+/// summed by one thread or its blocks by several.
+constexpr std::int64_t kSumBlock = 16384;
+constexpr int kLanes = 8;
+
+double sumBlock(const float* p, std::int64_t n) {
+    double acc[kLanes] = {};
+    std::int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) acc[l] += double(p[i + l]);
+    for (int l = 0; i < n; ++i, ++l) acc[l] += double(p[i]);
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
 double sumRow(const float* p, std::int64_t n) {
     double s = 0;
-    for (std::int64_t i = 0; i < n; ++i) s += p[i];
+    for (std::int64_t b = 0; b < n; b += kSumBlock) s += sumBlock(p + b, std::min(kSumBlock, n - b));
     return s;
 }
 
+inline float maxOf(float m, float v) { return (v > m || v != v) ? v : m; }
+inline float combineMax(float a, float b) { return (a != a) ? a : (b != b) ? b : (a > b ? a : b); }
+
 float maxRow(const float* p, std::int64_t n) {
     float m = -std::numeric_limits<float>::infinity();
-    for (std::int64_t i = 0; i < n; ++i) {
-        const float v = p[i];
-        if (v > m || v != v) m = v;
-        if (m != m) break;
-    }
+    for (std::int64_t i = 0; i < n; ++i) m = maxOf(m, p[i]);
     return m;
+}
+
+/// The input seen as dims of alternating kind (kept or reduced), size-1 dims dropped and
+/// neighbours of the same kind merged where their strides allow.
+struct ReduceLayout {
+    std::vector<std::int64_t> shape, stride;
+    std::vector<bool> reduced;
+};
+
+ReduceLayout mergeForReduce(const Tensor& x, const std::vector<bool>& reduced) {
+    ReduceLayout L;
+    for (std::size_t d = 0; d < x.shape().size(); ++d) {
+        const std::int64_t len = x.shape()[d], st = x.strides()[d];
+        if (len == 1) continue;
+        if (!L.shape.empty() && L.reduced.back() == reduced[d] && L.stride.back() == st * len) {
+            L.shape.back() *= len;
+            L.stride.back() = st;
+            continue;
+        }
+        L.shape.push_back(len);
+        L.stride.push_back(st);
+        L.reduced.push_back(reduced[d]);
+    }
+    return L;
+}
+
+/// o[i] = reduce(p[i * rowStride .. + inner)) for i in [0, outer): rows contiguous.
+void reduceRows(Op op, const float* p, std::int64_t rowStride, std::int64_t outer, std::int64_t inner, float* o) {
+    if (outer == 1 && inner >= 2 * kSumBlock) {
+        // One long row: its fixed blocks in parallel, then combined in order.
+        const std::int64_t blocks = (inner + kSumBlock - 1) / kSumBlock;
+        std::vector<double> part(static_cast<std::size_t>(blocks));
+        std::vector<float> mpart(static_cast<std::size_t>(blocks));
+        detail::parallelFor(blocks, kSumBlock, [&](std::int64_t b0, std::int64_t b1) {
+            for (std::int64_t b = b0; b < b1; ++b) {
+                const std::int64_t len = std::min(kSumBlock, inner - b * kSumBlock);
+                if (op == Op::Max) mpart[std::size_t(b)] = maxRow(p + b * kSumBlock, len);
+                else part[std::size_t(b)] = sumBlock(p + b * kSumBlock, len);
+            }
+        });
+        if (op == Op::Max) {
+            float m = -std::numeric_limits<float>::infinity();
+            for (float v : mpart) m = combineMax(m, v);
+            o[0] = m;
+        } else {
+            double s = 0;
+            for (double v : part) s += v;
+            o[0] = float(op == Op::Mean ? s / double(inner) : s);
+        }
+        return;
+    }
+    detail::parallelFor(outer, inner, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i) {
+            const float* row = p + i * rowStride;
+            switch (op) {
+            case Op::Max: o[i] = maxRow(row, inner); break;
+            case Op::Mean: o[i] = float(sumRow(row, inner) / double(inner)); break;
+            default: o[i] = float(sumRow(row, inner)); break;
+            }
+        }
+    });
+}
+
+/// o[j] = reduce_i p[i * rowStride + j] for j in [0, cols): a reduction over leading axes that
+/// streams rows, parallel over column blocks (each column summed in row order: deterministic).
+void reduceColumns(Op op, const float* p, std::int64_t rowStride, std::int64_t rows, std::int64_t cols, float* o) {
+    constexpr std::int64_t kCols = 512;
+    const std::int64_t blocks = (cols + kCols - 1) / kCols;
+    detail::parallelFor(blocks, kCols * rows, [&](std::int64_t b0, std::int64_t b1) {
+        for (std::int64_t b = b0; b < b1; ++b) {
+            const std::int64_t j0 = b * kCols, n = std::min(kCols, cols - j0);
+            float* __restrict out = o + j0;
+            if (op == Op::Max) {
+                float m[kCols];
+                std::fill_n(m, n, -std::numeric_limits<float>::infinity());
+                for (std::int64_t i = 0; i < rows; ++i) {
+                    const float* __restrict r = p + i * rowStride + j0;
+                    for (std::int64_t j = 0; j < n; ++j) m[j] = maxOf(m[j], r[j]);
+                }
+                std::copy_n(m, n, out);
+            } else {
+                double acc[kCols];
+                std::fill_n(acc, n, 0.0);
+                for (std::int64_t i = 0; i < rows; ++i) {
+                    const float* __restrict r = p + i * rowStride + j0;
+                    for (std::int64_t j = 0; j < n; ++j) acc[j] += double(r[j]);
+                }
+                const double scale = op == Op::Mean ? 1.0 / double(rows) : 1.0;
+                for (std::int64_t j = 0; j < n; ++j) out[j] = float(op == Op::Mean ? acc[j] * scale : acc[j]);
+            }
+        }
+    });
 }
 
 void reduceAxes(KernelCall& call) {
@@ -70,46 +176,27 @@ void reduceAxes(KernelCall& call) {
     call.outputs[0] = Tensor::empty(outShape);
     float* o = call.outputs[0].data();
     if (outer == 0) return;
-    const Tensor xc = rank == 0 ? x.contiguous() : x.permute(perm).contiguous();
-    const float* p = xc.data();
-
-    if (outer == 1 && inner >= detail::kSerialWork) {
-        // One long row: reduce it in parallel.
-        const std::int64_t grain = detail::kGrainWork;
-        tbb::blocked_range<std::int64_t> range(0, inner, std::size_t(grain));
-        if (op == Op::Max) {
-            auto combine = [](float a, float b) { return (a != a) ? a : (b != b) ? b : (a > b ? a : b); };
-            o[0] = tbb::parallel_reduce(
-                range, -std::numeric_limits<float>::infinity(),
-                [&](const tbb::blocked_range<std::int64_t>& r, float m) {
-                    return combine(m, maxRow(p + r.begin(), r.end() - r.begin()));
-                },
-                combine);
-        } else {
-            const double s = tbb::parallel_reduce(
-                range, 0.0,
-                [&](const tbb::blocked_range<std::int64_t>& r, double acc) { return acc + sumRow(p + r.begin(), r.end() - r.begin()); },
-                [](double a, double b) { return a + b; });
-            o[0] = float(op == Op::Mean ? s / double(inner) : s);
-        }
+    if (inner == 0) {
+        std::fill_n(o, outer, op == Op::Mean ? std::numeric_limits<float>::quiet_NaN() : 0.f);
         return;
     }
-    detail::parallelFor(outer, inner, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t i = b; i < e; ++i) {
-            const float* row = p + i * inner;
-            switch (op) {
-            case Op::Max:
-                o[i] = maxRow(row, inner);
-                break;
-            case Op::Mean:
-                o[i] = float(sumRow(row, inner) / double(inner));
-                break;
-            default:
-                o[i] = float(sumRow(row, inner));
-                break;
-            }
-        }
-    });
+    // Fast paths on the input in place: [kept, reduced] rows of unit stride (the last axes), or
+    // [reduced, kept] with a contiguous kept part (the leading axes, as a broadcast summed back).
+    const ReduceLayout L = mergeForReduce(x, reduced);
+    const std::size_t dims = L.shape.size();
+    if (dims == 0) {
+        o[0] = x.data()[0];
+        return;
+    }
+    if (L.reduced.back() && L.stride.back() == 1 && (dims == 1 || (dims == 2 && !L.reduced[0])))
+        return reduceRows(op, x.data(), dims == 2 ? L.stride[0] : 0, outer, inner, o);
+    if (dims == 2 && L.reduced[0] && !L.reduced[1] && L.stride[1] == 1) return reduceColumns(op, x.data(), L.stride[0], inner, outer, o);
+    if (dims == 1 && !L.reduced[0] && L.stride[0] == 1) {
+        std::copy_n(x.data(), outer, o);  // every reduced axis has length 1
+        return;
+    }
+    const Tensor xc = x.permute(perm).contiguous();
+    reduceRows(op, xc.data(), inner, outer, inner, o);
 }
 
 void softmax(KernelCall& call, bool logForm) {
