@@ -6,6 +6,7 @@
 
 #include "io/graph_file.h"
 #include "io/npy.h"
+#include "runtime/vulkan/vulkan_executor.h"
 #include "ir/errors.h"
 #include "ir/verifier.h"
 
@@ -70,11 +71,15 @@ std::unique_ptr<Executor> makeBackend(const Args& args, std::ostream& err) {
     std::string name = args.value("--backend").value_or("cpu");
     if (name == "cpu") return makeCpuExecutor();
     if (name == "vulkan") {
-        if (args.has("--fallback")) {
-            err << "note: the Vulkan backend is not available in this build; running on the CPU (--fallback)\n";
-            return makeCpuExecutor();
+        try {
+            return makeVulkanExecutor();
+        } catch (const Error& e) {
+            if (args.has("--fallback")) {
+                err << "note: " << e.what() << "; running on the CPU instead (--fallback)\n";
+                return makeCpuExecutor();
+            }
+            throw BadInput(std::string("--backend vulkan: ") + e.what() + " (add --fallback to run on the CPU)");
         }
-        throw BadInput("--backend vulkan: the Vulkan backend is not available in this build (add --fallback to run on the CPU)");
     }
     throw UsageError("--backend must be cpu or vulkan, got '" + name + "'");
 }

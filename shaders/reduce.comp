@@ -1,0 +1,89 @@
+#version 450
+// Reductions over rows: the iteration shape is [kept dims..., reduced dims...] (pc.split kept
+// dims); one workgroup per output element reduces pc.inner elements. Variants: MAX (else sum,
+// scaled by pc.alpha: 1 for sum, 1/K for mean); SUBGROUP uses subgroup arithmetic for the sum
+// where the device has it. SOFTMAX / LOG_SOFTMAX: the reduced row is one axis, written back whole.
+#include "adj_common.glsl"
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+
+#define WG 128
+layout(local_size_x = WG) in;
+layout(std430, binding = 1) buffer Out { float out_[]; };
+layout(std430, binding = 2) readonly buffer In0 { float in0[]; };
+
+shared float partial[WG];
+
+float combineMax(float a, float b) { return adj_maximum(a, b); }
+
+float reduceMax(float v) {
+    partial[gl_LocalInvocationID.x] = v;
+    barrier();
+    for (uint s = WG / 2; s > 0u; s >>= 1) {
+        if (gl_LocalInvocationID.x < s)
+            partial[gl_LocalInvocationID.x] = combineMax(partial[gl_LocalInvocationID.x], partial[gl_LocalInvocationID.x + s]);
+        barrier();
+    }
+    float r = partial[0];
+    barrier();
+    return r;
+}
+
+float reduceSum(float v) {
+#ifdef SUBGROUP
+    v = subgroupAdd(v);
+    if (subgroupElect()) partial[gl_SubgroupID] = v;
+    barrier();
+    float r = 0.0;
+    for (uint s = 0u; s < gl_NumSubgroups; ++s) r += partial[s];
+    barrier();
+    return r;
+#else
+    partial[gl_LocalInvocationID.x] = v;
+    barrier();
+    for (uint s = WG / 2; s > 0u; s >>= 1) {
+        if (gl_LocalInvocationID.x < s) partial[gl_LocalInvocationID.x] += partial[gl_LocalInvocationID.x + s];
+        barrier();
+    }
+    float r = partial[0];
+    barrier();
+    return r;
+#endif
+}
+
+void main() {
+    const uint t = gl_LocalInvocationID.x;
+    for (uint row = gl_WorkGroupID.x; row < pc.n; row += gl_NumWorkGroups.x) {
+        uint inBase = meta[ADJ_META_OPERAND(1)] + adj_offset_range(1u, row, 0u, pc.split);
+        uint outBase = meta[ADJ_META_OPERAND(0)] + adj_offset_range(0u, row, 0u, pc.split);
+#if defined(SOFTMAX) || defined(LOG_SOFTMAX)
+        // one reduced axis: its strides are the last of each operand
+        uint sIn = meta[ADJ_META_OPERAND(1) + pc.rank], sOut = meta[ADJ_META_OPERAND(0) + pc.rank];
+        float m = uintBitsToFloat(0xff800000u);
+        for (uint j = t; j < pc.inner; j += WG) m = combineMax(m, in0[inBase + j * sIn]);
+        m = reduceMax(m);
+        float s = 0.0;
+        for (uint j = t; j < pc.inner; j += WG) s += exp(in0[inBase + j * sIn] - m);
+        s = reduceSum(s);
+#ifdef LOG_SOFTMAX
+        float ls = log(s);
+        for (uint j = t; j < pc.inner; j += WG) out_[outBase + j * sOut] = in0[inBase + j * sIn] - m - ls;
+#else
+        float inv = 1.0 / s;
+        for (uint j = t; j < pc.inner; j += WG) out_[outBase + j * sOut] = exp(in0[inBase + j * sIn] - m) * inv;
+#endif
+#else
+#ifdef MAX
+        float acc = uintBitsToFloat(0xff800000u);
+        for (uint j = t; j < pc.inner; j += WG) acc = combineMax(acc, in0[inBase + adj_offset_range(1u, j, pc.split, pc.rank)]);
+        acc = reduceMax(acc);
+#else
+        float acc = 0.0;
+        for (uint j = t; j < pc.inner; j += WG) acc += in0[inBase + adj_offset_range(1u, j, pc.split, pc.rank)];
+        acc = reduceSum(acc) * pc.alpha;
+#endif
+        if (t == 0u) out_[outBase] = acc;
+#endif
+    }
+}

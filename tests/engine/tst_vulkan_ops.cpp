@@ -1,0 +1,332 @@
+// The op harness on Vulkan (DESIGN.md convention 9): every op with a shader runs forward on
+// Mesa's lavapipe (or whatever device is chosen) against the CPU executor, with contiguous and
+// non-contiguous inputs; backward graphs of small models; generated fusion kernels against the
+// unfused ops; device selection and unsupported ops. A missing Vulkan device is a failure.
+#include <QtTest>
+
+#include <functional>
+#include <random>
+
+#include "autodiff/reverse_mode.h"
+#include "ir/errors.h"
+#include "runtime/executor.h"
+#include "runtime/vulkan/fusion_codegen.h"
+#include "runtime/vulkan/vulkan_context.h"
+#include "runtime/vulkan/vulkan_executor.h"
+#include "test_support.h"
+
+using namespace adj;
+
+namespace {
+
+enum class Range { Any, Positive, Binary };
+
+struct Case {
+    const char* name;
+    std::vector<Shape> inputs;
+    std::function<ValueRef(Graph&, const std::vector<ValueRef>&)> build;
+    Range range = Range::Any;
+};
+
+ValueRef node(Graph& g, Op op, std::vector<ValueRef> in, Attributes a = {}) { return {g.addNode(op, std::move(in), std::move(a)), 0}; }
+
+Tensor randomTensor(const Shape& s, std::mt19937& rng, Range r) {
+    std::uniform_real_distribution<float> any(-2.f, 2.f), pos(0.2f, 2.f);
+    std::vector<float> v(std::size_t(numel(s)));
+    for (auto& x : v) x = r == Range::Positive ? pos(rng) : r == Range::Binary ? float(rng() % 2) : any(rng);
+    return Tensor::fromVector(s, v);
+}
+
+std::vector<Case> cases() {
+    std::vector<Case> c;
+    for (Op op : {Op::Neg, Op::Abs, Op::Exp, Op::Sin, Op::Cos, Op::Tanh, Op::Sigmoid, Op::Relu, Op::Gelu, Op::Erf, Op::Sign})
+        c.push_back({opName(op).data(), {{3, 5}}, [op](Graph& g, auto in) { return node(g, op, {in[0]}); }});
+    for (Op op : {Op::Log, Op::Sqrt})
+        c.push_back({opName(op).data(), {{3, 5}}, [op](Graph& g, auto in) { return node(g, op, {in[0]}); }, Range::Positive});
+    for (Op op : {Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Maximum, Op::Minimum, Op::Greater, Op::Equal})
+        c.push_back({opName(op).data(), {{3, 1, 4}, {5, 4}}, [op](Graph& g, auto in) { return node(g, op, {in[0], in[1]}); }});
+    c.push_back({"pow", {{3, 4}, {4}}, [](Graph& g, auto in) { return node(g, Op::Pow, {in[0], in[1]}); }, Range::Positive});
+    c.push_back({"where", {{3, 4}, {3, 4}, {4}}, [](Graph& g, auto in) {
+                     return node(g, Op::Where, {node(g, Op::Greater, {in[0], in[1]}), in[1], in[2]});
+                 }});
+    c.push_back({"matmul", {{17, 9}, {9, 23}}, [](Graph& g, auto in) { return node(g, Op::MatMul, {in[0], in[1]}); }});
+    c.push_back({"matmul_tiles", {{70, 130}, {130, 65}}, [](Graph& g, auto in) { return node(g, Op::MatMul, {in[0], in[1]}); }});
+    c.push_back({"matmul_batched", {{2, 3, 5, 7}, {7, 6}}, [](Graph& g, auto in) { return node(g, Op::MatMul, {in[0], in[1]}); }});
+    c.push_back({"matmul_broadcast", {{2, 1, 5, 7}, {3, 7, 4}}, [](Graph& g, auto in) { return node(g, Op::MatMul, {in[0], in[1]}); }});
+    c.push_back({"matmul_vector", {{7}, {7, 4}}, [](Graph& g, auto in) { return node(g, Op::MatMul, {in[0], in[1]}); }});
+    c.push_back({"gemm", {{6, 5}, {5, 7}, {7}}, [](Graph& g, auto in) {
+                     return node(g, Op::Gemm, {in[0], in[1], in[2]}, {{"alpha", 0.5}, {"beta", 2.0}});
+                 }});
+    c.push_back({"gemm_trans", {{5, 6}, {7, 5}, {6, 7}}, [](Graph& g, auto in) {
+                     return node(g, Op::Gemm, {in[0], in[1], in[2]}, {{"transA", std::int64_t(1)}, {"transB", std::int64_t(1)}});
+                 }});
+    c.push_back({"sum_axis", {{4, 5, 6}}, [](Graph& g, auto in) { return node(g, Op::Sum, {in[0]}, {{"axes", std::vector<std::int64_t>{1}}}); }});
+    c.push_back({"sum_all", {{40, 33}}, [](Graph& g, auto in) { return node(g, Op::Sum, {in[0]}); }});
+    c.push_back({"mean_keepdims", {{4, 5, 6}}, [](Graph& g, auto in) {
+                     return node(g, Op::Mean, {in[0]}, {{"axes", std::vector<std::int64_t>{0, 2}}, {"keepdims", std::int64_t(1)}});
+                 }});
+    c.push_back({"max_axes", {{4, 5, 6}}, [](Graph& g, auto in) { return node(g, Op::Max, {in[0]}, {{"axes", std::vector<std::int64_t>{-1}}}); }});
+    c.push_back({"softmax", {{4, 7}}, [](Graph& g, auto in) { return node(g, Op::Softmax, {in[0]}); }});
+    c.push_back({"softmax_axis0", {{4, 7}}, [](Graph& g, auto in) { return node(g, Op::Softmax, {in[0]}, {{"axis", std::int64_t(0)}}); }});
+    c.push_back({"log_softmax", {{3, 4, 9}}, [](Graph& g, auto in) { return node(g, Op::LogSoftmax, {in[0]}); }});
+    c.push_back({"reshape", {{4, 6}}, [](Graph& g, auto in) { return node(g, Op::Reshape, {in[0]}, {{"shape", std::vector<std::int64_t>{3, -1}}}); }});
+    c.push_back({"transpose", {{2, 3, 4}}, [](Graph& g, auto in) {
+                     return node(g, Op::Exp, {node(g, Op::Transpose, {in[0]}, {{"perm", std::vector<std::int64_t>{2, 0, 1}}})});
+                 }});
+    c.push_back({"flatten", {{2, 3, 4}}, [](Graph& g, auto in) { return node(g, Op::Flatten, {in[0]}); }});
+    c.push_back({"squeeze", {{2, 1, 4}}, [](Graph& g, auto in) { return node(g, Op::Squeeze, {in[0]}, {{"axes", std::vector<std::int64_t>{1}}}); }});
+    c.push_back({"unsqueeze", {{2, 4}}, [](Graph& g, auto in) { return node(g, Op::Unsqueeze, {in[0]}, {{"axes", std::vector<std::int64_t>{0}}}); }});
+    c.push_back({"expand", {{3, 1}}, [](Graph& g, auto in) { return node(g, Op::Expand, {in[0]}, {{"shape", std::vector<std::int64_t>{2, 3, 4}}}); }});
+    c.push_back({"slice", {{6, 7}}, [](Graph& g, auto in) {
+                     return node(g, Op::Slice, {in[0]}, {{"starts", std::vector<std::int64_t>{1, -5}}, {"ends", std::vector<std::int64_t>{6, 100}},
+                                                         {"steps", std::vector<std::int64_t>{2, 1}}});
+                 }});
+    c.push_back({"concat", {{2, 3}, {2, 5}}, [](Graph& g, auto in) { return node(g, Op::Concat, {in[0], in[1]}, {{"axis", std::int64_t(1)}}); }});
+    c.push_back({"split", {{5, 4}}, [](Graph& g, auto in) {
+                     NodeId s = g.addNode(Op::Split, {in[0]}, {{"axis", std::int64_t(0)}, {"sizes", std::vector<std::int64_t>{2, 3}}});
+                     return node(g, Op::Mul, {ValueRef{s, 1}, node(g, Op::Sum, {ValueRef{s, 0}})});
+                 }});
+    c.push_back({"pad", {{2, 3}}, [](Graph& g, auto in) {
+                     return node(g, Op::Pad, {in[0]}, {{"pads", std::vector<std::int64_t>{1, 0, 2, 3}}, {"value", 1.5}});
+                 }});
+    c.push_back({"conv2d", {{2, 4, 7, 6}, {6, 2, 3, 2}, {6}}, [](Graph& g, auto in) {
+                     return node(g, Op::Conv2d, {in[0], in[1], in[2]}, {{"strides", std::vector<std::int64_t>{2, 1}},
+                                                                       {"pads", std::vector<std::int64_t>{1, 0, 1, 1}},
+                                                                       {"group", std::int64_t(2)}});
+                 }});
+    c.push_back({"conv2d_dilated", {{1, 3, 8, 8}, {2, 3, 3, 3}}, [](Graph& g, auto in) {
+                     return node(g, Op::Conv2d, {in[0], in[1]}, {{"dilations", std::vector<std::int64_t>{2, 2}}, {"pads", std::vector<std::int64_t>{2, 2, 2, 2}}});
+                 }});
+    c.push_back({"global_avg_pool", {{2, 3, 5, 4}}, [](Graph& g, auto in) { return node(g, Op::GlobalAvgPool, {in[0]}); }});
+    c.push_back({"fused", {{3, 4}, {4}, {3, 1}}, [](Graph& g, auto in) {
+                     return node(g, Op::Fused, {in[0], in[1], in[2]}, {{"program", std::string("r0 = mul in0 in1; r1 = tanh r0; r2 = add r1 in2; r3 = sigmoid r2")}});
+                 }});
+    return c;
+}
+
+Graph caseGraph(const Case& c, std::mt19937& rng, Bindings& b) {
+    Graph g;
+    std::vector<ValueRef> in;
+    for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+        const std::string name = "x" + std::to_string(i);
+        in.push_back({g.addInput(name, c.inputs[i]), 0});
+        b[name] = randomTensor(c.inputs[i], rng, c.range);
+    }
+    g.addOutput("y", c.build(g, in));
+    return g;
+}
+
+bool sameOutputs(const RunResult& a, const RunResult& b, std::string* why) {
+    if (a.outputs.size() != b.outputs.size()) return *why = "output count differs", false;
+    for (std::size_t i = 0; i < a.outputs.size(); ++i) {
+        if (a.outputs[i].shape() != b.outputs[i].shape())
+            return *why = "output " + std::to_string(i) + " shape " + shapeToString(a.outputs[i].shape()) + " vs " + shapeToString(b.outputs[i].shape()), false;
+        if (!test::allClose(a.outputs[i], b.outputs[i], 1e-4, 1e-5, why)) return *why = "output " + std::to_string(i) + ": " + *why, false;
+    }
+    return true;
+}
+
+}  // namespace
+
+class TestVulkanOps : public QObject {
+    Q_OBJECT
+private:
+    std::unique_ptr<VulkanExecutor> vk_;
+    std::unique_ptr<Executor> cpu_ = makeCpuExecutor();
+
+private Q_SLOTS:
+    void initTestCase() {
+        qputenv("ADJOINT_CACHE_DIR", QByteArray::fromStdString(test::tempDir()));
+        try {
+            vk_ = std::make_unique<VulkanExecutor>();
+        } catch (const std::exception& e) {
+            QFAIL(qPrintable(QString("no Vulkan device (install mesa-vulkan-drivers for lavapipe): ") + e.what()));
+        }
+        qInfo("Vulkan device: %s", vk_->capabilitySummary().c_str());
+    }
+
+    void forwardAgainstCpu_data() {
+        QTest::addColumn<int>("index");
+        QTest::addColumn<bool>("strided");
+        const auto all = cases();
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            QTest::newRow(all[i].name) << int(i) << false;
+            QTest::newRow((std::string(all[i].name) + "/non-contiguous").c_str()) << int(i) << true;
+        }
+    }
+    void forwardAgainstCpu() {
+        QFETCH(int, index);
+        QFETCH(bool, strided);
+        const Case c = cases()[std::size_t(index)];
+        std::mt19937 rng(std::uint32_t(100 + index));
+        Bindings b;
+        const Graph g = caseGraph(c, rng, b);
+        if (strided)
+            for (auto& [k, t] : b) t = test::stridedCopy(t);
+        const RunResult want = cpu_->run(g, b);
+        const RunResult got = vk_->run(g, b);
+        std::string why;
+        QVERIFY2(sameOutputs(got, want, &why), why.c_str());
+        QVERIFY(vk_->lastRunStats().submits <= 1);
+    }
+
+    void everyTableOpIsSupportedOrRefusedClearly() {
+        for (int i = 0; i < int(Op::AvgPoolGrad) + 1; ++i) {
+            const Op op = Op(i);
+            if (vk_->supports(op)) continue;
+            Graph g;
+            NodeId x = g.addInput("x", {1, 1, 4, 4});
+            if (op != Op::MaxPool) continue;
+            g.addOutput("y", {g.addNode(op, {{x, 0}}, {{"kernel", std::vector<std::int64_t>{2, 2}}}, "my_pool"), 0});
+            Bindings b{{"x", Tensor::full({1, 1, 4, 4}, 1.f)}};
+            try {
+                vk_->run(g, b);
+                QFAIL("an unsupported op ran");
+            } catch (const Error& e) {
+                QVERIFY2(std::string(e.what()).find("my_pool") != std::string::npos, e.what());
+                QVERIFY2(std::string(e.what()).find("max_pool") != std::string::npos, e.what());
+            }
+        }
+        QVERIFY(!vk_->supports(Op::MaxPool));
+        QVERIFY(vk_->supports(Op::MatMul));
+    }
+
+    void backwardGraphsAgainstCpu() {
+        // a small MLP with softmax cross-entropy-like loss; the backward graph uses movement,
+        // broadcasting, reductions and comparisons
+        Graph g;
+        std::mt19937 rng(7);
+        NodeId x = g.addInput("x", {8, 4});
+        NodeId w1 = g.addParameter("w1", randomTensor({4, 6}, rng, Range::Any));
+        NodeId b1 = g.addParameter("b1", randomTensor({6}, rng, Range::Any));
+        NodeId w2 = g.addParameter("w2", randomTensor({6, 3}, rng, Range::Any));
+        ValueRef h = node(g, Op::Tanh, {node(g, Op::Add, {node(g, Op::MatMul, {{x, 0}, {w1, 0}}), {b1, 0}})});
+        ValueRef r = node(g, Op::Relu, {node(g, Op::MatMul, {h, {w2, 0}})});
+        ValueRef ls = node(g, Op::LogSoftmax, {r});
+        ValueRef loss = node(g, Op::Mean, {node(g, Op::Mul, {ls, node(g, Op::Maximum, {ls, node(g, Op::Exp, {ls})})})});
+        g.addOutput("loss", loss);
+        const BackwardGraph bw = buildBackward(g, "loss");
+        Bindings b{{"x", randomTensor({8, 4}, rng, Range::Any)}};
+        const RunResult want = cpu_->run(bw.graph, b);
+        const RunResult got = vk_->run(bw.graph, b);
+        std::string why;
+        QVERIFY2(sameOutputs(got, want, &why), why.c_str());
+        QVERIFY(got.outputs.size() >= 4);
+    }
+
+    void convBackwardAgainstCpu() {
+        // conv2d_grad_input and conv2d_grad_weight come from the backward graph of a conv
+        Graph g;
+        std::mt19937 rng(11);
+        NodeId x = g.addInput("x", {2, 4, 6, 5});
+        NodeId w = g.addParameter("w", randomTensor({6, 2, 3, 3}, rng, Range::Any));
+        ValueRef y = node(g, Op::Conv2d, {{x, 0}, {w, 0}}, {{"strides", std::vector<std::int64_t>{2, 2}}, {"pads", std::vector<std::int64_t>{1, 1, 1, 1}}, {"group", std::int64_t(2)}});
+        g.addOutput("loss", node(g, Op::Sum, {node(g, Op::Mul, {y, node(g, Op::Tanh, {y})})}));
+        const BackwardGraph bw = buildBackward(g, "loss");
+        bool hasGradOps = false;
+        for (NodeId id : bw.graph.nodeIds()) hasGradOps = hasGradOps || bw.graph.node(id).op == Op::Conv2dGradWeight;
+        QVERIFY(hasGradOps);
+        Bindings b{{"x", test::stridedCopy(randomTensor({2, 4, 6, 5}, rng, Range::Any))}};
+        std::string why;
+        QVERIFY2(sameOutputs(vk_->run(bw.graph, b), cpu_->run(bw.graph, b), &why), why.c_str());
+    }
+
+    void fusedKernelAgainstUnfusedOps() {
+        std::mt19937 rng(3);
+        Graph fused, plain;
+        for (Graph* g : {&fused, &plain}) {
+            g->addInput("a", {5, 6});
+            g->addInput("b", {6});
+        }
+        fused.addOutput("y", node(fused, Op::Fused, {{0, 0}, {1, 0}}, {{"program", std::string("r0 = sub in0 in1; r1 = mul r0 r0; r2 = exp r1; r3 = div r0 r2")}}));
+        {
+            ValueRef d = node(plain, Op::Sub, {{0, 0}, {1, 0}});
+            plain.addOutput("y", node(plain, Op::Div, {d, node(plain, Op::Exp, {node(plain, Op::Mul, {d, d})})}));
+        }
+        Bindings b{{"a", test::stridedCopy(randomTensor({5, 6}, rng, Range::Any))}, {"b", randomTensor({6}, rng, Range::Any)}};
+        const RunResult want = vk_->run(plain, b);
+        const RunResult got = vk_->run(fused, b);
+        std::string why;
+        QVERIFY2(sameOutputs(got, want, &why), why.c_str());
+        QCOMPARE(vk_->lastRunStats().dispatches, 1);  // one kernel for the whole group
+        const std::string src = vk_->generatedSource(fused.node(2).name);
+        QVERIFY2(src.find("adj_exp(r1)") != std::string::npos, src.c_str());
+        QCOMPARE(src, generateFusedKernelSource("r0 = sub in0 in1; r1 = mul r0 r0; r2 = exp r1; r3 = div r0 r2", 2));
+        // a bad program is a clear error naming the node
+        Graph bad;
+        bad.addInput("a", {2});
+        bad.addOutput("y", {bad.addNode(Op::Fused, {{0, 0}}, {{"program", std::string("r0 = frobnicate in0")}}, "bad_group"), 0});
+        try {
+            vk_->run(bad, {{"a", Tensor::full({2}, 1.f)}});
+            QFAIL("a bad program ran");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("bad_group") != std::string::npos, e.what());
+        }
+    }
+
+    void residentParametersAreNotUploadedAgain() {
+        Graph g;
+        std::mt19937 rng(5);
+        NodeId x = g.addInput("x", {4, 8});
+        NodeId w = g.addParameter("w", randomTensor({8, 8}, rng, Range::Any));
+        g.addOutput("y", {g.addNode(Op::MatMul, {{x, 0}, {w, 0}}), 0});
+        g.addOutput("w_next", {g.addNode(Op::Mul, {{w, 0}, {w, 0}}), 0});
+        Bindings b{{"x", randomTensor({4, 8}, rng, Range::Any)}};
+        RunResult r1 = vk_->run(g, b);
+        QCOMPARE(vk_->lastRunStats().residentUploads, 2);
+        vk_->run(g, b);
+        QCOMPARE(vk_->lastRunStats().residentUploads, 0);  // x and w unchanged: resident
+        QCOMPARE(vk_->lastRunStats().residentHits, 2);
+        b["w"] = r1.outputs[1];  // an output of the last run: already on the device
+        const RunResult r3 = vk_->run(g, b);
+        QCOMPARE(vk_->lastRunStats().residentUploads, 0);
+        std::string why;
+        QVERIFY2(sameOutputs(r3, cpu_->run(g, b), &why), why.c_str());
+        b["x"].data()[0] += 1.f;  // changed in place: uploaded again
+        const RunResult r4 = vk_->run(g, b);
+        QCOMPARE(vk_->lastRunStats().residentUploads, 1);
+        QVERIFY2(sameOutputs(r4, cpu_->run(g, b), &why), why.c_str());
+    }
+
+    void submitPerOpGivesTheSameResults() {
+        std::mt19937 rng(9);
+        Bindings b;
+        const Graph g = caseGraph(cases()[0], rng, b);
+        const RunResult one = vk_->run(g, b);
+        vk_->setSubmitPerOp(true);
+        const RunResult many = vk_->run(g, b);
+        vk_->setSubmitPerOp(false);
+        std::string why;
+        QVERIFY2(sameOutputs(one, many, &why), why.c_str());
+    }
+
+    void checkFiniteNamesTheNode() {
+        Graph g;
+        NodeId x = g.addInput("x", {3});
+        NodeId l = g.addNode(Op::Log, {{x, 0}}, {}, "the_log");
+        g.addOutput("y", {g.addNode(Op::Add, {{l, 0}, {x, 0}}), 0});
+        try {
+            vk_->run(g, {{"x", Tensor::fromVector({3}, {1.f, -1.f, 2.f})}}, RunOptions{false, true});
+            QFAIL("a NaN went unnoticed");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("the_log") != std::string::npos, e.what());
+        }
+    }
+
+    void deviceChoice() {
+        using vk::DeviceListing;
+        const std::vector<DeviceListing> devs{{0, "llvmpipe (LLVM 15)", VK_PHYSICAL_DEVICE_TYPE_CPU},
+                                              {1, "NVIDIA H100", VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU},
+                                              {2, "Intel UHD", VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU}};
+        QCOMPARE(vk::chooseDevice(devs, ""), 1u);
+        QCOMPARE(vk::chooseDevice(devs, "0"), 0u);
+        QCOMPARE(vk::chooseDevice(devs, "intel"), 2u);
+        QCOMPARE(vk::chooseDevice({devs[0]}, ""), 0u);
+        QVERIFY_THROWS_EXCEPTION(Error, vk::chooseDevice(devs, "amd"));
+        QVERIFY_THROWS_EXCEPTION(Error, vk::chooseDevice(devs, "7"));
+        QVERIFY_THROWS_EXCEPTION(Error, vk::chooseDevice({}, ""));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestVulkanOps)
+#include "tst_vulkan_ops.moc"

@@ -1,0 +1,112 @@
+// Training on Vulkan against the same run on the CPU (issue 7, acceptance 2 and 3), through
+// adjoint-cli: spirals with the 2-32-32-2 tanh MLP and Adam for 100 steps, the losses agreeing
+// within 1e-3 relative; no Vulkan device is a clear error, or the CPU with a note under --fallback.
+#include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcessEnvironment>
+#include <QtTest>
+
+#include <cmath>
+
+#include "io/npy.h"
+#include "test_support.h"
+
+using namespace adj;
+
+namespace {
+
+QJsonObject parseLine(const QString& line) { return QJsonDocument::fromJson(line.toUtf8()).object(); }
+QStringList lines(const QString& s) { return s.split('\n', Qt::SkipEmptyParts); }
+
+/// Runs adjoint-cli with an extra environment variable.
+test::CliResult runCliWithEnv(const QStringList& args, const QString& key, const QString& value) {
+    const QByteArray old = qgetenv(key.toUtf8().constData());
+    const bool had = qEnvironmentVariableIsSet(key.toUtf8().constData());
+    qputenv(key.toUtf8().constData(), value.toUtf8());
+    test::CliResult r = test::runCli(args);
+    if (had) qputenv(key.toUtf8().constData(), old);
+    else qunsetenv(key.toUtf8().constData());
+    return r;
+}
+
+}  // namespace
+
+class TestVulkanTraining : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { qputenv("ADJOINT_CACHE_DIR", QByteArray::fromStdString(test::tempDir())); }
+
+    void spiralsLossesMatchTheCpu() {
+        const QString graph = QString::fromStdString(test::sourcePath("resources/examples/spirals_mlp.json"));
+        const QStringList common{"train", graph, "--dataset", "spirals", "--optimizer", "adam", "--steps", "100", "--seed", "1", "--json"};
+        const auto cpu = test::runCli(common + QStringList{"--backend", "cpu"}, 300000);
+        const auto gpu = test::runCli(common + QStringList{"--backend", "vulkan"}, 300000);
+        QVERIFY2(cpu.exitCode == 0, qPrintable(cpu.err));
+        QVERIFY2(gpu.exitCode == 0, qPrintable(gpu.err));  // no device here is a failure, not a skip
+        const QStringList a = lines(cpu.out), b = lines(gpu.out);
+        QCOMPARE(a.size(), b.size());
+        QVERIFY(a.size() >= 2);
+        int compared = 0;
+        for (int i = 0; i < a.size(); ++i) {
+            const QJsonObject x = parseLine(a[i]), y = parseLine(b[i]);
+            const double lx = x["loss"].toDouble(), ly = y["loss"].toDouble();
+            QVERIFY2(std::isfinite(ly), qPrintable(b[i]));
+            QVERIFY2(std::fabs(lx - ly) <= 1e-3 * std::fabs(lx), qPrintable(a[i] + " vs " + b[i]));
+            ++compared;
+        }
+        const QJsonObject sa = parseLine(a.last()), sb = parseLine(b.last());
+        QCOMPARE(sb["backend"].toString(), QString("vulkan"));
+        QVERIFY(!sb["device"].toString().isEmpty());
+        QVERIFY2(std::fabs(sa["accuracy"].toDouble() - sb["accuracy"].toDouble()) <= 0.02, qPrintable(a.last() + " vs " + b.last()));
+        qInfo("compared %d loss lines; vulkan summary: %s", compared, qPrintable(b.last()));
+    }
+
+    void noDeviceIsAClearError() {
+        const QString graph = QString::fromStdString(test::sourcePath("resources/examples/spirals_mlp.json"));
+        const QStringList args{"train", graph, "--dataset", "spirals", "--steps", "3", "--backend", "vulkan", "--json"};
+        const auto r = runCliWithEnv(args, "VK_ICD_FILENAMES", "/nonexistent.json");
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.startsWith("error:"), qPrintable(r.err));
+        QVERIFY2(r.err.contains("Vulkan"), qPrintable(r.err));
+        QVERIFY2(r.err.contains("--fallback"), qPrintable(r.err));
+    }
+
+    void fallbackRunsOnTheCpuWithANote() {
+        const QString graph = QString::fromStdString(test::sourcePath("resources/examples/spirals_mlp.json"));
+        const QStringList args{"train", graph, "--dataset", "spirals", "--steps", "3", "--backend", "vulkan", "--fallback", "--json"};
+        const auto r = runCliWithEnv(args, "VK_ICD_FILENAMES", "/nonexistent.json");
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains("note:") && r.err.contains("CPU"), qPrintable(r.err));
+        QCOMPARE(parseLine(lines(r.out).last())["backend"].toString(), QString("cpu"));
+    }
+
+    void runAndGradNameTheDevice() {
+        // the lecture's scalar function f(x1, x2): forward and gradient on Vulkan, against the CPU
+        const QString graph = QString::fromStdString(test::sourcePath("resources/examples/scalar_function.json"));
+        const QString in = QString::fromStdString(test::sourcePath("resources/examples/inputs/scalar_function/"));
+        const QStringList inputs{"--input", "x1=" + in + "x1.npy", "--input", "x2=" + in + "x2.npy", "--json"};
+        for (const QString& cmd : {QString("run"), QString("grad")}) {
+            QStringList args{cmd, graph};
+            if (cmd == "grad") args << "--of" << "f" << "--wrt" << "all";
+            const QString dirCpu = QString::fromStdString(test::tempDir()), dirVk = QString::fromStdString(test::tempDir());
+            const auto cpu = test::runCli(args + inputs + QStringList{"--out", dirCpu, "--backend", "cpu"});
+            const auto vk = test::runCli(args + inputs + QStringList{"--out", dirVk, "--backend", "vulkan"});
+            QVERIFY2(cpu.exitCode == 0, qPrintable(cpu.err));
+            QVERIFY2(vk.exitCode == 0, qPrintable(vk.err));
+            const QJsonObject j = parseLine(lines(vk.out).last());
+            QCOMPARE(j["backend"].toString(), QString("vulkan"));
+            QVERIFY2(!j["device"].toString().isEmpty(), qPrintable(vk.out));
+            const QStringList files = QDir(dirCpu).entryList({"*.npy"}, QDir::Files);
+            QVERIFY(!files.isEmpty());
+            for (const QString& f : files) {
+                const Tensor a = readNpy((dirCpu + "/" + f).toStdString()), b = readNpy((dirVk + "/" + f).toStdString());
+                std::string why;
+                QVERIFY2(test::allClose(b, a, 1e-4, 1e-5, &why), qPrintable(cmd + " " + f + ": " + QString::fromStdString(why)));
+            }
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestVulkanTraining)
+#include "tst_vulkan_training.moc"
