@@ -5,6 +5,7 @@
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "ir/builder.h"
 #include "ir/verifier.h"
@@ -37,8 +38,11 @@ static Graph buildGraph(int chains, int links) {
 int main(int argc, char** argv) {
     const int chains = argc > 1 ? std::atoi(argv[1]) : 1000;
     const int links = argc > 2 ? std::atoi(argv[2]) : 16;
+    const bool onlyO2 = argc > 3 && std::string(argv[3]) == "O2";  // one -O2 run without the verifier (profiling)
     for (int level : {1, 2}) {
+        if (onlyO2 && level != 2) continue;
         for (bool verify : {false, true}) {
+            if (onlyO2 && verify) continue;
             Graph g = buildGraph(chains, links);
             verifyOrThrow(g);
             OptimizeOptions o;

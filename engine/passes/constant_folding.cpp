@@ -12,11 +12,10 @@ RuleSet constantFoldingRules(std::int64_t maxElements) {
         std::int64_t total = 0;
         for (const auto& t : n.outputs) total += numel(t.shape);
         if (total > maxElements) return std::nullopt;
-        cpu::KernelCall call{n, {}, n.outputs, {}};
-        for (const auto& v : n.inputs) {
+        for (const auto& v : n.inputs)
             if (!g.contains(v.node) || g.node(v.node).op != Op::Constant) return std::nullopt;
-            call.inputs.push_back(g.node(v.node).value);
-        }
+        cpu::KernelCall call{n, {}, n.outputs, {}};
+        for (const auto& v : n.inputs) call.inputs.push_back(g.node(v.node).value);
         try {
             cpu::runKernel(call);
         } catch (const Error&) {

@@ -220,6 +220,50 @@ private Q_SLOTS:
                      "  %r = relu(%conv_bn) : [1, 3, 4, 4]\n  output y = %r\n");
     }
 
+    void linearBatchnorm() {
+        Graph g;
+        g.name = "t";
+        const ValueRef x{g.addInput("x", {4, 3}), 0};
+        const ValueRef w{g.addParameter("w", ramp({3, 5}, -0.5f, 0.2f)), 0};
+        const ValueRef bias{g.addParameter("b", ramp({5}, 0.1f, 0.1f)), 0};
+        GraphBuilder b(g);
+        ValueRef mm = b.op(Op::MatMul, {x, w}, {}, "fc");
+        ValueRef add = b.op(Op::Add, {mm, bias}, {}, "fc_b");
+        ValueRef y = b.op(Op::BatchNorm, {add, b.constant(ramp({5}, 0.5f, 0.25f), "scale"), b.constant(ramp({5}, -0.1f, 0.3f), "shift"),
+                                         b.constant(ramp({5}, 0.2f, 0.1f), "mean"), b.constant(ramp({5}, 0.8f, 0.3f), "var")},
+                          {}, "bn");
+        g.addOutput("y", b.op(Op::Tanh, {y}, {}, "r"));
+        checkRewrite(g, {"conv-bn"},
+                     "graph t\n  input  %x : [4, 3]\n  param  %w : [3, 5]\n  param  %b : [5]\n  %fc = matmul(%x, %w) : [4, 5]\n"
+                     "  %fc_b = add(%fc, %b) : [4, 5]\n  const  %scale : [5]\n  const  %shift : [5]\n  const  %mean : [5]\n"
+                     "  const  %var : [5]\n  %bn = batchnorm(%fc_b, %scale, %shift, %mean, %var) : [4, 5]\n  %r = tanh(%bn) : [4, 5]\n"
+                     "  output y = %r\n",
+                     "graph t\n  input  %x : [4, 3]\n  param  %w : [3, 5]\n  param  %b : [5]\n  param  %fc_w_folded : [3, 5]\n"
+                     "  param  %fc_b_folded : [5]\n  %fc_bn = gemm(%x, %fc_w_folded, %fc_b_folded) {transA=0, transB=0} : [4, 5]\n"
+                     "  %r = tanh(%fc_bn) : [4, 5]\n  output y = %r\n");
+    }
+
+    void gemmTransBBatchnorm() {
+        // gemm(x, W^T, c) with alpha and beta, all constants: the fold stays constant
+        Graph g;
+        g.name = "t";
+        const ValueRef x{g.addInput("x", {2, 3}), 0};
+        GraphBuilder b(g);
+        ValueRef gm = b.op(Op::Gemm, {x, b.constant(ramp({4, 3}, -0.4f, 0.15f), "w"), b.constant(ramp({4}, 0.3f, -0.1f), "c")},
+                           {{"alpha", 0.5}, {"beta", 2.0}, {"transB", std::int64_t(1)}}, "lin");
+        ValueRef y = b.op(Op::BatchNorm, {gm, b.constant(ramp({4}, 0.5f, 0.25f), "scale"), b.constant(ramp({4}, -0.1f, 0.3f), "shift"),
+                                         b.constant(ramp({4}, 0.2f, 0.1f), "mean"), b.constant(ramp({4}, 0.8f, 0.3f), "var")},
+                          {}, "bn");
+        g.addOutput("y", y);
+        checkRewrite(g, {"conv-bn"},
+                     "graph t\n  input  %x : [2, 3]\n  const  %w : [4, 3]\n  const  %c : [4]\n"
+                     "  %lin = gemm(%x, %w, %c) {alpha=0.5, beta=2, transB=1} : [2, 4]\n  const  %scale : [4]\n  const  %shift : [4]\n"
+                     "  const  %mean : [4]\n  const  %var : [4]\n  %bn = batchnorm(%lin, %scale, %shift, %mean, %var) : [2, 4]\n"
+                     "  output y = %bn\n",
+                     "graph t\n  input  %x : [2, 3]\n  const  %lin_w_folded : [4, 3]\n  const  %lin_b_folded : [4]\n"
+                     "  %lin_bn = gemm(%x, %lin_w_folded, %lin_b_folded) {transA=0, transB=1} : [2, 4]\n  output y = %lin_bn\n");
+    }
+
     void parallelMatmul() {
         Graph g;
         g.name = "t";
