@@ -1,10 +1,11 @@
 # The two commands of the README: `make run` and `make test`. Both install what is missing first.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build run test test-asan bench clean
+.PHONY: all deps build run test test-asan test-fuzz bench clean
 
 all: build
 
@@ -30,5 +31,14 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -L engine
 
+# libFuzzer on the ONNX, JSON and .npy loaders (clang, ASan + UBSan): the committed corpus in
+# tests/fuzz/corpus, then a bounded number of mutated inputs per target (ADJOINT_FUZZ_RUNS).
+test-fuzz: deps
+	@test -f $(BUILD_FUZZ)/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) $(GENERATOR) \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DADJOINT_FUZZ=ON \
+	    -DADJOINT_BUILD_GUI=OFF -DADJOINT_BUILD_BENCH=OFF
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS) -L fuzz
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -222,7 +222,8 @@ json parseJsonText(const std::string& text, const std::string& where) {
 
 class Loader {
 public:
-    Loader(const std::string& where, std::string baseDir) : where_(where), baseDir_(std::move(baseDir)) {}
+    Loader(const std::string& where, std::string baseDir, std::int64_t maxInit)
+        : where_(where), baseDir_(std::move(baseDir)), maxInit_(maxInit) {}
 
     Graph load(const std::string& text) {
         const json root = parseJsonText(text, where_);
@@ -694,13 +695,15 @@ private:
         }
         const std::int64_t n = numel(shape);
         initTotal_ += n;
-        if (n > kJsonMaxInitElements || initTotal_ > kJsonMaxInitElements)
-            fail(subject + ": \"init\" asks for " + std::to_string(n) + " elements; init tensors may hold at most 2^28 in all");
+        if (n > maxInit_ || initTotal_ > maxInit_)
+            fail(subject + ": \"init\" asks for " + std::to_string(n) + " elements; init tensors may hold at most " +
+                 std::to_string(maxInit_) + " in all");
         return initTensor(shape, k, a, b, s);
     }
 
     const std::string& where_;
     std::string baseDir_;
+    std::int64_t maxInit_;
     std::int64_t initTotal_ = 0;
 };
 
@@ -888,8 +891,9 @@ Tensor initTensor(const Shape& shape, InitKind kind, double a, double b, std::ui
     return t;
 }
 
-Graph parseGraphJson(const std::string& text, const std::string& where, const std::string& baseDir) {
-    return Loader(where, baseDir).load(text);
+Graph parseGraphJson(const std::string& text, const std::string& where, const std::string& baseDir,
+                     std::int64_t maxInitElements) {
+    return Loader(where, baseDir, maxInitElements).load(text);
 }
 
 Graph loadGraphJson(const std::string& path) {

@@ -48,8 +48,10 @@ inline constexpr std::int64_t kJsonMaxInitElements = std::int64_t(1) << 28;
 /// Reads a graph file; the sidecar, if any, is looked up next to it.
 Graph loadGraphJson(const std::string& path);
 /// Parses graph JSON text. `where` starts every error message (a file name); sidecar paths are
-/// resolved against `baseDir` (the current directory when empty).
-Graph parseGraphJson(const std::string& text, const std::string& where, const std::string& baseDir = {});
+/// resolved against `baseDir` (the current directory when empty). `maxInitElements` caps the
+/// elements of all "init" tensors together (the fuzzer lowers it to keep each input cheap).
+Graph parseGraphJson(const std::string& text, const std::string& where, const std::string& baseDir = {},
+                     std::int64_t maxInitElements = kJsonMaxInitElements);
 /// Writes the graph to `path` atomically; tensors too large for base64 go to "<stem>.bin" next
 /// to it (also written atomically, before the JSON). Throws FormatError on I/O failure, and on
 /// graphs that cannot be written (a parameter without a value, a non-f32 tensor).

@@ -1,0 +1,17 @@
+// libFuzzer target: the .npy reader (engine/io/npy), which every --input goes through.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "io/npy.h"
+#include "ir/errors.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string bytes(reinterpret_cast<const char*>(data), size);
+    try {
+        adj::Tensor t = adj::parseNpy(bytes, "fuzz.npy");
+        (void)t.numel();
+    } catch (const adj::Error&) {
+    }
+    return 0;
+}
