@@ -23,6 +23,11 @@ const QColor kEdgeColour(0x5f, 0x6b, 0x7a);
 const QColor kEdgeText(0x37, 0x41, 0x4d);
 const QColor kLabelHalo(0xfa, 0xfb, 0xfc, 230);  // the view's background
 
+bool gPresentation = false;
+constexpr double kPortRadius = 3.5;
+const QColor kProblem(0xd0, 0x1f, 0x1f);
+const QColor kPortFill(0xff, 0xff, 0xff);
+
 QFont makeFont(int pixelSize, bool bold = false) {
     QFont f(QStringLiteral("Helvetica"));
     f.setStyleHint(QFont::SansSerif);
@@ -53,6 +58,9 @@ static QColor colourFromHex(std::string_view hex) {
     return QColor(QString::fromLatin1(hex.data(), qsizetype(hex.size())));
 }
 
+void setGraphPresentationMode(bool on) { gPresentation = on; }
+bool graphPresentationMode() { return gPresentation; }
+
 QColor graphFillColour(adj::NodeCategory category) { return colourFromHex(adj::nodeCategoryFill(category)); }
 QColor graphBorderColour(adj::NodeCategory category) { return colourFromHex(adj::nodeCategoryBorder(category)); }
 
@@ -65,11 +73,66 @@ GraphNodeItem::GraphNodeItem(adj::NodeId id, adj::NodeCategory category, QString
       fill_(fill.isValid() ? fill : graphFillColour(category)), border_(graphBorderColour(category)) {
     setPos(layout.x, layout.y);
     setFlag(ItemIsSelectable);
+    if (category_ != adj::NodeCategory::Output) setFlag(ItemIsMovable);
     setAcceptHoverEvents(true);
     setZValue(1);
 }
 
-QRectF GraphNodeItem::boundingRect() const { return box_.adjusted(-4, -4, 4, 4); }
+void GraphNodeItem::setPorts(int inputs, int outputs) {
+    prepareGeometryChange();
+    inputPorts_ = std::max(0, inputs);
+    outputPorts_ = std::max(0, outputs);
+    update();
+}
+
+QPointF GraphNodeItem::inputPortPos(int index) const {
+    const double step = box_.width() / (inputPorts_ + 1);
+    return {box_.left() + step * (index + 1), box_.top()};
+}
+
+QPointF GraphNodeItem::outputPortPos(int port) const {
+    const double step = box_.width() / (outputPorts_ + 1);
+    return {box_.left() + step * (port + 1), box_.bottom()};
+}
+
+int GraphNodeItem::inputPortAt(const QPointF& p) const {
+    for (int i = 0; i < inputPorts_; ++i)
+        if (QLineF(p, inputPortPos(i)).length() <= kPortRadius * 2.5) return i;
+    return -1;
+}
+
+int GraphNodeItem::outputPortAt(const QPointF& p) const {
+    for (int k = 0; k < outputPorts_; ++k)
+        if (QLineF(p, outputPortPos(k)).length() <= kPortRadius * 2.5) return k;
+    return -1;
+}
+
+int GraphNodeItem::nearestInputPort(const QPointF& p) const {
+    int best = -1;
+    double bestDistance = 0;
+    for (int i = 0; i < inputPorts_; ++i) {
+        const double d = QLineF(p, inputPortPos(i)).length();
+        if (best < 0 || d < bestDistance) best = i, bestDistance = d;
+    }
+    return best;
+}
+
+void GraphNodeItem::setProblem(const QString& message) {
+    if (message == problem_) return;
+    if (problem_.isEmpty()) baseToolTip_ = toolTip();
+    problem_ = message;
+    setToolTip(message.isEmpty() ? baseToolTip_
+                                 : QStringLiteral("<span style='color:#b01010'><b>%1</b></span><br>%2")
+                                       .arg(message.toHtmlEscaped(), baseToolTip_));
+    update();
+}
+
+void GraphNodeItem::setFillOverride(const QColor& fill) {
+    fillOverride_ = fill;
+    update();
+}
+
+QRectF GraphNodeItem::boundingRect() const { return box_.adjusted(-kPortRadius * 2 - 2, -kPortRadius * 2 - 8, kPortRadius * 2 + 10, kPortRadius * 2 + 2); }
 
 QPainterPath GraphNodeItem::shape() const { return outline(); }
 
@@ -94,9 +157,11 @@ void GraphNodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opt
     const bool selected = option->state & QStyle::State_Selected;
     painter->setRenderHint(QPainter::Antialiasing);
 
-    QColor fill = fill_;
+    QColor fill = fillOverride_.isValid() ? fillOverride_ : fill_;
     if (hovered_) fill = fill.lighter(104);
-    QPen pen(selected ? kSelection : (hovered_ ? border_.darker(130) : border_), selected ? 2.6 : 1.3);
+    const double thick = gPresentation ? 2.0 : 1.0;
+    QPen pen(selected ? kSelection : (hovered_ || gPresentation ? border_.darker(gPresentation ? 170 : 130) : border_),
+             (selected ? 2.6 : 1.3) * thick);
     pen.setJoinStyle(Qt::RoundJoin);
     painter->setPen(pen);
     painter->setBrush(fill);
@@ -147,6 +212,24 @@ void GraphNodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opt
         y += h;
     }
     painter->restore();
+
+    painter->setPen(QPen(border_.darker(gPresentation ? 170 : 120), 1.0 * thick));
+    painter->setBrush(kPortFill);
+    for (int i = 0; i < inputPorts_; ++i) painter->drawEllipse(inputPortPos(i), kPortRadius, kPortRadius);
+    painter->setBrush(border_);
+    for (int k = 0; k < outputPorts_; ++k) painter->drawEllipse(outputPortPos(k), kPortRadius, kPortRadius);
+
+    if (!problem_.isEmpty()) {
+        const QPointF c(box_.right() - 1, box_.top() + 1);
+        const double r = 7;
+        painter->setPen(QPen(Qt::white, 1.5));
+        painter->setBrush(kProblem);
+        painter->drawEllipse(c, r, r);
+        QFont f = makeFont(11, true);
+        painter->setFont(f);
+        painter->setPen(Qt::white);
+        painter->drawText(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r), Qt::AlignCenter, QStringLiteral("!"));
+    }
 }
 
 void GraphNodeItem::hoverEnterEvent(QGraphicsSceneHoverEvent* event) {
@@ -165,15 +248,17 @@ void GraphNodeItem::hoverLeaveEvent(QGraphicsSceneHoverEvent* event) {
 
 GraphEdgeItem::GraphEdgeItem(const adj::EdgeLayout& layout)
     : from_(layout.from), to_(layout.to), toIndex_(layout.toIndex), label_(QString::fromStdString(layout.label)) {
+    QPainterPath path;
     const auto& pts = layout.points;
     if (!pts.empty()) {
-        path_.moveTo(pts[0].first, pts[0].second);
+        path.moveTo(pts[0].first, pts[0].second);
         std::size_t i = 1;
         for (; i + 2 < pts.size(); i += 3)
-            path_.cubicTo(pts[i].first, pts[i].second, pts[i + 1].first, pts[i + 1].second, pts[i + 2].first,
-                          pts[i + 2].second);
-        for (; i < pts.size(); ++i) path_.lineTo(pts[i].first, pts[i].second);
+            path.cubicTo(pts[i].first, pts[i].second, pts[i + 1].first, pts[i + 1].second, pts[i + 2].first,
+                         pts[i + 2].second);
+        for (; i < pts.size(); ++i) path.lineTo(pts[i].first, pts[i].second);
     }
+    QPolygonF arrow;
     if (layout.hasArrow && !pts.empty()) {
         const QPointF tip(layout.arrowX, layout.arrowY);
         const QPointF base(pts.back().first, pts.back().second);
@@ -182,21 +267,43 @@ GraphEdgeItem::GraphEdgeItem(const adj::EdgeLayout& layout)
         if (len > 1e-3) {
             const QPointF n(-d.y() / len, d.x() / len);
             const double half = std::max(2.5, len * 0.36);
-            arrow_ << tip << base + n * half << base - n * half;
+            arrow << tip << base + n * half << base - n * half;
         }
     }
+    QPointF at(layout.labelX, layout.labelY);
+    if (at.isNull() && !path.isEmpty()) at = path.pointAtPercent(0.5) + QPointF(4, 0);
+    setGeometry(std::move(path), std::move(arrow), at);
+    setZValue(0);
+    setAcceptHoverEvents(true);
+}
+
+void GraphEdgeItem::setGeometry(QPainterPath path, QPolygonF arrow, QPointF labelAt) {
+    prepareGeometryChange();
+    path_ = std::move(path);
+    arrow_ = std::move(arrow);
+    labelRect_ = {};
+    labelPath_ = {};
     if (!label_.isEmpty()) {
-        QPointF at(layout.labelX, layout.labelY);
-        if (at.isNull() && !path_.isEmpty()) at = path_.pointAtPercent(0.5) + QPointF(4, 0);
         const QFontMetricsF fm(graphEdgeFont());
         const double w = fm.horizontalAdvance(label_) + 6, h = fm.height() + 2;
-        labelRect_ = QRectF(at.x() - w / 2, at.y() - h / 2, w, h);
-        labelPath_.addText(at.x() - fm.horizontalAdvance(label_) / 2, at.y() + (fm.ascent() - fm.descent()) / 2,
+        labelRect_ = QRectF(labelAt.x() - w / 2, labelAt.y() - h / 2, w, h);
+        labelPath_.addText(labelAt.x() - fm.horizontalAdvance(label_) / 2, labelAt.y() + (fm.ascent() - fm.descent()) / 2,
                            graphEdgeFont(), label_);
     }
     bounds_ = path_.boundingRect().united(arrow_.boundingRect()).united(labelRect_).adjusted(-3, -3, 3, 3);
-    setZValue(0);
-    setAcceptHoverEvents(true);
+    update();
+}
+
+void GraphEdgeItem::reroute(const QPointF& tail, const QPointF& head) {
+    constexpr double kArrow = 7;
+    const QPointF base = head - QPointF(0, kArrow);
+    const double bend = std::max(20.0, std::abs(base.y() - tail.y()) * 0.5);
+    QPainterPath path(tail);
+    path.cubicTo(tail + QPointF(0, bend), base - QPointF(0, bend), base);
+    QPolygonF arrow;
+    arrow << head << base + QPointF(-kArrow * 0.45, 0) << base + QPointF(kArrow * 0.45, 0);
+    const QPointF labelAt = path.pointAtPercent(0.5) + QPointF(4 + labelRect_.width() / 2, 0);
+    setGeometry(std::move(path), std::move(arrow), labelAt);
 }
 
 QRectF GraphEdgeItem::boundingRect() const { return bounds_; }
@@ -212,14 +319,15 @@ QPainterPath GraphEdgeItem::shape() const {
 
 void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
     painter->setRenderHint(QPainter::Antialiasing);
-    QPen pen(kEdgeColour, 1.2);
+    const QColor edgeColour = gPresentation ? QColor(0x20, 0x24, 0x2a) : kEdgeColour;
+    QPen pen(edgeColour, gPresentation ? 2.4 : 1.2);
     pen.setCapStyle(Qt::RoundCap);
     painter->setPen(pen);
     painter->setBrush(Qt::NoBrush);
     painter->drawPath(path_);
     if (!arrow_.isEmpty()) {
-        painter->setPen(QPen(kEdgeColour, 1.0));
-        painter->setBrush(kEdgeColour);
+        painter->setPen(QPen(edgeColour, 1.0));
+        painter->setBrush(edgeColour);
         painter->drawPolygon(arrow_);
     }
     if (!label_.isEmpty()) {
@@ -227,6 +335,6 @@ void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QW
         QPen halo(kLabelHalo, 3.0);
         halo.setJoinStyle(Qt::RoundJoin);
         painter->strokePath(labelPath_, halo);
-        painter->fillPath(labelPath_, kEdgeText);
+        painter->fillPath(labelPath_, gPresentation ? QColor(Qt::black) : kEdgeText);
     }
 }

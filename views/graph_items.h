@@ -18,6 +18,10 @@ QFont graphEdgeFont();
 /// The op-group colours of engine/io/graphviz.h as QColors.
 QColor graphFillColour(adj::NodeCategory category);
 QColor graphBorderColour(adj::NodeCategory category);
+/// Presentation mode (classrooms): thicker lines and darker colours for every item; the view
+/// also magnifies. Items read it when they paint.
+void setGraphPresentationMode(bool on);
+bool graphPresentationMode();
 
 class GraphNodeItem : public QGraphicsItem {
 public:
@@ -35,6 +39,28 @@ public:
     /// The node's box around its centre (the item's origin).
     QRectF box() const { return box_; }
 
+    /// Ports drawn on the box: `inputs` slots along the top edge, `outputs` along the bottom.
+    /// Dragging from an output port to an input port connects them (GraphScene).
+    void setPorts(int inputs, int outputs);
+    int inputPortCount() const { return inputPorts_; }
+    int outputPortCount() const { return outputPorts_; }
+    /// Centre of a port in item coordinates.
+    QPointF inputPortPos(int index) const;
+    QPointF outputPortPos(int port) const;
+    /// The port under an item-coordinate point, -1 when none (generous hit areas).
+    int inputPortAt(const QPointF& itemPos) const;
+    int outputPortAt(const QPointF& itemPos) const;
+    /// The input slot nearest to an item-coordinate point, -1 when the node has no slots.
+    int nearestInputPort(const QPointF& itemPos) const;
+
+    /// A verifier problem: a red badge on the node with `message` as its tooltip; empty clears.
+    void setProblem(const QString& message);
+    QString problem() const { return problem_; }
+    /// Paints the node with `fill` instead of its own colour (intensity or bound colouring);
+    /// an invalid colour restores the original.
+    void setFillOverride(const QColor& fill);
+    QColor fillOverride() const { return fillOverride_; }
+
     QRectF boundingRect() const override;
     QPainterPath shape() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
@@ -51,7 +77,12 @@ private:
     QRectF box_;
     QColor fill_;
     QColor border_;
+    QColor fillOverride_;
     bool hovered_ = false;
+    int inputPorts_ = 0;
+    int outputPorts_ = 0;
+    QString problem_;
+    QString baseToolTip_;
 };
 
 class GraphEdgeItem : public QGraphicsItem {
@@ -66,12 +97,16 @@ public:
     int toIndex() const { return toIndex_; }
     QString label() const { return label_; }
     const QPainterPath& path() const { return path_; }
+    /// Replaces the layout's spline by a curve from `tail` to `head` (scene coordinates), for
+    /// an edge whose end nodes were moved by hand.
+    void reroute(const QPointF& tail, const QPointF& head);
 
     QRectF boundingRect() const override;
     QPainterPath shape() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 
 private:
+    void setGeometry(QPainterPath path, QPolygonF arrow, QPointF labelAt);
     adj::ValueRef from_;
     adj::NodeId to_;
     int toIndex_;

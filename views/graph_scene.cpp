@@ -1,6 +1,10 @@
 #include "graph_scene.h"
 
+#include <QGraphicsPathItem>
 #include <QGraphicsSceneMouseEvent>
+#include <QPen>
+#include <algorithm>
+#include <cmath>
 
 #include "ir/printer.h"
 
@@ -27,19 +31,42 @@ QString nodeToolTip(const adj::Graph& graph, adj::NodeId id) {
 
 }  // namespace
 
+bool metaPosition(const adj::Node& n, QPointF* out) {
+    auto x = n.meta.find("x"), y = n.meta.find("y");
+    if (x == n.meta.end() || y == n.meta.end()) return false;
+    bool okx = false, oky = false;
+    *out = QPointF(QString::fromStdString(x->second).toDouble(&okx), QString::fromStdString(y->second).toDouble(&oky));
+    return okx && oky;
+}
+
+/// Input slots to draw: the connected ones, plus one free slot while the op takes more.
+int inputSlots(const adj::Node& n) {
+    const adj::OpInfo& info = adj::opInfo(n.op);
+    const int have = int(n.inputs.size());
+    if (have >= info.minInputs && (info.maxInputs < 0 || have < info.maxInputs)) return have + 1;
+    return std::max(have, info.minInputs);
+}
+
 GraphScene::GraphScene(QObject* parent) : QGraphicsScene(parent) {}
 
+
 void GraphScene::clearGraph() {
-    clear();
+    wire_ = nullptr;
+    wireFrom_ = nullptr;
+    dragStart_.clear();
+    // Forget the items before deleting them: clear() signals selection changes on the way.
     nodes_.clear();
     edges_.clear();
+    edgesOf_.clear();
     byId_.clear();
+    clear();
     graphRect_ = {};
     setSceneRect(QRectF());
 }
 
 void GraphScene::setGraph(const adj::Graph& graph, const adj::GraphLayout& layout, const adj::DotOptions& options) {
     clearGraph();
+    QPointF pinnedScratch;
     const auto& outputs = graph.outputs();
     for (const adj::NodeLayout& nl : layout.nodes) {
         GraphNodeItem* item = nullptr;
@@ -62,6 +89,9 @@ void GraphScene::setGraph(const adj::Graph& graph, const adj::GraphLayout& layou
             item = new GraphNodeItem(nl.id, adj::nodeCategory(n.op), toQStringList(adj::dotNodeLabelLines(graph, nl.id, options)),
                                      nl, fill);
             item->setToolTip(nodeToolTip(graph, nl.id));
+            item->setPorts(inputSlots(n), n.numOutputs());
+            QPointF pinned;
+            if (metaPosition(n, &pinned)) item->setPos(pinned);
         }
         addItem(item);
         nodes_.push_back(item);
@@ -82,6 +112,17 @@ void GraphScene::setGraph(const adj::Graph& graph, const adj::GraphLayout& layou
         item->setToolTip(tip.toHtmlEscaped());
         addItem(item);
         edges_.push_back(item);
+        edgesOf_[el.from.node].push_back(item);
+        edgesOf_[el.to].push_back(item);
+    }
+    for (auto* e : edges_) {
+        const bool fromPinned = graph.contains(e->from().node) && metaPosition(graph.node(e->from().node), &pinnedScratch);
+        const bool toPinned = graph.contains(e->to()) && metaPosition(graph.node(e->to()), &pinnedScratch);
+        if (fromPinned || toPinned) rerouteEdge(e);
+    }
+    for (auto* n : nodes_) {
+        auto it = problems_.find(n->nodeId());
+        if (it != problems_.end()) n->setProblem(it->second);
     }
     graphRect_ = QRectF(0, 0, layout.width, layout.height);
     for (auto* n : nodes_) graphRect_ = graphRect_.united(n->sceneBoundingRect());
@@ -114,4 +155,115 @@ void GraphScene::mouseDoubleClickEvent(QGraphicsSceneMouseEvent* event) {
             return;
         }
     QGraphicsScene::mouseDoubleClickEvent(event);
+}
+
+void GraphScene::setProblems(std::map<adj::NodeId, QString> problems) {
+    problems_ = std::move(problems);
+    for (auto* n : nodes_) {
+        auto it = problems_.find(n->nodeId());
+        n->setProblem(it == problems_.end() ? QString() : it->second);
+    }
+}
+
+void GraphScene::rerouteEdge(GraphEdgeItem* e) {
+    GraphNodeItem* from = nodeItem(e->from().node);
+    GraphNodeItem* to = nodeItem(e->to());
+    if (!from || !to) return;
+    const QPointF tail = from->mapToScene(from->outputPortPos(e->from().port));
+    const QPointF head = to->inputPortCount() > e->toIndex() ? to->mapToScene(to->inputPortPos(e->toIndex()))
+                                                             : to->mapToScene(QPointF(0, to->box().top()));
+    e->reroute(tail, head);
+}
+
+void GraphScene::rerouteEdges(adj::NodeId id) {
+    auto it = edgesOf_.find(id);
+    if (it == edgesOf_.end()) return;
+    for (auto* e : it->second) rerouteEdge(e);
+}
+
+void GraphScene::moveNodeItem(adj::NodeId id, const QPointF& pos) {
+    GraphNodeItem* item = nodeItem(id);
+    if (!item || item->pos() == pos) return;
+    item->setPos(pos);
+    rerouteEdges(id);
+}
+
+GraphNodeItem* GraphScene::nodeItemAt(const QPointF& scenePos, GraphNodeItem* except) const {
+    // Bounding rects: ports sit on the outline's edge, half outside the shape.
+    for (QGraphicsItem* item : items(scenePos, Qt::IntersectsItemBoundingRect))
+        if (item->type() == GraphNodeItem::Type && item != except) return static_cast<GraphNodeItem*>(item);
+    return nullptr;
+}
+
+void GraphScene::mousePressEvent(QGraphicsSceneMouseEvent* event) {
+    if (event->button() == Qt::LeftButton) {
+        GraphNodeItem* item = nodeItemAt(event->scenePos());
+        if (item && !adj::isLayoutOutputId(item->nodeId())) {
+            const int port = item->outputPortAt(item->mapFromScene(event->scenePos()));
+            if (port >= 0) {
+                wireFrom_ = item;
+                wirePort_ = port;
+                wire_ = new QGraphicsPathItem;
+                QPen pen(QColor(0x1f, 0x6f, 0xeb), 2.0, Qt::DashLine);
+                pen.setCosmetic(true);
+                wire_->setPen(pen);
+                wire_->setZValue(10);
+                addItem(wire_);
+                event->accept();
+                return;
+            }
+        }
+    }
+    QGraphicsScene::mousePressEvent(event);
+    dragStart_.clear();
+    if (event->button() == Qt::LeftButton)
+        for (auto* n : nodes_)
+            if (n->isSelected() && (n->flags() & QGraphicsItem::ItemIsMovable)) dragStart_[n->nodeId()] = n->pos();
+}
+
+void GraphScene::mouseMoveEvent(QGraphicsSceneMouseEvent* event) {
+    if (wire_ && wireFrom_) {
+        const QPointF tail = wireFrom_->mapToScene(wireFrom_->outputPortPos(wirePort_));
+        const QPointF head = event->scenePos();
+        QPainterPath path(tail);
+        const double bend = std::max(20.0, std::abs(head.y() - tail.y()) * 0.5);
+        path.cubicTo(tail + QPointF(0, bend), head - QPointF(0, bend), head);
+        wire_->setPath(path);
+        event->accept();
+        return;
+    }
+    QGraphicsScene::mouseMoveEvent(event);
+    if (!dragStart_.empty() && (event->buttons() & Qt::LeftButton))
+        for (const auto& [id, start] : dragStart_) {
+            GraphNodeItem* item = nodeItem(id);
+            if (item && item->pos() != start) rerouteEdges(id);
+        }
+}
+
+void GraphScene::mouseReleaseEvent(QGraphicsSceneMouseEvent* event) {
+    if (wire_) {
+        GraphNodeItem* from = wireFrom_;
+        const int port = wirePort_;
+        removeItem(wire_);
+        delete wire_;
+        wire_ = nullptr;
+        wireFrom_ = nullptr;
+        GraphNodeItem* target = nodeItemAt(event->scenePos(), from);
+        event->accept();
+        if (from && target && !adj::isLayoutOutputId(target->nodeId())) {
+            const QPointF local = target->mapFromScene(event->scenePos());
+            int index = target->inputPortAt(local);
+            if (index < 0) index = target->nearestInputPort(local);
+            if (index >= 0) Q_EMIT connectRequested(adj::ValueRef{from->nodeId(), port}, target->nodeId(), index);
+        }
+        return;
+    }
+    QGraphicsScene::mouseReleaseEvent(event);
+    std::vector<std::pair<adj::NodeId, QPointF>> moves;
+    for (const auto& [id, start] : dragStart_) {
+        GraphNodeItem* item = nodeItem(id);
+        if (item && item->pos() != start) moves.emplace_back(id, item->pos());
+    }
+    dragStart_.clear();
+    if (!moves.empty()) Q_EMIT nodesMoved(moves);
 }

@@ -3,8 +3,16 @@
 // coloured by op group, edges as the layout's splines with arrowheads and shape labels, graph
 // outputs as double octagons. It keeps no reference to the graph: setGraph() copies what the
 // items show, so the scene stays valid whatever happens to the graph afterwards.
+//
+// Nodes whose meta holds a position ("x", "y") are drawn there instead of where the layout put
+// them, their edges re-routed. The scene edits nothing itself: dragging nodes, and dragging from
+// an output port to an input port, are reported as requests (nodesMoved, connectRequested) for
+// the document to carry out.
 #include <QGraphicsScene>
+#include <QString>
+#include <map>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "graph_items.h"
@@ -33,14 +41,39 @@ public:
     /// Selects one node (clearing the rest); kNoNode clears the selection.
     void selectNode(adj::NodeId id);
 
+    /// Verifier problems by node: a red badge with the message as tooltip. Kept across setGraph.
+    void setProblems(std::map<adj::NodeId, QString> problems);
+    /// Moves a node's item (and re-routes its edges) without a re-layout.
+    void moveNodeItem(adj::NodeId id, const QPointF& pos);
+    /// Re-routes every edge of a node to its item's current position.
+    void rerouteEdges(adj::NodeId id);
+
 Q_SIGNALS:
     /// A node (or output pseudo node) was double-clicked.
     void nodeActivated(adj::NodeId id);
+    /// The user dragged nodes to new positions (scene coordinates), released at the end of a drag.
+    void nodesMoved(const std::vector<std::pair<adj::NodeId, QPointF>>& moves);
+    /// The user dragged from `from`'s output port and released on input `index` of `to`.
+    void connectRequested(adj::ValueRef from, adj::NodeId to, int index);
 
 protected:
     void mouseDoubleClickEvent(QGraphicsSceneMouseEvent* event) override;
+    void mousePressEvent(QGraphicsSceneMouseEvent* event) override;
+    void mouseMoveEvent(QGraphicsSceneMouseEvent* event) override;
+    void mouseReleaseEvent(QGraphicsSceneMouseEvent* event) override;
 
 private:
+    GraphNodeItem* nodeItemAt(const QPointF& scenePos, GraphNodeItem* except = nullptr) const;
+    void rerouteEdge(GraphEdgeItem* edge);
+    std::map<adj::NodeId, QString> problems_;
+    std::unordered_map<adj::NodeId, std::vector<GraphEdgeItem*>> edgesOf_;
+    // dragging nodes: start positions of the selection
+    std::map<adj::NodeId, QPointF> dragStart_;
+    // dragging a wire from an output port
+    GraphNodeItem* wireFrom_ = nullptr;
+    int wirePort_ = 0;
+    QGraphicsPathItem* wire_ = nullptr;
+
     std::vector<GraphNodeItem*> nodes_;
     std::vector<GraphEdgeItem*> edges_;
     std::unordered_map<adj::NodeId, GraphNodeItem*> byId_;

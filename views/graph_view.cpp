@@ -1,6 +1,9 @@
 #include "graph_view.h"
 
+#include <QDragEnterEvent>
+#include <QFileInfo>
 #include <QKeyEvent>
+#include <QMimeData>
 #include <QPainter>
 #include <QScrollBar>
 #include <QWheelEvent>
@@ -10,7 +13,19 @@
 
 namespace {
 constexpr double kZoomStep = 1.25;
+constexpr double kPresentationZoom = 1.5;
+
+QStringList graphFiles(const QMimeData* mime) {
+    QStringList out;
+    if (!mime || !mime->hasUrls()) return out;
+    for (const QUrl& url : mime->urls()) {
+        const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
+        if (url.isLocalFile() && (suffix == QLatin1String("json") || suffix == QLatin1String("onnx")))
+            out << url.toLocalFile();
+    }
+    return out;
 }
+}  // namespace
 
 GraphView::GraphView(QWidget* parent)
     : QGraphicsView(parent), scene_(new GraphScene(this)), watcher_(new QFutureWatcher<LayoutResult>(this)) {
@@ -23,6 +38,7 @@ GraphView::GraphView(QWidget* parent)
     setBackgroundBrush(QColor(0xfa, 0xfb, 0xfc));
     setFrameShape(QFrame::NoFrame);
     setFocusPolicy(Qt::StrongFocus);
+    setAcceptDrops(true);
     connect(watcher_, &QFutureWatcher<LayoutResult>::finished, this, &GraphView::applyLayout);
 }
 
@@ -187,4 +203,46 @@ void GraphView::drawForeground(QPainter* painter, const QRectF& rect) {
         painter->drawText(viewport()->rect(), Qt::AlignCenter, text);
     }
     painter->restore();
+}
+
+void GraphView::setPresentationMode(bool on) {
+    if (on == presentation_) return;
+    presentation_ = on;
+    setGraphPresentationMode(on);
+    setBackgroundBrush(on ? QColor(Qt::white) : QColor(0xfa, 0xfb, 0xfc));
+    const double factor = on ? kPresentationZoom : 1 / kPresentationZoom;
+    setZoom(zoom() * factor);
+    scene_->update();
+    viewport()->update();
+}
+
+void GraphView::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasFormat(QLatin1String(kOpMimeType)) || !graphFiles(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+    else
+        event->ignore();
+}
+
+void GraphView::dragMoveEvent(QDragMoveEvent* event) {
+    if (event->mimeData()->hasFormat(QLatin1String(kOpMimeType)) || !graphFiles(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+    else
+        event->ignore();
+}
+
+void GraphView::dropEvent(QDropEvent* event) {
+    const QMimeData* mime = event->mimeData();
+    if (mime->hasFormat(QLatin1String(kOpMimeType))) {
+        event->acceptProposedAction();
+        Q_EMIT opDropped(QString::fromUtf8(mime->data(QLatin1String(kOpMimeType))),
+                         mapToScene(event->position().toPoint()));
+        return;
+    }
+    const QStringList files = graphFiles(mime);
+    if (!files.isEmpty()) {
+        event->acceptProposedAction();
+        Q_EMIT filesDropped(files);
+        return;
+    }
+    event->ignore();
 }

@@ -6,6 +6,9 @@
 // Navigation: Ctrl+wheel or +/- zooms around the cursor, 0 is 100 %, F fits the graph to the
 // window; dragging the background pans; clicking selects a node.
 //
+// Editing: an op dragged from the palette (kOpMimeType) and dropped on the view is reported with
+// opDropped at its scene position; .json/.onnx files dropped on it with filesDropped.
+//
 // A new graph first shows whole when it fits at a readable scale, otherwise at a readable scale
 // from its top (its inputs). Until the user zooms, the view keeps that framing as the window is
 // resized.
@@ -24,6 +27,9 @@ public:
     ~GraphView() override;
 
     GraphScene* graphScene() const { return scene_; }
+
+    /// The MIME type of a palette drag: the op's name (ops.def) as UTF-8.
+    static constexpr const char* kOpMimeType = "application/x-adjoint-op";
 
     /// Lays out a copy of `graph` off the GUI thread, then draws it (layoutApplied) or reports
     /// the failure (layoutFailed). The graph may change or die as soon as this returns.
@@ -52,6 +58,8 @@ public Q_SLOTS:
     void fitToWindow();
     /// Selects a node and scrolls it into view.
     void centerOnNode(adj::NodeId id);
+    /// Presentation mode: thicker, darker drawing, a white background, and 1.5x magnification.
+    void setPresentationMode(bool on);
 
 Q_SIGNALS:
     void layoutStarted();
@@ -59,12 +67,19 @@ Q_SIGNALS:
     void layoutApplied();
     void layoutFailed(const QString& message);
     void zoomChanged(double zoom);
+    /// An op from the palette was dropped at `scenePos`.
+    void opDropped(const QString& opName, const QPointF& scenePos);
+    /// Graph files were dropped on the canvas.
+    void filesDropped(const QStringList& paths);
 
 protected:
     void wheelEvent(QWheelEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
     void drawForeground(QPainter* painter, const QRectF& rect) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dragMoveEvent(QDragMoveEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     struct LayoutResult {
@@ -83,5 +98,6 @@ private:
     std::shared_ptr<std::atomic<bool>> cancel_;
     adj::DotOptions options_;
     bool pending_ = false;
+    bool presentation_ = false;
     Framing framing_ = Framing::Initial;
 };

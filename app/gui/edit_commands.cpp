@@ -125,7 +125,8 @@ void RenameNodeCommand::undo() {
     doc_->notifyNodeChanged(node_);
 }
 
-MoveNodeCommand::MoveNodeCommand(GraphDocument* doc, NodeId node, QPointF from, QPointF to) : doc_(doc), node_(node), from_(from), to_(to) {
+MoveNodeCommand::MoveNodeCommand(GraphDocument* doc, NodeId node, QPointF from, QPointF to)
+    : doc_(doc), node_(node), from_(from), to_(to), hadPosition_(doc->hasPosition(node)) {
     setText("Move");
 }
 
@@ -133,15 +134,70 @@ void MoveNodeCommand::apply(QPointF p) {
     Node& n = doc_->mutableGraph().node(node_);
     n.meta["x"] = QString::number(p.x(), 'g', 10).toStdString();
     n.meta["y"] = QString::number(p.y(), 'g', 10).toStdString();
-    doc_->notifyNodeChanged(node_);
+    doc_->notifyNodeMoved(node_);
 }
 
 void MoveNodeCommand::redo() { apply(to_); }
-void MoveNodeCommand::undo() { apply(from_); }
+void MoveNodeCommand::undo() {
+    if (hadPosition_) return apply(from_);
+    Node& n = doc_->mutableGraph().node(node_);
+    n.meta.erase("x");
+    n.meta.erase("y");
+    doc_->notifyNodeChanged(node_);
+}
 
 bool MoveNodeCommand::mergeWith(const QUndoCommand* other) {
     auto* o = dynamic_cast<const MoveNodeCommand*>(other);
     if (!o || o->node_ != node_) return false;
     to_ = o->to_;
     return true;
+}
+
+SetSourceShapeCommand::SetSourceShapeCommand(GraphDocument* doc, NodeId node, Shape shape)
+    : doc_(doc), node_(node), shape_(std::move(shape)) {
+    const Node& n = doc->graph().node(node);
+    oldShape_ = n.declaredShape;
+    oldDimNames_ = n.dimNames;
+    oldValue_ = n.value;
+    setText(QString("Set shape of %1").arg(QString::fromStdString(n.name)));
+}
+
+void SetSourceShapeCommand::redo() {
+    Node& n = doc_->mutableGraph().node(node_);
+    if (n.op == Op::Input) {
+        n.declaredShape = shape_;
+        n.dimNames.assign(shape_.size(), std::string());
+    } else {
+        n.value = Tensor::zeros(shape_);
+    }
+    doc_->notifyChanged();
+}
+
+void SetSourceShapeCommand::undo() {
+    Node& n = doc_->mutableGraph().node(node_);
+    n.declaredShape = oldShape_;
+    n.dimNames = oldDimNames_;
+    n.value = oldValue_;
+    doc_->notifyChanged();
+}
+
+AddOutputCommand::AddOutputCommand(GraphDocument* doc, GraphOutput output) : doc_(doc), output_(std::move(output)) {
+    setText(QString("Add output %1").arg(QString::fromStdString(output_.name)));
+}
+
+void AddOutputCommand::redo() {
+    doc_->mutableGraph().addOutput(output_.name, output_.value);
+    doc_->notifyChanged();
+}
+
+void AddOutputCommand::undo() {
+    Graph& g = doc_->mutableGraph();
+    std::vector<GraphOutput> outs = g.outputs();
+    for (auto it = outs.begin(); it != outs.end(); ++it)
+        if (it->name == output_.name) {
+            outs.erase(it);
+            break;
+        }
+    g.setOutputs(outs);
+    doc_->notifyChanged();
 }

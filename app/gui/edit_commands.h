@@ -91,4 +91,34 @@ private:
     GraphDocument* doc_;
     adj::NodeId node_;
     QPointF from_, to_;
+    bool hadPosition_;  // undo of a first move unpins the node (back to the layout's place)
+};
+
+/// Sets the declared shape of an Input node, or replaces a Parameter's or Constant's value by
+/// zeros of a new shape.
+class SetSourceShapeCommand : public QUndoCommand {
+public:
+    SetSourceShapeCommand(GraphDocument* doc, adj::NodeId node, adj::Shape shape);
+    void redo() override;
+    void undo() override;
+
+private:
+    GraphDocument* doc_;
+    adj::NodeId node_;
+    adj::Shape shape_;
+    adj::Shape oldShape_;
+    std::vector<std::string> oldDimNames_;
+    adj::Tensor oldValue_;
+};
+
+/// Appends a graph output.
+class AddOutputCommand : public QUndoCommand {
+public:
+    AddOutputCommand(GraphDocument* doc, adj::GraphOutput output);
+    void redo() override;
+    void undo() override;
+
+private:
+    GraphDocument* doc_;
+    adj::GraphOutput output_;
 };

@@ -1,24 +1,51 @@
 #include "graph_document.h"
 
 #include <QFileInfo>
+#include <algorithm>
+#include <map>
 
 #include "edit_commands.h"
 #include "io/graph_file.h"
+#include "io/json_format.h"
 #include "ir/errors.h"
 
 using namespace adj;
 
+namespace {
+
+void setPositionMeta(Node& n, const QPointF& p) {
+    n.meta["x"] = QString::number(p.x(), 'g', 10).toStdString();
+    n.meta["y"] = QString::number(p.y(), 'g', 10).toStdString();
+}
+
+bool readPosition(const Node& n, QPointF* out) {
+    auto x = n.meta.find("x"), y = n.meta.find("y");
+    if (x == n.meta.end() || y == n.meta.end()) return false;
+    bool okx = false, oky = false;
+    const double px = QString::fromStdString(x->second).toDouble(&okx);
+    const double py = QString::fromStdString(y->second).toDouble(&oky);
+    if (!okx || !oky) return false;
+    if (out) *out = {px, py};
+    return true;
+}
+
+}  // namespace
+
 GraphDocument::GraphDocument(QObject* parent) : QObject(parent) {
-    QObject::connect(&undo_, &QUndoStack::cleanChanged, this, [this](bool clean) { Q_EMIT modifiedChanged(!clean); });
+    QObject::connect(&undo_, &QUndoStack::cleanChanged, this, [this](bool) { Q_EMIT modifiedChanged(isModified()); });
     reverify();
+}
+
+QString GraphDocument::displayName() const {
+    return filePath_.isEmpty() ? tr("Untitled") : QFileInfo(filePath_).fileName();
 }
 
 void GraphDocument::newDocument() { setGraph(Graph{}, {}); }
 
 bool GraphDocument::load(const QString& path, QString* error) {
     try {
-        Graph g = loadGraphFile(path.toStdString());
-        setGraph(std::move(g), path);
+        Graph g = loadGraphFile(QFile::encodeName(path).toStdString());
+        setGraph(std::move(g), QFileInfo(path).absoluteFilePath());
         return true;
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());
@@ -28,26 +55,31 @@ bool GraphDocument::load(const QString& path, QString* error) {
 
 bool GraphDocument::save(const QString& path, QString* error) {
     try {
-        saveGraphFile(graph_, path.toStdString());
+        saveGraphFile(graph_, QFile::encodeName(path).toStdString());
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());
         return false;
     }
-    if (filePath_ != path) {
-        filePath_ = path;
-        Q_EMIT filePathChanged(path);
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    if (filePath_ != absolute) {
+        filePath_ = absolute;
+        Q_EMIT filePathChanged(filePath_);
     }
+    const bool onlyDirty = dirty_ && undo_.isClean();  // no cleanChanged will come
+    dirty_ = false;
     undo_.setClean();
+    if (onlyDirty) Q_EMIT modifiedChanged(false);
     return true;
 }
 
-void GraphDocument::setGraph(Graph graph, const QString& filePath) {
+void GraphDocument::setGraph(Graph graph, const QString& filePath, bool modified) {
     undo_.clear();
     graph_ = std::move(graph);
     filePath_ = filePath;
+    dirty_ = modified;
     Q_EMIT filePathChanged(filePath_);
     notifyChanged();
-    Q_EMIT modifiedChanged(false);
+    Q_EMIT modifiedChanged(isModified());
 }
 
 NodeId GraphDocument::addNode(Op op, const QPointF& position, const QString& name) {
@@ -60,8 +92,7 @@ NodeId GraphDocument::addNode(Op op, const QPointF& position, const QString& nam
     } else if (op == Op::Parameter || op == Op::Constant) {
         n.value = Tensor::zeros({1});
     }
-    n.meta["x"] = QString::number(position.x(), 'g', 10).toStdString();
-    n.meta["y"] = QString::number(position.y(), 'g', 10).toStdString();
+    setPositionMeta(n, position);
     auto* cmd = new AddNodeCommand(this, n);
     undo_.push(cmd);
     return cmd->id();
@@ -71,8 +102,20 @@ void GraphDocument::removeNode(NodeId id) {
     if (graph_.contains(id)) undo_.push(new RemoveNodeCommand(this, id));
 }
 
+void GraphDocument::removeNodes(const std::vector<NodeId>& ids) {
+    std::vector<NodeId> live;
+    for (NodeId id : ids)
+        if (graph_.contains(id)) live.push_back(id);
+    if (live.empty()) return;
+    if (live.size() == 1) return removeNode(live.front());
+    undo_.beginMacro(tr("Delete %n node(s)", nullptr, int(live.size())));
+    for (NodeId id : live) undo_.push(new RemoveNodeCommand(this, id));
+    undo_.endMacro();
+}
+
 void GraphDocument::connect(ValueRef value, NodeId node, int index) {
     if (!graph_.contains(node) || index < 0 || !graph_.contains(value.node)) return;
+    if (value.port < 0 || value.port >= graph_.node(value.node).numOutputs()) return;
     undo_.push(new ConnectCommand(this, node, index, value));
 }
 
@@ -89,23 +132,127 @@ void GraphDocument::removeAttribute(NodeId node, const QString& name) {
     if (graph_.contains(node)) undo_.push(new SetAttributeCommand(this, node, name.toStdString(), std::nullopt));
 }
 
-void GraphDocument::rename(NodeId node, const QString& newName) {
-    if (!graph_.contains(node) || newName.isEmpty() || graph_.findNode(newName.toStdString())) return;
-    undo_.push(new RenameNodeCommand(this, node, newName.toStdString()));
+bool GraphDocument::rename(NodeId node, const QString& newName) {
+    if (!graph_.contains(node) || newName.trimmed().isEmpty()) return false;
+    const std::string n = newName.trimmed().toStdString();
+    if (graph_.node(node).name == n) return true;
+    if (graph_.findNode(n)) return false;
+    undo_.push(new RenameNodeCommand(this, node, n));
+    return true;
+}
+
+void GraphDocument::setSourceShape(NodeId node, const Shape& shape) {
+    if (!graph_.contains(node) || !isSource(graph_.node(node).op)) return;
+    undo_.push(new SetSourceShapeCommand(this, node, shape));
 }
 
 void GraphDocument::moveNode(NodeId node, const QPointF& to) {
     if (graph_.contains(node)) undo_.push(new MoveNodeCommand(this, node, position(node), to));
 }
 
-QPointF GraphDocument::position(NodeId node) const {
-    const auto& m = graph_.node(node).meta;
-    auto x = m.find("x"), y = m.find("y");
-    if (x == m.end() || y == m.end()) return {};
-    return {QString::fromStdString(x->second).toDouble(), QString::fromStdString(y->second).toDouble()};
+void GraphDocument::moveNodes(const std::vector<std::pair<NodeId, QPointF>>& moves) {
+    if (moves.size() == 1) return moveNode(moves.front().first, moves.front().second);
+    if (moves.empty()) return;
+    undo_.beginMacro(tr("Move %n node(s)", nullptr, int(moves.size())));
+    for (const auto& [id, to] : moves)
+        if (graph_.contains(id)) undo_.push(new MoveNodeCommand(this, id, position(id), to));
+    undo_.endMacro();
 }
 
-void GraphDocument::reverify() { diagnostics_ = verifyGraph(graph_); }
+void GraphDocument::addOutput(ValueRef value, const QString& name) {
+    if (!graph_.contains(value.node)) return;
+    std::string stem = name.isEmpty() ? graph_.node(value.node).name + "_out" : name.toStdString();
+    std::string unique = stem;
+    auto taken = [this](const std::string& n) {
+        for (const auto& o : graph_.outputs())
+            if (o.name == n) return true;
+        return false;
+    };
+    for (int i = 1; taken(unique); ++i) unique = stem + "_" + std::to_string(i);
+    undo_.push(new AddOutputCommand(this, GraphOutput{unique, value}));
+}
+
+QPointF GraphDocument::position(NodeId node) const {
+    QPointF p;
+    readPosition(graph_.node(node), &p);
+    return p;
+}
+
+bool GraphDocument::hasPosition(NodeId node) const { return graph_.contains(node) && readPosition(graph_.node(node), nullptr); }
+
+QString GraphDocument::copyNodes(const std::vector<NodeId>& ids) const {
+    Graph part;
+    part.name = "clipboard";
+    std::map<NodeId, NodeId> newId;
+    std::vector<NodeId> order;
+    for (NodeId id : graph_.nodeIds())
+        if (std::find(ids.begin(), ids.end(), id) != ids.end()) order.push_back(id);
+    for (NodeId id : order) {
+        Node n = graph_.node(id);
+        n.id = NodeId(newId.size());
+        n.inputs.clear();
+        n.outputs.clear();
+        newId[id] = n.id;
+        part.insertNodeAt(std::move(n));
+    }
+    for (NodeId id : order) {
+        std::vector<ValueRef> ins;
+        for (const ValueRef& v : graph_.node(id).inputs) {
+            auto it = newId.find(v.node);
+            ins.push_back(it == newId.end() ? ValueRef{} : ValueRef{it->second, v.port});
+        }
+        part.setInputs(newId[id], std::move(ins));
+    }
+    return QString::fromStdString(graphToJson(part));
+}
+
+std::vector<NodeId> GraphDocument::pasteNodes(const QString& json, const QPointF& offset, QString* error) {
+    Graph part;
+    try {
+        part = parseGraphJson(json.toStdString(), "clipboard");
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return {};
+    }
+    const std::vector<NodeId> order = part.nodeIds();
+    if (order.empty()) {
+        if (error) *error = tr("the clipboard holds no nodes");
+        return {};
+    }
+    std::map<NodeId, NodeId> newId;
+    std::vector<NodeId> added;
+    undo_.beginMacro(tr("Paste %n node(s)", nullptr, int(order.size())));
+    for (NodeId id : order) {
+        Node n = part.node(id);
+        n.id = kNoNode;
+        n.inputs.clear();
+        n.outputs.clear();
+        n.name = graph_.freshName(n.name);
+        QPointF p;
+        if (readPosition(n, &p)) setPositionMeta(n, p + offset);
+        auto* cmd = new AddNodeCommand(this, n);
+        undo_.push(cmd);
+        newId[id] = cmd->id();
+        added.push_back(cmd->id());
+    }
+    for (NodeId id : order) {
+        const auto& ins = part.node(id).inputs;
+        for (std::size_t i = 0; i < ins.size(); ++i) {
+            auto it = newId.find(ins[i].node);
+            undo_.push(new ConnectCommand(this, newId[id], int(i), it == newId.end() ? ValueRef{} : ValueRef{it->second, ins[i].port}));
+        }
+    }
+    undo_.endMacro();
+    return added;
+}
+
+void GraphDocument::reverify() {
+    try {
+        diagnostics_ = verifyGraph(graph_);
+    } catch (const std::exception& e) {
+        diagnostics_ = {Diagnostic{kNoNode, e.what()}};
+    }
+}
 
 void GraphDocument::notifyChanged() {
     reverify();
@@ -118,3 +265,5 @@ void GraphDocument::notifyNodeChanged(NodeId id) {
     Q_EMIT nodeChanged(id);
     Q_EMIT diagnosticsChanged();
 }
+
+void GraphDocument::notifyNodeMoved(NodeId id) { Q_EMIT nodeMoved(id); }

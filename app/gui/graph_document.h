@@ -2,6 +2,9 @@
 // GraphDocument: the one owner of the graph being edited and of its undo stack (DESIGN.md
 // convention 8). Every edit is a QUndoCommand pushed through the document; commands hold node ids
 // and names, never pointers. Views listen to the signals and never hold graph data of their own.
+//
+// Node positions live in the node's meta ("x", "y", scene coordinates): a node with a position
+// is pinned there by the canvas; the others are placed by the Graphviz layout.
 #include <QObject>
 #include <QPointF>
 #include <QString>
@@ -19,7 +22,10 @@ public:
     const adj::Graph& graph() const { return graph_; }
     QUndoStack* undoStack() { return &undo_; }
     QString filePath() const { return filePath_; }
-    bool isModified() const { return !undo_.isClean(); }
+    /// Unsaved changes: edits since the last save or load, or a graph recovered from an autosave.
+    bool isModified() const { return !undo_.isClean() || dirty_; }
+    /// The file name for titles: the file's name, or "Untitled".
+    QString displayName() const;
     /// Problems of the current graph (re-checked after every edit), each naming its node.
     const std::vector<adj::Diagnostic>& diagnostics() const { return diagnostics_; }
 
@@ -27,36 +33,60 @@ public:
     void newDocument();
     /// Loads a .json or .onnx file; on failure returns false with the message and changes nothing.
     bool load(const QString& path, QString* error = nullptr);
-    /// Saves atomically (JSON; positions are kept in node meta). Marks the stack clean.
+    /// Saves atomically in the format of the extension (JSON keeps positions in node meta).
+    /// Marks the document unmodified.
     bool save(const QString& path, QString* error = nullptr);
-    /// Replaces the graph (e.g. from a drop); clears the undo history.
-    void setGraph(adj::Graph graph, const QString& filePath = {});
+    /// Replaces the graph (e.g. from a drop or a recovery file); clears the undo history.
+    /// `modified` marks the new content as unsaved (a recovered autosave).
+    void setGraph(adj::Graph graph, const QString& filePath = {}, bool modified = false);
 
     // ---- edits, each one undoable step ----
     /// Adds a node of `op` at a position; returns its id. Sources get a default value/shape.
     adj::NodeId addNode(adj::Op op, const QPointF& position, const QString& name = {});
     void removeNode(adj::NodeId id);
-    /// Connects `value` to input `index` of `node` (growing the input list when index == size).
+    /// Removes several nodes as one undo step.
+    void removeNodes(const std::vector<adj::NodeId>& ids);
+    /// Connects `value` to input `index` of `node` (growing the input list when index >= size).
     void connect(adj::ValueRef value, adj::NodeId node, int index);
     void disconnect(adj::NodeId node, int index);
     void setAttribute(adj::NodeId node, const QString& name, const adj::AttrValue& value);
     void removeAttribute(adj::NodeId node, const QString& name);
-    void rename(adj::NodeId node, const QString& newName);
+    /// Renames a node; returns false (and changes nothing) for an empty or taken name.
+    bool rename(adj::NodeId node, const QString& newName);
+    /// Sets the declared shape of an Input node, or the shape (zero-filled value) of a Parameter
+    /// or Constant node.
+    void setSourceShape(adj::NodeId node, const adj::Shape& shape);
     /// Moves a node; consecutive moves of the same node merge into one undo step (a drag).
     void moveNode(adj::NodeId node, const QPointF& to);
+    /// Moves several nodes as one undo step (a drag of a selection).
+    void moveNodes(const std::vector<std::pair<adj::NodeId, QPointF>>& moves);
+    /// Makes `value` a graph output named `name` (a fresh name when taken or empty).
+    void addOutput(adj::ValueRef value, const QString& name = {});
     QPointF position(adj::NodeId node) const;
+    bool hasPosition(adj::NodeId node) const;
+
+    // ---- clipboard ----
+    /// The JSON text (adjoint-graph format) of the given nodes and the edges among them; inputs
+    /// from outside the selection are left unconnected.
+    QString copyNodes(const std::vector<adj::NodeId>& ids) const;
+    /// Adds the nodes of a copyNodes() text as one undo step, renamed where names are taken and
+    /// shifted by `offset`; returns the new ids. On bad text returns {} with the message.
+    std::vector<adj::NodeId> pasteNodes(const QString& json, const QPointF& offset, QString* error = nullptr);
 
     // ---- for the commands (not for views) ----
     adj::Graph& mutableGraph() { return graph_; }
     /// Re-verifies and tells the views.
     void notifyChanged();
     void notifyNodeChanged(adj::NodeId id);
+    void notifyNodeMoved(adj::NodeId id);
 
 Q_SIGNALS:
     /// The structure changed (nodes or edges added or removed): re-layout.
     void graphChanged();
-    /// A node's attributes, name or position changed.
+    /// A node's attributes, name or shape changed.
     void nodeChanged(adj::NodeId id);
+    /// A node's position changed (no re-layout needed).
+    void nodeMoved(adj::NodeId id);
     void modifiedChanged(bool modified);
     void filePathChanged(const QString& path);
     void diagnosticsChanged();
@@ -66,5 +96,6 @@ private:
     adj::Graph graph_;
     QUndoStack undo_;
     QString filePath_;
+    bool dirty_ = false;
     std::vector<adj::Diagnostic> diagnostics_;
 };

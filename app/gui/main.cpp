@@ -1,19 +1,65 @@
 // adjoint: the desktop app.
-//   adjoint [FILE.json]                 opens FILE, or the default example (mlp.json)
+//   adjoint [FILE]                      opens FILE (.json or .onnx), or the default example
 //   adjoint --screenshot OUT.png [FILE] opens, waits for the layout, saves the window, exits
+//   adjoint --view NAME [...]           also opens an analysis view (autodiff, rewrite, fusion,
+//                                       roofline, training); with --screenshot, once it is drawn
+//
+// At start, unsaved changes left by a session that did not exit cleanly are offered for
+// recovery (a dialog; $ADJOINT_RECOVERY=accept|discard answers without one).
+// $ADJOINT_TEST_SCRIPT drives the window for tests of the whole program: commands separated by
+// ';' — "add OP NAME", "connect VALUE NODE INDEX", "dump PATH" (the printed graph and whether
+// it is modified), "quit" (discarding changes, a clean exit).
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFile>
 #include <QMessageBox>
 #include <QTimer>
 #include <cstdio>
+#include <memory>
+#include <utility>
 
+#include "autosave.h"
 #include "example_paths.h"
+#include "graph_document.h"
 #include "graph_view.h"
+#include "ir/printer.h"
+#include "analysis_panels.h"
 #include "main_window.h"
 
 namespace {
 
 void printError(const QString& message) { std::fprintf(stderr, "adjoint: %s\n", qPrintable(message)); }
+
+/// Runs $ADJOINT_TEST_SCRIPT; returns false (after printing why) on a bad command.
+bool runTestScript(MainWindow& window, const QString& script) {
+    GraphDocument* doc = window.document();
+    for (const QString& raw : script.split(QLatin1Char(';'), Qt::SkipEmptyParts)) {
+        const QStringList w = raw.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        if (w.isEmpty()) continue;
+        if (w[0] == QLatin1String("add") && w.size() == 3) {
+            const auto op = adj::opFromName(w[1].toStdString());
+            if (!op) return printError(QStringLiteral("test script: unknown op %1").arg(w[1])), false;
+            doc->addNode(*op, QPointF(0, 0), w[2]);
+        } else if (w[0] == QLatin1String("connect") && w.size() == 4) {
+            const auto v = doc->graph().findValue(w[1].toStdString());
+            const auto n = doc->graph().findNode(w[2].toStdString());
+            if (!v || !n) return printError(QStringLiteral("test script: cannot connect %1 to %2").arg(w[1], w[2])), false;
+            doc->connect(*v, *n, w[3].toInt());
+        } else if (w[0] == QLatin1String("dump") && w.size() == 2) {
+            QFile f(w[1]);
+            if (!f.open(QIODevice::WriteOnly)) return printError(QStringLiteral("test script: cannot write %1").arg(w[1])), false;
+            f.write(adj::printGraph(doc->graph()).c_str());
+            f.write(doc->isModified() ? "modified: yes\n" : "modified: no\n");
+            f.write(("file: " + doc->filePath().toStdString() + "\n").c_str());
+        } else if (w[0] == QLatin1String("quit") && w.size() == 1) {
+            window.setUnsavedChangesAnswer(QMessageBox::Discard);
+            window.close();
+        } else {
+            return printError(QStringLiteral("test script: cannot read '%1'").arg(raw.trimmed())), false;
+        }
+    }
+    return true;
+}
 
 }  // namespace
 
@@ -31,6 +77,11 @@ int main(int argc, char** argv) {
                                   QStringLiteral("Save a picture of the window to <png> once the graph is laid out, then exit."),
                                   QStringLiteral("png"));
     parser.addOption(screenshot);
+    QCommandLineOption viewOption(QStringLiteral("view"),
+                                  QStringLiteral("Open an analysis view once the graph is shown (with --screenshot: picture it): "
+                                                 "autodiff, rewrite, fusion, roofline or training."),
+                                  QStringLiteral("name"));
+    parser.addOption(viewOption);
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Graph file to open (default: the mlp example)."),
                                  QStringLiteral("[file]"));
     parser.process(app);
@@ -45,12 +96,32 @@ int main(int argc, char** argv) {
     const QString shotPath = parser.value(screenshot);
 
     MainWindow window;
+    const QString viewName = parser.value(viewOption);
+    AnalysisPanels* panels = analysisPanels(&window);
+    if (!viewName.isEmpty()) {
+        if (!panels || !AnalysisPanels::viewNames().contains(viewName)) {
+            printError(QStringLiteral("unknown view '%1' (expected one of %2)")
+                           .arg(viewName, AnalysisPanels::viewNames().join(QStringLiteral(", "))));
+            return 2;
+        }
+        window.resize(1600, 1000);
+        // Open the view once the document's graph is on the canvas.
+        auto opened = std::make_shared<bool>(false);
+        QObject::connect(window.graphView(), &GraphView::layoutApplied, panels, [panels, viewName, opened] {
+            if (std::exchange(*opened, true)) return;
+            QString error;
+            if (!panels->showView(viewName, &error)) {
+                printError(error);
+                if (QApplication::arguments().contains(QStringLiteral("--screenshot"))) QApplication::exit(1);
+            }
+        });
+    }
     window.show();
 
     if (takeScreenshot) {
-        // Grab once the layout is on screen; give up after a minute.
-        QObject::connect(window.graphView(), &GraphView::layoutApplied, &app, [&] {
-            QTimer::singleShot(200, &app, [&] {
+        // Grab once the layout (or the analysis view) is on screen; give up after a minute.
+        auto grabber = [&] {
+            QTimer::singleShot(300, &app, [&] {
                 if (!window.grab().save(shotPath, "PNG")) {
                     printError(QStringLiteral("cannot write %1").arg(shotPath));
                     QApplication::exit(1);
@@ -58,7 +129,9 @@ int main(int argc, char** argv) {
                 }
                 QApplication::exit(0);
             });
-        });
+        };
+        if (viewName.isEmpty()) QObject::connect(window.graphView(), &GraphView::layoutApplied, &app, grabber);
+        else QObject::connect(panels, &AnalysisPanels::viewReady, &app, grabber);
         QObject::connect(window.graphView(), &GraphView::layoutFailed, &app, [](const QString& message) {
             printError(QStringLiteral("layout failed: %1").arg(message));
             QApplication::exit(1);
@@ -79,7 +152,17 @@ int main(int argc, char** argv) {
         return app.exec();
     }
 
-    if (!path.isEmpty()) {
+    bool recovered = false;
+    if (!Autosave::findRecoveries(window.autosave()->dir()).empty()) {
+        printError(QStringLiteral("offering to recover unsaved changes"));
+        const QString how = qEnvironmentVariable("ADJOINT_RECOVERY");
+        const auto answer = how == QLatin1String("accept")    ? QMessageBox::Yes
+                            : how == QLatin1String("discard") ? QMessageBox::No
+                                                              : QMessageBox::NoButton;
+        recovered = window.offerRecovery(answer);
+        if (recovered) printError(QStringLiteral("recovered unsaved changes"));
+    }
+    if (!recovered && !path.isEmpty()) {
         QString error;
         if (!window.openFile(path, &error))
             QTimer::singleShot(0, &window, [&window, path, error] {
@@ -87,5 +170,10 @@ int main(int argc, char** argv) {
                                      QObject::tr("Cannot open %1:\n\n%2").arg(path, error));
             });
     }
+    const QString script = qEnvironmentVariable("ADJOINT_TEST_SCRIPT");
+    if (!script.isEmpty())
+        QTimer::singleShot(0, &window, [&window, script] {
+            if (!runTestScript(window, script)) QApplication::exit(3);
+        });
     return app.exec();
 }

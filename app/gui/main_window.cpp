@@ -2,43 +2,71 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QKeySequence>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
-#include <QMessageBox>
+#include <QMimeData>
 #include <QPlainTextEdit>
+#include <QScrollBar>
+#include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
+#include <QUndoView>
+#include <QVBoxLayout>
+#include <map>
 
+#include "analysis_panels.h"
+#include "autosave.h"
 #include "example_paths.h"
+#include "find_bar.h"
+#include "graph_document.h"
+#include "graph_items.h"
 #include "graph_view.h"
-#include "io/json_format.h"
+#include "inspector_widget.h"
 #include "ir/printer.h"
-#include "ir/verifier.h"
+#include "palette_widget.h"
+#include "recent_files.h"
 
 namespace {
 constexpr int kNodeIdRole = Qt::UserRole + 1;
 const QString kTitleSeparator = QString::fromUtf8(" \u2014 ");
+const QString kClipboardMime = QStringLiteral("application/x-adjoint-graph");
 
 QString counted(qsizetype n, const QString& one, const QString& many) {
     return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
 }
 }  // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), view_(new GraphView(this)) {
-    setWindowTitle(QStringLiteral("Adjoint"));
-    setCentralWidget(view_);
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), doc_(new GraphDocument(this)), view_(new GraphView(this)) {
+    normalFont_ = QApplication::font();
+    normalPalette_ = QApplication::palette();
+    findBar_ = new FindBar(this);
+    findBar_->hide();
+    auto* centre = new QWidget(this);
+    auto* centreLayout = new QVBoxLayout(centre);
+    centreLayout->setContentsMargins(0, 0, 0, 0);
+    centreLayout->setSpacing(0);
+    centreLayout->addWidget(findBar_);
+    centreLayout->addWidget(view_, 1);
+    setCentralWidget(centre);
+    setAcceptDrops(true);
+
+    recent_ = new RecentFiles(this);
+    autosave_ = new Autosave(doc_, Autosave::recoveryDir(), this);
     createDocks();
     createActions();
 
-    infoLabel_ = new QLabel(tr("No graph"), this);
+    infoLabel_ = new QLabel(tr("Empty graph"), this);
     zoomLabel_ = new QLabel(this);
     zoomLabel_->setMinimumWidth(zoomLabel_->fontMetrics().horizontalAdvance(QStringLiteral("8888 %")));
     zoomLabel_->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
@@ -46,7 +74,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), view_(new GraphVi
     statusBar()->addPermanentWidget(zoomLabel_);
 
     connect(view_, &GraphView::layoutStarted, this, &MainWindow::updateStatus);
-    connect(view_, &GraphView::layoutApplied, this, &MainWindow::updateStatus);
+    connect(view_, &GraphView::layoutApplied, this, [this] {
+        if (!reselect_.empty()) {
+            for (adj::NodeId id : reselect_)
+                if (auto* item = view_->graphScene()->nodeItem(id)) item->setSelected(true);
+            reselect_.clear();
+        }
+        updateStatus();
+    });
     connect(view_, &GraphView::layoutFailed, this, [this](const QString& message) {
         auto* item = new QListWidgetItem(style()->standardIcon(QStyle::SP_MessageBoxCritical),
                                          tr("Layout failed: %1").arg(message), diagnostics_);
@@ -56,14 +91,116 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), view_(new GraphVi
     });
     connect(view_, &GraphView::zoomChanged, this,
             [this](double z) { zoomLabel_->setText(QStringLiteral("%1 %").arg(qRound(z * 100))); });
-    connect(view_->graphScene(), &QGraphicsScene::selectionChanged, this, &MainWindow::updateStatus);
+    connect(view_->graphScene(), &QGraphicsScene::selectionChanged, this, [this] {
+        updateStatus();
+        refreshInspector();
+    });
+    connect(view_, &GraphView::opDropped, this, &MainWindow::addNodeFromPalette);
+    connect(view_, &GraphView::filesDropped, this, [this](const QStringList& files) {
+        if (!files.isEmpty()) openFileInteractive(files.front());
+    });
+    connect(view_->graphScene(), &GraphScene::nodesMoved, this,
+            [this](const std::vector<std::pair<adj::NodeId, QPointF>>& moves) { doc_->moveNodes(moves); });
+    connect(view_->graphScene(), &GraphScene::connectRequested, this, [this](adj::ValueRef from, adj::NodeId to, int index) {
+        doc_->connect(from, to, index);
+        statusBar()->showMessage(tr("Connected %1 to input %2 of %3")
+                                     .arg(QString::fromStdString(doc_->graph().valueName(from)))
+                                     .arg(index)
+                                     .arg(QString::fromStdString(doc_->graph().node(to).name)),
+                                 4000);
+    });
+    connect(findBar_, &FindBar::findRequested, this, [this](const QString& name) { findNode(name); });
+    connect(palette_, &PaletteWidget::opActivated, this, [this](const QString& op) { addNodeAtCentre(op); });
 
+    connectDocument();
     resize(1280, 800);
+    refreshPanels();
+    updateTitle();
+    installAnalysisPanels(this, doc_, view_, viewMenu_);
 }
 
-MainWindow::~MainWindow() = default;
+void MainWindow::showEvent(QShowEvent* event) {
+    // Restored at the first show, so that the docks added after the constructor's own (the
+    // analysis panels) get their remembered places too.
+    if (!settingsRestored_) {
+        settingsRestored_ = true;
+        restoreSettings();
+    }
+    QMainWindow::showEvent(event);
+}
+
+MainWindow::~MainWindow() {
+    QObject::disconnect(view_->graphScene(), nullptr, this, nullptr);
+    QObject::disconnect(doc_, nullptr, this, nullptr);
+    // Docks first: panels that draw on the canvas (overlays) may touch it while they go.
+    for (QDockWidget* dock : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) delete dock;
+}
+
+const adj::Graph* MainWindow::graph() const { return &doc_->graph(); }
+
+QString MainWindow::currentFile() const { return doc_->filePath(); }
+
+void MainWindow::connectDocument() {
+    connect(doc_, &GraphDocument::graphChanged, this, [this] {
+        relayout();
+        refreshPanels();
+    });
+    connect(doc_, &GraphDocument::nodeChanged, this, [this](adj::NodeId) {
+        relayout();
+        refreshPanels();
+    });
+    connect(doc_, &GraphDocument::nodeMoved, this, [this](adj::NodeId id) {
+        if (doc_->graph().contains(id)) view_->graphScene()->moveNodeItem(id, doc_->position(id));
+    });
+    connect(doc_, &GraphDocument::diagnosticsChanged, this, [this] {
+        std::map<adj::NodeId, QString> problems;
+        for (const adj::Diagnostic& d : doc_->diagnostics()) {
+            if (d.node == adj::kNoNode) continue;
+            QString& text = problems[d.node];
+            if (!text.isEmpty()) text += QLatin1Char('\n');
+            text += QString::fromStdString(d.message);
+        }
+        view_->graphScene()->setProblems(std::move(problems));
+    });
+    connect(doc_, &GraphDocument::modifiedChanged, this, [this](bool modified) {
+        setWindowModified(modified);
+        updateTitle();
+    });
+    connect(doc_, &GraphDocument::filePathChanged, this, [this](const QString& path) {
+        if (!path.isEmpty()) displayName_ = QFileInfo(path).fileName();
+        updateTitle();
+    });
+}
+
+void MainWindow::relayout() {
+    const auto selected = view_->graphScene()->selectedNodeIds();
+    if (!selected.empty() && reselect_.empty()) reselect_ = selected;
+    view_->showGraph(doc_->graph(), {}, !freshGraph_);
+    freshGraph_ = false;
+}
 
 void MainWindow::createDocks() {
+    palette_ = new PaletteWidget(this);
+    paletteDock_ = new QDockWidget(tr("Palette"), this);
+    paletteDock_->setObjectName(QStringLiteral("paletteDock"));
+    paletteDock_->setWidget(palette_);
+    addDockWidget(Qt::LeftDockWidgetArea, paletteDock_);
+
+    inspector_ = new InspectorWidget(this);
+    inspectorDock_ = new QDockWidget(tr("Inspector"), this);
+    inspectorDock_->setObjectName(QStringLiteral("inspectorDock"));
+    inspectorDock_->setWidget(inspector_);
+    addDockWidget(Qt::RightDockWidgetArea, inspectorDock_);
+    connect(inspector_, &InspectorWidget::renameRequested, this, [this](adj::NodeId id, const QString& name) {
+        if (!doc_->rename(id, name)) inspector_->refuse(tr("The name '%1' is taken.").arg(name));
+    });
+    connect(inspector_, &InspectorWidget::attributeRequested, this,
+            [this](adj::NodeId id, const QString& name, const adj::AttrValue& v) { doc_->setAttribute(id, name, v); });
+    connect(inspector_, &InspectorWidget::attributeClearRequested, this,
+            [this](adj::NodeId id, const QString& name) { doc_->removeAttribute(id, name); });
+    connect(inspector_, &InspectorWidget::shapeRequested, this,
+            [this](adj::NodeId id, const adj::Shape& shape) { doc_->setSourceShape(id, shape); });
+
     text_ = new QPlainTextEdit(this);
     text_->setReadOnly(true);
     text_->setLineWrapMode(QPlainTextEdit::NoWrap);
@@ -83,34 +220,94 @@ void MainWindow::createDocks() {
     diagnosticsDock_->setObjectName(QStringLiteral("diagnosticsDock"));
     diagnosticsDock_->setWidget(diagnostics_);
     addDockWidget(Qt::RightDockWidgetArea, diagnosticsDock_);
+
+    auto* history = new QUndoView(doc_->undoStack(), this);
+    history->setEmptyLabel(tr("<opened>"));
+    historyDock_ = new QDockWidget(tr("History"), this);
+    historyDock_->setObjectName(QStringLiteral("historyDock"));
+    historyDock_->setWidget(history);
+    addDockWidget(Qt::RightDockWidgetArea, historyDock_);
+
+    tabifyDockWidget(textDock_, historyDock_);
+    textDock_->raise();
+    splitDockWidget(inspectorDock_, textDock_, Qt::Vertical);
     splitDockWidget(textDock_, diagnosticsDock_, Qt::Vertical);
-    resizeDocks({textDock_}, {420}, Qt::Horizontal);
-    resizeDocks({textDock_, diagnosticsDock_}, {560, 160}, Qt::Vertical);
+    resizeDocks({paletteDock_}, {190}, Qt::Horizontal);
+    resizeDocks({inspectorDock_}, {380}, Qt::Horizontal);
+    resizeDocks({inspectorDock_, textDock_, diagnosticsDock_}, {260, 340, 140}, Qt::Vertical);
 }
 
 void MainWindow::createActions() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(tr("&Open\u2026"), this, &MainWindow::openFileDialog);
-    open->setShortcut(QKeySequence::Open);
+    QAction* a = file->addAction(tr("&New"), this, &MainWindow::newFile);
+    a->setShortcut(QKeySequence::New);
+    a = file->addAction(tr("&Open\u2026"), this, &MainWindow::openFileDialog);
+    a->setShortcut(QKeySequence::Open);
+    recentMenu_ = file->addMenu(tr("Open &Recent"));
+    connect(recent_, &RecentFiles::changed, this, &MainWindow::populateRecentMenu);
+    populateRecentMenu();
     examplesMenu_ = file->addMenu(tr("Open &Example"));
     populateExamplesMenu();
     file->addSeparator();
-    QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
-    quit->setShortcut(QKeySequence::Quit);
-    quit->setMenuRole(QAction::QuitRole);
+    a = file->addAction(tr("&Save"), this, &MainWindow::save);
+    a->setShortcut(QKeySequence::Save);
+    a = file->addAction(tr("Save &As\u2026"), this, &MainWindow::saveAs);
+    a->setShortcut(QKeySequence::SaveAs);
+    QMenu* exportMenu = file->addMenu(tr("&Export"));
+    a = exportMenu->addAction(tr("&Forward Graph\u2026"), this, [this] { exportDialog(ExportKind::Forward); });
+    a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportMenu->addAction(tr("&Backward Graph\u2026"), this, [this] { exportDialog(ExportKind::Backward); });
+    exportMenu->addAction(tr("&Optimized Graph (-O2)\u2026"), this, [this] { exportDialog(ExportKind::Optimized); });
+    file->addSeparator();
+    a = file->addAction(tr("&Quit"), this, &QWidget::close);
+    a->setShortcut(QKeySequence::Quit);
+    a->setMenuRole(QAction::QuitRole);
 
-    QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
-    QAction* fit = viewMenu->addAction(tr("&Fit to Window"), view_, &GraphView::fitToWindow);
-    fit->setShortcut(QKeySequence(Qt::Key_F));
-    QAction* zoomIn = viewMenu->addAction(tr("Zoom &In"), view_, &GraphView::zoomIn);
-    zoomIn->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)});
-    QAction* zoomOut = viewMenu->addAction(tr("Zoom &Out"), view_, &GraphView::zoomOut);
-    zoomOut->setShortcut(QKeySequence::ZoomOut);
-    QAction* actual = viewMenu->addAction(tr("&Actual Size"), view_, &GraphView::resetZoom);
-    actual->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
-    viewMenu->addSeparator();
-    viewMenu->addAction(textDock_->toggleViewAction());
-    viewMenu->addAction(diagnosticsDock_->toggleViewAction());
+    editMenu_ = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = doc_->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = doc_->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    editMenu_->addAction(undo);
+    editMenu_->addAction(redo);
+    editMenu_->addSeparator();
+    a = editMenu_->addAction(tr("Cu&t"), this, &MainWindow::cutSelection);
+    a->setShortcut(QKeySequence::Cut);
+    a = editMenu_->addAction(tr("&Copy"), this, &MainWindow::copySelection);
+    a->setShortcut(QKeySequence::Copy);
+    a = editMenu_->addAction(tr("&Paste"), this, &MainWindow::paste);
+    a->setShortcut(QKeySequence::Paste);
+    a = editMenu_->addAction(tr("&Delete"), this, &MainWindow::deleteSelection);
+    a->setShortcuts({QKeySequence::Delete, QKeySequence(Qt::Key_Backspace)});
+    a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    view_->addAction(a);  // Delete acts on the canvas only, not in text fields
+    a = editMenu_->addAction(tr("Select &All"), this, &MainWindow::selectAll);
+    a->setShortcut(QKeySequence::SelectAll);
+    a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    view_->addAction(a);
+    editMenu_->addSeparator();
+    editMenu_->addAction(tr("Mark as &Output"), this, &MainWindow::markSelectionAsOutput);
+    a = editMenu_->addAction(tr("&Find Node\u2026"), findBar_, &FindBar::activate);
+    a->setShortcut(QKeySequence::Find);
+
+    viewMenu_ = menuBar()->addMenu(tr("&View"));
+    a = viewMenu_->addAction(tr("&Fit to Window"), view_, &GraphView::fitToWindow);
+    a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    a = viewMenu_->addAction(tr("Zoom &In"), view_, &GraphView::zoomIn);
+    a->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)});
+    a = viewMenu_->addAction(tr("Zoom &Out"), view_, &GraphView::zoomOut);
+    a->setShortcut(QKeySequence::ZoomOut);
+    a = viewMenu_->addAction(tr("&Actual Size"), view_, &GraphView::resetZoom);
+    a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    viewMenu_->addSeparator();
+    presentationAction_ = viewMenu_->addAction(tr("&Presentation Mode"));
+    presentationAction_->setCheckable(true);
+    presentationAction_->setShortcut(QKeySequence(Qt::Key_F5));
+    presentationAction_->setShortcutContext(Qt::ApplicationShortcut);
+    connect(presentationAction_, &QAction::toggled, this, &MainWindow::setPresentationMode);
+    viewMenu_->addSeparator();
+    for (QDockWidget* dock : {paletteDock_, inspectorDock_, textDock_, diagnosticsDock_, historyDock_})
+        viewMenu_->addAction(dock->toggleViewAction());
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Adjoint"), this, [this] {
@@ -133,48 +330,37 @@ void MainWindow::populateExamplesMenu() {
     examplesMenu_->setEnabled(!files.isEmpty());
 }
 
-bool MainWindow::openFile(const QString& path, QString* error) {
-    try {
-        adj::Graph g = adj::loadGraphJson(QFile::encodeName(path).toStdString());
-        currentFile_ = QFileInfo(path).absoluteFilePath();
-        showGraph(std::move(g), QFileInfo(path).fileName());
-        return true;
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(e.what());
-        return false;
+void MainWindow::populateRecentMenu() {
+    recentMenu_->clear();
+    const QStringList files = recent_->files();
+    for (int i = 0; i < files.size(); ++i) {
+        const QString path = files[i];
+        QAction* a = recentMenu_->addAction(QStringLiteral("&%1 %2").arg(i + 1).arg(QFileInfo(path).fileName()), this,
+                                            [this, path] { openFileInteractive(path); });
+        a->setToolTip(QDir::toNativeSeparators(path));
+        a->setStatusTip(QDir::toNativeSeparators(path));
     }
-}
-
-void MainWindow::openFileInteractive(const QString& path) {
-    QString error;
-    QApplication::setOverrideCursor(Qt::WaitCursor);
-    const bool ok = openFile(path, &error);
-    QApplication::restoreOverrideCursor();
-    if (!ok) QMessageBox::warning(this, tr("Cannot open graph"), tr("Cannot open %1:\n\n%2").arg(QDir::toNativeSeparators(path), error));
-}
-
-void MainWindow::openFileDialog() {
-    QString dir = currentFile_.isEmpty() ? examplesDir() : QFileInfo(currentFile_).absolutePath();
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open Graph"), dir, tr("Graphs (*.json);;All files (*)"));
-    if (!path.isEmpty()) openFileInteractive(path);
-}
-
-void MainWindow::showGraph(adj::Graph graph, const QString& displayName) {
-    std::vector<adj::Diagnostic> problems;
-    try {
-        problems = adj::verifyGraph(graph);
-    } catch (const std::exception& e) {
-        problems.push_back({adj::kNoNode, e.what()});
+    if (!files.isEmpty()) {
+        recentMenu_->addSeparator();
+        recentMenu_->addAction(tr("&Clear Menu"), recent_, &RecentFiles::clear);
     }
+    recentMenu_->setEnabled(!files.isEmpty());
+}
+
+void MainWindow::refreshPanels() {
+    const adj::Graph& g = doc_->graph();
     QString printed;
     try {
-        printed = QString::fromStdString(adj::printGraph(graph));
+        printed = QString::fromStdString(adj::printGraph(g));
     } catch (const std::exception& e) {
         printed = tr("(cannot print this graph: %1)").arg(QString::fromStdString(e.what()));
     }
+    const int scroll = text_->verticalScrollBar()->value();
     text_->setPlainText(printed);
+    text_->verticalScrollBar()->setValue(scroll);
 
     diagnostics_->clear();
+    const auto& problems = doc_->diagnostics();
     for (const adj::Diagnostic& d : problems) {
         auto* item = new QListWidgetItem(style()->standardIcon(QStyle::SP_MessageBoxWarning),
                                          QString::fromStdString(d.message), diagnostics_);
@@ -186,40 +372,184 @@ void MainWindow::showGraph(adj::Graph graph, const QString& displayName) {
         item->setFlags(Qt::ItemIsEnabled);
         item->setData(kNodeIdRole, int(adj::kNoNode));
     }
-    diagnosticCount_ = int(problems.size());
     diagnosticsDock_->setWindowTitle(problems.empty() ? tr("Diagnostics") : tr("Diagnostics (%1)").arg(problems.size()));
 
-    graph_ = std::make_unique<adj::Graph>(std::move(graph));
-    displayName_ = displayName;
-    setWindowTitle(QStringLiteral("Adjoint") + kTitleSeparator + displayName);
-    view_->showGraph(*graph_);
+    QStringList names;
+    for (adj::NodeId id : g.nodeIds()) names << QString::fromStdString(g.node(id).name);
+    findBar_->setNames(names);
+    refreshInspector();
     updateStatus();
 }
 
-void MainWindow::updateStatus() {
-    if (!graph_) {
-        infoLabel_->setText(tr("No graph"));
+void MainWindow::refreshInspector() {
+    const auto selected = view_->graphScene()->selectedNodeIds();
+    adj::NodeId id = selected.size() == 1 ? selected.front() : adj::kNoNode;
+    // While a re-layout is pending the scene is stale: keep showing the inspected node.
+    if (id == adj::kNoNode && view_->isLayoutPending()) id = inspector_->nodeId();
+    if (id == adj::kNoNode || !doc_->graph().contains(id)) {
+        inspector_->clear();
         return;
     }
-    QString text = displayName_ + kTitleSeparator + counted(qsizetype(graph_->nodeCount()), tr("node"), tr("nodes")) +
-                   QStringLiteral(", ") + counted(qsizetype(graph_->outputs().size()), tr("output"), tr("outputs"));
-    if (diagnosticCount_ > 0) text += QStringLiteral(", ") + counted(diagnosticCount_, tr("problem"), tr("problems"));
+    QString problem;
+    for (const adj::Diagnostic& d : doc_->diagnostics())
+        if (d.node == id) problem += (problem.isEmpty() ? QString() : QStringLiteral("\n")) + QString::fromStdString(d.message);
+    inspector_->showNode(doc_->graph(), id, problem);
+}
+
+void MainWindow::updateTitle() {
+    QString name = doc_->filePath().isEmpty() ? (displayName_.isEmpty() ? tr("Untitled") : displayName_)
+                                              : QFileInfo(doc_->filePath()).fileName();
+    setWindowTitle(name + QStringLiteral("[*]") + kTitleSeparator + QStringLiteral("Adjoint"));
+    setWindowModified(doc_->isModified());
+    setWindowFilePath(doc_->filePath());
+}
+
+void MainWindow::updateStatus() {
+    const adj::Graph& g = doc_->graph();
+    const int problems = int(doc_->diagnostics().size());
+    QString text = counted(qsizetype(g.nodeCount()), tr("node"), tr("nodes")) + QStringLiteral(", ") +
+                   counted(qsizetype(g.outputs().size()), tr("output"), tr("outputs"));
+    if (problems > 0) text += QStringLiteral(", ") + counted(problems, tr("problem"), tr("problems"));
     if (view_->isLayoutPending()) {
-        text += QStringLiteral(" \u2014 ") + tr("laying out\u2026");
+        text += kTitleSeparator + tr("laying out\u2026");
     } else {
         const auto selected = view_->graphScene()->selectedNodeIds();
-        if (selected.size() == 1 && graph_->contains(selected.front())) {
+        if (selected.size() == 1 && g.contains(selected.front())) {
             try {
-                text += QStringLiteral("   |   ") + QString::fromStdString(adj::printNode(*graph_, selected.front()));
+                text += QStringLiteral("   |   ") + QString::fromStdString(adj::printNode(g, selected.front()));
             } catch (const std::exception&) {
             }
+        } else if (selected.size() > 1) {
+            text += QStringLiteral("   |   ") + tr("%1 selected").arg(selected.size());
         }
     }
     infoLabel_->setText(text);
 }
 
 void MainWindow::onDiagnosticActivated(QListWidgetItem* item) {
-    if (!item || !graph_) return;
+    if (!item) return;
     const adj::NodeId id = item->data(kNodeIdRole).toInt();
-    if (graph_->contains(id)) view_->centerOnNode(id);
+    if (doc_->graph().contains(id)) view_->centerOnNode(id);
+}
+
+adj::NodeId MainWindow::addNodeFromPalette(const QString& opName, const QPointF& scenePos) {
+    const auto op = adj::opFromName(opName.toStdString());
+    if (!op) {
+        statusBar()->showMessage(tr("Unknown op '%1'").arg(opName), 4000);
+        return adj::kNoNode;
+    }
+    const adj::NodeId id = doc_->addNode(*op, scenePos);
+    reselect_ = {id};
+    statusBar()->showMessage(tr("Added %1").arg(QString::fromStdString(doc_->graph().node(id).name)), 4000);
+    return id;
+}
+
+adj::NodeId MainWindow::addNodeAtCentre(const QString& opName) {
+    return addNodeFromPalette(opName, view_->mapToScene(view_->viewport()->rect().center()));
+}
+
+bool MainWindow::findNode(const QString& name) {
+    const auto id = doc_->graph().findNode(name.trimmed().toStdString());
+    if (!id || !view_->graphScene()->nodeItem(*id)) {
+        findBar_->setStatus(tr("not found"));
+        statusBar()->showMessage(tr("No node named '%1'").arg(name), 4000);
+        return false;
+    }
+    findBar_->setStatus({});
+    view_->centerOnNode(*id);
+    return true;
+}
+
+void MainWindow::copySelection() {
+    const auto ids = view_->graphScene()->selectedNodeIds();
+    if (ids.empty()) return;
+    const QString json = doc_->copyNodes(ids);
+    auto* mime = new QMimeData;
+    mime->setData(kClipboardMime, json.toUtf8());
+    mime->setText(json);
+    QApplication::clipboard()->setMimeData(mime);
+    statusBar()->showMessage(tr("Copied %n node(s)", nullptr, int(ids.size())), 4000);
+}
+
+void MainWindow::cutSelection() {
+    copySelection();
+    deleteSelection();
+}
+
+void MainWindow::paste() {
+    const QMimeData* mime = QApplication::clipboard()->mimeData();
+    if (!mime) return;
+    const QString json = mime->hasFormat(kClipboardMime) ? QString::fromUtf8(mime->data(kClipboardMime)) : mime->text();
+    if (json.trimmed().isEmpty()) return;
+    QString error;
+    const auto ids = doc_->pasteNodes(json, QPointF(30, 30), &error);
+    if (ids.empty()) {
+        statusBar()->showMessage(tr("Cannot paste: %1").arg(error), 6000);
+        return;
+    }
+    reselect_ = ids;
+    statusBar()->showMessage(tr("Pasted %n node(s)", nullptr, int(ids.size())), 4000);
+}
+
+void MainWindow::deleteSelection() {
+    const auto ids = view_->graphScene()->selectedNodeIds();
+    if (ids.empty()) return;
+    doc_->removeNodes(ids);
+    statusBar()->showMessage(tr("Deleted %n node(s)", nullptr, int(ids.size())), 4000);
+}
+
+void MainWindow::selectAll() {
+    for (GraphNodeItem* item : view_->graphScene()->nodeItems()) item->setSelected(true);
+}
+
+void MainWindow::markSelectionAsOutput() {
+    const auto ids = view_->graphScene()->selectedNodeIds();
+    if (ids.empty()) return;
+    doc_->undoStack()->beginMacro(tr("Mark as output"));
+    for (adj::NodeId id : ids) doc_->addOutput(adj::ValueRef{id, 0});
+    doc_->undoStack()->endMacro();
+}
+
+void MainWindow::setPresentationMode(bool on) {
+    if (presentationAction_->isChecked() != on) presentationAction_->setChecked(on);  // re-enters
+    if (on == presentation_) return;
+    presentation_ = on;
+    if (on) {
+        QFont big = normalFont_;
+        if (big.pointSizeF() > 0) big.setPointSizeF(big.pointSizeF() * 1.6);
+        else big.setPixelSize(qRound(big.pixelSize() * 1.6));
+        QApplication::setFont(big);
+        QPalette p;
+        p.setColor(QPalette::Window, Qt::white);
+        p.setColor(QPalette::WindowText, Qt::black);
+        p.setColor(QPalette::Base, Qt::white);
+        p.setColor(QPalette::AlternateBase, QColor(0xee, 0xee, 0xee));
+        p.setColor(QPalette::Text, Qt::black);
+        p.setColor(QPalette::Button, QColor(0xf0, 0xf0, 0xf0));
+        p.setColor(QPalette::ButtonText, Qt::black);
+        p.setColor(QPalette::Highlight, QColor(0x00, 0x3c, 0xb4));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::ToolTipBase, Qt::white);
+        p.setColor(QPalette::ToolTipText, Qt::black);
+        QApplication::setPalette(p);
+    } else {
+        QApplication::setFont(normalFont_);
+        QApplication::setPalette(normalPalette_);
+    }
+    view_->setPresentationMode(on);
+    QSettings().setValue(QStringLiteral("presentationMode"), on);
+    statusBar()->showMessage(on ? tr("Presentation mode on (F5 to leave)") : tr("Presentation mode off"), 4000);
+}
+
+void MainWindow::restoreSettings() {
+    QSettings s;
+    if (s.contains(QStringLiteral("window/geometry"))) restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+    if (s.contains(QStringLiteral("window/state"))) restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    if (s.value(QStringLiteral("presentationMode"), false).toBool()) setPresentationMode(true);
+}
+
+void MainWindow::saveSettings() {
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
 }

@@ -1,15 +1,27 @@
 #pragma once
-// The main window: the graph view in the middle, the printed graph and the verifier's
-// diagnostics in docks on the right, File and View menus, the node count in the status bar.
+// The main window: the canvas (GraphView) in the middle showing the document's graph, the op
+// palette on the left, the inspector, the printed graph, the diagnostics and the undo history on
+// the right. It owns the GraphDocument (graph + undo stack); every edit made here, on the canvas
+// or in the docks goes through the document, and the views redraw from the document's signals.
 //
-// Until the document (GraphDocument, with its undo stack) lands, the window holds the graph it
-// loaded; views still receive copies only.
+// Files: New, Open (.json/.onnx), Save, Save As (atomic), recent files, drops of .json/.onnx,
+// the unsaved-changes prompt, Export of the forward, backward or optimized graph, and autosave
+// with recovery (Autosave). Presentation mode (F5) enlarges fonts and raises contrast.
+// Other views add docks through viewMenu() and document() (app/gui/analysis_panels.h).
 #include <QMainWindow>
-#include <memory>
+#include <QMessageBox>
+#include <QPointF>
+#include <vector>
 
+#include "export_graph.h"
 #include "ir/graph.h"
 
+class Autosave;
+class FindBar;
+class GraphDocument;
 class GraphView;
+class InspectorWidget;
+class PaletteWidget;
 class QAction;
 class QDockWidget;
 class QLabel;
@@ -17,6 +29,7 @@ class QListWidget;
 class QListWidgetItem;
 class QMenu;
 class QPlainTextEdit;
+class RecentFiles;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -24,42 +37,116 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    /// Loads a graph file (JSON), verifies it and shows it. Shows no dialog: on failure returns
-    /// false with the message in *error and leaves the current graph on screen.
-    bool openFile(const QString& path, QString* error = nullptr);
-    /// Shows a graph already in memory under `displayName` (verifies it first).
-    void showGraph(adj::Graph graph, const QString& displayName);
-
+    GraphDocument* document() const { return doc_; }
     GraphView* graphView() const { return view_; }
-    /// The graph on screen; nullptr before the first one.
-    const adj::Graph* graph() const { return graph_.get(); }
-    QString currentFile() const { return currentFile_; }
+    QMenu* viewMenu() const { return viewMenu_; }
+    QMenu* editMenu() const { return editMenu_; }
+    PaletteWidget* palette() const { return palette_; }
+    InspectorWidget* inspector() const { return inspector_; }
+    FindBar* findBar() const { return findBar_; }
+    Autosave* autosave() const { return autosave_; }
+    RecentFiles* recentFiles() const { return recent_; }
     QPlainTextEdit* graphTextView() const { return text_; }
     QListWidget* diagnosticsView() const { return diagnostics_; }
+    /// The document's graph (always present; empty for a new document).
+    const adj::Graph* graph() const;
+    QString currentFile() const;
+
+    /// Loads a graph file (.json or .onnx) into the document. Shows no dialog: on failure
+    /// returns false with the message in *error and leaves the document as it was.
+    bool openFile(const QString& path, QString* error = nullptr);
+    /// Shows a graph already in memory as a new untitled document named `displayName`.
+    void showGraph(adj::Graph graph, const QString& displayName);
+    /// Saves the document to `path` (no dialog); adds it to the recent files.
+    bool saveFile(const QString& path, QString* error = nullptr);
+    /// Writes the forward, backward or optimized graph to `path` (format from the extension).
+    bool exportTo(ExportKind kind, const QString& path, QString* error = nullptr);
+
+    /// Adds a node of the named op at a scene position (a palette drop) and selects it.
+    adj::NodeId addNodeFromPalette(const QString& opName, const QPointF& scenePos);
+    /// Adds it at the centre of the visible canvas (a palette double-click).
+    adj::NodeId addNodeAtCentre(const QString& opName);
+    /// Selects and shows the node of that name; false when there is none.
+    bool findNode(const QString& name);
+
+    /// Asks to save unsaved changes; true when it is fine to go on (saved or discarded).
+    bool maybeSave();
+    /// For tests: the answer the unsaved-changes prompt gives without showing (Save, Discard or
+    /// Cancel); NoButton (the default) asks the user.
+    void setUnsavedChangesAnswer(QMessageBox::StandardButton answer) { promptAnswer_ = answer; }
+    /// Offers the newest autosave left by a crashed session, if any. `autoAnswer` Yes or No
+    /// answers without a dialog (tests, $ADJOINT_RECOVERY=accept|discard). True when recovered.
+    bool offerRecovery(QMessageBox::StandardButton autoAnswer = QMessageBox::NoButton);
+
+    bool isPresentationMode() const { return presentation_; }
 
 public Q_SLOTS:
+    void newFile();
     /// File > Open: asks for a file and opens it, reporting failure in a message box.
     void openFileDialog();
-    /// Opens `path`, reporting failure in a message box.
+    /// Opens `path` (after the unsaved-changes prompt), reporting failure in a message box.
     void openFileInteractive(const QString& path);
+    bool save();
+    bool saveAs();
+    void exportDialog(ExportKind kind);
+    void copySelection();
+    void cutSelection();
+    void paste();
+    void deleteSelection();
+    void selectAll();
+    /// Makes the selected nodes' first outputs graph outputs.
+    void markSelectionAsOutput();
+    /// Toggles large fonts and high contrast for the whole window; remembered in QSettings.
+    void setPresentationMode(bool on);
+
+protected:
+    void showEvent(QShowEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
-    void createActions();
     void createDocks();
+    void createActions();
     void populateExamplesMenu();
+    void populateRecentMenu();
+    void connectDocument();
+    void relayout();
+    void refreshPanels();
+    void refreshInspector();
+    void updateTitle();
     void updateStatus();
     void onDiagnosticActivated(QListWidgetItem* item);
+    void restoreSettings();
+    void saveSettings();
 
+    GraphDocument* doc_;
     GraphView* view_;
+    Autosave* autosave_ = nullptr;
+    RecentFiles* recent_ = nullptr;
+    PaletteWidget* palette_ = nullptr;
+    InspectorWidget* inspector_ = nullptr;
+    FindBar* findBar_ = nullptr;
     QPlainTextEdit* text_ = nullptr;
     QListWidget* diagnostics_ = nullptr;
+    QDockWidget* paletteDock_ = nullptr;
+    QDockWidget* inspectorDock_ = nullptr;
     QDockWidget* textDock_ = nullptr;
     QDockWidget* diagnosticsDock_ = nullptr;
+    QDockWidget* historyDock_ = nullptr;
+    QMenu* editMenu_ = nullptr;
+    QMenu* viewMenu_ = nullptr;
     QMenu* examplesMenu_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QAction* presentationAction_ = nullptr;
     QLabel* infoLabel_ = nullptr;
     QLabel* zoomLabel_ = nullptr;
-    std::unique_ptr<adj::Graph> graph_;
-    QString currentFile_;
     QString displayName_;
-    int diagnosticCount_ = 0;
+    bool freshGraph_ = true;
+    bool presentation_ = false;
+    bool settingsRestored_ = false;
+    QFont normalFont_;
+    QPalette normalPalette_;
+    std::vector<adj::NodeId> reselect_;
+    QMessageBox::StandardButton promptAnswer_ = QMessageBox::NoButton;
 };

@@ -135,6 +135,160 @@ private Q_SLOTS:
         QVERIFY(error.contains("graph.json"));
         QCOMPARE(printGraph(doc.graph()), before);
     }
+
+    void removeNodesIsOneStep() {
+        GraphDocument doc;
+        QVERIFY(doc.load(QString(ADJOINT_SOURCE_DIR) + "/resources/examples/mlp.json"));
+        const std::string before = printGraph(doc.graph());
+        const std::size_t count = doc.graph().nodeCount();
+        const NodeId a = *doc.graph().findNode("h1"), b = *doc.graph().findNode("w1");
+        QSignalSpy changed(&doc, &GraphDocument::graphChanged);
+        doc.removeNodes({a, b, kNoNode});
+        QCOMPARE(doc.graph().nodeCount(), count - 2);
+        QCOMPARE(doc.undoStack()->count(), 1);
+        QVERIFY(changed.count() >= 2);
+        QVERIFY(!doc.diagnostics().empty());  // users of h1 lost an input
+        doc.undoStack()->undo();
+        QCOMPARE(printGraph(doc.graph()), before);
+        QVERIFY(!doc.isModified());
+        doc.undoStack()->redo();
+        QCOMPARE(doc.graph().nodeCount(), count - 2);
+    }
+
+    void movesSignalWithoutRelayout() {
+        GraphDocument doc;
+        NodeId x = doc.addNode(Op::Input, {0, 0}, "x");
+        NodeId y = doc.addNode(Op::Relu, {0, 50}, "y");
+        QSignalSpy moved(&doc, &GraphDocument::nodeMoved);
+        QSignalSpy changed(&doc, &GraphDocument::graphChanged);
+        QSignalSpy nodeChanged(&doc, &GraphDocument::nodeChanged);
+        const int steps = doc.undoStack()->count();
+        doc.moveNodes({{x, QPointF(5, 6)}, {y, QPointF(7, 8)}});
+        QCOMPARE(moved.count(), 2);
+        QCOMPARE(changed.count(), 0);
+        QCOMPARE(nodeChanged.count(), 0);
+        QCOMPARE(doc.undoStack()->count(), steps + 1);
+        QCOMPARE(doc.position(y), QPointF(7, 8));
+        QVERIFY(doc.hasPosition(y));
+        doc.undoStack()->undo();
+        QCOMPARE(doc.position(x), QPointF(0, 0));
+        QCOMPARE(doc.position(y), QPointF(0, 50));
+        QCOMPARE(moved.count(), 4);
+    }
+
+    void sourceShapeIsUndoable() {
+        GraphDocument doc;
+        NodeId x = doc.addNode(Op::Input, {0, 0}, "x");
+        NodeId w = doc.addNode(Op::Parameter, {0, 0}, "w");
+        NodeId m = doc.addNode(Op::MatMul, {0, 0}, "m");
+        doc.connect({x, 0}, m, 0);
+        doc.connect({w, 0}, m, 1);
+        doc.setSourceShape(x, {4, 3});
+        bool onM = false;
+        for (const auto& d : doc.diagnostics()) onM = onM || d.node == m;
+        QVERIFY(onM);  // [4,3] @ [1] does not fit
+        doc.setSourceShape(w, {3, 2});
+        for (const auto& d : doc.diagnostics()) QVERIFY2(d.node != m, d.message.c_str());
+        QCOMPARE(doc.graph().node(m).outputs.at(0).shape, (Shape{4, 2}));
+        QCOMPARE(doc.graph().node(w).value.shape(), (Shape{3, 2}));
+        doc.undoStack()->undo();
+        doc.undoStack()->undo();
+        QCOMPARE(doc.graph().node(x).declaredShape, (Shape{1}));
+        QCOMPARE(doc.graph().node(w).value.shape(), (Shape{1}));
+    }
+
+    void addOutputIsUndoable() {
+        GraphDocument doc;
+        NodeId x = doc.addNode(Op::Input, {0, 0}, "x");
+        NodeId r = doc.addNode(Op::Relu, {0, 0}, "r");
+        doc.connect({x, 0}, r, 0);
+        doc.addOutput({r, 0});
+        doc.addOutput({r, 0});
+        QCOMPARE(doc.graph().outputs().size(), std::size_t(2));
+        QCOMPARE(doc.graph().outputs()[0].name, std::string("r_out"));
+        QCOMPARE(doc.graph().outputs()[1].name, std::string("r_out_1"));
+        doc.undoStack()->undo();
+        QCOMPARE(doc.graph().outputs().size(), std::size_t(1));
+        doc.undoStack()->undo();
+        QVERIFY(doc.graph().outputs().empty());
+    }
+
+    void renameToATakenNameIsRefused() {
+        GraphDocument doc;
+        NodeId x = doc.addNode(Op::Input, {0, 0}, "x");
+        doc.addNode(Op::Input, {0, 0}, "y");
+        const int steps = doc.undoStack()->count();
+        QVERIFY(!doc.rename(x, "y"));
+        QCOMPARE(doc.undoStack()->count(), steps);
+        QVERIFY(doc.rename(x, "x"));  // unchanged: fine, no step
+        QCOMPARE(doc.undoStack()->count(), steps);
+    }
+
+    void copyPasteKeepsInternalEdges() {
+        GraphDocument doc;
+        QVERIFY(doc.load(QString(ADJOINT_SOURCE_DIR) + "/resources/examples/mlp.json"));
+        const NodeId h1 = *doc.graph().findNode("fc1");
+        const NodeId w1 = *doc.graph().findNode("w1");
+        doc.moveNode(w1, {100, 10});
+        const QString json = doc.copyNodes({h1, w1});
+        QVERIFY(json.contains("adjoint-graph"));
+        const std::size_t count = doc.graph().nodeCount();
+        const int steps = doc.undoStack()->count();
+        QSignalSpy changed(&doc, &GraphDocument::graphChanged);
+        QString error;
+        const auto ids = doc.pasteNodes(json, {30, 30}, &error);
+        QVERIFY2(ids.size() == 2, qPrintable(error));
+        QCOMPARE(doc.undoStack()->count(), steps + 1);
+        QCOMPARE(doc.graph().nodeCount(), count + 2);
+        const Node& newW = doc.graph().node(ids[0]);
+        const Node& newH = doc.graph().node(ids[1]);
+        QCOMPARE(newW.name, std::string("w1_1"));
+        QCOMPARE(newH.name, std::string("fc1_1"));
+        QCOMPARE(newW.value.shape(), doc.graph().node(w1).value.shape());
+        QCOMPARE(doc.position(ids[0]), QPointF(130, 40));
+        // fc1 = gemm(x, w1, b1): x and b1 were not copied (unconnected), w1 was (now w1_1)
+        QCOMPARE(newH.inputs.size(), doc.graph().node(h1).inputs.size());
+        QCOMPARE(newH.inputs[0].node, kNoNode);
+        QCOMPARE(newH.inputs[1].node, ids[0]);
+        QVERIFY(changed.count() > 0);
+        doc.undoStack()->undo();
+        QCOMPARE(doc.graph().nodeCount(), count);
+
+        QVERIFY(doc.pasteNodes("not json", {0, 0}, &error).empty());
+        QVERIFY(error.contains("clipboard"));
+        QCOMPARE(doc.undoStack()->count(), steps + 1);
+    }
+
+    void recoveredGraphIsModifiedUntilSaved() {
+        QTemporaryDir dir;
+        GraphDocument doc;
+        Graph g;
+        g.addInput("x", {2});
+        QSignalSpy modified(&doc, &GraphDocument::modifiedChanged);
+        doc.setGraph(g, dir.path() + "/r.json", true);
+        QVERIFY(doc.isModified());
+        QCOMPARE(modified.last().at(0).toBool(), true);
+        QVERIFY(doc.save(dir.path() + "/r.json"));
+        QVERIFY(!doc.isModified());
+        QCOMPARE(modified.last().at(0).toBool(), false);
+        QCOMPARE(doc.displayName(), QString("r.json"));
+    }
+
+    void connectRejectsBadValues() {
+        GraphDocument doc;
+        NodeId x = doc.addNode(Op::Input, {0, 0}, "x");
+        NodeId r = doc.addNode(Op::Relu, {0, 0}, "r");
+        const int steps = doc.undoStack()->count();
+        doc.connect({x, 3}, r, 0);     // no such port
+        doc.connect({99, 0}, r, 0);    // no such node
+        doc.connect({x, 0}, r, -1);    // no such input
+        QCOMPARE(doc.undoStack()->count(), steps);
+        doc.connect({x, 0}, r, 0);
+        doc.disconnect(r, 0);
+        QCOMPARE(doc.graph().node(r).inputs.at(0).node, kNoNode);
+        doc.undoStack()->undo();
+        QCOMPARE(doc.graph().node(r).inputs.at(0), (ValueRef{x, 0}));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestGraphDocument)

@@ -1,0 +1,303 @@
+#include "analysis_panels.h"
+
+#include <QActionGroup>
+#include <QDockWidget>
+#include <QMainWindow>
+#include <QMenu>
+#include <QPointer>
+#include <QStatusBar>
+#include <cmath>
+#include <utility>
+
+#include "autodiff_view.h"
+#include "canvas_overlays.h"
+#include "fusion_panel.h"
+#include "graph_document.h"
+#include "graph_view.h"
+#include "io/graphviz.h"
+#include "ir/verifier.h"
+#include "rewrite_timeline.h"
+#include "roofline_chart.h"
+#include "training_controller.h"
+#include "training_dashboard.h"
+
+namespace {
+// Training runs this long for the training view's viewReady (a screenshot shows curves).
+constexpr int kTrainingReadyMs = 4000;
+
+adj::Graph verifiedCopy(const adj::Graph& g) {
+    adj::Graph copy = g;
+    adj::verifyGraph(copy);
+    return copy;
+}
+}  // namespace
+
+AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, GraphView* canvas, QMenu* viewMenu)
+    : QObject(window), window_(window), document_(document), canvas_(canvas) {
+    setObjectName(QStringLiteral("analysisPanels"));
+    canvasOverlays_ = canvas->findChild<CanvasOverlays*>(QString(), Qt::FindDirectChildrenOnly);
+    if (!canvasOverlays_) canvasOverlays_ = new CanvasOverlays(canvas);
+    autodiff_ = new AutodiffView(canvas);
+    rewrite_ = new RewriteTimeline;
+    fusion_ = new FusionPanel;
+    roofline_ = new RooflineChart;
+    dashboard_ = new TrainingDashboard;
+    controller_ = new TrainingController(this);
+    controller_->attach(dashboard_);
+
+    addDock(QStringLiteral("autodiff"), tr("Backward graph"), autodiff_, Qt::RightDockWidgetArea);
+    addDock(QStringLiteral("roofline"), tr("Roofline"), roofline_, Qt::RightDockWidgetArea);
+    addDock(QStringLiteral("rewrite"), tr("Rewrite timeline"), rewrite_, Qt::BottomDockWidgetArea);
+    addDock(QStringLiteral("fusion"), tr("Fusion groups"), fusion_, Qt::BottomDockWidgetArea);
+    addDock(QStringLiteral("training"), tr("Training"), dashboard_, Qt::BottomDockWidgetArea);
+    window_->tabifyDockWidget(docks_["rewrite"], docks_["fusion"]);
+    window_->tabifyDockWidget(docks_["fusion"], docks_["training"]);
+    window_->tabifyDockWidget(docks_["autodiff"], docks_["roofline"]);
+
+    if (viewMenu) {
+        QMenu* menu = viewMenu->addMenu(tr("&Analysis"));
+        QAction* backward = menu->addAction(tr("Show &Backward Graph"), this, &AnalysisPanels::showBackwardGraph);
+        backward->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
+        backward->setStatusTip(tr("Differentiate the graph and show the backward graph beside it"));
+        QAction* second = menu->addAction(tr("&Gradient of Gradient"), this, [this] {
+            if (!autodiff_->hasAnalysis()) showBackwardGraph();
+            QString error;
+            if (!autodiff_->showGradientOfGradient(&error)) report(tr("Gradient of gradient: %1").arg(error));
+        });
+        second->setStatusTip(tr("Differentiate the backward graph again (a Hessian-vector product)"));
+        struct Entry {
+            const char* name;
+            QString text;
+            QKeySequence key;
+        };
+        const Entry entries[] = {{"rewrite", tr("&Rewrite Timeline"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R)},
+                                 {"fusion", tr("&Fusion Groups"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_U)},
+                                 {"roofline", tr("Roo&fline"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L)},
+                                 {"training", tr("&Training Dashboard"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T)}};
+        for (const Entry& e : entries) {
+            const QString name = QString::fromLatin1(e.name);
+            QAction* a = menu->addAction(e.text, this, [this, name] {
+                QString error;
+                if (!showView(name, &error)) report(error);
+            });
+            a->setShortcut(e.key);
+        }
+        menu->addSeparator();
+        QMenu* colour = menu->addMenu(tr("&Colour Nodes"));
+        auto* group = new QActionGroup(colour);
+        const std::pair<QString, Colouring> modes[] = {{tr("By Op &Group"), Colouring::None},
+                                                       {tr("By Arithmetic &Intensity"), Colouring::Intensity},
+                                                       {tr("By &Bound (Compute or Memory)"), Colouring::Bound}};
+        for (const auto& [text, mode] : modes) {
+            QAction* a = colour->addAction(text);
+            a->setCheckable(true);
+            a->setChecked(mode == Colouring::None);
+            group->addAction(a);
+            connect(a, &QAction::triggered, this, [this, m = mode] { setColouring(m); });
+        }
+        menu->addSeparator();
+        for (const QString& name : viewNames()) menu->addAction(docks_[name]->toggleViewAction());
+    }
+
+    refreshTimer_.setSingleShot(true);
+    refreshTimer_.setInterval(400);
+    connect(&refreshTimer_, &QTimer::timeout, this, &AnalysisPanels::refresh);
+    connect(document_, &GraphDocument::graphChanged, &refreshTimer_, qOverload<>(&QTimer::start));
+    connect(document_, &GraphDocument::nodeChanged, &refreshTimer_, qOverload<>(&QTimer::start));
+
+    connect(roofline_, &RooflineChart::nodeClicked, this, [this](adj::NodeId id) {
+        if (id == adj::kNoNode) return;
+        canvas_->centerOnNode(id);
+        roofline_->highlightNode(id);
+    });
+    // Deferred: the scene also reports selection changes while it deletes its items.
+    connect(canvas_->graphScene(), &QGraphicsScene::selectionChanged, this, [this] {
+        QTimer::singleShot(0, this, [this, canvas = QPointer<GraphView>(canvas_)] {
+            if (!canvas) return;
+            const auto ids = canvas->graphScene()->selectedNodeIds();
+            roofline_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
+        });
+    });
+    connect(controller_, &TrainingController::snapshotReady, this, &AnalysisPanels::showLiveAdjoints);
+    connect(canvasOverlays_, &CanvasOverlays::nodeHovered, this, &AnalysisPanels::showHoveredTensor);
+    connect(autodiff_, &AutodiffView::failed, this, &AnalysisPanels::report);
+    connect(rewrite_, &RewriteTimeline::failed, this, &AnalysisPanels::report);
+    connect(rewrite_->view(), &GraphView::layoutApplied, this, [this] {
+        if (pendingReady_ == QLatin1String("rewrite")) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+    });
+    connect(fusion_->view(), &GraphView::layoutApplied, this, [this] {
+        if (pendingReady_ == QLatin1String("fusion")) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+    });
+    connect(autodiff_->backwardView(), &GraphView::layoutApplied, this, [this] {
+        if (pendingReady_ == QLatin1String("autodiff") && !autodiff_->isNumericPending())
+            Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+    });
+    connect(autodiff_, &AutodiffView::numericFinished, this, [this] {
+        if (pendingReady_ == QLatin1String("autodiff") && !autodiff_->backwardView()->isLayoutPending())
+            Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+    });
+}
+
+AnalysisPanels::~AnalysisPanels() { controller_->stop(); }
+
+QStringList AnalysisPanels::viewNames() {
+    return {QStringLiteral("autodiff"), QStringLiteral("rewrite"), QStringLiteral("fusion"), QStringLiteral("roofline"),
+            QStringLiteral("training")};
+}
+
+QDockWidget* AnalysisPanels::addDock(const QString& name, const QString& title, QWidget* content, int area) {
+    auto* dock = new QDockWidget(title, window_);
+    dock->setObjectName(name + QStringLiteral("Dock"));
+    dock->setWidget(content);
+    window_->addDockWidget(Qt::DockWidgetArea(area), dock);
+    dock->hide();
+    docks_[name] = dock;
+    connect(dock, &QDockWidget::visibilityChanged, this, [this, name](bool visible) {
+        if (visible && name != QLatin1String("training") && pendingReady_ != name) refreshView(name);
+    });
+    return dock;
+}
+
+QDockWidget* AnalysisPanels::dock(const QString& name) const {
+    auto it = docks_.find(name);
+    return it == docks_.end() ? nullptr : it->second;
+}
+
+void AnalysisPanels::report(const QString& message) {
+    if (window_->statusBar()) window_->statusBar()->showMessage(message, 8000);
+}
+
+const adj::MachineModel& AnalysisPanels::machine() {
+    if (!machine_) machine_ = adj::machineModel();
+    return *machine_;
+}
+
+void AnalysisPanels::showBackwardGraph() {
+    QString error;
+    if (!showView(QStringLiteral("autodiff"), &error)) report(error);
+}
+
+bool AnalysisPanels::showView(const QString& name, QString* error) {
+    QDockWidget* d = dock(name);
+    if (!d) {
+        if (error) *error = tr("unknown view '%1' (expected one of %2)").arg(name, viewNames().join(QStringLiteral(", ")));
+        return false;
+    }
+    pendingReady_ = name;
+    d->show();
+    d->raise();
+    // Give the dock most of the window: these views need room.
+    const bool bottom = window_->dockWidgetArea(d) == Qt::BottomDockWidgetArea;
+    if (bottom) window_->resizeDocks({d}, {int(window_->height() * 0.6)}, Qt::Vertical);
+    else {
+        window_->resizeDocks({d}, {int(window_->width() * 0.55)}, Qt::Horizontal);
+        window_->resizeDocks({d}, {int(window_->height() * 0.8)}, Qt::Vertical);
+    }
+    const bool ok = refreshView(name, error);
+    if (!ok) pendingReady_.clear();
+    return ok;
+}
+
+bool AnalysisPanels::refreshView(const QString& name, QString* error) {
+    const adj::Graph& g = document_->graph();
+    QString message;
+    bool ok = true;
+    if (name == QLatin1String("autodiff")) {
+        ok = autodiff_->showBackwardOf(g, &message);
+    } else if (name == QLatin1String("rewrite")) {
+        rewrite_->setGraph(g);
+        ok = rewrite_->run(&message);
+        // Opened from the menu or --view: start at the first fusion step, the one that changes
+        // the most at once (step 1 otherwise).
+        if (ok && pendingReady_ == name && rewrite_->trace())
+            for (std::size_t k = 0; k < rewrite_->trace()->steps.size(); ++k)
+                if (rewrite_->trace()->steps[k].pass == "fusion") {
+                    rewrite_->setStep(int(k) + 1);
+                    break;
+                }
+    } else if (name == QLatin1String("fusion")) {
+        ok = fusion_->setGraph(g, &message);
+    } else if (name == QLatin1String("roofline")) {
+        roofline_->setGraph(verifiedCopy(g), machine());
+        const auto ids = canvas_->graphScene()->selectedNodeIds();
+        roofline_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
+        if (pendingReady_ == name) QTimer::singleShot(300, this, [this] {
+            if (pendingReady_ == QLatin1String("roofline")) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+        });
+    } else if (name == QLatin1String("training")) {
+        controller_->setModel(g);
+        if (pendingReady_ == name) {
+            controller_->start(dashboard_->settings());
+            QTimer::singleShot(kTrainingReadyMs, this, [this] {
+                if (pendingReady_ == QLatin1String("training")) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+            });
+        }
+    }
+    if (!ok) {
+        report(message);
+        if (error) *error = message;
+    }
+    return ok;
+}
+
+void AnalysisPanels::refresh() {
+    for (const auto& [name, d] : docks_) {
+        if (!d->isVisible()) continue;
+        if (name == QLatin1String("autodiff") && !autodiff_->hasAnalysis()) continue;
+        if (name == QLatin1String("training")) {
+            if (!controller_->isRunning()) controller_->setModel(document_->graph());
+            continue;
+        }
+        refreshView(name);
+    }
+    applyColouring();
+}
+
+void AnalysisPanels::setColouring(Colouring colouring) {
+    colouring_ = colouring;
+    applyColouring();
+}
+
+void AnalysisPanels::applyColouring() {
+    switch (colouring_) {
+    case Colouring::None: canvasOverlays_->setNodeFills({}); break;
+    case Colouring::Intensity: canvasOverlays_->setNodeFills(intensityFills(verifiedCopy(document_->graph()))); break;
+    case Colouring::Bound: canvasOverlays_->setNodeFills(boundFills(verifiedCopy(document_->graph()), machine())); break;
+    }
+}
+
+void AnalysisPanels::showLiveAdjoints(const TrainingSnapshot& s) {
+    if (s.probeVersion == probeVersion_) return;
+    probeVersion_ = s.probeVersion;
+    liveValues_ = s.values;
+    // Edge width and colour on a log scale between the smallest and largest mean |adjoint|.
+    std::map<adj::ValueRef, double> weights;
+    double lo = 1e300, hi = 0;
+    for (const auto& [v, m] : s.adjointMagnitudes)
+        if (m > 0) lo = std::min(lo, m), hi = std::max(hi, m);
+    for (const auto& [v, m] : s.adjointMagnitudes) {
+        if (m <= 0 || hi <= 0) {
+            weights[v] = 0;
+            continue;
+        }
+        weights[v] = hi > lo ? (std::log(m) - std::log(lo)) / (std::log(hi) - std::log(lo)) : 1.0;
+    }
+    canvasOverlays_->setEdgeWeights(std::move(weights));
+    if (canvasOverlays_->hoveredNode() != adj::kNoNode) showHoveredTensor(canvasOverlays_->hoveredNode());
+}
+
+void AnalysisPanels::showHoveredTensor(adj::NodeId id) {
+    auto it = liveValues_.find(id);
+    if (it == liveValues_.end() || !document_->graph().contains(id)) return;
+    dashboard_->showTensor(tr("%1 %2").arg(QString::fromStdString(document_->graph().node(id).name),
+                                           QString::fromStdString(adj::shapeLabel(it->second.shape()))),
+                           it->second);
+}
+
+AnalysisPanels* installAnalysisPanels(QMainWindow* window, GraphDocument* document, GraphView* canvas, QMenu* viewMenu) {
+    return new AnalysisPanels(window, document, canvas, viewMenu);
+}
+
+AnalysisPanels* analysisPanels(QMainWindow* window) {
+    return window->findChild<AnalysisPanels*>(QStringLiteral("analysisPanels"), Qt::FindDirectChildrenOnly);
+}

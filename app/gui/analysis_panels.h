@@ -1,0 +1,100 @@
+#pragma once
+// AnalysisPanels: the docks that show what the engine computes from the document's graph (issue
+// 8, second half): the backward graph beside the forward one (AutodiffView), the rewrite timeline,
+// the fusion groups, the roofline and the training dashboard, plus the View menu's "colour
+// nodes by intensity / by bound". Docks start hidden; each View > Analysis action shows its dock
+// and brings it up to date. While a dock is visible it follows the document's edits (debounced).
+// The roofline and the main canvas are linked both ways: a dot selects and centres its node, a
+// selected node rings its dot.
+#include <QObject>
+#include <QStringList>
+#include <QTimer>
+#include <map>
+#include <optional>
+
+#include "ir/graph.h"
+#include "passes/machine_model.h"
+
+struct TrainingSnapshot;
+
+class AutodiffView;
+class CanvasOverlays;
+class FusionPanel;
+class GraphDocument;
+class GraphView;
+class QAction;
+class QDockWidget;
+class QMainWindow;
+class QMenu;
+class RewriteTimeline;
+class RooflineChart;
+class TrainingController;
+class TrainingDashboard;
+
+class AnalysisPanels : public QObject {
+    Q_OBJECT
+public:
+    enum class Colouring { None, Intensity, Bound };
+
+    AnalysisPanels(QMainWindow* window, GraphDocument* document, GraphView* canvas, QMenu* viewMenu);
+    ~AnalysisPanels() override;
+
+    /// "autodiff", "rewrite", "fusion", "roofline", "training".
+    static QStringList viewNames();
+    /// Shows and refreshes the named view; viewReady(name) follows once it is drawn (for the
+    /// training view: after a short run on the document's model). False with a message for an
+    /// unknown name or when the graph cannot be analysed.
+    bool showView(const QString& name, QString* error = nullptr);
+    QDockWidget* dock(const QString& name) const;
+
+    AutodiffView* autodiffView() const { return autodiff_; }
+    RewriteTimeline* rewriteTimeline() const { return rewrite_; }
+    FusionPanel* fusionPanel() const { return fusion_; }
+    RooflineChart* rooflineChart() const { return roofline_; }
+    TrainingDashboard* trainingDashboard() const { return dashboard_; }
+    TrainingController* trainingController() const { return controller_; }
+    CanvasOverlays* canvasOverlays() const { return canvasOverlays_; }
+    Colouring colouring() const { return colouring_; }
+
+public Q_SLOTS:
+    void setColouring(Colouring colouring);
+    /// Differentiates the document's graph and shows the autodiff dock.
+    void showBackwardGraph();
+    /// Brings every visible dock up to date with the document.
+    void refresh();
+
+Q_SIGNALS:
+    void viewReady(const QString& name);
+
+private:
+    QDockWidget* addDock(const QString& name, const QString& title, QWidget* content, int area);
+    bool refreshView(const QString& name, QString* error = nullptr);
+    void applyColouring();
+    const adj::MachineModel& machine();
+    void report(const QString& message);
+    void showLiveAdjoints(const TrainingSnapshot& snapshot);
+    void showHoveredTensor(adj::NodeId id);
+
+    QMainWindow* window_;
+    GraphDocument* document_;
+    GraphView* canvas_;
+    CanvasOverlays* canvasOverlays_;
+    AutodiffView* autodiff_;
+    RewriteTimeline* rewrite_;
+    FusionPanel* fusion_;
+    RooflineChart* roofline_;
+    TrainingDashboard* dashboard_;
+    TrainingController* controller_;
+    std::map<QString, QDockWidget*> docks_;
+    QTimer refreshTimer_;
+    Colouring colouring_ = Colouring::None;
+    std::optional<adj::MachineModel> machine_;
+    QString pendingReady_;
+    int probeVersion_ = -1;
+    std::map<adj::NodeId, adj::Tensor> liveValues_;
+};
+
+/// Creates the panels for a main window (one line at the end of MainWindow's constructor).
+AnalysisPanels* installAnalysisPanels(QMainWindow* window, GraphDocument* document, GraphView* canvas, QMenu* viewMenu);
+/// The panels installed on `window`, or nullptr.
+AnalysisPanels* analysisPanels(QMainWindow* window);

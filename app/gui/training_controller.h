@@ -1,0 +1,63 @@
+#pragma once
+// TrainingController runs a Trainer (engine/train/trainer.h) on a worker thread for the training
+// dashboard. The worker records every step and, every kBoundaryIntervalMs, evaluates the model on
+// a grid over a 2-D dataset (the decision boundary). The GUI thread never waits for it: a timer
+// takes a snapshot of what is new kRefreshIntervalMs apart (about 20 a second) and emits it, so
+// the event loop gets at most that many small updates however fast training runs. Engine
+// kernels of the run use one thread fewer than the machine has, leaving a core to the GUI.
+#include <QObject>
+#include <QTimer>
+#include <memory>
+#include <thread>
+
+#include "ir/graph.h"
+#include "training_dashboard.h"
+
+class TrainingController : public QObject {
+    Q_OBJECT
+public:
+    static constexpr int kRefreshIntervalMs = 50;
+    static constexpr int kBoundaryIntervalMs = 70;
+    static constexpr int kBoundaryGrid = 48;
+    /// How often the worker runs the backward graph on a probe batch for live adjoints.
+    static constexpr int kProbeIntervalMs = 250;
+
+    explicit TrainingController(QObject* parent = nullptr);
+    ~TrainingController() override;
+
+    /// The model to train (copied): one input [N, features], one output [N, K].
+    void setModel(const adj::Graph& model);
+    bool hasModel() const { return model_ != nullptr; }
+    bool isRunning() const;
+    bool isPaused() const;
+    /// Starts a run (stopping any other); problems (a model that does not fit the dataset, an
+    /// unknown loss) come back through failed() once the worker has checked them.
+    void start(const TrainingSettings& settings);
+    /// Wires a dashboard's requests to this controller and its snapshots to the dashboard.
+    void attach(TrainingDashboard* dashboard);
+
+public Q_SLOTS:
+    void setPaused(bool paused);
+    /// Stops the run and waits for the worker (at most one step).
+    void stop();
+    /// Stops and forgets the run's curves.
+    void reset();
+
+Q_SIGNALS:
+    void snapshotReady(const TrainingSnapshot& snapshot);
+    void failed(const QString& message);
+    void finished();
+
+public:
+    /// The state the worker shares with the GUI thread (defined in the .cpp).
+    struct Shared;
+
+private:
+    void poll();
+    void join();
+
+    std::unique_ptr<adj::Graph> model_;
+    std::shared_ptr<Shared> shared_;
+    std::thread worker_;
+    QTimer timer_;
+};

@@ -1,0 +1,196 @@
+// The autodiff view: the backward graph built from the document's graph, saved tensors marked,
+// hover linking between the two canvases, the cost report, the finite-difference comparison
+// (reverse mode must agree with central differences) and the gradient of the gradient.
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QtTest>
+#include <set>
+
+#include "autodiff_view.h"
+#include "canvas_overlays.h"
+#include "cost_panel.h"
+#include "graph_view.h"
+#include "io/json_format.h"
+#include "ir/errors.h"
+#include "ir/verifier.h"
+#include "test_support.h"
+
+using namespace adj;
+
+namespace {
+Graph example(const std::string& name) {
+    Graph g = loadGraphJson(test::sourcePath("resources/examples/" + name + ".json"));
+    verifyGraph(g);
+    return g;
+}
+
+bool waitLayout(GraphView* view) {
+    if (!view->isLayoutPending()) return true;
+    QSignalSpy spy(view, &GraphView::layoutApplied);
+    return spy.wait(30000);
+}
+}  // namespace
+
+class TestAutodiffView : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void analysis_data() {
+        QTest::addColumn<QString>("example");
+        QTest::addColumn<QString>("output");
+        QTest::newRow("scalar_function") << "scalar_function" << "f";
+        QTest::newRow("mlp (scalar loss)") << "mlp" << "loss";
+        QTest::newRow("attention (no scalar output: sum)") << "attention" << "sum_y";
+        QTest::newRow("elementwise_chain") << "elementwise_chain" << "sum_y";
+    }
+    void analysis() {
+        QFETCH(QString, example);
+        QFETCH(QString, output);
+        const AutodiffAnalysis a = analyseAutodiff(example_(example));
+        QCOMPARE(QString::fromStdString(a.output), output);
+        QVERIFY(!a.backward.adjointOf.empty());
+        QVERIFY(!a.backward.gradientOutputs.empty());
+        QCOMPARE(a.backward.gradientOutputs.size(), a.backward.wrt.size());
+        QVERIFY(a.costs.backwardNodes > 0);
+        QCOMPARE(a.costs.forwardNodes + a.costs.backwardNodes >= a.backward.graph.nodeCount() - 2, true);
+        // Every adjoint names a forward node of the graph.
+        for (const auto& [adjoint, of] : a.backward.adjointOf) {
+            QVERIFY(a.backward.graph.contains(adjoint));
+            QVERIFY(a.forward.contains(of.node));
+        }
+        QCOMPARE(a.order, 1);
+    }
+
+    void finiteDifferences_data() {
+        QTest::addColumn<QString>("example");
+        QTest::addColumn<bool>("compared");
+        QTest::newRow("scalar_function") << "scalar_function" << true;
+        QTest::newRow("mlp") << "mlp" << true;
+        QTest::newRow("attention") << "attention" << true;
+        // x has 4096 elements: too many for central differences, reported as skipped.
+        QTest::newRow("elementwise_chain") << "elementwise_chain" << false;
+    }
+    void finiteDifferences() {
+        QFETCH(QString, example);
+        QFETCH(bool, compared);
+        const AutodiffAnalysis a = analyseAutodiff(example_(example));
+        const auto rows = compareWithFiniteDifferences(a);
+        QCOMPARE(rows.size(), a.backward.wrt.size());
+        int count = 0;
+        for (const auto& r : rows) {
+            if (r.skipped) {
+                QVERIFY(r.elements > kFiniteDifferenceMaxElements);
+                continue;
+            }
+            ++count;
+            QVERIFY2(r.agrees, qPrintable(QStringLiteral("%1: |reverse - numeric| = %2, estimate %3")
+                                              .arg(r.name)
+                                              .arg(r.maxDifference)
+                                              .arg(r.maxErrorEstimate)));
+        }
+        QCOMPARE(count > 0, compared);
+    }
+
+    void gradientOfGradient_data() {
+        QTest::addColumn<QString>("example");
+        QTest::newRow("scalar_function") << "scalar_function";
+        QTest::newRow("mlp") << "mlp";
+    }
+    void gradientOfGradient() {
+        QFETCH(QString, example);
+        const AutodiffAnalysis first = analyseAutodiff(example_(example));
+        const AutodiffAnalysis second = ::gradientOfGradient(first);
+        QCOMPARE(second.order, 2);
+        QCOMPARE(second.backward.wrt, first.backward.wrt);
+        QVERIFY(second.backward.graph.nodeCount() > first.backward.graph.nodeCount());
+        // The Hessian-vector product agrees with central differences of the gradient's norm.
+        for (const auto& r : compareWithFiniteDifferences(second))
+            if (!r.skipped) QVERIFY2(r.agrees, qPrintable(r.name));
+    }
+
+    void invalidGraphNamesTheProblem() {
+        Graph g;
+        const NodeId a = g.addInput("a", {2, 3});
+        const NodeId b = g.addInput("b", {4, 5});
+        const NodeId m = g.addNode(Op::MatMul, {{a, 0}, {b, 0}}, {}, "mm");
+        g.addOutput("y", {m, 0});
+        try {
+            analyseAutodiff(g);
+            QFAIL("an invalid graph was differentiated");
+        } catch (const Error& e) {
+            QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("mm")), e.what());
+        }
+        Graph empty;
+        QVERIFY_THROWS_EXCEPTION(Error, analyseAutodiff(empty));
+    }
+
+    void viewMarksAndLinks() {
+        GraphView forward;
+        forward.resize(600, 500);
+        const Graph g = example_("mlp");
+        forward.showGraph(g);
+        QVERIFY(waitLayout(&forward));
+        AutodiffView view(&forward);
+        view.resize(800, 700);
+        view.show();
+        QSignalSpy numeric(&view, &AutodiffView::numericFinished);
+        QString error;
+        QVERIFY2(view.showBackwardOf(g, &error), qPrintable(error));
+        QVERIFY(waitLayout(view.backwardView()));
+        const AutodiffAnalysis* a = view.analysis();
+        QVERIFY(a);
+        // Saved tensors are marked on both canvases.
+        QVERIFY(!a->backward.savedValues.empty());
+        std::set<NodeId> saved;
+        for (const ValueRef& v : a->backward.savedValues) saved.insert(v.node);
+        QCOMPARE(view.backwardOverlays()->itemCount(), int(saved.size()));
+        const int forwardMarks = view.forwardOverlays()->itemCount();
+        QVERIFY(forwardMarks > 0);
+        // Hover an adjoint: its forward value lights up on the forward canvas.
+        const auto [adjoint, of] = *a->backward.adjointOf.begin();
+        view.backwardOverlays()->setHoveredNode(adjoint);
+        QVERIFY(view.forwardOverlays()->itemCount() > forwardMarks);
+        view.backwardOverlays()->setHoveredNode(kNoNode);
+        QCOMPARE(view.forwardOverlays()->itemCount(), forwardMarks);
+        // Hover a forward value: its adjoint lights up on the backward canvas.
+        const int backwardMarks = view.backwardOverlays()->itemCount();
+        view.forwardOverlays()->setHoveredNode(of.node);
+        QVERIFY(view.backwardOverlays()->itemCount() > backwardMarks);
+        view.forwardOverlays()->setHoveredNode(kNoNode);
+        QCOMPARE(view.backwardOverlays()->itemCount(), backwardMarks);
+        // Costs and the finite-difference table.
+        QCOMPARE(view.costPanel()->table()->rowCount(), 4);
+        QVERIFY(numeric.count() > 0 || numeric.wait(60000));
+        QCOMPARE(view.finiteDifferenceTable()->rowCount(), int(a->backward.wrt.size()));
+        for (int r = 0; r < view.finiteDifferenceTable()->rowCount(); ++r) {
+            const QString agrees = view.finiteDifferenceTable()->item(r, 5)->text();
+            QVERIFY2(agrees == QStringLiteral("yes") || agrees.isEmpty(), qPrintable(view.finiteDifferenceTable()->item(r, 0)->text()));
+        }
+        // Gradient of gradient replaces the graph.
+        const std::size_t firstNodes = a->backward.graph.nodeCount();
+        const int numericBefore = int(numeric.count());
+        QVERIFY2(view.showGradientOfGradient(&error), qPrintable(error));
+        QCOMPARE(view.analysis()->order, 2);
+        QVERIFY(view.analysis()->backward.graph.nodeCount() > firstNodes);
+        QVERIFY(waitLayout(view.backwardView()));
+        QTRY_VERIFY_WITH_TIMEOUT(numeric.count() > numericBefore, 60000);
+        for (int r = 0; r < view.finiteDifferenceTable()->rowCount(); ++r)
+            QVERIFY(view.finiteDifferenceTable()->item(r, 5)->text() != QStringLiteral("NO"));
+    }
+
+    void viewReportsFailure() {
+        AutodiffView view(nullptr);
+        Graph g;
+        g.addInput("x", {3});
+        QString error;
+        QVERIFY(!view.showBackwardOf(g, &error));
+        QVERIFY(error.contains(QStringLiteral("no output")));
+        QVERIFY(!view.hasAnalysis());
+        QVERIFY(!view.showGradientOfGradient(&error));
+    }
+
+private:
+    static Graph example_(const QString& name) { return example(name.toStdString()); }
+};
+
+QTEST_MAIN(TestAutodiffView)
+#include "tst_autodiff_view.moc"

@@ -1,0 +1,291 @@
+// Editing on the canvas and in the docks, with the offscreen platform: the palette (built from
+// the op table, searchable, drags carry the op), the inspector's validation, ports and
+// connecting by dragging, moving nodes (one undo step per drag), delete, copy/paste, find,
+// error badges, presentation mode.
+#include <QApplication>
+#include <QClipboard>
+#include <QGraphicsSceneMouseEvent>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QtTest>
+
+#include "find_bar.h"
+#include "graph_document.h"
+#include "graph_view.h"
+#include "inspector_widget.h"
+#include "ir/printer.h"
+#include "main_window.h"
+#include "palette_widget.h"
+
+using namespace adj;
+
+namespace {
+
+bool waitForLayout(GraphView& view) {
+    if (!view.isLayoutPending()) return true;
+    QSignalSpy applied(&view, &GraphView::layoutApplied);
+    return applied.wait(30000) || !view.isLayoutPending();
+}
+
+/// Sends a left-button mouse event to the scene, as a view would.
+void sceneMouse(QGraphicsScene* scene, QEvent::Type type, const QPointF& pos, const QPointF& downPos) {
+    QGraphicsSceneMouseEvent e(type);
+    e.setScenePos(pos);
+    e.setLastScenePos(pos);
+    e.setButtonDownScenePos(Qt::LeftButton, downPos);
+    e.setButton(type == QEvent::GraphicsSceneMouseMove ? Qt::NoButton : Qt::LeftButton);
+    e.setButtons(type == QEvent::GraphicsSceneMouseRelease ? Qt::NoButton : Qt::LeftButton);
+    QApplication::sendEvent(scene, &e);
+}
+
+void sceneDrag(QGraphicsScene* scene, const QPointF& from, const QPointF& to) {
+    sceneMouse(scene, QEvent::GraphicsSceneMousePress, from, from);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseMove, (from + to) / 2, from);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseMove, to, from);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseRelease, to, from);
+}
+
+Graph chain() {
+    Graph g;
+    NodeId x = g.addInput("x", {4, 3});
+    NodeId s = g.addNode(Op::Sum, {{x, 0}}, {}, "s");
+    NodeId r = g.addNode(Op::Relu, {}, {}, "r");
+    (void)r;
+    g.addOutput("y", {s, 0});
+    return g;
+}
+
+}  // namespace
+
+class TestEditing : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        qputenv("ADJOINT_RECOVERY_DIR", QByteArray(dir_.path().toUtf8() + "/recovery"));
+        qputenv("XDG_CONFIG_HOME", QByteArray(dir_.path().toUtf8() + "/config"));
+        QCoreApplication::setOrganizationName("AdjointTest");
+        QCoreApplication::setApplicationName("tst_editing");
+    }
+
+    void paletteListsEveryOp() {
+        PaletteWidget palette;
+        int ops = 0;
+        for (int g = 0; g < palette.tree()->topLevelItemCount(); ++g) ops += palette.tree()->topLevelItem(g)->childCount();
+        QCOMPARE(ops, kOpCount);
+        for (const OpInfo& info : allOps()) QVERIFY(palette.opItem(QString::fromUtf8(info.name.data(), qsizetype(info.name.size()))));
+        palette.searchField()->setText("soft");
+        QVERIFY(!palette.opItem("softmax")->isHidden());
+        QVERIFY(!palette.opItem("log_softmax")->isHidden());
+        QVERIFY(palette.opItem("matmul")->isHidden());
+        palette.searchField()->clear();
+        QVERIFY(!palette.opItem("matmul")->isHidden());
+
+        // A drag carries the op's name under GraphView's MIME type.
+        const QModelIndex index = palette.tree()->indexFromItem(palette.opItem("tanh"));
+        std::unique_ptr<QMimeData> mime(palette.tree()->model()->mimeData({index}));
+        QVERIFY(mime);
+        QCOMPARE(mime->data(GraphView::kOpMimeType), QByteArray("tanh"));
+
+        QSignalSpy activated(&palette, &PaletteWidget::opActivated);
+        Q_EMIT palette.tree()->itemActivated(palette.opItem("exp"), 0);
+        QCOMPARE(activated.count(), 1);
+        QCOMPARE(activated.at(0).at(0).toString(), QString("exp"));
+    }
+
+    void inspectorRefusesInvalidValues() {
+        Graph g = chain();
+        verifyGraph(g);
+        InspectorWidget inspector;
+        const NodeId s = *g.findNode("s");
+        inspector.showNode(g, s);
+        QSignalSpy requested(&inspector, &InspectorWidget::attributeRequested);
+        QLineEdit* keepdims = inspector.attributeField("keepdims");
+        QLineEdit* axes = inspector.attributeField("axes");
+        QVERIFY(keepdims && axes);
+        keepdims->setText("yes");
+        QTest::keyClick(keepdims, Qt::Key_Return);
+        QCOMPARE(requested.count(), 0);
+        QVERIFY(inspector.message().contains("keepdims"));
+        QVERIFY(inspector.message().contains("integer"));
+        axes->setText("[0, 7]");  // a well-typed list that does not fit a rank-2 input
+        QTest::keyClick(axes, Qt::Key_Return);
+        QCOMPARE(requested.count(), 0);
+        QVERIFY(inspector.message().contains("axes"));
+        axes->setText("[1]");
+        QTest::keyClick(axes, Qt::Key_Return);
+        QCOMPARE(requested.count(), 1);
+        QCOMPARE(requested.at(0).at(1).toString(), QString("axes"));
+        QVERIFY(inspector.message().isEmpty());
+
+        // Sources: the shape field.
+        const NodeId x = *g.findNode("x");
+        inspector.showNode(g, x);
+        QVERIFY(inspector.shapeField());
+        QCOMPARE(inspector.shapeField()->text(), QString("[4, 3]"));
+        QSignalSpy shape(&inspector, &InspectorWidget::shapeRequested);
+        inspector.shapeField()->setText("4, -1");
+        QTest::keyClick(inspector.shapeField(), Qt::Key_Return);
+        QCOMPARE(shape.count(), 0);
+        QVERIFY(inspector.message().contains("positive"));
+        inspector.shapeField()->setText("[2, 5]");
+        QTest::keyClick(inspector.shapeField(), Qt::Key_Return);
+        QCOMPARE(shape.count(), 1);
+
+        QString error;
+        QVERIFY(!InspectorWidget::parseAttribute(AttrSpec{"alpha", AttrType::Float, false, ""}, "1e999", &error));
+        QVERIFY(InspectorWidget::parseAttribute(AttrSpec{"alpha", AttrType::Float, false, ""}, "0.25", &error));
+        QVERIFY(InspectorWidget::parseShape("[]", &error)->empty());
+    }
+
+    void inspectorEditsGoThroughTheDocument() {
+        MainWindow window;
+        window.show();
+        window.showGraph(chain(), "chain");
+        QVERIFY(waitForLayout(*window.graphView()));
+        const NodeId s = *window.graph()->findNode("s");
+        window.graphView()->graphScene()->selectNode(s);
+        QCOMPARE(window.inspector()->nodeId(), s);
+        QLineEdit* axes = window.inspector()->attributeField("axes");
+        axes->setText("1");
+        QTest::keyClick(axes, Qt::Key_Return);
+        QCOMPARE(window.graph()->node(s).outputs.at(0).shape, (Shape{4}));
+        QVERIFY(window.document()->isModified());
+        QLineEdit* name = window.inspector()->nameField();
+        name->setText("x");  // taken
+        QTest::keyClick(name, Qt::Key_Return);
+        QCOMPARE(window.graph()->node(s).name, std::string("s"));
+        QVERIFY(window.inspector()->message().contains("taken"));
+        window.document()->undoStack()->undo();
+        QVERIFY(!window.graph()->node(s).attrs.has("axes"));
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+    }
+
+    void connectByDraggingPorts() {
+        MainWindow window;
+        window.show();
+        window.showGraph(chain(), "chain");
+        QVERIFY(waitForLayout(*window.graphView()));
+        GraphScene* scene = window.graphView()->graphScene();
+        const NodeId x = *window.graph()->findNode("x");
+        const NodeId r = *window.graph()->findNode("r");
+        GraphNodeItem* xi = scene->nodeItem(x);
+        GraphNodeItem* ri = scene->nodeItem(r);
+        QVERIFY(xi && ri);
+        QCOMPARE(xi->outputPortCount(), 1);
+        QCOMPARE(xi->inputPortCount(), 0);
+        QCOMPARE(ri->inputPortCount(), 1);
+        QVERIFY(!ri->problem().isEmpty());  // relu without input: a red badge
+        QVERIFY(ri->toolTip().contains(ri->problem().toHtmlEscaped().left(10)));
+
+        sceneDrag(scene, xi->mapToScene(xi->outputPortPos(0)), ri->mapToScene(ri->inputPortPos(0)));
+        QCOMPARE(window.graph()->node(r).inputs.size(), std::size_t(1));
+        QCOMPARE(window.graph()->node(r).inputs[0], (ValueRef{x, 0}));
+        QCOMPARE(window.document()->undoStack()->count(), 1);
+        QVERIFY(waitForLayout(*window.graphView()));
+        ri = scene->nodeItem(r);
+        QVERIFY(ri->problem().isEmpty());  // the badge went away
+        bool shapeOnEdge = false;
+        for (GraphEdgeItem* e : scene->edgeItems())
+            if (e->to() == r && e->from() == ValueRef{x, 0}) shapeOnEdge = e->label() == QString::fromUtf8("4×3");
+        QVERIFY(shapeOnEdge);
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+    }
+
+    void movingNodesIsOneUndoStep() {
+        MainWindow window;
+        window.show();
+        window.showGraph(chain(), "chain");
+        QVERIFY(waitForLayout(*window.graphView()));
+        GraphScene* scene = window.graphView()->graphScene();
+        const NodeId s = *window.graph()->findNode("s");
+        GraphNodeItem* si = scene->nodeItem(s);
+        const QPointF start = si->pos();
+        QSignalSpy relayout(window.graphView(), &GraphView::layoutStarted);
+        sceneDrag(scene, start, start + QPointF(120, 40));
+        QCOMPARE(si->pos(), start + QPointF(120, 40));
+        QCOMPARE(window.document()->undoStack()->count(), 1);
+        QCOMPARE(window.document()->position(s), start + QPointF(120, 40));
+        QCOMPARE(relayout.count(), 0);  // a move re-routes edges, no re-layout
+        // its edges follow
+        for (GraphEdgeItem* e : scene->edgeItems())
+            if (e->to() == s) QVERIFY(QLineF(e->path().pointAtPercent(1), si->scenePos()).length() < si->box().height());
+        window.document()->undoStack()->undo();  // unpinned: back where the layout puts it
+        QVERIFY(!window.document()->hasPosition(s));
+        QVERIFY(waitForLayout(*window.graphView()));
+        QCOMPARE(scene->nodeItem(s)->pos(), start);
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+    }
+
+    void deleteCopyPasteFind() {
+        MainWindow window;
+        window.show();
+        QString error;
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QVERIFY2(window.openFile(QString(ADJOINT_SOURCE_DIR) + "/resources/examples/mlp.json", &error), qPrintable(error));
+        QVERIFY(waitForLayout(*window.graphView()));
+        GraphScene* scene = window.graphView()->graphScene();
+        const std::size_t count = window.graph()->nodeCount();
+
+        // Find (Ctrl+F, type, Enter) selects the node.
+        QTest::keySequence(&window, QKeySequence::Find);
+        QVERIFY(window.findBar()->isVisible());
+        window.findBar()->field()->setText("h1");
+        QTest::keyClick(window.findBar()->field(), Qt::Key_Return);
+        const NodeId h1 = *window.graph()->findNode("h1");
+        QCOMPARE(scene->selectedNodeIds(), std::vector<NodeId>{h1});
+        QVERIFY(!window.findNode("no_such_node"));
+
+        window.copySelection();
+        QVERIFY(QApplication::clipboard()->mimeData()->hasFormat("application/x-adjoint-graph"));
+        window.paste();
+        QCOMPARE(window.graph()->nodeCount(), count + 1);
+        QVERIFY(window.graph()->findNode("h1_1"));
+        QVERIFY(waitForLayout(*window.graphView()));
+        QCOMPARE(scene->selectedNodeIds(), std::vector<NodeId>{*window.graph()->findNode("h1_1")});
+
+        // Delete (the key, on the canvas) removes the selection in one step.
+        const NodeId w1 = *window.graph()->findNode("w1");
+        scene->selectNode(h1);
+        scene->nodeItem(w1)->setSelected(true);
+        window.graphView()->setFocus();
+        const int steps = window.document()->undoStack()->count();
+        QTest::keyClick(window.graphView(), Qt::Key_Delete);
+        QCOMPARE(window.graph()->nodeCount(), count - 1);
+        QCOMPARE(window.document()->undoStack()->count(), steps + 1);
+        QTest::keySequence(&window, QKeySequence::Undo);
+        QCOMPARE(window.graph()->nodeCount(), count + 1);
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+    }
+
+    void presentationModeToggles() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        window.showGraph(chain(), "chain");
+        QVERIFY(waitForLayout(*window.graphView()));
+        const double zoom = window.graphView()->zoom();
+        const qreal font = QApplication::font().pointSizeF();
+        QTest::keyClick(&window, Qt::Key_F5);
+        QVERIFY(window.isPresentationMode());
+        QVERIFY(graphPresentationMode());
+        QVERIFY(QApplication::font().pointSizeF() > font * 1.4);
+        QVERIFY(window.graphView()->zoom() > zoom * 1.4);
+        QVERIFY(QSettings().value("presentationMode").toBool());
+        QTest::keyClick(&window, Qt::Key_F5);
+        QVERIFY(!window.isPresentationMode());
+        QCOMPARE(QApplication::font().pointSizeF(), font);
+        QVERIFY(!QSettings().value("presentationMode").toBool());
+    }
+
+private:
+    QTemporaryDir dir_;
+};
+
+QTEST_MAIN(TestEditing)
+#include "tst_editing.moc"

@@ -1,0 +1,238 @@
+// Acceptance 1 of issue 8, as a new user would do it, through the window's public API and
+// simulated input: open an example, drop an op from the palette onto the canvas, connect it by
+// dragging from a port, see the shape on the new edge, undo and redo, save, reopen: the same
+// graph. Also the files side: new, the unsaved-changes prompt, recent files, drops of files on
+// the window, exports of the forward, backward and optimized graph.
+#include <QApplication>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileInfo>
+#include <QGraphicsSceneMouseEvent>
+#include <QMimeData>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QUrl>
+#include <QtTest>
+
+#include "graph_document.h"
+#include "graph_view.h"
+#include "io/graph_file.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
+#include "main_window.h"
+#include "palette_widget.h"
+#include "recent_files.h"
+
+using namespace adj;
+
+namespace {
+
+bool waitForLayout(GraphView& view) {
+    if (!view.isLayoutPending()) return true;
+    QSignalSpy applied(&view, &GraphView::layoutApplied);
+    return applied.wait(30000) || !view.isLayoutPending();
+}
+
+void sceneMouse(QGraphicsScene* scene, QEvent::Type type, const QPointF& pos, const QPointF& downPos) {
+    QGraphicsSceneMouseEvent e(type);
+    e.setScenePos(pos);
+    e.setLastScenePos(pos);
+    e.setButtonDownScenePos(Qt::LeftButton, downPos);
+    e.setButton(type == QEvent::GraphicsSceneMouseMove ? Qt::NoButton : Qt::LeftButton);
+    e.setButtons(type == QEvent::GraphicsSceneMouseRelease ? Qt::NoButton : Qt::LeftButton);
+    QApplication::sendEvent(scene, &e);
+}
+
+/// Drops `mime` on `widget` at `pos` (widget coordinates), as a drag and drop would.
+bool dropOn(QWidget* widget, const QPoint& pos, QMimeData* mime) {
+    QDragEnterEvent enter(pos, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(widget, &enter);
+    if (!enter.isAccepted()) return false;
+    QDropEvent drop(QPointF(pos), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(widget, &drop);
+    return drop.isAccepted();
+}
+
+QString example(const char* name) { return QString(ADJOINT_SOURCE_DIR) + "/resources/examples/" + name; }
+
+}  // namespace
+
+class TestMainWindowFlow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        qputenv("ADJOINT_RECOVERY_DIR", QByteArray(dir_.path().toUtf8() + "/recovery"));
+        qputenv("XDG_CONFIG_HOME", QByteArray(dir_.path().toUtf8() + "/config"));
+        QCoreApplication::setOrganizationName("AdjointTest");
+        QCoreApplication::setApplicationName("tst_main_window_flow");
+    }
+
+    void newUserFlow() {
+        MainWindow window;
+        window.show();
+        QString error;
+        QVERIFY2(window.openFile(example("mlp.json"), &error), qPrintable(error));
+        QVERIFY(waitForLayout(*window.graphView()));
+        QVERIFY(window.windowTitle().startsWith("mlp.json[*]"));
+        QVERIFY(!window.isWindowModified());
+        GraphScene* scene = window.graphView()->graphScene();
+        const std::size_t count = window.graph()->nodeCount();
+
+        // Drag "tanh" from the palette onto the canvas.
+        const QModelIndex index = window.palette()->tree()->indexFromItem(window.palette()->opItem("tanh"));
+        QMimeData* mime = window.palette()->tree()->model()->mimeData({index});
+        QVERIFY(mime);
+        QWidget* viewport = window.graphView()->viewport();
+        const QPoint dropAt = viewport->rect().center() + QPoint(150, 0);
+        QVERIFY(dropOn(viewport, dropAt, mime));
+        delete mime;
+        QCOMPARE(window.graph()->nodeCount(), count + 1);
+        const auto added = window.graph()->findNode("tanh");
+        QVERIFY(added);
+        QVERIFY(QLineF(window.document()->position(*added), window.graphView()->mapToScene(dropAt)).length() < 1e-6);
+        QVERIFY(window.isWindowModified());
+        QVERIFY(waitForLayout(*window.graphView()));
+        GraphNodeItem* tanhItem = scene->nodeItem(*added);
+        QVERIFY(tanhItem);
+        QVERIFY(QLineF(tanhItem->pos(), window.graphView()->mapToScene(dropAt)).length() < 1e-6);  // drawn where dropped
+        QCOMPARE(scene->selectedNodeIds(), std::vector<NodeId>{*added});  // and selected
+        QVERIFY(!tanhItem->problem().isEmpty());                          // no input yet
+
+        // Connect h1's output to its input by dragging between the ports.
+        const NodeId h1 = *window.graph()->findNode("h1");
+        GraphNodeItem* h1Item = scene->nodeItem(h1);
+        const QPointF from = h1Item->mapToScene(h1Item->outputPortPos(0));
+        const QPointF to = tanhItem->mapToScene(tanhItem->inputPortPos(0));
+        sceneMouse(scene, QEvent::GraphicsSceneMousePress, from, from);
+        sceneMouse(scene, QEvent::GraphicsSceneMouseMove, to, from);
+        sceneMouse(scene, QEvent::GraphicsSceneMouseRelease, to, from);
+        QCOMPARE(window.graph()->node(*added).inputs.at(0), (ValueRef{h1, 0}));
+        QVERIFY(waitForLayout(*window.graphView()));
+        auto edgeLabel = [&]() -> QString {
+            for (GraphEdgeItem* e : scene->edgeItems())
+                if (e->to() == *added) return e->label();
+            return QString("(no edge)");
+        };
+        const QString shape = QString::fromStdString(shapeLabel(window.graph()->type({h1, 0}).shape));
+        QCOMPARE(edgeLabel(), shape);  // the shape is on the new edge
+        QVERIFY(scene->nodeItem(*added)->problem().isEmpty());
+        const std::string edited = printGraph(*window.graph());
+
+        // Undo the connection and the drop, redo both.
+        window.document()->undoStack()->undo();
+        QVERIFY(waitForLayout(*window.graphView()));
+        QCOMPARE(edgeLabel(), QString("(no edge)"));
+        window.document()->undoStack()->undo();
+        QVERIFY(!window.graph()->findNode("tanh"));
+        QVERIFY(!window.isWindowModified());
+        window.document()->undoStack()->redo();
+        window.document()->undoStack()->redo();
+        QVERIFY(waitForLayout(*window.graphView()));
+        QCOMPARE(printGraph(*window.graph()), edited);
+        QCOMPARE(edgeLabel(), shape);
+
+        // Save, reopen: the same graph, the new node where it was dropped.
+        const QString path = dir_.path() + "/edited.json";
+        QVERIFY2(window.saveFile(path, &error), qPrintable(error));
+        QVERIFY(!window.isWindowModified());
+        QVERIFY(window.windowTitle().startsWith("edited.json"));
+        QCOMPARE(window.recentFiles()->files().value(0), QFileInfo(path).absoluteFilePath());
+        MainWindow again;
+        QVERIFY2(again.openFile(path, &error), qPrintable(error));
+        QCOMPARE(printGraph(*again.graph()), edited);
+        QCOMPARE(again.document()->position(*again.graph()->findNode("tanh")), window.document()->position(*added));
+    }
+
+    void unsavedChangesPrompt() {
+        MainWindow window;
+        window.show();
+        QString error;
+        QVERIFY(window.openFile(example("mlp.json"), &error));
+        window.addNodeAtCentre("exp");
+        QVERIFY(window.document()->isModified());
+        window.setUnsavedChangesAnswer(QMessageBox::Cancel);
+        window.newFile();  // cancelled: nothing happens
+        QVERIFY(window.graph()->findNode("exp"));
+        QVERIFY(!window.close());
+        QVERIFY(window.isVisible());
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+        window.newFile();
+        QCOMPARE(window.graph()->nodeCount(), std::size_t(0));
+        QVERIFY(!window.document()->isModified());
+        QVERIFY(window.windowTitle().startsWith("Untitled"));
+        QVERIFY(window.close());
+    }
+
+    void dropFileOnWindow() {
+        MainWindow window;
+        window.show();
+        auto* mime = new QMimeData;
+        mime->setUrls({QUrl::fromLocalFile(example("attention.json"))});
+        QVERIFY(dropOn(&window, QPoint(20, 200), mime));
+        QCOMPARE(QFileInfo(window.currentFile()).fileName(), QString("attention.json"));
+        // and on the canvas
+        mime->setUrls({QUrl::fromLocalFile(example("mlp.json"))});
+        QVERIFY(dropOn(window.graphView()->viewport(), QPoint(50, 50), mime));
+        QCOMPARE(QFileInfo(window.currentFile()).fileName(), QString("mlp.json"));
+        // other files are not accepted
+        mime->setUrls({QUrl::fromLocalFile(dir_.path() + "/notes.txt")});
+        QVERIFY(!dropOn(&window, QPoint(20, 200), mime));
+        delete mime;
+    }
+
+    void exports_data() {
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<QString>("extension");
+        for (const char* ext : {"json", "onnx", "dot", "svg", "png"}) {
+            QTest::addRow("forward.%s", ext) << int(ExportKind::Forward) << QString(ext);
+            QTest::addRow("backward.%s", ext) << int(ExportKind::Backward) << QString(ext);
+            QTest::addRow("optimized.%s", ext) << int(ExportKind::Optimized) << QString(ext);
+        }
+    }
+
+    void exports() {
+        QFETCH(int, kind);
+        QFETCH(QString, extension);
+        MainWindow window;
+        QString error;
+        QVERIFY(window.openFile(example("mlp.json"), &error));
+        const QString path = dir_.path() + QString("/export_%1.%2").arg(kind).arg(extension);
+        QVERIFY2(window.exportTo(ExportKind(kind), path, &error), qPrintable(error));
+        QVERIFY(QFileInfo(path).size() > 100);
+        if (extension == "json" || extension == "onnx") {
+            Graph g = loadGraphFile(path.toStdString());
+            if (ExportKind(kind) == ExportKind::Backward) {
+                bool hasGrad = false;
+                for (const auto& o : g.outputs()) hasGrad = hasGrad || o.name.rfind("grad_", 0) == 0;
+                QVERIFY(hasGrad);
+            } else if (ExportKind(kind) == ExportKind::Forward && extension == "json") {
+                verifyGraph(g);
+                QCOMPARE(printGraph(g), printGraph(*window.graph()));
+            } else if (ExportKind(kind) == ExportKind::Forward) {
+                QCOMPARE(g.outputs().size(), window.graph()->outputs().size());
+            }
+        }
+    }
+
+    void exportBackwardNeedsAScalarOutput() {
+        MainWindow window;
+        Graph g;
+        NodeId x = g.addInput("x", {4, 3});
+        NodeId r = g.addNode(Op::Relu, {{x, 0}}, {}, "r");
+        g.addOutput("y", {r, 0});
+        window.showGraph(g, "vector");
+        QString error;
+        QVERIFY(!window.exportTo(ExportKind::Backward, dir_.path() + "/b.json", &error));
+        QVERIFY2(error.contains("scalar") && error.contains("y [4×3]"), qPrintable(error));
+        QVERIFY(!QFileInfo::exists(dir_.path() + "/b.json"));
+    }
+
+private:
+    QTemporaryDir dir_;
+};
+
+QTEST_MAIN(TestMainWindowFlow)
+#include "tst_main_window_flow.moc"

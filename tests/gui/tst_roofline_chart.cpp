@@ -1,0 +1,130 @@
+// The roofline chart and intensity colouring: dots from the cost model on the machine model,
+// and the two-way link with the canvas through AnalysisPanels (click a dot: the node is selected;
+// select a node: its dot is ringed).
+#include <QMainWindow>
+#include <QMenu>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include "analysis_panels.h"
+#include "canvas_overlays.h"
+#include "graph_document.h"
+#include "graph_view.h"
+#include "io/json_format.h"
+#include "ir/verifier.h"
+#include "passes/cost_model.h"
+#include "passes/rewriter.h"
+#include "roofline_chart.h"
+#include "test_support.h"
+
+using namespace adj;
+
+namespace {
+Graph example(const std::string& name) {
+    Graph g = loadGraphJson(test::sourcePath("resources/examples/" + name + ".json"));
+    verifyGraph(g);
+    return g;
+}
+MachineModel fakeMachine() {
+    MachineModel m;
+    m.peakFlops = 100e9;
+    m.bandwidth = 10e9;  // ridge at 10 FLOP/byte
+    m.threads = 2;
+    return m;
+}
+}  // namespace
+
+class TestRooflineChart : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { qputenv("XDG_CACHE_HOME", QByteArray::fromStdString(test::tempDir())); }
+
+    void dotsFollowTheCostModel_data() {
+        QTest::addColumn<QString>("example");
+        for (const char* e : {"mlp", "attention", "conv_bn_relu", "elementwise_chain"}) QTest::newRow(e) << e;
+    }
+    void dotsFollowTheCostModel() {
+        QFETCH(QString, example);
+        const Graph g = ::example(example.toStdString());
+        const MachineModel m = fakeMachine();
+        const auto dots = rooflineDots(g, m);
+        QVERIFY(!dots.empty());
+        for (const RooflineDot& d : dots) {
+            const Cost c = nodeCost(g, d.node);
+            QVERIFY(isKernelOp(g.node(d.node).op));
+            QCOMPARE(d.flops, c.flops);
+            QCOMPARE(d.intensity, c.flops / c.bytes());
+            QCOMPARE(d.attainable, std::min(m.peakFlops, d.intensity * m.bandwidth));
+            QCOMPARE(d.computeBound, d.intensity >= 10.0);
+        }
+        // Bound colouring matches the dots; intensity colours grow bluer with intensity.
+        const auto bound = boundFills(g, m);
+        for (const RooflineDot& d : dots) QCOMPARE(bound.at(d.node), boundColour(d.computeBound));
+        QVERIFY(intensityColour(0.01).hueF() < intensityColour(100).hueF());
+    }
+
+    void chartHighlightsAndClicks() {
+        RooflineChart chart;
+        chart.resize(700, 500);
+        const Graph g = example("mlp");
+        chart.setGraph(g, fakeMachine());
+        QVERIFY(!chart.dots().empty());
+        const RooflineDot d = chart.dots().back();
+        chart.highlightNode(d.node);
+        QCOMPARE(chart.highlightedNode(), d.node);
+        chart.highlightNode(kNoNode);
+        QCOMPARE(chart.highlightedNode(), kNoNode);
+        QCOMPARE(chart.nodeNearest(QPointF(d.intensity, d.attainable)), d.node);
+        QSignalSpy clicked(&chart, &RooflineChart::nodeClicked);
+        chart.clickNode(d.node);
+        QCOMPARE(clicked.count(), 1);
+        QCOMPARE(clicked.front().front().value<NodeId>(), d.node);
+    }
+
+    void linkedWithTheCanvas() {
+        QMainWindow window;
+        GraphDocument document;
+        auto* canvas = new GraphView(&window);
+        window.setCentralWidget(canvas);
+        QMenu menu;
+        window.resize(1200, 800);
+        QString error;
+        QVERIFY2(document.load(QString::fromStdString(test::sourcePath("resources/examples/mlp.json")), &error), qPrintable(error));
+        canvas->showGraph(document.graph());
+        AnalysisPanels* panels = installAnalysisPanels(&window, &document, canvas, &menu);
+        QCOMPARE(analysisPanels(&window), panels);
+        window.show();
+        QTRY_VERIFY_WITH_TIMEOUT(!canvas->isLayoutPending(), 30000);
+        QVERIFY2(panels->showView(QStringLiteral("roofline"), &error), qPrintable(error));
+        RooflineChart* chart = panels->rooflineChart();
+        QVERIFY(chart->dots().size() >= 2);
+        // Dot -> node.
+        const NodeId a = chart->dots().front().node;
+        chart->clickNode(a);
+        QCOMPARE(canvas->graphScene()->selectedNodeIds(), std::vector<NodeId>{a});
+        QCOMPARE(chart->highlightedNode(), a);
+        // Node -> dot.
+        const NodeId b = chart->dots().back().node;
+        canvas->graphScene()->selectNode(b);
+        QTRY_COMPARE(chart->highlightedNode(), b);
+
+        // Colouring the canvas by bound and by intensity, and back.
+        auto filled = [&] {
+            int n = 0;
+            for (GraphNodeItem* item : canvas->graphScene()->nodeItems()) n += item->fillOverride().isValid();
+            return n;
+        };
+        panels->setColouring(AnalysisPanels::Colouring::Intensity);
+        QCOMPARE(filled(), int(intensityFills(example("mlp")).size()));
+        QVERIFY(filled() > 0);
+        panels->setColouring(AnalysisPanels::Colouring::Bound);
+        QVERIFY(filled() > 0);
+        panels->setColouring(AnalysisPanels::Colouring::None);
+        QCOMPARE(filled(), 0);
+        QVERIFY(!panels->showView(QStringLiteral("nonsense"), &error));
+        QVERIFY(error.contains(QStringLiteral("nonsense")));
+    }
+};
+
+QTEST_MAIN(TestRooflineChart)
+#include "tst_roofline_chart.moc"

@@ -1,0 +1,168 @@
+// The training dashboard and its controller: a run on spirals trains off the GUI thread and
+// updates the curves and the decision boundary; pause, stop and reset; problems reported.
+#include <QComboBox>
+#include <QLabel>
+#include <QStandardItemModel>
+#include <QLineSeries>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include "heatmap.h"
+#include "io/json_format.h"
+#include "ir/verifier.h"
+#include "test_support.h"
+#include "training_controller.h"
+#include "training_dashboard.h"
+
+using namespace adj;
+
+namespace {
+Graph example(const std::string& name) {
+    Graph g = loadGraphJson(test::sourcePath("resources/examples/" + name + ".json"));
+    verifyGraph(g);
+    return g;
+}
+}  // namespace
+
+class TestTrainingDashboard : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void trainsSpirals() {
+        TrainingDashboard dashboard;
+        dashboard.resize(1200, 500);
+        dashboard.show();
+        TrainingController controller;
+        controller.attach(&dashboard);
+        controller.setModel(example("spirals_mlp"));
+        TrainingSettings s;
+        s.dataset = QStringLiteral("spirals");
+        s.steps = 400;
+        s.learningRate = 0.02;
+        dashboard.setSettings(s);
+        QCOMPARE(dashboard.settings().steps, 400);
+        QSignalSpy finished(&controller, &TrainingController::finished);
+        QSignalSpy failed(&controller, &TrainingController::failed);
+        dashboard.startButton()->click();
+        QVERIFY(controller.isRunning() || finished.count() == 1);
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(failed.count(), 0);
+        QVERIFY(!controller.isRunning());
+        QVERIFY(dashboard.updateCount() >= 1);
+        const QList<QPointF> loss = dashboard.lossSeries()->points();
+        QVERIFY(loss.size() >= 2);
+        QCOMPARE(loss.back().x(), 400.0);
+        // Adam on spirals: the loss falls.
+        double first = 0, last = 0;
+        for (int i = 0; i < 10; ++i) {
+            first += loss[i].y();
+            last += loss[loss.size() - 1 - i].y();
+        }
+        QVERIFY2(last < first, qPrintable(QStringLiteral("loss %1 -> %2").arg(first / 10).arg(last / 10)));
+        QVERIFY(dashboard.accuracySeries()->count() == loss.size());
+        QVERIFY(dashboard.boundaryUpdateCount() >= 1);
+        QCOMPARE(dashboard.boundaryView()->image().size(), QSize(TrainingController::kBoundaryGrid, TrainingController::kBoundaryGrid));
+        QVERIFY(dashboard.boundaryView()->pointCount() > 100);
+        QVERIFY2(dashboard.statusLabel()->text().contains(QStringLiteral("Finished 400 steps")), qPrintable(dashboard.statusLabel()->text()));
+        QVERIFY(dashboard.startButton()->isEnabled());
+
+        dashboard.resetButton()->click();
+        QCOMPARE(dashboard.lossSeries()->count(), 0);
+        QVERIFY(dashboard.boundaryView()->image().isNull());
+    }
+
+    void pauseAndStop() {
+        TrainingController controller;
+        controller.setModel(example("spirals_mlp"));
+        TrainingSettings s;
+        s.steps = 1000000;
+        QSignalSpy snapshots(&controller, &TrainingController::snapshotReady);
+        controller.start(s);
+        QTRY_VERIFY_WITH_TIMEOUT(snapshots.count() >= 2, 30000);
+        controller.setPaused(true);
+        QVERIFY(controller.isPaused());
+        QTest::qWait(300);
+        snapshots.clear();
+        QTest::qWait(300);
+        // Paused: no step is taken, so nothing new is sent.
+        QCOMPARE(snapshots.count(), 0);
+        controller.setPaused(false);
+        QTRY_VERIFY_WITH_TIMEOUT(snapshots.count() >= 1, 30000);
+        const std::int64_t before = snapshots.back().front().value<TrainingSnapshot>().step;
+        QVERIFY(before > 0);
+        controller.stop();
+        QVERIFY(!controller.isRunning());
+        const TrainingSnapshot last = snapshots.back().front().value<TrainingSnapshot>();
+        QVERIFY(!last.running);
+        QVERIFY(last.status.contains(QStringLiteral("Stopped")));
+    }
+
+    void problemsAreReported_data() {
+        QTest::addColumn<QString>("example");
+        QTest::addColumn<QString>("dataset");
+        QTest::addColumn<QString>("backend");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("model does not fit the data") << "digits_mlp" << "spirals" << "CPU" << "feature";
+        QTest::newRow("two inputs") << "mlp" << "spirals" << "CPU" << "input";
+        QTest::newRow("unknown backend") << "spirals_mlp" << "spirals" << "Metal" << "unknown backend";
+    }
+    void problemsAreReported() {
+        QFETCH(QString, example);
+        QFETCH(QString, dataset);
+        QFETCH(QString, backend);
+        QFETCH(QString, expected);
+        TrainingDashboard dashboard;
+        TrainingController controller;
+        controller.attach(&dashboard);
+        controller.setModel(::example(example.toStdString()));
+        TrainingSettings s;
+        s.dataset = dataset;
+        s.backend = backend;
+        QSignalSpy failed(&controller, &TrainingController::failed);
+        controller.start(s);
+        QVERIFY(failed.count() == 1 || failed.wait(30000));
+        const QString message = failed.front().front().toString();
+        QVERIFY2(message.contains(expected, Qt::CaseInsensitive), qPrintable(message));
+        QVERIFY(dashboard.statusLabel()->text().contains(QStringLiteral("Error")));
+        QTRY_VERIFY(!controller.isRunning());
+    }
+
+    void vulkanBackendIsProbed() {
+        TrainingDashboard dashboard;
+        TrainingController controller;
+        controller.attach(&dashboard);
+        auto* model = qobject_cast<QStandardItemModel*>(dashboard.backendChoice()->model());
+        QVERIFY(model);
+        QStandardItem* vulkan = model->findItems(QStringLiteral("Vulkan")).value(0);
+        QVERIFY(vulkan);
+        // The probe runs off the GUI thread; the choice says what it found either way.
+        QTRY_VERIFY_WITH_TIMEOUT(!vulkan->toolTip().startsWith(QStringLiteral("Looking")), 60000);
+        if (!vulkan->isEnabled()) {
+            QVERIFY2(vulkan->toolTip().contains(QStringLiteral("No usable Vulkan device")), qPrintable(vulkan->toolTip()));
+            return;
+        }
+        // A device was found: a short run trains on it.
+        controller.setModel(example("spirals_mlp"));
+        TrainingSettings s;
+        s.backend = QStringLiteral("Vulkan");
+        s.steps = 60;
+        QSignalSpy finished(&controller, &TrainingController::finished);
+        QSignalSpy failed(&controller, &TrainingController::failed);
+        controller.start(s);
+        QVERIFY(finished.count() == 1 || finished.wait(120000));
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.front().front().toString()));
+        QCOMPARE(dashboard.lossSeries()->points().back().x(), 60.0);
+    }
+
+    void heatmapOfATensor() {
+        const Tensor t = Tensor::fromVector({2, 3}, {-2, 0, 2, 1, -1, 0});
+        const QImage image = tensorHeatmap(t);
+        QCOMPARE(image.size(), QSize(3, 2));
+        QCOMPARE(QColor(image.pixel(2, 0)), QColor(255, 0, 0));   // the largest positive: red
+        QCOMPARE(QColor(image.pixel(0, 0)), QColor(0, 0, 255));   // the largest negative: blue
+        QCOMPARE(QColor(image.pixel(1, 0)), QColor(255, 255, 255));
+    }
+};
+
+QTEST_MAIN(TestTrainingDashboard)
+#include "tst_training_dashboard.moc"

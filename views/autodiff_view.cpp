@@ -1,0 +1,236 @@
+#include "autodiff_view.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+#include <set>
+
+#include "canvas_overlays.h"
+#include "cost_panel.h"
+#include "graph_view.h"
+#include "ir/errors.h"
+
+namespace {
+const QColor kSaved(230, 130, 0);
+const QColor kLinked(214, 30, 160);
+const QColor kForwardPart(236, 236, 236);
+enum Layer { SavedLayer = 0, HoverLayer = 1 };
+// The forward canvas is shared with other features: use layers of our own.
+enum ForwardLayer { ForwardSavedLayer = 10, ForwardHoverLayer = 11 };
+}  // namespace
+
+AutodiffView::AutodiffView(GraphView* forwardView, QWidget* parent)
+    : QWidget(parent), forwardView_(forwardView), view_(new GraphView(this)), overlays_(new CanvasOverlays(view_)),
+      title_(new QLabel(this)), secondOrder_(new QPushButton(tr("Gradient of gradient"), this)), costs_(new CostPanel(this)),
+      numeric_(new QTableWidget(this)), numericStatus_(new QLabel(this)),
+      numericWatcher_(new QFutureWatcher<std::pair<std::vector<FiniteDifferenceRow>, QString>>(this)) {
+    setObjectName(QStringLiteral("autodiffView"));
+    if (forwardView_) {
+        forwardOverlays_ = forwardView_->findChild<CanvasOverlays*>(QString(), Qt::FindDirectChildrenOnly);
+        if (!forwardOverlays_) forwardOverlays_ = new CanvasOverlays(forwardView_);
+        connect(forwardOverlays_, &CanvasOverlays::nodeHovered, this, &AutodiffView::hoverForwardNode);
+    }
+    connect(overlays_, &CanvasOverlays::nodeHovered, this, &AutodiffView::hoverBackwardNode);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    auto* top = new QHBoxLayout;
+    title_->setWordWrap(true);
+    title_->setText(tr("Use “Show backward graph” to differentiate the graph."));
+    top->addWidget(title_, 1);
+    secondOrder_->setEnabled(false);
+    secondOrder_->setToolTip(tr("Differentiate the backward graph again: ∇(½‖∇f‖²) = H·∇f"));
+    connect(secondOrder_, &QPushButton::clicked, this, [this] {
+        QString error;
+        if (!showGradientOfGradient(&error)) Q_EMIT failed(error);
+    });
+    top->addWidget(secondOrder_);
+    layout->addLayout(top);
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(view_);
+    auto* tabs = new QTabWidget(split);
+    tabs->addTab(costs_, tr("Forward vs reverse"));
+    auto* numericPage = new QWidget(tabs);
+    auto* numericLayout = new QVBoxLayout(numericPage);
+    numericLayout->setContentsMargins(0, 0, 0, 0);
+    numericLayout->addWidget(numericStatus_);
+    numeric_->setColumnCount(6);
+    numeric_->setHorizontalHeaderLabels(
+        {tr("Value"), tr("Shape"), tr("max |reverse|"), tr("max |reverse − numeric|"), tr("error estimate"), tr("Agrees")});
+    numeric_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    numeric_->verticalHeader()->hide();
+    numeric_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    numericLayout->addWidget(numeric_);
+    tabs->addTab(numericPage, tr("Finite differences"));
+    split->addWidget(tabs);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
+    split->setSizes({700, 230});
+    layout->addWidget(split, 1);
+
+    connect(numericWatcher_, &QFutureWatcherBase::finished, this, &AutodiffView::showNumeric);
+}
+
+AutodiffView::~AutodiffView() {
+    numericWatcher_->disconnect(this);
+    numericWatcher_->waitForFinished();
+    // The forward canvas may already be gone (window teardown): leave its marks alone.
+}
+
+bool AutodiffView::isNumericPending() const { return numericWatcher_->isRunning(); }
+
+bool AutodiffView::showBackwardOf(const adj::Graph& graph, QString* error) {
+    try {
+        setAnalysis(std::make_unique<AutodiffAnalysis>(analyseAutodiff(graph)));
+        return true;
+    } catch (const std::exception& e) {
+        clear();
+        title_->setText(tr("Cannot differentiate: %1").arg(QString::fromUtf8(e.what())));
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+}
+
+bool AutodiffView::showGradientOfGradient(QString* error) {
+    if (!analysis_) {
+        if (error) *error = tr("no backward graph is shown");
+        return false;
+    }
+    try {
+        setAnalysis(std::make_unique<AutodiffAnalysis>(gradientOfGradient(*analysis_)));
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+}
+
+void AutodiffView::clear() {
+    analysis_.reset();
+    ++numericGeneration_;
+    view_->clearGraph();
+    overlays_->clearAll();
+    if (forwardOverlays_) {
+        forwardOverlays_->setNodeMarks(ForwardSavedLayer, {});
+        forwardOverlays_->setNodeMarks(ForwardHoverLayer, {});
+    }
+    costs_->clear();
+    numeric_->setRowCount(0);
+    numericStatus_->clear();
+    secondOrder_->setEnabled(false);
+    Q_EMIT analysisChanged();
+}
+
+void AutodiffView::setAnalysis(std::unique_ptr<AutodiffAnalysis> analysis) {
+    analysis_ = std::move(analysis);
+    const AutodiffAnalysis& a = *analysis_;
+    title_->setText(tr("<b>%1</b> &nbsp; %2 backward nodes; dashed orange: saved tensors; hover a node to see its "
+                       "partner.")
+                        .arg(a.description.toHtmlEscaped())
+                        .arg(a.costs.backwardNodes));
+    secondOrder_->setEnabled(a.order < 3);
+
+    std::map<adj::NodeId, QColor> fills;
+    for (adj::NodeId id : a.backward.forwardNodes) fills[id] = kForwardPart;
+    std::map<adj::NodeId, NodeMark> saved;
+    for (const adj::ValueRef& v : a.backward.savedValues) saved[v.node] = NodeMark{kSaved, true, tr("saved")};
+    overlays_->clearAll();
+    overlays_->setNodeFills(std::move(fills));
+    overlays_->setNodeMarks(SavedLayer, saved);
+    // The forward canvas shows the document's graph: its ids match the analysed copy (order 1).
+    if (forwardOverlays_) forwardOverlays_->setNodeMarks(ForwardSavedLayer, a.order == 1 ? saved : std::map<adj::NodeId, NodeMark>{});
+    view_->showGraph(a.backward.graph);
+    costs_->setReport(a.costs);
+    startNumeric();
+    Q_EMIT analysisChanged();
+}
+
+void AutodiffView::startNumeric() {
+    numeric_->setRowCount(0);
+    numericStatus_->setText(tr("Comparing with central differences…"));
+    numericInput_ = std::make_shared<AutodiffAnalysis>(*analysis_);
+    const int generation = ++numericGeneration_;
+    numericWatcher_->setProperty("generation", generation);
+    auto input = numericInput_;
+    numericWatcher_->setFuture(QtConcurrent::run([input] {
+        // Exceptions do not cross QtConcurrent with their message: carry it back.
+        try {
+            return std::make_pair(compareWithFiniteDifferences(*input), QString());
+        } catch (const std::exception& e) {
+            return std::make_pair(std::vector<FiniteDifferenceRow>{}, QString::fromUtf8(e.what()));
+        }
+    }));
+}
+
+void AutodiffView::showNumeric() {
+    if (numericWatcher_->property("generation").toInt() != numericGeneration_) return;
+    const auto [rows, error] = numericWatcher_->result();
+    if (!error.isEmpty()) {
+        numericStatus_->setText(tr("Finite differences failed: %1").arg(error));
+        Q_EMIT numericFinished();
+        return;
+    }
+    numeric_->setRowCount(int(rows.size()));
+    int agree = 0, compared = 0;
+    for (int i = 0; i < int(rows.size()); ++i) {
+        const FiniteDifferenceRow& r = rows[std::size_t(i)];
+        auto set = [&](int col, const QString& text) { numeric_->setItem(i, col, new QTableWidgetItem(text)); };
+        set(0, r.name);
+        set(1, r.shape);
+        set(2, QString::number(r.maxGradient, 'g', 4));
+        if (r.skipped) {
+            set(3, tr("skipped: %1 elements").arg(r.elements));
+            set(4, QString());
+            set(5, QString());
+            continue;
+        }
+        ++compared;
+        agree += r.agrees;
+        set(3, QString::number(r.maxDifference, 'g', 3));
+        set(4, QString::number(r.maxErrorEstimate, 'g', 3));
+        set(5, r.agrees ? tr("yes") : tr("NO"));
+        numeric_->item(i, 5)->setForeground(r.agrees ? QColor(20, 130, 40) : QColor(200, 20, 20));
+    }
+    numericStatus_->setText(tr("%1 of %2 values agree with central differences (random inputs, seed 7).").arg(agree).arg(compared));
+    Q_EMIT numericFinished();
+}
+
+void AutodiffView::hoverBackwardNode(adj::NodeId id) {
+    if (!analysis_) return;
+    const AutodiffAnalysis& a = *analysis_;
+    std::map<adj::NodeId, NodeMark> here, there;
+    if (id != adj::kNoNode) {
+        auto it = a.backward.adjointOf.find(id);
+        const std::set<adj::NodeId> forward(a.backward.forwardNodes.begin(), a.backward.forwardNodes.end());
+        adj::NodeId value = adj::kNoNode;
+        if (it != a.backward.adjointOf.end()) value = it->second.node;
+        else if (forward.count(id)) value = id;
+        if (value != adj::kNoNode) {
+            here[value] = NodeMark{kLinked, false, tr("value")};
+            for (const auto& [adjoint, of] : a.backward.adjointOf)
+                if (of.node == value) here[adjoint] = NodeMark{kLinked, false, tr("adjoint")};
+            there[value] = NodeMark{kLinked, false, tr("value")};
+        }
+    }
+    overlays_->setNodeMarks(HoverLayer, std::move(here));
+    if (forwardOverlays_ && a.order == 1) forwardOverlays_->setNodeMarks(ForwardHoverLayer, std::move(there));
+}
+
+void AutodiffView::hoverForwardNode(adj::NodeId id) {
+    if (!analysis_ || analysis_->order != 1) return;
+    if (forwardOverlays_ && id == adj::kNoNode) forwardOverlays_->setNodeMarks(ForwardHoverLayer, {});
+    std::map<adj::NodeId, NodeMark> here;
+    if (id != adj::kNoNode)
+        for (const auto& [adjoint, of] : analysis_->backward.adjointOf)
+            if (of.node == id) here[adjoint] = NodeMark{kLinked, false, tr("adjoint")};
+    if (!here.empty() && forwardOverlays_)
+        forwardOverlays_->setNodeMarks(ForwardHoverLayer, {{id, NodeMark{kLinked, false, tr("value")}}});
+    overlays_->setNodeMarks(HoverLayer, std::move(here));
+}

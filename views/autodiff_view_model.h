@@ -1,0 +1,45 @@
+#pragma once
+// What the autodiff view shows, computed by the engine without any widget: the backward graph
+// of a forward graph (for its first scalar output, or for the sum of its first output when no
+// output is a scalar), the forward-vs-reverse cost report, the finite-difference comparison per
+// differentiated value, and the "gradient of gradient" graph.
+#include <QString>
+#include <vector>
+
+#include "autodiff/mode_costs.h"
+#include "autodiff/reverse_mode.h"
+#include "runtime/executor.h"
+
+struct AutodiffAnalysis {
+    adj::Graph forward;            // verified copy of the graph that was differentiated
+    std::string output;            // the scalar output differentiated
+    QString description;           // "∂loss/∂(w1, b1, …)" or "gradient of ‖∇f‖²"
+    adj::BackwardGraph backward;   // verified
+    adj::AutodiffCostReport costs;
+    int order = 1;                 // 1: gradient; 2: gradient of the gradient
+};
+
+struct FiniteDifferenceRow {
+    QString name;
+    QString shape;
+    std::int64_t elements = 0;
+    double maxGradient = 0;     // max |reverse-mode gradient|
+    double maxDifference = 0;   // max |reverse - numeric|
+    double maxErrorEstimate = 0;  // max numeric error estimate
+    bool agrees = false;        // difference within the estimate (with a float32 margin)
+    bool skipped = false;       // too many elements for central differences
+};
+
+/// Elements above which a value is left out of the finite-difference comparison.
+inline constexpr std::int64_t kFiniteDifferenceMaxElements = 2048;
+
+/// Builds the backward graph. Throws adj::Error naming the problem (an invalid graph, no
+/// output, an op without a VJP rule).
+AutodiffAnalysis analyseAutodiff(const adj::Graph& graph);
+/// The backward graph of 0.5·‖∇f‖² (summed over every gradient output) with respect to the same
+/// values: a Hessian-vector product H·∇f built by reverse over reverse.
+AutodiffAnalysis gradientOfGradient(const AutodiffAnalysis& first);
+/// Random inputs (uniform in [-1, 1], fixed seed; dynamic dimensions bound to 2) for a graph.
+adj::Bindings sampleBindings(const adj::Graph& graph, std::uint64_t seed = 7);
+/// Reverse-mode gradients against central differences at sampleBindings, on the CPU.
+std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnalysis& analysis);

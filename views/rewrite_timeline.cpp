@@ -1,0 +1,238 @@
+#include "rewrite_timeline.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSlider>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+#include "canvas_overlays.h"
+#include "cost_panel.h"
+#include "graph_view.h"
+#include "ir/errors.h"
+#include "ir/verifier.h"
+#include "rewrite_timeline_replay.h"
+
+namespace {
+const QColor kRemoved(215, 40, 40);
+const QColor kAdded(20, 150, 60);
+
+QString signedQuantity(double v, const QString& unit) {
+    return (v > 0 ? QStringLiteral("+") : QString()) + formatQuantity(v, unit);
+}
+}  // namespace
+
+RewriteTimeline::RewriteTimeline(QWidget* parent)
+    : QWidget(parent), view_(new GraphView(this)), overlays_(new CanvasOverlays(view_)), preset_(new QComboBox(this)),
+      passes_(new QListWidget(this)), run_(new QPushButton(tr("Run"), this)), slider_(new QSlider(Qt::Horizontal, this)),
+      stepLabel_(new QLabel(this)), costs_(new QTableWidget(4, 4, this)) {
+    setObjectName(QStringLiteral("rewriteTimeline"));
+    auto* controls = new QWidget(this);
+    auto* side = new QVBoxLayout(controls);
+    side->setContentsMargins(0, 0, 0, 0);
+    auto* presetRow = new QHBoxLayout;
+    presetRow->addWidget(new QLabel(tr("Preset"), controls));
+    preset_->addItems({QStringLiteral("-O0"), QStringLiteral("-O1"), QStringLiteral("-O2")});
+    presetRow->addWidget(preset_, 1);
+    presetRow->addWidget(run_);
+    side->addLayout(presetRow);
+    passes_->setToolTip(tr("The passes run in this order; uncheck one to leave it out."));
+    side->addWidget(passes_, 1);
+    stepLabel_->setWordWrap(true);
+    stepLabel_->setTextFormat(Qt::RichText);
+    stepLabel_->setMinimumHeight(QFontMetrics(font()).height() * 3);
+    side->addWidget(stepLabel_);
+    costs_->setHorizontalHeaderLabels({tr("Before"), tr("After"), tr("Δ step"), tr("Δ total")});
+    costs_->setVerticalHeaderLabels({tr("FLOPs"), tr("Bytes"), tr("Kernels"), tr("Intensity")});
+    costs_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    costs_->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    costs_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    costs_->setFixedHeight(costs_->horizontalHeader()->sizeHint().height() + 4 * costs_->verticalHeader()->defaultSectionSize() + 6);
+    side->addWidget(costs_);
+
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    split->addWidget(controls);
+    split->addWidget(view_);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 3);
+    split->setSizes({320, 960});
+    controls->setMaximumWidth(420);
+
+    auto* sliderRow = new QHBoxLayout;
+    auto* prev = new QToolButton(this);
+    prev->setArrowType(Qt::LeftArrow);
+    auto* next = new QToolButton(this);
+    next->setArrowType(Qt::RightArrow);
+    slider_->setRange(0, 0);
+    slider_->setTickPosition(QSlider::TicksBelow);
+    slider_->setPageStep(1);
+    sliderRow->addWidget(prev);
+    sliderRow->addWidget(slider_, 1);
+    sliderRow->addWidget(next);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(split, 1);
+    layout->addLayout(sliderRow);
+
+    connect(preset_, &QComboBox::currentIndexChanged, this, [this](int i) { setPreset(i); });
+    connect(run_, &QPushButton::clicked, this, [this] {
+        QString error;
+        if (!run(&error)) Q_EMIT failed(error);
+    });
+    connect(slider_, &QSlider::valueChanged, this, &RewriteTimeline::setStep);
+    connect(prev, &QToolButton::clicked, this, [this] { slider_->setValue(slider_->value() - 1); });
+    connect(next, &QToolButton::clicked, this, [this] { slider_->setValue(slider_->value() + 1); });
+    preset_->setCurrentIndex(2);
+    setPreset(2);
+}
+
+void RewriteTimeline::setPreset(int level) {
+    if (preset_->currentIndex() != level) {
+        preset_->setCurrentIndex(level);  // re-enters through the signal
+        return;
+    }
+    passes_->clear();
+    for (const std::string& p : adj::pipelinePasses(level)) {
+        auto* item = new QListWidgetItem(QString::fromStdString(p), passes_);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Checked);
+    }
+}
+
+std::vector<std::string> RewriteTimeline::checkedPasses() const {
+    std::vector<std::string> out;
+    for (int i = 0; i < passes_->count(); ++i)
+        if (passes_->item(i)->checkState() == Qt::Checked) out.push_back(passes_->item(i)->text().toStdString());
+    return out;
+}
+
+void RewriteTimeline::setGraph(const adj::Graph& graph) {
+    graph_ = std::make_unique<adj::Graph>(graph);
+    trace_.reset();
+    step_ = 0;
+    const QSignalBlocker block(slider_);
+    slider_->setRange(0, 0);
+    overlays_->clearAll();
+    view_->showGraph(*graph_);
+    stepLabel_->setText(tr("Choose passes and press Run to record the rewrites."));
+    costs_->clearContents();
+}
+
+int RewriteTimeline::stepCount() const { return trace_ ? int(trace_->steps.size()) : 0; }
+
+bool RewriteTimeline::run(QString* error) {
+    if (!graph_) {
+        if (error) *error = tr("no graph to optimize");
+        return false;
+    }
+    try {
+        adj::Graph copy = *graph_;
+        const auto problems = adj::verifyGraph(copy);
+        if (!problems.empty()) throw adj::GraphError("cannot optimize an invalid graph: " + problems.front().message);
+        auto trace = std::make_unique<adj::RewriteTrace>();
+        adj::OptimizeOptions options;
+        options.passes = checkedPasses();
+        if (options.passes.empty()) options.level = 0;
+        options.trace = trace.get();
+        adj::optimizeGraph(copy, options);
+        trace_ = std::move(trace);
+    } catch (const std::exception& e) {
+        trace_.reset();
+        stepLabel_->setText(tr("<b>Failed:</b> %1").arg(QString::fromUtf8(e.what()).toHtmlEscaped()));
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+    const QSignalBlocker block(slider_);
+    slider_->setRange(0, stepCount());
+    slider_->setValue(stepCount() > 0 ? 1 : 0);
+    step_ = -1;
+    setStep(slider_->value());
+    return true;
+}
+
+void RewriteTimeline::setStep(int k) {
+    if (!trace_) return;
+    k = std::clamp(k, 0, stepCount());
+    if (k == step_) return;
+    step_ = k;
+    if (slider_->value() != k) {
+        const QSignalBlocker block(slider_);
+        slider_->setValue(k);
+    }
+    const adj::CostSummary start = trace_->steps.empty() ? adj::CostSummary{} : trace_->steps.front().before;
+    try {
+        if (k == 0) {
+            adj::Graph g = replayInitialGraph(*trace_);
+            overlays_->clearAll();
+            view_->showGraph(g, {}, true);
+            stepLabel_->setText(trace_->steps.empty() ? tr("No rule applied: the graph is already optimal for these passes.")
+                                                      : tr("<b>Before any rewrite</b> (%1 steps recorded)").arg(stepCount()));
+            if (!trace_->steps.empty()) showCosts(start, start, start);
+        } else {
+            const adj::RewriteStep& s = trace_->steps[std::size_t(k - 1)];
+            ReplayedStep r = replayTo(*trace_, k - 1);
+            std::map<adj::NodeId, NodeMark> marks;
+            for (adj::NodeId id : r.removed) marks[id] = NodeMark{kRemoved, true, QStringLiteral("−")};
+            for (adj::NodeId id : r.added) marks[id] = NodeMark{kAdded, false, QStringLiteral("+")};
+            std::map<adj::NodeId, QColor> fills;
+            for (adj::NodeId id : r.removed) fills[id] = QColor(255, 215, 215);
+            for (adj::NodeId id : r.added) fills[id] = QColor(205, 245, 210);
+            overlays_->setNodeFills(std::move(fills));
+            overlays_->setNodeMarks(0, std::move(marks));
+            view_->showGraph(r.graph, {}, true);
+            stepLabel_->setText(tr("<b>Step %1/%2</b> &nbsp; pass <b>%3</b>, rule <b>%4</b> at <i>%5</i><br>"
+                                   "<span style='color:#c02020'>removed %6</span> · <span style='color:#149040'>added %7</span>")
+                                    .arg(k)
+                                    .arg(stepCount())
+                                    .arg(QString::fromStdString(s.pass).toHtmlEscaped(), QString::fromStdString(s.rule).toHtmlEscaped(),
+                                         QString::fromStdString(s.root).toHtmlEscaped())
+                                    .arg(s.removed.size())
+                                    .arg(s.added.size()));
+            showCosts(s.before, s.after, start);
+        }
+    } catch (const std::exception& e) {
+        stepLabel_->setText(tr("<b>Cannot show step %1:</b> %2").arg(k).arg(QString::fromUtf8(e.what()).toHtmlEscaped()));
+    }
+    Q_EMIT stepChanged(k);
+}
+
+QString RewriteTimeline::stepText() const { return stepLabel_->text(); }
+
+void RewriteTimeline::showCosts(const adj::CostSummary& before, const adj::CostSummary& after, const adj::CostSummary& start) {
+    auto set = [&](int row, int col, const QString& text, double delta = 0) {
+        auto* item = new QTableWidgetItem(text);
+        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        if (col >= 2 && delta != 0) item->setForeground(delta < 0 ? QColor(20, 130, 40) : QColor(200, 60, 20));
+        costs_->setItem(row, col, item);
+    };
+    const QString flop = QStringLiteral("FLOP"), byte = QStringLiteral("B");
+    set(0, 0, formatQuantity(before.flops, flop));
+    set(0, 1, formatQuantity(after.flops, flop));
+    set(0, 2, signedQuantity(after.flops - before.flops, flop), after.flops - before.flops);
+    set(0, 3, signedQuantity(after.flops - start.flops, flop), after.flops - start.flops);
+    set(1, 0, formatQuantity(before.bytes, byte));
+    set(1, 1, formatQuantity(after.bytes, byte));
+    set(1, 2, signedQuantity(after.bytes - before.bytes, byte), after.bytes - before.bytes);
+    set(1, 3, signedQuantity(after.bytes - start.bytes, byte), after.bytes - start.bytes);
+    auto count = [](std::int64_t v) { return (v > 0 ? QStringLiteral("+") : QString()) + QString::number(v); };
+    set(2, 0, QString::number(before.kernels));
+    set(2, 1, QString::number(after.kernels));
+    set(2, 2, count(after.kernels - before.kernels), double(after.kernels - before.kernels));
+    set(2, 3, count(after.kernels - start.kernels), double(after.kernels - start.kernels));
+    auto ratio = [](double v) { return QString::number(v, 'f', 3); };
+    auto dratio = [](double v) { return (v > 0 ? QStringLiteral("+") : QString()) + QString::number(v, 'f', 3); };
+    set(3, 0, ratio(before.intensity()));
+    set(3, 1, ratio(after.intensity()));
+    // Higher intensity is better: colour its delta the other way round.
+    set(3, 2, dratio(after.intensity() - before.intensity()), before.intensity() - after.intensity());
+    set(3, 3, dratio(after.intensity() - start.intensity()), start.intensity() - after.intensity());
+}

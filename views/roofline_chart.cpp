@@ -1,0 +1,115 @@
+#include "roofline_chart.h"
+
+#include <QChart>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QScatterSeries>
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+
+RooflineChart::RooflineChart(QWidget* parent)
+    : QChartView(parent), roof_(new QLineSeries), memoryDots_(new QScatterSeries), computeDots_(new QScatterSeries),
+      highlight_(new QScatterSeries), axisX_(new QLogValueAxis), axisY_(new QLogValueAxis) {
+    setObjectName(QStringLiteral("rooflineChart"));
+    setRenderHint(QPainter::Antialiasing);
+    auto* c = new QChart;
+    c->setTitle(tr("Roofline"));
+    roof_->setName(tr("machine roofs"));
+    roof_->setPen(QPen(QColor(60, 60, 60), 2.5));
+    memoryDots_->setName(tr("memory-bound"));
+    memoryDots_->setColor(QColor(240, 140, 30));
+    memoryDots_->setMarkerSize(11);
+    computeDots_->setName(tr("compute-bound"));
+    computeDots_->setColor(QColor(50, 110, 230));
+    computeDots_->setMarkerSize(11);
+    highlight_->setName(tr("selected"));
+    highlight_->setColor(Qt::transparent);
+    highlight_->setBorderColor(QColor(214, 30, 160));
+    highlight_->setPen(QPen(QColor(214, 30, 160), 3));
+    highlight_->setMarkerSize(22);
+    for (QAbstractSeries* s : std::initializer_list<QAbstractSeries*>{roof_, memoryDots_, computeDots_, highlight_}) c->addSeries(s);
+    axisX_->setTitleText(tr("arithmetic intensity (FLOP/byte)"));
+    axisX_->setLabelFormat(QStringLiteral("%g"));
+    axisX_->setBase(10);
+    axisY_->setTitleText(tr("attainable FLOP/s"));
+    axisY_->setLabelFormat(QStringLiteral("%.0e"));
+    axisY_->setBase(10);
+    c->addAxis(axisX_, Qt::AlignBottom);
+    c->addAxis(axisY_, Qt::AlignLeft);
+    for (QAbstractSeries* s : c->series()) {
+        s->attachAxis(axisX_);
+        s->attachAxis(axisY_);
+    }
+    c->legend()->setAlignment(Qt::AlignBottom);
+    setChart(c);
+    auto onClick = [this](const QPointF& p) { Q_EMIT nodeClicked(nodeNearest(p)); };
+    connect(memoryDots_, &QScatterSeries::clicked, this, onClick);
+    connect(computeDots_, &QScatterSeries::clicked, this, onClick);
+}
+
+void RooflineChart::clearGraph() {
+    dots_.clear();
+    roof_->clear();
+    memoryDots_->clear();
+    computeDots_->clear();
+    highlight_->clear();
+    highlighted_ = adj::kNoNode;
+}
+
+void RooflineChart::setGraph(const adj::Graph& graph, const adj::MachineModel& machine) {
+    clearGraph();
+    dots_ = rooflineDots(graph, machine);
+    double lo = machine.ridge() / 100, hi = machine.ridge() * 100;
+    for (const RooflineDot& d : dots_) {
+        lo = std::min(lo, d.intensity / 3);
+        hi = std::max(hi, d.intensity * 3);
+        (d.computeBound ? computeDots_ : memoryDots_)->append(d.intensity, d.attainable);
+    }
+    lo = std::max(lo, 1e-4);
+    const double decadeLo = std::pow(10.0, std::floor(std::log10(lo)));
+    const double decadeHi = std::pow(10.0, std::ceil(std::log10(hi)));
+    roof_->append(decadeLo, machine.attainable(decadeLo));
+    roof_->append(machine.ridge(), machine.peakFlops);
+    roof_->append(decadeHi, machine.peakFlops);
+    axisX_->setRange(decadeLo, decadeHi);
+    const double yLo = std::pow(10.0, std::floor(std::log10(std::max(machine.attainable(decadeLo), 1.0))));
+    const double yHi = std::pow(10.0, std::ceil(std::log10(machine.peakFlops * 1.5)));
+    axisY_->setRange(yLo, yHi);
+    chart()->setTitle(tr("Roofline: %1 GFLOP/s peak, %2 GB/s, ridge at %3 FLOP/byte (%4 threads)")
+                          .arg(machine.peakFlops / 1e9, 0, 'f', 1)
+                          .arg(machine.bandwidth / 1e9, 0, 'f', 1)
+                          .arg(machine.ridge(), 0, 'f', 2)
+                          .arg(machine.threads));
+}
+
+adj::NodeId RooflineChart::nodeNearest(const QPointF& value) const {
+    adj::NodeId best = adj::kNoNode;
+    double bestDistance = 1e300;
+    for (const RooflineDot& d : dots_) {
+        const double dx = std::log10(d.intensity) - std::log10(std::max(value.x(), 1e-12));
+        const double dy = std::log10(d.attainable) - std::log10(std::max(value.y(), 1e-12));
+        const double distance = dx * dx + dy * dy;
+        if (distance < bestDistance) {
+            bestDistance = distance;
+            best = d.node;
+        }
+    }
+    return best;
+}
+
+void RooflineChart::clickNode(adj::NodeId id) {
+    for (const RooflineDot& d : dots_)
+        if (d.node == id) Q_EMIT nodeClicked(id);
+}
+
+void RooflineChart::highlightNode(adj::NodeId id) {
+    highlight_->clear();
+    highlighted_ = adj::kNoNode;
+    for (const RooflineDot& d : dots_)
+        if (d.node == id) {
+            highlight_->append(d.intensity, d.attainable);
+            highlighted_ = id;
+        }
+}
