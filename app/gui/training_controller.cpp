@@ -156,7 +156,12 @@ TrainingController::TrainingController(QObject* parent) : QObject(parent) {
     connect(&timer_, &QTimer::timeout, this, &TrainingController::poll);
 }
 
-TrainingController::~TrainingController() { stop(); }
+TrainingController::~TrainingController() {
+    stop();
+    // A thread still loading a Vulkan driver when the program exits deadlocks the exit (the
+    // driver's dlopen holds the loader lock that exit handlers need): wait for it.
+    if (deviceProbe_.joinable()) deviceProbe_.join();
+}
 
 void TrainingController::setModel(const adj::Graph& model) { model_ = std::make_unique<adj::Graph>(model); }
 
@@ -174,7 +179,8 @@ void TrainingController::attach(TrainingDashboard* dashboard) {
     // Whether a Vulkan device is usable is known only by trying (off the GUI thread).
     dashboard->setBackendAvailable(QStringLiteral("Vulkan"), false, tr("Looking for a Vulkan device…"));
     QPointer<TrainingDashboard> target(dashboard);
-    std::thread([target] {
+    if (deviceProbe_.joinable()) deviceProbe_.join();
+    deviceProbe_ = std::thread([target] {
         QString reason;
         bool ok = true;
         try {
@@ -187,7 +193,7 @@ void TrainingController::attach(TrainingDashboard* dashboard) {
         QMetaObject::invokeMethod(qApp, [target, ok, reason] {
             if (target) target->setBackendAvailable(QStringLiteral("Vulkan"), ok, reason);
         });
-    }).detach();
+    });
 }
 
 void TrainingController::start(const TrainingSettings& settings) {

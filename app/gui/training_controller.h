@@ -59,5 +59,7 @@ private:
     std::unique_ptr<adj::Graph> model_;
     std::shared_ptr<Shared> shared_;
     std::thread worker_;
+    /// Finds out whether a Vulkan device is usable (attach()); joined before destruction.
+    std::thread deviceProbe_;
     QTimer timer_;
 };
