@@ -699,11 +699,79 @@ Graph Importer::run() {
 
 }  // namespace onnx_io
 
+namespace {
+
+/// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool isValidUtf8(const std::string& s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    for (std::size_t i = 0; i < n;) {
+        const unsigned c = p[i];
+        std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        if (len == 0 || i + len > n) return false;
+        std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+        for (std::size_t k = 1; k < len; ++k) {
+            if ((p[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/// The text with every byte outside printable ASCII written as \xHH, for error messages.
+std::string escapedBytes(const std::string& s) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : s) {
+        if (c >= 0x20 && c < 0x7F) {
+            out += char(c);
+        } else {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+/// Every name and text the imported graph carries must be UTF-8: ONNX (protobuf 2) does not check
+/// its strings, while the JSON format, the printer and the GUI need text.
+void requireUtf8Text(const Graph& g, const std::string& where) {
+    auto check = [&](const std::string& text, const std::string& what) {
+        if (!isValidUtf8(text)) throw FormatError(where + ": " + what + " '" + escapedBytes(text) + "' is not valid UTF-8");
+    };
+    check(g.name, "the graph name");
+    check(g.description, "the model's doc string");
+    for (NodeId id : g.nodeIds()) {
+        const Node& n = g.node(id);
+        check(n.name, "the name");
+        const std::string of = " of '" + escapedBytes(n.name) + "'";
+        for (const auto& d : n.dimNames) check(d, "a dimension name" + of);
+        for (const auto& [k, v] : n.attrs.map()) {
+            check(k, "an attribute name" + of);
+            if (const auto* text = std::get_if<std::string>(&v)) check(*text, "attribute " + escapedBytes(k) + of);
+        }
+        for (const auto& [k, v] : n.meta) {
+            check(k, "a metadata key" + of);
+            check(v, "metadata " + escapedBytes(k) + of);
+        }
+    }
+    for (const auto& o : g.outputs()) check(o.name, "the output name");
+}
+
+}  // namespace
+
 Graph parseGraphOnnx(const std::string& bytes, const std::string& where) {
     onnx::ModelProto model;
     onnx_io::parseModel(bytes, where, model);
     try {
-        return onnx_io::Importer(model, where).run();
+        Graph g = onnx_io::Importer(model, where).run();
+        requireUtf8Text(g, where);
+        return g;
     } catch (const FormatError&) {
         throw;
     } catch (const std::bad_alloc&) {

@@ -475,10 +475,16 @@ private Q_SLOTS:
         const std::string good = readBytes(fixture("transformer").file);
         writeBytes(dir + "/truncated.onnx", good.substr(0, good.size() / 2));
         writeBytes(dir + "/json.onnx", "{\"format\": \"adjoint-graph\"}");
+        // names that are not UTF-8 (protobuf 2 does not check them; found by the fuzzer): every
+        // "fc1" of the MLP becomes "f\xff1", consistently, so only the text is wrong
+        std::string bad = readBytes(fixture("mlp").file);
+        for (std::size_t at = bad.find("fc1"); at != std::string::npos; at = bad.find("fc1", at + 3)) bad[at + 1] = char(0xff);
+        writeBytes(dir + "/not_utf8.onnx", bad);
         QTest::newRow("empty") << QString::fromStdString(dir + "/empty.onnx") << "the file is empty";
         QTest::newRow("random bytes") << QString::fromStdString(dir + "/random.onnx") << "not an ONNX model";
         QTest::newRow("truncated") << QString::fromStdString(dir + "/truncated.onnx") << "not an ONNX model";
         QTest::newRow("json text") << QString::fromStdString(dir + "/json.onnx") << "not an ONNX model";
+        QTest::newRow("names not UTF-8") << QString::fromStdString(dir + "/not_utf8.onnx") << "'f\\xff1.weight' is not valid UTF-8";
         QTest::newRow("no such file") << QString::fromStdString(dir + "/missing.onnx") << "no such file";
     }
     void malformedFilesAreRejected() {
