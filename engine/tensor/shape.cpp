@@ -48,10 +48,13 @@ bool normalizeAxis(std::int64_t& axis, std::int64_t rank) {
 
 bool shapeIsSane(const Shape& s) {
     if (s.size() > std::size_t(kMaxRank)) return false;
+    // The product of the nonzero dimensions: an empty shape such as [0, 10^10, 10^10] holds no
+    // elements, but its strides must still fit in int64.
     std::int64_t n = 1;
     for (auto d : s) {
         if (d < 0 || d > kMaxElements) return false;
-        if (d != 0 && n > kMaxElements / d) return false;
+        if (d == 0) continue;
+        if (n > kMaxElements / d) return false;
         n *= d;
     }
     return true;

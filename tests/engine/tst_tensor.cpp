@@ -135,6 +135,10 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(std::length_error, Tensor::zeros({std::int64_t(1) << 40}));
         QVERIFY_THROWS_EXCEPTION(std::length_error, Tensor::zeros({-3}));
         QVERIFY(!shapeIsSane({1 << 20, 1 << 20, 1 << 20}));
+        // empty, but its strides would overflow (found by the .npy fuzzer)
+        QVERIFY(!shapeIsSane({0, 10000000100, 650477, 3334, 3}));
+        QVERIFY(shapeIsSane({0, 1 << 20, 1 << 10}));
+        QVERIFY(shapeIsSane({0}));
     }
     void broadcastingRule() {
         Shape out;
