@@ -22,19 +22,9 @@ struct TrainingController::Shared {
     std::atomic<bool> paused{false};
     std::atomic<bool> running{false};
     std::mutex mutex;
-    // Guarded by mutex:
-    std::vector<QPointF> loss, accuracy;
-    std::int64_t step = 0, totalSteps = 0;
-    double stepsPerSecond = 0;
-    QImage boundary;
-    QRectF domain;
-    int boundaryVersion = 0;
-    std::vector<QPointF> points;
-    std::vector<int> classes;
-    std::map<adj::ValueRef, double> adjointMagnitudes;
-    std::map<adj::NodeId, adj::Tensor> values;
-    int probeVersion = 0;
-    QString status;
+    // Guarded by mutex: the latest state (whole curves; poll() thins them), the last error, and
+    // whether anything changed since the last poll.
+    TrainingSnapshot latest;
     QString error;
     bool changed = false;
 };
@@ -208,7 +198,7 @@ void TrainingController::start(const TrainingSettings& settings) {
     }
     shared_ = std::make_shared<Shared>();
     shared_->running = true;
-    shared_->totalSteps = settings.steps;
+    shared_->latest.totalSteps = settings.steps;
     worker_ = std::thread([shared = shared_, model = *model_, settings] { runTraining(shared, model, settings); });
     timer_.start();
 }
@@ -243,20 +233,9 @@ void TrainingController::poll() {
         std::lock_guard lock(shared_->mutex);
         if (!shared_->changed && shared_->running) return;
         shared_->changed = false;
-        s.loss = thin(shared_->loss, 400);
-        s.accuracy = thin(shared_->accuracy, 400);
-        s.step = shared_->step;
-        s.totalSteps = shared_->totalSteps;
-        s.stepsPerSecond = shared_->stepsPerSecond;
-        s.boundary = shared_->boundary;
-        s.domain = shared_->domain;
-        s.boundaryVersion = shared_->boundaryVersion;
-        s.points = shared_->points;
-        s.classes = shared_->classes;
-        s.adjointMagnitudes = shared_->adjointMagnitudes;
-        s.values = shared_->values;
-        s.probeVersion = shared_->probeVersion;
-        s.status = shared_->status;
+        s = shared_->latest;
+        s.loss = thin(s.loss, 400);
+        s.accuracy = thin(s.accuracy, 400);
         error = shared_->error;
         shared_->error.clear();
     }
@@ -276,7 +255,7 @@ namespace {
 void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, const adj::Graph& model, const TrainingSettings& s) {
     auto setStatus = [&](const QString& status, const QString& error = {}) {
         std::lock_guard lock(shared->mutex);
-        shared->status = status;
+        shared->latest.status = status;
         if (!error.isEmpty()) shared->error = error;
         shared->changed = true;
     };
@@ -326,9 +305,9 @@ void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, cons
                     classes.push_back(data.validation.labels[std::size_t(i)]);
                 }
                 std::lock_guard lock(shared->mutex);
-                shared->domain = domain;
-                shared->points = std::move(points);
-                shared->classes = std::move(classes);
+                shared->latest.domain = domain;
+                shared->latest.points = std::move(points);
+                shared->latest.classes = std::move(classes);
             }
             AdjointProbe probe(model, data, config.loss);
             qint64 lastProbe = -1000000;
@@ -363,21 +342,21 @@ void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, cons
                 }
                 std::lock_guard lock(shared->mutex);
                 if (probed) {
-                    shared->adjointMagnitudes = std::move(magnitudes);
-                    shared->values = std::move(values);
-                    ++shared->probeVersion;
+                    shared->latest.adjointMagnitudes = std::move(magnitudes);
+                    shared->latest.values = std::move(values);
+                    ++shared->latest.probeVersion;
                 }
-                shared->loss.emplace_back(double(r.step), r.loss);
-                if (!std::isnan(r.accuracy)) shared->accuracy.emplace_back(double(r.step), r.accuracy);
-                shared->step = r.step;
+                shared->latest.loss.emplace_back(double(r.step), r.loss);
+                if (!std::isnan(r.accuracy)) shared->latest.accuracy.emplace_back(double(r.step), r.accuracy);
+                shared->latest.step = r.step;
                 if (rate.elapsed() >= 250) {
-                    shared->stepsPerSecond = double(rateSteps) * 1000.0 / double(rate.elapsed());
+                    shared->latest.stepsPerSecond = double(rateSteps) * 1000.0 / double(rate.elapsed());
                     rate.restart();
                     rateSteps = 0;
                 }
                 if (!image.isNull()) {
-                    shared->boundary = image;
-                    ++shared->boundaryVersion;
+                    shared->latest.boundary = image;
+                    ++shared->latest.boundaryVersion;
                 }
                 shared->changed = true;
             }
