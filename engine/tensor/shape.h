@@ -25,7 +25,8 @@ std::string shapeToString(const Shape& s);
 bool broadcastShapes(const Shape& a, const Shape& b, Shape& out);
 /// Normalizes a possibly negative axis for a tensor of the given rank; false when out of range.
 bool normalizeAxis(std::int64_t& axis, std::int64_t rank);
-/// True when every dimension is in [0, kMaxElements] and the product stays within kMaxElements.
+/// True when every dimension is in [0, kMaxElements] and the product of the nonzero dimensions
+/// stays within kMaxElements (so that strides fit, even for an empty tensor such as [0, 10^10, 10^10]).
 bool shapeIsSane(const Shape& s);
 
 }  // namespace adj
