@@ -21,6 +21,18 @@ void checkBinding(const Node& n, const Tensor& t) {
     throw Error("graph input '" + n.name + "' expects shape " + decl + "], got " + shapeToString(t.shape()));
 }
 
+const Tensor& sourceValue(const Node& n, const Bindings& bindings) {
+    if (n.op == Op::Parameter)
+        if (auto it = bindings.find(n.name); it != bindings.end()) {
+            if (it->second.shape() != n.value.shape())
+                throw Error("parameter '" + n.name + "' has shape " + shapeToString(n.value.shape()) + ", the bound value " +
+                            shapeToString(it->second.shape()));
+            return it->second;
+        }
+    if (!n.value.defined()) throw GraphError("node '" + n.name + "' has no value");
+    return n.value;
+}
+
 void specializeToBindings(Graph& graph, const Bindings& bindings) {
     for (NodeId id : graph.inputNodes()) {
         Node& n = graph.node(id);

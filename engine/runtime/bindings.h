@@ -10,6 +10,11 @@ namespace adj {
 /// Throws adj::Error naming the input when `t` does not fit the declared shape of input node `n`.
 void checkBinding(const Node& n, const Tensor& t);
 
+/// The value a Parameter or Constant node `n` runs with: a parameter's binding by name, when there
+/// is one (it must have the parameter's shape), else the node's own value. Throws adj::Error naming
+/// the node on a shape mismatch or a missing value. Every executor reads sources through this.
+const Tensor& sourceValue(const Node& n, const Bindings& bindings);
+
 /// Sets every bound input's declared shape to the bound tensor's shape (after checkBinding) and
 /// re-runs shape inference. Throws GraphError when the graph does not verify with those shapes.
 void specializeToBindings(Graph& graph, const Bindings& bindings);

@@ -79,18 +79,7 @@ public:
             switch (n.op) {
                 case Op::Input: out = {bindInput(n, bindings)}; break;
                 case Op::Parameter:
-                case Op::Constant: {
-                    auto it = bindings.find(n.name);
-                    if (n.op == Op::Parameter && it != bindings.end()) {
-                        if (it->second.shape() != n.value.shape())
-                            throw Error("parameter '" + n.name + "' has shape " + shapeToString(n.value.shape()) + ", the bound value " + shapeToString(it->second.shape()));
-                        out = {it->second};
-                    } else {
-                        if (!n.value.defined()) throw GraphError("node '" + n.name + "' has no value");
-                        out = {n.value};
-                    }
-                    break;
-                }
+                case Op::Constant: out = {sourceValue(n, bindings)}; break;
                 default: {
                     cpu::KernelCall call{n, {}, {}, {}};
                     std::vector<ValueType> inTypes;

@@ -143,18 +143,7 @@ RunResult VulkanExecutor::run(const Graph& g, const Bindings& bindings, const Ru
                 break;
             }
             case Op::Parameter:
-            case Op::Constant: {
-                auto it = bindings.find(n.name);
-                if (n.op == Op::Parameter && it != bindings.end()) {
-                    if (it->second.shape() != n.value.shape())
-                        throw Error("parameter '" + n.name + "' has shape " + shapeToString(n.value.shape()) + ", the bound value " + shapeToString(it->second.shape()));
-                    out = {im.source(rec, it->second)};
-                } else {
-                    if (!n.value.defined()) throw GraphError("node '" + n.name + "' has no value");
-                    out = {im.source(rec, n.value)};
-                }
-                break;
-            }
+            case Op::Constant: out = {im.source(rec, sourceValue(n, bindings))}; break;
             default: {
                 std::vector<vk::DevTensor> ins;
                 std::vector<ValueType> inTypes;
