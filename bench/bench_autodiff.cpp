@@ -19,25 +19,15 @@
 #include "autodiff/numeric.h"
 #include "autodiff/reverse_mode.h"
 #include "io/json_format.h"
+#include "bench_util.h"
 #include "ir/builder.h"
 #include "ir/verifier.h"
 #include "runtime/executor.h"
 
 using namespace adj;
+using adj::bench::medianMs;
 
 namespace {
-
-double medianMs(int repeats, const std::function<void()>& f) {
-    f();  // warm up (first-touch page faults, caches)
-    std::vector<double> t;
-    for (int i = 0; i < repeats; ++i) {
-        auto t0 = std::chrono::steady_clock::now();
-        f();
-        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
 
 /// Makes a scalar output: the output itself if it has one element, else sum(output).
 std::string scalarOutput(Graph& g) {

@@ -15,6 +15,7 @@
 #include <tbb/global_control.h>
 
 #include "io/json_format.h"
+#include "bench_util.h"
 #include "ir/builder.h"
 #include "runtime/cpu/gemm_packed.h"
 #include "runtime/executor.h"
@@ -27,24 +28,12 @@ void openblas_set_num_threads(int);
 }
 
 using namespace adj;
+using adj::bench::medianMs;
+using adj::bench::randomTensor;
 
 namespace {
 
 constexpr int kThreads = 2;
-
-double medianMs(int repeats, const std::function<void()>& f) {
-    f();  // warm up
-    std::vector<double> t;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::nth_element(t.begin(), t.begin() + std::ptrdiff_t(t.size() / 2), t.end());
-    return t[t.size() / 2];
-}
-
-Tensor randomTensor(const Shape& s, std::uint64_t seed, double std = 1.0) { return initTensor(s, InitKind::Normal, 0.0, std, seed); }
 
 }  // namespace
 

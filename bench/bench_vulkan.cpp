@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io/json_format.h"
+#include "bench_util.h"
 #include "ir/builder.h"
 #include "runtime/executor.h"
 #include "runtime/vulkan/vulkan_executor.h"
@@ -19,24 +20,8 @@
 #include "train/training_step.h"
 
 using namespace adj;
-
-namespace {
-
-double medianMs(int repeats, const std::function<void()>& f) {
-    f();  // warm up (pipelines, uploads)
-    std::vector<double> t;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::nth_element(t.begin(), t.begin() + std::ptrdiff_t(t.size() / 2), t.end());
-    return t[t.size() / 2];
-}
-
-Tensor randomTensor(const Shape& s, std::uint64_t seed, double std = 1.0) { return initTensor(s, InitKind::Normal, 0.0, std, seed); }
-
-}  // namespace
+using adj::bench::medianMs;
+using adj::bench::randomTensor;
 
 int main(int argc, char** argv) {
     const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
