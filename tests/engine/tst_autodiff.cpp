@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -37,12 +38,11 @@ namespace {
 
 constexpr double kRtol = 1e-4;
 constexpr double kAtol = 1e-5;
-/// The numeric check: |numeric - torch| <= kNumericErrorFactor * reported error + 1e-3 |torch| +
-/// 1e-4. The factor is 2, not 1, because numeric.cpp's rounding term (4 eps |f| / h) scales with
-/// |f|, which underestimates the float32 evaluation error when f is a sum that cancels: the
-/// attention example's loss is -0.92 while its terms add up to 80 in magnitude, and 2 of its 1088
-/// entries miss the bound with factor 1 (by 4% and 23%).
-constexpr double kNumericErrorFactor = 2.0;
+/// The numeric check: |numeric - torch| <= the reported error + float32 rounding of the stored
+/// result (the references are computed in float64, so they carry no error of their own to speak of).
+double numericBound(double reportedError, double reference) {
+    return reportedError + 1e-6 * std::fabs(reference) + 1e-7;
+}
 /// Forward mode's directions per run of the JVP graph (the elementwise example has 4096 inputs).
 constexpr std::int64_t kChunk = 256;
 
@@ -200,52 +200,6 @@ std::string compareGradients(const std::string& mode, const GradCase& c, const s
     return problems;
 }
 
-/// Probes whether central differences may be held to their error estimate at one entry: they
-/// may not when their steps (the largest, x0 +- h with numeric.cpp's h = cbrt(eps) max(1, |x0|))
-/// move some ReLU input across zero. There the function is not differentiable within the step,
-/// and the difference mixes the two one-sided slopes, which the error estimate cannot see.
-class ReluKinkProbe {
-public:
-    ReluKinkProbe(const Graph& g, const Bindings& bindings, Executor& exec) : probe_(g), bindings_(bindings), exec_(exec) {
-        std::vector<GraphOutput> reluInputs;
-        for (NodeId id : probe_.nodeIds())
-            if (probe_.node(id).op == Op::Relu) reluInputs.push_back({"relu_input_" + std::to_string(reluInputs.size()), probe_.node(id).inputs[0]});
-        if (reluInputs.empty()) return;
-        probe_.setOutputs(reluInputs);
-        base_ = signs();
-    }
-
-    bool crossesKink(const std::string& name, std::int64_t index) {
-        if (base_.empty()) return false;
-        auto it = bindings_.find(name);
-        if (it == bindings_.end()) it = bindings_.emplace(name, probe_.node(*probe_.findNode(name)).value).first;
-        Tensor saved = it->second;
-        Tensor& x = it->second = saved.clone();
-        const float x0 = x.data()[index];
-        const double h = std::cbrt(double(std::numeric_limits<float>::epsilon())) * std::max(1.0, std::fabs(double(x0)));
-        bool crossed = false;
-        for (double step : {h, -h}) {
-            x.data()[index] = float(double(x0) + step);
-            crossed = crossed || signs() != base_;
-        }
-        it->second = saved;
-        return crossed;
-    }
-
-private:
-    std::vector<bool> signs() {
-        std::vector<bool> s;
-        for (const Tensor& t : exec_.run(probe_, bindings_).outputs)
-            for (float v : t.toVector()) s.push_back(v > 0);
-        return s;
-    }
-
-    Graph probe_;
-    Bindings bindings_;
-    Executor& exec_;
-    std::vector<bool> base_;
-};
-
 std::vector<Tensor> reverseGradients(const Graph& g, const std::string& of, const std::vector<std::string>& wrt, const Bindings& bindings) {
     BackwardOptions options;
     options.wrt = wrt;
@@ -276,26 +230,18 @@ std::string checkCase(const GradCase& c, bool strided, bool numeric) {
         more(compareGradients("forward", c, wrt, forwardModeGradient(g, of, wrt, bindings, *exec, kChunk, &runs)));
         if (!numeric) return problems;
 
-        // Central differences agree with torch within the error they report themselves (see
-        // kNumericErrorFactor), away from ReLU kinks.
+        // Central differences agree with torch within the error they report themselves.
         NumericGradient n = numericGradient(g, of, wrt, bindings, *exec);
-        ReluKinkProbe kinks(g, bindings, *exec);
         std::map<std::string, std::string> refs(c.gradients.begin(), c.gradients.end());
-        std::int64_t excused = 0, total = 0;
         for (std::size_t i = 0; i < wrt.size(); ++i) {
             if (!refs.count(wrt[i])) continue;
             const std::vector<float> num = n.gradients[i].toVector(), err = n.errors[i].toVector(), ref = readNpy(refs[wrt[i]]).toVector();
             std::int64_t bad = 0, worst = -1;
             double worstExcess = 0;
-            total += std::int64_t(ref.size());
             for (std::size_t k = 0; k < ref.size(); ++k) {
                 const double diff = std::fabs(double(num[k]) - ref[k]);
-                const double bound = kNumericErrorFactor * err[k] + 1e-3 * std::fabs(ref[k]) + 1e-4;
+                const double bound = numericBound(err[k], ref[k]);
                 if (diff <= bound) continue;
-                if (kinks.crossesKink(wrt[i], std::int64_t(k))) {
-                    ++excused;
-                    continue;
-                }
                 ++bad;
                 if (diff / bound > worstExcess) {
                     worstExcess = diff / bound;
@@ -309,9 +255,6 @@ std::string checkCase(const GradCase& c, bool strided, bool numeric) {
                 more(s.str());
             }
         }
-        if (excused)
-            qInfo("%s: %lld of %lld numeric entries outside the reported error, all with steps across a ReLU kink", c.name.c_str(), (long long)excused,
-                  (long long)total);
         return problems;
     } catch (const std::exception& e) {
         return std::string("threw: ") + e.what();
@@ -405,6 +348,47 @@ private Q_SLOTS:
         QFETCH(int, index);
         const std::string failure = checkCase(exampleCases()[std::size_t(index)], false, true);
         QVERIFY2(failure.empty(), failure.c_str());
+    }
+
+    // Many ReLU kinks within the first step of every entry: each conv weight feeds 128 ReLUs, so
+    // central differences must shrink their step (or say how far off they may be) to stay within
+    // the error they report. Seed 38 breaks an estimate that keeps the step (0.13 off, 0.006 reported).
+    void numericWithinErrorAcrossKinks_data() {
+        QTest::addColumn<int>("seed");
+        for (int seed : {36, 37, 38, 39}) QTest::newRow(("seed " + std::to_string(seed)).c_str()) << seed;
+    }
+    void numericWithinErrorAcrossKinks() {
+        QFETCH(int, seed);
+        Graph g = loadGraphJson(test::sourcePath("resources/examples/conv_bn_relu.json"));
+        const ValueRef y = g.outputs()[0].value;
+        const NodeId w = g.addInput("weights", {2, 8, 8, 8});
+        g.setOutputs({{"s", {g.addNode(Op::Sum, {{g.addNode(Op::Mul, {y, {w, 0}}), 0}}), 0}}});
+        std::mt19937 rng{std::uint32_t(seed)};
+        std::normal_distribution<float> normal;
+        auto random = [&](const Shape& shape) {
+            Tensor t = Tensor::empty(shape);
+            for (std::int64_t i = 0; i < t.numel(); ++i) t.data()[i] = normal(rng);
+            return t;
+        };
+        const Bindings bindings{{"x", random({2, 3, 8, 8})}, {"weights", random({2, 8, 8, 8})}};
+        const std::vector<std::string> wrt{"x", "conv_w"};
+        auto exec = makeCpuExecutor();
+        const std::vector<Tensor> exact = reverseGradients(g, "s", wrt, bindings);
+        const NumericGradient n = numericGradient(g, "s", wrt, bindings, *exec);
+        for (std::size_t i = 0; i < wrt.size(); ++i) {
+            const std::vector<float> num = n.gradients[i].toVector(), err = n.errors[i].toVector(), ref = exact[i].toVector();
+            for (std::size_t k = 0; k < ref.size(); ++k) {
+                // the reference is float32 reverse mode here, good to kRtol
+                const double bound = err[k] + kRtol * std::fabs(ref[k]) + kAtol;
+                QVERIFY2(std::fabs(double(num[k]) - ref[k]) <= bound,
+                         qPrintable(QString("grad_%1[%2]: numeric %3 vs reverse %4, reported error %5")
+                                        .arg(QString::fromStdString(wrt[i]))
+                                        .arg(k)
+                                        .arg(num[k])
+                                        .arg(ref[k])
+                                        .arg(err[k])));
+            }
+        }
     }
 
     // Reverse and forward gradients of every op case, on contiguous and on strided inputs.
@@ -524,7 +508,7 @@ private Q_SLOTS:
                 QVERIFY2(test::allClose(got, expected, kRtol, kAtol, &why), ("grad_" + name + ": " + why).c_str());
             } else {
                 const double diff = std::fabs(double(got.flatAt(0)) - expected.flatAt(0));
-                const double bound = error.flatAt(0) + 1e-3 * std::fabs(expected.flatAt(0)) + 1e-4;
+                const double bound = numericBound(error.flatAt(0), expected.flatAt(0));
                 QVERIFY2(diff <= bound, qPrintable(QString("numeric grad_%1: %2 vs torch %3, reported error %4")
                                                        .arg(QString::fromStdString(name))
                                                        .arg(got.flatAt(0))
