@@ -1,35 +1,65 @@
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "commands.h"
 #include "ir/errors.h"
 #include "passes/machine_model.h"
+#include "passes/time_prediction.h"
+#include "svg_raster.h"
 
 namespace adj::cli {
 
 int cmdRoofline(const std::vector<std::string>& argv, Context& ctx) {
-    Args args(argv, {{"--output", true, false, "-o"}, {"--backend"}, {"--fallback", false}, {"--input", true, true}, {"--measure", false}});
+    Args args(argv, {{"--output", true, false, "-o"}, {"--backend"}, {"--fallback", false}, {"--input", true, true}, {"--measure", false}, {"--repeats"}, {"--json", false}});
     const std::string path = graphArgument(args, "roofline");
     auto outPath = args.value("--output");
-    if (!outPath) throw UsageError("roofline needs -o FILE.svg");
+    if (!outPath) throw UsageError("roofline needs -o FILE.svg or -o FILE.png");
     const std::string& o = *outPath;
     auto endsWith = [&](const char* ext) { return o.size() >= std::string(ext).size() && o.compare(o.size() - std::string(ext).size(), std::string::npos, ext) == 0; };
-    if (endsWith(".png")) throw BadInput("roofline: PNG output is not supported yet; write .svg (and convert it, e.g. with rsvg-convert)");
-    if (!endsWith(".svg")) throw UsageError("roofline writes .svg, got '" + o + "'");
+    const bool png = endsWith(".png");
+    if (!png && !endsWith(".svg")) throw UsageError("roofline writes .svg or .png, got '" + o + "'");
     Graph g = loadCheckedGraph(path);
+    // --measure: the median per-node time of several runs on the backend (after a warm-up run),
+    // drawn as hollow dots and printed beside the model's prediction
     std::vector<double> micros;
-    if (args.has("--measure")) {  // run once on the backend for measured points
+    if (args.has("--measure")) {
         auto exec = makeBackend(args, ctx.err);
         Bindings b = readBindings(args, g);
         for (NodeId id : g.inputNodes())  // unbound inputs: a constant fill of the declared shape
             if (!b.count(g.node(id).name)) b[g.node(id).name] = Tensor::full(g.node(id).declaredShape, 0.5f);
-        micros = exec->run(g, b).nodeMicros;
+        int repeats = 5;
+        if (auto r = args.value("--repeats")) {
+            try {
+                repeats = std::stoi(*r);
+            } catch (const std::exception&) {
+                repeats = 0;
+            }
+            if (repeats < 1 || repeats > 1000) throw UsageError("--repeats takes a count from 1 to 1000, got '" + *r + "'");
+        }
+        micros = medianNodeMicros(*exec, g, b, repeats);
     }
     const MachineModel m = machineModel();
-    std::ofstream f(o, std::ios::binary);
-    f << rooflineSvg(g, m, micros);
-    if (!f) throw BadInput("cannot write " + o);
+    const std::string svg = rooflineSvg(g, m, micros);
+    if (png) {
+        writeSvgAsPng(svg, o);
+    } else {
+        std::ofstream f(o, std::ios::binary);
+        f << svg;
+        if (!f) throw BadInput("cannot write " + o);
+    }
+    const std::vector<NodeTiming> rows = micros.empty() ? std::vector<NodeTiming>{} : predictedVsMeasured(g, m, micros);
+    if (args.has("--json")) {
+        nlohmann::json j{{"output", o}, {"peak_flops", m.peakFlops}, {"bandwidth", m.bandwidth}, {"threads", m.threads}, {"ridge", m.ridge()}};
+        j["nodes"] = nlohmann::json::array();
+        for (const auto& r : rows)
+            j["nodes"].push_back({{"name", r.name}, {"op", r.op}, {"flops", r.cost.flops}, {"bytes", r.cost.bytes()}, {"intensity", r.cost.intensity()},
+                                  {"bound", r.computeBound ? "compute" : "memory"}, {"predicted_us", r.predictedMicros}, {"measured_us", r.measuredMicros}});
+        ctx.out << j.dump() << "\n";
+        return kOk;
+    }
     ctx.out << "wrote " << o << " (peak " << formatNumber(m.peakFlops / 1e9) << " GFLOP/s, " << formatNumber(m.bandwidth / 1e9) << " GB/s)\n";
+    if (!rows.empty()) ctx.out << "\npredicted (roofline) against measured time per kernel node:\n" << formatTimingTable(rows);
     return kOk;
 }
 

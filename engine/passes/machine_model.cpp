@@ -1,5 +1,7 @@
 #include "passes/machine_model.h"
 
+#include <array>
+#include <optional>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 
@@ -179,14 +181,49 @@ std::string rooflineSvg(const Graph& g, const MachineModel& mm, const std::vecto
     s += "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\" points=\"" + fmt(px(x0), "%.1f") + "," + fmt(py(mm.bandwidth * x0), "%.1f") + " " +
          fmt(px(r), "%.1f") + "," + fmt(py(mm.peakFlops), "%.1f") + " " + fmt(px(xmax), "%.1f") + "," + fmt(py(mm.peakFlops), "%.1f") + "\"/>\n";
     s += "<text x=\"" + fmt(px(r) + 6, "%.1f") + "\" y=\"" + fmt(py(mm.peakFlops) - 6, "%.1f") + "\" fill=\"#c0392b\">ridge " + fmt(r) + " FLOP/B</text>\n";
+    // labels that would overlap one already placed move down a line, or are left to the tooltip
+    std::vector<std::array<double, 4>> placed;  // x0, y0, x1, y1
+    auto place = [&](double x, double y, std::size_t chars) -> std::optional<double> {
+        const double w = 5.0 * double(chars), h = 10;
+        for (int k = 0; k < 4; ++k, y += h + 1) {
+            bool free = x + w <= W - R;
+            for (const auto& b : placed)
+                if (x < b[2] && b[0] < x + w && y - h < b[3] && b[1] < y) free = false;
+            if (free) {
+                placed.push_back({x, y - h, x + w, y});
+                return y;
+            }
+        }
+        return std::nullopt;
+    };
+    bool anyMeasured = false;
     for (const auto& d : dots) {
         const std::string cx = fmt(px(d.x), "%.1f"), cy = fmt(py(d.y), "%.1f");
         const bool compute = d.x >= r;
+        if (d.measured > 0) {
+            anyMeasured = true;
+            const std::string my = fmt(py(std::max(d.measured, ymin)), "%.1f");
+            s += "<line x1=\"" + cx + "\" y1=\"" + cy + "\" x2=\"" + cx + "\" y2=\"" + my + "\" stroke=\"#bbb\" stroke-dasharray=\"2,2\"/>";
+            s += "<circle cx=\"" + cx + "\" cy=\"" + my + "\" r=\"4\" fill=\"white\" stroke=\"#555\"><title>" + escapeXml(d.label) + " measured " +
+                 fmt(d.measured / 1e9) + " GFLOP/s</title></circle>\n";
+        }
         s += "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"4\" fill=\"" + std::string(compute ? "#2471a3" : "#d68910") + "\"><title>" + escapeXml(d.label) + "</title></circle>";
-        s += "<text x=\"" + fmt(px(d.x) + 6, "%.1f") + "\" y=\"" + fmt(py(d.y) + 12, "%.1f") + "\" font-size=\"9\">" + escapeXml(d.label) + "</text>\n";
-        if (d.measured > 0)
-            s += "<circle cx=\"" + cx + "\" cy=\"" + fmt(py(std::max(d.measured, ymin)), "%.1f") + "\" r=\"4\" fill=\"none\" stroke=\"#555\"/>\n";
+        if (auto ly = place(px(d.x) + 6, py(d.y) + 12, d.label.size()))
+            s += "<text x=\"" + fmt(px(d.x) + 6, "%.1f") + "\" y=\"" + fmt(*ly, "%.1f") + "\" font-size=\"9\">" + escapeXml(d.label) + "</text>";
+        s += "\n";
     }
+    // legend, bottom right inside the plot
+    const double lx = W - R - 258, ly = H - B - (anyMeasured ? 62 : 46);
+    s += "<rect x=\"" + fmt(lx, "%.0f") + "\" y=\"" + fmt(ly, "%.0f") + "\" width=\"250\" height=\"" + (anyMeasured ? "56" : "40") +
+         "\" fill=\"white\" stroke=\"#ccc\"/>\n";
+    auto legend = [&](int row, const std::string& fill, const std::string& stroke, const std::string& text) {
+        const double y = ly + 14 + 16 * row;
+        s += "<circle cx=\"" + fmt(lx + 12, "%.0f") + "\" cy=\"" + fmt(y - 4, "%.0f") + "\" r=\"4\" fill=\"" + fill + "\" stroke=\"" + stroke + "\"/><text x=\"" +
+             fmt(lx + 22, "%.0f") + "\" y=\"" + fmt(y, "%.0f") + "\">" + text + "</text>\n";
+    };
+    legend(0, "#d68910", "none", "memory-bound: attainable (predicted)");
+    legend(1, "#2471a3", "none", "compute-bound: attainable (predicted)");
+    if (anyMeasured) legend(2, "white", "#555", "measured on this machine");
     s += "</svg>\n";
     return s;
 }

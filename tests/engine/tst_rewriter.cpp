@@ -1,7 +1,9 @@
 // The Rewriter: rules as data indexed by root op, combined sets, a worklist driver that reaches a
 // fixed point with few visits, and a trace that replays step by step.
+#include <QRegularExpression>
 #include <QtTest>
 #include <chrono>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "io/json_format.h"
@@ -178,7 +180,41 @@ private Q_SLOTS:
         QVERIFY2(svg.exitCode == 0, qPrintable(svg.err));
         auto png = test::runCli({"roofline", QString::fromStdString(test::sourcePath("resources/examples/conv_bn_relu.json")), "-o",
                                  QString::fromStdString(dir + "/r.png")});
-        QCOMPARE(png.exitCode, 1);
+        QVERIFY2(png.exitCode == 0, qPrintable(png.err));
+        // a PNG twice the SVG's size (IHDR's width and height, big-endian), and not blank: a
+        // white image that size compresses to a few kilobytes, the chart's text and dots do not
+        QFile pngFile(QString::fromStdString(dir + "/r.png"));
+        QVERIFY(pngFile.open(QIODevice::ReadOnly));
+        const QByteArray bytes = pngFile.readAll();
+        QVERIFY(bytes.startsWith("\x89PNG\r\n\x1a\n"));
+        auto be32 = [&](int at) { return (quint32(quint8(bytes[at])) << 24) | (quint32(quint8(bytes[at + 1])) << 16) | (quint32(quint8(bytes[at + 2])) << 8) | quint8(bytes[at + 3]); };
+        QFile svgFile(QString::fromStdString(dir + "/r.svg"));
+        QVERIFY(svgFile.open(QIODevice::ReadOnly));
+        const QByteArray svgText = svgFile.readAll();
+        const QRegularExpressionMatch size = QRegularExpression(R"re(width="(\d+)" height="(\d+)")re").match(QString::fromUtf8(svgText));
+        QVERIFY(size.hasMatch());
+        QCOMPARE(be32(16), 2 * size.captured(1).toUInt());
+        QCOMPARE(be32(20), 2 * size.captured(2).toUInt());
+        QVERIFY2(bytes.size() > 20000, qPrintable(QString("%1 bytes").arg(bytes.size())));
+        // --measure: a predicted and a measured time for every kernel node that moves memory
+        auto measured = test::runCli({"roofline", QString::fromStdString(test::sourcePath("resources/examples/attention.json")), "-o",
+                                      QString::fromStdString(dir + "/m.svg"), "--measure", "--repeats", "3", "--json"});
+        QVERIFY2(measured.exitCode == 0, qPrintable(measured.err));
+        const auto report = nlohmann::json::parse(measured.out.toStdString());
+        std::set<std::string> names;
+        for (const auto& row : report.at("nodes")) {
+            names.insert(row.at("name").get<std::string>());
+            QVERIFY(row.at("predicted_us").get<double>() > 0);
+            QVERIFY(row.at("measured_us").get<double>() > 0);
+            const double intensity = row.at("intensity").get<double>(), ridge = report.at("ridge").get<double>();
+            QCOMPARE(row.at("bound").get<std::string>(), std::string(intensity >= ridge ? "compute" : "memory"));
+        }
+        for (const char* n : {"q_proj", "k_proj", "v_proj", "scores", "probs", "context", "o_proj"}) QVERIFY2(names.count(n), n);
+        QCOMPARE(test::runCli({"roofline", QString::fromStdString(test::sourcePath("resources/examples/attention.json")), "-o",
+                               QString::fromStdString(dir + "/m.svg"), "--measure", "--repeats", "0"}).exitCode, 2);
+        auto badExt = test::runCli({"roofline", QString::fromStdString(test::sourcePath("resources/examples/conv_bn_relu.json")), "-o",
+                                    QString::fromStdString(dir + "/r.gif")});
+        QCOMPARE(badExt.exitCode, 2);
     }
 
 private:
