@@ -89,23 +89,46 @@ def conv_bn_relu():
 
 
 def attention():
-    b, t, d = 2, 6, 16
-    g = graph("attention", "Single-head self-attention with separate Q, K and V projections "
-              "(the three matmuls that share an input merge into one).",
+    b, t, d, f = 2, 6, 16, 32
+    params = [param("wq", [d, d], 0.25), param("bq", [d], 0.05), param("wk", [d, d], 0.25), param("bk", [d], 0.05),
+              param("wv", [d, d], 0.25), param("bv", [d], 0.05), param("wo", [d, d], 0.25), param("bo", [d], 0.05)]
+    # the feed-forward half draws from its own generator, so that the examples made after this one
+    # keep their values
+    ff = np.random.default_rng(11)
+
+    def ff_param(name, shape, scale, offset=0.0):
+        a = (ff.standard_normal(shape) * scale + offset).astype(np.float32)
+        return {"name": name, "shape": list(shape), "values": values(a)}
+
+    params += [ff_param("ln_scale", [d], 0.1, 1.0), ff_param("ln_bias", [d], 0.05),
+               ff_param("w1", [d, f], 0.25), ff_param("b1", [f], 0.05), ff_param("w2", [f, d], 0.18), ff_param("b2", [d], 0.05)]
+    g = graph("attention", "A transformer block: single-head self-attention with separate Q, K and V projections "
+              "(the three matmuls that share an input merge into one), a residual connection and layer "
+              "normalization, then a GELU feed-forward layer with a second residual. -O2 folds the "
+              "constant 1/sqrt(d), merges Q/K/V and fuses the elementwise tails.",
               [{"name": "x", "shape": [b, t, d], "dims": ["B", "T", None]}],
-              [param("wq", [d, d], 0.25), param("bq", [d], 0.05), param("wk", [d, d], 0.25), param("bk", [d], 0.05),
-               param("wv", [d, d], 0.25), param("bv", [d], 0.05), param("wo", [d, d], 0.25), param("bo", [d], 0.05)],
+              params,
               [node("q_proj", "matmul", ["x", "wq"]), node("q", "add", ["q_proj", "bq"]),
                node("k_proj", "matmul", ["x", "wk"]), node("k", "add", ["k_proj", "bk"]),
                node("v_proj", "matmul", ["x", "wv"]), node("v", "add", ["v_proj", "bv"]),
                node("k_t", "transpose", ["k"], perm=[0, 2, 1]),
                node("scores", "matmul", ["q", "k_t"]),
-               const("scale", 1.0 / np.sqrt(d)),
+               const("one", 1.0), const("d_k", float(d)),
+               node("sqrt_d_k", "sqrt", ["d_k"]),
+               node("scale", "div", ["one", "sqrt_d_k"]),
                node("scaled", "mul", ["scores", "scale"]),
                node("probs", "softmax", ["scaled"], axis=-1),
                node("context", "matmul", ["probs", "v"]),
                node("o_proj", "matmul", ["context", "wo"]),
-               node("y", "add", ["o_proj", "bo"])],
+               node("attn", "add", ["o_proj", "bo"]),
+               node("residual", "add", ["x", "attn"]),
+               node("normed", "layernorm", ["residual", "ln_scale", "ln_bias"], axis=-1),
+               node("ff_in", "matmul", ["normed", "w1"]),
+               node("ff_pre", "add", ["ff_in", "b1"]),
+               node("ff_act", "gelu", ["ff_pre"]),
+               node("ff_out", "matmul", ["ff_act", "w2"]),
+               node("ff", "add", ["ff_out", "b2"]),
+               node("y", "add", ["normed", "ff"])],
               [("y", "y")])
     write("attention", g, {"x": rng.standard_normal((b, t, d))})
 
