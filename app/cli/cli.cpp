@@ -33,7 +33,9 @@ const char* kUsageText =
     "                                      blobs, sine, digits\n"
     "  optimize GRAPH -o FILE [-O0|-O1|-O2] [--passes P1,P2,...] [--trace TRACE.json] [--json]\n"
     "                                      apply rewrites (docs/REWRITES.md) and write the result\n"
-    "  roofline GRAPH -o FILE.svg          the roofline chart of the graph on this machine\n"
+    "  roofline GRAPH -o FILE.svg|.png [--measure [--repeats N]] [--backend B] [--json]\n"
+    "                                      the roofline chart of the graph on this machine; --measure\n"
+    "                                      adds measured times, predicted against measured per node\n"
     "\n"
     "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Exit status: 0 success,\n"
     "1 bad input (messages begin with 'error:'), 2 bad usage.\n";
