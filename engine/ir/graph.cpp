@@ -93,12 +93,21 @@ void Graph::addUse(ValueRef v, NodeId user, int index) {
 
 void Graph::dropUse(ValueRef v, NodeId user, int index) {
     if (!contains(v.node)) return;
+    // A shared constant can have tens of thousands of users, removed oldest first (a pass walking
+    // in order) or newest first (undo, a rule dropping what it just built): search from both ends.
     auto& u = users_[std::size_t(v.node)];
-    for (auto it = u.begin(); it != u.end(); ++it)
-        if (it->user == user && it->index == index) {
-            u.erase(it);
+    for (std::size_t lo = 0, hi = u.size(); lo < hi;) {
+        if (u[lo].user == user && u[lo].index == index) {
+            u.erase(u.begin() + std::ptrdiff_t(lo));
             return;
         }
+        --hi;
+        if (u[hi].user == user && u[hi].index == index) {
+            u.erase(u.begin() + std::ptrdiff_t(hi));
+            return;
+        }
+        ++lo;
+    }
 }
 
 void Graph::setInput(NodeId id, int index, ValueRef value) {
