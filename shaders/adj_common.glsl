@@ -70,5 +70,7 @@ float adj_where(float c, float a, float b) { return c != 0.0 ? a : b; }
 float adj_greater(float a, float b) { return a > b ? 1.0 : 0.0; }
 float adj_equal(float a, float b) { return a == b ? 1.0 : 0.0; }
 float adj_sign(float x) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }
+// not an op of the table: batchnorm's per-channel affine step, y = x * a + b
+float adj_muladd(float x, float a, float b) { return x * a + b; }
 
 #endif

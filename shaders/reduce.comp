@@ -4,53 +4,12 @@
 // scaled by pc.alpha: 1 for sum, 1/K for mean); SUBGROUP uses subgroup arithmetic for the sum
 // where the device has it. SOFTMAX / LOG_SOFTMAX: the reduced row is one axis, written back whole.
 #include "adj_common.glsl"
-#ifdef SUBGROUP
-#extension GL_KHR_shader_subgroup_arithmetic : require
-#endif
-
 #define WG 128
 layout(local_size_x = WG) in;
 layout(std430, binding = 1) buffer Out { float out_[]; };
 layout(std430, binding = 2) readonly buffer In0 { float in0[]; };
 
-shared float partial[WG];
-
-float combineMax(float a, float b) { return adj_maximum(a, b); }
-
-float reduceMax(float v) {
-    partial[gl_LocalInvocationID.x] = v;
-    barrier();
-    for (uint s = WG / 2; s > 0u; s >>= 1) {
-        if (gl_LocalInvocationID.x < s)
-            partial[gl_LocalInvocationID.x] = combineMax(partial[gl_LocalInvocationID.x], partial[gl_LocalInvocationID.x + s]);
-        barrier();
-    }
-    float r = partial[0];
-    barrier();
-    return r;
-}
-
-float reduceSum(float v) {
-#ifdef SUBGROUP
-    v = subgroupAdd(v);
-    if (subgroupElect()) partial[gl_SubgroupID] = v;
-    barrier();
-    float r = 0.0;
-    for (uint s = 0u; s < gl_NumSubgroups; ++s) r += partial[s];
-    barrier();
-    return r;
-#else
-    partial[gl_LocalInvocationID.x] = v;
-    barrier();
-    for (uint s = WG / 2; s > 0u; s >>= 1) {
-        if (gl_LocalInvocationID.x < s) partial[gl_LocalInvocationID.x] += partial[gl_LocalInvocationID.x + s];
-        barrier();
-    }
-    float r = partial[0];
-    barrier();
-    return r;
-#endif
-}
+#include "adj_reduce.glsl"
 
 void main() {
     const uint t = gl_LocalInvocationID.x;

@@ -1,13 +1,17 @@
-// The op harness on Vulkan (DESIGN.md convention 9): every op with a shader runs forward on
+// The op harness on Vulkan (DESIGN.md convention 9): every op of the table runs forward on
 // Mesa's lavapipe (or whatever device is chosen) against the CPU executor, with contiguous and
-// non-contiguous inputs; backward graphs of small models; generated fusion kernels against the
-// unfused ops; device selection and unsupported ops. A missing Vulkan device is a failure.
+// non-contiguous inputs, and the pooling and normalization ops also backward (a VJP with a random
+// seed); backward graphs of small models (MLP, CNN with batchnorm and pools, layernorm);
+// generated fusion kernels against the unfused ops, their run-time compiler and cache; device
+// selection. A missing Vulkan device is a failure.
 #include <QtTest>
 
 #include <functional>
 #include <random>
 
 #include "autodiff/reverse_mode.h"
+#include "io/graph_file.h"
+#include "io/npy.h"
 #include "ir/errors.h"
 #include "runtime/executor.h"
 #include "runtime/vulkan/fusion_codegen.h"
@@ -26,6 +30,7 @@ struct Case {
     std::vector<Shape> inputs;
     std::function<ValueRef(Graph&, const std::vector<ValueRef>&)> build;
     Range range = Range::Any;
+    bool backward = false;  // also a row of backwardAgainstCpu (a VJP with a random seed)
 };
 
 ValueRef node(Graph& g, Op op, std::vector<ValueRef> in, Attributes a = {}) { return {g.addNode(op, std::move(in), std::move(a)), 0}; }
@@ -98,6 +103,41 @@ std::vector<Case> cases() {
                      return node(g, Op::Conv2d, {in[0], in[1]}, {{"dilations", std::vector<std::int64_t>{2, 2}}, {"pads", std::vector<std::int64_t>{2, 2, 2, 2}}});
                  }});
     c.push_back({"global_avg_pool", {{2, 3, 5, 4}}, [](Graph& g, auto in) { return node(g, Op::GlobalAvgPool, {in[0]}); }});
+    using Ints = std::vector<std::int64_t>;
+    auto pool = [](Op op, Ints kernel, Ints strides, Ints pads, std::int64_t includePad = -1) {
+        return [=](Graph& g, auto in) {
+            Attributes a{{"kernel", kernel}, {"strides", strides}, {"pads", pads}};
+            if (includePad >= 0) a.set("count_include_pad", includePad);
+            std::vector<ValueRef> args{in[0]};
+            if (op == Op::MaxPoolGrad || op == Op::MaxPoolSelect) args.push_back(in[1]);
+            if (op == Op::AvgPoolGrad) a.set("input_shape", Ints{2, 3, 7, 6});
+            return node(g, op, args, a);
+        };
+    };
+    c.push_back({"max_pool", {{2, 3, 7, 6}}, pool(Op::MaxPool, {3, 2}, {2, 2}, {1, 0, 1, 1}), Range::Any, true});
+    c.push_back({"max_pool_overlapping", {{2, 2, 6, 5}}, pool(Op::MaxPool, {3, 3}, {1, 1}, {1, 1, 1, 1}), Range::Any, true});
+    c.push_back({"max_pool_ties", {{2, 2, 6, 5}}, pool(Op::MaxPool, {2, 3}, {1, 2}, {0, 1, 1, 0}), Range::Binary, true});
+    c.push_back({"avg_pool", {{2, 3, 7, 6}}, pool(Op::AvgPool, {3, 3}, {2, 2}, {1, 1, 1, 1}), Range::Any, true});
+    c.push_back({"avg_pool_count_pad", {{2, 3, 7, 6}}, pool(Op::AvgPool, {3, 2}, {2, 1}, {1, 0, 1, 1}, 1), Range::Any, true});
+    c.push_back({"max_pool_grad", {{2, 3, 7, 6}, {2, 3, 4, 6}}, pool(Op::MaxPoolGrad, {3, 3}, {2, 1}, {1, 1, 1, 1}), Range::Any, true});
+    c.push_back({"max_pool_grad_ties", {{2, 3, 7, 6}, {2, 3, 4, 6}}, pool(Op::MaxPoolGrad, {3, 3}, {2, 1}, {1, 1, 1, 1}), Range::Binary, true});
+    c.push_back({"max_pool_select", {{2, 3, 7, 6}, {2, 3, 7, 6}}, pool(Op::MaxPoolSelect, {3, 3}, {2, 1}, {1, 1, 1, 1}), Range::Any, true});
+    c.push_back({"avg_pool_grad", {{2, 3, 4, 3}}, pool(Op::AvgPoolGrad, {3, 3}, {2, 2}, {1, 1, 1, 1}), Range::Any, true});
+    c.push_back({"avg_pool_grad_count_pad", {{2, 3, 4, 6}}, pool(Op::AvgPoolGrad, {3, 2}, {2, 1}, {1, 0, 1, 1}, 1), Range::Any, true});
+    c.push_back({"layernorm", {{4, 5, 6}, {6}, {6}}, [](Graph& g, auto in) { return node(g, Op::LayerNorm, {in[0], in[1], in[2]}); }, Range::Any, true});
+    c.push_back({"layernorm_axis1", {{3, 4, 5}, {4, 5}, {4, 5}}, [](Graph& g, auto in) {
+                     return node(g, Op::LayerNorm, {in[0], in[1], in[2]}, {{"axis", std::int64_t(1)}, {"epsilon", 1e-3}});
+                 }, Range::Any, true});
+    c.push_back({"layernorm_plain", {{6, 130}}, [](Graph& g, auto in) { return node(g, Op::LayerNorm, {in[0]}); }, Range::Any, true});
+    c.push_back({"batchnorm_inference", {{3, 4, 5, 2}, {4}, {4}, {4}, {4}}, [](Graph& g, auto in) {
+                     return node(g, Op::BatchNorm, {in[0], in[1], in[2], in[3], in[4]});
+                 }, Range::Positive, true});
+    c.push_back({"batchnorm_training", {{3, 4, 5, 2}, {4}, {4}, {4}, {4}}, [](Graph& g, auto in) {
+                     return node(g, Op::BatchNorm, {in[0], in[1], in[2], in[3], in[4]}, {{"training", std::int64_t(1)}});
+                 }, Range::Any, true});
+    c.push_back({"batchnorm_training_2d", {{9, 3}, {3}, {3}, {3}, {3}}, [](Graph& g, auto in) {
+                     return node(g, Op::BatchNorm, {in[0], in[1], in[2], in[3], in[4]}, {{"training", std::int64_t(1)}, {"epsilon", 1e-3}});
+                 }, Range::Any, true});
     c.push_back({"fused", {{3, 4}, {4}, {3, 1}}, [](Graph& g, auto in) {
                      return node(g, Op::Fused, {in[0], in[1], in[2]}, {{"program", std::string("r0 = mul in0 in1; r1 = tanh r0; r2 = add r1 in2; r3 = sigmoid r2")}});
                  }});
@@ -170,25 +210,125 @@ private Q_SLOTS:
         QVERIFY(vk_->lastRunStats().submits <= 1);
     }
 
-    void everyTableOpIsSupportedOrRefusedClearly() {
-        for (int i = 0; i < int(Op::AvgPoolGrad) + 1; ++i) {
-            const Op op = Op(i);
-            if (vk_->supports(op)) continue;
+    void backwardAgainstCpu_data() {
+        QTest::addColumn<int>("index");
+        const auto all = cases();
+        for (std::size_t i = 0; i < all.size(); ++i)
+            if (all[i].backward) QTest::newRow((std::string(all[i].name) + "/non-contiguous").c_str()) << int(i);
+    }
+    void backwardAgainstCpu() {
+        // the VJP of the case with a random seed, w.r.t. every input: runs the derivative ops the
+        // backward graph is made of (max_pool_grad, max_pool_select, avg_pool_grad, avg_pool, and
+        // the decompositions of the norms) on non-contiguous inputs
+        QFETCH(int, index);
+        const Case c = cases()[std::size_t(index)];
+        std::mt19937 rng(std::uint32_t(300 + index));
+        Bindings b;
+        const Graph g = caseGraph(c, rng, b);
+        BackwardOptions opt;
+        opt.seedInput = true;
+        const BackwardGraph bw = buildBackward(g, "y", opt);
+        QCOMPARE(bw.gradientOutputs.size(), c.inputs.size());
+        b["seed_y"] = randomTensor(cpu_->run(g, b).outputs.at(0).shape(), rng, Range::Any);
+        for (auto& [k, t] : b) t = test::stridedCopy(t);
+        const RunResult want = cpu_->run(bw.graph, b);
+        const RunResult got = vk_->run(bw.graph, b);
+        std::string why;
+        QVERIFY2(sameOutputs(got, want, &why), why.c_str());
+        QVERIFY(vk_->lastRunStats().submits <= 1);
+    }
+
+    void everyTableOpHasAShader() {
+        for (int i = 0; i < int(Op::AvgPoolGrad) + 1; ++i) QVERIFY2(vk_->supports(Op(i)), opName(Op(i)).data());
+    }
+
+    void badPoolAndNormInputsNameTheNode() {
+        // a max_pool_select whose selected tensor differs from its input, a batchnorm whose
+        // scale does not match the channels
+        {
             Graph g;
             NodeId x = g.addInput("x", {1, 1, 4, 4});
-            if (op != Op::MaxPool) continue;
-            g.addOutput("y", {g.addNode(op, {{x, 0}}, {{"kernel", std::vector<std::int64_t>{2, 2}}}, "my_pool"), 0});
-            Bindings b{{"x", Tensor::full({1, 1, 4, 4}, 1.f)}};
+            NodeId y = g.addInput("y", {1, 1, 4, 3});
+            g.addOutput("z", {g.addNode(Op::MaxPoolSelect, {{x, 0}, {y, 0}}, {{"kernel", std::vector<std::int64_t>{2, 2}}, {"strides", std::vector<std::int64_t>{2, 2}}}, "my_select"), 0});
+            Bindings b{{"x", Tensor::full({1, 1, 4, 4}, 1.f)}, {"y", Tensor::full({1, 1, 4, 3}, 1.f)}};
+            QVERIFY_THROWS_EXCEPTION(Error, cpu_->run(g, b));
             try {
                 vk_->run(g, b);
-                QFAIL("an unsupported op ran");
+                QFAIL("a bad max_pool_select ran");
             } catch (const Error& e) {
-                QVERIFY2(std::string(e.what()).find("my_pool") != std::string::npos, e.what());
-                QVERIFY2(std::string(e.what()).find("max_pool") != std::string::npos, e.what());
+                QVERIFY2(std::string(e.what()).find("my_select") != std::string::npos, e.what());
             }
         }
-        QVERIFY(!vk_->supports(Op::MaxPool));
-        QVERIFY(vk_->supports(Op::MatMul));
+        {
+            Graph g;
+            Bindings b{{"x", Tensor::full({2, 3, 2, 2}, 1.f)}, {"s", Tensor::full({4}, 1.f)}, {"b", Tensor::full({3}, 0.f)},
+                       {"m", Tensor::full({3}, 0.f)}, {"v", Tensor::full({3}, 1.f)}};
+            std::vector<ValueRef> in;
+            for (const char* name : {"x", "s", "b", "m", "v"}) in.push_back({g.addInput(name, b[name].shape()), 0});
+            g.addOutput("y", {g.addNode(Op::BatchNorm, in, {}, "my_bn"), 0});
+            try {
+                vk_->run(g, b);
+                QFAIL("a bad batchnorm ran");
+            } catch (const Error& e) {
+                QVERIFY2(std::string(e.what()).find("my_bn") != std::string::npos, e.what());
+            }
+        }
+    }
+
+    void cnnBackwardAgainstCpu() {
+        // conv + batchnorm (batch statistics) + relu + max_pool + avg_pool + dense: every
+        // gradient on Vulkan equals the CPU's
+        Graph g;
+        std::mt19937 rng(21);
+        NodeId x = g.addInput("x", {4, 3, 10, 9});
+        NodeId w = g.addParameter("w", randomTensor({6, 3, 3, 3}, rng, Range::Any));
+        NodeId cb = g.addParameter("conv_b", randomTensor({6}, rng, Range::Any));
+        NodeId gamma = g.addParameter("gamma", randomTensor({6}, rng, Range::Positive));
+        NodeId beta = g.addParameter("beta", randomTensor({6}, rng, Range::Any));
+        NodeId rm = g.addParameter("running_mean", Tensor::full({6}, 0.f));
+        NodeId rv = g.addParameter("running_var", Tensor::full({6}, 1.f));
+        NodeId wd = g.addParameter("w_dense", randomTensor({24, 5}, rng, Range::Any));
+        using Ints = std::vector<std::int64_t>;
+        ValueRef y = node(g, Op::Conv2d, {{x, 0}, {w, 0}, {cb, 0}}, {{"pads", Ints{1, 1, 1, 1}}});
+        y = node(g, Op::BatchNorm, {y, {gamma, 0}, {beta, 0}, {rm, 0}, {rv, 0}}, {{"training", std::int64_t(1)}});
+        y = node(g, Op::Relu, {y});
+        y = node(g, Op::MaxPool, {y}, {{"kernel", Ints{2, 2}}, {"strides", Ints{2, 2}}});  // [4, 6, 5, 4]
+        y = node(g, Op::AvgPool, {y}, {{"kernel", Ints{3, 2}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 0, 0, 0}}});  // [4, 6, 2, 2]
+        y = node(g, Op::MatMul, {node(g, Op::Flatten, {y}), {wd, 0}});
+        g.addOutput("loss", node(g, Op::Mean, {node(g, Op::Mul, {y, node(g, Op::Tanh, {y})})}));
+        const BackwardGraph bw = buildBackward(g, "loss");
+        for (Op op : {Op::MaxPoolGrad, Op::AvgPoolGrad, Op::Conv2dGradWeight, Op::BatchNorm}) {
+            bool found = false;
+            for (NodeId id : bw.graph.nodeIds()) found = found || bw.graph.node(id).op == op;
+            QVERIFY2(found, opName(op).data());
+        }
+        Bindings b{{"x", test::stridedCopy(randomTensor({4, 3, 10, 9}, rng, Range::Any))}};
+        const RunResult want = cpu_->run(bw.graph, b);
+        const RunResult got = vk_->run(bw.graph, b);
+        std::string why;
+        QVERIFY2(sameOutputs(got, want, &why), why.c_str());
+        QCOMPARE(int(got.outputs.size()), int(bw.gradientOutputs.size()));
+        QVERIFY(vk_->lastRunStats().submits <= 1);
+    }
+
+    void layerNormBackwardAgainstCpu() {
+        Graph g;
+        std::mt19937 rng(23);
+        NodeId x = g.addInput("x", {6, 16});
+        NodeId w1 = g.addParameter("w1", randomTensor({16, 32}, rng, Range::Any));
+        NodeId s = g.addParameter("ln_scale", randomTensor({32}, rng, Range::Positive));
+        NodeId bb = g.addParameter("ln_bias", randomTensor({32}, rng, Range::Any));
+        NodeId w2 = g.addParameter("w2", randomTensor({32, 4}, rng, Range::Any));
+        ValueRef h = node(g, Op::LayerNorm, {node(g, Op::MatMul, {{x, 0}, {w1, 0}}), {s, 0}, {bb, 0}});
+        ValueRef y = node(g, Op::MatMul, {node(g, Op::Gelu, {h}), {w2, 0}});
+        g.addOutput("loss", node(g, Op::Mean, {node(g, Op::LogSoftmax, {y})}));
+        const BackwardGraph bw = buildBackward(g, "loss");
+        Bindings b{{"x", test::stridedCopy(randomTensor({6, 16}, rng, Range::Any))}};
+        const RunResult want = cpu_->run(bw.graph, b);
+        const RunResult got = vk_->run(bw.graph, b);
+        std::string why;
+        QVERIFY2(sameOutputs(got, want, &why), why.c_str());
+        QCOMPARE(int(got.outputs.size()), 5);
     }
 
     void backwardGraphsAgainstCpu() {
@@ -262,6 +402,55 @@ private Q_SLOTS:
         } catch (const Error& e) {
             QVERIFY2(std::string(e.what()).find("bad_group") != std::string::npos, e.what());
         }
+    }
+
+    void examplesRunAsOnTheCpu_data() {
+        QTest::addColumn<QString>("name");
+        for (const char* n : {"attention", "conv_bn_relu", "elementwise_chain", "mlp", "scalar_function"}) QTest::newRow(n) << QString(n);
+    }
+    void examplesRunAsOnTheCpu() {
+        // the lecture's example graphs with their inputs, and the gradients of their first
+        // output's sum w.r.t. every input and parameter
+        QFETCH(QString, name);
+        const std::string base = test::sourcePath("resources/examples/");
+        const Graph g = loadGraphFile(base + name.toStdString() + ".json");
+        Bindings b;
+        for (NodeId id : g.nodeIds())
+            if (g.node(id).op == Op::Input) b[g.node(id).name] = readNpy(base + "inputs/" + name.toStdString() + "/" + g.node(id).name + ".npy");
+        std::string why;
+        QVERIFY2(sameOutputs(vk_->run(g, b), cpu_->run(g, b), &why), why.c_str());
+        Graph withLoss = g;
+        withLoss.addOutput("adj_total", node(withLoss, Op::Sum, {node(withLoss, Op::Tanh, {g.outputs()[0].value})}));
+        const BackwardGraph bw = buildBackward(withLoss, "adj_total");
+        QVERIFY(!bw.gradientOutputs.empty());
+        QVERIFY2(sameOutputs(vk_->run(bw.graph, b), cpu_->run(bw.graph, b), &why), why.c_str());
+    }
+
+    void runtimeCompilerAndKernelCache() {
+        qInfo("fusion kernels compiled by %s", vk::glslCompilerName().c_str());
+        const std::string src = generateFusedKernelSource("r0 = mul in0 in0; r1 = sin r0", 1);
+        QVERIFY2(src.find("compiled at run time by " + vk::glslCompilerName()) != std::string::npos, src.c_str());
+        const std::vector<std::uint32_t> words = vk::compileGlsl(src, "square_sin");
+        QVERIFY(words.size() > 5);
+        QCOMPARE(words[0], 0x07230203u);  // the SPIR-V magic number
+        // a compile error names the kernel's node and carries the compiler's message
+        try {
+            vk::compileGlsl("#version 450\nlayout(local_size_x = 1) in;\nvoid main() { frobnicate(); }\n", "broken_group");
+            QFAIL("bad GLSL compiled");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("broken_group") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("frobnicate") != std::string::npos, e.what());
+        }
+        // the cache: compiled once, then from memory; a second cache finds it on disk
+        const std::string fresh = generateFusedKernelSource("r0 = cos in0; r1 = add r0 in1; r2 = abs r1", 2);
+        vk::FusedKernelCache first, second;
+        const auto a = first.spirv(fresh, "g1");
+        QCOMPARE(first.spirv(fresh, "g1"), a);
+        QCOMPARE(first.stats().compiled + first.stats().fromDisk, 1);
+        QCOMPARE(first.stats().fromMemory, 1);
+        QCOMPARE(second.spirv(fresh, "g1"), a);
+        QCOMPARE(second.stats().fromDisk, 1);
+        QCOMPARE(second.stats().compiled, 0);
     }
 
     void residentParametersAreNotUploadedAgain() {

@@ -1,9 +1,11 @@
 #pragma once
 // Fusion groups as generated GLSL (the lecture's "compilation"): the program of a `fused` node
 // becomes one compute kernel that reads each input once through its strides, keeps every
-// intermediate in a register and writes the output once. The source is compiled at run time with
-// shaderc's glslc and cached by a hash of its text, in memory and on disk (cacheDirectory()/fused/), so a
-// kernel compiles once per machine. The source stays available for the GUI to show.
+// intermediate in a register and writes the output once. The source is compiled at run time
+// (glsl_compiler.h: the shaderc library, or the glslc program where the library is missing) and
+// cached by a hash of its text, in memory and on disk (cacheDirectory()/fused/), so a kernel
+// compiles once per machine. The source stays available for the GUI to show; its header names the
+// compiler.
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "ir/fused_program.h"
+#include "runtime/vulkan/glsl_compiler.h"
 
 namespace adj {
 
@@ -27,11 +30,7 @@ std::string sourceHash(const std::string& text);
 /// $XDG_CACHE_HOME/adjoint, else $HOME/.cache/adjoint (created on demand; "" when none works).
 std::string cacheDirectory();
 
-/// Compiles GLSL (with the shared headers available to #include) to SPIR-V with shaderc's glslc
-/// (run as a program; see engine/CMakeLists.txt). Throws adj::Error with glslc's message, naming `what`.
-std::vector<std::uint32_t> compileGlsl(const std::string& source, const std::string& what);
-
-/// SPIR-V of generated kernels by source hash: memory first, then the disk cache, then glslc.
+/// SPIR-V of generated kernels by source hash: memory first, then the disk cache, then compileGlsl.
 class FusedKernelCache {
 public:
     struct Stats {

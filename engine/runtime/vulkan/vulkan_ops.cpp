@@ -1,6 +1,8 @@
 // Recording each op: elementwise (built-in variants and generated fusion kernels), reductions,
-// softmax, GEMM, and movement as views or strided copies.
+// softmax, GEMM, convolutions, and movement as views or strided copies (pooling and
+// normalization: vulkan_ops_nn.cpp).
 #include "runtime/vulkan/vulkan_ops.h"
+#include "runtime/vulkan/vulkan_ops_util.h"
 
 #include <algorithm>
 #include <numeric>
@@ -8,7 +10,7 @@
 #include "ir/errors.h"
 
 namespace adj::vk {
-namespace {
+namespace detail {
 
 [[noreturn]] void fail(const Node& n, const std::string& what) {
     throw Error("node '" + n.name + "' (" + std::string(opName(n.op)) + ") on Vulkan: " + what);
@@ -23,7 +25,6 @@ std::int64_t axisOf(const Node& n, std::int64_t axis, std::int64_t rank) {
     return axis;
 }
 
-/// Strides of `t` read as `out` under NumPy broadcasting (stride 0 on broadcast dimensions).
 Strides broadcastStrides(const Node& n, const DevTensor& t, const Shape& out) {
     Strides s(out.size(), 0);
     const std::size_t r = t.shape.size();
@@ -46,7 +47,6 @@ DevTensor permuted(const DevTensor& t, const std::vector<std::int64_t>& perm) {
     return v;
 }
 
-/// Runs an elementwise kernel (built-in or generated) of out = f(inputs) with broadcasting.
 void runElementwise(OpEnv& env, const Node& n, const Kernel& k, const DevTensor& out, const std::vector<DevTensor>& ins) {
     const std::int64_t count = out.numel();
     if (count == 0) return;
@@ -65,6 +65,12 @@ void runElementwise(OpEnv& env, const Node& n, const Kernel& k, const DevTensor&
     for (const auto& t : ins) bufs.push_back(&t);
     env.rec.dispatch(k, pc, layoutWords(shape, ops), bufs, groupsFor(count, 256));
 }
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
 
 /// dst[...] = src[...] over dst's shape (src broadcast to it), both strided.
 void copyInto(OpEnv& env, const Node& n, const DevTensor& dst, const DevTensor& src) {
@@ -427,10 +433,9 @@ bool vulkanSupports(Op op) {
         case Op::Reshape: case Op::Transpose: case Op::Flatten: case Op::Squeeze: case Op::Unsqueeze:
         case Op::Expand: case Op::Slice: case Op::Concat: case Op::Split: case Op::Pad:
         case Op::Conv2d: case Op::Conv2dGradInput: case Op::Conv2dGradWeight: case Op::GlobalAvgPool:
-            return true;
         case Op::BatchNorm: case Op::LayerNorm: case Op::MaxPool: case Op::AvgPool:
         case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad:
-            return false;
+            return true;
     }
     return false;
 }
@@ -491,9 +496,10 @@ std::vector<DevTensor> recordOp(OpEnv& env, const Node& n, const std::vector<Dev
         case Op::GlobalAvgPool:
             if (ins[0].shape.size() != 4) fail(n, "input must be 4-D (NCHW), got " + shapeToString(ins[0].shape));
             return reduce(env, n, ins[0], outShape, {2, 3});
-        case Op::BatchNorm: case Op::LayerNorm: case Op::MaxPool: case Op::AvgPool:
-        case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad:
-            break;
+        case Op::MaxPool: case Op::AvgPool: case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad:
+            return recordPool(env, n, ins, outShape);
+        case Op::BatchNorm: case Op::LayerNorm:
+            return recordNorm(env, n, ins, outShape);
     }
     fail(n, "the Vulkan backend has no shader for this op yet (run it with --backend cpu)");
 }
