@@ -1,12 +1,30 @@
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "commands.h"
+#include "ir/errors.h"
 #include "passes/machine_model.h"
 #include "passes/rewriter.h"
+#include "runtime/memory_plan.h"
 
 namespace adj::cli {
+
+namespace {
+
+/// The memory plan for the declared input shapes, or nothing (with the reason) when the graph
+/// cannot be planned.
+std::optional<MemoryPlan> declaredMemoryPlan(const Graph& g, std::string& why) {
+    try {
+        return planMemory(g);
+    } catch (const Error& e) {
+        why = e.what();
+        return std::nullopt;
+    }
+}
+
+}  // namespace
 
 int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
     Args args(argv, {{"--json", false}, {"--costs", false}});
@@ -26,6 +44,8 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
         ++opCounts[std::string(opName(n.op))];
         if (n.op == Op::Parameter) paramCount += n.value.numel();
     }
+    std::string noPlan;
+    const std::optional<MemoryPlan> plan = declaredMemoryPlan(g, noPlan);
     if (args.has("--json")) {
         nlohmann::json j;
         j["name"] = g.name;
@@ -52,6 +72,12 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
         }
         const CostSummary total = graphCostSummary(g);
         j["cost"] = {{"flops", total.flops}, {"bytes", total.bytes}, {"kernels", total.kernels}, {"intensity", total.intensity()}};
+        if (plan)
+            j["memory"] = {{"planned_peak_bytes", plan->plannedPeakBytes()}, {"arena_bytes", plan->arenaBytes},
+                           {"output_bytes", plan->ownBytes}, {"no_reuse_bytes", plan->noReuseBytes},
+                           {"lower_bound_bytes", plan->lowerBoundBytes}};
+        else
+            j["memory"] = nullptr;
         j["machine"] = {{"peak_flops", machine.peakFlops}, {"bandwidth", machine.bandwidth}, {"threads", machine.threads}, {"ridge", machine.ridge()}};
         ctx.out << j.dump() << "\n";
         return kOk;
@@ -87,6 +113,12 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
                 << formatNumber(t.intensity()) << " FLOP/B; machine: " << formatNumber(machine.peakFlops / 1e9) << " GFLOP/s, "
                 << formatNumber(machine.bandwidth / 1e9) << " GB/s, ridge " << formatNumber(machine.ridge()) << " FLOP/B\n";
     }
+    if (plan)
+        ctx.out << "\nmemory: planned peak " << std::to_string(plan->plannedPeakBytes()) << " B (arena "
+                << std::to_string(plan->arenaBytes) << " B + outputs " << std::to_string(plan->ownBytes) << " B), no reuse "
+                << std::to_string(plan->noReuseBytes) << " B, lower bound " << std::to_string(plan->lowerBoundBytes) << " B\n";
+    else
+        ctx.out << "\nmemory: not planned (" << noPlan << ")\n";
     ctx.out << "\noutputs:";
     for (const auto& o : g.outputs()) ctx.out << " " << o.name << " " << shapeToString(g.type(o.value).shape);
     ctx.out << "\n";

@@ -113,9 +113,12 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
     };
 
     std::vector<double> stepMs;
+    std::int64_t peakBytes = 0, arenaBytes = 0;
     try {
         trainer->train([&](const train::StepReport& r) {
             stepMs.push_back(r.ms);
+            peakBytes = std::max(peakBytes, r.peakBytes);
+            arenaBytes = std::max(arenaBytes, r.arenaBytes);
             if (isLoggedStep(r.step, config.steps)) {
                 if (json) {
                     ctx.out << nlohmann::json{{"step", r.step}, {"loss", r.loss}, {"accuracy", numberOrNull(r.accuracy)}, {"ms", r.ms}}.dump() << "\n";
@@ -149,6 +152,8 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
                          {"val_loss", va.loss},
                          {"val_accuracy", numberOrNull(va.accuracy)},
                          {"ms_per_step", median},
+                         {"peak_bytes", peakBytes > 0 ? nlohmann::json(peakBytes) : nlohmann::json(nullptr)},
+                         {"arena_bytes", arenaBytes},
                          {"dataset", trainer->dataset().name},
                          {"optimizer", train::optimizerName(config.optimizer.kind)},
                          {"loss_kind", train::lossName(config.loss)},

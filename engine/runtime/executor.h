@@ -2,6 +2,7 @@
 // The backend interface (DESIGN.md convention 6): an Executor names itself, says which ops it
 // supports, and runs a graph on bound inputs. The CPU executor is the reference that every other
 // backend is tested against.
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +22,10 @@ struct RunOptions {
     bool keepAllValues = false;
     /// Stop at the first node whose output holds a NaN or Inf, naming it.
     bool checkFinite = false;
+    /// Let the backend write intermediate values into a planned, reused arena
+    /// (runtime/memory_plan.h); false allocates every value as it goes (the reference path).
+    /// keepAllValues turns the planner off too, since every value is handed to the caller.
+    bool planMemory = true;
 };
 
 struct RunResult {
@@ -30,6 +35,14 @@ struct RunResult {
     std::map<ValueRef, Tensor> values;
     /// Wall time per node in microseconds, indexed by node id (0 for nodes not run).
     std::vector<double> nodeMicros;
+    /// Bytes of the memory plan's arena that the run kept its intermediate values in; 0 when the
+    /// run was not planned (keepAllValues, planMemory off, or a backend without a planner).
+    std::int64_t arenaBytes = 0;
+    /// The most bytes of computed values the run held at once, measured: the arena (counted
+    /// whole) plus every buffer allocated outside it (graph outputs, unplanned values), views
+    /// counted once with the buffer they view, sources (the caller's) not at all. 0 when the
+    /// backend does not measure it.
+    std::int64_t peakLiveBytes = 0;
 };
 
 class Executor {

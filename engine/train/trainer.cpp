@@ -90,6 +90,8 @@ StepReport Trainer::runStep() {
     ++stepCount_;
     StepReport rep;
     rep.step = stepCount_;
+    rep.peakBytes = r.peakLiveBytes;
+    rep.arenaBytes = r.arenaBytes;
     rep.loss = r.outputs[0].toVector().at(0);
     if (data_.isClassification()) {
         std::vector<int> labels;

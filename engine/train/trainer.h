@@ -55,6 +55,10 @@ struct StepReport {
     double accuracy = std::numeric_limits<double>::quiet_NaN();
     /// Wall time of the step (data, graph run, feeding back).
     double ms = 0;
+    /// The step graph's run: measured peak of live bytes and the memory plan's arena
+    /// (RunResult::peakLiveBytes, arenaBytes; 0 where the executor does not report them).
+    std::int64_t peakBytes = 0;
+    std::int64_t arenaBytes = 0;
 };
 
 struct Evaluation {

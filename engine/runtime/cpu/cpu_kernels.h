@@ -13,7 +13,19 @@ struct KernelCall {
     std::vector<Tensor> inputs;       // possibly non-contiguous views
     std::vector<ValueType> outTypes;  // inferred from the actual input shapes
     std::vector<Tensor> outputs;      // filled by the kernel: fresh tensors or views of inputs
+    /// The executor's planned buffers for the outputs, by port: contiguous views of its arena,
+    /// undefined where a value has none; nullptr when the run is not planned. Kernels take them
+    /// through newOutput/filledOutput; a kernel that returns a view or a fresh tensor instead
+    /// still works (the planned buffer then goes unused).
+    const std::vector<Tensor>* planned = nullptr;
 };
+
+/// Output `i` for a kernel to write every element of, stored as call.outputs[i] (resized as
+/// needed): the planned buffer when the executor gave one of exactly `shape`, else a fresh
+/// uninitialised tensor. The reference stays valid until call.outputs is resized.
+Tensor& newOutput(KernelCall& call, std::size_t i, const Shape& shape);
+/// newOutput with every element set to `value` (for kernels that accumulate).
+Tensor& filledOutput(KernelCall& call, std::size_t i, const Shape& shape, float value);
 
 /// Runs the kernel of call.node.op. Throws adj::Error naming the node on a run-time problem.
 void runKernel(KernelCall& call);

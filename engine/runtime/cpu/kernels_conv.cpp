@@ -54,9 +54,7 @@ void conv2d(KernelCall& call) {
         bias = call.inputs[2].contiguous();
     }
 
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(outShape);
-    Tensor& out = call.outputs[0];
+    Tensor& out = newOutput(call, 0, outShape);
     if (out.numel() == 0) return;
     const Tensor xc = x.contiguous(), wc = w.contiguous();
     const float* xp = xc.data();

@@ -25,7 +25,7 @@ ConvGeometry geometry(const Node& node, const Shape& x, const Shape& w, const Sh
 
 void pad(KernelCall& call) {
     const Tensor& x = call.inputs[0];
-    Tensor out = Tensor::full(call.outTypes[0].shape, float(call.node.attrs.getFloat(call.node.op, "value")));
+    Tensor out = filledOutput(call, 0, call.outTypes[0].shape, float(call.node.attrs.getFloat(call.node.op, "value")));
     auto pads = call.node.attrs.getInts(call.node.op, "pads");
     Tensor view = out;
     for (std::size_t a = 0; a < x.shape().size(); ++a) view = view.slice(std::int64_t(a), pads[a], pads[a] + x.shape()[a]);
@@ -38,7 +38,7 @@ void convGradInput(KernelCall& call) {
     const Tensor g = call.inputs[0].contiguous(), w = call.inputs[1].contiguous();
     const Shape& xs = call.outTypes[0].shape;
     const ConvGeometry q = geometry(call.node, xs, w.shape(), g.shape());
-    Tensor dx = Tensor::zeros(xs);
+    Tensor dx = filledOutput(call, 0, xs, 0.f);
     const float* gd = g.data();
     const float* wd = w.data();
     float* xd = dx.data();
@@ -74,7 +74,7 @@ void convGradWeight(KernelCall& call) {
     const Tensor x = call.inputs[0].contiguous(), g = call.inputs[1].contiguous();
     const Shape& ws = call.outTypes[0].shape;
     const ConvGeometry q = geometry(call.node, x.shape(), ws, g.shape());
-    Tensor dw = Tensor::zeros(ws);
+    Tensor dw = filledOutput(call, 0, ws, 0.f);
     const float* gd = g.data();
     const float* xd = x.data();
     float* wd = dw.data();
@@ -146,7 +146,7 @@ void maxPoolGradOrSelect(KernelCall& call) {
     const Tensor x = call.inputs[0].contiguous(), other = call.inputs[1].contiguous();
     const Shape& pooled = select ? call.outTypes[0].shape : other.shape();
     const PoolGeometry q = poolGeometry(call.node, x.shape(), pooled);
-    Tensor out = select ? Tensor::empty(call.outTypes[0].shape) : Tensor::zeros(x.shape());
+    Tensor out = select ? newOutput(call, 0, call.outTypes[0].shape) : filledOutput(call, 0, x.shape(), 0.f);
     const float* xd = x.data();
     const float* od = other.data();
     float* rd = out.data();
@@ -167,7 +167,7 @@ void avgPoolGrad(KernelCall& call) {
     const Shape& xs = call.outTypes[0].shape;
     const PoolGeometry q = poolGeometry(call.node, xs, g.shape());
     const bool includePad = call.node.attrs.getInt(call.node.op, "count_include_pad") != 0;
-    Tensor dx = Tensor::zeros(xs);
+    Tensor dx = filledOutput(call, 0, xs, 0.f);
     const float* gd = g.data();
     float* xd = dx.data();
     detail::parallelFor(q.planes, q.ho * q.wo * q.kh * q.kw, [&](std::int64_t begin, std::int64_t end) {

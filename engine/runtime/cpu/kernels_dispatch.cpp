@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +23,22 @@ void checkCall(const KernelCall& call) {
 }
 
 }  // namespace
+
+Tensor& newOutput(KernelCall& call, std::size_t i, const Shape& shape) {
+    if (call.outputs.size() <= i) call.outputs.resize(i + 1);
+    Tensor& out = call.outputs[i];
+    if (call.planned && i < call.planned->size() && (*call.planned)[i].defined() && (*call.planned)[i].shape() == shape)
+        out = (*call.planned)[i];
+    else
+        out = Tensor::empty(shape);
+    return out;
+}
+
+Tensor& filledOutput(KernelCall& call, std::size_t i, const Shape& shape, float value) {
+    Tensor& out = newOutput(call, i, shape);
+    std::fill_n(out.data(), out.numel(), value);
+    return out;
+}
 
 void runKernel(KernelCall& call) {
     const Node& n = call.node;

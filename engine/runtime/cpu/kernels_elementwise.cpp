@@ -106,9 +106,7 @@ void runMap(KernelCall& call, F f) {
                                 " does not broadcast to the output shape " + shapeToString(shape));
         }
     }
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(shape);
-    mapInto<N>(call.outputs[0], in, f);
+    mapInto<N>(newOutput(call, 0, shape), in, f);
 }
 
 }  // namespace

@@ -109,7 +109,8 @@ void fusedKernel(KernelCall& call) {
     const Node& node = call.node;
     const FusedProgram prog = parseFusedProgram(node.attrs.getString(node.op, "program"), int(call.inputs.size()));
     const Shape& shape = call.outTypes[0].shape;
-    call.outputs.assign(1, Tensor::empty(shape));
+    call.outputs.clear();
+    newOutput(call, 0, shape);
     float* out = call.outputs[0].data();
     const std::int64_t total = numel(shape);
     if (total == 0) return;

@@ -56,9 +56,7 @@ void matmul(KernelCall& call) {
     if (numel(outShape) != numel(outFull))
         fail(n, "output shape " + shapeToString(outShape) + " does not match " + shapeToString(outFull));
 
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(outShape);
-    Tensor& out = call.outputs[0];
+    Tensor& out = newOutput(call, 0, outShape);
     if (out.numel() == 0) return;
     if (K == 0) {
         std::fill_n(out.data(), out.numel(), 0.f);
@@ -113,9 +111,7 @@ void gemm(KernelCall& call) {
             fail(n, "C of shape " + shapeToString(call.inputs[2].shape()) + " does not broadcast to " + shapeToString(outShape));
         }
     }
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(outShape);
-    Tensor& out = call.outputs[0];
+    Tensor& out = newOutput(call, 0, outShape);
     if (out.numel() == 0) return;
     float* c = out.data();
     if (K == 0) {

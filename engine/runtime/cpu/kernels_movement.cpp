@@ -120,7 +120,7 @@ void concat(KernelCall& call) {
     }
     if (expected != outShape(call))
         fail(n, "output shape " + shapeToString(outShape(call)) + " does not match the concatenation " + shapeToString(expected));
-    Tensor out = Tensor::empty(expected);
+    Tensor out = newOutput(call, 0, expected);
     std::int64_t pos = 0;
     for (const Tensor& t : call.inputs) {
         const std::int64_t len = t.shape()[ax];

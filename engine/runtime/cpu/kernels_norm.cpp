@@ -33,8 +33,7 @@ void batchNorm(KernelCall& call) {
     const Tensor scale = channelVector(call, 1, C, "scale");
     const Tensor bias = channelVector(call, 2, C, "bias");
 
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(x.shape());
+    newOutput(call, 0, x.shape());
     if (x.numel() == 0) return;
     const Tensor xc = x.contiguous();
     const float* xp = xc.data();
@@ -112,8 +111,7 @@ void layerNorm(KernelCall& call) {
     const Tensor scale = affine(1, "scale");
     const Tensor bias = affine(2, "bias");
 
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(x.shape());
+    newOutput(call, 0, x.shape());
     if (x.numel() == 0) return;
     const Tensor xc = x.contiguous();
     const float* xp = xc.data();

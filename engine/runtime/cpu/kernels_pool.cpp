@@ -37,9 +37,7 @@ void pool2d(KernelCall& call, bool isMax) {
     if (call.outTypes[0].shape != outShape)
         fail(n, "output shape " + shapeToString(call.outTypes[0].shape) + " does not match " + shapeToString(outShape));
 
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(outShape);
-    Tensor& out = call.outputs[0];
+    Tensor& out = newOutput(call, 0, outShape);
     if (out.numel() == 0) return;
     const float* xp = x.data();
     float* op = out.data();
@@ -94,8 +92,7 @@ void globalAvgPool(KernelCall& call) {
     if (call.outTypes[0].shape != expected)
         fail(n, "output shape " + shapeToString(call.outTypes[0].shape) + " does not match " + shapeToString(expected));
     const std::int64_t S = planes == 0 ? 0 : x.numel() / planes;
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(expected);
+    newOutput(call, 0, expected);
     if (planes == 0) return;
     float* op = call.outputs[0].data();
     if (S == 0) {

@@ -172,8 +172,7 @@ void reduceAxes(KernelCall& call) {
     const Op op = n.op;
     if (op == Op::Max && inner == 0 && outer > 0) fail(n, "max over an empty set of elements");
 
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(outShape);
+    newOutput(call, 0, outShape);
     float* o = call.outputs[0].data();
     if (outer == 0) return;
     if (inner == 0) {
@@ -205,9 +204,7 @@ void softmax(KernelCall& call, bool logForm) {
     const std::int64_t axis = detail::axisOrFail(n, n.attrs.getInt(n.op, "axis"), x.rank());
     if (call.outTypes[0].shape != x.shape())
         fail(n, "output shape " + shapeToString(call.outTypes[0].shape) + " differs from the input shape " + shapeToString(x.shape()));
-    call.outputs.resize(1);
-    call.outputs[0] = Tensor::empty(x.shape());
-    Tensor& out = call.outputs[0];
+    Tensor& out = newOutput(call, 0, x.shape());
     if (out.numel() == 0) return;
 
     const std::size_t ax = std::size_t(axis);

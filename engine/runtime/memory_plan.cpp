@@ -1,0 +1,210 @@
+#include "runtime/memory_plan.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "ir/errors.h"
+#include "ir/shape_inference.h"
+#include "runtime/bindings.h"
+
+namespace adj {
+
+bool returnsView(Op op) {
+    switch (op) {
+    case Op::Reshape:
+    case Op::Transpose:
+    case Op::Flatten:
+    case Op::Squeeze:
+    case Op::Unsqueeze:
+    case Op::Expand:
+    case Op::Slice:
+    case Op::Split:
+        return true;
+    default:
+        return false;
+    }
+}
+
+const PlannedValue* MemoryPlan::find(ValueRef v) const {
+    if (v.node < 0 || std::size_t(v.node) >= firstValueOfNode.size()) return nullptr;
+    const int first = firstValueOfNode[std::size_t(v.node)];
+    if (first < 0) return nullptr;
+    const std::size_t i = std::size_t(first) + std::size_t(v.port);
+    if (v.port < 0 || i >= values.size() || values[i].value != v) return nullptr;
+    return &values[i];
+}
+
+namespace {
+
+std::int64_t alignedBytes(const ValueType& t) {
+    const std::int64_t raw = numel(t.shape) * std::int64_t(dtypeSize(t.dtype));
+    return (raw + kPlanAlignment - 1) / kPlanAlignment * kPlanAlignment;
+}
+
+bool overlaps(const PlannedValue& a, const PlannedValue& b) { return a.defined <= b.lastUse && b.defined <= a.lastUse; }
+
+/// Greedy by size, best-fit offsets; returns the arena's size.
+std::int64_t assignOffsets(std::vector<PlannedValue>& values) {
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (values[i].placement == BufferPlacement::Arena) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (values[a].bytes != values[b].bytes) return values[a].bytes > values[b].bytes;
+        return values[a].defined < values[b].defined;
+    });
+    std::vector<std::size_t> placed;  // sorted by offset
+    std::int64_t arena = 0;
+    for (std::size_t i : order) {
+        PlannedValue& v = values[i];
+        std::int64_t prevEnd = 0, best = -1, bestGap = std::numeric_limits<std::int64_t>::max();
+        for (std::size_t j : placed) {
+            const PlannedValue& p = values[j];
+            if (!overlaps(v, p)) continue;
+            const std::int64_t gap = p.offset - prevEnd;
+            if (gap >= v.bytes && gap < bestGap) {
+                best = prevEnd;
+                bestGap = gap;
+            }
+            prevEnd = std::max(prevEnd, p.offset + p.bytes);
+        }
+        v.offset = best >= 0 ? best : prevEnd;
+        arena = std::max(arena, v.offset + v.bytes);
+        auto pos = std::upper_bound(placed.begin(), placed.end(), v.offset,
+                                    [&](std::int64_t off, std::size_t j) { return off < values[j].offset; });
+        placed.insert(pos, i);
+    }
+    return arena;
+}
+
+}  // namespace
+
+MemoryPlan planMemory(const Graph& g, const std::vector<NodeId>& schedule, const std::function<const ValueType&(ValueRef)>& typeOf) {
+    MemoryPlan plan;
+    plan.schedule = schedule;
+    plan.firstValueOfNode.assign(std::size_t(g.idBound()), -1);
+    std::vector<int> stepOf(std::size_t(g.idBound()), -1);
+    const int last = std::max(0, int(schedule.size()) - 1);
+    // values, with their root and the last step that reads each one directly
+    for (int s = 0; s < int(schedule.size()); ++s) {
+        const NodeId id = schedule[std::size_t(s)];
+        const Node& n = g.node(id);
+        stepOf[std::size_t(id)] = s;
+        for (const auto& in : n.inputs) {
+            if (!g.contains(in.node)) throw GraphError("node '" + n.name + "' has an unconnected input");
+            if (stepOf[std::size_t(in.node)] < 0)
+                throw GraphError("node '" + n.name + "' reads '" + g.node(in.node).name + "', which is not scheduled before it");
+            if (const PlannedValue* p = plan.find(in)) {
+                auto& pv = plan.values[std::size_t(p - plan.values.data())];
+                pv.lastUse = std::max(pv.lastUse, s);
+            }
+        }
+        if (isSource(n.op)) continue;
+        plan.firstValueOfNode[std::size_t(id)] = int(plan.values.size());
+        const int ports = n.numOutputs();
+        for (int port = 0; port < ports; ++port) {
+            PlannedValue v;
+            v.value = ValueRef{id, port};
+            const ValueType& t = typeOf(v.value);
+            v.shape = t.shape;
+            v.dtype = t.dtype;
+            v.defined = v.lastUse = s;
+            if (returnsView(n.op) && !n.inputs.empty()) {
+                v.placement = BufferPlacement::View;
+                const PlannedValue* src = plan.find(n.inputs[0]);
+                v.aliasOf = src ? (src->placement == BufferPlacement::View ? src->aliasOf : src->value) : n.inputs[0];
+            } else {
+                v.bytes = alignedBytes(t);
+            }
+            plan.values.push_back(std::move(v));
+        }
+    }
+    auto planned = [&](ValueRef v) -> PlannedValue* {
+        const PlannedValue* p = plan.find(v);
+        return p ? &plan.values[std::size_t(p - plan.values.data())] : nullptr;
+    };
+    // graph outputs (and the buffers they view) live to the end, outside the arena
+    for (const auto& o : g.outputs()) {
+        PlannedValue* p = planned(o.value);
+        if (!p) continue;
+        p->lastUse = last;
+        if (p->placement == BufferPlacement::View) p = planned(p->aliasOf);
+        if (!p) continue;
+        p->placement = BufferPlacement::Own;
+        p->lastUse = last;
+    }
+    // a view keeps its root's buffer alive
+    for (const PlannedValue& v : plan.values)
+        if (v.placement == BufferPlacement::View)
+            if (PlannedValue* root = planned(v.aliasOf)) root->lastUse = std::max(root->lastUse, v.lastUse);
+
+    std::vector<std::int64_t> delta(schedule.size() + 1, 0);
+    for (const PlannedValue& v : plan.values) {
+        if (v.placement == BufferPlacement::View) continue;
+        plan.noReuseBytes += v.bytes;
+        if (v.placement == BufferPlacement::Own) plan.ownBytes += v.bytes;
+        delta[std::size_t(v.defined)] += v.bytes;
+        delta[std::size_t(v.lastUse) + 1] -= v.bytes;
+    }
+    std::int64_t live = 0;
+    for (std::int64_t d : delta) {
+        live += d;
+        plan.lowerBoundBytes = std::max(plan.lowerBoundBytes, live);
+    }
+    plan.arenaBytes = assignOffsets(plan.values);
+    return plan;
+}
+
+namespace {
+
+/// Infers every scheduled node's output types from the sources' types; `sourceType` gives them.
+MemoryPlan planWithInference(const Graph& g, const std::vector<NodeId>& schedule,
+                             const std::function<ValueType(const Node&)>& sourceType) {
+    std::vector<std::vector<ValueType>> types(std::size_t(g.idBound()));
+    for (NodeId id : schedule) {
+        const Node& n = g.node(id);
+        if (isSource(n.op)) {
+            types[std::size_t(id)] = {sourceType(n)};
+            continue;
+        }
+        std::vector<ValueType> in;
+        in.reserve(n.inputs.size());
+        for (const auto& v : n.inputs) {
+            if (!g.contains(v.node) || std::size_t(v.port) >= types[std::size_t(v.node)].size())
+                throw GraphError("node '" + n.name + "' has an input that is not computed before it");
+            in.push_back(types[std::size_t(v.node)][std::size_t(v.port)]);
+        }
+        types[std::size_t(id)] = inferNodeTypes(n, in);
+        if (int(types[std::size_t(id)].size()) < n.numOutputs())
+            throw GraphError("node '" + n.name + "': shape inference gave fewer outputs than the node has");
+    }
+    return planMemory(g, schedule, [&](ValueRef v) -> const ValueType& { return types[std::size_t(v.node)].at(std::size_t(v.port)); });
+}
+
+ValueType valueTypeOf(const Node& n) {
+    if (!n.value.defined()) throw GraphError("node '" + n.name + "' has no value");
+    return {n.value.shape(), n.value.dtype()};
+}
+
+}  // namespace
+
+MemoryPlan planMemory(const Graph& g, const std::map<std::string, Shape>& inputShapes) {
+    return planWithInference(g, g.liveTopoOrder(), [&](const Node& n) -> ValueType {
+        if (n.op != Op::Input) return valueTypeOf(n);
+        auto it = inputShapes.find(n.name);
+        return {it != inputShapes.end() ? it->second : n.declaredShape, DType::F32};
+    });
+}
+
+MemoryPlan planMemoryForBindings(const Graph& g, const std::vector<NodeId>& schedule, const Bindings& bindings) {
+    return planWithInference(g, schedule, [&](const Node& n) -> ValueType {
+        if (n.op != Op::Input) {
+            const Tensor& t = sourceValue(n, bindings);
+            return {t.shape(), t.dtype()};
+        }
+        auto it = bindings.find(n.name);
+        if (it == bindings.end()) throw Error("graph input '" + n.name + "' has no binding");
+        return {it->second.shape(), it->second.dtype()};
+    });
+}
+
+}  // namespace adj

@@ -1,0 +1,101 @@
+#pragma once
+// The memory planner: from a schedule (a topological order) and the byte size of every value,
+// each computed value's lifetime and a place for its buffer in one arena that values whose
+// lifetimes do not overlap share.
+//
+// - Lifetime: [the step that defines the value, the last step that reads it]; graph outputs live
+//   to the end. A value that the CPU kernel returns as a view of its input (returnsView) has no
+//   buffer of its own: it extends the lifetime of the buffer it aliases (the root of its chain).
+// - Placement: graph outputs, and every buffer that a graph output views, are never placed in
+//   the arena ("own" buffers, allocated fresh on every run) because a caller keeps outputs across
+//   runs while the arena is rewritten by the next one. Sources (inputs, parameters, constants)
+//   belong to the caller and are not planned. Everything else goes into the arena.
+// - Offsets: greedy by size with best-fit offsets (TFLite's and PyTorch's static planners):
+//   buffers in decreasing size, each into the smallest gap between the buffers already placed
+//   whose lifetimes overlap its own, or above them all. Sizes and offsets are multiples of
+//   kPlanAlignment.
+// - Figures: the arena's size, the own buffers' sum, the sum of every buffer (no reuse) and the
+//   lower bound (the most bytes live at any one step); lowerBound <= arena + own <= noReuse.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "runtime/executor.h"
+
+namespace adj {
+
+/// Alignment of every planned buffer (bytes), as Storage aligns its blocks.
+inline constexpr std::int64_t kPlanAlignment = 64;
+
+/// True for ops whose CPU kernel returns views of input 0 (reshape and its relatives, transpose,
+/// expand, slice, split): their outputs share the input's buffer. Reshape copies when the input's
+/// strides do not allow a view; the planner treats it as a view all the same (a copy is then
+/// allocated outside the arena, which is safe).
+bool returnsView(Op op);
+
+enum class BufferPlacement {
+    Arena,  ///< in the reused arena at `offset`
+    Own,    ///< allocated fresh on every run: graph outputs and the buffers they view
+    View,   ///< no buffer: shares `aliasOf`'s (a planned value, or a source)
+};
+
+struct PlannedValue {
+    ValueRef value;
+    Shape shape;
+    DType dtype = DType::F32;
+    /// The buffer's size rounded up to kPlanAlignment; 0 for views.
+    std::int64_t bytes = 0;
+    /// Schedule step (index into MemoryPlan::schedule) that produces the value.
+    int defined = 0;
+    /// Last step that reads the value or, for a buffer, any view of it; the last step of the
+    /// schedule for graph outputs and the buffers they view.
+    int lastUse = 0;
+    BufferPlacement placement = BufferPlacement::Arena;
+    /// View: the value whose buffer this one shares (the root of the view chain).
+    ValueRef aliasOf;
+    /// Arena: byte offset of the buffer in the arena; -1 otherwise.
+    std::int64_t offset = -1;
+};
+
+struct MemoryPlan {
+    /// The nodes in the order they run (sources included; they take a step each).
+    std::vector<NodeId> schedule;
+    /// Every value of every non-source node of the schedule, in schedule order, ports in order.
+    std::vector<PlannedValue> values;
+    /// Bytes of the reused arena: the planned peak of the intermediate values.
+    std::int64_t arenaBytes = 0;
+    /// Bytes of the own buffers (graph outputs and what they view), allocated outside the arena.
+    std::int64_t ownBytes = 0;
+    /// Sum of every buffer's bytes: the memory needed without any reuse.
+    std::int64_t noReuseBytes = 0;
+    /// The most bytes of buffers live at any one step: no plan can do better.
+    std::int64_t lowerBoundBytes = 0;
+
+    /// The planned peak: arena plus own buffers.
+    std::int64_t plannedPeakBytes() const { return arenaBytes + ownBytes; }
+    /// The value's entry, or nullptr when `v` is a source or not scheduled.
+    const PlannedValue* find(ValueRef v) const;
+
+    /// By node id: the position of the node's port 0 in `values`, -1 when not planned.
+    std::vector<int> firstValueOfNode;
+};
+
+/// Plans `schedule` (a topological order of `graph`'s nodes that the outputs need: sources
+/// first where used) with `typeOf` giving the type of every value of every scheduled non-source
+/// node. Throws GraphError naming the node when an input is not scheduled before its user.
+MemoryPlan planMemory(const Graph& graph, const std::vector<NodeId>& schedule,
+                      const std::function<const ValueType&(ValueRef)>& typeOf);
+
+/// Plans the nodes the outputs need (liveTopoOrder) with shapes inferred from the given input
+/// shapes (inputs not named take their declared shape) and the parameters' and constants' values.
+/// For the GUI and the CLI: nothing runs. Throws GraphError naming the node on a shape problem.
+MemoryPlan planMemory(const Graph& graph, const std::map<std::string, Shape>& inputShapes = {});
+
+/// As above, with the input shapes of the bound tensors (parameters bound by name use the bound
+/// value's shape, as the executors do).
+MemoryPlan planMemoryForBindings(const Graph& graph, const std::vector<NodeId>& schedule, const Bindings& bindings);
+
+}  // namespace adj

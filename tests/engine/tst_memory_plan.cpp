@@ -1,0 +1,417 @@
+// The memory planner (runtime/memory_plan.h) and the CPU executor's planned runs: on every example,
+// its backward graph and a training-step graph, values whose lifetimes overlap never share bytes,
+// every read falls inside the lifetime of the buffer read, the arena lies between the lower bound
+// and the no-reuse sum, and planned runs equal unplanned ones bit for bit (also over 5 training
+// steps); outputs kept from one run survive the next.
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QtTest>
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "autodiff/reverse_mode.h"
+#include "io/graph_file.h"
+#include "io/npy.h"
+#include "ir/builder.h"
+#include "ir/errors.h"
+#include "runtime/cpu/cpu_kernels.h"
+#include "runtime/executor.h"
+#include "runtime/memory_plan.h"
+#include "test_support.h"
+#include "train/datasets.h"
+#include "train/trainer.h"
+#include "train/training_step.h"
+
+using namespace adj;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Case {
+    std::string name;
+    Graph graph;
+    std::string inputsDir;
+};
+
+Graph loadExample(const std::string& stem) { return loadGraphFile(test::sourcePath("resources/examples/" + stem + ".json")); }
+
+Tensor randomTensor(const Shape& shape, unsigned seed, float scale) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.f, scale);
+    std::vector<float> v(std::size_t(numel(shape)));
+    for (auto& x : v) x = dist(rng);
+    return Tensor::fromVector(shape, v);
+}
+
+/// bench/bench_training's model: 784-256-10 ReLU MLP, batch 64.
+Graph mlp784() {
+    Graph model;
+    model.name = "mlp784";
+    const NodeId x = model.addInput("x", {64, 784}, {"N", ""});
+    const NodeId w1 = model.addParameter("w1", randomTensor({784, 256}, 3, 0.05f));
+    const NodeId b1 = model.addParameter("b1", Tensor::zeros({256}));
+    const NodeId w2 = model.addParameter("w2", randomTensor({256, 10}, 4, 0.09f));
+    const NodeId b2 = model.addParameter("b2", Tensor::zeros({10}));
+    GraphBuilder gb(model);
+    const ValueRef h = gb.op(Op::Relu, {gb.op(Op::Gemm, {{x, 0}, {w1, 0}, {b1, 0}})});
+    model.addOutput("logits", gb.op(Op::Gemm, {h, {w2, 0}, {b2, 0}}));
+    return model;
+}
+
+/// Every example, the backward graph of each (seeded with an input, forward outputs kept), the
+/// training step of the spirals and digits MLPs (Adam, cross-entropy) and bench_training's SGD step.
+std::vector<Case> allCases() {
+    std::vector<Case> cases;
+    std::vector<std::string> stems;
+    for (const auto& e : fs::directory_iterator(test::sourcePath("resources/examples")))
+        if (e.path().extension() == ".json") stems.push_back(e.path().stem().string());
+    std::sort(stems.begin(), stems.end());
+    for (const auto& stem : stems) {
+        Graph g = loadExample(stem);
+        const std::string dir = test::sourcePath("resources/examples/inputs/" + stem);
+        BackwardOptions bo;
+        bo.seedInput = true;
+        bo.keepForwardOutputs = true;
+        Graph back = buildBackward(g, g.outputs().at(0).name, bo).graph;
+        cases.push_back({"example/" + stem, std::move(g), dir});
+        cases.push_back({"backward/" + stem, std::move(back), dir});
+    }
+    for (const char* stem : {"spirals_mlp", "digits_mlp"}) {
+        train::OptimizerConfig adam;
+        adam.kind = train::OptimizerKind::Adam;
+        cases.push_back({std::string("train_step/") + stem,
+                         train::buildTrainingStep(loadExample(stem), train::LossKind::CrossEntropy, adam, 32).graph, {}});
+    }
+    train::OptimizerConfig sgd;
+    sgd.kind = train::OptimizerKind::Sgd;
+    cases.push_back({"train_step/mlp784_sgd", train::buildTrainingStep(mlp784(), train::LossKind::CrossEntropy, sgd, 64).graph, {}});
+    return cases;
+}
+
+/// Inputs from the case's .npy files, random in [0.2, 1.2] (logs stay finite) otherwise.
+Bindings bindingsFor(const Graph& g, const std::string& dir, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(0.2f, 1.2f);
+    Bindings b;
+    for (NodeId id : g.inputNodes()) {
+        const Node& n = g.node(id);
+        const std::string file = dir + "/" + n.name + ".npy";
+        if (!dir.empty() && fs::exists(file) && seed == 1) {
+            b[n.name] = readNpy(file);
+            continue;
+        }
+        std::vector<float> v(std::size_t(numel(n.declaredShape)));
+        for (auto& x : v) x = dist(rng);
+        b[n.name] = Tensor::fromVector(n.declaredShape, v);
+    }
+    return b;
+}
+
+bool sameBits(const Tensor& a, const Tensor& b) {
+    const Tensor x = a.contiguous(), y = b.contiguous();
+    return x.shape() == y.shape() && std::memcmp(x.data(), y.data(), std::size_t(x.numel()) * sizeof(float)) == 0;
+}
+
+/// The plan's own figures and placements, checked against a brute-force reading of the graph.
+void checkPlan(const Graph& g, const MemoryPlan& plan) {
+    const int steps = int(plan.schedule.size());
+    std::vector<int> stepOf(std::size_t(g.idBound()), -1);
+    for (int s = 0; s < steps; ++s) stepOf[std::size_t(plan.schedule[std::size_t(s)])] = s;
+    auto bufferOf = [&](ValueRef v) -> const PlannedValue* {
+        const PlannedValue* p = plan.find(v);
+        if (p && p->placement == BufferPlacement::View) p = plan.find(p->aliasOf);
+        return p;
+    };
+    // every read (and every output at the end) falls inside the lifetime of the buffer it reads
+    for (int s = 0; s < steps; ++s)
+        for (const auto& in : g.node(plan.schedule[std::size_t(s)]).inputs)
+            if (const PlannedValue* b = bufferOf(in)) {
+                QVERIFY2(b->defined < s && s <= b->lastUse, qPrintable(QString::fromStdString(g.valueName(in)) + " read outside its lifetime"));
+            }
+    for (const auto& o : g.outputs())
+        if (const PlannedValue* b = bufferOf(o.value)) {
+            QCOMPARE(b->lastUse, steps - 1);
+            QVERIFY2(b->placement == BufferPlacement::Own, "a graph output's buffer is in the arena");
+        }
+    // no two arena buffers whose lifetimes overlap share a byte; offsets aligned; inside the arena
+    std::vector<const PlannedValue*> arena;
+    for (const PlannedValue& v : plan.values) {
+        if (v.placement != BufferPlacement::Arena) continue;
+        QCOMPARE(v.offset % kPlanAlignment, std::int64_t(0));
+        QCOMPARE(v.bytes % kPlanAlignment, std::int64_t(0));
+        QVERIFY(v.bytes >= numel(v.shape) * 4);
+        QVERIFY(v.offset >= 0 && v.offset + v.bytes <= plan.arenaBytes);
+        arena.push_back(&v);
+    }
+    for (std::size_t i = 0; i < arena.size(); ++i)
+        for (std::size_t j = i + 1; j < arena.size(); ++j) {
+            const PlannedValue& a = *arena[i];
+            const PlannedValue& b = *arena[j];
+            const bool liveTogether = a.defined <= b.lastUse && b.defined <= a.lastUse;
+            const bool shareBytes = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes && a.bytes > 0 && b.bytes > 0;
+            QVERIFY2(!(liveTogether && shareBytes),
+                     qPrintable(QString::fromStdString(g.valueName(a.value) + " and " + g.valueName(b.value) + " overlap")));
+        }
+    // figures: brute-force lower bounds, the arena between them and the no-reuse sum
+    std::int64_t sum = 0, arenaSum = 0, bound = 0, arenaBound = 0;
+    for (const PlannedValue& v : plan.values)
+        if (v.placement != BufferPlacement::View) {
+            sum += v.bytes;
+            if (v.placement == BufferPlacement::Arena) arenaSum += v.bytes;
+        }
+    for (int s = 0; s < steps; ++s) {
+        std::int64_t live = 0, arenaLive = 0;
+        for (const PlannedValue& v : plan.values)
+            if (v.placement != BufferPlacement::View && v.defined <= s && s <= v.lastUse) {
+                live += v.bytes;
+                if (v.placement == BufferPlacement::Arena) arenaLive += v.bytes;
+            }
+        bound = std::max(bound, live);
+        arenaBound = std::max(arenaBound, arenaLive);
+    }
+    QCOMPARE(plan.noReuseBytes, sum);
+    QCOMPARE(plan.lowerBoundBytes, bound);
+    QVERIFY(plan.arenaBytes >= arenaBound);
+    QVERIFY(plan.arenaBytes <= arenaSum);
+    QVERIFY(plan.plannedPeakBytes() >= plan.lowerBoundBytes);
+    QVERIFY(plan.plannedPeakBytes() <= plan.noReuseBytes);
+}
+
+}  // namespace
+
+class TestMemoryPlan : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void lifetimesAndOffsets_data() {
+        QTest::addColumn<int>("index");
+        const auto cases = allCases();
+        for (std::size_t i = 0; i < cases.size(); ++i) QTest::newRow(cases[i].name.c_str()) << int(i);
+    }
+    void lifetimesAndOffsets() {
+        QFETCH(int, index);
+        const Case c = allCases()[std::size_t(index)];
+        const MemoryPlan plan = planMemory(c.graph);
+        checkPlan(c.graph, plan);
+        // with the bound shapes the executor plans the same
+        const MemoryPlan bound = planMemoryForBindings(c.graph, c.graph.liveTopoOrder(), bindingsFor(c.graph, c.inputsDir, 1));
+        checkPlan(c.graph, bound);
+        QCOMPARE(bound.arenaBytes, plan.arenaBytes);
+    }
+
+    /// Wherever reuse is possible at all (not every two arena values live together) the arena is
+    /// below the sum of its values and so the planned peak below the no-reuse sum (and, checked
+    /// above, not below the lower bound). A short chain straight into the output
+    /// (conv_bn_relu: conv, batchnorm, then the output relu outside the arena) has nothing to reuse.
+    void reuseShrinksTheArena() {
+        int reused = 0, cases = 0;
+        for (const Case& c : allCases()) {
+            const MemoryPlan plan = planMemory(c.graph);
+            qInfo("%-28s arena %9lld  outputs %9lld  planned peak %9lld  no reuse %9lld  lower bound %9lld", c.name.c_str(),
+                  (long long)plan.arenaBytes, (long long)plan.ownBytes, (long long)plan.plannedPeakBytes(),
+                  (long long)plan.noReuseBytes, (long long)plan.lowerBoundBytes);
+            ++cases;
+            std::vector<const PlannedValue*> arena;
+            for (const PlannedValue& v : plan.values)
+                if (v.placement == BufferPlacement::Arena && v.bytes > 0) arena.push_back(&v);
+            bool disjoint = false;
+            for (std::size_t i = 0; i < arena.size(); ++i)
+                for (std::size_t j = i + 1; j < arena.size(); ++j)
+                    disjoint = disjoint || arena[i]->lastUse < arena[j]->defined || arena[j]->lastUse < arena[i]->defined;
+            if (!disjoint) {
+                // only a few small forward graphs; every backward and training-step graph reuses
+                QVERIFY2(c.name.rfind("example/", 0) == 0, c.name.c_str());
+                continue;
+            }
+            QVERIFY2(plan.arenaBytes < plan.noReuseBytes - plan.ownBytes, c.name.c_str());
+            QVERIFY2(plan.plannedPeakBytes() < plan.noReuseBytes, c.name.c_str());
+            ++reused;
+        }
+        QVERIFY(reused >= cases / 2);
+    }
+
+    void viewsExtendTheirRoot() {
+        // x -> exp -> transpose -> neg (output): exp's buffer must live while the transpose is read
+        Graph g;
+        const NodeId x = g.addInput("x", {4, 3});
+        GraphBuilder b(g);
+        const ValueRef e = b.op(Op::Exp, {{x, 0}});
+        const ValueRef t = b.op(Op::Transpose, {e});
+        const ValueRef r = b.op(Op::Relu, {{x, 0}});
+        const ValueRef y = b.op(Op::Add, {t, b.op(Op::Transpose, {r})});
+        g.addOutput("y", y);
+        Attributes shape;
+        shape.set("shape", std::vector<std::int64_t>{12});
+        g.addOutput("view_out", b.op(Op::Reshape, {b.op(Op::Sigmoid, {{x, 0}})}, shape));
+        const MemoryPlan plan = planMemory(g);
+        checkPlan(g, plan);
+        const PlannedValue* pe = plan.find(e);
+        const PlannedValue* pt = plan.find(t);
+        QVERIFY(pe && pt);
+        QVERIFY(pt->placement == BufferPlacement::View);
+        QVERIFY(pt->aliasOf == e);
+        QCOMPARE(pe->lastUse, plan.find(y)->defined);
+        // the sigmoid's buffer is viewed by a graph output: outside the arena
+        const PlannedValue* view = plan.find(g.outputs()[1].value);
+        QVERIFY(view && view->placement == BufferPlacement::View);
+        QVERIFY(plan.find(view->aliasOf)->placement == BufferPlacement::Own);
+        QVERIFY(returnsView(Op::Slice) && returnsView(Op::Split) && !returnsView(Op::Concat) && !returnsView(Op::Add));
+    }
+
+    /// Kernels write into the planned buffer when its shape fits, allocate otherwise, and view
+    /// ops ignore it; accumulating kernels get it zeroed.
+    void kernelsUsePlannedBuffers() {
+        auto run = [](Op op, const std::vector<Tensor>& inputs, const Shape& out, const std::vector<Tensor>* planned) {
+            Node n;
+            n.op = op;
+            n.name = "k";
+            cpu::KernelCall call{n, inputs, {ValueType{out, DType::F32}}, {}, planned};
+            cpu::runKernel(call);
+            return call.outputs.at(0);
+        };
+        const Tensor a = randomTensor({3, 4}, 1, 1.f), b = randomTensor({3, 4}, 2, 1.f);
+        const Tensor arena = Tensor::full({64}, 7.f);
+        const std::vector<Tensor> slot{arena.slice(0, 16, 28).viewAs({3, 4})};
+        const Tensor sum = run(Op::Add, {a, b}, {3, 4}, &slot);
+        QVERIFY(sum.data() == slot[0].data());
+        QVERIFY(sameBits(sum, run(Op::Add, {a, b}, {3, 4}, nullptr)));
+        const std::vector<Tensor> wrongShape{arena.slice(0, 16, 28).viewAs({4, 3})};
+        const Tensor fresh = run(Op::Add, {a, b}, {3, 4}, &wrongShape);
+        QVERIFY(!fresh.sharesStorageWith(arena));
+        QVERIFY(sameBits(fresh, sum));
+        const std::vector<Tensor> viewSlot{arena.slice(0, 32, 44).viewAs({4, 3})};
+        const Tensor t = run(Op::Transpose, {a}, {4, 3}, &viewSlot);
+        QVERIFY(t.sharesStorageWith(a));
+        QCOMPARE(arena.flatAt(32), 7.f);
+    }
+
+    void badGraphIsAnError() {
+        Graph g;
+        const NodeId x = g.addInput("x", {4, 3});
+        const NodeId m = g.addNode(Op::MatMul, {{x, 0}, {x, 0}}, {}, "mm");
+        g.addOutput("y", {m, 0});
+        try {
+            planMemory(g);
+            QFAIL("a shape mismatch was planned");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("'mm'"), e.what());
+        }
+        try {
+            planMemoryForBindings(g, g.liveTopoOrder(), {});
+            QFAIL("a missing binding was planned");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("'x'"), e.what());
+        }
+    }
+
+    void plannedEqualsUnplanned_data() { lifetimesAndOffsets_data(); }
+    void plannedEqualsUnplanned() {
+        QFETCH(int, index);
+        const Case c = allCases()[std::size_t(index)];
+        auto exec = makeCpuExecutor();
+        RunOptions unplanned;
+        unplanned.planMemory = false;
+        for (unsigned seed : {1u, 2u}) {
+            const Bindings b = bindingsFor(c.graph, c.inputsDir, seed);
+            const RunResult ref = exec->run(c.graph, b, unplanned);
+            QCOMPARE(ref.arenaBytes, std::int64_t(0));
+            const RunResult got = exec->run(c.graph, b);  // the second seed reuses the plan and arena
+            const MemoryPlan plan = planMemoryForBindings(c.graph, c.graph.liveTopoOrder(), b);
+            QCOMPARE(got.arenaBytes, plan.arenaBytes);
+            QVERIFY(got.peakLiveBytes >= got.arenaBytes);
+            QVERIFY(got.peakLiveBytes <= plan.plannedPeakBytes());
+            QVERIFY(ref.peakLiveBytes >= plan.lowerBoundBytes - std::int64_t(plan.values.size()) * kPlanAlignment);
+            QCOMPARE(got.outputs.size(), ref.outputs.size());
+            for (std::size_t i = 0; i < ref.outputs.size(); ++i)
+                QVERIFY2(sameBits(got.outputs[i], ref.outputs[i]), c.graph.outputs()[i].name.c_str());
+            const RunResult all = exec->run(c.graph, b, RunOptions{true, false});
+            QCOMPARE(all.arenaBytes, std::int64_t(0));
+            for (std::size_t i = 0; i < ref.outputs.size(); ++i) QVERIFY(sameBits(all.outputs[i], ref.outputs[i]));
+        }
+    }
+
+    void outputsSurviveTheNextRun_data() { lifetimesAndOffsets_data(); }
+    void outputsSurviveTheNextRun() {
+        QFETCH(int, index);
+        const Case c = allCases()[std::size_t(index)];
+        auto exec = makeCpuExecutor();
+        const RunResult first = exec->run(c.graph, bindingsFor(c.graph, c.inputsDir, 3));
+        std::vector<Tensor> copies;
+        for (const Tensor& t : first.outputs) copies.push_back(t.clone());
+        const RunResult second = exec->run(c.graph, bindingsFor(c.graph, c.inputsDir, 4));
+        for (std::size_t i = 0; i < first.outputs.size(); ++i) {
+            QVERIFY2(sameBits(first.outputs[i], copies[i]), c.graph.outputs()[i].name.c_str());
+            QVERIFY(!first.outputs[i].sharesStorageWith(second.outputs[i]) || first.outputs[i].numel() == 0);
+        }
+    }
+
+    /// adjoint-cli: info reports the plan for the declared shapes; train's summary the peak.
+    void cliReportsMemory() {
+        const std::string mlp = test::sourcePath("resources/examples/mlp.json");
+        const MemoryPlan plan = planMemory(loadGraphFile(mlp));
+        const test::CliResult info = test::runCli({"info", QString::fromStdString(mlp), "--json"});
+        QCOMPARE(info.exitCode, 0);
+        const QJsonObject mem = QJsonDocument::fromJson(info.out.toUtf8()).object().value("memory").toObject();
+        QCOMPARE(mem.value("planned_peak_bytes").toInteger(), plan.plannedPeakBytes());
+        QCOMPARE(mem.value("arena_bytes").toInteger(), plan.arenaBytes);
+        QCOMPARE(mem.value("no_reuse_bytes").toInteger(), plan.noReuseBytes);
+        QCOMPARE(mem.value("lower_bound_bytes").toInteger(), plan.lowerBoundBytes);
+        const test::CliResult text = test::runCli({"info", QString::fromStdString(mlp)});
+        QVERIFY2(text.out.contains("memory: planned peak " + QString::number(plan.plannedPeakBytes()) + " B"), qPrintable(text.out));
+
+        const test::CliResult train = test::runCli({"train", QString::fromStdString(test::sourcePath("resources/examples/spirals_mlp.json")),
+                                                    "--dataset", "spirals", "--steps", "3", "--json"});
+        QCOMPARE(train.exitCode, 0);
+        const QStringList lines = train.out.split('\n', Qt::SkipEmptyParts);
+        const QJsonObject summary = QJsonDocument::fromJson(lines.last().toUtf8()).object();
+        for (const char* key : {"summary", "steps", "loss", "accuracy", "val_accuracy", "ms_per_step", "backend", "device"})
+            QVERIFY2(summary.contains(key), key);
+        QVERIFY(summary.value("peak_bytes").toInteger() >= summary.value("arena_bytes").toInteger());
+        QVERIFY(summary.value("arena_bytes").toInteger() > 0);
+    }
+
+    /// Five Adam steps of the spirals MLP: losses and parameters bit-identical with and without
+    /// the planner, and the planned steps report their arena and peak.
+    void trainingStepsAreBitIdentical() {
+        /// The CPU executor with the planner off: the reference path.
+        class Unplanned final : public Executor {
+        public:
+            std::string name() const override { return inner->name(); }
+            std::string deviceName() const override { return inner->deviceName(); }
+            bool supports(Op op) const override { return inner->supports(op); }
+            RunResult run(const Graph& g, const Bindings& b, const RunOptions& o) override {
+                RunOptions u = o;
+                u.planMemory = false;
+                return inner->run(g, b, u);
+            }
+            std::unique_ptr<Executor> inner = makeCpuExecutor();
+        };
+        const Graph model = loadExample("spirals_mlp");
+        train::TrainerConfig config;
+        config.steps = 5;
+        config.batchSize = 32;
+        config.seed = 7;
+        config.optimizer.kind = train::OptimizerKind::Adam;
+        config.optimizer.learningRate = 0.05f;
+        auto planned = makeCpuExecutor();
+        Unplanned unplanned;
+        train::Trainer a(model, train::makeDataset("spirals"), config, *planned);
+        train::Trainer b(model, train::makeDataset("spirals"), config, unplanned);
+        for (int s = 0; s < 5; ++s) {
+            const train::StepReport ra = a.runStep(), rb = b.runStep();
+            QCOMPARE(std::memcmp(&ra.loss, &rb.loss, sizeof(double)), 0);
+            QVERIFY(ra.peakBytes > 0);
+            QVERIFY(ra.arenaBytes > 0);
+            QCOMPARE(rb.arenaBytes, std::int64_t(0));
+        }
+        for (const auto& [name, t] : a.parameters()) QVERIFY2(sameBits(t, b.parameters().at(name)), name.c_str());
+        const train::Evaluation ea = a.evaluate(a.dataset().validation), eb = b.evaluate(b.dataset().validation);
+        QCOMPARE(std::memcmp(&ea.loss, &eb.loss, sizeof(double)), 0);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestMemoryPlan)
+#include "tst_memory_plan.moc"
