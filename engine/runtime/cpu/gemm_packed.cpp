@@ -312,11 +312,19 @@ void run(const Micro& mk, std::int64_t M, std::int64_t N, std::int64_t K, const 
     if (&mk == &kNarrow512) {
         thread_local std::vector<float> pb;
         if (pb.size() < std::size_t(K * 16)) pb.resize(std::size_t(K * 16));
-        for (std::int64_t k = 0; k < K; ++k)
-            for (std::int64_t j = 0; j < 16; ++j) pb[std::size_t(k * 16 + j)] = j < N ? o.B[k * o.rsB + j * o.csB] : 0.f;
+        if (o.csB == 1) {  // rows of B are contiguous: copy them (the strided loop costs microseconds here)
+            for (std::int64_t k = 0; k < K; ++k) {
+                float* dst = pb.data() + k * 16;
+                std::copy_n(o.B + k * o.rsB, N, dst);
+                std::fill(dst + N, dst + 16, 0.f);
+            }
+        } else {
+            for (std::int64_t k = 0; k < K; ++k)
+                for (std::int64_t j = 0; j < 16; ++j) pb[std::size_t(k * 16 + j)] = j < N ? o.B[k * o.rsB + j * o.csB] : 0.f;
+        }
         const float* bp = pb.data();
         const std::int64_t blocks = (M + 7) / 8;
-        if (threads == 1 || M * K * 16 < 64 * 64 * 64) return narrowAvx512(0, M, N, K, o.A, o.rsA, o.csA, bp, o.C, o.ldc);
+        if (threads == 1 || M * K * 16 < 4 * 64 * 64 * 64) return narrowAvx512(0, M, N, K, o.A, o.rsA, o.csA, bp, o.C, o.ldc);
         tbb::parallel_for(std::int64_t(0), blocks, [&](std::int64_t b) {
             narrowAvx512(b * 8, std::min(M, b * 8 + 8), N, K, o.A, o.rsA, o.csA, bp, o.C, o.ldc);
         });
