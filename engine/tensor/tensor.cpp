@@ -3,20 +3,73 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <new>
 #include <numeric>
 #include <stdexcept>
 
 namespace adj {
 
+namespace {
+
+/// Large blocks freed by tensors, kept for the next tensor of the same rounded size. glibc serves
+/// blocks above 32 MB (its largest mmap threshold) with mmap and unmaps them on free, so every
+/// run that returns a fresh large output (a 16M-float result: 64 MB) paid ~16,000 page faults,
+/// more time than the kernel itself on a virtual machine. Bounded (kMaxRetained); never destroyed,
+/// so that tensors freed during static destruction still find it.
+class LargeBlockCache {
+public:
+    static constexpr std::size_t kMinBytes = std::size_t(8) << 20;
+    static constexpr std::size_t kMaxRetained = std::size_t(256) << 20;
+
+    static LargeBlockCache& instance() {
+        static LargeBlockCache* cache = new LargeBlockCache;
+        return *cache;
+    }
+    /// Sizes round up to 1 MiB above kMinBytes, so that similar tensors share blocks.
+    static std::size_t rounded(std::size_t bytes) {
+        const std::size_t r = ((bytes + 63) / 64) * 64;
+        return r < kMinBytes ? (r == 0 ? 64 : r) : ((r + (std::size_t(1) << 20) - 1) >> 20) << 20;
+    }
+    std::byte* take(std::size_t roundedBytes) {
+        if (roundedBytes < kMinBytes) return nullptr;
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = free_.find(roundedBytes);
+        if (it == free_.end()) return nullptr;
+        std::byte* p = it->second;
+        free_.erase(it);
+        retained_ -= roundedBytes;
+        return p;
+    }
+    void give(std::byte* p, std::size_t roundedBytes) {
+        if (roundedBytes >= kMinBytes) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (retained_ + roundedBytes <= kMaxRetained) {
+                free_.emplace(roundedBytes, p);
+                retained_ += roundedBytes;
+                return;
+            }
+        }
+        std::free(p);
+    }
+
+private:
+    std::mutex mutex_;
+    std::multimap<std::size_t, std::byte*> free_;
+    std::size_t retained_ = 0;
+};
+
+}  // namespace
+
 Storage::Storage(std::size_t bytes) : bytes_(bytes) {
-    std::size_t rounded = ((bytes + 63) / 64) * 64;
-    if (rounded == 0) rounded = 64;
-    data_ = static_cast<std::byte*>(std::aligned_alloc(64, rounded));
+    const std::size_t rounded = LargeBlockCache::rounded(bytes);
+    data_ = LargeBlockCache::instance().take(rounded);
+    if (!data_) data_ = static_cast<std::byte*>(std::aligned_alloc(64, rounded));
     if (!data_) throw std::bad_alloc();
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() { LargeBlockCache::instance().give(data_, LargeBlockCache::rounded(bytes_)); }
 
 Tensor::Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strides strides, std::int64_t offset)
     : storage_(std::move(storage)), dtype_(dtype), shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset) {}
