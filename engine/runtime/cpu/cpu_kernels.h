@@ -39,6 +39,11 @@ void convKernel(KernelCall& call);         // kernels_conv.cpp (Conv2d)
 void poolKernel(KernelCall& call);         // kernels_pool.cpp (MaxPool, AvgPool, GlobalAvgPool)
 void normKernel(KernelCall& call);         // kernels_norm.cpp (BatchNorm, LayerNorm)
 void derivativeKernel(KernelCall& call);   // kernels_derivative.cpp (Pad and the *_grad ops of backward graphs)
-void fusedKernel(KernelCall& call);        // kernels_fused.cpp (Fused: a fusion group as one kernel)
+void fusedKernel(KernelCall& call);
+
+/// o[j] = op(a[0][j], a[1][j], ...) for j < n over contiguous arrays (an elementwise op of the
+/// table): the inner loop of fused groups and of contiguous elementwise kernels, compiled for
+/// AVX2 as well and chosen at load time (kernels_fused.cpp).
+void applyElementwise(const Node& node, Op op, float* o, const float* const* a, std::int64_t n);        // kernels_fused.cpp (Fused: a fusion group as one kernel)
 
 }  // namespace adj::cpu

@@ -106,7 +106,21 @@ void runMap(KernelCall& call, F f) {
                                 " does not broadcast to the output shape " + shapeToString(shape));
         }
     }
-    mapInto<N>(newOutput(call, 0, shape), in, f);
+    bool flat = true;
+    for (const Tensor& t : in) flat = flat && t.isContiguous();
+    Tensor& out = newOutput(call, 0, shape);
+    if (flat && out.isContiguous() && call.node.op != Op::Fused) {  // the shared (AVX2-cloned) loop
+        float* o = out.data();
+        std::array<const float*, N> p;
+        for (std::size_t k = 0; k < N; ++k) p[k] = in[k].data();
+        detail::parallelFor(out.numel(), 1, [&](std::int64_t b, std::int64_t e) {
+            std::array<const float*, N> q;
+            for (std::size_t k = 0; k < N; ++k) q[k] = p[k] + b;
+            applyElementwise(call.node, call.node.op, o + b, q.data(), e - b);
+        });
+        return;
+    }
+    mapInto<N>(out, in, f);
 }
 
 }  // namespace

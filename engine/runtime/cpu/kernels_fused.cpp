@@ -34,12 +34,15 @@ inline void binaryLoop(float* o, const float* a, const float* b, std::int64_t n,
     for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j], b[j]);
 }
 
+}  // namespace
+
 // Cloned for AVX2 and chosen at load time (GNU ifunc): a fused group keeps its data in cache, so
-// it is bound by arithmetic, and 8 lanes instead of SSE's 4 is most of its speed.
+// it is bound by arithmetic, and 8 lanes instead of SSE's 4 is most of its speed. The elementwise
+// kernels use it too for contiguous operands, so fused and unfused run the same code.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-void runInstr(const Node& node, Op op, float* o, const std::vector<const float*>& a, std::int64_t n) {
+void applyElementwise(const Node& node, Op op, float* o, const float* const* a, std::int64_t n) {
 #define ADJ_U(OP, FN) \
     case Op::OP: return unaryLoop(o, a[0], n, [](float x) { return FN(x); });
 #define ADJ_B(OP, FN) \
@@ -76,6 +79,8 @@ void runInstr(const Node& node, Op op, float* o, const std::vector<const float*>
 #undef ADJ_U
 #undef ADJ_B
 }
+
+namespace {
 
 /// Copies elements [begin, begin + n) (row-major order of `t`'s shape) of a strided tensor.
 void gather(const Tensor& t, std::int64_t begin, std::int64_t n, float* dst) {
@@ -178,7 +183,7 @@ void fusedKernel(KernelCall& call) {
                 for (const auto& a : ins_i.args)
                     args.push_back(a.isInput ? inPtr[std::size_t(a.index)] : regBase + std::size_t(a.index) * std::size_t(kFusedTile));
                 float* dst = i + 1 == nregs ? out + begin : regBase + i * std::size_t(kFusedTile);
-                runInstr(node, ins_i.op, dst, args, n);
+                applyElementwise(node, ins_i.op, dst, args.data(), n);
             }
         }
     });
