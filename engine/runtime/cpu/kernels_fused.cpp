@@ -15,7 +15,7 @@ namespace adj::cpu {
 
 namespace {
 
-constexpr std::int64_t kFusedTile = 2048;
+constexpr std::int64_t kFusedTile = 512;
 
 enum class InKind { Contiguous, Scalar, Strided };
 
