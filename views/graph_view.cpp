@@ -4,6 +4,7 @@
 #include <QFileInfo>
 #include <QKeyEvent>
 #include <QMimeData>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QScrollBar>
 #include <QWheelEvent>
@@ -179,6 +180,19 @@ void GraphView::keyPressEvent(QKeyEvent* event) {
     default: break;
     }
     QGraphicsView::keyPressEvent(event);
+}
+
+void GraphView::mousePressEvent(QMouseEvent* event) {
+    const bool band = event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier) &&
+                      !itemAt(event->position().toPoint());
+    setDragMode(band ? QGraphicsView::RubberBandDrag : QGraphicsView::ScrollHandDrag);
+    if (band) setRubberBandSelectionMode(Qt::IntersectsItemShape);
+    QGraphicsView::mousePressEvent(event);
+}
+
+void GraphView::mouseReleaseEvent(QMouseEvent* event) {
+    QGraphicsView::mouseReleaseEvent(event);
+    if (dragMode() != QGraphicsView::ScrollHandDrag) setDragMode(QGraphicsView::ScrollHandDrag);
 }
 
 void GraphView::resizeEvent(QResizeEvent* event) {

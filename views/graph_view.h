@@ -75,6 +75,10 @@ Q_SIGNALS:
 protected:
     void wheelEvent(QWheelEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
+    /// A drag on empty background pans (ScrollHandDrag); Shift+drag there draws a rubber band
+    /// that selects the nodes it touches, as in most diagram editors.
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
     void drawForeground(QPainter* painter, const QRectF& rect) override;
     void dragEnterEvent(QDragEnterEvent* event) override;

@@ -1,6 +1,8 @@
 #include "edit_commands.h"
 
 #include <QString>
+#include <map>
+#include <string>
 
 #include "graph_document.h"
 
@@ -199,5 +201,45 @@ void AddOutputCommand::undo() {
             break;
         }
     g.setOutputs(outs);
+    doc_->notifyChanged();
+}
+
+namespace {
+void setOrErase(std::map<std::string, std::string>& meta, const char* key, const std::optional<std::string>& v) {
+    if (v) meta[key] = *v;
+    else meta.erase(key);
+}
+std::optional<std::string> metaValue(const Node& n, const char* key) {
+    auto it = n.meta.find(key);
+    return it == n.meta.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+}  // namespace
+
+SetGroupCommand::SetGroupCommand(GraphDocument* doc, std::vector<NodeId> nodes, std::string group, bool collapsed, const QString& text)
+    : doc_(doc), nodes_(std::move(nodes)), group_(std::move(group)), collapsed_(collapsed) {
+    for (NodeId id : nodes_) {
+        const Node& n = doc->graph().node(id);
+        old_.push_back({id, metaValue(n, "group"), metaValue(n, "group_collapsed")});
+    }
+    setText(text);
+}
+
+void SetGroupCommand::redo() {
+    Graph& g = doc_->mutableGraph();
+    for (NodeId id : nodes_) {
+        auto& meta = g.node(id).meta;
+        setOrErase(meta, "group", group_.empty() ? std::nullopt : std::optional<std::string>(group_));
+        setOrErase(meta, "group_collapsed", !group_.empty() && collapsed_ ? std::optional<std::string>("1") : std::nullopt);
+    }
+    doc_->notifyChanged();
+}
+
+void SetGroupCommand::undo() {
+    Graph& g = doc_->mutableGraph();
+    for (const Old& o : old_) {
+        auto& meta = g.node(o.id).meta;
+        setOrErase(meta, "group", o.group);
+        setOrErase(meta, "group_collapsed", o.collapsed);
+    }
     doc_->notifyChanged();
 }

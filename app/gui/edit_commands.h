@@ -4,6 +4,8 @@
 #include <QPointF>
 #include <QUndoCommand>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "ir/graph.h"
 
@@ -121,4 +123,26 @@ public:
 private:
     GraphDocument* doc_;
     adj::GraphOutput output_;
+};
+
+/// Sets the editor group of several nodes at once: node meta "group" (the group's name, empty
+/// removes it) and "group_collapsed" ("1" when the group is drawn as one node). Groups are editor
+/// metadata only: the graph's semantics do not change, and meta survives a JSON save.
+/// One command serves group, ungroup and collapse/expand.
+class SetGroupCommand : public QUndoCommand {
+public:
+    SetGroupCommand(GraphDocument* doc, std::vector<adj::NodeId> nodes, std::string group, bool collapsed, const QString& text);
+    void redo() override;
+    void undo() override;
+
+private:
+    struct Old {
+        adj::NodeId id;
+        std::optional<std::string> group, collapsed;
+    };
+    GraphDocument* doc_;
+    std::vector<adj::NodeId> nodes_;
+    std::string group_;
+    bool collapsed_;
+    std::vector<Old> old_;
 };

@@ -172,6 +172,65 @@ void GraphDocument::addOutput(ValueRef value, const QString& name) {
     undo_.push(new AddOutputCommand(this, GraphOutput{unique, value}));
 }
 
+QString GraphDocument::groupNodes(const std::vector<NodeId>& ids, const QString& name) {
+    std::vector<NodeId> live;
+    for (NodeId id : ids)
+        if (graph_.contains(id) && std::find(live.begin(), live.end(), id) == live.end()) live.push_back(id);
+    if (live.empty()) return {};
+    const QStringList taken = groups();
+    const QString stem = name.trimmed().isEmpty() ? QStringLiteral("group") : name.trimmed();
+    QString unique = stem;
+    for (int i = 1; taken.contains(unique); ++i) unique = stem + "_" + QString::number(i);
+    undo_.push(new SetGroupCommand(this, live, unique.toStdString(), false, tr("Group %1").arg(unique)));
+    return unique;
+}
+
+void GraphDocument::ungroup(const QString& group) {
+    const std::vector<NodeId> members = groupMembers(group);
+    if (!members.empty()) undo_.push(new SetGroupCommand(this, members, {}, false, tr("Ungroup %1").arg(group)));
+}
+
+void GraphDocument::setGroupCollapsed(const QString& group, bool collapsed) {
+    const std::vector<NodeId> members = groupMembers(group);
+    if (members.empty() || isGroupCollapsed(group) == collapsed) return;
+    undo_.push(new SetGroupCommand(this, members, group.toStdString(), collapsed,
+                                   (collapsed ? tr("Collapse %1") : tr("Expand %1")).arg(group)));
+}
+
+QString GraphDocument::groupOf(NodeId node) const {
+    if (!graph_.contains(node)) return {};
+    const auto& meta = graph_.node(node).meta;
+    auto it = meta.find("group");
+    return it == meta.end() ? QString() : QString::fromStdString(it->second);
+}
+
+bool GraphDocument::isGroupCollapsed(const QString& group) const {
+    for (NodeId id : groupMembers(group)) {
+        const auto& meta = graph_.node(id).meta;
+        auto it = meta.find("group_collapsed");
+        return it != meta.end() && it->second == "1";
+    }
+    return false;
+}
+
+std::vector<NodeId> GraphDocument::groupMembers(const QString& group) const {
+    std::vector<NodeId> out;
+    if (group.isEmpty()) return out;
+    for (NodeId id : graph_.nodeIds())
+        if (groupOf(id) == group) out.push_back(id);
+    return out;
+}
+
+QStringList GraphDocument::groups() const {
+    QStringList out;
+    for (NodeId id : graph_.nodeIds()) {
+        const QString g = groupOf(id);
+        if (!g.isEmpty() && !out.contains(g)) out.push_back(g);
+    }
+    out.sort();
+    return out;
+}
+
 QPointF GraphDocument::position(NodeId node) const {
     QPointF p;
     readPosition(graph_.node(node), &p);

@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QPointF>
 #include <QString>
+#include <QStringList>
 #include <QUndoStack>
 #include <vector>
 
@@ -63,6 +64,22 @@ public:
     /// Makes `value` a graph output named `name` (a fresh name when taken or empty).
     void addOutput(adj::ValueRef value, const QString& name = {});
     QPointF position(adj::NodeId node) const;
+
+    // ---- groups (editor metadata in node meta "group"/"group_collapsed"; semantics unchanged) ----
+    /// Puts the nodes into a new group (one undo step); returns its name ("group", "group_1"...,
+    /// or `name` made unique), or an empty string when no node is given. A node leaves its old group.
+    QString groupNodes(const std::vector<adj::NodeId>& ids, const QString& name = {});
+    /// Removes the group: its nodes become ungrouped (one undo step).
+    void ungroup(const QString& group);
+    /// Collapses the group into one node box, or expands it again (one undo step).
+    void setGroupCollapsed(const QString& group, bool collapsed);
+    /// The group of a node, or an empty string.
+    QString groupOf(adj::NodeId node) const;
+    bool isGroupCollapsed(const QString& group) const;
+    /// The nodes of a group, in id order.
+    std::vector<adj::NodeId> groupMembers(const QString& group) const;
+    /// Every group name, sorted.
+    QStringList groups() const;
     bool hasPosition(adj::NodeId node) const;
 
     // ---- clipboard ----

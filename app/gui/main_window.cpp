@@ -72,6 +72,10 @@ MainWindow::MainWindow(QWidget* parent)
     zoomLabel_->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     statusBar()->addWidget(infoLabel_, 1);
     statusBar()->addPermanentWidget(zoomLabel_);
+    const QString canvasHelp = tr("Drag the background to pan, Shift+drag to select with a rubber band; "
+                                  "Ctrl+G groups the selection, Ctrl+Shift+G ungroups");
+    view_->setStatusTip(canvasHelp);
+    infoLabel_->setToolTip(canvasHelp);
 
     connect(view_, &GraphView::layoutStarted, this, &MainWindow::updateStatus);
     connect(view_, &GraphView::layoutApplied, this, [this] {
@@ -287,6 +291,11 @@ void MainWindow::createActions() {
     view_->addAction(a);
     editMenu_->addSeparator();
     editMenu_->addAction(tr("Mark as &Output"), this, &MainWindow::markSelectionAsOutput);
+    a = editMenu_->addAction(tr("&Group"), this, &MainWindow::groupSelection);
+    a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
+    a = editMenu_->addAction(tr("&Ungroup"), this, &MainWindow::ungroupSelection);
+    a->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
+    editMenu_->addAction(tr("Collapse/E&xpand Group"), this, &MainWindow::toggleSelectionGroupsCollapsed);
     a = editMenu_->addAction(tr("&Find Node\u2026"), findBar_, &FindBar::activate);
     a->setShortcut(QKeySequence::Find);
 
@@ -507,6 +516,40 @@ void MainWindow::markSelectionAsOutput() {
     if (ids.empty()) return;
     doc_->undoStack()->beginMacro(tr("Mark as output"));
     for (adj::NodeId id : ids) doc_->addOutput(adj::ValueRef{id, 0});
+    doc_->undoStack()->endMacro();
+}
+
+namespace {
+QStringList groupsOf(const GraphDocument& doc, const std::vector<adj::NodeId>& ids) {
+    QStringList out;
+    for (adj::NodeId id : ids) {
+        const QString g = doc.groupOf(id);
+        if (!g.isEmpty() && !out.contains(g)) out.push_back(g);
+    }
+    return out;
+}
+}  // namespace
+
+void MainWindow::groupSelection() {
+    const QString g = doc_->groupNodes(view_->graphScene()->selectedNodeIds());
+    if (!g.isEmpty()) statusBar()->showMessage(tr("Grouped as %1 (Ctrl+Shift+G ungroups)").arg(g), 4000);
+}
+
+void MainWindow::ungroupSelection() {
+    const QStringList gs = groupsOf(*doc_, view_->graphScene()->selectedNodeIds());
+    if (gs.isEmpty()) return;
+    doc_->undoStack()->beginMacro(tr("Ungroup"));
+    for (const QString& g : gs) doc_->ungroup(g);
+    doc_->undoStack()->endMacro();
+}
+
+void MainWindow::toggleSelectionGroupsCollapsed() {
+    const QStringList gs = groupsOf(*doc_, view_->graphScene()->selectedNodeIds());
+    if (gs.isEmpty()) return;
+    bool allCollapsed = true;
+    for (const QString& g : gs) allCollapsed = allCollapsed && doc_->isGroupCollapsed(g);
+    doc_->undoStack()->beginMacro(allCollapsed ? tr("Expand") : tr("Collapse"));
+    for (const QString& g : gs) doc_->setGroupCollapsed(g, !allCollapsed);
     doc_->undoStack()->endMacro();
 }
 

@@ -96,6 +96,12 @@ public Q_SLOTS:
     void selectAll();
     /// Makes the selected nodes' first outputs graph outputs.
     void markSelectionAsOutput();
+    /// Ctrl+G: puts the selected nodes into a new editor group (GraphDocument::groupNodes).
+    void groupSelection();
+    /// Ctrl+Shift+G: dissolves the groups of the selected nodes.
+    void ungroupSelection();
+    /// Collapses the groups of the selected nodes, or expands them when they are all collapsed.
+    void toggleSelectionGroupsCollapsed();
     /// Toggles large fonts and high contrast for the whole window; remembered in QSettings.
     void setPresentationMode(bool on);
 

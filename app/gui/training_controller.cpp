@@ -2,8 +2,11 @@
 
 #include <oneapi/tbb/task_arena.h>
 
+#include <QAbstractItemView>
 #include <QApplication>
+#include <QComboBox>
 #include <QElapsedTimer>
+#include <QEvent>
 #include <QPointer>
 #include <algorithm>
 #include <atomic>
@@ -166,9 +169,24 @@ void TrainingController::attach(TrainingDashboard* dashboard) {
     connect(dashboard, &TrainingDashboard::resetRequested, this, &TrainingController::reset);
     connect(this, &TrainingController::snapshotReady, dashboard, &TrainingDashboard::showSnapshot);
     connect(this, &TrainingController::failed, dashboard, &TrainingDashboard::showError);
-    // Whether a Vulkan device is usable is known only by trying (off the GUI thread).
+    // Whether a Vulkan device is usable is known only by trying (off the GUI thread), and only
+    // once the user can see the choice.
     dashboard->setBackendAvailable(QStringLiteral("Vulkan"), false, tr("Looking for a Vulkan device…"));
-    QPointer<TrainingDashboard> target(dashboard);
+    probeTarget_ = dashboard;
+    dashboard->installEventFilter(this);
+    dashboard->backendChoice()->view()->installEventFilter(this);
+    if (dashboard->isVisible()) startDeviceProbe();
+}
+
+bool TrainingController::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::Show && !probeStarted_) startDeviceProbe();
+    return QObject::eventFilter(watched, event);
+}
+
+void TrainingController::startDeviceProbe() {
+    if (probeStarted_ || !probeTarget_) return;
+    probeStarted_ = true;
+    QPointer<TrainingDashboard> target(probeTarget_);
     if (deviceProbe_.joinable()) deviceProbe_.join();
     deviceProbe_ = std::thread([target] {
         QString reason;

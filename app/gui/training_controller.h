@@ -6,6 +6,7 @@
 // the event loop gets at most that many small updates however fast training runs. Engine
 // kernels of the run use one thread fewer than the machine has, leaving a core to the GUI.
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 #include <memory>
 #include <thread>
@@ -34,7 +35,11 @@ public:
     /// unknown loss) come back through failed() once the worker has checked them.
     void start(const TrainingSettings& settings);
     /// Wires a dashboard's requests to this controller and its snapshots to the dashboard.
+    /// The Vulkan device probe (loading a driver can take seconds) starts only when the dashboard
+    /// is first shown or its backend list is opened, never at program start.
     void attach(TrainingDashboard* dashboard);
+    /// Whether the Vulkan device probe has been started (for tests).
+    bool deviceProbeStarted() const { return probeStarted_; }
 
 public Q_SLOTS:
     void setPaused(bool paused);
@@ -52,7 +57,11 @@ public:
     /// The state the worker shares with the GUI thread (defined in the .cpp).
     struct Shared;
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
+    void startDeviceProbe();
     void poll();
     void join();
 
@@ -61,5 +70,7 @@ private:
     std::thread worker_;
     /// Finds out whether a Vulkan device is usable (attach()); joined before destruction.
     std::thread deviceProbe_;
+    QPointer<TrainingDashboard> probeTarget_;
+    bool probeStarted_ = false;
     QTimer timer_;
 };

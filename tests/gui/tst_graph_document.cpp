@@ -126,6 +126,66 @@ private Q_SLOTS:
         QCOMPARE(again.position(*again.graph().findNode("h1")), QPointF(12.5, 40));
     }
 
+    void groupCollapseExpandUngroupAreUndoable() {
+        GraphDocument doc;
+        QVERIFY(doc.load(QString(ADJOINT_SOURCE_DIR) + "/resources/examples/mlp.json"));
+        const QString before = QString::fromStdString(printGraph(doc.graph()));
+        const NodeId h1 = *doc.graph().findNode("h1");
+        const auto& users = doc.graph().users(h1);
+        QVERIFY(!users.empty());
+        const NodeId next = users.front().user;
+        QSignalSpy changed(&doc, &GraphDocument::graphChanged);
+        const QString g = doc.groupNodes({h1, next, h1}, "layer");
+        QCOMPARE(g, QString("layer"));
+        QCOMPARE(doc.groupMembers(g), (std::vector<NodeId>{std::min(h1, next), std::max(h1, next)}));
+        QCOMPARE(doc.groupOf(h1), g);
+        QVERIFY(!doc.isGroupCollapsed(g));
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(doc.groupNodes({next}, "layer"), QString("layer_1"));  // names stay unique
+        doc.undoStack()->undo();
+        QCOMPARE(doc.groupOf(next), g);
+
+        doc.setGroupCollapsed(g, true);
+        QVERIFY(doc.isGroupCollapsed(g));
+        doc.undoStack()->undo();
+        QVERIFY(!doc.isGroupCollapsed(g));
+        doc.undoStack()->redo();
+        QVERIFY(doc.isGroupCollapsed(g));
+        doc.setGroupCollapsed(g, false);  // expand
+        QVERIFY(!doc.isGroupCollapsed(g));
+        doc.undoStack()->undo();
+        QVERIFY(doc.isGroupCollapsed(g));
+
+        doc.ungroup(g);
+        QVERIFY(doc.groups().isEmpty());
+        QCOMPARE(doc.groupOf(h1), QString());
+        doc.undoStack()->undo();
+        QCOMPARE(doc.groups(), QStringList{g});
+        QVERIFY(doc.isGroupCollapsed(g));
+        // the graph's semantics never changed
+        QCOMPARE(QString::fromStdString(printGraph(doc.graph())), before);
+        while (doc.undoStack()->canUndo()) doc.undoStack()->undo();
+        QVERIFY(doc.groups().isEmpty());
+        QVERIFY(!doc.isModified());
+        QCOMPARE(doc.groupNodes({}), QString());
+    }
+
+    void groupsSurviveSaveAndReopen() {
+        QTemporaryDir dir;
+        GraphDocument doc;
+        QVERIFY(doc.load(QString(ADJOINT_SOURCE_DIR) + "/resources/examples/mlp.json"));
+        const NodeId h1 = *doc.graph().findNode("h1");
+        const QString g = doc.groupNodes({h1}, "hidden");
+        doc.setGroupCollapsed(g, true);
+        const QString path = dir.path() + "/grouped.json";
+        QVERIFY(doc.save(path));
+        GraphDocument again;
+        QVERIFY(again.load(path));
+        QCOMPARE(again.groups(), QStringList{"hidden"});
+        QCOMPARE(again.groupMembers("hidden"), (std::vector<NodeId>{*again.graph().findNode("h1")}));
+        QVERIFY(again.isGroupCollapsed("hidden"));
+    }
+
     void loadFailureKeepsTheDocument() {
         GraphDocument doc;
         QVERIFY(doc.load(QString(ADJOINT_SOURCE_DIR) + "/resources/examples/scalar_function.json"));

@@ -3,11 +3,13 @@
 #include <QFile>
 #include <QListWidget>
 #include <QPlainTextEdit>
+#include <QScrollBar>
 #include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QtTest>
 
+#include "graph_items.h"
 #include "graph_view.h"
 #include "io/graphviz.h"
 #include "ir/verifier.h"
@@ -67,6 +69,7 @@ private Q_SLOTS:
     void tallGraphStartsReadable();
     void relayoutKeepsView();
     void selection();
+    void shiftDragSelectsWithARubberBand();
     void clearGraph();
     void mainWindowOpensExample();
     void mainWindowReportsErrors();
@@ -213,6 +216,35 @@ void TestGraphView::selection() {
     QCOMPARE(view.graphScene()->selectedNodeIds(), std::vector<NodeId>{3});
     view.graphScene()->selectNode(kNoNode);
     QVERIFY(view.graphScene()->selectedNodeIds().empty());
+}
+
+void TestGraphView::shiftDragSelectsWithARubberBand() {
+    GraphView view;
+    view.resize(600, 500);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.showGraph(smallGraph());
+    QVERIFY(waitForLayout(view));
+    view.fitToWindow();
+    // a band from the top-left corner of the viewport to the bottom-right one touches every node
+    QRectF all;
+    for (GraphNodeItem* item : view.graphScene()->nodeItems()) all |= item->sceneBoundingRect();
+    const QPoint from = view.mapFromScene(all.topLeft() - QPointF(20, 20));
+    const QPoint to = view.mapFromScene(all.bottomRight() + QPointF(20, 20));
+    QVERIFY(!view.itemAt(from));
+    auto send = [&](QEvent::Type type, QPoint at, Qt::MouseButton button, Qt::MouseButtons buttons) {
+        QMouseEvent e(type, QPointF(at), view.viewport()->mapToGlobal(QPointF(at)), button, buttons, Qt::ShiftModifier);
+        QApplication::sendEvent(view.viewport(), &e);
+    };
+    const int before = view.horizontalScrollBar()->value();
+    send(QEvent::MouseButtonPress, from, Qt::LeftButton, Qt::LeftButton);
+    QCOMPARE(view.dragMode(), QGraphicsView::RubberBandDrag);
+    send(QEvent::MouseMove, (from + to) / 2, Qt::NoButton, Qt::LeftButton);
+    send(QEvent::MouseMove, to, Qt::NoButton, Qt::LeftButton);
+    send(QEvent::MouseButtonRelease, to, Qt::LeftButton, Qt::NoButton);
+    QCOMPARE(int(view.graphScene()->selectedNodeIds().size()), kSmallNodes);  // output markers are not nodes
+    QCOMPARE(view.horizontalScrollBar()->value(), before);  // it did not pan
+    QCOMPARE(view.dragMode(), QGraphicsView::ScrollHandDrag);  // a plain drag pans again
 }
 
 void TestGraphView::clearGraph() {

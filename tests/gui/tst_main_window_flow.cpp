@@ -146,6 +146,37 @@ private Q_SLOTS:
         QCOMPARE(again.document()->position(*again.graph()->findNode("tanh")), window.document()->position(*added));
     }
 
+    void groupShortcutsActOnTheSelection() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QString error;
+        QVERIFY2(window.openFile(example("mlp.json"), &error), qPrintable(error));
+        QVERIFY(waitForLayout(*window.graphView()));
+        GraphDocument* doc = window.document();
+        const NodeId h1 = *window.graph()->findNode("h1");
+        window.graphView()->graphScene()->nodeItem(h1)->setSelected(true);
+        window.activateWindow();
+        window.graphView()->setFocus();
+        QTest::keyClick(&window, Qt::Key_G, Qt::ControlModifier);
+        QCOMPARE(doc->groups().size(), 1);
+        const QString g = doc->groups().front();
+        QCOMPARE(doc->groupOf(h1), g);
+        QVERIFY(waitForLayout(*window.graphView()));
+        window.graphView()->graphScene()->nodeItem(h1)->setSelected(true);
+        window.toggleSelectionGroupsCollapsed();
+        QVERIFY(doc->isGroupCollapsed(g));
+        QVERIFY(waitForLayout(*window.graphView()));
+        window.graphView()->graphScene()->nodeItem(h1)->setSelected(true);
+        QTest::keyClick(&window, Qt::Key_G, Qt::ControlModifier | Qt::ShiftModifier);
+        QVERIFY(doc->groups().isEmpty());
+        doc->undoStack()->undo();
+        QCOMPARE(doc->groupOf(h1), g);
+        QVERIFY(doc->isGroupCollapsed(g));
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+        QVERIFY(window.close());
+    }
+
     void unsavedChangesPrompt() {
         MainWindow window;
         window.show();

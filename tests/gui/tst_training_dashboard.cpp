@@ -127,10 +127,27 @@ private Q_SLOTS:
         QTRY_VERIFY(!controller.isRunning());
     }
 
+    void vulkanProbeWaitsUntilTheDashboardIsShown() {
+        TrainingController controller;
+        {
+            TrainingDashboard hidden;
+            controller.attach(&hidden);
+            QTest::qWait(50);
+            QVERIFY(!controller.deviceProbeStarted());
+        }
+        TrainingDashboard dashboard;
+        controller.attach(&dashboard);
+        QVERIFY(!controller.deviceProbeStarted());
+        dashboard.show();
+        QVERIFY(controller.deviceProbeStarted());
+        // the controller is destroyed with the probe possibly still running: it must exit cleanly
+    }
+
     void vulkanBackendIsProbed() {
         TrainingDashboard dashboard;
         TrainingController controller;
         controller.attach(&dashboard);
+        dashboard.show();
         auto* model = qobject_cast<QStandardItemModel*>(dashboard.backendChoice()->model());
         QVERIFY(model);
         QStandardItem* vulkan = model->findItems(QStringLiteral("Vulkan")).value(0);
