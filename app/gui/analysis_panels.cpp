@@ -104,6 +104,8 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     connect(&refreshTimer_, &QTimer::timeout, this, &AnalysisPanels::refresh);
     connect(document_, &GraphDocument::graphChanged, &refreshTimer_, qOverload<>(&QTimer::start));
     connect(document_, &GraphDocument::nodeChanged, &refreshTimer_, qOverload<>(&QTimer::start));
+    connect(document_, &GraphDocument::graphChanged, this, [this] { upToDate_.clear(); });
+    connect(document_, &GraphDocument::nodeChanged, this, [this] { upToDate_.clear(); });
 
     connect(roofline_, &RooflineChart::nodeClicked, this, [this](adj::NodeId id) {
         if (id == adj::kNoNode) return;
@@ -153,7 +155,8 @@ QDockWidget* AnalysisPanels::addDock(const QString& name, const QString& title, 
     dock->hide();
     docks_[name] = dock;
     connect(dock, &QDockWidget::visibilityChanged, this, [this, name](bool visible) {
-        if (visible && name != QLatin1String("training") && pendingReady_ != name) refreshView(name);
+        // (a view shown again over an unchanged graph keeps its state, such as the rewrite step)
+        if (visible && name != QLatin1String("training") && pendingReady_ != name && !upToDate_.contains(name)) refreshView(name);
     });
     return dock;
 }
@@ -200,21 +203,26 @@ bool AnalysisPanels::showView(const QString& name, QString* error) {
 
 bool AnalysisPanels::refreshView(const QString& name, QString* error) {
     const adj::Graph& g = document_->graph();
+    upToDate_.insert(name);
     QString message;
     bool ok = true;
     if (name == QLatin1String("autodiff")) {
         ok = autodiff_->showBackwardOf(g, &message);
     } else if (name == QLatin1String("rewrite")) {
+        // (run() may lay out step 1 and report the view ready before it returns)
+        const bool opening = pendingReady_ == name;
         rewrite_->setGraph(g);
         ok = rewrite_->run(&message);
-        // Opened from the menu or --view: start at the first fusion step, the one that changes
-        // the most at once (step 1 otherwise).
-        if (ok && pendingReady_ == name && rewrite_->trace())
-            for (std::size_t k = 0; k < rewrite_->trace()->steps.size(); ++k)
-                if (rewrite_->trace()->steps[k].pass == "fusion") {
-                    rewrite_->setStep(int(k) + 1);
-                    break;
-                }
+        // Opened from the menu or --view: start at the step that changes the most nodes at once
+        // (the first of them; step 1 when all are alike).
+        if (ok && opening && rewrite_->trace()) {
+            std::size_t best = 0, most = 0;
+            for (std::size_t k = 0; k < rewrite_->trace()->steps.size(); ++k) {
+                const auto& step = rewrite_->trace()->steps[k];
+                if (step.removed.size() + step.added.size() > most) most = step.removed.size() + step.added.size(), best = k;
+            }
+            if (most > 0) rewrite_->setStep(int(best) + 1);
+        }
     } else if (name == QLatin1String("fusion")) {
         ok = fusion_->setGraph(g, &message);
     } else if (name == QLatin1String("roofline")) {
@@ -242,7 +250,7 @@ bool AnalysisPanels::refreshView(const QString& name, QString* error) {
 
 void AnalysisPanels::refresh() {
     for (const auto& [name, d] : docks_) {
-        if (!d->isVisible()) continue;
+        if (!d->isVisible() || upToDate_.contains(name)) continue;
         if (name == QLatin1String("autodiff") && !autodiff_->hasAnalysis()) continue;
         if (name == QLatin1String("training")) {
             if (!controller_->isRunning()) controller_->setModel(document_->graph());

@@ -7,6 +7,7 @@
 // The roofline and the main canvas are linked both ways: a dot selects and centres its node, a
 // selected node rings its dot.
 #include <QObject>
+#include <QSet>
 #include <QStringList>
 #include <QTimer>
 #include <map>
@@ -90,6 +91,8 @@ private:
     Colouring colouring_ = Colouring::None;
     std::optional<adj::MachineModel> machine_;
     QString pendingReady_;
+    /// Views refreshed since the document last changed.
+    QSet<QString> upToDate_;
     int probeVersion_ = -1;
     std::map<adj::NodeId, adj::Tensor> liveValues_;
 };

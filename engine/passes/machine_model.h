@@ -1,5 +1,6 @@
 #pragma once
-// A machine model for the roofline: peak FLOP/s and memory bandwidth of this CPU, measured by a
+// A machine model for the roofline: peak FLOP/s (the faster of 4-wide multiply-add chains and the
+// packed GEMM) and memory bandwidth of this CPU, measured by a
 // short calibration (well under a second) and cached in $XDG_CACHE_HOME/adjoint/machine.json
 // (~/.cache/adjoint/machine.json without XDG_CACHE_HOME).
 #include <string>
