@@ -30,6 +30,8 @@ void openblas_set_num_threads(int);
 using namespace adj;
 using adj::bench::medianMs;
 using adj::bench::randomTensor;
+using adj::bench::MlpStep;
+using adj::bench::mlp784SgdStep;
 
 namespace {
 
@@ -66,24 +68,9 @@ int main(int argc, char** argv) {
     }
 
     // one SGD step of 784-256-10, batch 64
-    Graph model;
-    model.name = "mlp784";
-    const NodeId x = model.addInput("x", {64, 784}, {"N", ""});
-    const NodeId w1 = model.addParameter("w1", randomTensor({784, 256}, 3, 0.05));
-    const NodeId b1 = model.addParameter("b1", Tensor::zeros({256}));
-    const NodeId w2 = model.addParameter("w2", randomTensor({256, 10}, 4, 0.09));
-    const NodeId b2 = model.addParameter("b2", Tensor::zeros({10}));
-    {
-        GraphBuilder gb(model);
-        ValueRef h = gb.op(Op::Relu, {gb.op(Op::Gemm, {{x, 0}, {w1, 0}, {b1, 0}})});
-        model.addOutput("logits", gb.op(Op::Gemm, {h, {w2, 0}, {b2, 0}}));
-    }
-    train::OptimizerConfig sgd;
-    sgd.kind = train::OptimizerKind::Sgd;
-    const train::TrainingStepGraph step = train::buildTrainingStep(model, train::LossKind::CrossEntropy, sgd, 64);
-    Tensor targets = Tensor::zeros({64, 10});
-    for (int i = 0; i < 64; ++i) targets.data()[i * 10 + i % 10] = 1;
-    Bindings sb{{"x", randomTensor({64, 784}, 5)}, {step.targetInput, targets}, {"lr", Tensor::scalar(0.01f)}, {"step", Tensor::scalar(1)}};
+    const MlpStep mlp = mlp784SgdStep();
+    const train::TrainingStepGraph& step = mlp.step;
+    const Bindings& sb = mlp.bindings;
     const double stepMs = medianMs(repeats * 5, [&] { exec->run(step.graph, sb); });
     std::printf("\n## One SGD step, 784-256-10 ReLU MLP, batch 64, cross-entropy (2 threads, median of %d)\n\n", repeats * 5);
     std::printf("| what | ms |\n|---|---|\n| adjoint (training-step graph, %zu nodes, CPU executor) | %.3f |\n", step.graph.nodeCount(), stepMs);

@@ -24,6 +24,8 @@
 using namespace adj;
 using adj::bench::medianMs;
 using adj::bench::randomTensor;
+using adj::bench::MlpStep;
+using adj::bench::mlp784SgdStep;
 
 int main(int argc, char** argv) {
     const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
@@ -50,24 +52,10 @@ int main(int argc, char** argv) {
         json.push_back("{\"bench\":\"sgemm\",\"n\":" + std::to_string(n) + ",\"cpu_ms\":" + std::to_string(c) + ",\"vulkan_ms\":" + std::to_string(v) + "}");
     }
 
-    Graph model;
-    const NodeId x = model.addInput("x", {64, 784}, {"N", ""});
-    const NodeId w1 = model.addParameter("w1", randomTensor({784, 256}, 3, 0.05));
-    const NodeId b1 = model.addParameter("b1", Tensor::zeros({256}));
-    const NodeId w2 = model.addParameter("w2", randomTensor({256, 10}, 4, 0.09));
-    const NodeId b2 = model.addParameter("b2", Tensor::zeros({10}));
-    {
-        GraphBuilder gb(model);
-        ValueRef h = gb.op(Op::Relu, {gb.op(Op::Gemm, {{x, 0}, {w1, 0}, {b1, 0}})});
-        model.addOutput("logits", gb.op(Op::Gemm, {h, {w2, 0}, {b2, 0}}));
-    }
-    train::OptimizerConfig sgd;
-    sgd.kind = train::OptimizerKind::Sgd;
-    const train::TrainingStepGraph step = train::buildTrainingStep(model, train::LossKind::CrossEntropy, sgd, 64);
-    Tensor targets = Tensor::zeros({64, 10});
-    for (int i = 0; i < 64; ++i) targets.data()[i * 10 + i % 10] = 1;
+    const MlpStep mlp = mlp784SgdStep();
+    const train::TrainingStepGraph& step = mlp.step;
     auto stepMs = [&](Executor& e, int reps) {
-        Bindings sb{{"x", randomTensor({64, 784}, 5)}, {step.targetInput, targets}, {"lr", Tensor::scalar(0.01f)}, {"step", Tensor::scalar(1)}};
+        Bindings sb = mlp.bindings;
         return medianMs(reps, [&] {
             RunResult r = e.run(step.graph, sb);
             // the updated parameters are bound next step, as the Trainer does
@@ -109,6 +97,8 @@ int main(int argc, char** argv) {
         h = gb.op(Op::MaxPool, {gb.op(Op::Relu, {h})}, {{"kernel", std::vector<std::int64_t>{2, 2}}, {"strides", std::vector<std::int64_t>{2, 2}}});
         cnn.addOutput("logits", gb.op(Op::Gemm, {gb.op(Op::Flatten, {h}), {dw, 0}, {db, 0}}));
     }
+    train::OptimizerConfig sgd;
+    sgd.kind = train::OptimizerKind::Sgd;
     const train::TrainingStepGraph cnnStep = train::buildTrainingStep(cnn, train::LossKind::CrossEntropy, sgd, 32);
     Tensor cnnTargets = Tensor::zeros({32, 10});
     for (int i = 0; i < 32; ++i) cnnTargets.data()[i * 10 + i % 10] = 1;
