@@ -127,6 +127,13 @@ void GraphNodeItem::setProblem(const QString& message) {
     update();
 }
 
+void GraphNodeItem::setCollapsedGroup(bool on) {
+    collapsedGroup_ = on;
+    setFlag(ItemIsMovable, !on && category_ != adj::NodeCategory::Output);
+    if (on) border_ = QColor(0x5b, 0x53, 0x46);
+    update();
+}
+
 void GraphNodeItem::setFillOverride(const QColor& fill) {
     fillOverride_ = fill;
     update();
@@ -166,6 +173,11 @@ void GraphNodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opt
     painter->setPen(pen);
     painter->setBrush(fill);
     const QPainterPath path = outline();
+    if (collapsedGroup_) {
+        // Two cards behind the box: several nodes folded into one.
+        painter->drawPath(path.translated(5, 5));
+        painter->drawPath(path.translated(2.5, 2.5));
+    }
     painter->drawPath(path);
     if (category_ == adj::NodeCategory::Output) {
         painter->setBrush(Qt::NoBrush);
@@ -219,6 +231,16 @@ void GraphNodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* opt
     painter->setBrush(border_);
     for (int k = 0; k < outputPorts_; ++k) painter->drawEllipse(outputPortPos(k), kPortRadius, kPortRadius);
 
+    if (collapsedGroup_) {
+        // The expand mark (a boxed plus) in the top left corner: double-click expands.
+        const QRectF mark(box_.left() + 5, box_.top() + 5, 10, 10);
+        painter->setPen(QPen(border_, 1.2 * thick));
+        painter->setBrush(Qt::white);
+        painter->drawRect(mark);
+        painter->drawLine(QPointF(mark.left() + 2.5, mark.center().y()), QPointF(mark.right() - 2.5, mark.center().y()));
+        painter->drawLine(QPointF(mark.center().x(), mark.top() + 2.5), QPointF(mark.center().x(), mark.bottom() - 2.5));
+    }
+
     if (!problem_.isEmpty()) {
         const QPointF c(box_.right() - 1, box_.top() + 1);
         const double r = 7;
@@ -247,7 +269,7 @@ void GraphNodeItem::hoverLeaveEvent(QGraphicsSceneHoverEvent* event) {
 // ---------------------------------------------------------------------------------------------
 
 GraphEdgeItem::GraphEdgeItem(const adj::EdgeLayout& layout)
-    : from_(layout.from), to_(layout.to), toIndex_(layout.toIndex), label_(QString::fromStdString(layout.label)) {
+    : from_(layout.from), to_(layout.to), toIndex_(layout.toIndex), fromBox_(layout.fromBox), toBox_(layout.toBox), label_(QString::fromStdString(layout.label)) {
     QPainterPath path;
     const auto& pts = layout.points;
     if (!pts.empty()) {
@@ -337,4 +359,39 @@ void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QW
         painter->strokePath(labelPath_, halo);
         painter->fillPath(labelPath_, gPresentation ? QColor(Qt::black) : kEdgeText);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+GraphClusterItem::GraphClusterItem(const adj::ClusterLayout& layout)
+    : name_(QString::fromStdString(layout.name)), frame_(layout.left, layout.top, layout.width, layout.height) {
+    setZValue(-1);
+    setToolTip(QObject::tr("group <b>%1</b><br><i>double-click its title to collapse it into one node</i>")
+                   .arg(name_.toHtmlEscaped()));
+}
+
+bool GraphClusterItem::titleContains(const QPointF& scenePos) const {
+    const QRectF title(frame_.left() - 6, frame_.top() - 6, frame_.width() + 6, kTitleHeight + 6);
+    return title.contains(mapFromScene(scenePos));
+}
+
+QRectF GraphClusterItem::boundingRect() const { return frame_.adjusted(-7, -7, 2, 2); }
+
+void GraphClusterItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
+    painter->setRenderHint(QPainter::Antialiasing);
+    const QColor line = gPresentation ? QColor(0x30, 0x36, 0x40) : QColor(0x8a, 0x94, 0xa3);
+    QPen pen(line, gPresentation ? 2.0 : 1.2, Qt::DashLine);
+    painter->setPen(pen);
+    painter->setBrush(QColor(0xf4, 0xf1, 0xea, 90));
+    painter->drawRoundedRect(frame_, 8, 8);
+    // Title: the name where Graphviz left room for it (centred at the top), and a collapse mark
+    // (a boxed minus) on the frame's top left corner.
+    painter->setFont(graphSmallFont());
+    painter->setPen(gPresentation ? QColor(Qt::black) : kMutedText);
+    painter->drawText(QRectF(frame_.left(), frame_.top() + 2, frame_.width(), kTitleHeight - 4), Qt::AlignCenter, name_);
+    const QRectF mark(frame_.left() - 5, frame_.top() - 5, 10, 10);
+    painter->setPen(QPen(line.darker(130), 1.2));
+    painter->setBrush(Qt::white);
+    painter->drawRect(mark);
+    painter->drawLine(QPointF(mark.left() + 2.5, mark.center().y()), QPointF(mark.right() - 2.5, mark.center().y()));
 }

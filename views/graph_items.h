@@ -60,6 +60,10 @@ public:
     /// an invalid colour restores the original.
     void setFillOverride(const QColor& fill);
     QColor fillOverride() const { return fillOverride_; }
+    /// Draws the item as a collapsed group: a stack of cards with an expand mark in its corner,
+    /// not movable (the layout places it; expanding brings the members back).
+    void setCollapsedGroup(bool on);
+    bool isCollapsedGroup() const { return collapsedGroup_; }
 
     QRectF boundingRect() const override;
     QPainterPath shape() const override;
@@ -79,6 +83,7 @@ private:
     QColor border_;
     QColor fillOverride_;
     bool hovered_ = false;
+    bool collapsedGroup_ = false;
     int inputPorts_ = 0;
     int outputPorts_ = 0;
     QString problem_;
@@ -95,6 +100,9 @@ public:
     adj::ValueRef from() const { return from_; }
     adj::NodeId to() const { return to_; }
     int toIndex() const { return toIndex_; }
+    /// The collapsed group the edge leaves / enters (adj::layoutCollapsedId), else adj::kNoNode.
+    adj::NodeId fromBox() const { return fromBox_; }
+    adj::NodeId toBox() const { return toBox_; }
     QString label() const { return label_; }
     const QPainterPath& path() const { return path_; }
     /// Replaces the layout's spline by a curve from `tail` to `head` (scene coordinates), for
@@ -110,10 +118,35 @@ private:
     adj::ValueRef from_;
     adj::NodeId to_;
     int toIndex_;
+    adj::NodeId fromBox_, toBox_;
     QPainterPath path_;
     QPolygonF arrow_;
     QString label_;
     QRectF labelRect_;
     QPainterPath labelPath_;
     QRectF bounds_;
+};
+
+/// The frame of an expanded group (adj::ClusterLayout): a dashed rounded rectangle behind its
+/// nodes, the group's name and a collapse mark in its title strip at the top.
+class GraphClusterItem : public QGraphicsItem {
+public:
+    enum { Type = UserType + 3 };
+    /// Height of the title strip (scene units): double-clicking there collapses the group.
+    static constexpr double kTitleHeight = 20;
+
+    explicit GraphClusterItem(const adj::ClusterLayout& layout);
+
+    int type() const override { return Type; }
+    QString name() const { return name_; }
+    QRectF frame() const { return frame_; }
+    /// True when a scene point lies in the title strip.
+    bool titleContains(const QPointF& scenePos) const;
+
+    QRectF boundingRect() const override;
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+private:
+    QString name_;
+    QRectF frame_;
 };

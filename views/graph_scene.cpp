@@ -57,8 +57,10 @@ void GraphScene::clearGraph() {
     // Forget the items before deleting them: clear() signals selection changes on the way.
     nodes_.clear();
     edges_.clear();
+    clusters_.clear();
     edgesOf_.clear();
     byId_.clear();
+    collapsed_.clear();
     clear();
     graphRect_ = {};
     setSceneRect(QRectF());
@@ -68,9 +70,43 @@ void GraphScene::setGraph(const adj::Graph& graph, const adj::GraphLayout& layou
     clearGraph();
     QPointF pinnedScratch;
     const auto& outputs = graph.outputs();
+    // Collapsed groups: members, and the values crossing the border in the layout's edge order.
+    for (const auto& [id, k] : options.collapsedInto) {
+        if (k < 0 || std::size_t(k) >= options.collapsedNames.size() || !graph.contains(id)) continue;
+        CollapsedGroup& group = collapsed_[adj::layoutCollapsedId(k)];
+        group.name = QString::fromStdString(options.collapsedNames[std::size_t(k)]);
+        group.members.push_back(id);
+    }
+    for (const adj::EdgeLayout& el : layout.edges) {
+        auto add = [](std::vector<adj::ValueRef>& values, adj::ValueRef v) {
+            if (std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
+        };
+        if (auto it = collapsed_.find(el.toBox); it != collapsed_.end()) add(it->second.inputs, el.from);
+        if (auto it = collapsed_.find(el.fromBox); it != collapsed_.end()) add(it->second.outputs, el.from);
+    }
     for (const adj::NodeLayout& nl : layout.nodes) {
         GraphNodeItem* item = nullptr;
-        if (adj::isLayoutOutputId(nl.id)) {
+        if (adj::isLayoutCollapsedId(nl.id)) {
+            auto it = collapsed_.find(nl.id);
+            if (it == collapsed_.end()) continue;
+            const CollapsedGroup& group = it->second;
+            const int n = int(group.members.size());
+            item = new GraphNodeItem(nl.id, adj::NodeCategory::Other,
+                                     {group.name, n == 1 ? tr("1 node") : tr("%1 nodes").arg(n)}, nl, QColor(0xf4, 0xf1, 0xea));
+            item->setCollapsedGroup(true);
+            item->setPorts(int(group.inputs.size()), int(group.outputs.size()));
+            QStringList names;
+            for (adj::NodeId m : group.members) {
+                if (names.size() == 12) {
+                    names << QStringLiteral("\u2026");
+                    break;
+                }
+                names << QString::fromStdString(graph.node(m).name).toHtmlEscaped();
+            }
+            item->setToolTip(tr("group <b>%1</b>, collapsed: %2<br><i>double-click to expand</i>")
+                                 .arg(group.name.toHtmlEscaped(), names.join(QStringLiteral(", "))));
+            for (adj::NodeId m : group.members) byId_[m] = item;
+        } else if (adj::isLayoutOutputId(nl.id)) {
             const int k = adj::layoutOutputIndex(nl.id);
             if (k < 0 || std::size_t(k) >= outputs.size()) continue;
             const QString name = QString::fromStdString(outputs[std::size_t(k)].name);
@@ -106,23 +142,35 @@ void GraphScene::setGraph(const adj::Graph& graph, const adj::GraphLayout& layou
                                    ? outputs[std::size_t(adj::layoutOutputIndex(el.to))].name
                                    : std::string("?")))
                          : (graph.contains(el.to) ? QString::fromStdString(graph.node(el.to).name) : QStringLiteral("?"));
+        if (el.toBox != adj::kNoNode) {
+            auto it = collapsed_.find(el.toBox);
+            if (it != collapsed_.end()) to = tr("group %1").arg(it->second.name);
+        }
         QString tip = QStringLiteral("%1 \u2192 %2").arg(QString::fromStdString(graph.valueName(el.from)), to);
-        if (!adj::isLayoutOutputId(el.to)) tip += QStringLiteral(" (input %1)").arg(el.toIndex);
+        if (!adj::isLayoutOutputId(el.to) && el.toBox == adj::kNoNode) tip += QStringLiteral(" (input %1)").arg(el.toIndex);
         if (!el.label.empty()) tip += QStringLiteral(": ") + QString::fromStdString(el.label);
         item->setToolTip(tip.toHtmlEscaped());
         addItem(item);
         edges_.push_back(item);
-        edgesOf_[el.from.node].push_back(item);
-        edgesOf_[el.to].push_back(item);
+        edgesOf_[el.fromBox != adj::kNoNode ? el.fromBox : el.from.node].push_back(item);
+        edgesOf_[el.toBox != adj::kNoNode ? el.toBox : el.to].push_back(item);
     }
     for (auto* e : edges_) {
-        const bool fromPinned = graph.contains(e->from().node) && metaPosition(graph.node(e->from().node), &pinnedScratch);
-        const bool toPinned = graph.contains(e->to()) && metaPosition(graph.node(e->to()), &pinnedScratch);
+        // (members of a collapsed group are not drawn: their pins do not count)
+        const bool fromPinned = e->fromBox() == adj::kNoNode && graph.contains(e->from().node) &&
+                                metaPosition(graph.node(e->from().node), &pinnedScratch);
+        const bool toPinned =
+            e->toBox() == adj::kNoNode && graph.contains(e->to()) && metaPosition(graph.node(e->to()), &pinnedScratch);
         if (fromPinned || toPinned) rerouteEdge(e);
     }
     for (auto* n : nodes_) {
         auto it = problems_.find(n->nodeId());
         if (it != problems_.end()) n->setProblem(it->second);
+    }
+    for (const adj::ClusterLayout& cl : layout.clusters) {
+        auto* item = new GraphClusterItem(cl);
+        addItem(item);
+        clusters_.push_back(item);
     }
     graphRect_ = QRectF(0, 0, layout.width, layout.height);
     for (auto* n : nodes_) graphRect_ = graphRect_.united(n->sceneBoundingRect());
@@ -135,11 +183,37 @@ GraphNodeItem* GraphScene::nodeItem(adj::NodeId id) const {
     return it == byId_.end() ? nullptr : it->second;
 }
 
+std::vector<adj::NodeId> GraphScene::collapsedMembers(adj::NodeId boxId) const {
+    auto it = collapsed_.find(boxId);
+    if (it == collapsed_.end()) return {};
+    std::vector<adj::NodeId> members = it->second.members;
+    std::sort(members.begin(), members.end());
+    return members;
+}
+
+QString GraphScene::collapsedName(adj::NodeId boxId) const {
+    auto it = collapsed_.find(boxId);
+    return it == collapsed_.end() ? QString() : it->second.name;
+}
+
 std::vector<adj::NodeId> GraphScene::selectedNodeIds() const {
     std::vector<adj::NodeId> ids;
-    for (auto* n : nodes_)
-        if (n->isSelected() && !adj::isLayoutOutputId(n->nodeId())) ids.push_back(n->nodeId());
+    for (auto* n : nodes_) {
+        if (!n->isSelected() || adj::isLayoutOutputId(n->nodeId())) continue;
+        if (adj::isLayoutCollapsedId(n->nodeId())) {
+            for (adj::NodeId m : collapsedMembers(n->nodeId())) ids.push_back(m);
+        } else {
+            ids.push_back(n->nodeId());
+        }
+    }
     return ids;
+}
+
+adj::ValueRef GraphScene::portValue(const GraphNodeItem* item, int port) const {
+    auto it = collapsed_.find(item->nodeId());
+    if (it == collapsed_.end()) return adj::ValueRef{item->nodeId(), port};
+    if (port < 0 || std::size_t(port) >= it->second.outputs.size()) return {};
+    return it->second.outputs[std::size_t(port)];
 }
 
 void GraphScene::selectNode(adj::NodeId id) {
@@ -150,7 +224,15 @@ void GraphScene::selectNode(adj::NodeId id) {
 void GraphScene::mouseDoubleClickEvent(QGraphicsSceneMouseEvent* event) {
     for (QGraphicsItem* item : items(event->scenePos()))
         if (item->type() == GraphNodeItem::Type) {
-            Q_EMIT nodeActivated(static_cast<GraphNodeItem*>(item)->nodeId());
+            const adj::NodeId id = static_cast<GraphNodeItem*>(item)->nodeId();
+            if (adj::isLayoutCollapsedId(id)) Q_EMIT groupToggled(collapsedName(id));
+            else Q_EMIT nodeActivated(id);
+            event->accept();
+            return;
+        }
+    for (GraphClusterItem* c : clusters_)
+        if (c->titleContains(event->scenePos())) {
+            Q_EMIT groupToggled(c->name());
             event->accept();
             return;
         }
@@ -166,12 +248,18 @@ void GraphScene::setProblems(std::map<adj::NodeId, QString> problems) {
 }
 
 void GraphScene::rerouteEdge(GraphEdgeItem* e) {
-    GraphNodeItem* from = nodeItem(e->from().node);
-    GraphNodeItem* to = nodeItem(e->to());
+    GraphNodeItem* from = nodeItem(e->fromBox() != adj::kNoNode ? e->fromBox() : e->from().node);
+    GraphNodeItem* to = nodeItem(e->toBox() != adj::kNoNode ? e->toBox() : e->to());
     if (!from || !to) return;
-    const QPointF tail = from->mapToScene(from->outputPortPos(e->from().port));
-    const QPointF head = to->inputPortCount() > e->toIndex() ? to->mapToScene(to->inputPortPos(e->toIndex()))
-                                                             : to->mapToScene(QPointF(0, to->box().top()));
+    int port = e->from().port, index = e->toIndex();
+    auto portOf = [](const std::vector<adj::ValueRef>& values, adj::ValueRef v) {
+        return int(std::find(values.begin(), values.end(), v) - values.begin());
+    };
+    if (auto it = collapsed_.find(e->fromBox()); it != collapsed_.end()) port = portOf(it->second.outputs, e->from());
+    if (auto it = collapsed_.find(e->toBox()); it != collapsed_.end()) index = portOf(it->second.inputs, e->from());
+    const QPointF tail = from->mapToScene(from->outputPortPos(port));
+    const QPointF head = to->inputPortCount() > index ? to->mapToScene(to->inputPortPos(index))
+                                                      : to->mapToScene(QPointF(0, to->box().top()));
     e->reroute(tail, head);
 }
 
@@ -183,7 +271,7 @@ void GraphScene::rerouteEdges(adj::NodeId id) {
 
 void GraphScene::moveNodeItem(adj::NodeId id, const QPointF& pos) {
     GraphNodeItem* item = nodeItem(id);
-    if (!item || item->pos() == pos) return;
+    if (!item || item->isCollapsedGroup() || item->pos() == pos) return;
     item->setPos(pos);
     rerouteEdges(id);
 }
@@ -198,7 +286,7 @@ GraphNodeItem* GraphScene::nodeItemAt(const QPointF& scenePos, GraphNodeItem* ex
 void GraphScene::mousePressEvent(QGraphicsSceneMouseEvent* event) {
     if (event->button() == Qt::LeftButton) {
         GraphNodeItem* item = nodeItemAt(event->scenePos());
-        if (item && !adj::isLayoutOutputId(item->nodeId())) {
+        if (item && !adj::isLayoutOutputId(item->nodeId())) {  // (a collapsed group's outputs are its members' values)
             const int port = item->outputPortAt(item->mapFromScene(event->scenePos()));
             if (port >= 0) {
                 wireFrom_ = item;
@@ -250,11 +338,14 @@ void GraphScene::mouseReleaseEvent(QGraphicsSceneMouseEvent* event) {
         wireFrom_ = nullptr;
         GraphNodeItem* target = nodeItemAt(event->scenePos(), from);
         event->accept();
-        if (from && target && !adj::isLayoutOutputId(target->nodeId())) {
+        if (from && target && adj::isLayoutCollapsedId(target->nodeId())) {
+            Q_EMIT hint(tr("Expand group %1 (double-click it) to connect to one of its nodes").arg(collapsedName(target->nodeId())));
+        } else if (from && target && !adj::isLayoutOutputId(target->nodeId())) {
             const QPointF local = target->mapFromScene(event->scenePos());
             int index = target->inputPortAt(local);
             if (index < 0) index = target->nearestInputPort(local);
-            if (index >= 0) Q_EMIT connectRequested(adj::ValueRef{from->nodeId(), port}, target->nodeId(), index);
+            const adj::ValueRef value = portValue(from, port);
+            if (index >= 0 && value.node != adj::kNoNode) Q_EMIT connectRequested(value, target->nodeId(), index);
         }
         return;
     }

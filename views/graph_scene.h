@@ -8,6 +8,14 @@
 // them, their edges re-routed. The scene edits nothing itself: dragging nodes, and dragging from
 // an output port to an input port, are reported as requests (nodesMoved, connectRequested) for
 // the document to carry out.
+//
+// Collapsed groups (DotOptions::collapsedInto) are drawn as one item, id adj::layoutCollapsedId(k),
+// that stands for each of its members: nodeItem(member) is the group's item, selecting it selects
+// its members (selectedNodeIds), and double-clicking it asks for the group to be expanded
+// (groupToggled). Expanded groups (DotOptions::clusterOf) are drawn as dashed frames around
+// their nodes; double-clicking a frame's title asks for the group to be collapsed. Its ports are the values crossing its border: one input port per outside
+// value read inside, one output port per inside value read outside; wires may start from its
+// output ports, but not end in it (which member would get the input is not visible).
 #include <QGraphicsScene>
 #include <QString>
 #include <map>
@@ -29,14 +37,21 @@ public:
     void setGraph(const adj::Graph& graph, const adj::GraphLayout& layout, const adj::DotOptions& options = {});
     void clearGraph();
 
-    /// The item of a node or of a graph output (adj::layoutOutputId(k)); nullptr when absent.
+    /// The item of a node or of a graph output (adj::layoutOutputId(k)); for a member of a
+    /// collapsed group, the group's item; nullptr when absent.
     GraphNodeItem* nodeItem(adj::NodeId id) const;
+    /// Members of a collapsed group's item (empty for any other id), in id order.
+    std::vector<adj::NodeId> collapsedMembers(adj::NodeId boxId) const;
+    /// The group name of a collapsed group's item, empty for any other id.
+    QString collapsedName(adj::NodeId boxId) const;
     const std::vector<GraphNodeItem*>& nodeItems() const { return nodes_; }
     const std::vector<GraphEdgeItem*>& edgeItems() const { return edges_; }
+    /// The frames of expanded groups (the layout's clusters).
+    const std::vector<GraphClusterItem*>& clusterItems() const { return clusters_; }
     /// The drawing's extent (the layout's bounding box), empty when nothing is drawn.
     QRectF graphRect() const { return graphRect_; }
 
-    /// Selected node ids (graph outputs excluded), in drawing order.
+    /// Selected node ids (graph outputs excluded, collapsed groups as their members), in drawing order.
     std::vector<adj::NodeId> selectedNodeIds() const;
     /// Selects one node (clearing the rest); kNoNode clears the selection.
     void selectNode(adj::NodeId id);
@@ -51,6 +66,10 @@ public:
 Q_SIGNALS:
     /// A node (or output pseudo node) was double-clicked.
     void nodeActivated(adj::NodeId id);
+    /// A collapsed group's box or an expanded group's title was double-clicked: collapse or expand it.
+    void groupToggled(const QString& group);
+    /// A short explanation for the status bar (e.g. why a wire was not connected).
+    void hint(const QString& text);
     /// The user dragged nodes to new positions (scene coordinates), released at the end of a drag.
     void nodesMoved(const std::vector<std::pair<adj::NodeId, QPointF>>& moves);
     /// The user dragged from `from`'s output port and released on input `index` of `to`.
@@ -63,8 +82,17 @@ protected:
     void mouseReleaseEvent(QGraphicsSceneMouseEvent* event) override;
 
 private:
+    struct CollapsedGroup {
+        QString name;
+        std::vector<adj::NodeId> members;
+        std::vector<adj::ValueRef> inputs;   // outside values read inside: input port k
+        std::vector<adj::ValueRef> outputs;  // inside values read outside: output port k
+    };
     GraphNodeItem* nodeItemAt(const QPointF& scenePos, GraphNodeItem* except = nullptr) const;
     void rerouteEdge(GraphEdgeItem* edge);
+    /// The value an output port of an item sends (a collapsed group's ports map to its members).
+    adj::ValueRef portValue(const GraphNodeItem* item, int port) const;
+    std::map<adj::NodeId, CollapsedGroup> collapsed_;
     std::map<adj::NodeId, QString> problems_;
     std::unordered_map<adj::NodeId, std::vector<GraphEdgeItem*>> edgesOf_;
     // dragging nodes: start positions of the selection
@@ -76,6 +104,7 @@ private:
 
     std::vector<GraphNodeItem*> nodes_;
     std::vector<GraphEdgeItem*> edges_;
+    std::vector<GraphClusterItem*> clusters_;
     std::unordered_map<adj::NodeId, GraphNodeItem*> byId_;
     QRectF graphRect_;
 };

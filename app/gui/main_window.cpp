@@ -113,6 +113,14 @@ MainWindow::MainWindow(QWidget* parent)
                                      .arg(QString::fromStdString(doc_->graph().node(to).name)),
                                  4000);
     });
+    connect(view_->graphScene(), &GraphScene::groupToggled, this, [this](const QString& group) {
+        const bool collapse = !doc_->isGroupCollapsed(group);
+        doc_->setGroupCollapsed(group, collapse);
+        statusBar()->showMessage(collapse ? tr("Collapsed %1 (double-click it to expand)").arg(group)
+                                          : tr("Expanded %1 (double-click its title to collapse)").arg(group),
+                                 4000);
+    });
+    connect(view_->graphScene(), &GraphScene::hint, this, [this](const QString& text) { statusBar()->showMessage(text, 6000); });
     connect(findBar_, &FindBar::findRequested, this, [this](const QString& name) { findNode(name); });
     connect(palette_, &PaletteWidget::opActivated, this, [this](const QString& op) { addNodeAtCentre(op); });
 
@@ -176,10 +184,31 @@ void MainWindow::connectDocument() {
     });
 }
 
+namespace {
+/// Drawing options of the main canvas: the document's groups, each collapsed one drawn as one
+/// box, each expanded one as a frame (a cluster) around its nodes.
+adj::DotOptions canvasOptions(const adj::Graph& graph) {
+    adj::DotOptions options;
+    std::map<std::string, int> collapsedIndex, clusterIndex;
+    for (adj::NodeId id : graph.nodeIds()) {
+        const auto& meta = graph.node(id).meta;
+        auto group = meta.find("group"), collapsed = meta.find("group_collapsed");
+        if (group == meta.end() || group->second.empty()) continue;
+        const bool isCollapsed = collapsed != meta.end() && collapsed->second == "1";
+        auto& index = isCollapsed ? collapsedIndex : clusterIndex;
+        auto& names = isCollapsed ? options.collapsedNames : options.clusterNames;
+        auto [it, added] = index.emplace(group->second, int(names.size()));
+        if (added) names.push_back(group->second);
+        (isCollapsed ? options.collapsedInto : options.clusterOf)[id] = it->second;
+    }
+    return options;
+}
+}  // namespace
+
 void MainWindow::relayout() {
     const auto selected = view_->graphScene()->selectedNodeIds();
     if (!selected.empty() && reselect_.empty()) reselect_ = selected;
-    view_->showGraph(doc_->graph(), {}, !freshGraph_);
+    view_->showGraph(doc_->graph(), canvasOptions(doc_->graph()), !freshGraph_);
     freshGraph_ = false;
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -137,6 +138,7 @@ private:
 std::string dotQuoted(std::string_view text) { return concat("\"", dotEscape(text), "\""); }
 
 std::string nodeDotId(NodeId id) {
+    if (isLayoutCollapsedId(id)) return concat("grp", std::to_string(layoutCollapsedIndex(id)));
     return isLayoutOutputId(id) ? concat("out", std::to_string(layoutOutputIndex(id))) : concat("n", std::to_string(id));
 }
 
@@ -177,7 +179,16 @@ struct EdgeSpec {
     int toIndex;
     std::string id;
     std::string label;
+    NodeId fromBox = kNoNode, toBox = kNoNode;  // collapsed groups it leaves / enters
 };
+
+/// The collapsed-group box drawing a node, or kNoNode when the node is drawn itself.
+NodeId collapsedBox(const DotOptions& options, NodeId id) {
+    auto it = options.collapsedInto.find(id);
+    if (it == options.collapsedInto.end() || it->second < 0 || std::size_t(it->second) >= options.collapsedNames.size())
+        return kNoNode;
+    return layoutCollapsedId(it->second);
+}
 
 std::string nodeAttributes(const Graph& graph, NodeId id, const DotOptions& options) {
     const Node& n = graph.node(id);
@@ -222,7 +233,12 @@ std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<
     // Nodes, grouped into clusters when asked.
     std::map<int, std::vector<NodeId>> clustered;
     std::vector<NodeId> loose;
+    std::map<int, int> collapsedSize;
     for (NodeId id : order) {
+        if (NodeId box = collapsedBox(options, id); box != kNoNode) {
+            ++collapsedSize[layoutCollapsedIndex(box)];
+            continue;
+        }
         auto it = options.clusters ? options.clusterOf.find(id) : options.clusterOf.end();
         if (it != options.clusterOf.end()) clustered[it->second].push_back(id);
         else loose.push_back(id);
@@ -237,6 +253,12 @@ std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<
         out << "  }\n";
     }
     for (NodeId id : loose) out << "  " << dotQuoted(nodeDotId(id)) << " [" << nodeAttributes(graph, id, options) << "];\n";
+    for (const auto& [k, size] : collapsedSize) {
+        const std::vector<std::string> lines{options.collapsedNames[std::size_t(k)],
+                                             concat(std::to_string(size), size == 1 ? " node" : " nodes")};
+        out << "  " << dotQuoted(nodeDotId(layoutCollapsedId(k))) << " [label=\"" << joinLabel(lines)
+            << "\", shape=box, style=\"rounded,filled,bold\", margin=\"0.3,0.08\", fillcolor=\"#f4f1ea\", color=\"#5b5346\"];\n";
+    }
 
     const auto& outputs = graph.outputs();
     for (std::size_t k = 0; k < outputs.size(); ++k) {
@@ -246,28 +268,36 @@ std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<
             << ", color=" << dotQuoted(std::string(nodeCategoryBorder(cat))) << "];\n";
     }
 
-    // Edges: one per node input, then one per graph output.
+    // Edges: one per node input, then one per graph output. Inside a collapsed group none; into
+    // one, once per outside value.
     std::vector<EdgeSpec> edges;
+    std::set<std::pair<ValueRef, NodeId>> intoBox;
+    auto addEdge = [&](ValueRef v, NodeId to, int toIndex, std::string id) {
+        EdgeSpec e{v, to, toIndex, std::move(id), {}, collapsedBox(options, v.node), collapsedBox(options, to)};
+        if (e.fromBox != kNoNode && e.fromBox == e.toBox) return;
+        if (e.toBox != kNoNode && !intoBox.insert({v, e.toBox}).second) return;
+        if (options.shapesOnEdges) e.label = dotEdgeLabel(graph, v);
+        edges.push_back(std::move(e));
+    };
     for (NodeId id : order) {
         const Node& n = graph.node(id);
         for (std::size_t i = 0; i < n.inputs.size(); ++i) {
             ValueRef v = n.inputs[i];
             if (!graph.contains(v.node)) continue;  // a dangling input (being edited)
-            edges.push_back({v, id, int(i),
-                             concat("e", std::to_string(v.node), "_", std::to_string(v.port), "_", std::to_string(id), "_",
-                                 std::to_string(i)),
-                             options.shapesOnEdges ? dotEdgeLabel(graph, v) : std::string()});
+            addEdge(v, id, int(i),
+                    concat("e", std::to_string(v.node), "_", std::to_string(v.port), "_", std::to_string(id), "_",
+                           std::to_string(i)));
         }
     }
     for (std::size_t k = 0; k < outputs.size(); ++k) {
         ValueRef v = outputs[k].value;
         if (!graph.contains(v.node)) continue;
-        edges.push_back({v, layoutOutputId(int(k)), 0,
-                         concat("e", std::to_string(v.node), "_", std::to_string(v.port), "_out", std::to_string(k)),
-                         options.shapesOnEdges ? dotEdgeLabel(graph, v) : std::string()});
+        addEdge(v, layoutOutputId(int(k)), 0,
+                concat("e", std::to_string(v.node), "_", std::to_string(v.port), "_out", std::to_string(k)));
     }
     for (const EdgeSpec& e : edges) {
-        out << "  " << dotQuoted(nodeDotId(e.from.node)) << " -> " << dotQuoted(nodeDotId(e.to)) << " [";
+        out << "  " << dotQuoted(nodeDotId(e.fromBox != kNoNode ? e.fromBox : e.from.node)) << " -> "
+            << dotQuoted(nodeDotId(e.toBox != kNoNode ? e.toBox : e.to)) << " [";
         if (!e.label.empty()) out << "label=" << dotQuoted(e.label) << ", ";
         out << "id=" << dotQuoted(e.id) << "];\n";
     }
@@ -506,8 +536,27 @@ GraphLayout layoutGraph(const Graph& graph, const DotOptions& options, const std
         auto [x, y] = at(ND_coord(n));
         result.nodes.push_back({id, x, y, ND_width(n) * 72.0, ND_height(n) * 72.0});
     };
-    for (NodeId id : graph.nodeIds()) addNode(id);
+    for (NodeId id : graph.nodeIds()) addNode(id);  // (members of collapsed groups are not in the DOT graph)
+    for (std::size_t k = 0; k < options.collapsedNames.size(); ++k) addNode(layoutCollapsedId(int(k)));
     for (std::size_t k = 0; k < graph.outputs().size(); ++k) addNode(layoutOutputId(int(k)));
+
+    std::set<int> clusterIndices;
+    if (options.clusters)
+        for (const auto& [id, c] : options.clusterOf) clusterIndices.insert(c);
+    for (int c : clusterIndices) {
+        std::string name = concat("cluster_", std::to_string(c));
+        Agraph_t* sub = agsubg(g, name.data(), 0);
+        if (!sub) continue;  // every member collapsed or gone
+        const boxf cb = GD_bb(sub);
+        ClusterLayout cl;
+        cl.index = c;
+        cl.name = c >= 0 && std::size_t(c) < options.clusterNames.size() ? options.clusterNames[std::size_t(c)]
+                                                                        : concat("group ", std::to_string(c));
+        std::tie(cl.left, cl.top) = at(pointf{cb.LL.x, cb.UR.y});
+        cl.width = cb.UR.x - cb.LL.x;
+        cl.height = cb.UR.y - cb.LL.y;
+        result.clusters.push_back(std::move(cl));
+    }
 
     std::map<std::string, Agedge_t*> byId;
     char idAttr[] = "id";
@@ -520,6 +569,8 @@ GraphLayout layoutGraph(const Graph& graph, const DotOptions& options, const std
         el.to = spec.to;
         el.toIndex = spec.toIndex;
         el.label = spec.label;
+        el.fromBox = spec.fromBox;
+        el.toBox = spec.toBox;
         auto it = byId.find(spec.id);
         if (it != byId.end()) {
             Agedge_t* e = it->second;

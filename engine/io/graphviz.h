@@ -36,6 +36,12 @@ struct DotOptions {
     /// Node -> index into clusterNames; nodes absent here are in no cluster.
     std::map<NodeId, int> clusterOf;
     std::vector<std::string> clusterNames;
+    /// Collapsed groups (an editor's "group into one node"): node -> index into collapsedNames.
+    /// Each group is drawn as one box (pseudo node layoutCollapsedId(k)) labelled with its name and
+    /// size; edges inside a group are not drawn, edges crossing its border attach to the box, and
+    /// an outside value entering the box several times is drawn once.
+    std::map<NodeId, int> collapsedInto;
+    std::vector<std::string> collapsedNames;
 };
 
 /// The drawing category of a node, from its op's groups in ops.def (normalization wins over
@@ -80,13 +86,22 @@ std::string renderGraphToString(const Graph& graph, const std::string& format, c
 // Coordinates are in points (72 per inch), origin at the top left of the drawing, y growing
 // downward (Qt's convention). Graph outputs take part in the layout as pseudo nodes whose id is
 // layoutOutputId(k) (negative, never kNoNode), so that a view can draw them where Graphviz put
-// them; edges into them have toIndex 0.
+// them; edges into them have toIndex 0. Collapsed groups are pseudo nodes layoutCollapsedId(k);
+// an edge keeps the value and the node it connects (from, to, toIndex), and says in fromBox /
+// toBox which drawn box it leaves or enters when that is a collapsed group.
 
 /// Id of the pseudo node that stands for graph output `outputIndex`: -2 - outputIndex.
 inline constexpr NodeId layoutOutputId(int outputIndex) { return NodeId(-2 - outputIndex); }
-inline constexpr bool isLayoutOutputId(NodeId id) { return id <= -2; }
+/// Id of the pseudo node that stands for collapsed group `groupIndex` (DotOptions::collapsedNames).
+inline constexpr NodeId layoutCollapsedId(int groupIndex) { return NodeId(-1000000000 - groupIndex); }
+inline constexpr bool isLayoutCollapsedId(NodeId id) { return id <= -1000000000; }
+inline constexpr bool isLayoutOutputId(NodeId id) { return id <= -2 && !isLayoutCollapsedId(id); }
+/// Any pseudo node: a graph output or a collapsed group.
+inline constexpr bool isLayoutPseudoId(NodeId id) { return id <= -2; }
 /// The output index of a pseudo node id (isLayoutOutputId(id) must hold).
 inline constexpr int layoutOutputIndex(NodeId id) { return int(-2 - id); }
+/// The group index of a collapsed pseudo node id (isLayoutCollapsedId(id) must hold).
+inline constexpr int layoutCollapsedIndex(NodeId id) { return int(-1000000000 - id); }
 
 struct NodeLayout {
     NodeId id = kNoNode;  // a node id, or layoutOutputId(k)
@@ -106,10 +121,20 @@ struct EdgeLayout {
     /// The edge label (dotEdgeLabel) and the centre Graphviz chose for it.
     std::string label;
     double labelX = 0, labelY = 0;
+    /// layoutCollapsedId(k) when the edge leaves (enters) collapsed group k, else kNoNode.
+    NodeId fromBox = kNoNode, toBox = kNoNode;
+};
+
+/// A cluster (DotOptions::clusterOf) as drawn: its frame, with the label inside at the top.
+struct ClusterLayout {
+    int index = 0;  // into DotOptions::clusterNames
+    std::string name;
+    double left = 0, top = 0, width = 0, height = 0;
 };
 
 struct GraphLayout {
-    std::vector<NodeLayout> nodes;  // every live node, then the graph outputs
+    std::vector<ClusterLayout> clusters;
+    std::vector<NodeLayout> nodes;  // every drawn node, then the collapsed groups, then the graph outputs
     std::vector<EdgeLayout> edges;
     double width = 0, height = 0;   // bounding box of the drawing
     /// True when `cancel` was raised; the layout is then empty.

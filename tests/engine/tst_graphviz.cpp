@@ -4,6 +4,8 @@
 #include <QtTest>
 
 #include <atomic>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "io/graphviz.h"
@@ -59,6 +61,7 @@ private Q_SLOTS:
     void renderErrors();
     void layoutPositions();
     void layoutCancelled();
+    void layoutCollapsedGroup();
     void layoutFromThreads();
     void shapeLabels();
     void cyclesAndDanglingInputsDraw();
@@ -268,6 +271,65 @@ void TestGraphviz::layoutPositions() {
     QCOMPARE(first.toIndex, 0);
     QCOMPARE(QString::fromStdString(first.label), QString::fromUtf8("4×8"));
     QCOMPARE(l.edges.back().to, layoutOutputId(0));
+}
+
+void TestGraphviz::layoutCollapsedGroup() {
+    // act and a second user of mm ("twice" = mm + mm, output z) collapsed into one box "block".
+    Small s = smallGraph();
+    const NodeId twice = s.g.addNode(Op::Add, {{s.mm, 0}, {s.mm, 0}}, {}, "twice");
+    s.g.node(twice).outputs = {ValueType{{4, 3}, DType::F32}};
+    s.g.addOutput("z", {twice, 0});
+    DotOptions o;
+    o.collapsedNames = {"block"};
+    o.collapsedInto = {{s.act, 0}, {twice, 0}};
+    const NodeId box = layoutCollapsedId(0);
+    QVERIFY(isLayoutCollapsedId(box) && isLayoutPseudoId(box) && !isLayoutOutputId(box));
+    QCOMPARE(layoutCollapsedIndex(box), 0);
+
+    const std::string dot = graphToDot(s.g, o);
+    QVERIFY(dot.find("\"grp0\"") != std::string::npos);
+    QVERIFY(dot.find("block\\n2 nodes") != std::string::npos);
+    QVERIFY(dot.find("\"n" + std::to_string(s.act) + "\" [") == std::string::npos);
+
+    const GraphLayout l = layoutGraph(s.g, o);
+    std::set<NodeId> drawn;
+    for (const NodeLayout& n : l.nodes) drawn.insert(n.id);
+    QCOMPARE(drawn, (std::set<NodeId>{s.x, s.w, s.mm, s.half, s.scaled, box, layoutOutputId(0), layoutOutputId(1)}));
+    // mm enters the box once although two inputs inside read it; no edge inside the box.
+    int intoBox = 0, outOfBox = 0;
+    for (const EdgeLayout& e : l.edges) {
+        QVERIFY(!e.points.empty());
+        QVERIFY(!(e.fromBox == box && e.toBox == box));
+        if (e.toBox == box) {
+            ++intoBox;
+            QCOMPARE(e.from, (ValueRef{s.mm, 0}));
+            QVERIFY(e.to == s.act || e.to == twice);
+        }
+        if (e.fromBox == box) {
+            ++outOfBox;
+            QVERIFY(e.from == (ValueRef{s.act, 0}) || e.from == (ValueRef{twice, 0}));
+        }
+    }
+    QCOMPARE(intoBox, 1);
+    QCOMPARE(outOfBox, 2);  // act -> scaled, twice -> output z
+    QCOMPARE(l.edges.size(), std::size_t(7));
+    // Without the option the same graph draws every node.
+    QCOMPARE(layoutGraph(s.g).nodes.size(), s.g.nodeCount() + 2);
+
+    // An expanded group is a cluster: its frame comes back around its nodes, and only theirs.
+    DotOptions framed;
+    framed.clusterNames = {"block"};
+    framed.clusterOf = {{s.act, 0}, {twice, 0}};
+    const GraphLayout fl = layoutGraph(s.g, framed);
+    QCOMPARE(fl.clusters.size(), std::size_t(1));
+    const ClusterLayout& frame = fl.clusters.front();
+    QCOMPARE(frame.name, std::string("block"));
+    QCOMPARE(frame.index, 0);
+    QVERIFY(frame.width > 0 && frame.height > 0);
+    for (const NodeLayout& n : fl.nodes) {
+        const bool inside = n.x > frame.left && n.x < frame.left + frame.width && n.y > frame.top && n.y < frame.top + frame.height;
+        QCOMPARE(inside, n.id == s.act || n.id == twice);
+    }
 }
 
 void TestGraphviz::layoutCancelled() {

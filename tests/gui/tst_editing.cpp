@@ -14,6 +14,7 @@
 #include <QTreeWidget>
 #include <QtTest>
 
+#include "gui_test_support.h"
 #include "find_bar.h"
 #include "graph_document.h"
 #include "graph_view.h"
@@ -23,32 +24,9 @@
 #include "palette_widget.h"
 
 using namespace adj;
+using namespace adj::test;
 
 namespace {
-
-bool waitForLayout(GraphView& view) {
-    if (!view.isLayoutPending()) return true;
-    QSignalSpy applied(&view, &GraphView::layoutApplied);
-    return applied.wait(30000) || !view.isLayoutPending();
-}
-
-/// Sends a left-button mouse event to the scene, as a view would.
-void sceneMouse(QGraphicsScene* scene, QEvent::Type type, const QPointF& pos, const QPointF& downPos) {
-    QGraphicsSceneMouseEvent e(type);
-    e.setScenePos(pos);
-    e.setLastScenePos(pos);
-    e.setButtonDownScenePos(Qt::LeftButton, downPos);
-    e.setButton(type == QEvent::GraphicsSceneMouseMove ? Qt::NoButton : Qt::LeftButton);
-    e.setButtons(type == QEvent::GraphicsSceneMouseRelease ? Qt::NoButton : Qt::LeftButton);
-    QApplication::sendEvent(scene, &e);
-}
-
-void sceneDrag(QGraphicsScene* scene, const QPointF& from, const QPointF& to) {
-    sceneMouse(scene, QEvent::GraphicsSceneMousePress, from, from);
-    sceneMouse(scene, QEvent::GraphicsSceneMouseMove, (from + to) / 2, from);
-    sceneMouse(scene, QEvent::GraphicsSceneMouseMove, to, from);
-    sceneMouse(scene, QEvent::GraphicsSceneMouseRelease, to, from);
-}
 
 Graph chain() {
     Graph g;
@@ -261,6 +239,98 @@ private Q_SLOTS:
         QTest::keySequence(&window, QKeySequence::Undo);
         QCOMPARE(window.graph()->nodeCount(), count + 1);
         window.setUnsavedChangesAnswer(QMessageBox::Discard);
+    }
+
+    void collapsedGroupDrawsAsOneNode() {
+        // x -> a = relu -> b = tanh -> c = b + a -> out = sigmoid -> y; group {b, c}.
+        Graph g;
+        const NodeId x = g.addInput("x", {4, 3});
+        const NodeId a = g.addNode(Op::Relu, {{x, 0}}, {}, "a");
+        const NodeId b = g.addNode(Op::Tanh, {{a, 0}}, {}, "b");
+        const NodeId c = g.addNode(Op::Add, {{b, 0}, {a, 0}}, {}, "c");
+        const NodeId out = g.addNode(Op::Sigmoid, {{c, 0}}, {}, "out");
+        g.addOutput("y", {out, 0});
+        MainWindow window;
+        window.show();
+        window.showGraph(std::move(g), "block");
+        GraphScene* scene = window.graphView()->graphScene();
+        QVERIFY(waitForLayout(*window.graphView()));
+        const std::size_t nodes0 = scene->nodeItems().size(), edges0 = scene->edgeItems().size();
+        QCOMPARE(nodes0, std::size_t(6));  // five nodes and the output
+        QCOMPARE(edges0, std::size_t(6));
+
+        GraphDocument* doc = window.document();
+        const QString group = doc->groupNodes({b, c}, "block");
+        QVERIFY(waitForLayout(*window.graphView()));
+        QCOMPARE(scene->nodeItems().size(), nodes0);  // grouped, still expanded: a frame around b and c
+        QCOMPARE(scene->clusterItems().size(), std::size_t(1));
+        GraphClusterItem* frame = scene->clusterItems().front();
+        QCOMPARE(frame->name(), QString("block"));
+        for (NodeId m : {b, c}) QVERIFY(frame->frame().contains(scene->nodeItem(m)->sceneBoundingRect().center()));
+        for (NodeId m : {x, a, out}) QVERIFY(!frame->frame().contains(scene->nodeItem(m)->sceneBoundingRect().center()));
+        // Double-clicking the frame's title collapses the group.
+        sceneDoubleClick(scene, frame->frame().topLeft() + QPointF(30, GraphClusterItem::kTitleHeight / 2));
+        QVERIFY(doc->isGroupCollapsed(group));
+        QVERIFY(waitForLayout(*window.graphView()));
+        QVERIFY(scene->clusterItems().empty());
+
+        // One box for b and c; a enters it once (although both read it), c leaves it once; the
+        // edge b -> c inside it is not drawn.
+        QCOMPARE(scene->nodeItems().size(), nodes0 - 1);
+        QCOMPARE(scene->edgeItems().size(), edges0 - 2);
+        GraphNodeItem* box = scene->nodeItem(b);
+        QVERIFY(box && box == scene->nodeItem(c));
+        QVERIFY(box->isCollapsedGroup());
+        QVERIFY(isLayoutCollapsedId(box->nodeId()));
+        QCOMPARE(box->lines(), (QStringList{"block", "2 nodes"}));
+        QCOMPARE(box->inputPortCount(), 1);
+        QCOMPARE(box->outputPortCount(), 1);
+        QVERIFY(!(box->flags() & QGraphicsItem::ItemIsMovable));
+        for (GraphEdgeItem* e : scene->edgeItems()) {
+            QVERIFY(!(e->fromBox() == box->nodeId() && e->toBox() == box->nodeId()));
+            // every drawn edge ends on its item's port: the box's ports for crossing edges
+            const QPointF end = e->path().pointAtPercent(1.0);
+            GraphNodeItem* to = scene->nodeItem(e->toBox() != kNoNode ? e->toBox() : e->to());
+            QVERIFY(to && to->sceneBoundingRect().adjusted(-12, -12, 12, 12).contains(end));
+        }
+
+        // Selecting the box selects its members (delete, copy and ungroup act on them).
+        scene->selectNode(c);
+        QVERIFY(box->isSelected());
+        QCOMPARE(scene->selectedNodeIds(), (std::vector<NodeId>{b, c}));
+
+        // A wire cannot end inside a collapsed group: a hint, no edit.
+        QSignalSpy hint(scene, &GraphScene::hint);
+        const int undoCount = doc->undoStack()->count();
+        GraphNodeItem* xItem = scene->nodeItem(x);
+        sceneDrag(scene, xItem->mapToScene(xItem->outputPortPos(0)), box->mapToScene(box->inputPortPos(0)));
+        QCOMPARE(hint.count(), 1);
+        QVERIFY(hint.at(0).at(0).toString().contains("block"));
+        QCOMPARE(doc->undoStack()->count(), undoCount);
+
+        // A wire from the box's output port connects its member's value.
+        const NodeId extra = doc->addNode(Op::Exp, QPointF(-400, 0));
+        QVERIFY(waitForLayout(*window.graphView()));
+        box = scene->nodeItem(b);
+        GraphNodeItem* extraItem = scene->nodeItem(extra);
+        QVERIFY(box && extraItem);
+        sceneDrag(scene, box->mapToScene(box->outputPortPos(0)), extraItem->mapToScene(extraItem->inputPortPos(0)));
+        QCOMPARE(doc->graph().node(extra).inputs.at(0), (ValueRef{c, 0}));
+        QVERIFY(waitForLayout(*window.graphView()));
+
+        // Double-clicking the box expands the group (one undo step); undo folds it again.
+        box = scene->nodeItem(b);
+        sceneDoubleClick(scene, box->sceneBoundingRect().center());
+        QVERIFY(!doc->isGroupCollapsed(group));
+        QVERIFY(waitForLayout(*window.graphView()));
+        QCOMPARE(scene->nodeItems().size(), nodes0 + 1);
+        QVERIFY(scene->nodeItem(b) != scene->nodeItem(c));
+        QVERIFY(!scene->nodeItem(b)->isCollapsedGroup());
+        QCOMPARE(scene->clusterItems().size(), std::size_t(1));
+        doc->undoStack()->undo();
+        QVERIFY(doc->isGroupCollapsed(group));
+        QVERIFY(waitForLayout(*window.graphView()));
+        QCOMPARE(scene->nodeItems().size(), nodes0);
     }
 
     void presentationModeToggles() {

@@ -9,6 +9,7 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include "gui_test_support.h"
 #include "graph_items.h"
 #include "graph_view.h"
 #include "io/graphviz.h"
@@ -17,6 +18,7 @@
 #include "test_support.h"
 
 using namespace adj;
+using namespace adj::test;
 
 namespace {
 
@@ -42,12 +44,6 @@ int distinctColours(const QImage& image) {
     for (int y = 0; y < image.height(); y += 3)
         for (int x = 0; x < image.width(); x += 3) colours.insert(image.pixel(x, y));
     return int(colours.size());
-}
-
-bool waitForLayout(GraphView& view) {
-    if (!view.isLayoutPending()) return true;
-    QSignalSpy spy(&view, &GraphView::layoutApplied);
-    return spy.wait(60000);
 }
 
 }  // namespace

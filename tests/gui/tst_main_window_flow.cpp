@@ -16,6 +16,7 @@
 #include <QUrl>
 #include <QtTest>
 
+#include "gui_test_support.h"
 #include "graph_document.h"
 #include "graph_view.h"
 #include "io/graph_file.h"
@@ -26,34 +27,9 @@
 #include "recent_files.h"
 
 using namespace adj;
+using namespace adj::test;
 
 namespace {
-
-bool waitForLayout(GraphView& view) {
-    if (!view.isLayoutPending()) return true;
-    QSignalSpy applied(&view, &GraphView::layoutApplied);
-    return applied.wait(30000) || !view.isLayoutPending();
-}
-
-void sceneMouse(QGraphicsScene* scene, QEvent::Type type, const QPointF& pos, const QPointF& downPos) {
-    QGraphicsSceneMouseEvent e(type);
-    e.setScenePos(pos);
-    e.setLastScenePos(pos);
-    e.setButtonDownScenePos(Qt::LeftButton, downPos);
-    e.setButton(type == QEvent::GraphicsSceneMouseMove ? Qt::NoButton : Qt::LeftButton);
-    e.setButtons(type == QEvent::GraphicsSceneMouseRelease ? Qt::NoButton : Qt::LeftButton);
-    QApplication::sendEvent(scene, &e);
-}
-
-/// Drops `mime` on `widget` at `pos` (widget coordinates), as a drag and drop would.
-bool dropOn(QWidget* widget, const QPoint& pos, QMimeData* mime) {
-    QDragEnterEvent enter(pos, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(widget, &enter);
-    if (!enter.isAccepted()) return false;
-    QDropEvent drop(QPointF(pos), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(widget, &drop);
-    return drop.isAccepted();
-}
 
 QString example(const char* name) { return QString(ADJOINT_SOURCE_DIR) + "/resources/examples/" + name; }
 

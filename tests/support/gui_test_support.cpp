@@ -1,0 +1,53 @@
+#include "gui_test_support.h"
+
+#include <QApplication>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QGraphicsSceneMouseEvent>
+#include <QMimeData>
+#include <QSignalSpy>
+
+#include "graph_view.h"
+
+namespace adj::test {
+
+bool waitForLayout(GraphView& view, int timeoutMs) {
+    if (!view.isLayoutPending()) return true;
+    QSignalSpy applied(&view, &GraphView::layoutApplied);
+    return applied.wait(timeoutMs) || !view.isLayoutPending();
+}
+
+void sceneMouse(QGraphicsScene* scene, QEvent::Type type, const QPointF& pos, const QPointF& downPos) {
+    QGraphicsSceneMouseEvent e(type);
+    e.setScenePos(pos);
+    e.setLastScenePos(pos);
+    e.setButtonDownScenePos(Qt::LeftButton, downPos);
+    e.setButton(type == QEvent::GraphicsSceneMouseMove ? Qt::NoButton : Qt::LeftButton);
+    e.setButtons(type == QEvent::GraphicsSceneMouseRelease ? Qt::NoButton : Qt::LeftButton);
+    QApplication::sendEvent(scene, &e);
+}
+
+void sceneDrag(QGraphicsScene* scene, const QPointF& from, const QPointF& to) {
+    sceneMouse(scene, QEvent::GraphicsSceneMousePress, from, from);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseMove, (from + to) / 2, from);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseMove, to, from);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseRelease, to, from);
+}
+
+void sceneDoubleClick(QGraphicsScene* scene, const QPointF& pos) {
+    sceneMouse(scene, QEvent::GraphicsSceneMousePress, pos, pos);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseRelease, pos, pos);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseDoubleClick, pos, pos);
+    sceneMouse(scene, QEvent::GraphicsSceneMouseRelease, pos, pos);
+}
+
+bool dropOn(QWidget* widget, const QPoint& pos, QMimeData* mime) {
+    QDragEnterEvent enter(pos, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(widget, &enter);
+    if (!enter.isAccepted()) return false;
+    QDropEvent drop(QPointF(pos), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(widget, &drop);
+    return drop.isAccepted();
+}
+
+}  // namespace adj::test

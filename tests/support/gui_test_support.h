@@ -1,0 +1,30 @@
+#pragma once
+// Helpers shared by the GUI tests (tests/gui): waiting for a canvas layout, and mouse and
+// drag-and-drop events delivered the way a view would deliver them.
+#include <QEvent>
+#include <QPointF>
+
+class GraphView;
+class QGraphicsScene;
+class QMimeData;
+class QPoint;
+class QWidget;
+
+namespace adj::test {
+
+/// Waits until `view` has applied its latest layout (at most `timeoutMs`); true when it has.
+bool waitForLayout(GraphView& view, int timeoutMs = 60000);
+
+/// Sends a left-button mouse event of `type` (press, move or release) at scene position `pos`
+/// to `scene`; `downPos` is where the button went down.
+void sceneMouse(QGraphicsScene* scene, QEvent::Type type, const QPointF& pos, const QPointF& downPos);
+/// Press at `from`, two moves, release at `to`.
+void sceneDrag(QGraphicsScene* scene, const QPointF& from, const QPointF& to);
+/// Sends a left-button double-click at `pos`.
+void sceneDoubleClick(QGraphicsScene* scene, const QPointF& pos);
+
+/// Drops `mime` on `widget` at `pos` (widget coordinates), as a drag and drop would; true when
+/// both the enter and the drop were accepted. Does not take ownership of `mime`.
+bool dropOn(QWidget* widget, const QPoint& pos, QMimeData* mime);
+
+}  // namespace adj::test
