@@ -128,7 +128,8 @@ double GraphView::fitZoom() const {
     const QRectF r = scene_->sceneRect();
     const QRectF vp = viewport()->rect();
     if (r.isEmpty() || vp.width() < 2 || vp.height() < 2) return 0;
-    return std::clamp(std::min(vp.width() / r.width(), vp.height() / r.height()), kMinZoom, kMaxFitZoom);
+    const double maxFit = kMaxFitZoom * (presentation_ ? kPresentationZoom : 1.0);
+    return std::clamp(std::min(vp.width() / r.width(), vp.height() / r.height()), kMinZoom, maxFit);
 }
 
 void GraphView::applyFraming() {
@@ -136,13 +137,15 @@ void GraphView::applyFraming() {
     const double fit = fitZoom();
     if (fit <= 0) return;
     const QRectF r = scene_->sceneRect();
-    if (framing_ == Framing::FitAll || fit >= kMinReadableZoom) {
+    // Presentation mode magnifies: text must read from the back of a classroom.
+    const double magnify = presentation_ ? kPresentationZoom : 1.0;
+    if (framing_ == Framing::FitAll || fit >= kMinReadableZoom * magnify) {
         setTransform(QTransform::fromScale(fit, fit));
         centerOn(r.center());
     } else {
         // Too big to read whole: a readable scale, as wide as fits, from the top.
         const QRectF vp = viewport()->rect();
-        const double z = std::clamp(vp.width() / r.width(), kMinReadableZoom, 1.0);
+        const double z = std::clamp(vp.width() / r.width(), kMinReadableZoom * magnify, magnify);
         setTransform(QTransform::fromScale(z, z));
         centerOn(r.center().x(), r.top() + vp.height() / (2 * z));
     }
@@ -224,8 +227,8 @@ void GraphView::setPresentationMode(bool on) {
     presentation_ = on;
     setGraphPresentationMode(on);
     setBackgroundBrush(on ? QColor(Qt::white) : QColor(0xfa, 0xfb, 0xfc));
-    const double factor = on ? kPresentationZoom : 1 / kPresentationZoom;
-    setZoom(zoom() * factor);
+    if (framing_ == Framing::Manual) setZoom(zoom() * (on ? kPresentationZoom : 1 / kPresentationZoom));
+    else applyFraming();
     scene_->update();
     viewport()->update();
 }

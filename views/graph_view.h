@@ -58,7 +58,8 @@ public Q_SLOTS:
     void fitToWindow();
     /// Selects a node and scrolls it into view.
     void centerOnNode(adj::NodeId id);
-    /// Presentation mode: thicker, darker drawing, a white background, and 1.5x magnification.
+    /// Presentation mode: thicker, darker drawing, a white background, and 1.5x magnification
+    /// (the initial framing and fit allow 1.5x larger scales).
     void setPresentationMode(bool on);
 
 Q_SIGNALS:

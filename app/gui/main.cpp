@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
                                                  "autodiff, rewrite, fusion, roofline or training."),
                                   QStringLiteral("name"));
     parser.addOption(viewOption);
+    QCommandLineOption presentationOption(QStringLiteral("presentation"),
+                                          QStringLiteral("Start in presentation mode (large fonts, high contrast; F5 "
+                                                         "toggles it) without remembering it for later runs."));
+    parser.addOption(presentationOption);
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Graph file to open (default: the mlp example)."),
                                  QStringLiteral("[file]"));
     parser.process(app);
@@ -117,6 +121,8 @@ int main(int argc, char** argv) {
         });
     }
     window.show();
+    // (after show: a status message shown before would not hide the status bar's label)
+    if (parser.isSet(presentationOption)) window.setPresentationMode(true, false);
 
     if (takeScreenshot) {
         // Grab once the layout (or the analysis view) is on screen; give up after a minute.

@@ -18,6 +18,7 @@
 #include <QPlainTextEdit>
 #include <QScrollBar>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
 #include <QUndoView>
@@ -46,6 +47,21 @@ QString counted(qsizetype n, const QString& one, const QString& many) {
 }
 }  // namespace
 
+namespace {
+/// The status bar's graph summary. QStatusBar hides it while a message shows; this label also
+/// refuses to be shown again meanwhile (a font change, such as presentation mode's, re-shows
+/// the status bar's widgets and the two texts would overlap).
+class StatusInfoLabel : public QLabel {
+public:
+    using QLabel::QLabel;
+    void setVisible(bool visible) override {
+        auto* bar = qobject_cast<QStatusBar*>(parentWidget());
+        if (visible && bar && !bar->currentMessage().isEmpty()) return;
+        QLabel::setVisible(visible);
+    }
+};
+}  // namespace
+
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), doc_(new GraphDocument(this)), view_(new GraphView(this)) {
     normalFont_ = QApplication::font();
@@ -66,7 +82,8 @@ MainWindow::MainWindow(QWidget* parent)
     createDocks();
     createActions();
 
-    infoLabel_ = new QLabel(tr("Empty graph"), this);
+    infoLabel_ = new StatusInfoLabel(tr("Empty graph"), this);
+    infoLabel_->setObjectName(QStringLiteral("statusInfo"));
     zoomLabel_ = new QLabel(this);
     zoomLabel_->setMinimumWidth(zoomLabel_->fontMetrics().horizontalAdvance(QStringLiteral("8888 %")));
     zoomLabel_->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
@@ -342,7 +359,7 @@ void MainWindow::createActions() {
     presentationAction_->setCheckable(true);
     presentationAction_->setShortcut(QKeySequence(Qt::Key_F5));
     presentationAction_->setShortcutContext(Qt::ApplicationShortcut);
-    connect(presentationAction_, &QAction::toggled, this, &MainWindow::setPresentationMode);
+    connect(presentationAction_, &QAction::toggled, this, [this](bool on) { setPresentationMode(on); });
     viewMenu_->addSeparator();
     for (QDockWidget* dock : {paletteDock_, inspectorDock_, textDock_, diagnosticsDock_, historyDock_})
         viewMenu_->addAction(dock->toggleViewAction());
@@ -582,8 +599,11 @@ void MainWindow::toggleSelectionGroupsCollapsed() {
     doc_->undoStack()->endMacro();
 }
 
-void MainWindow::setPresentationMode(bool on) {
-    if (presentationAction_->isChecked() != on) presentationAction_->setChecked(on);  // re-enters
+void MainWindow::setPresentationMode(bool on, bool remember) {
+    {
+        const QSignalBlocker quiet(presentationAction_);  // (its toggled signal calls this)
+        presentationAction_->setChecked(on);
+    }
     if (on == presentation_) return;
     presentation_ = on;
     if (on) {
@@ -608,8 +628,11 @@ void MainWindow::setPresentationMode(bool on) {
         QApplication::setFont(normalFont_);
         QApplication::setPalette(normalPalette_);
     }
+    QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    if (on) fixed.setPointSizeF(fixed.pointSizeF() * 1.6);
+    text_->setFont(fixed);
     view_->setPresentationMode(on);
-    QSettings().setValue(QStringLiteral("presentationMode"), on);
+    if (remember) QSettings().setValue(QStringLiteral("presentationMode"), on);
     statusBar()->showMessage(on ? tr("Presentation mode on (F5 to leave)") : tr("Presentation mode off"), 4000);
 }
 

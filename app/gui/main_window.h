@@ -102,8 +102,9 @@ public Q_SLOTS:
     void ungroupSelection();
     /// Collapses the groups of the selected nodes, or expands them when they are all collapsed.
     void toggleSelectionGroupsCollapsed();
-    /// Toggles large fonts and high contrast for the whole window; remembered in QSettings.
-    void setPresentationMode(bool on);
+    /// Toggles large fonts and high contrast for the whole window; remembered in QSettings
+    /// unless `remember` is false (the --presentation option of one run).
+    void setPresentationMode(bool on, bool remember = true);
 
 protected:
     void showEvent(QShowEvent* event) override;

@@ -5,7 +5,9 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QGraphicsSceneMouseEvent>
+#include <QLabel>
 #include <QLineEdit>
+#include <QStatusBar>
 #include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
@@ -351,6 +353,23 @@ private Q_SLOTS:
         QVERIFY(!window.isPresentationMode());
         QCOMPARE(QApplication::font().pointSizeF(), font);
         QVERIFY(!QSettings().value("presentationMode").toBool());
+        // adjoint --presentation: on for this run only, and the menu's check mark follows.
+        window.setPresentationMode(true, false);
+        QVERIFY(window.isPresentationMode());
+        QVERIFY(QApplication::font().pointSizeF() > font * 1.4);
+        QVERIFY(!QSettings().value("presentationMode").toBool());
+        // The status bar's summary stays hidden under the message after the font change, and
+        // comes back when the message goes.
+        auto* info = window.findChild<QLabel*>("statusInfo");
+        QVERIFY(info);
+        QTest::qWait(50);
+        QVERIFY(!window.statusBar()->currentMessage().isEmpty());
+        QVERIFY(!info->isVisible());
+        window.statusBar()->clearMessage();
+        QVERIFY(info->isVisible());
+        QTest::keyClick(&window, Qt::Key_F5);
+        QVERIFY(!window.isPresentationMode());
+        QCOMPARE(QApplication::font().pointSizeF(), font);
     }
 
 private:
