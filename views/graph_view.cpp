@@ -79,6 +79,16 @@ void GraphView::clearGraph() {
     viewport()->update();
 }
 
+void GraphView::cancelLayout() {
+    if (!pending_) return;
+    if (cancel_) cancel_->store(true);
+    cancel_.reset();
+    watcher_->setFuture(QFuture<LayoutResult>());
+    pending_ = false;
+    viewport()->update();
+    Q_EMIT layoutCancelled();
+}
+
 void GraphView::applyLayout() {
     if (!pending_ || watcher_->future().resultCount() == 0) return;
     const LayoutResult r = watcher_->result();
@@ -174,6 +184,12 @@ void GraphView::keyPressEvent(QKeyEvent* event) {
     case Qt::Key_Equal: zoomIn(); return;
     case Qt::Key_Minus: zoomOut(); return;
     case Qt::Key_0: resetZoom(); return;
+    case Qt::Key_Escape:
+        if (pending_) {
+            cancelLayout();
+            return;
+        }
+        break;
     case Qt::Key_F:
         if (!(event->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) {
             fitToWindow();
@@ -207,7 +223,7 @@ void GraphView::drawForeground(QPainter* painter, const QRectF& rect) {
     QGraphicsView::drawForeground(painter, rect);
     if (!scene_->nodeItems().empty() && !pending_) return;
     // A hint in the middle of the viewport while there is nothing to show yet.
-    const QString text = pending_ ? tr("Laying out\u2026") : tr("No graph");
+    const QString text = pending_ ? tr("Laying out\u2026 (Esc cancels)") : tr("No graph");
     painter->save();
     painter->resetTransform();
     QFont f = font();

@@ -4,7 +4,7 @@
 // showGraph() supersedes (and cancels, where it has not started) an older one.
 //
 // Navigation: Ctrl+wheel or +/- zooms around the cursor, 0 is 100 %, F fits the graph to the
-// window; dragging the background pans; clicking selects a node.
+// window; dragging the background pans; clicking selects a node; Esc gives up a pending layout.
 //
 // Editing: an op dragged from the palette (kOpMimeType) and dropped on the view is reported with
 // opDropped at its scene position; .json/.onnx files dropped on it with filesDropped.
@@ -38,6 +38,10 @@ public:
     void showGraph(const adj::Graph& graph, const adj::DotOptions& options = {}, bool keepView = false);
     /// Removes the drawing and drops any pending layout.
     void clearGraph();
+    /// Gives up the pending layout (Esc on the canvas, or the status bar's Cancel): the drawing
+    /// stays as it was, layoutCancelled() follows. Graphviz cannot be interrupted, so the worker
+    /// finishes in the background and its result is dropped. Nothing happens when none is pending.
+    void cancelLayout();
     bool isLayoutPending() const { return pending_; }
     /// Current scale (1 = one layout point per device-independent pixel).
     double zoom() const;
@@ -67,6 +71,8 @@ Q_SIGNALS:
     /// The drawing now shows the graph of the latest showGraph().
     void layoutApplied();
     void layoutFailed(const QString& message);
+    /// The pending layout was given up (cancelLayout); the drawing shows an older graph or none.
+    void layoutCancelled();
     void zoomChanged(double zoom);
     /// An op from the palette was dropped at `scenePos`.
     void opDropped(const QString& opName, const QPointF& scenePos);

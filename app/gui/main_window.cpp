@@ -8,6 +8,7 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QFontDatabase>
+#include <QHBoxLayout>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
@@ -16,11 +17,14 @@
 #include <QMenuBar>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTimer>
+#include <QToolButton>
 #include <QUndoView>
 #include <QVBoxLayout>
 #include <map>
@@ -88,7 +92,43 @@ MainWindow::MainWindow(QWidget* parent)
     zoomLabel_->setMinimumWidth(zoomLabel_->fontMetrics().horizontalAdvance(QStringLiteral("8888 %")));
     zoomLabel_->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     statusBar()->addWidget(infoLabel_, 1);
+    // A busy bar and Cancel, shown when a layout takes more than half a second (large graphs).
+    layoutBusy_ = new QWidget(this);
+    layoutBusy_->setObjectName(QStringLiteral("layoutBusy"));
+    auto* busyLayout = new QHBoxLayout(layoutBusy_);
+    busyLayout->setContentsMargins(0, 0, 0, 0);
+    auto* busyBar = new QProgressBar(layoutBusy_);
+    busyBar->setRange(0, 0);
+    busyBar->setMaximumWidth(140);
+    busyBar->setTextVisible(false);
+    auto* cancelLayout = new QToolButton(layoutBusy_);
+    cancelLayout->setObjectName(QStringLiteral("cancelLayout"));
+    cancelLayout->setText(tr("Cancel"));
+    cancelLayout->setToolTip(tr("Stop waiting for this layout (Esc on the canvas)"));
+    busyLayout->addWidget(new QLabel(tr("Laying out"), layoutBusy_));
+    busyLayout->addWidget(busyBar);
+    busyLayout->addWidget(cancelLayout);
+    statusBar()->addPermanentWidget(layoutBusy_);
     statusBar()->addPermanentWidget(zoomLabel_);
+    layoutBusy_->hide();
+    layoutBusyDelay_ = new QTimer(this);
+    layoutBusyDelay_->setSingleShot(true);
+    layoutBusyDelay_->setInterval(500);
+    connect(layoutBusyDelay_, &QTimer::timeout, this, [this] { layoutBusy_->setVisible(view_->isLayoutPending()); });
+    connect(cancelLayout, &QToolButton::clicked, view_, &GraphView::cancelLayout);
+    connect(view_, &GraphView::layoutStarted, layoutBusyDelay_, qOverload<>(&QTimer::start));
+    for (auto signal : {&GraphView::layoutApplied, &GraphView::layoutCancelled})
+        connect(view_, signal, this, [this] {
+            layoutBusyDelay_->stop();
+            layoutBusy_->hide();
+        });
+    connect(view_, &GraphView::layoutFailed, layoutBusy_, &QWidget::hide);
+    connect(view_, &GraphView::layoutCancelled, this, [this] {
+        statusBar()->showMessage(tr("Layout cancelled: the canvas shows the last finished drawing "
+                                    "(View > Lay Out Again, Ctrl+L, to try again)"),
+                                 10000);
+        updateStatus();
+    });
     const QString canvasHelp = tr("Drag the background to pan, Shift+drag to select with a rubber band; "
                                   "Ctrl+G groups the selection, Ctrl+Shift+G ungroups");
     view_->setStatusTip(canvasHelp);
@@ -354,6 +394,9 @@ void MainWindow::createActions() {
     a->setShortcut(QKeySequence::ZoomOut);
     a = viewMenu_->addAction(tr("&Actual Size"), view_, &GraphView::resetZoom);
     a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    a = viewMenu_->addAction(tr("&Lay Out Again"), this, [this] { relayout(); });
+    a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    a->setStatusTip(tr("Lay the graph out again (after a cancelled layout)"));
     viewMenu_->addSeparator();
     presentationAction_ = viewMenu_->addAction(tr("&Presentation Mode"));
     presentationAction_->setCheckable(true);

@@ -25,6 +25,7 @@ class PaletteWidget;
 class QAction;
 class QDockWidget;
 class QLabel;
+class QTimer;
 class QListWidget;
 class QListWidgetItem;
 class QMenu;
@@ -148,6 +149,9 @@ private:
     QAction* presentationAction_ = nullptr;
     QLabel* infoLabel_ = nullptr;
     QLabel* zoomLabel_ = nullptr;
+    /// Shown in the status bar while a layout takes long: a busy bar and its Cancel button.
+    QWidget* layoutBusy_ = nullptr;
+    QTimer* layoutBusyDelay_ = nullptr;
     QString displayName_;
     bool freshGraph_ = true;
     bool presentation_ = false;

@@ -7,6 +7,9 @@
 #include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QElapsedTimer>
+#include <QToolButton>
+#include <QStatusBar>
 #include <QtTest>
 
 #include "gui_test_support.h"
@@ -67,6 +70,8 @@ private Q_SLOTS:
     void selection();
     void shiftDragSelectsWithARubberBand();
     void clearGraph();
+    void cancelLayoutKeepsTheDrawing();
+    void mainWindowCancelsALongLayout();
     void mainWindowOpensExample();
     void mainWindowReportsErrors();
 };
@@ -256,6 +261,65 @@ void TestGraphView::clearGraph() {
     view.showGraph(Graph());
     QVERIFY(waitForLayout(view));
     QVERIFY(view.graphScene()->nodeItems().empty());
+}
+
+/// A ladder of `n` additions, each reading the two before it: slow for Graphviz's "dot".
+Graph ladder(int n) {
+    Graph g;
+    NodeId a = g.addInput("a", {4});
+    NodeId b = g.addInput("b", {4});
+    for (int i = 0; i < n; ++i) {
+        const NodeId c = g.addNode(Op::Add, {{a, 0}, {b, 0}}, {}, "s" + std::to_string(i));
+        a = b;
+        b = c;
+    }
+    g.addOutput("y", {b, 0});
+    return g;
+}
+
+void TestGraphView::cancelLayoutKeepsTheDrawing() {
+    GraphView view;
+    view.showGraph(smallGraph());
+    QVERIFY(waitForLayout(view));
+    const std::size_t drawn = view.graphScene()->nodeItems().size();
+    QSignalSpy cancelled(&view, &GraphView::layoutCancelled);
+    QSignalSpy applied(&view, &GraphView::layoutApplied);
+    view.showGraph(ladder(40));
+    QVERIFY(view.isLayoutPending());
+    QTest::keyClick(&view, Qt::Key_Escape);
+    QVERIFY(!view.isLayoutPending());
+    QCOMPARE(cancelled.count(), 1);
+    QTest::qWait(1500);  // the worker finishes; its result is dropped
+    QCOMPARE(applied.count(), 0);
+    QCOMPARE(view.graphScene()->nodeItems().size(), drawn);
+    view.cancelLayout();  // nothing pending: nothing happens
+    QCOMPARE(cancelled.count(), 1);
+    // A later layout is applied as usual.
+    view.showGraph(ladder(5));
+    QVERIFY(waitForLayout(view));
+    QCOMPARE(view.graphScene()->nodeItems().size(), std::size_t(5 + 2 + 1));
+}
+
+void TestGraphView::mainWindowCancelsALongLayout() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QElapsedTimer clock;
+    clock.start();
+    window.showGraph(ladder(1500), "ladder");
+    auto* busy = window.findChild<QWidget*>("layoutBusy");
+    auto* cancel = window.findChild<QToolButton*>("cancelLayout");
+    QVERIFY(busy && cancel);
+    QVERIFY(!busy->isVisible());  // not for the first half second
+    QTRY_VERIFY_WITH_TIMEOUT(busy->isVisible() || !window.graphView()->isLayoutPending(), 30000);
+    // (1500 nodes take Graphviz 2-3 s here, over a second on a fast machine)
+    QVERIFY2(window.graphView()->isLayoutPending(),
+             qPrintable(QString("the layout finished in %1 ms, before the busy bar showed").arg(clock.elapsed())));
+    cancel->click();
+    QVERIFY(!window.graphView()->isLayoutPending());
+    QVERIFY(!busy->isVisible());
+    QVERIFY(window.statusBar()->currentMessage().contains("cancelled"));
+    QVERIFY(window.graphView()->graphScene()->nodeItems().empty());
 }
 
 void TestGraphView::mainWindowOpensExample() {
