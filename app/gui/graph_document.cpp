@@ -172,15 +172,21 @@ void GraphDocument::addOutput(ValueRef value, const QString& name) {
     undo_.push(new AddOutputCommand(this, GraphOutput{unique, value}));
 }
 
+namespace {
+/// `stem`, or `stem_1`, `stem_2`... : the first not in `taken`.
+QString uniqueGroupName(const QString& stem, const QStringList& taken) {
+    QString unique = stem;
+    for (int i = 1; taken.contains(unique); ++i) unique = stem + "_" + QString::number(i);
+    return unique;
+}
+}  // namespace
+
 QString GraphDocument::groupNodes(const std::vector<NodeId>& ids, const QString& name) {
     std::vector<NodeId> live;
     for (NodeId id : ids)
         if (graph_.contains(id) && std::find(live.begin(), live.end(), id) == live.end()) live.push_back(id);
     if (live.empty()) return {};
-    const QStringList taken = groups();
-    const QString stem = name.trimmed().isEmpty() ? QStringLiteral("group") : name.trimmed();
-    QString unique = stem;
-    for (int i = 1; taken.contains(unique); ++i) unique = stem + "_" + QString::number(i);
+    const QString unique = uniqueGroupName(name.trimmed().isEmpty() ? QStringLiteral("group") : name.trimmed(), groups());
     undo_.push(new SetGroupCommand(this, live, unique.toStdString(), false, tr("Group %1").arg(unique)));
     return unique;
 }
@@ -280,6 +286,9 @@ std::vector<NodeId> GraphDocument::pasteNodes(const QString& json, const QPointF
     }
     std::map<NodeId, NodeId> newId;
     std::vector<NodeId> added;
+    // Pasted groups are new groups: a copy of "block" becomes "block_1", not more of "block".
+    QStringList taken = groups();
+    std::map<std::string, std::string> groupCopy;
     undo_.beginMacro(tr("Paste %n node(s)", nullptr, int(order.size())));
     for (NodeId id : order) {
         Node n = part.node(id);
@@ -287,6 +296,15 @@ std::vector<NodeId> GraphDocument::pasteNodes(const QString& json, const QPointF
         n.inputs.clear();
         n.outputs.clear();
         n.name = graph_.freshName(n.name);
+        if (auto g = n.meta.find("group"); g != n.meta.end() && !g->second.empty()) {
+            auto [it, fresh] = groupCopy.emplace(g->second, std::string());
+            if (fresh) {
+                const QString copy = uniqueGroupName(QString::fromStdString(g->second), taken);
+                taken << copy;
+                it->second = copy.toStdString();
+            }
+            g->second = it->second;
+        }
         QPointF p;
         if (readPosition(n, &p)) setPositionMeta(n, p + offset);
         auto* cmd = new AddNodeCommand(this, n);

@@ -319,6 +319,23 @@ private Q_SLOTS:
         QCOMPARE(doc.undoStack()->count(), steps + 1);
     }
 
+    void pastedGroupIsANewGroup() {
+        GraphDocument doc;
+        QVERIFY(doc.load(QString(ADJOINT_SOURCE_DIR) + "/resources/examples/mlp.json"));
+        const NodeId h1 = *doc.graph().findNode("h1");
+        const NodeId fc1 = *doc.graph().findNode("fc1");
+        const QString g = doc.groupNodes({h1, fc1}, "layer");
+        doc.setGroupCollapsed(g, true);
+        QString error;
+        const auto ids = doc.pasteNodes(doc.copyNodes({h1, fc1}), {40, 40}, &error);
+        QVERIFY2(ids.size() == 2, qPrintable(error));
+        QCOMPARE(doc.groupMembers(g).size(), std::size_t(2));  // the original group is unchanged
+        QCOMPARE(doc.groupOf(ids[0]), QString("layer_1"));
+        QCOMPARE(doc.groupOf(ids[1]), QString("layer_1"));
+        QVERIFY(doc.isGroupCollapsed("layer_1"));  // as copied
+        QCOMPARE(doc.groups(), (QStringList{"layer", "layer_1"}));
+    }
+
     void recoveredGraphIsModifiedUntilSaved() {
         QTemporaryDir dir;
         GraphDocument doc;
