@@ -27,8 +27,11 @@ enum ForwardLayer { ForwardSavedLayer = 10, ForwardHoverLayer = 11 };
 
 AutodiffView::AutodiffView(GraphView* forwardView, QWidget* parent)
     : QWidget(parent), forwardView_(forwardView), view_(new GraphView(this)), overlays_(new CanvasOverlays(view_)),
-      title_(new QLabel(this)), secondOrder_(new QPushButton(tr("Gradient of gradient"), this)), costs_(new CostPanel(this)),
-      numeric_(new QTableWidget(this)), numericStatus_(new QLabel(this)),
+      title_(new QLabel(this)), busy_(new QLabel(tr("Computing…"), this)),
+      secondOrder_(new QPushButton(tr("Gradient of gradient"), this)), costs_(new CostPanel(this)), numeric_(new QTableWidget(this)),
+      numericStatus_(new QLabel(this)),
+      compute_([this](AutodiffAnalysis&& a) { setAnalysis(std::make_shared<const AutodiffAnalysis>(std::move(a))); },
+               [this](const QString& message) { showFailure(message); }),
       numericWatcher_(new QFutureWatcher<std::pair<std::vector<FiniteDifferenceRow>, QString>>(this)) {
     setObjectName(QStringLiteral("autodiffView"));
     if (forwardView_) {
@@ -44,12 +47,12 @@ AutodiffView::AutodiffView(GraphView* forwardView, QWidget* parent)
     title_->setWordWrap(true);
     title_->setText(tr("Use “Show backward graph” to differentiate the graph."));
     top->addWidget(title_, 1);
+    busy_->setStyleSheet(QStringLiteral("color: #5a6270; font-style: italic;"));
+    busy_->hide();
+    top->addWidget(busy_);
     secondOrder_->setEnabled(false);
     secondOrder_->setToolTip(tr("Differentiate the backward graph again: ∇(½‖∇f‖²) = H·∇f"));
-    connect(secondOrder_, &QPushButton::clicked, this, [this] {
-        QString error;
-        if (!showGradientOfGradient(&error)) Q_EMIT failed(error);
-    });
+    connect(secondOrder_, &QPushButton::clicked, this, &AutodiffView::requestGradientOfGradient);
     top->addWidget(secondOrder_);
     layout->addLayout(top);
 
@@ -80,6 +83,7 @@ AutodiffView::AutodiffView(GraphView* forwardView, QWidget* parent)
 
 AutodiffView::~AutodiffView() {
     numericWatcher_->disconnect(this);
+    if (numericCancel_) numericCancel_->store(true);
     numericWatcher_->waitForFinished();
     // The forward canvas may already be gone (window teardown): leave its marks alone.
 }
@@ -87,15 +91,9 @@ AutodiffView::~AutodiffView() {
 bool AutodiffView::isNumericPending() const { return numericWatcher_->isRunning(); }
 
 bool AutodiffView::showBackwardOf(const adj::Graph& graph, QString* error) {
-    try {
-        setAnalysis(std::make_unique<AutodiffAnalysis>(analyseAutodiff(graph)));
-        return true;
-    } catch (const std::exception& e) {
-        clear();
-        title_->setText(tr("Cannot differentiate: %1").arg(QString::fromUtf8(e.what())));
-        if (error) *error = QString::fromUtf8(e.what());
-        return false;
-    }
+    secondOrderRequest_ = false;
+    setBusy(false);
+    return compute_.runNow([&graph] { return analyseAutodiff(graph); }, error);
 }
 
 bool AutodiffView::showGradientOfGradient(QString* error) {
@@ -103,18 +101,60 @@ bool AutodiffView::showGradientOfGradient(QString* error) {
         if (error) *error = tr("no backward graph is shown");
         return false;
     }
-    try {
-        setAnalysis(std::make_unique<AutodiffAnalysis>(gradientOfGradient(*analysis_)));
-        return true;
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromUtf8(e.what());
-        return false;
+    secondOrderRequest_ = true;
+    setBusy(false);
+    const std::shared_ptr<const AutodiffAnalysis> first = analysis_;
+    return compute_.runNow([first] { return gradientOfGradient(*first); }, error);
+}
+
+void AutodiffView::requestBackwardOf(const adj::Graph& graph, int order) {
+    requestBackwardOf(std::make_shared<const adj::Graph>(graph), order);
+}
+
+void AutodiffView::requestBackwardOf(std::shared_ptr<const adj::Graph> graph, int order) {
+    secondOrderRequest_ = false;
+    setBusy(true);
+    compute_.start([graph = std::move(graph), order] {
+        AutodiffAnalysis a = analyseAutodiff(*graph);
+        for (int k = 1; k < order; ++k) a = gradientOfGradient(a);
+        return a;
+    });
+}
+
+void AutodiffView::requestGradientOfGradient() {
+    if (!analysis_) {
+        Q_EMIT failed(tr("Gradient of gradient: no backward graph is shown"));
+        return;
     }
+    secondOrderRequest_ = true;
+    setBusy(true);
+    compute_.start([first = analysis_] { return gradientOfGradient(*first); });
+}
+
+void AutodiffView::setBusy(bool busy) {
+    busy_->setVisible(busy);
+    if (!busy) return;
+    // The drawing stays until the new one arrives; what it shows is about to change.
+    busy_->setText(secondOrderRequest_ ? tr("Differentiating again…") : tr("Computing the backward graph…"));
+}
+
+void AutodiffView::showFailure(const QString& message) {
+    setBusy(false);
+    if (secondOrderRequest_) {
+        Q_EMIT failed(tr("Gradient of gradient: %1").arg(message));
+        return;
+    }
+    clear();
+    title_->setText(tr("Cannot differentiate: %1").arg(message));
+    Q_EMIT failed(message);
 }
 
 void AutodiffView::clear() {
+    if (compute_.isBusy()) compute_.cancel();
+    setBusy(false);
     analysis_.reset();
     ++numericGeneration_;
+    if (numericCancel_) numericCancel_->store(true);
     view_->clearGraph();
     overlays_->clearAll();
     if (forwardOverlays_) {
@@ -128,7 +168,8 @@ void AutodiffView::clear() {
     Q_EMIT analysisChanged();
 }
 
-void AutodiffView::setAnalysis(std::unique_ptr<AutodiffAnalysis> analysis) {
+void AutodiffView::setAnalysis(std::shared_ptr<const AutodiffAnalysis> analysis) {
+    setBusy(false);
     analysis_ = std::move(analysis);
     const AutodiffAnalysis& a = *analysis_;
     title_->setText(tr("<b>%1</b> &nbsp; %2 backward nodes; dashed orange: saved tensors; hover a node to see its "
@@ -155,14 +196,15 @@ void AutodiffView::setAnalysis(std::unique_ptr<AutodiffAnalysis> analysis) {
 void AutodiffView::startNumeric() {
     numeric_->setRowCount(0);
     numericStatus_->setText(tr("Comparing with central differences…"));
-    numericInput_ = std::make_shared<AutodiffAnalysis>(*analysis_);
     const int generation = ++numericGeneration_;
     numericWatcher_->setProperty("generation", generation);
-    auto input = numericInput_;
-    numericWatcher_->setFuture(QtConcurrent::run([input] {
+    auto input = analysis_;
+    if (numericCancel_) numericCancel_->store(true);
+    numericCancel_ = std::make_shared<std::atomic<bool>>(false);
+    numericWatcher_->setFuture(QtConcurrent::run(analysisThreadPool(), [input, cancel = numericCancel_] {
         // Exceptions do not cross QtConcurrent with their message: carry it back.
         try {
-            return std::make_pair(compareWithFiniteDifferences(*input), QString());
+            return std::make_pair(compareWithFiniteDifferences(*input, cancel.get()), QString());
         } catch (const std::exception& e) {
             return std::make_pair(std::vector<FiniteDifferenceRow>{}, QString::fromUtf8(e.what()));
         }

@@ -6,12 +6,19 @@
 // canvas: the forward-vs-reverse cost panel and the finite-difference comparison (computed off
 // the GUI thread). "Gradient of gradient" replaces the graph by the backward graph of the
 // backward graph (a Hessian-vector product).
+//
+// The analysis itself (differentiation, costs) runs off the GUI thread too: requestBackwardOf()
+// and requestGradientOfGradient() compute on a worker and apply the result when it arrives (a
+// newer request drops an older one's result); meanwhile the view says "computing…" and keeps
+// its previous drawing. showBackwardOf() and showGradientOfGradient() are the synchronous forms.
 #include <QFutureWatcher>
 #include <QPointer>
 #include <QWidget>
+#include <atomic>
 #include <memory>
 #include <utility>
 
+#include "async_analysis.h"
 #include "autodiff_view_model.h"
 
 class CanvasOverlays;
@@ -34,8 +41,19 @@ public:
     /// Differentiates the shown backward graph again; false (with the message) when nothing is
     /// shown or it fails.
     bool showGradientOfGradient(QString* error = nullptr);
+    /// Differentiates `graph` on a worker (`order` 2: then its gradient of gradient); the result
+    /// is shown when it arrives (analysisChanged), a failure clears the view and emits failed.
+    void requestBackwardOf(std::shared_ptr<const adj::Graph> graph, int order = 1);
+    void requestBackwardOf(const adj::Graph& graph, int order = 1);
+    /// Differentiates the shown backward graph again on a worker; failed when nothing is shown.
+    void requestGradientOfGradient();
+    /// Drops any pending request and clears the view.
     void clear();
 
+    /// A request is computing (its result not applied yet).
+    bool isComputing() const { return compute_.isBusy(); }
+    /// Results applied so far (tests: stale results are never applied).
+    int appliedCount() const { return compute_.appliedCount(); }
     bool hasAnalysis() const { return analysis_ != nullptr; }
     const AutodiffAnalysis* analysis() const { return analysis_.get(); }
     GraphView* backwardView() const { return view_; }
@@ -55,7 +73,9 @@ Q_SIGNALS:
     void failed(const QString& message);
 
 private:
-    void setAnalysis(std::unique_ptr<AutodiffAnalysis> analysis);
+    void setAnalysis(std::shared_ptr<const AutodiffAnalysis> analysis);
+    void showFailure(const QString& message);
+    void setBusy(bool busy);
     void startNumeric();
     void showNumeric();
 
@@ -64,12 +84,17 @@ private:
     GraphView* view_;
     CanvasOverlays* overlays_;
     QLabel* title_;
+    QLabel* busy_;
     QPushButton* secondOrder_;
     CostPanel* costs_;
     QTableWidget* numeric_;
     QLabel* numericStatus_;
-    std::unique_ptr<AutodiffAnalysis> analysis_;
-    std::shared_ptr<const AutodiffAnalysis> numericInput_;
+    std::shared_ptr<const AutodiffAnalysis> analysis_;
+    /// The pending (or last) request was a gradient of gradient: its failure keeps the view.
+    bool secondOrderRequest_ = false;
+    AsyncAnalysis<AutodiffAnalysis> compute_;
     QFutureWatcher<std::pair<std::vector<FiniteDifferenceRow>, QString>>* numericWatcher_;
     int numericGeneration_ = 0;
+    /// Raised to stop the running comparison (a newer one, clear(), the view's destruction).
+    std::shared_ptr<std::atomic<bool>> numericCancel_;
 };

@@ -104,12 +104,14 @@ adj::Bindings sampleBindings(const adj::Graph& graph, std::uint64_t seed) {
     return b;
 }
 
-std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnalysis& a) {
+std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnalysis& a, const std::atomic<bool>* cancel) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) return {};
     auto exec = adj::makeCpuExecutor();
     const adj::Bindings bindings = sampleBindings(a.forward);
     const adj::RunResult reverse = exec->run(a.backward.graph, bindings);
     std::vector<FiniteDifferenceRow> rows;
     for (std::size_t i = 0; i < a.backward.wrt.size(); ++i) {
+        if (cancel && cancel->load(std::memory_order_relaxed)) break;
         const std::string& name = a.backward.wrt[i];
         FiniteDifferenceRow row;
         row.name = QString::fromStdString(name);

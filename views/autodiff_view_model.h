@@ -4,6 +4,7 @@
 // output is a scalar), the forward-vs-reverse cost report, the finite-difference comparison per
 // differentiated value, and the "gradient of gradient" graph.
 #include <QString>
+#include <atomic>
 #include <vector>
 
 #include "autodiff/mode_costs.h"
@@ -41,5 +42,7 @@ AutodiffAnalysis analyseAutodiff(const adj::Graph& graph);
 AutodiffAnalysis gradientOfGradient(const AutodiffAnalysis& first);
 /// Random inputs (uniform in [-1, 1], fixed seed; dynamic dimensions bound to 2) for a graph.
 adj::Bindings sampleBindings(const adj::Graph& graph, std::uint64_t seed = 7);
-/// Reverse-mode gradients against central differences at sampleBindings, on the CPU.
-std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnalysis& analysis);
+/// Reverse-mode gradients against central differences at sampleBindings, on the CPU. When
+/// `cancel` is raised (checked before each value) it stops and returns the rows done so far.
+std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnalysis& analysis,
+                                                              const std::atomic<bool>* cancel = nullptr);

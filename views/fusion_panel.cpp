@@ -23,12 +23,17 @@ QColor FusionPanel::groupColour(int index) {
 
 FusionPanel::FusionPanel(QWidget* parent)
     : QWidget(parent), view_(new GraphView(this)), overlays_(new CanvasOverlays(view_)), list_(new QListWidget(this)),
-      source_(new QPlainTextEdit(this)), glsl_(new QPlainTextEdit(this)), cost_(new QLabel(this)), notes_(new QLabel(this)) {
+      source_(new QPlainTextEdit(this)), glsl_(new QPlainTextEdit(this)), cost_(new QLabel(this)), notes_(new QLabel(this)),
+      busy_(new QLabel(tr("Computing the fusion groups…"), this)),
+      compute_([this](FusionAnalysis&& a) { setAnalysis(std::move(a)); }, [this](const QString& m) { showFailure(m); }) {
     setObjectName(QStringLiteral("fusionPanel"));
     auto* side = new QWidget(this);
     auto* sideLayout = new QVBoxLayout(side);
     sideLayout->setContentsMargins(0, 0, 0, 0);
     sideLayout->addWidget(new QLabel(tr("Fusion groups (click a hull or a row)"), side));
+    busy_->setStyleSheet(QStringLiteral("color: #5a6270; font-style: italic;"));
+    busy_->hide();
+    sideLayout->addWidget(busy_);
     list_->setMaximumHeight(150);
     sideLayout->addWidget(list_);
     cost_->setWordWrap(true);
@@ -63,19 +68,34 @@ FusionPanel::FusionPanel(QWidget* parent)
 int FusionPanel::selectedGroup() const { return list_->currentRow(); }
 
 bool FusionPanel::setGraph(const adj::Graph& graph, QString* error) {
-    try {
-        analysis_ = std::make_unique<FusionAnalysis>(analyseFusion(graph));
-    } catch (const std::exception& e) {
-        analysis_.reset();
-        list_->clear();
-        overlays_->clearAll();
-        view_->clearGraph();
-        source_->clear();
-        glsl_->clear();
-        cost_->setText(tr("<b>Cannot analyse fusion:</b> %1").arg(QString::fromUtf8(e.what()).toHtmlEscaped()));
-        if (error) *error = QString::fromUtf8(e.what());
-        return false;
-    }
+    setBusy(false);
+    return compute_.runNow([&graph] { return analyseFusion(graph); }, error);
+}
+
+void FusionPanel::request(std::shared_ptr<const adj::Graph> graph) {
+    setBusy(true);
+    compute_.start([graph = std::move(graph)] { return analyseFusion(*graph); });
+}
+
+void FusionPanel::setBusy(bool busy) { busy_->setVisible(busy); }
+
+void FusionPanel::showFailure(const QString& message) {
+    setBusy(false);
+    analysis_.reset();
+    list_->clear();
+    overlays_->clearAll();
+    view_->clearGraph();
+    source_->clear();
+    glsl_->clear();
+    notes_->clear();
+    cost_->setText(tr("<b>Cannot analyse fusion:</b> %1").arg(message.toHtmlEscaped()));
+    Q_EMIT analysisChanged();
+    Q_EMIT failed(message);
+}
+
+void FusionPanel::setAnalysis(FusionAnalysis&& analysis) {
+    setBusy(false);
+    analysis_ = std::make_unique<FusionAnalysis>(std::move(analysis));
     std::vector<NodeHull> hulls;
     const QSignalBlocker block(list_);
     list_->clear();
@@ -86,6 +106,7 @@ bool FusionPanel::setGraph(const adj::Graph& graph, QString* error) {
         swatch.fill(groupColour(i));
         list_->addItem(new QListWidgetItem(QIcon(swatch), tr("%1 — %2 ops").arg(QString::fromStdString(g.name)).arg(g.members.size())));
     }
+    overlays_->clearAll();
     overlays_->setHulls(std::move(hulls));
     view_->showGraph(analysis_->graph);
     QStringList notes;
@@ -101,7 +122,7 @@ bool FusionPanel::setGraph(const adj::Graph& graph, QString* error) {
         list_->setCurrentRow(0);
         selectGroup(0);
     }
-    return true;
+    Q_EMIT analysisChanged();
 }
 
 void FusionPanel::selectGroup(int index) {

@@ -4,9 +4,14 @@
 // generated for it (the CPU's fused loop, and the Vulkan backend's GLSL compute shader) and its
 // cost fused against unfused. The reasons neighbours were not fused
 // are listed under the source.
+//
+// The analysis runs off the GUI thread: request() analyses on a worker and shows the groups when
+// they arrive (analysisChanged); a newer request drops an older one's result, and meanwhile the
+// panel says "computing…" and keeps its previous drawing. setGraph() is the synchronous form.
 #include <QWidget>
 #include <memory>
 
+#include "async_analysis.h"
 #include "fusion_panel_model.h"
 
 class CanvasOverlays;
@@ -22,7 +27,13 @@ public:
 
     /// Analyses `graph` and shows its groups; false (with the message) on failure.
     bool setGraph(const adj::Graph& graph, QString* error = nullptr);
+    /// Analyses `graph` on a worker; a failure clears the panel and emits failed.
+    void request(std::shared_ptr<const adj::Graph> graph);
     void selectGroup(int index);
+
+    bool isComputing() const { return compute_.isBusy(); }
+    /// Results applied so far (tests: stale results are never applied).
+    int appliedCount() const { return compute_.appliedCount(); }
 
     int groupCount() const { return analysis_ ? int(analysis_->groups.size()) : 0; }
     int selectedGroup() const;
@@ -38,7 +49,16 @@ public:
     /// The colour of group `index` (hull and list swatch).
     static QColor groupColour(int index);
 
+Q_SIGNALS:
+    /// A new analysis is shown (or none, after a failure).
+    void analysisChanged();
+    void failed(const QString& message);
+
 private:
+    void setAnalysis(FusionAnalysis&& analysis);
+    void showFailure(const QString& message);
+    void setBusy(bool busy);
+
     std::unique_ptr<FusionAnalysis> analysis_;
     GraphView* view_;
     CanvasOverlays* overlays_;
@@ -47,4 +67,6 @@ private:
     QPlainTextEdit* glsl_;
     QLabel* cost_;
     QLabel* notes_;
+    QLabel* busy_;
+    AsyncAnalysis<FusionAnalysis> compute_;
 };

@@ -1,5 +1,6 @@
 #include "graph_view.h"
 
+#include <QCoreApplication>
 #include <QDragEnterEvent>
 #include <QFileInfo>
 #include <QKeyEvent>
@@ -27,6 +28,22 @@ QStringList graphFiles(const QMimeData* mime) {
     return out;
 }
 }  // namespace
+
+QThreadPool* GraphView::layoutThreadPool() {
+    // (never deleted, as the global pool: the application's end drops queued layouts and waits
+    // for a running one)
+    static QThreadPool* pool = [] {
+        auto* p = new QThreadPool;
+        p->setObjectName(QStringLiteral("layoutPool"));
+        p->setMaxThreadCount(1);
+        qAddPostRoutine([] {
+            GraphView::layoutThreadPool()->clear();
+            GraphView::layoutThreadPool()->waitForDone();
+        });
+        return p;
+    }();
+    return pool;
+}
 
 GraphView::GraphView(QWidget* parent)
     : QGraphicsView(parent), scene_(new GraphScene(this)), watcher_(new QFutureWatcher<LayoutResult>(this)) {
@@ -58,7 +75,7 @@ void GraphView::showGraph(const adj::Graph& graph, const adj::DotOptions& option
     viewport()->update();
     Q_EMIT layoutStarted();
     // setFuture() stops watching the previous future: only the latest result is applied.
-    watcher_->setFuture(QtConcurrent::run([copy, options, cancel = cancel_]() {
+    watcher_->setFuture(QtConcurrent::run(layoutThreadPool(), [copy, options, cancel = cancel_]() {
         LayoutResult r;
         r.graph = copy;
         try {

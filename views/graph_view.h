@@ -14,6 +14,7 @@
 // resized.
 #include <QFutureWatcher>
 #include <QGraphicsView>
+#include <QThreadPool>
 #include <atomic>
 #include <memory>
 
@@ -36,6 +37,10 @@ public:
     /// `keepView` keeps the zoom and scroll position (a re-layout of an edited graph); otherwise
     /// the new graph gets the initial framing.
     void showGraph(const adj::Graph& graph, const adj::DotOptions& options = {}, bool keepView = false);
+    /// The thread pool layouts run on (one thread: Graphviz lays out one graph at a time anyway).
+    /// Neither the global pool, on which Qt's raster painter waits from the GUI thread, nor the
+    /// analyses' pool, which a minutes-long layout of a large graph would starve.
+    static QThreadPool* layoutThreadPool();
     /// Removes the drawing and drops any pending layout.
     void clearGraph();
     /// Gives up the pending layout (Esc on the canvas, or the status bar's Cancel): the drawing

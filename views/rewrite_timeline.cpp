@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <utility>
 
 #include "canvas_overlays.h"
 #include "cost_panel.h"
@@ -33,7 +34,13 @@ QString signedQuantity(double v, const QString& unit) {
 RewriteTimeline::RewriteTimeline(QWidget* parent)
     : QWidget(parent), view_(new GraphView(this)), overlays_(new CanvasOverlays(view_)), preset_(new QComboBox(this)),
       passes_(new QListWidget(this)), run_(new QPushButton(tr("Run"), this)), slider_(new QSlider(Qt::Horizontal, this)),
-      stepLabel_(new QLabel(this)), costs_(new QTableWidget(4, 4, this)) {
+      stepLabel_(new QLabel(this)), costs_(new QTableWidget(4, 4, this)), busy_(new QLabel(this)),
+      optimize_([this](Optimized&& r) { applyOptimized(std::move(r)); }, [this](const QString& m) { showOptimizeFailure(m); }),
+      replay_([this](ReplayedStep&& r) { applyReplay(std::move(r)); },
+              [this](const QString& m) {
+                  updateBusy();
+                  stepLabel_->setText(tr("<b>Cannot show step %1:</b> %2").arg(step_).arg(m.toHtmlEscaped()));
+              }) {
     setObjectName(QStringLiteral("rewriteTimeline"));
     auto* controls = new QWidget(this);
     auto* side = new QVBoxLayout(controls);
@@ -77,6 +84,9 @@ RewriteTimeline::RewriteTimeline(QWidget* parent)
     sliderRow->addWidget(prev);
     sliderRow->addWidget(slider_, 1);
     sliderRow->addWidget(next);
+    busy_->setStyleSheet(QStringLiteral("color: #5a6270; font-style: italic;"));
+    busy_->hide();
+    sliderRow->addWidget(busy_);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -85,8 +95,8 @@ RewriteTimeline::RewriteTimeline(QWidget* parent)
 
     connect(preset_, &QComboBox::currentIndexChanged, this, [this](int i) { setPreset(i); });
     connect(run_, &QPushButton::clicked, this, [this] {
-        QString error;
-        if (!run(&error)) Q_EMIT failed(error);
+        if (graph_) request(graph_);
+        else Q_EMIT failed(tr("no graph to optimize"));
     });
     connect(slider_, &QSlider::valueChanged, this, &RewriteTimeline::setStep);
     connect(prev, &QToolButton::clicked, this, [this] { slider_->setValue(slider_->value() - 1); });
@@ -116,7 +126,10 @@ std::vector<std::string> RewriteTimeline::checkedPasses() const {
 }
 
 void RewriteTimeline::setGraph(const adj::Graph& graph) {
-    graph_ = std::make_unique<adj::Graph>(graph);
+    optimize_.cancel();
+    replay_.cancel();
+    updateBusy();
+    graph_ = std::make_shared<const adj::Graph>(graph);
     trace_.reset();
     step_ = 0;
     const QSignalBlocker block(slider_);
@@ -125,38 +138,84 @@ void RewriteTimeline::setGraph(const adj::Graph& graph) {
     view_->showGraph(*graph_);
     stepLabel_->setText(tr("Choose passes and press Run to record the rewrites."));
     costs_->clearContents();
+    Q_EMIT traceChanged();
 }
 
 int RewriteTimeline::stepCount() const { return trace_ ? int(trace_->steps.size()) : 0; }
+
+int RewriteTimeline::busiestStep(const adj::RewriteTrace& trace) {
+    std::size_t best = 0, most = 0;
+    for (std::size_t k = 0; k < trace.steps.size(); ++k) {
+        const auto& step = trace.steps[k];
+        if (step.removed.size() + step.added.size() > most) most = step.removed.size() + step.added.size(), best = k;
+    }
+    return most > 0 ? int(best) + 1 : 0;
+}
+
+RewriteTimeline::Optimized RewriteTimeline::optimize(std::shared_ptr<const adj::Graph> graph, std::vector<std::string> passes,
+                                                     StartAt start) {
+    adj::Graph copy = *graph;
+    const auto problems = adj::verifyGraph(copy);
+    if (!problems.empty()) throw adj::GraphError("cannot optimize an invalid graph: " + problems.front().message);
+    auto trace = std::make_shared<adj::RewriteTrace>();
+    adj::OptimizeOptions options;
+    options.passes = std::move(passes);
+    if (options.passes.empty()) options.level = 0;
+    options.trace = trace.get();
+    adj::optimizeGraph(copy, options);
+    return Optimized{std::move(graph), std::move(trace), start};
+}
 
 bool RewriteTimeline::run(QString* error) {
     if (!graph_) {
         if (error) *error = tr("no graph to optimize");
         return false;
     }
-    try {
-        adj::Graph copy = *graph_;
-        const auto problems = adj::verifyGraph(copy);
-        if (!problems.empty()) throw adj::GraphError("cannot optimize an invalid graph: " + problems.front().message);
-        auto trace = std::make_unique<adj::RewriteTrace>();
-        adj::OptimizeOptions options;
-        options.passes = checkedPasses();
-        if (options.passes.empty()) options.level = 0;
-        options.trace = trace.get();
-        adj::optimizeGraph(copy, options);
-        trace_ = std::move(trace);
-    } catch (const std::exception& e) {
-        trace_.reset();
-        stepLabel_->setText(tr("<b>Failed:</b> %1").arg(QString::fromUtf8(e.what()).toHtmlEscaped()));
-        if (error) *error = QString::fromUtf8(e.what());
-        return false;
+    updateBusy();
+    return optimize_.runNow([graph = graph_, passes = checkedPasses()] { return optimize(graph, passes, StartAt::FirstStep); }, error);
+}
+
+void RewriteTimeline::request(std::shared_ptr<const adj::Graph> graph, StartAt start) {
+    optimize_.start([graph = std::move(graph), passes = checkedPasses(), start] { return optimize(graph, passes, start); });
+    updateBusy();
+}
+
+void RewriteTimeline::applyOptimized(Optimized&& r) {
+    graph_ = std::move(r.graph);
+    trace_ = std::move(r.trace);
+    const int start = r.start == StartAt::BusiestStep ? std::max(busiestStep(*trace_), 1) : 1;
+    {
+        const QSignalBlocker block(slider_);
+        slider_->setRange(0, stepCount());
+        slider_->setValue(stepCount() > 0 ? start : 0);
     }
-    const QSignalBlocker block(slider_);
-    slider_->setRange(0, stepCount());
-    slider_->setValue(stepCount() > 0 ? 1 : 0);
     step_ = -1;
+    reframe_ = true;
     setStep(slider_->value());
-    return true;
+    updateBusy();
+    Q_EMIT traceChanged();
+}
+
+void RewriteTimeline::showOptimizeFailure(const QString& message) {
+    trace_.reset();
+    step_ = 0;
+    replay_.cancel();
+    updateBusy();
+    {
+        const QSignalBlocker block(slider_);
+        slider_->setRange(0, 0);
+    }
+    overlays_->clearAll();
+    view_->clearGraph();
+    costs_->clearContents();
+    stepLabel_->setText(tr("<b>Failed:</b> %1").arg(message.toHtmlEscaped()));
+    Q_EMIT traceChanged();
+    Q_EMIT failed(message);
+}
+
+void RewriteTimeline::updateBusy() {
+    busy_->setText(optimize_.isBusy() ? tr("Optimizing…") : tr("Replaying…"));
+    busy_->setVisible(isComputing());
 }
 
 void RewriteTimeline::setStep(int k) {
@@ -169,40 +228,40 @@ void RewriteTimeline::setStep(int k) {
         slider_->setValue(k);
     }
     const adj::CostSummary start = trace_->steps.empty() ? adj::CostSummary{} : trace_->steps.front().before;
-    try {
-        if (k == 0) {
-            adj::Graph g = replayInitialGraph(*trace_);
-            overlays_->clearAll();
-            view_->showGraph(g, {}, true);
-            stepLabel_->setText(trace_->steps.empty() ? tr("No rule applied: the graph is already optimal for these passes.")
-                                                      : tr("<b>Before any rewrite</b> (%1 steps recorded)").arg(stepCount()));
-            if (!trace_->steps.empty()) showCosts(start, start, start);
-        } else {
-            const adj::RewriteStep& s = trace_->steps[std::size_t(k - 1)];
-            ReplayedStep r = replayTo(*trace_, k - 1);
-            std::map<adj::NodeId, NodeMark> marks;
-            for (adj::NodeId id : r.removed) marks[id] = NodeMark{kRemoved, true, QStringLiteral("−")};
-            for (adj::NodeId id : r.added) marks[id] = NodeMark{kAdded, false, QStringLiteral("+")};
-            std::map<adj::NodeId, QColor> fills;
-            for (adj::NodeId id : r.removed) fills[id] = QColor(255, 215, 215);
-            for (adj::NodeId id : r.added) fills[id] = QColor(205, 245, 210);
-            overlays_->setNodeFills(std::move(fills));
-            overlays_->setNodeMarks(0, std::move(marks));
-            view_->showGraph(r.graph, {}, true);
-            stepLabel_->setText(tr("<b>Step %1/%2</b> &nbsp; pass <b>%3</b>, rule <b>%4</b> at <i>%5</i><br>"
-                                   "<span style='color:#c02020'>removed %6</span> · <span style='color:#149040'>added %7</span>")
-                                    .arg(k)
-                                    .arg(stepCount())
-                                    .arg(QString::fromStdString(s.pass).toHtmlEscaped(), QString::fromStdString(s.rule).toHtmlEscaped(),
-                                         QString::fromStdString(s.root).toHtmlEscaped())
-                                    .arg(s.removed.size())
-                                    .arg(s.added.size()));
-            showCosts(s.before, s.after, start);
-        }
-    } catch (const std::exception& e) {
-        stepLabel_->setText(tr("<b>Cannot show step %1:</b> %2").arg(k).arg(QString::fromUtf8(e.what()).toHtmlEscaped()));
+    if (k == 0) {
+        stepLabel_->setText(trace_->steps.empty() ? tr("No rule applied: the graph is already optimal for these passes.")
+                                                  : tr("<b>Before any rewrite</b> (%1 steps recorded)").arg(stepCount()));
+        if (!trace_->steps.empty()) showCosts(start, start, start);
+        replay_.start([trace = trace_] { return ReplayedStep{replayInitialGraph(*trace), {}, {}}; });
+    } else {
+        const adj::RewriteStep& s = trace_->steps[std::size_t(k - 1)];
+        stepLabel_->setText(tr("<b>Step %1/%2</b> &nbsp; pass <b>%3</b>, rule <b>%4</b> at <i>%5</i><br>"
+                               "<span style='color:#c02020'>removed %6</span> · <span style='color:#149040'>added %7</span>")
+                                .arg(k)
+                                .arg(stepCount())
+                                .arg(QString::fromStdString(s.pass).toHtmlEscaped(), QString::fromStdString(s.rule).toHtmlEscaped(),
+                                     QString::fromStdString(s.root).toHtmlEscaped())
+                                .arg(s.removed.size())
+                                .arg(s.added.size()));
+        showCosts(s.before, s.after, start);
+        replay_.start([trace = trace_, k] { return replayTo(*trace, k - 1); });
     }
+    updateBusy();
     Q_EMIT stepChanged(k);
+}
+
+void RewriteTimeline::applyReplay(ReplayedStep&& r) {
+    updateBusy();
+    std::map<adj::NodeId, NodeMark> marks;
+    for (adj::NodeId id : r.removed) marks[id] = NodeMark{kRemoved, true, QStringLiteral("−")};
+    for (adj::NodeId id : r.added) marks[id] = NodeMark{kAdded, false, QStringLiteral("+")};
+    std::map<adj::NodeId, QColor> fills;
+    for (adj::NodeId id : r.removed) fills[id] = QColor(255, 215, 215);
+    for (adj::NodeId id : r.added) fills[id] = QColor(205, 245, 210);
+    overlays_->clearAll();
+    overlays_->setNodeFills(std::move(fills));
+    overlays_->setNodeMarks(0, std::move(marks));
+    view_->showGraph(r.graph, {}, !std::exchange(reframe_, false));
 }
 
 QString RewriteTimeline::stepText() const { return stepLabel_->text(); }

@@ -5,11 +5,19 @@
 // at step k (rebuilt by replaying the trace) with the nodes step k removes in red and the nodes it
 // adds in green, and the table shows the step's cost delta (FLOPs, bytes, kernels, intensity) and
 // the cumulative change since the start.
+//
+// Both the optimization and the replay of a step run off the GUI thread: request() optimizes on
+// a worker and shows the chosen step when the trace arrives; setStep() updates the step's text and
+// costs at once and draws the replayed graph when its worker is done. A newer request drops an
+// older one's result; meanwhile the view says "computing…" and keeps its previous drawing. run()
+// is the synchronous form of the optimization (tests).
 #include <QWidget>
 #include <memory>
 
+#include "async_analysis.h"
 #include "ir/graph.h"
 #include "passes/pipeline.h"
+#include "rewrite_timeline_replay.h"
 
 class CanvasOverlays;
 class GraphView;
@@ -25,8 +33,16 @@ class RewriteTimeline : public QWidget {
 public:
     explicit RewriteTimeline(QWidget* parent = nullptr);
 
+    /// Which step a new trace opens at: step 1, or the step that changes the most nodes at once
+    /// (the first of them; step 1 when all are alike).
+    enum class StartAt { FirstStep, BusiestStep };
+
     /// The graph to optimize (copied); clears the trace.
     void setGraph(const adj::Graph& graph);
+    /// Optimizes `graph` with the checked passes on a worker; when the trace arrives it becomes the
+    /// timeline's graph and trace (traceChanged) and the view shows the `start` step. A failure
+    /// clears the view and emits failed.
+    void request(std::shared_ptr<const adj::Graph> graph, StartAt start = StartAt::FirstStep);
     /// Fills the pass list from -O<level>, all checked.
     void setPreset(int level);
     /// Optimizes a copy of the graph with the checked passes and shows step 1 (or the unchanged
@@ -34,6 +50,15 @@ public:
     bool run(QString* error = nullptr);
     /// 0: the graph before any rewrite; k in 1..stepCount(): after step k, its changes marked.
     void setStep(int k);
+
+    /// The optimization or a step's drawing is computing.
+    bool isComputing() const { return optimize_.isBusy() || replay_.isBusy(); }
+    /// Traces applied so far (tests: stale results are never applied).
+    int appliedCount() const { return optimize_.appliedCount(); }
+    /// The graph being optimized (null before setGraph or request).
+    const adj::Graph* graph() const { return graph_.get(); }
+    /// The step that changes the most nodes (1-based; 0 when no step changes any).
+    static int busiestStep(const adj::RewriteTrace& trace);
 
     int stepCount() const;
     int currentStep() const { return step_; }
@@ -49,14 +74,28 @@ public:
 
 Q_SIGNALS:
     void stepChanged(int k);
+    /// A new trace (or none, after a failure) is in place.
+    void traceChanged();
     void failed(const QString& message);
 
 private:
+    struct Optimized {
+        std::shared_ptr<const adj::Graph> graph;
+        std::shared_ptr<const adj::RewriteTrace> trace;
+        StartAt start = StartAt::FirstStep;
+    };
+    static Optimized optimize(std::shared_ptr<const adj::Graph> graph, std::vector<std::string> passes, StartAt start);
+    void applyOptimized(Optimized&& result);
+    void showOptimizeFailure(const QString& message);
+    void applyReplay(ReplayedStep&& step);
+    void updateBusy();
     void showCosts(const adj::CostSummary& before, const adj::CostSummary& after, const adj::CostSummary& start);
 
-    std::unique_ptr<adj::Graph> graph_;
-    std::unique_ptr<adj::RewriteTrace> trace_;
+    std::shared_ptr<const adj::Graph> graph_;
+    std::shared_ptr<const adj::RewriteTrace> trace_;
     int step_ = 0;
+    /// The next drawing is of a new trace: frame it afresh.
+    bool reframe_ = false;
     GraphView* view_;
     CanvasOverlays* overlays_;
     QComboBox* preset_;
@@ -65,4 +104,7 @@ private:
     QSlider* slider_;
     QLabel* stepLabel_;
     QTableWidget* costs_;
+    QLabel* busy_;
+    AsyncAnalysis<Optimized> optimize_;
+    AsyncAnalysis<ReplayedStep> replay_;
 };

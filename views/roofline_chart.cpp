@@ -9,9 +9,20 @@
 #include <cmath>
 #include <initializer_list>
 
+#include "ir/errors.h"
+#include "ir/verifier.h"
+
 RooflineChart::RooflineChart(QWidget* parent)
     : QChartView(parent), roof_(new QLineSeries), memoryDots_(new QScatterSeries), computeDots_(new QScatterSeries),
-      highlight_(new QScatterSeries), axisX_(new QLogValueAxis), axisY_(new QLogValueAxis) {
+      highlight_(new QScatterSeries), axisX_(new QLogValueAxis), axisY_(new QLogValueAxis), title_(tr("Roofline")),
+      compute_([this](Plot&& p) { setDots(std::move(p.dots), p.machine); },
+               [this](const QString& m) {
+                   clearGraph();
+                   title_ = tr("Roofline: %1").arg(m);
+                   setBusy(false);
+                   Q_EMIT dotsChanged();
+                   Q_EMIT failed(m);
+               }) {
     setObjectName(QStringLiteral("rooflineChart"));
     setRenderHint(QPainter::Antialiasing);
     auto* c = new QChart;
@@ -59,14 +70,40 @@ void RooflineChart::clearGraph() {
 }
 
 void RooflineChart::setGraph(const adj::Graph& graph, const adj::MachineModel& machine) {
+    compute_.cancel();
+    setDots(rooflineDots(graph, machine), machine);
+}
+
+void RooflineChart::request(std::shared_ptr<const adj::Graph> graph, std::function<adj::MachineModel()> machine) {
+    compute_.start([graph = std::move(graph), machine = std::move(machine)] {
+        adj::Graph copy = *graph;
+        const auto problems = adj::verifyGraph(copy);
+        if (!problems.empty()) throw adj::GraphError("cannot draw the roofline of an invalid graph: " + problems.front().message);
+        Plot p;
+        p.machine = machine();
+        p.dots = rooflineDots(copy, p.machine);
+        return p;
+    });
+    setBusy(true);
+}
+
+void RooflineChart::setBusy(bool busy) {
+    chart()->setTitle(busy ? tr("%1 (computing…)").arg(title_) : title_);
+}
+
+void RooflineChart::setDots(std::vector<RooflineDot> dots, const adj::MachineModel& machine) {
     clearGraph();
-    dots_ = rooflineDots(graph, machine);
+    dots_ = std::move(dots);
     double lo = machine.ridge() / 100, hi = machine.ridge() * 100;
+    QList<QPointF> compute, memory;
     for (const RooflineDot& d : dots_) {
         lo = std::min(lo, d.intensity / 3);
         hi = std::max(hi, d.intensity * 3);
-        (d.computeBound ? computeDots_ : memoryDots_)->append(d.intensity, d.attainable);
+        (d.computeBound ? compute : memory).append(QPointF(d.intensity, d.attainable));
     }
+    // (one replace per series: appending point by point redraws the chart thousands of times)
+    computeDots_->replace(compute);
+    memoryDots_->replace(memory);
     lo = std::max(lo, 1e-4);
     const double decadeLo = std::pow(10.0, std::floor(std::log10(lo)));
     const double decadeHi = std::pow(10.0, std::ceil(std::log10(hi)));
@@ -77,11 +114,13 @@ void RooflineChart::setGraph(const adj::Graph& graph, const adj::MachineModel& m
     const double yLo = std::pow(10.0, std::floor(std::log10(std::max(machine.attainable(decadeLo), 1.0))));
     const double yHi = std::pow(10.0, std::ceil(std::log10(machine.peakFlops * 1.5)));
     axisY_->setRange(yLo, yHi);
-    chart()->setTitle(tr("Roofline: %1 GFLOP/s peak, %2 GB/s, ridge at %3 FLOP/byte (%4 threads)")
-                          .arg(machine.peakFlops / 1e9, 0, 'f', 1)
-                          .arg(machine.bandwidth / 1e9, 0, 'f', 1)
-                          .arg(machine.ridge(), 0, 'f', 2)
-                          .arg(machine.threads));
+    title_ = tr("Roofline: %1 GFLOP/s peak, %2 GB/s, ridge at %3 FLOP/byte (%4 threads)")
+                 .arg(machine.peakFlops / 1e9, 0, 'f', 1)
+                 .arg(machine.bandwidth / 1e9, 0, 'f', 1)
+                 .arg(machine.ridge(), 0, 'f', 2)
+                 .arg(machine.threads);
+    setBusy(compute_.isBusy());
+    Q_EMIT dotsChanged();
 }
 
 adj::NodeId RooflineChart::nodeNearest(const QPointF& value) const {

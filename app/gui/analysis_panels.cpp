@@ -6,6 +6,7 @@
 #include <QMenu>
 #include <QPointer>
 #include <QStatusBar>
+#include <QtConcurrent/QtConcurrentRun>
 #include <cmath>
 #include <utility>
 
@@ -25,6 +26,7 @@ namespace {
 // Training runs this long for the training view's viewReady (a screenshot shows curves).
 constexpr int kTrainingReadyMs = 4000;
 
+// (the colouring shows what it can of a graph with problems: verify fills in the types it can)
 adj::Graph verifiedCopy(const adj::Graph& g) {
     adj::Graph copy = g;
     adj::verifyGraph(copy);
@@ -33,7 +35,12 @@ adj::Graph verifiedCopy(const adj::Graph& g) {
 }  // namespace
 
 AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, GraphView* canvas, QMenu* viewMenu)
-    : QObject(window), window_(window), document_(document), canvas_(canvas) {
+    : QObject(window), window_(window), document_(document), canvas_(canvas),
+      fills_([this](std::map<adj::NodeId, QColor>&& fills) { canvasOverlays_->setNodeFills(std::move(fills)); },
+             [this](const QString& message) {
+                 canvasOverlays_->setNodeFills({});
+                 report(tr("Cannot colour the nodes: %1").arg(message));
+             }) {
     setObjectName(QStringLiteral("analysisPanels"));
     canvasOverlays_ = canvas->findChild<CanvasOverlays*>(QString(), Qt::FindDirectChildrenOnly);
     if (!canvasOverlays_) canvasOverlays_ = new CanvasOverlays(canvas);
@@ -60,9 +67,12 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
         backward->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
         backward->setStatusTip(tr("Differentiate the graph and show the backward graph beside it"));
         QAction* second = menu->addAction(tr("&Gradient of Gradient"), this, [this] {
-            if (!autodiff_->hasAnalysis()) showBackwardGraph();
-            QString error;
-            if (!autodiff_->showGradientOfGradient(&error)) report(tr("Gradient of gradient: %1").arg(error));
+            QDockWidget* d = docks_["autodiff"];
+            upToDate_.insert(QStringLiteral("autodiff"));
+            d->show();
+            d->raise();
+            if (autodiff_->hasAnalysis() && !autodiff_->isComputing()) autodiff_->requestGradientOfGradient();
+            else autodiff_->requestBackwardOf(snapshot(), 2);
         });
         second->setStatusTip(tr("Differentiate the backward graph again (a Hessian-vector product)"));
         struct Entry {
@@ -104,8 +114,14 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     connect(&refreshTimer_, &QTimer::timeout, this, &AnalysisPanels::refresh);
     connect(document_, &GraphDocument::graphChanged, &refreshTimer_, qOverload<>(&QTimer::start));
     connect(document_, &GraphDocument::nodeChanged, &refreshTimer_, qOverload<>(&QTimer::start));
-    connect(document_, &GraphDocument::graphChanged, this, [this] { upToDate_.clear(); });
-    connect(document_, &GraphDocument::nodeChanged, this, [this] { upToDate_.clear(); });
+    connect(document_, &GraphDocument::graphChanged, this, [this] {
+        upToDate_.clear();
+        snapshot_.reset();
+    });
+    connect(document_, &GraphDocument::nodeChanged, this, [this] {
+        upToDate_.clear();
+        snapshot_.reset();
+    });
 
     connect(roofline_, &RooflineChart::nodeClicked, this, [this](adj::NodeId id) {
         if (id == adj::kNoNode) return;
@@ -122,22 +138,41 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     });
     connect(controller_, &TrainingController::snapshotReady, this, &AnalysisPanels::showLiveAdjoints);
     connect(canvasOverlays_, &CanvasOverlays::nodeHovered, this, &AnalysisPanels::showHoveredTensor);
-    connect(autodiff_, &AutodiffView::failed, this, &AnalysisPanels::report);
-    connect(rewrite_, &RewriteTimeline::failed, this, &AnalysisPanels::report);
-    connect(rewrite_->view(), &GraphView::layoutApplied, this, [this] {
-        if (pendingReady_ == QLatin1String("rewrite")) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
-    });
-    connect(fusion_->view(), &GraphView::layoutApplied, this, [this] {
-        if (pendingReady_ == QLatin1String("fusion")) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
-    });
+    connect(autodiff_, &AutodiffView::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("autodiff"), m); });
+    connect(rewrite_, &RewriteTimeline::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("rewrite"), m); });
+    connect(fusion_, &FusionPanel::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("fusion"), m); });
+    connect(roofline_, &RooflineChart::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("roofline"), m); });
+    // viewReady once the latest result is applied and its canvas laid out (an older drawing
+    // finishing its layout while a newer analysis computes does not count).
+    connect(rewrite_->view(), &GraphView::layoutApplied, this,
+            [this] { emitReadyIf(QStringLiteral("rewrite"), !rewrite_->isComputing()); });
+    connect(fusion_->view(), &GraphView::layoutApplied, this,
+            [this] { emitReadyIf(QStringLiteral("fusion"), !fusion_->isComputing()); });
     connect(autodiff_->backwardView(), &GraphView::layoutApplied, this, [this] {
-        if (pendingReady_ == QLatin1String("autodiff") && !autodiff_->isNumericPending())
-            Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+        emitReadyIf(QStringLiteral("autodiff"), !autodiff_->isComputing() && !autodiff_->isNumericPending());
     });
     connect(autodiff_, &AutodiffView::numericFinished, this, [this] {
-        if (pendingReady_ == QLatin1String("autodiff") && !autodiff_->backwardView()->isLayoutPending())
-            Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+        emitReadyIf(QStringLiteral("autodiff"), !autodiff_->isComputing() && !autodiff_->backwardView()->isLayoutPending());
     });
+    connect(roofline_, &RooflineChart::dotsChanged, this, [this] {
+        const auto ids = canvas_->graphScene()->selectedNodeIds();
+        roofline_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
+        // (the chart paints on the next frames)
+        if (pendingReady_ == QLatin1String("roofline") && !roofline_->isComputing())
+            QTimer::singleShot(300, this, [this] { emitReadyIf(QStringLiteral("roofline"), !roofline_->isComputing()); });
+    });
+}
+
+void AnalysisPanels::emitReadyIf(const QString& name, bool drawn) {
+    if (drawn && pendingReady_ == name) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
+}
+
+void AnalysisPanels::viewAnalysisFailed(const QString& name, const QString& message) {
+    report(message);
+    if (pendingReady_ == name) {
+        pendingReady_.clear();
+        Q_EMIT viewFailed(name, message);
+    }
 }
 
 AnalysisPanels::~AnalysisPanels() { controller_->stop(); }
@@ -170,9 +205,15 @@ void AnalysisPanels::report(const QString& message) {
     if (window_->statusBar()) window_->statusBar()->showMessage(message, 8000);
 }
 
-const adj::MachineModel& AnalysisPanels::machine() {
-    if (!machine_) machine_ = adj::machineModel();
-    return *machine_;
+std::shared_ptr<const adj::Graph> AnalysisPanels::snapshot() {
+    if (!snapshot_) snapshot_ = std::make_shared<const adj::Graph>(document_->graph());
+    return snapshot_;
+}
+
+std::function<adj::MachineModel()> AnalysisPanels::machineSource() {
+    if (!std::exchange(machineStarted_, true)) machine_ = QtConcurrent::run(analysisThreadPool(), [] { return adj::machineModel(); });
+    // (a worker waiting on a measurement that has not started runs it itself: no deadlock)
+    return [machine = machine_] { return machine.result(); };
 }
 
 void AnalysisPanels::showBackwardGraph() {
@@ -202,56 +243,34 @@ bool AnalysisPanels::showView(const QString& name, QString* error) {
 }
 
 bool AnalysisPanels::refreshView(const QString& name, QString* error) {
-    const adj::Graph& g = document_->graph();
     upToDate_.insert(name);
-    QString message;
-    bool ok = true;
+    const bool opening = pendingReady_ == name;
     if (name == QLatin1String("autodiff")) {
-        ok = autodiff_->showBackwardOf(g, &message);
+        autodiff_->requestBackwardOf(snapshot());
     } else if (name == QLatin1String("rewrite")) {
-        // (run() may lay out step 1 and report the view ready before it returns)
-        const bool opening = pendingReady_ == name;
-        rewrite_->setGraph(g);
-        ok = rewrite_->run(&message);
-        // Opened from the menu or --view: start at the step that changes the most nodes at once
-        // (the first of them; step 1 when all are alike).
-        if (ok && opening && rewrite_->trace()) {
-            std::size_t best = 0, most = 0;
-            for (std::size_t k = 0; k < rewrite_->trace()->steps.size(); ++k) {
-                const auto& step = rewrite_->trace()->steps[k];
-                if (step.removed.size() + step.added.size() > most) most = step.removed.size() + step.added.size(), best = k;
-            }
-            if (most > 0) rewrite_->setStep(int(best) + 1);
-        }
+        // Opened from the menu or --view: start at the step that changes the most nodes at once.
+        rewrite_->request(snapshot(), opening ? RewriteTimeline::StartAt::BusiestStep : RewriteTimeline::StartAt::FirstStep);
     } else if (name == QLatin1String("fusion")) {
-        ok = fusion_->setGraph(g, &message);
+        fusion_->request(snapshot());
     } else if (name == QLatin1String("roofline")) {
-        roofline_->setGraph(verifiedCopy(g), machine());
-        const auto ids = canvas_->graphScene()->selectedNodeIds();
-        roofline_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
-        if (pendingReady_ == name) QTimer::singleShot(300, this, [this] {
-            if (pendingReady_ == QLatin1String("roofline")) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
-        });
+        roofline_->request(snapshot(), machineSource());
     } else if (name == QLatin1String("training")) {
-        controller_->setModel(g);
-        if (pendingReady_ == name) {
+        controller_->setModel(document_->graph());
+        if (opening) {
             controller_->start(dashboard_->settings());
-            QTimer::singleShot(kTrainingReadyMs, this, [this] {
-                if (pendingReady_ == QLatin1String("training")) Q_EMIT viewReady(std::exchange(pendingReady_, QString()));
-            });
+            QTimer::singleShot(kTrainingReadyMs, this, [this] { emitReadyIf(QStringLiteral("training"), true); });
         }
+    } else {
+        if (error) *error = tr("unknown view '%1'").arg(name);
+        return false;
     }
-    if (!ok) {
-        report(message);
-        if (error) *error = message;
-    }
-    return ok;
+    return true;
 }
 
 void AnalysisPanels::refresh() {
     for (const auto& [name, d] : docks_) {
         if (!d->isVisible() || upToDate_.contains(name)) continue;
-        if (name == QLatin1String("autodiff") && !autodiff_->hasAnalysis()) continue;
+        if (name == QLatin1String("autodiff") && !autodiff_->hasAnalysis() && !autodiff_->isComputing()) continue;
         if (name == QLatin1String("training")) {
             if (!controller_->isRunning()) controller_->setModel(document_->graph());
             continue;
@@ -268,9 +287,14 @@ void AnalysisPanels::setColouring(Colouring colouring) {
 
 void AnalysisPanels::applyColouring() {
     switch (colouring_) {
-    case Colouring::None: canvasOverlays_->setNodeFills({}); break;
-    case Colouring::Intensity: canvasOverlays_->setNodeFills(intensityFills(verifiedCopy(document_->graph()))); break;
-    case Colouring::Bound: canvasOverlays_->setNodeFills(boundFills(verifiedCopy(document_->graph()), machine())); break;
+    case Colouring::None:
+        fills_.cancel();
+        canvasOverlays_->setNodeFills({});
+        break;
+    case Colouring::Intensity: fills_.start([g = snapshot()] { return intensityFills(verifiedCopy(*g)); }); break;
+    case Colouring::Bound:
+        fills_.start([g = snapshot(), machine = machineSource()] { return boundFills(verifiedCopy(*g), machine()); });
+        break;
     }
 }
 

@@ -6,13 +6,22 @@
 // and brings it up to date. While a dock is visible it follows the document's edits (debounced).
 // The roofline and the main canvas are linked both ways: a dot selects and centres its node, a
 // selected node rings its dot.
+//
+// Every analysis runs off the GUI thread (each view's request(), views/async_analysis.h): the
+// panels hand the views a shared copy of the document's graph (one per document version), and
+// a result that arrives after the document changed again is dropped by its view. The machine
+// model for the roofline and the bound colouring is measured once, on a worker, on first use.
+#include <QColor>
+#include <QFuture>
 #include <QObject>
 #include <QSet>
 #include <QStringList>
 #include <QTimer>
+#include <functional>
 #include <map>
-#include <optional>
+#include <memory>
 
+#include "async_analysis.h"
 #include "ir/graph.h"
 #include "passes/machine_model.h"
 
@@ -42,9 +51,10 @@ public:
 
     /// "autodiff", "rewrite", "fusion", "roofline", "training".
     static QStringList viewNames();
-    /// Shows and refreshes the named view; viewReady(name) follows once it is drawn (for the
-    /// training view: after a short run on the document's model). False with a message for an
-    /// unknown name or when the graph cannot be analysed.
+    /// Shows the named view and starts its analysis; viewReady(name) follows once the result is
+    /// applied and drawn (for the training view: after a short run on the document's model), or
+    /// viewFailed(name, message) when the graph cannot be analysed (the message also goes to the
+    /// status bar). False with a message for an unknown name.
     bool showView(const QString& name, QString* error = nullptr);
     QDockWidget* dock(const QString& name) const;
 
@@ -56,6 +66,8 @@ public:
     TrainingController* trainingController() const { return controller_; }
     CanvasOverlays* canvasOverlays() const { return canvasOverlays_; }
     Colouring colouring() const { return colouring_; }
+    /// The canvas colouring is computing (its fills not applied yet).
+    bool isColouringPending() const { return fills_.isBusy(); }
 
 public Q_SLOTS:
     void setColouring(Colouring colouring);
@@ -66,13 +78,21 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void viewReady(const QString& name);
+    /// The analysis of a view opened by showView failed (also reported on the status bar).
+    void viewFailed(const QString& name, const QString& message);
 
 private:
     QDockWidget* addDock(const QString& name, const QString& title, QWidget* content, int area);
     bool refreshView(const QString& name, QString* error = nullptr);
     void applyColouring();
-    const adj::MachineModel& machine();
+    /// The document's graph, copied once per document version and shared by the workers.
+    std::shared_ptr<const adj::Graph> snapshot();
+    /// Returns the machine model, waiting for its one measurement; called on workers.
+    std::function<adj::MachineModel()> machineSource();
     void report(const QString& message);
+    /// A view's analysis failed: report it, and end a pending showView with viewFailed.
+    void viewAnalysisFailed(const QString& name, const QString& message);
+    void emitReadyIf(const QString& name, bool drawn);
     void showLiveAdjoints(const TrainingSnapshot& snapshot);
     void showHoveredTensor(adj::NodeId id);
 
@@ -89,7 +109,10 @@ private:
     std::map<QString, QDockWidget*> docks_;
     QTimer refreshTimer_;
     Colouring colouring_ = Colouring::None;
-    std::optional<adj::MachineModel> machine_;
+    QFuture<adj::MachineModel> machine_;
+    bool machineStarted_ = false;
+    std::shared_ptr<const adj::Graph> snapshot_;
+    AsyncAnalysis<std::map<adj::NodeId, QColor>> fills_;
     QString pendingReady_;
     /// Views refreshed since the document last changed.
     QSet<QString> upToDate_;

@@ -138,6 +138,11 @@ int main(int argc, char** argv) {
         };
         if (viewName.isEmpty()) QObject::connect(window.graphView(), &GraphView::layoutApplied, &app, grabber);
         else QObject::connect(panels, &AnalysisPanels::viewReady, &app, grabber);
+        if (panels)
+            QObject::connect(panels, &AnalysisPanels::viewFailed, &app, [](const QString& view, const QString& message) {
+                printError(QStringLiteral("%1 view: %2").arg(view, message));
+                QApplication::exit(1);
+            });
         QObject::connect(window.graphView(), &GraphView::layoutFailed, &app, [](const QString& message) {
             printError(QStringLiteral("layout failed: %1").arg(message));
             QApplication::exit(1);

@@ -95,8 +95,13 @@ private Q_SLOTS:
         QCOMPARE(analysisPanels(&window), panels);
         window.show();
         QTRY_VERIFY_WITH_TIMEOUT(!canvas->isLayoutPending(), 30000);
+        QSignalSpy ready(panels, &AnalysisPanels::viewReady);
         QVERIFY2(panels->showView(QStringLiteral("roofline"), &error), qPrintable(error));
         RooflineChart* chart = panels->rooflineChart();
+        // The dots (and the machine model) are computed on a worker: ready once they are plotted.
+        QVERIFY(ready.count() == 1 || ready.wait(60000));
+        QCOMPARE(ready.front().front().toString(), QStringLiteral("roofline"));
+        QVERIFY(!chart->isComputing());
         QVERIFY(chart->dots().size() >= 2);
         // Dot -> node.
         const NodeId a = chart->dots().front().node;
@@ -114,12 +119,21 @@ private Q_SLOTS:
             for (GraphNodeItem* item : canvas->graphScene()->nodeItems()) n += item->fillOverride().isValid();
             return n;
         };
+        // The fills are computed on a worker and applied when they arrive.
         panels->setColouring(AnalysisPanels::Colouring::Intensity);
+        QTRY_VERIFY_WITH_TIMEOUT(!panels->isColouringPending(), 30000);
         QCOMPARE(filled(), int(intensityFills(example("mlp")).size()));
         QVERIFY(filled() > 0);
         panels->setColouring(AnalysisPanels::Colouring::Bound);
+        QTRY_VERIFY_WITH_TIMEOUT(!panels->isColouringPending(), 30000);
+        QCOMPARE(filled(), int(boundFills(example("mlp"), MachineModel{}).size()));
         QVERIFY(filled() > 0);
+        // Bound, then None at once: the pending bound fills are dropped, never applied.
+        panels->setColouring(AnalysisPanels::Colouring::Bound);
         panels->setColouring(AnalysisPanels::Colouring::None);
+        QVERIFY(!panels->isColouringPending());
+        QCOMPARE(filled(), 0);
+        QTest::qWait(200);
         QCOMPARE(filled(), 0);
         QVERIFY(!panels->showView(QStringLiteral("nonsense"), &error));
         QVERIFY(error.contains(QStringLiteral("nonsense")));
