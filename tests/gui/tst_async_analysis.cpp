@@ -31,6 +31,7 @@
 #include "rewrite_timeline.h"
 #include "rewrite_timeline_replay.h"
 #include "roofline_chart.h"
+#include "gui_test_support.h"
 #include "test_support.h"
 
 using namespace adj;
@@ -102,9 +103,7 @@ GapProbe measureWhile(const std::function<bool()>& busy, int limitMs, int tailMs
 // traffic (see the report printed by the test).
 constexpr qint64 kMaxGapMs = 100;
 
-bool waitLayout(GraphView* view) {
-    return QTest::qWaitFor([view] { return !view->isLayoutPending(); }, 120000);
-}
+bool waitLayout(GraphView* view) { return test::waitForLayout(*view, 120000); }
 }  // namespace
 
 class TestAsyncAnalysis : public QObject {
@@ -254,16 +253,12 @@ private Q_SLOTS:
         calibrateMachine();
         const qint64 calibrateMs = clock.elapsed();
 
-        QMainWindow window;
-        GraphDocument document;
-        auto* canvas = new GraphView(&window);
-        window.setCentralWidget(canvas);
-        QMenu menu;
-        window.resize(1200, 800);
+        test::AnalysisWindow harness;
+        QMainWindow& window = harness.window;
+        GraphView* canvas = harness.canvas;
         QString error;
-        QVERIFY2(document.load(QString::fromStdString(test::sourcePath("resources/examples/mlp.json")), &error), qPrintable(error));
-        canvas->showGraph(document.graph());
-        AnalysisPanels* panels = installAnalysisPanels(&window, &document, canvas, &menu);
+        QVERIFY2(harness.openExample("mlp", &error), qPrintable(error));
+        AnalysisPanels* panels = harness.installPanels();
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QVERIFY(waitLayout(canvas));
@@ -367,14 +362,12 @@ private Q_SLOTS:
     // A document edit while the view computes: the result for the old graph is dropped, the
     // view shows the edited graph, and viewReady comes once, for the drawing of the new one.
     void documentChangeSupersedesThePendingResult() {
-        QMainWindow window;
-        GraphDocument document;
-        auto* canvas = new GraphView(&window);
-        window.setCentralWidget(canvas);
-        QMenu menu;
-        window.resize(1200, 800);
+        test::AnalysisWindow harness;
+        QMainWindow& window = harness.window;
+        GraphDocument& document = harness.document;
+        GraphView* canvas = harness.canvas;
         document.setGraph(largeGraph(60, "a"));
-        AnalysisPanels* panels = installAnalysisPanels(&window, &document, canvas, &menu);
+        AnalysisPanels* panels = harness.installPanels();
         window.show();
         QSignalSpy ready(panels, &AnalysisPanels::viewReady);
         QString error;
@@ -400,14 +393,12 @@ private Q_SLOTS:
     }
     void workerErrorReachesTheUser() {
         QFETCH(QString, view);
-        QMainWindow window;
-        GraphDocument document;
-        auto* canvas = new GraphView(&window);
-        window.setCentralWidget(canvas);
-        QMenu menu;
-        window.resize(1200, 800);
+        test::AnalysisWindow harness;
+        QMainWindow& window = harness.window;
+        GraphDocument& document = harness.document;
+        GraphView* canvas = harness.canvas;
         document.setGraph(invalidGraph());
-        AnalysisPanels* panels = installAnalysisPanels(&window, &document, canvas, &menu);
+        AnalysisPanels* panels = harness.installPanels();
         window.show();
         QSignalSpy failed(panels, &AnalysisPanels::viewFailed);
         QSignalSpy ready(panels, &AnalysisPanels::viewReady);

@@ -15,6 +15,7 @@
 #include "passes/cost_model.h"
 #include "passes/rewriter.h"
 #include "roofline_chart.h"
+#include "gui_test_support.h"
 #include "test_support.h"
 
 using namespace adj;
@@ -82,16 +83,12 @@ private Q_SLOTS:
     }
 
     void linkedWithTheCanvas() {
-        QMainWindow window;
-        GraphDocument document;
-        auto* canvas = new GraphView(&window);
-        window.setCentralWidget(canvas);
-        QMenu menu;
-        window.resize(1200, 800);
+        test::AnalysisWindow harness;
+        QMainWindow& window = harness.window;
+        GraphView* canvas = harness.canvas;
         QString error;
-        QVERIFY2(document.load(QString::fromStdString(test::sourcePath("resources/examples/mlp.json")), &error), qPrintable(error));
-        canvas->showGraph(document.graph());
-        AnalysisPanels* panels = installAnalysisPanels(&window, &document, canvas, &menu);
+        QVERIFY2(harness.openExample("mlp", &error), qPrintable(error));
+        AnalysisPanels* panels = harness.installPanels();
         QCOMPARE(analysisPanels(&window), panels);
         window.show();
         QTRY_VERIFY_WITH_TIMEOUT(!canvas->isLayoutPending(), 30000);

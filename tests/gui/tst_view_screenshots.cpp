@@ -11,6 +11,7 @@
 #include "analysis_panels.h"
 #include "graph_document.h"
 #include "graph_view.h"
+#include "gui_test_support.h"
 #include "test_support.h"
 #include "training_controller.h"
 
@@ -56,17 +57,11 @@ private Q_SLOTS:
     void render() {
         QFETCH(QString, view);
         QFETCH(QString, example);
-        QMainWindow window;
-        GraphDocument document;
-        auto* canvas = new GraphView(&window);
-        window.setCentralWidget(canvas);
-        QMenu menu;
-        window.resize(1400, 900);
+        test::AnalysisWindow harness(QSize(1400, 900));
+        QMainWindow& window = harness.window;
         QString error;
-        QVERIFY2(document.load(QString::fromStdString(test::sourcePath("resources/examples/" + example.toStdString() + ".json")), &error),
-                 qPrintable(error));
-        canvas->showGraph(document.graph());
-        AnalysisPanels* panels = installAnalysisPanels(&window, &document, canvas, &menu);
+        QVERIFY2(harness.openExample(example.toStdString(), &error), qPrintable(error));
+        AnalysisPanels* panels = harness.installPanels();
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QSignalSpy ready(panels, &AnalysisPanels::viewReady);

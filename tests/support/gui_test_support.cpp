@@ -7,7 +7,9 @@
 #include <QMimeData>
 #include <QSignalSpy>
 
+#include "analysis_panels.h"
 #include "graph_view.h"
+#include "test_support.h"
 
 namespace adj::test {
 
@@ -48,6 +50,22 @@ bool dropOn(QWidget* widget, const QPoint& pos, QMimeData* mime) {
     QDropEvent drop(QPointF(pos), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(widget, &drop);
     return drop.isAccepted();
+}
+
+AnalysisWindow::AnalysisWindow(QSize size) : canvas(new GraphView(&window)) {
+    window.setCentralWidget(canvas);
+    window.resize(size);
+}
+
+bool AnalysisWindow::openExample(const std::string& name, QString* error) {
+    if (!document.load(QString::fromStdString(sourcePath("resources/examples/" + name + ".json")), error)) return false;
+    canvas->showGraph(document.graph());
+    return true;
+}
+
+AnalysisPanels* AnalysisWindow::installPanels() {
+    panels = installAnalysisPanels(&window, &document, canvas, &menu);
+    return panels;
 }
 
 }  // namespace adj::test

@@ -1,9 +1,16 @@
 #pragma once
-// Helpers shared by the GUI tests (tests/gui): waiting for a canvas layout, and mouse and
-// drag-and-drop events delivered the way a view would deliver them.
+// Helpers shared by the GUI tests (tests/gui): waiting for a canvas layout, mouse and
+// drag-and-drop events delivered the way a view would deliver them, and a bare window for the
+// analysis views.
 #include <QEvent>
+#include <QMainWindow>
+#include <QMenu>
 #include <QPointF>
+#include <QSize>
 
+#include "graph_document.h"
+
+class AnalysisPanels;
 class GraphView;
 class QGraphicsScene;
 class QMimeData;
@@ -26,5 +33,20 @@ void sceneDoubleClick(QGraphicsScene* scene, const QPointF& pos);
 /// Drops `mime` on `widget` at `pos` (widget coordinates), as a drag and drop would; true when
 /// both the enter and the drop were accepted. Does not take ownership of `mime`.
 bool dropOn(QWidget* widget, const QPoint& pos, QMimeData* mime);
+
+/// A bare main window for the analysis views: a canvas as its central widget, a document and a
+/// View menu; installPanels() adds the analysis panels to it, as MainWindow does.
+struct AnalysisWindow {
+    QMainWindow window;
+    GraphDocument document;
+    GraphView* canvas;
+    QMenu menu;
+    AnalysisPanels* panels = nullptr;
+
+    explicit AnalysisWindow(QSize size = QSize(1200, 800));
+    /// Loads resources/examples/<name>.json into the document and shows it on the canvas.
+    bool openExample(const std::string& name, QString* error);
+    AnalysisPanels* installPanels();
+};
 
 }  // namespace adj::test
