@@ -5,13 +5,15 @@
 #ifndef ADJ_REDUCE_GLSL
 #define ADJ_REDUCE_GLSL
 
+#include "adj_math.glsl"
+
 #ifdef SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 
 shared float partial[WG];
 
-float combineMax(float a, float b) { return adj_maximum(a, b); }
+float combineMax(float a, float b) { return f_max(a, b); }
 
 float reduceMax(float v) {
     partial[gl_LocalInvocationID.x] = v;

@@ -1,7 +1,13 @@
 #version 450
-// One elementwise op over strided inputs with NumPy broadcasting (stride 0): out[i] = FN(in...).
-// Variants by defines: FN (an adj_* scalar function) and ARITY (1, 2 or 3).
+// One elementwise op over strided inputs with NumPy broadcasting (stride 0): out[i] = op(in...).
+// Variants by defines: ARITY (1, 2 or 3); the op is the specialization constant ADJ_OP (Op's
+// value in engine/ir/ops.def), so one SPIR-V module per arity serves every op of the table and each
+// pipeline keeps only its op's case of ew_apply. A variant with FN defined calls that function
+// instead (batchnorm's affine step, not an op of the table).
 #include "adj_common.glsl"
+#include "adj_elementwise.glsl"
+
+layout(constant_id = 0) const uint ADJ_OP = 0u;
 
 layout(local_size_x = 256) in;
 layout(std430, binding = 1) writeonly buffer Out { float out_[]; };
@@ -17,12 +23,20 @@ void main() {
     uint stride = gl_NumWorkGroups.x * 256u;
     for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
         float a = in0[adj_offset(1u, i)];
-#if ARITY == 1
-        float r = FN(a);
-#elif ARITY == 2
-        float r = FN(a, in1[adj_offset(2u, i)]);
+#if ARITY >= 2
+        float b = in1[adj_offset(2u, i)];
 #else
-        float r = FN(a, in1[adj_offset(2u, i)], in2[adj_offset(3u, i)]);
+        float b = 0.0;
+#endif
+#if ARITY >= 3
+        float c = in2[adj_offset(3u, i)];
+#else
+        float c = 0.0;
+#endif
+#ifdef FN
+        float r = FN(a, b, c);
+#else
+        float r = ew_apply(ADJ_OP, a, b, c, pc.alpha, pc.beta, pc.value);
 #endif
         out_[adj_offset(0u, i)] = r;
     }

@@ -1,20 +1,23 @@
 #include "autodiff/decompositions.h"
 
 #include <cmath>
+#include <map>
 
 #include "ir/errors.h"
+#include "ir/formula.h"
 #include "ir/fused_program.h"
 
 namespace adj {
 
-bool hasDecomposition(Op op) { return op == Op::Gelu || op == Op::LayerNorm || op == Op::BatchNorm || op == Op::Fused; }
-
 ValueRef decompose(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& in) {
     switch (n.op) {
-        case Op::Gelu: {
-            // x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
-            ValueRef e = b.unary(Op::Erf, b.scale(in[0], float(1.0 / std::sqrt(2.0))));
-            return b.mul(b.scale(in[0], 0.5f), b.add(b.constant(1.f), e));
+#include "ir/op_elementwise_cases.inc"
+        {
+            const Formula& f = opFormula(n.op, FormulaColumn::Decomposition);
+            if (f.empty()) break;
+            std::map<std::string, ValueRef> names;
+            for (std::size_t k = 0; k < in.size(); ++k) names[formulaInputName(k)] = in[k];
+            return buildFormula(b, f, names, &n, {"y"}).at("y");
         }
         case Op::LayerNorm: {
             const Shape xs = b.shape(in[0]);
@@ -58,17 +61,19 @@ ValueRef decompose(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& 
             for (const auto& ins : p.instrs) {
                 std::vector<ValueRef> args;
                 for (const auto& a : ins.args) args.push_back(a.isInput ? in[std::size_t(a.index)] : regs[std::size_t(a.index)]);
-                regs.push_back(b.op(ins.op, args));
+                regs.push_back(b.op(ins.op, args, ewAttributes(ins.op, ins.params)));
             }
-            // the node's output is the broadcast of all its inputs, which the last register
-            // alone may not reach (r0 = tanh in0 with a larger in1)
             // the node's output is the broadcast of all its inputs, which the last register
             // alone may not reach (r0 = tanh in0 with a larger in1)
             return b.expandTo(regs.back(), n.outputs[0].shape);
         }
-        default:
-            throw GraphError("op '" + std::string(opName(n.op)) + "' (node '" + n.name + "') has no decomposition");
+#define ADJ_FAMILY_CASE_Elementwise(id)
+#define ADJ_FAMILY_CASE_Norm(id)
+#define ADJ_FAMILY_CASE_Fused(id)
+#include "ir/op_family_cases.inc"
+            break;
     }
+    throw GraphError("op '" + std::string(opName(n.op)) + "' (node '" + n.name + "') has no decomposition");
 }
 
 }  // namespace adj

@@ -5,6 +5,7 @@
 #include "autodiff/decompositions.h"
 #include "autodiff/forward_mode.h"
 #include "ir/errors.h"
+#include "ir/formula.h"
 
 namespace adj {
 
@@ -101,6 +102,23 @@ ValueRef jvpByDecomposition(GraphBuilder& b, const Node& n, const std::vector<Va
     return it == all.end() ? ValueRef{} : it->second;
 }
 
+/// JVP of an elementwise op from the derivative formula of its table entry: the sum over the
+/// inputs with a tangent of their derivative term (the formula's dk with g = that tangent).
+ValueRef elementwiseJvp(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t, const Shape& os) {
+    const Formula& f = opFormula(n.op, FormulaColumn::Derivative);
+    if (f.empty()) return {};
+    std::map<std::string, ValueRef> names{{"out", ValueRef{n.id, 0}}};
+    for (std::size_t k = 0; k < n.inputs.size(); ++k) names[formulaInputName(k)] = n.inputs[k];
+    std::vector<ValueRef> terms;
+    for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+        const std::string target = std::string("d") + formulaInputName(k);
+        if (!isSet(t[k]) || !f.find(target)) continue;
+        names["g"] = alignRank(b, t[k], os.size());
+        terms.push_back(buildFormula(b, f, names, &n, {target}).at(target));
+    }
+    return sumTerms(b, terms, os);
+}
+
 }  // namespace
 
 ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t, int port, std::int64_t k) {
@@ -108,7 +126,6 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
     const ValueRef out{n.id, 0};
     const Shape os = b.graph().type({n.id, port}).shape;
     auto ts = [&](std::size_t i) { return isSet(t[i]); };
-    auto scaleBy = [&](ValueRef tangent, ValueRef factor) { return isSet(tangent) ? b.mul(alignRank(b, tangent, os.size()), factor) : tangent; };
     if (hasDecomposition(n.op)) return jvpByDecomposition(b, n, t, k);
 
     switch (n.op) {
@@ -116,51 +133,9 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
         case Op::Parameter:
         case Op::Constant:
             return {};
-        case Op::Neg: return b.neg(t[0]);
-        case Op::Abs: return scaleBy(t[0], b.unary(Op::Sign, x[0]));
-        case Op::Exp: return scaleBy(t[0], out);
-        case Op::Log: return b.div(t[0], x[0]);
-        case Op::Sqrt: return b.div(t[0], b.mul(out, b.constant(2.f)));
-        case Op::Sin: return scaleBy(t[0], b.unary(Op::Cos, x[0]));
-        case Op::Cos: return b.neg(scaleBy(t[0], b.unary(Op::Sin, x[0])));
-        case Op::Tanh: return scaleBy(t[0], b.sub(b.constant(1.f), b.mul(out, out)));
-        case Op::Sigmoid: return scaleBy(t[0], b.mul(out, b.sub(b.constant(1.f), out)));
-        case Op::Relu: return scaleBy(t[0], b.op(Op::Greater, {x[0], b.constant(0.f)}));
-        case Op::Erf: return scaleBy(t[0], b.scale(b.unary(Op::Exp, b.neg(b.mul(x[0], x[0]))), float(2.0 / std::sqrt(M_PI))));
-        case Op::Gelu: noRule(n);
+#include "ir/op_elementwise_cases.inc"
+            return elementwiseJvp(b, n, t, os);
         case Op::Fused: noRule(n);  // differentiated through its decomposition (hasDecomposition)
-
-        case Op::Add: return sumTerms(b, {t[0], t[1]}, os);
-        case Op::Sub: return sumTerms(b, {t[0], ts(1) ? b.neg(t[1]) : ValueRef{}}, os);
-        case Op::Mul: return sumTerms(b, {scaleBy(t[0], x[1]), scaleBy(t[1], x[0])}, os);
-        case Op::Div: {
-            ValueRef a = ts(0) ? b.div(alignRank(b, t[0], os.size()), x[1]) : ValueRef{};
-            ValueRef c = ts(1) ? b.neg(b.mul(alignRank(b, t[1], os.size()), b.div(out, x[1]))) : ValueRef{};
-            return sumTerms(b, {a, c}, os);
-        }
-        case Op::Pow: {
-            ValueRef a = ts(0) ? scaleBy(t[0], b.mul(x[1], b.op(Op::Pow, {x[0], b.sub(x[1], b.constant(1.f))}))) : ValueRef{};
-            ValueRef c = ts(1) ? scaleBy(t[1], b.mul(out, b.unary(Op::Log, x[0]))) : ValueRef{};
-            return sumTerms(b, {a, c}, os);
-        }
-        case Op::Maximum:
-        case Op::Minimum: {
-            ValueRef aWins = n.op == Op::Maximum ? b.op(Op::Greater, {x[0], x[1]}) : b.op(Op::Greater, {x[1], x[0]});
-            ValueRef wa = b.add(aWins, b.scale(b.op(Op::Equal, {x[0], x[1]}), 0.5f));
-            ValueRef wb = b.sub(b.constant(1.f), wa);
-            return sumTerms(b, {ts(0) ? scaleBy(t[0], wa) : ValueRef{}, ts(1) ? scaleBy(t[1], wb) : ValueRef{}}, os);
-        }
-        case Op::Where: {
-            if (!ts(1) && !ts(2)) return {};
-            ValueRef zero = b.constant(0.f);
-            ValueRef a = ts(1) ? alignRank(b, t[1], os.size()) : zero;
-            ValueRef c = ts(2) ? alignRank(b, t[2], os.size()) : zero;
-            return fit(b, b.where(x[0], a, c), os);
-        }
-        case Op::Greater:
-        case Op::Equal:
-        case Op::Sign:
-            return {};
 
         case Op::MatMul: {
             const Shape sa = b.shape(x[0]), sb = b.shape(x[1]);

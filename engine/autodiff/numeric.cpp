@@ -4,8 +4,10 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 
 #include "ir/errors.h"
+#include "ir/formula.h"
 #include "ir/verifier.h"
 
 namespace adj {
@@ -52,26 +54,22 @@ double evaluationNoise(Bindings& bindings, const std::vector<std::string>& wrt, 
 }
 
 /// Adds to `g` (whose only output is f) one output per non-smooth node that f depends on, whose
-/// signs say which side of its kink the node is on: the input of relu, abs and sign, a - b for
-/// maximum and minimum, the condition of where, the 0/1 result of greater and equal. Two points
+/// signs say which side of its kink the node is on: the kinks formula of its ops.def entry (the
+/// input of relu, abs and sign, a - b for maximum and minimum, the condition of where, the 0/1
+/// result of greater and equal, ...). Two points
 /// with equal signs lie on the same smooth piece of f (as far as these ops go; max and max_pool
 /// selections are not tracked and are left to the curvature check below).
 void addRegimeOutputs(Graph& g) {
     int k = 0;
     auto add = [&](ValueRef v) { g.addOutput("__regime_" + std::to_string(k++), v); };
+    GraphBuilder b(g, "__kink_");
     for (NodeId id : g.liveTopoOrder()) {
-        const Node& n = g.node(id);
-        switch (n.op) {
-            case Op::Relu:
-            case Op::Abs:
-            case Op::Sign:
-            case Op::Where: add(n.inputs[0]); break;
-            case Op::Greater:
-            case Op::Equal: add({id, 0}); break;
-            case Op::Maximum:
-            case Op::Minimum: add({g.addNode(Op::Sub, {n.inputs[0], n.inputs[1]}), 0}); break;
-            default: break;
-        }
+        const Formula& f = opFormula(g.node(id).op, FormulaColumn::Kinks);
+        if (f.empty()) continue;
+        const Node n = g.node(id);  // a copy: building adds nodes
+        std::map<std::string, ValueRef> names{{"out", ValueRef{id, 0}}};
+        for (std::size_t i = 0; i < n.inputs.size(); ++i) names[formulaInputName(i)] = n.inputs[i];
+        for (const auto& [target, v] : buildFormula(b, f, names, &n)) add(v);
     }
 }
 

@@ -5,6 +5,7 @@
 #include "autodiff/decompositions.h"
 #include "autodiff/reverse_mode.h"
 #include "ir/errors.h"
+#include "ir/formula.h"
 
 namespace adj {
 
@@ -49,6 +50,24 @@ std::vector<ValueRef> vjpByDecomposition(GraphBuilder& b, const Node& n, ValueRe
     return grads;
 }
 
+/// VJP of an elementwise op from the derivative formula of its table entry: each input's adjoint
+/// (da, db, dc given g), summed back over the broadcast; no formula: zero (piecewise constant).
+std::vector<ValueRef> elementwiseVjp(GraphBuilder& b, const Node& n, ValueRef g) {
+    std::vector<ValueRef> r(n.inputs.size());
+    const Formula& f = opFormula(n.op, FormulaColumn::Derivative);
+    if (f.empty()) return r;
+    std::map<std::string, ValueRef> names{{"out", ValueRef{n.id, 0}}, {"g", g}};
+    std::vector<std::string> wanted;
+    for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+        names[formulaInputName(k)] = n.inputs[k];
+        if (f.find(std::string("d") + formulaInputName(k))) wanted.push_back(std::string("d") + formulaInputName(k));
+    }
+    const auto built = buildFormula(b, f, names, &n, wanted);
+    for (std::size_t k = 0; k < n.inputs.size(); ++k)
+        if (auto it = built.find(std::string("d") + formulaInputName(k)); it != built.end()) r[k] = b.sumTo(it->second, b.shape(n.inputs[k]));
+    return r;
+}
+
 }  // namespace
 
 std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& outGrads) {
@@ -56,7 +75,6 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
     const std::vector<ValueRef> x = n.inputs;
     auto shapeOf = [&](std::size_t i) { return b.shape(x[i]); };
     const ValueRef out{n.id, 0};
-    auto none = [&] { return std::vector<ValueRef>(x.size()); };
     if (hasDecomposition(n.op)) return vjpByDecomposition(b, n, g);
 
     switch (n.op) {
@@ -65,52 +83,10 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
         case Op::Constant:
             return {};
 
-        case Op::Neg: return {b.neg(g)};
-        case Op::Abs: return {b.mul(g, b.unary(Op::Sign, x[0]))};
-        case Op::Exp: return {b.mul(g, out)};
-        case Op::Log: return {b.div(g, x[0])};
-        case Op::Sqrt: return {b.div(g, b.mul(out, b.constant(2.f)))};
-        case Op::Sin: return {b.mul(g, b.unary(Op::Cos, x[0]))};
-        case Op::Cos: return {b.neg(b.mul(g, b.unary(Op::Sin, x[0])))};
-        case Op::Tanh: return {b.mul(g, b.sub(b.constant(1.f), b.mul(out, out)))};
-        case Op::Sigmoid: return {b.mul(g, b.mul(out, b.sub(b.constant(1.f), out)))};
-        case Op::Relu: return {b.mul(g, b.op(Op::Greater, {x[0], b.constant(0.f)}))};
-        case Op::Erf: {
-            // d erf(x) = 2/sqrt(pi) exp(-x^2)
-            ValueRef e = b.unary(Op::Exp, b.neg(b.mul(x[0], x[0])));
-            return {b.mul(g, b.scale(e, float(2.0 / std::sqrt(M_PI))))};
-        }
-        case Op::Gelu:
+#include "ir/op_elementwise_cases.inc"
+            return elementwiseVjp(b, n, g);
         case Op::Fused:
             noRule(n);  // differentiated through its decomposition (hasDecomposition)
-
-        case Op::Add: return {b.sumTo(g, shapeOf(0)), b.sumTo(g, shapeOf(1))};
-        case Op::Sub: return {b.sumTo(g, shapeOf(0)), b.sumTo(b.neg(g), shapeOf(1))};
-        case Op::Mul: return {b.sumTo(b.mul(g, x[1]), shapeOf(0)), b.sumTo(b.mul(g, x[0]), shapeOf(1))};
-        case Op::Div: return {b.sumTo(b.div(g, x[1]), shapeOf(0)), b.sumTo(b.neg(b.mul(g, b.div(out, x[1]))), shapeOf(1))};
-        case Op::Pow: {
-            // d a^b / da = b a^(b-1);  d a^b / db = a^b ln a
-            ValueRef da = b.mul(g, b.mul(x[1], b.op(Op::Pow, {x[0], b.sub(x[1], b.constant(1.f))})));
-            ValueRef db = b.mul(g, b.mul(out, b.unary(Op::Log, x[0])));
-            return {b.sumTo(da, shapeOf(0)), b.sumTo(db, shapeOf(1))};
-        }
-        case Op::Maximum:
-        case Op::Minimum: {
-            // the larger (smaller) input takes the adjoint; ties split it evenly (as PyTorch does)
-            ValueRef aWins = n.op == Op::Maximum ? b.op(Op::Greater, {x[0], x[1]}) : b.op(Op::Greater, {x[1], x[0]});
-            ValueRef tie = b.scale(b.op(Op::Equal, {x[0], x[1]}), 0.5f);
-            ValueRef wa = b.add(aWins, tie);
-            ValueRef wb = b.sub(b.constant(1.f), wa);
-            return {b.sumTo(b.mul(g, wa), shapeOf(0)), b.sumTo(b.mul(g, wb), shapeOf(1))};
-        }
-        case Op::Where: {
-            ValueRef zero = b.constant(0.f);
-            return {ValueRef{}, b.sumTo(b.where(x[0], g, zero), shapeOf(1)), b.sumTo(b.where(x[0], zero, g), shapeOf(2))};
-        }
-        case Op::Greater:
-        case Op::Equal:
-        case Op::Sign:
-            return none();  // piecewise constant: zero almost everywhere
 
         case Op::MatMul: {
             Shape sa = shapeOf(0), sb = shapeOf(1);

@@ -11,6 +11,7 @@
 #include "io/npy.h"
 #include "io/onnx_common.h"
 #include "ir/errors.h"
+#include "ir/formula.h"
 #include "ir/fused_program.h"
 #include "ir/verifier.h"
 
@@ -314,57 +315,64 @@ private:
         if (outPad[0] || outPad[1]) attr(o, "output_padding", outPad);
     }
 
-    /// One elementwise op of the table on ONNX values `ins`, writing `out`; several ONNX nodes
-    /// where opset 17 has no single equivalent.
-    void elementwise(Op op, const std::vector<std::string>& ins, const std::string& out, const std::string& s) {
-        auto one = [&](const std::string& type) { add(type, ins, {out}, s); };
-        switch (op) {
-            case Op::Neg: one("Neg"); return;
-            case Op::Abs: one("Abs"); return;
-            case Op::Exp: one("Exp"); return;
-            case Op::Log: one("Log"); return;
-            case Op::Sqrt: one("Sqrt"); return;
-            case Op::Sin: one("Sin"); return;
-            case Op::Cos: one("Cos"); return;
-            case Op::Tanh: one("Tanh"); return;
-            case Op::Sigmoid: one("Sigmoid"); return;
-            case Op::Relu: one("Relu"); return;
-            case Op::Erf: one("Erf"); return;
-            case Op::Sign: one("Sign"); return;
-            case Op::Add: one("Add"); return;
-            case Op::Sub: one("Sub"); return;
-            case Op::Mul: one("Mul"); return;
-            case Op::Div: one("Div"); return;
-            case Op::Pow: one("Pow"); return;
-            case Op::Maximum: one("Max"); return;
-            case Op::Minimum: one("Min"); return;
-            case Op::Gelu: {
-                // 0.5 x (1 + erf(x / sqrt 2)): opset 17 has no Gelu
-                const std::string& x = ins[0];
-                const std::string scaled = fresh(s + "/scaled"), e = fresh(s + "/erf"), onePlus = fresh(s + "/one_plus"), half = fresh(s + "/x_half");
-                add("Mul", {x, constScalar(s + "/inv_sqrt2", 0.70710678118654752f)}, {scaled}, s + "/scaled");
-                add("Erf", {scaled}, {e}, s + "/erf");
-                add("Add", {e, constScalar(s + "/one", 1.f)}, {onePlus}, s + "/one_plus");
-                add("Mul", {x, constScalar(s + "/half", 0.5f)}, {half}, s + "/x_half");
-                add("Mul", {half, onePlus}, {out}, s);
-                return;
-            }
-            case Op::Where: {
-                // our condition is a float (nonzero: true); Cast to BOOL says the same
-                const std::string cond = fresh(s + "/cond");
-                attr(add("Cast", {ins[0]}, {cond}, s + "/cond"), "to", std::int64_t(onnx::TensorProto::BOOL));
-                add("Where", {cond, ins[1], ins[2]}, {out}, s);
-                return;
-            }
-            case Op::Greater: case Op::Equal: {
-                const std::string b = fresh(s + "/bool");
-                add(op == Op::Greater ? "Greater" : "Equal", ins, {b}, s + "/bool");
-                attr(add("Cast", {b}, {out}, s), "to", std::int64_t(onnx::TensorProto::FLOAT));
-                return;
-            }
-            default: break;
+    /// One elementwise op of the table on ONNX values `ins`, writing `out`: the ONNX op of its table
+    /// entry with its attributes, or its decomposition formula where opset 17 has no such op.
+    void elementwise(Op op, const Attributes& attrs, const std::vector<std::string>& ins, const std::string& out, const std::string& s) {
+        if (op == Op::Where) {
+            // our condition is a float (nonzero: true); Cast to BOOL says the same
+            const std::string cond = fresh(s + "/cond");
+            attr(add("Cast", {ins[0]}, {cond}, s + "/cond"), "to", std::int64_t(onnx::TensorProto::BOOL));
+            add("Where", {cond, ins[1], ins[2]}, {out}, s);
+            return;
         }
-        throw GraphError("node '" + s + "': " + std::string(opName(op)) + " is not an elementwise op");
+        const OpInfo& info = opInfo(op);
+        if (op == Op::Greater || op == Op::Equal) {  // a boolean result, cast to our 0/1 floats
+            const std::string b = fresh(s + "/bool");
+            add(std::string(info.onnx), ins, {b}, s + "/bool");
+            attr(add("Cast", {b}, {out}, s), "to", std::int64_t(onnx::TensorProto::FLOAT));
+            return;
+        }
+        if (!info.onnx.empty()) {
+            auto* node = add(std::string(info.onnx), ins, {out}, s);
+            for (const auto& spec : info.attrs) attr(node, spec.name, attrs.getFloat(op, spec.name));
+            return;
+        }
+        decomposed(op, attrs, ins, out, s);
+    }
+
+    /// An elementwise op written through its decomposition formula (ops.def): the formula is built
+    /// in a scratch graph over inputs of the op's arity, then each of its nodes is written.
+    void decomposed(Op op, const Attributes& attrs, const std::vector<std::string>& ins, const std::string& out, const std::string& s) {
+        const Formula& f = opFormula(op, FormulaColumn::Decomposition);
+        if (f.empty()) throw GraphError("node '" + s + "': " + std::string(opName(op)) + " has no ONNX op and no decomposition");
+        Graph scratch;
+        GraphBuilder b(scratch);
+        std::map<std::string, ValueRef> names;
+        std::map<NodeId, std::string> onnxName;
+        for (std::size_t k = 0; k < ins.size(); ++k) {
+            const NodeId in = scratch.addInput(formulaInputName(k), {});
+            names[formulaInputName(k)] = {in, 0};
+            onnxName[in] = ins[k];
+        }
+        Node self;
+        self.op = op;
+        self.name = s;
+        self.attrs = attrs;
+        const ValueRef y = buildFormula(b, f, names, &self, {"y"}).at("y");
+        for (NodeId id : scratch.topoOrder()) {
+            const Node& n = scratch.node(id);
+            if (n.op == Op::Input) continue;
+            if (n.op == Op::Constant) {
+                onnxName[id] = constScalar(s + "/c", n.value.toVector().at(0));
+                continue;
+            }
+            std::vector<std::string> args;
+            for (const auto& v : n.inputs) args.push_back(onnxName.at(v.node));
+            const bool last = id == y.node;
+            const std::string stem = s + "/" + std::string(opName(n.op));
+            onnxName[id] = last ? out : fresh(stem);
+            elementwise(n.op, n.attrs, args, onnxName[id], last ? s : stem);
+        }
     }
 
     /// A fusion group, written as its original ops (ir/fused_program.h): one ONNX node (or a few)
@@ -394,7 +402,7 @@ private:
             const bool last = k + 1 == prog.instrs.size();
             const std::string stem = n.name + "/" + std::string(opName(in.op)) + "_" + std::to_string(k);
             const std::string reg = last && shape == outShape ? out : fresh(stem);
-            elementwise(in.op, args, reg, last && shape == outShape ? n.name : stem);
+            elementwise(in.op, ewAttributes(in.op, in.params), args, reg, last && shape == outShape ? n.name : stem);
             regs.push_back(reg);
             regShapes.push_back(shape);
         }
@@ -446,10 +454,8 @@ private:
                 setTensor(*a->mutable_t(), n.value);
                 return;
             }
-            case Op::Neg: case Op::Abs: case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Sin: case Op::Cos: case Op::Tanh:
-            case Op::Sigmoid: case Op::Relu: case Op::Erf: case Op::Sign: case Op::Gelu: case Op::Add: case Op::Sub: case Op::Mul:
-            case Op::Div: case Op::Pow: case Op::Maximum: case Op::Minimum: case Op::Where: case Op::Greater: case Op::Equal:
-                elementwise(n.op, inputNames(n), out, n.name);
+#include "ir/op_elementwise_cases.inc"
+                elementwise(n.op, n.attrs, inputNames(n), out, n.name);
                 return;
             case Op::MatMul: simple("MatMul"); return;
             case Op::Gemm: {

@@ -7,6 +7,7 @@
 
 #include "io/onnx_importer.h"
 #include "ir/errors.h"
+#include "ir/verifier.h"
 
 namespace adj::onnx_io {
 
@@ -1032,17 +1033,37 @@ void ifOp(Importer& I) {
     }
 }
 
+/// An elementwise op of the table read from the ONNX op its entry names: float inputs, and the
+/// ONNX attributes that the op's schema declares (alpha, beta, gamma), checked against it.
+void tableOp(Importer& I, Op op) {
+    const OpInfo& info = opInfo(op);
+    Node probe;
+    probe.op = op;
+    probe.name = I.out();
+    for (const auto& a : I.node().attribute()) {
+        bool known = false;
+        for (const auto& spec : info.attrs) known = known || spec.name == a.name();
+        if (!known) I.fail("attribute '" + a.name() + "' is not supported");
+        if (a.type() != onnx::AttributeProto::FLOAT) I.fail("attribute '" + a.name() + "' must be a float");
+        probe.attrs.set(a.name(), double(a.f()));
+    }
+    for (const auto& problem : checkAttributes(probe)) I.fail(problem.substr(problem.find("): ") + 3));  // after "node '...' (op)"
+    std::vector<ValueRef> ins;
+    for (int i = 0; i < I.numInputs(); ++i) ins.push_back(I.fin(i));
+    I.bindFloat(I.out(), I.emit(op, std::move(ins), probe.attrs, I.out()));
+}
+
 Importer::Handler un(Op op) { return [op](Importer& I) { unary(I, op); }; }
 Importer::Handler ew(Op op, char intOp) { return [op, intOp](Importer& I) { elementwise(I, op, intOp); }; }
 
 }  // namespace
 
 const std::map<std::string, Importer::Handler>& Importer::handlers() {
-    static const std::map<std::string, Handler> table = {
-        // elementwise
-        {"Neg", un(Op::Neg)}, {"Abs", un(Op::Abs)}, {"Exp", un(Op::Exp)}, {"Log", un(Op::Log)}, {"Sqrt", un(Op::Sqrt)},
-        {"Sin", un(Op::Sin)}, {"Cos", un(Op::Cos)}, {"Tanh", un(Op::Tanh)}, {"Sigmoid", un(Op::Sigmoid)}, {"Relu", un(Op::Relu)},
-        {"Erf", un(Op::Erf)}, {"Sign", un(Op::Sign)}, {"Reciprocal", reciprocal},
+    static const std::map<std::string, Handler> table = [] {
+      std::map<std::string, Handler> t = {
+        // elementwise ops that also compute on integer tensors, or map otherwise than one to one;
+        // the other elementwise ops of the table are added below from their ONNX names
+        {"Neg", un(Op::Neg)}, {"Abs", un(Op::Abs)}, {"Sign", un(Op::Sign)}, {"Reciprocal", reciprocal},
         {"Add", ew(Op::Add, '+')}, {"Sub", ew(Op::Sub, '-')}, {"Mul", ew(Op::Mul, '*')}, {"Div", ew(Op::Div, '/')}, {"Pow", ew(Op::Pow, 0)},
         {"Max", [](Importer& I) { variadic(I, Op::Maximum, 'M'); }},
         {"Min", [](Importer& I) { variadic(I, Op::Minimum, 'm'); }},
@@ -1075,7 +1096,12 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         // values
         {"Identity", identity}, {"Dropout", dropout}, {"Constant", constant}, {"ConstantOfShape", constantOfShape},
         {"Cast", cast}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},
-    };
+      };
+      for (const OpInfo& info : allOps())
+          if (info.family == OpFamily::Elementwise && !info.onnx.empty() && !t.count(std::string(info.onnx)))
+              t.emplace(std::string(info.onnx), [op = info.op](Importer& I) { tableOp(I, op); });
+      return t;
+    }();
     return table;
 }
 

@@ -119,4 +119,19 @@ std::string Attributes::getString(Op op, const std::string& name) const {
     return getTyped<std::string>(lookup(op, name, s), op, name, "string");
 }
 
+EwParams ewParams(Op op, const Attributes& attrs) {
+    EwParams p{0.f, 0.f, 0.f};
+    for (std::size_t i = 0; i < kEwParamNames.size(); ++i)
+        if (attrs.available(op, kEwParamNames[i])) p[i] = float(attrs.getFloat(op, kEwParamNames[i]));
+    return p;
+}
+
+Attributes ewAttributes(Op op, const EwParams& p) {
+    Attributes a;
+    for (const auto& spec : opInfo(op).attrs)
+        for (std::size_t i = 0; i < kEwParamNames.size(); ++i)
+            if (spec.name == kEwParamNames[i]) a.set(spec.name, double(p[i]));
+    return a;
+}
+
 }  // namespace adj

@@ -46,4 +46,10 @@ private:
     Map map_;
 };
 
+/// The parameters of an elementwise op's scalar expression from a node's attributes (defaults
+/// applied): alpha, beta, gamma, 0 for those the op does not have.
+EwParams ewParams(Op op, const Attributes& attrs);
+/// The attributes of elementwise op `op` that carry the parameters p (the inverse of ewParams).
+Attributes ewAttributes(Op op, const EwParams& p);
+
 }  // namespace adj

@@ -1,6 +1,8 @@
 #include "ir/fused_program.h"
 
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,15 @@ std::string FusedProgram::text() const {
     for (std::size_t i = 0; i < instrs.size(); ++i) {
         if (i) s += "; ";
         s += "r" + std::to_string(i) + " = " + std::string(opName(instrs[i].op));
+        const auto& attrs = opInfo(instrs[i].op).attrs;
+        for (std::size_t k = 0; k < attrs.size(); ++k) {
+            std::size_t param = 0;
+            while (param < kEwParamNames.size() && attrs[k].name != kEwParamNames[param]) ++param;
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.9g", double(instrs[i].params[param]));
+            s += (k ? "," : "[") + attrs[k].name + "=" + buf;
+            if (k + 1 == attrs.size()) s += "]";
+        }
         for (const auto& a : instrs[i].args) s += " " + operandText(a);
     }
     return s;
@@ -64,15 +75,38 @@ FusedProgram parseFusedProgram(const std::string& text, int inputCount) {
         int target = -1;
         if (w[0].size() < 2 || w[0][0] != 'r' || !parseIndex(w[0], 1, target) || target != reg)
             fail("defines " + w[0] + ", expected r" + std::to_string(reg));
-        auto op = opFromName(w[2]);
-        if (!op) fail("unknown op '" + w[2] + "'");
-        if (!isElementwise(*op) || *op == Op::Fused) fail("op '" + w[2] + "' is not an elementwise op");
+        std::string opWord = w[2], attrText;
+        if (auto br = opWord.find('['); br != std::string::npos) {
+            if (opWord.back() != ']') fail("expected OP[name=value,...]");
+            attrText = opWord.substr(br + 1, opWord.size() - br - 2);
+            opWord = opWord.substr(0, br);
+        }
+        auto op = opFromName(opWord);
+        if (!op) fail("unknown op '" + opWord + "'");
+        if (!hasScalarExpr(*op)) fail("op '" + opWord + "' is not an elementwise op");
         const OpInfo& info = opInfo(*op);
         const int argc = int(w.size()) - 3;
         if (argc < info.minInputs || (info.maxInputs >= 0 && argc > info.maxInputs))
-            fail("op '" + w[2] + "' takes " + std::to_string(info.minInputs) + " operands, got " + std::to_string(argc));
+            fail("op '" + opWord + "' takes " + std::to_string(info.minInputs) + " operands, got " + std::to_string(argc));
         FusedInstr ins;
         ins.op = *op;
+        Attributes given;
+        for (std::size_t b = 0; b < attrText.size();) {
+            std::size_t e = attrText.find(',', b);
+            if (e == std::string::npos) e = attrText.size();
+            const std::string item = attrText.substr(b, e - b);
+            b = e + 1;
+            const auto eq = item.find('=');
+            const std::string name = item.substr(0, eq);
+            bool known = false;
+            for (const auto& a : info.attrs) known = known || a.name == name;
+            if (eq == std::string::npos || !known) fail("op '" + opWord + "' has no attribute '" + name + "'");
+            char* end = nullptr;
+            const double v = std::strtod(item.c_str() + eq + 1, &end);
+            if (end == item.c_str() + eq + 1 || *end) fail("attribute '" + name + "' needs a number");
+            given.set(name, v);
+        }
+        ins.params = ewParams(*op, given);
         for (std::size_t k = 3; k < w.size(); ++k) {
             FusedOperand a;
             const std::string& t = w[k];

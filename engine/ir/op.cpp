@@ -20,6 +20,18 @@ AttrType parseType(const std::string& t) {
     throw std::logic_error("ops.def: unknown attribute type " + t);
 }
 
+AttrConstraint parseConstraint(const std::string& c) {
+    AttrConstraint k{AttrConstraint::Kind::Greater, 0};
+    std::size_t skip = 1;
+    if (c.rfind(">=", 0) == 0) k.kind = AttrConstraint::Kind::GreaterEqual, skip = 2;
+    else if (c.rfind("<=", 0) == 0) k.kind = AttrConstraint::Kind::LessEqual, skip = 2;
+    else if (c.rfind(">", 0) == 0) k.kind = AttrConstraint::Kind::Greater;
+    else if (c.rfind("<", 0) == 0) k.kind = AttrConstraint::Kind::Less;
+    else throw std::logic_error("ops.def: bad constraint " + c);
+    k.bound = std::stod(c.substr(skip));
+    return k;
+}
+
 std::vector<AttrSpec> parseSchema(std::string_view schema) {
     std::vector<AttrSpec> out;
     std::string s(schema);
@@ -31,6 +43,18 @@ std::vector<AttrSpec> parseSchema(std::string_view schema) {
         cur.clear();
         if (item.empty()) return;
         AttrSpec a;
+        if (auto brace = item.find('{'); brace != std::string::npos) {
+            const auto close = item.find('}', brace);
+            if (close == std::string::npos) throw std::logic_error("ops.def: unclosed constraint in " + item);
+            std::string list = item.substr(brace + 1, close - brace - 1);
+            for (std::size_t b = 0; b <= list.size();) {
+                std::size_t e = list.find('&', b);
+                if (e == std::string::npos) e = list.size();
+                a.constraints.push_back(parseConstraint(trim(list.substr(b, e - b))));
+                b = e + 1;
+            }
+            item = trim(item.substr(0, brace));
+        }
         auto colon = item.find(':');
         a.name = trim(item.substr(0, colon));
         std::string rest = item.substr(colon + 1);
@@ -47,8 +71,8 @@ std::vector<AttrSpec> parseSchema(std::string_view schema) {
         out.push_back(a);
     };
     for (char c : s) {
-        if (c == '[') ++depth;
-        if (c == ']') --depth;
+        if (c == '[' || c == '{') ++depth;
+        if (c == ']' || c == '}') --depth;
         if (c == ',' && depth == 0) flush();
         else cur += c;
     }
@@ -56,11 +80,27 @@ std::vector<AttrSpec> parseSchema(std::string_view schema) {
     return out;
 }
 
+std::uint32_t ewGroups(int arity, std::uint32_t groups) { return groups | EW | (arity == 1 ? UN : 0u) | (arity == 2 ? BIN : 0u); }
+
 std::vector<OpInfo> buildTable() {
     std::vector<OpInfo> t;
-#define OP(id, name, minIn, maxIn, groups, attrs) t.push_back(OpInfo{Op::id, name, minIn, maxIn, groups, parseSchema(attrs)});
+#define OP(id, name, minIn, maxIn, groups, family, cost, flops, attrs, onnx, doc) \
+    t.push_back(OpInfo{Op::id, name, minIn, maxIn, groups, parseSchema(attrs), OpFamily::family, CostKind::cost, flops, onnx, doc, {}, {}, {}, {}});
+#define EW(id, name, arity, groups, flops, attrs, onnx, expr, derivative, kinks, decomposition, doc)                                   \
+    t.push_back(OpInfo{Op::id, name, arity, arity, ewGroups(arity, groups), parseSchema(attrs), OpFamily::Elementwise, CostKind::PerOutput, \
+                       flops, onnx, doc, #expr, derivative, kinks, decomposition});
 #include "ir/ops.def"
 #undef OP
+#undef EW
+    for (const auto& info : t)
+        if (info.family == OpFamily::Elementwise)
+            for (const auto& a : info.attrs) {
+                bool param = false;
+                for (const char* p : kEwParamNames) param = param || a.name == p;
+                if (!param || a.type != AttrType::Float)
+                    throw std::logic_error("ops.def: elementwise op " + std::string(info.name) + " has attribute " + a.name +
+                                           "; elementwise attributes are floats named alpha, beta, gamma");
+            }
     return t;
 }
 
@@ -78,6 +118,41 @@ std::optional<Op> opFromName(std::string_view name) {
     for (const auto& info : allOps())
         if (info.name == name) return info.op;
     return std::nullopt;
+}
+
+bool AttrConstraint::holds(double v) const {
+    switch (kind) {
+        case Kind::Greater: return v > bound;
+        case Kind::GreaterEqual: return v >= bound;
+        case Kind::Less: return v < bound;
+        case Kind::LessEqual: return v <= bound;
+    }
+    return false;
+}
+
+std::string AttrConstraint::text() const {
+    static const char* ops[] = {">", ">=", "<", "<="};
+    std::string b = std::to_string(bound);
+    b.erase(b.find_last_not_of('0') + 1);
+    if (!b.empty() && b.back() == '.') b.pop_back();
+    return ops[int(kind)] + b;
+}
+
+std::string_view opFamilyName(OpFamily f) {
+    switch (f) {
+        case OpFamily::Source: return "source";
+        case OpFamily::Elementwise: return "elementwise";
+        case OpFamily::Fused: return "fused";
+        case OpFamily::MatMul: return "matmul";
+        case OpFamily::Reduce: return "reduce";
+        case OpFamily::View: return "view";
+        case OpFamily::Copy: return "copy";
+        case OpFamily::Conv: return "conv";
+        case OpFamily::Pool: return "pool";
+        case OpFamily::Norm: return "norm";
+        case OpFamily::Grad: return "grad";
+    }
+    return "?";
 }
 
 std::string_view attrTypeName(AttrType t) {

@@ -138,10 +138,7 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             if (!n.value.defined()) fail(n, "has no value");
             return one(n.value.shape());
 
-        case Op::Neg: case Op::Abs: case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Sin: case Op::Cos:
-        case Op::Tanh: case Op::Sigmoid: case Op::Relu: case Op::Gelu: case Op::Erf:
-        case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Maximum: case Op::Minimum:
-        case Op::Where: case Op::Greater: case Op::Equal: case Op::Sign:
+#include "ir/op_elementwise_cases.inc"
             return one(broadcastAll(n, in));
         case Op::Fused:
             try {

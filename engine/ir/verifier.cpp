@@ -9,6 +9,15 @@ namespace adj {
 
 namespace {
 std::string where(const Node& n) { return "node '" + n.name + "' (" + std::string(opName(n.op)) + ")"; }
+
+/// The numbers of an int, float or list attribute value (none for a string).
+std::vector<double> numbersOf(const AttrValue& v) {
+    if (auto i = std::get_if<std::int64_t>(&v)) return {double(*i)};
+    if (auto d = std::get_if<double>(&v)) return {*d};
+    if (auto is = std::get_if<std::vector<std::int64_t>>(&v)) return std::vector<double>(is->begin(), is->end());
+    if (auto ds = std::get_if<std::vector<double>>(&v)) return *ds;
+    return {};
+}
 }  // namespace
 
 std::vector<std::string> checkAttributes(const Node& node) {
@@ -26,9 +35,17 @@ std::vector<std::string> checkAttributes(const Node& node) {
         bool ok = t == spec->type || (spec->type == AttrType::Float && t == AttrType::Int) ||
                   (spec->type == AttrType::Floats && t == AttrType::Ints) ||
                   (spec->type == AttrType::Ints && t == AttrType::Floats && std::get<std::vector<double>>(value).empty());
-        if (!ok)
+        if (!ok) {
             problems.push_back(where(node) + ": attribute '" + name + "' must be " + std::string(attrTypeName(spec->type)) + ", got " +
                                std::string(attrTypeName(t)));
+            continue;
+        }
+        for (const AttrConstraint& c : spec->constraints)
+            for (double v : numbersOf(value))
+                if (!c.holds(v)) {
+                    problems.push_back(where(node) + ": attribute '" + name + "' must be " + c.text() + ", got " + attrValueToString(value));
+                    break;
+                }
     }
     for (const auto& s : info.attrs)
         if (s.required && !node.attrs.has(s.name)) problems.push_back(where(node) + ": required attribute '" + s.name + "' is missing");

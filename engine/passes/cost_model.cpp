@@ -22,74 +22,54 @@ Cost nodeCost(const Graph& g, NodeId id) {
     const double f = 4.0;  // bytes per float
     Cost c{0, in * f, outAll * f};
     auto inShape = [&](std::size_t i) { return g.type(n.inputs[i]).shape; };
-    switch (n.op) {
-        case Op::Input:
-        case Op::Parameter:
-        case Op::Constant:
+    switch (opInfo(n.op).cost) {
+        case CostKind::None:
             return {};
-        case Op::Neg: case Op::Abs: case Op::Relu: case Op::Sign:
-        case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Maximum: case Op::Minimum:
-        case Op::Greater: case Op::Equal: case Op::Where:
-            c.flops = out;
+        case CostKind::Copy:
             return c;
-        case Op::Fused:
-            // every instruction runs over the output; intermediates stay in registers, so only
-            // the inputs and the output move through memory
-            c.flops = out * double(parseFusedProgram(n.attrs.getString(n.op, "program")).instrs.size());
+        case CostKind::PerOutput:
+            c.flops = out * opInfo(n.op).flopsPerElement;
             return c;
-        case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Sin: case Op::Cos: case Op::Tanh: case Op::Sigmoid:
-        case Op::Gelu: case Op::Erf: case Op::Pow:
-            c.flops = out;  // one (transcendental) operation per element, as is customary
+        case CostKind::PerInput:
+            c.flops = in * opInfo(n.op).flopsPerElement;
             return c;
-        case Op::MatMul: {
-            Shape a = inShape(0);
-            const double k = double(a.back());
+        case CostKind::Fused: {
+            // every instruction runs over the output, costing what its op costs; intermediates stay
+            // in registers, so only the inputs and the output move through memory
+            double perElement = 0;
+            for (const auto& ins : parseFusedProgram(n.attrs.getString(n.op, "program")).instrs) perElement += opInfo(ins.op).flopsPerElement;
+            c.flops = out * perElement;
+            return c;
+        }
+        case CostKind::MatMul: {
+            const double k = double(inShape(0).back());
             c.flops = 2.0 * out * k;
             return c;
         }
-        case Op::Gemm: {
+        case CostKind::Gemm: {
             Shape a = inShape(0);
             const double k = double(n.attrs.getInt(n.op, "transA") ? a[0] : a[1]);
             c.flops = 2.0 * out * k + (n.inputs.size() == 3 ? out : 0.0);
             return c;
         }
-        case Op::Sum: case Op::Mean: case Op::Max:
-            c.flops = in;
-            return c;
-        case Op::Softmax: case Op::LogSoftmax:
-            c.flops = 5.0 * out;
-            return c;
-        case Op::Reshape: case Op::Transpose: case Op::Flatten: case Op::Squeeze: case Op::Unsqueeze:
-        case Op::Expand: case Op::Slice: case Op::Split:
-            return {};  // views
-        case Op::Concat: case Op::Pad:
-            return c;  // a copy
-        case Op::Conv2d: case Op::Conv2dGradInput: case Op::Conv2dGradWeight: {
+        case CostKind::Conv: {
             // 2 * (output of the forward conv) * (Cin/group * kh * kw)
             const Shape w = n.op == Op::Conv2dGradWeight ? n.outputs[0].shape : inShape(1);
             const Shape y = n.op == Op::Conv2d ? n.outputs[0].shape : (n.op == Op::Conv2dGradInput ? inShape(0) : inShape(1));
             c.flops = 2.0 * elems(y) * double(w[1] * w[2] * w[3]);
             return c;
         }
-        case Op::MaxPool: case Op::AvgPool: case Op::MaxPoolSelect: {
+        case CostKind::Pool: {
             auto k = n.attrs.getInts(n.op, "kernel");
             c.flops = out * double(k[0] * k[1]);
             return c;
         }
-        case Op::MaxPoolGrad: case Op::AvgPoolGrad: {
+        case CostKind::PoolGrad: {
+            // the pooled tensor (the adjoint of the pool's output): max_pool_grad's input 1, avg_pool_grad's input 0
             auto k = n.attrs.getInts(n.op, "kernel");
             c.flops = elems(n.op == Op::MaxPoolGrad ? inShape(1) : inShape(0)) * double(k[0] * k[1]);
             return c;
         }
-        case Op::GlobalAvgPool:
-            c.flops = in;
-            return c;
-        case Op::BatchNorm:
-            c.flops = 4.0 * out;
-            return c;
-        case Op::LayerNorm:
-            c.flops = 8.0 * out;
-            return c;
     }
     return c;
 }
@@ -108,7 +88,7 @@ double peakMemoryBytes(const Graph& g) {
     for (const auto& o : g.outputs()) ++remaining[o.value.node];
     auto bytesOf = [&](NodeId id) {
         const Node& n = g.node(id);
-        if (isMovement(n.op) && n.op != Op::Concat && n.op != Op::Pad) return 0.0;
+        if (returnsView(n.op)) return 0.0;
         double b = 0;
         for (const auto& t : n.outputs) b += 4.0 * double(numel(t.shape));
         return b;

@@ -121,13 +121,13 @@ RuleSet fusionRules() {
                 const FusedProgram inner = parseFusedProgram(n.attrs.getString(n.op, "program"), int(n.inputs.size()));
                 const int base = int(prog.instrs.size());
                 for (const auto& ins : inner.instrs) {
-                    FusedInstr copy{ins.op, {}};
+                    FusedInstr copy{ins.op, {}, ins.params};
                     for (const auto& a : ins.args)
                         copy.args.push_back(a.isInput ? operand(n.inputs[std::size_t(a.index)]) : FusedOperand{false, base + a.index});
                     prog.instrs.push_back(copy);
                 }
             } else {
-                FusedInstr ins{n.op, {}};
+                FusedInstr ins{n.op, {}, ewParams(n.op, n.attrs)};
                 for (const auto& v : n.inputs) ins.args.push_back(operand(v));
                 prog.instrs.push_back(ins);
             }

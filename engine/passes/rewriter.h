@@ -31,8 +31,6 @@ struct CostSummary {
     double intensity() const { return bytes > 0 ? flops / bytes : 0.0; }
 };
 
-/// True when a node of this op runs a kernel (sources and views do not).
-bool isKernelOp(Op op);
 /// Cost of the nodes the outputs need.
 CostSummary graphCostSummary(const Graph& graph);
 

@@ -9,22 +9,6 @@
 
 namespace adj {
 
-bool returnsView(Op op) {
-    switch (op) {
-    case Op::Reshape:
-    case Op::Transpose:
-    case Op::Flatten:
-    case Op::Squeeze:
-    case Op::Unsqueeze:
-    case Op::Expand:
-    case Op::Slice:
-    case Op::Split:
-        return true;
-    default:
-        return false;
-    }
-}
-
 const PlannedValue* MemoryPlan::find(ValueRef v) const {
     if (v.node < 0 || std::size_t(v.node) >= firstValueOfNode.size()) return nullptr;
     const int first = firstValueOfNode[std::size_t(v.node)];

@@ -30,11 +30,9 @@ namespace adj {
 /// Alignment of every planned buffer (bytes), as Storage aligns its blocks.
 inline constexpr std::int64_t kPlanAlignment = 64;
 
-/// True for ops whose CPU kernel returns views of input 0 (reshape and its relatives, transpose,
-/// expand, slice, split): their outputs share the input's buffer. Reshape copies when the input's
-/// strides do not allow a view; the planner treats it as a view all the same (a copy is then
-/// allocated outside the arena, which is safe).
-bool returnsView(Op op);
+// returnsView(op) (ir/op.h, the table's View family): reshape copies when the input's strides do
+// not allow a view; the planner treats it as a view all the same (a copy is then allocated outside
+// the arena, which is safe).
 
 enum class BufferPlacement {
     Arena,  ///< in the reused arena at `offset`

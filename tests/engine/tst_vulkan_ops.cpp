@@ -390,7 +390,7 @@ private Q_SLOTS:
         QVERIFY2(sameOutputs(got, want, &why), why.c_str());
         QCOMPARE(vk_->lastRunStats().dispatches, 1);  // one kernel for the whole group
         const std::string src = vk_->generatedSource(fused.node(2).name);
-        QVERIFY2(src.find("adj_exp(r1)") != std::string::npos, src.c_str());
+        QVERIFY2(src.find("ew_Exp(r1,") != std::string::npos, src.c_str());
         QCOMPARE(src, generateFusedKernelSource("r0 = sub in0 in1; r1 = mul r0 r0; r2 = exp r1; r3 = div r0 r2", 2));
         // a bad program is a clear error naming the node
         Graph bad;

@@ -118,8 +118,8 @@ private Q_SLOTS:
         QCOMPARE(shape.count(), 1);
 
         QString error;
-        QVERIFY(!InspectorWidget::parseAttribute(AttrSpec{"alpha", AttrType::Float, false, ""}, "1e999", &error));
-        QVERIFY(InspectorWidget::parseAttribute(AttrSpec{"alpha", AttrType::Float, false, ""}, "0.25", &error));
+        QVERIFY(!InspectorWidget::parseAttribute(AttrSpec{"alpha", AttrType::Float, false, "", {}}, "1e999", &error));
+        QVERIFY(InspectorWidget::parseAttribute(AttrSpec{"alpha", AttrType::Float, false, "", {}}, "0.25", &error));
         QVERIFY(InspectorWidget::parseShape("[]", &error)->empty());
     }
 

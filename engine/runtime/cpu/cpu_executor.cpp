@@ -143,11 +143,12 @@ public:
             const Node& n = g.node(id);
             const auto t0 = std::chrono::steady_clock::now();
             std::vector<Tensor>& out = values[std::size_t(id)];
-            switch (n.op) {
-                case Op::Input: out = {bindInput(n, bindings)}; break;
-                case Op::Parameter:
-                case Op::Constant: out = {sourceValue(n, bindings)}; break;
-                default: {
+            if (n.op == Op::Input) {
+                out = {bindInput(n, bindings)};
+            } else if (isSource(n.op)) {
+                out = {sourceValue(n, bindings)};
+            } else {
+                {
                     cpu::KernelCall call{n, {}, {}, {}};
                     if (pa) call.planned = &pa->slots[std::size_t(id)];
                     std::vector<ValueType> inTypes;

@@ -30,20 +30,21 @@ Tensor& filledOutput(KernelCall& call, std::size_t i, const Shape& shape, float 
 /// Runs the kernel of call.node.op. Throws adj::Error naming the node on a run-time problem.
 void runKernel(KernelCall& call);
 
-// Families (one file each), called by runKernel.
+// One function per kernel family of ops.def (OpFamily), called by runKernel.
 void elementwiseKernel(KernelCall& call);  // kernels_elementwise.cpp
 void matmulKernel(KernelCall& call);       // kernels_matmul.cpp (MatMul, Gemm)
 void reductionKernel(KernelCall& call);    // kernels_reduce.cpp (Sum, Mean, Max, Softmax, LogSoftmax)
-void movementKernel(KernelCall& call);     // kernels_movement.cpp (views and copies)
+void viewKernel(KernelCall& call);         // kernels_movement.cpp (reshape, transpose, slice, ...: views)
+void copyKernel(KernelCall& call);         // kernels_movement.cpp (concat, pad)
 void convKernel(KernelCall& call);         // kernels_conv.cpp (Conv2d)
 void poolKernel(KernelCall& call);         // kernels_pool.cpp (MaxPool, AvgPool, GlobalAvgPool)
 void normKernel(KernelCall& call);         // kernels_norm.cpp (BatchNorm, LayerNorm)
-void derivativeKernel(KernelCall& call);   // kernels_derivative.cpp (Pad and the *_grad ops of backward graphs)
-void fusedKernel(KernelCall& call);
+void derivativeKernel(KernelCall& call);   // kernels_derivative.cpp (the *_grad ops of backward graphs)
+void fusedKernel(KernelCall& call);        // kernels_fused.cpp (a fusion group as one kernel)
 
 /// o[j] = op(a[0][j], a[1][j], ...) for j < n over contiguous arrays (an elementwise op of the
 /// table): the inner loop of fused groups and of contiguous elementwise kernels, compiled for
 /// AVX2 as well and chosen at load time (kernels_fused.cpp).
-void applyElementwise(const Node& node, Op op, float* o, const float* const* a, std::int64_t n);        // kernels_fused.cpp (Fused: a fusion group as one kernel)
+void applyElementwise(const Node& node, Op op, const EwParams& params, float* o, const float* const* a, std::int64_t n);
 
 }  // namespace adj::cpu

@@ -115,9 +115,11 @@ void convKernel(KernelCall& call) {
     switch (call.node.op) {
     case Op::Conv2d:
         return conv2d(call);
-    default:
-        throw std::logic_error(detail::nodePrefix(call.node) + "not a convolution op");
+#define ADJ_FAMILY_CASE_Conv(id)
+#include "ir/op_family_cases.inc"
+        break;
     }
+    throw std::logic_error(detail::nodePrefix(call.node) + "not a convolution op");
 }
 
 }  // namespace adj::cpu

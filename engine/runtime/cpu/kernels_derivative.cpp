@@ -1,5 +1,5 @@
-// Kernels of the ops that backward graphs are made of: constant padding, the two halves of a
-// convolution's gradient, and the scatter/gather of max pooling and the spread of average pooling.
+// Kernels of the derivative ops that backward graphs are made of (family Grad): the two halves of
+// a convolution's gradient, and the scatter/gather of max pooling and the spread of average pooling.
 #include <cstring>
 #include <limits>
 
@@ -21,16 +21,6 @@ ConvGeometry geometry(const Node& node, const Shape& x, const Shape& w, const Sh
     auto strides = node.attrs.getInts(node.op, "strides"), pads = node.attrs.getInts(node.op, "pads"), dil = node.attrs.getInts(node.op, "dilations");
     return {x[0], x[1], x[2], x[3], w[0], w[1], w[2], w[3], y[2], y[3], strides[0], strides[1], pads[0], pads[1], dil[0], dil[1],
             node.attrs.getInt(node.op, "group")};
-}
-
-void pad(KernelCall& call) {
-    const Tensor& x = call.inputs[0];
-    Tensor out = filledOutput(call, 0, call.outTypes[0].shape, float(call.node.attrs.getFloat(call.node.op, "value")));
-    auto pads = call.node.attrs.getInts(call.node.op, "pads");
-    Tensor view = out;
-    for (std::size_t a = 0; a < x.shape().size(); ++a) view = view.slice(std::int64_t(a), pads[a], pads[a] + x.shape()[a]);
-    view.copyFrom(x);
-    call.outputs = {out};
 }
 
 // dx[n, ci, ih, iw] += g[n, co, oh, ow] * w[co, ci - group offset, kh, kw]
@@ -191,14 +181,16 @@ void avgPoolGrad(KernelCall& call) {
 
 void derivativeKernel(KernelCall& call) {
     switch (call.node.op) {
-        case Op::Pad: return pad(call);
         case Op::Conv2dGradInput: return convGradInput(call);
         case Op::Conv2dGradWeight: return convGradWeight(call);
         case Op::MaxPoolGrad:
         case Op::MaxPoolSelect: return maxPoolGradOrSelect(call);
         case Op::AvgPoolGrad: return avgPoolGrad(call);
-        default: detail::fail(call.node, "not a derivative op");
+#define ADJ_FAMILY_CASE_Grad(id)
+#include "ir/op_family_cases.inc"
+            break;
     }
+    detail::fail(call.node, "not a derivative op");
 }
 
 }  // namespace adj::cpu

@@ -44,81 +44,19 @@ void runKernel(KernelCall& call) {
     const Node& n = call.node;
     if (!isSource(n.op)) checkCall(call);
     try {
-        switch (n.op) {
-        case Op::Input:
-        case Op::Parameter:
-        case Op::Constant:
+        switch (opInfo(n.op).family) {
+        case OpFamily::Source:
             throw std::logic_error(detail::nodePrefix(n) + "source nodes are handled by the executor");
-        case Op::Neg:
-        case Op::Abs:
-        case Op::Exp:
-        case Op::Log:
-        case Op::Sqrt:
-        case Op::Sin:
-        case Op::Cos:
-        case Op::Tanh:
-        case Op::Sigmoid:
-        case Op::Relu:
-        case Op::Gelu:
-        case Op::Erf:
-        case Op::Add:
-        case Op::Sub:
-        case Op::Mul:
-        case Op::Div:
-        case Op::Pow:
-        case Op::Maximum:
-        case Op::Minimum:
-        case Op::Where:
-        case Op::Greater:
-        case Op::Equal:
-        case Op::Sign:
-            elementwiseKernel(call);
-            return;
-        case Op::Fused:
-            fusedKernel(call);
-            return;
-        case Op::MatMul:
-        case Op::Gemm:
-            matmulKernel(call);
-            return;
-        case Op::Sum:
-        case Op::Mean:
-        case Op::Max:
-        case Op::Softmax:
-        case Op::LogSoftmax:
-            reductionKernel(call);
-            return;
-        case Op::Reshape:
-        case Op::Transpose:
-        case Op::Flatten:
-        case Op::Squeeze:
-        case Op::Unsqueeze:
-        case Op::Expand:
-        case Op::Slice:
-        case Op::Concat:
-        case Op::Split:
-            movementKernel(call);
-            return;
-        case Op::Conv2d:
-            convKernel(call);
-            return;
-        case Op::MaxPool:
-        case Op::AvgPool:
-        case Op::GlobalAvgPool:
-            poolKernel(call);
-            return;
-        case Op::Pad:
-        case Op::Conv2dGradInput:
-        case Op::Conv2dGradWeight:
-        case Op::MaxPoolGrad:
-        case Op::MaxPoolSelect:
-        case Op::AvgPoolGrad:
-            derivativeKernel(call);
-            return;
-        case Op::BatchNorm:
-        case Op::LayerNorm:
-            normKernel(call);
-            return;
+        case OpFamily::Elementwise: elementwiseKernel(call); return;
+        case OpFamily::Fused: fusedKernel(call); return;
+        case OpFamily::MatMul: matmulKernel(call); return;
+        case OpFamily::Reduce: reductionKernel(call); return;
+        case OpFamily::View: viewKernel(call); return;
+        case OpFamily::Copy: copyKernel(call); return;
+        case OpFamily::Conv: convKernel(call); return;
+        case OpFamily::Pool: poolKernel(call); return;
+        case OpFamily::Norm: normKernel(call); return;
+        case OpFamily::Grad: derivativeKernel(call); return;
         }
     } catch (const Error&) {
         throw;

@@ -7,7 +7,7 @@
 
 #include "runtime/cpu/cpu_kernels.h"
 #include "runtime/cpu/kernel_util.h"
-#include "runtime/scalar_functions.h"
+#include "runtime/elementwise_functions.h"
 
 namespace adj::cpu {
 
@@ -90,7 +90,7 @@ void mapInto(Tensor& out, const std::array<Tensor, N>& in, F f) {
 }
 
 template <std::size_t N, class F>
-void runMap(KernelCall& call, F f) {
+void runMap(KernelCall& call, const EwParams& params, F f) {
     const Shape& shape = call.outTypes[0].shape;
     std::array<Tensor, N> in;
     for (std::size_t k = 0; k < N; ++k) {
@@ -109,14 +109,14 @@ void runMap(KernelCall& call, F f) {
     bool flat = true;
     for (const Tensor& t : in) flat = flat && t.isContiguous();
     Tensor& out = newOutput(call, 0, shape);
-    if (flat && out.isContiguous() && call.node.op != Op::Fused) {  // the shared (AVX2-cloned) loop
+    if (flat && out.isContiguous()) {  // the shared (AVX2-cloned) loop
         float* o = out.data();
         std::array<const float*, N> p;
         for (std::size_t k = 0; k < N; ++k) p[k] = in[k].data();
         detail::parallelFor(out.numel(), 1, [&](std::int64_t b, std::int64_t e) {
             std::array<const float*, N> q;
             for (std::size_t k = 0; k < N; ++k) q[k] = p[k] + b;
-            applyElementwise(call.node, call.node.op, o + b, q.data(), e - b);
+            applyElementwise(call.node, call.node.op, params, o + b, q.data(), e - b);
         });
         return;
     }
@@ -126,40 +126,9 @@ void runMap(KernelCall& call, F f) {
 }  // namespace
 
 void elementwiseKernel(KernelCall& call) {
-#define ADJ_UNARY(OP, FN) \
-    case Op::OP: return runMap<1>(call, [](float x) { return FN(x); });
-#define ADJ_BINARY(OP, FN) \
-    case Op::OP: return runMap<2>(call, [](float a, float b) { return FN(a, b); });
-    switch (call.node.op) {
-        ADJ_UNARY(Neg, adj_neg)
-        ADJ_UNARY(Abs, adj_abs)
-        ADJ_UNARY(Exp, adj_exp)
-        ADJ_UNARY(Log, adj_log)
-        ADJ_UNARY(Sqrt, adj_sqrt)
-        ADJ_UNARY(Sin, adj_sin)
-        ADJ_UNARY(Cos, adj_cos)
-        ADJ_UNARY(Tanh, adj_tanh)
-        ADJ_UNARY(Sigmoid, adj_sigmoid)
-        ADJ_UNARY(Relu, adj_relu)
-        ADJ_UNARY(Gelu, adj_gelu)
-        ADJ_UNARY(Erf, adj_erf)
-        ADJ_UNARY(Sign, adj_sign)
-        ADJ_BINARY(Add, adj_add)
-        ADJ_BINARY(Sub, adj_sub)
-        ADJ_BINARY(Mul, adj_mul)
-        ADJ_BINARY(Div, adj_div)
-        ADJ_BINARY(Pow, adj_pow)
-        ADJ_BINARY(Maximum, adj_maximum)
-        ADJ_BINARY(Minimum, adj_minimum)
-        ADJ_BINARY(Greater, adj_greater)
-        ADJ_BINARY(Equal, adj_equal)
-    case Op::Where:
-        return runMap<3>(call, [](float c, float a, float b) { return adj_where(c, a, b); });
-    default:
-        throw std::logic_error(detail::nodePrefix(call.node) + "not an elementwise op");
-    }
-#undef ADJ_UNARY
-#undef ADJ_BINARY
+    if (!hasScalarExpr(call.node.op)) throw std::logic_error(detail::nodePrefix(call.node) + "not an elementwise op");
+    const EwParams params = ewParams(call.node.op, call.node.attrs);
+    visitElementwise(call.node.op, params, [&](auto arity, auto f) { runMap<arity>(call, params, withArity<arity>(f)); });
 }
 
 }  // namespace adj::cpu

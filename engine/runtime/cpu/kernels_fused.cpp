@@ -9,7 +9,7 @@
 #include "ir/fused_program.h"
 #include "runtime/cpu/cpu_kernels.h"
 #include "runtime/cpu/kernel_util.h"
-#include "runtime/scalar_functions.h"
+#include "runtime/elementwise_functions.h"
 
 namespace adj::cpu {
 
@@ -25,13 +25,18 @@ struct FusedInput {
     const float* data = nullptr;
 };
 
-template <class F>
-inline void unaryLoop(float* o, const float* a, std::int64_t n, F f) {
-    for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j]);
-}
-template <class F>
-inline void binaryLoop(float* o, const float* a, const float* b, std::int64_t n, F f) {
-    for (std::int64_t j = 0; j < n; ++j) o[j] = f(a[j], b[j]);
+template <int N, class F>
+inline void loopN(float* o, const float* const* a, std::int64_t n, F f) {
+    if constexpr (N == 1) {
+        const float* x = a[0];
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(x[j]);
+    } else if constexpr (N == 2) {
+        const float *x = a[0], *y = a[1];
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(x[j], y[j]);
+    } else {
+        const float *x = a[0], *y = a[1], *z = a[2];
+        for (std::int64_t j = 0; j < n; ++j) o[j] = f(x[j], y[j], z[j]);
+    }
 }
 
 }  // namespace
@@ -42,42 +47,9 @@ inline void binaryLoop(float* o, const float* a, const float* b, std::int64_t n,
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-void applyElementwise(const Node& node, Op op, float* o, const float* const* a, std::int64_t n) {
-#define ADJ_U(OP, FN) \
-    case Op::OP: return unaryLoop(o, a[0], n, [](float x) { return FN(x); });
-#define ADJ_B(OP, FN) \
-    case Op::OP: return binaryLoop(o, a[0], a[1], n, [](float x, float y) { return FN(x, y); });
-    switch (op) {
-        ADJ_U(Neg, adj_neg)
-        ADJ_U(Abs, adj_abs)
-        ADJ_U(Exp, adj_exp)
-        ADJ_U(Log, adj_log)
-        ADJ_U(Sqrt, adj_sqrt)
-        ADJ_U(Sin, adj_sin)
-        ADJ_U(Cos, adj_cos)
-        ADJ_U(Tanh, adj_tanh)
-        ADJ_U(Sigmoid, adj_sigmoid)
-        ADJ_U(Relu, adj_relu)
-        ADJ_U(Gelu, adj_gelu)
-        ADJ_U(Erf, adj_erf)
-        ADJ_U(Sign, adj_sign)
-        ADJ_B(Add, adj_add)
-        ADJ_B(Sub, adj_sub)
-        ADJ_B(Mul, adj_mul)
-        ADJ_B(Div, adj_div)
-        ADJ_B(Pow, adj_pow)
-        ADJ_B(Maximum, adj_maximum)
-        ADJ_B(Minimum, adj_minimum)
-        ADJ_B(Greater, adj_greater)
-        ADJ_B(Equal, adj_equal)
-        case Op::Where:
-            for (std::int64_t j = 0; j < n; ++j) o[j] = adj_where(a[0][j], a[1][j], a[2][j]);
-            return;
-        default:
-            detail::fail(node, "op '" + std::string(opName(op)) + "' cannot appear in a fused program");
-    }
-#undef ADJ_U
-#undef ADJ_B
+void applyElementwise(const Node& node, Op op, const EwParams& params, float* o, const float* const* a, std::int64_t n) {
+    if (!hasScalarExpr(op)) detail::fail(node, "op '" + std::string(opName(op)) + "' cannot appear in a fused program");
+    visitElementwise(op, params, [&](auto arity, auto f) { loopN<arity>(o, a, n, withArity<arity>(f)); });
 }
 
 namespace {
@@ -183,7 +155,7 @@ void fusedKernel(KernelCall& call) {
                 for (const auto& a : ins_i.args)
                     args.push_back(a.isInput ? inPtr[std::size_t(a.index)] : regBase + std::size_t(a.index) * std::size_t(kFusedTile));
                 float* dst = i + 1 == nregs ? out + begin : regBase + i * std::size_t(kFusedTile);
-                applyElementwise(node, ins_i.op, dst, args.data(), n);
+                applyElementwise(node, ins_i.op, ins_i.params, dst, args.data(), n);
             }
         }
     });

@@ -143,9 +143,11 @@ void matmulKernel(KernelCall& call) {
         return matmul(call);
     case Op::Gemm:
         return gemm(call);
-    default:
-        throw std::logic_error(detail::nodePrefix(call.node) + "not a matmul op");
+#define ADJ_FAMILY_CASE_MatMul(id)
+#include "ir/op_family_cases.inc"
+        break;
     }
+    throw std::logic_error(detail::nodePrefix(call.node) + "not a matmul op");
 }
 
 }  // namespace adj::cpu

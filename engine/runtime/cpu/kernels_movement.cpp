@@ -1,5 +1,6 @@
-// Data movement: reshape, transpose, flatten, squeeze, unsqueeze, expand, slice and split return
-// views of their input (reshape copies only when the strides do not allow a view); concat copies.
+// Data movement. Views (family View): reshape, transpose, flatten, squeeze, unsqueeze, expand,
+// slice and split return views of their input (reshape copies only when the strides do not allow
+// a view). Copies (family Copy): concat and constant padding.
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
@@ -133,6 +134,16 @@ void concat(KernelCall& call) {
     setOutput(call, out);
 }
 
+void pad(KernelCall& call) {
+    const Tensor& x = call.inputs[0];
+    Tensor out = filledOutput(call, 0, call.outTypes[0].shape, float(call.node.attrs.getFloat(call.node.op, "value")));
+    auto pads = call.node.attrs.getInts(call.node.op, "pads");
+    Tensor view = out;
+    for (std::size_t a = 0; a < x.shape().size(); ++a) view = view.slice(std::int64_t(a), pads[a], pads[a] + x.shape()[a]);
+    view.copyFrom(x);
+    call.outputs = {out};
+}
+
 void split(KernelCall& call) {
     const Node& n = call.node;
     const Tensor& x = call.inputs[0];
@@ -162,7 +173,7 @@ void split(KernelCall& call) {
 
 }  // namespace
 
-void movementKernel(KernelCall& call) {
+void viewKernel(KernelCall& call) {
     switch (call.node.op) {
     case Op::Reshape:
     case Op::Flatten:
@@ -175,13 +186,26 @@ void movementKernel(KernelCall& call) {
         return expand(call);
     case Op::Slice:
         return slice(call);
-    case Op::Concat:
-        return concat(call);
     case Op::Split:
         return split(call);
-    default:
-        throw std::logic_error(detail::nodePrefix(call.node) + "not a movement op");
+#define ADJ_FAMILY_CASE_View(id)
+#include "ir/op_family_cases.inc"
+        break;
     }
+    throw std::logic_error(detail::nodePrefix(call.node) + "not a view op");
+}
+
+void copyKernel(KernelCall& call) {
+    switch (call.node.op) {
+    case Op::Concat:
+        return concat(call);
+    case Op::Pad:
+        return pad(call);
+#define ADJ_FAMILY_CASE_Copy(id)
+#include "ir/op_family_cases.inc"
+        break;
+    }
+    throw std::logic_error(detail::nodePrefix(call.node) + "not a copy op");
 }
 
 }  // namespace adj::cpu

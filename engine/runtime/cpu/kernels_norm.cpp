@@ -150,9 +150,11 @@ void normKernel(KernelCall& call) {
         return batchNorm(call);
     case Op::LayerNorm:
         return layerNorm(call);
-    default:
-        throw std::logic_error(detail::nodePrefix(call.node) + "not a normalization op");
+#define ADJ_FAMILY_CASE_Norm(id)
+#include "ir/op_family_cases.inc"
+        break;
     }
+    throw std::logic_error(detail::nodePrefix(call.node) + "not a normalization op");
 }
 
 }  // namespace adj::cpu

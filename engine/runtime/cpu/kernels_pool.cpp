@@ -121,9 +121,11 @@ void poolKernel(KernelCall& call) {
         return pool2d(call, false);
     case Op::GlobalAvgPool:
         return globalAvgPool(call);
-    default:
-        throw std::logic_error(detail::nodePrefix(call.node) + "not a pooling op");
+#define ADJ_FAMILY_CASE_Pool(id)
+#include "ir/op_family_cases.inc"
+        break;
     }
+    throw std::logic_error(detail::nodePrefix(call.node) + "not a pooling op");
 }
 
 }  // namespace adj::cpu

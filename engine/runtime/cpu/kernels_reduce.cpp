@@ -98,11 +98,9 @@ void reduceRows(Op op, const float* p, std::int64_t rowStride, std::int64_t oute
     detail::parallelFor(outer, inner, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t i = b; i < e; ++i) {
             const float* row = p + i * rowStride;
-            switch (op) {
-            case Op::Max: o[i] = maxRow(row, inner); break;
-            case Op::Mean: o[i] = float(sumRow(row, inner) / double(inner)); break;
-            default: o[i] = float(sumRow(row, inner)); break;
-            }
+            if (op == Op::Max) o[i] = maxRow(row, inner);
+            else if (op == Op::Mean) o[i] = float(sumRow(row, inner) / double(inner));
+            else o[i] = float(sumRow(row, inner));
         }
     });
 }
@@ -258,9 +256,11 @@ void reductionKernel(KernelCall& call) {
         return softmax(call, false);
     case Op::LogSoftmax:
         return softmax(call, true);
-    default:
-        throw std::logic_error(detail::nodePrefix(call.node) + "not a reduction op");
+#define ADJ_FAMILY_CASE_Reduce(id)
+#include "ir/op_family_cases.inc"
+        break;
     }
+    throw std::logic_error(detail::nodePrefix(call.node) + "not a reduction op");
 }
 
 }  // namespace adj::cpu

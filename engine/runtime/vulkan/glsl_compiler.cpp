@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "ir/errors.h"
+#include "runtime/vulkan/elementwise_glsl.h"
 #include "runtime/vulkan/fusion_codegen.h"
 #include "runtime/vulkan/shader_registry.h"
 
@@ -21,7 +22,10 @@ namespace adj::vk {
 namespace {
 
 const std::map<std::string, std::string>& sharedHeaders() {
-    static const std::map<std::string, std::string> headers{{"adj_common.glsl", embeddedCommonGlsl()}, {"adj_push.h", embeddedPushHeader()}};
+    static const std::map<std::string, std::string> headers{{"adj_common.glsl", embeddedCommonGlsl()},
+                                                            {"adj_push.h", embeddedPushHeader()},
+                                                            {"adj_math.glsl", embeddedMathGlsl()},
+                                                            {"adj_elementwise.glsl", elementwiseGlslSource()}};
     return headers;
 }
 
@@ -46,7 +50,7 @@ struct Shaderc {
             inc->name = requested;
             inc->text = it->second;
         } else {
-            inc->text = std::string("no such header (kernels may include adj_common.glsl and adj_push.h)");
+            inc->text = std::string("no such header (kernels may include adj_common.glsl, adj_push.h, adj_math.glsl, adj_elementwise.glsl)");
         }
         inc->result = {inc->name.c_str(), inc->name.size(), inc->text.c_str(), inc->text.size(), inc};
         return &inc->result;

@@ -76,7 +76,8 @@ VkDescriptorSetLayout PipelineStore::setLayout(std::uint32_t bindings) {
     return l;
 }
 
-const Kernel& PipelineStore::make(const std::string& key, const std::uint32_t* words, std::size_t count, std::uint32_t bindings) {
+const Kernel& PipelineStore::make(const std::string& key, const std::uint32_t* words, std::size_t count, std::uint32_t bindings,
+                                  const std::vector<std::uint32_t>& spec) {
     VkDevice dev = ctx_.device();
     auto k = std::make_unique<Kernel>();
     k->setLayout = setLayout(bindings);
@@ -95,6 +96,10 @@ const Kernel& PipelineStore::make(const std::string& key, const std::uint32_t* w
     pci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
     pci.stage.module = mod;
     pci.stage.pName = "main";
+    std::vector<VkSpecializationMapEntry> entries;
+    for (std::uint32_t i = 0; i < spec.size(); ++i) entries.push_back({i, i * 4u, 4u});
+    VkSpecializationInfo si{std::uint32_t(entries.size()), entries.data(), spec.size() * 4, spec.data()};
+    if (!spec.empty()) pci.stage.pSpecializationInfo = &si;
     pci.layout = k->layout;
     const VkResult r = vkCreateComputePipelines(dev, cache_, 1, &pci, nullptr, &k->pipeline);
     vkDestroyShaderModule(dev, mod, nullptr);
@@ -102,12 +107,13 @@ const Kernel& PipelineStore::make(const std::string& key, const std::uint32_t* w
     return *kernels_.emplace(key, std::move(k)).first->second;
 }
 
-const Kernel& PipelineStore::builtin(const std::string& name, std::uint32_t bindings) {
-    const std::string key = name + "/" + std::to_string(bindings);
+const Kernel& PipelineStore::builtin(const std::string& name, std::uint32_t bindings, const std::vector<std::uint32_t>& spec) {
+    std::string key = name + "/" + std::to_string(bindings);
+    for (std::uint32_t v : spec) key += "/" + std::to_string(v);
     if (auto it = kernels_.find(key); it != kernels_.end()) return *it->second;
     const EmbeddedShader* s = findShader(name);
     if (!s) throw Error("Vulkan: no embedded shader '" + name + "'");
-    return make(key, s->words, s->wordCount, bindings);
+    return make(key, s->words, s->wordCount, bindings, spec);
 }
 
 const Kernel& PipelineStore::generated(const std::string& key, const std::vector<std::uint32_t>& spirv, std::uint32_t bindings) {

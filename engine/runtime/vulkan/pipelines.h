@@ -30,14 +30,16 @@ public:
     PipelineStore(const PipelineStore&) = delete;
     PipelineStore& operator=(const PipelineStore&) = delete;
 
-    /// The built-in variant `name` (shaders/CMakeLists.txt) with `bindings` buffers.
-    const Kernel& builtin(const std::string& name, std::uint32_t bindings);
+    /// The built-in variant `name` (shaders/CMakeLists.txt) with `bindings` buffers, and the
+    /// specialization constants `spec` (constant_id 0, 1, ...; the elementwise shader's op).
+    const Kernel& builtin(const std::string& name, std::uint32_t bindings, const std::vector<std::uint32_t>& spec = {});
     /// A kernel from SPIR-V generated at run time, keyed by `key` (its source hash).
     const Kernel& generated(const std::string& key, const std::vector<std::uint32_t>& spirv, std::uint32_t bindings);
     std::size_t size() const { return kernels_.size(); }
 
 private:
-    const Kernel& make(const std::string& key, const std::uint32_t* words, std::size_t count, std::uint32_t bindings);
+    const Kernel& make(const std::string& key, const std::uint32_t* words, std::size_t count, std::uint32_t bindings,
+                       const std::vector<std::uint32_t>& spec = {});
     VkDescriptorSetLayout setLayout(std::uint32_t bindings);
 
     const VulkanContext& ctx_;

@@ -1,6 +1,6 @@
 #pragma once
 // The shaders compiled at build time (shaders/CMakeLists.txt embeds their SPIR-V), looked up by
-// variant name ("ew_add", "reduce_sum_sg", "gemm"), and the shared GLSL headers as text for
+// variant name ("ew2", "reduce_sum_sg", "gemm"), and the shared GLSL headers as text for
 // the kernels generated at run time.
 #include <cstddef>
 #include <cstdint>
@@ -19,8 +19,9 @@ struct EmbeddedShader {
 const std::vector<EmbeddedShader>& embeddedShaders();
 /// The variant called `name`, or nullptr.
 const EmbeddedShader* findShader(const std::string& name);
-/// shaders/adj_common.glsl and shaders/adj_push.h as text (generated file).
+/// shaders/adj_common.glsl, shaders/adj_push.h and shaders/adj_math.glsl as text (generated file).
 const char* embeddedCommonGlsl();
 const char* embeddedPushHeader();
+const char* embeddedMathGlsl();
 
 }  // namespace adj::vk

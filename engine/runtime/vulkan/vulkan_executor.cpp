@@ -134,17 +134,15 @@ RunResult VulkanExecutor::run(const Graph& g, const Bindings& bindings, const Ru
         const Node& n = g.node(id);
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<vk::DevTensor>& out = values[std::size_t(id)];
-        switch (n.op) {
-            case Op::Input: {
-                auto it = bindings.find(n.name);
-                if (it == bindings.end()) throw Error("graph input '" + n.name + "' has no binding (give it with --input " + n.name + "=FILE.npy)");
-                checkBinding(n, it->second);
-                out = {im.source(rec, it->second)};
-                break;
-            }
-            case Op::Parameter:
-            case Op::Constant: out = {im.source(rec, sourceValue(n, bindings))}; break;
-            default: {
+        if (n.op == Op::Input) {
+            auto it = bindings.find(n.name);
+            if (it == bindings.end()) throw Error("graph input '" + n.name + "' has no binding (give it with --input " + n.name + "=FILE.npy)");
+            checkBinding(n, it->second);
+            out = {im.source(rec, it->second)};
+        } else if (isSource(n.op)) {
+            out = {im.source(rec, sourceValue(n, bindings))};
+        } else {
+            {
                 std::vector<vk::DevTensor> ins;
                 std::vector<ValueType> inTypes;
                 for (const auto& v : n.inputs) {

@@ -47,7 +47,7 @@ DevTensor permuted(const DevTensor& t, const std::vector<std::int64_t>& perm) {
     return v;
 }
 
-void runElementwise(OpEnv& env, const Node& n, const Kernel& k, const DevTensor& out, const std::vector<DevTensor>& ins) {
+void runElementwise(OpEnv& env, const Node& n, const Kernel& k, const DevTensor& out, const std::vector<DevTensor>& ins, const EwParams& params) {
     const std::int64_t count = out.numel();
     if (count == 0) return;
     Shape shape = out.shape;
@@ -61,6 +61,9 @@ void runElementwise(OpEnv& env, const Node& n, const Kernel& k, const DevTensor&
     AdjPush pc{};
     pc.n = std::uint32_t(count);
     pc.rank = std::uint32_t(shape.size());
+    pc.alpha = params[0];
+    pc.beta = params[1];
+    pc.value = params[2];
     std::vector<const DevTensor*> bufs{&out};
     for (const auto& t : ins) bufs.push_back(&t);
     env.rec.dispatch(k, pc, layoutWords(shape, ops), bufs, groupsFor(count, 256));
@@ -104,7 +107,9 @@ std::vector<DevTensor> elementwise(OpEnv& env, const Node& n, const std::vector<
         const auto& spirv = env.fused.spirv(src, n.name);
         runElementwise(env, n, env.pipelines.generated(sourceHash(src), spirv, std::uint32_t(ins.size() + 2)), out, ins);
     } else {
-        runElementwise(env, n, env.pipelines.builtin("ew_" + std::string(opName(n.op)), std::uint32_t(ins.size() + 2)), out, ins);
+        // one SPIR-V module per arity; the op is its specialization constant
+        const Kernel& k = env.pipelines.builtin("ew" + std::to_string(ins.size()), std::uint32_t(ins.size() + 2), {std::uint32_t(n.op)});
+        runElementwise(env, n, k, out, ins, ewParams(n.op, n.attrs));
     }
     return {out};
 }
@@ -419,55 +424,24 @@ std::vector<DevTensor> conv(OpEnv& env, const Node& n, const std::vector<DevTens
     return {out};
 }
 
-}  // namespace
-
-bool vulkanSupports(Op op) {
-    switch (op) {
-        case Op::Input: case Op::Parameter: case Op::Constant:
-        case Op::Neg: case Op::Abs: case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Sin: case Op::Cos:
-        case Op::Tanh: case Op::Sigmoid: case Op::Relu: case Op::Gelu: case Op::Erf:
-        case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Maximum: case Op::Minimum:
-        case Op::Where: case Op::Greater: case Op::Equal: case Op::Sign: case Op::Fused:
-        case Op::MatMul: case Op::Gemm:
-        case Op::Sum: case Op::Mean: case Op::Max: case Op::Softmax: case Op::LogSoftmax:
-        case Op::Reshape: case Op::Transpose: case Op::Flatten: case Op::Squeeze: case Op::Unsqueeze:
-        case Op::Expand: case Op::Slice: case Op::Concat: case Op::Split: case Op::Pad:
-        case Op::Conv2d: case Op::Conv2dGradInput: case Op::Conv2dGradWeight: case Op::GlobalAvgPool:
-        case Op::BatchNorm: case Op::LayerNorm: case Op::MaxPool: case Op::AvgPool:
-        case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad:
-            return true;
+/// The Reduce family: sum, mean and max reduce axes; softmax and log_softmax one axis.
+std::vector<DevTensor> recordReduce(OpEnv& env, const Node& n, const DevTensor& x, const Shape& outShape) {
+    switch (n.op) {
+        case Op::Sum: case Op::Mean: case Op::Max:
+            return reduce(env, n, x, outShape);
+        case Op::Softmax: case Op::LogSoftmax:
+            return softmax(env, n, x);
+#define ADJ_FAMILY_CASE_Reduce(id)
+#include "ir/op_family_cases.inc"
+            break;
     }
-    return false;
+    fail(n, "not a reduction");
 }
 
-DevTensor contiguousOnDevice(OpEnv& env, const DevTensor& t) {
-    if (t.isContiguous()) return t;
-    DevTensor c = env.rec.allocate(t.shape);
-    Node dummy;
-    dummy.name = "contiguous copy";
-    copyInto(env, dummy, c, t);
-    return c;
-}
-
-std::vector<DevTensor> recordOp(OpEnv& env, const Node& n, const std::vector<DevTensor>& ins, const std::vector<ValueType>& outTypes) {
-    if (!vulkanSupports(n.op)) fail(n, "the Vulkan backend has no shader for this op yet (run it with --backend cpu)");
+/// The View family: views of input 0, as on the CPU (no dispatch unless a reshape needs a copy).
+std::vector<DevTensor> recordView(OpEnv& env, const Node& n, const std::vector<DevTensor>& ins, const std::vector<ValueType>& outTypes) {
     const Shape& outShape = outTypes.at(0).shape;
     switch (n.op) {
-        case Op::Input: case Op::Parameter: case Op::Constant:
-            fail(n, "source nodes are bound, not recorded");
-        case Op::Neg: case Op::Abs: case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Sin: case Op::Cos:
-        case Op::Tanh: case Op::Sigmoid: case Op::Relu: case Op::Gelu: case Op::Erf:
-        case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Maximum: case Op::Minimum:
-        case Op::Where: case Op::Greater: case Op::Equal: case Op::Sign: case Op::Fused:
-            return elementwise(env, n, ins, outShape);
-        case Op::MatMul:
-            return matmul(env, n, ins[0], ins[1], outShape);
-        case Op::Gemm:
-            return gemm(env, n, ins, outShape);
-        case Op::Sum: case Op::Mean: case Op::Max:
-            return reduce(env, n, ins[0], outShape);
-        case Op::Softmax: case Op::LogSoftmax:
-            return softmax(env, n, ins[0]);
         case Op::Reshape: case Op::Flatten: case Op::Squeeze: case Op::Unsqueeze:
             if (numel(outShape) != ins[0].numel()) fail(n, "cannot reshape " + shapeToString(ins[0].shape) + " to " + shapeToString(outShape));
             return {reshaped(env, ins[0], outShape)};
@@ -485,21 +459,65 @@ std::vector<DevTensor> recordOp(OpEnv& env, const Node& n, const std::vector<Dev
             return {expandedTo(n, ins[0], outShape)};
         case Op::Slice:
             return slice(n, ins[0], outShape);
-        case Op::Concat:
-            return concat(env, n, ins, outShape);
         case Op::Split:
             return split(n, ins[0], outTypes);
-        case Op::Pad:
-            return pad(env, n, ins[0], outShape);
-        case Op::Conv2d: case Op::Conv2dGradInput: case Op::Conv2dGradWeight:
+#define ADJ_FAMILY_CASE_View(id)
+#include "ir/op_family_cases.inc"
+            break;
+    }
+    fail(n, "not a view");
+}
+
+}  // namespace
+
+bool vulkanSupports(Op op) {
+    switch (opInfo(op).family) {
+        case OpFamily::Source: case OpFamily::Elementwise: case OpFamily::Fused: case OpFamily::MatMul: case OpFamily::Reduce:
+        case OpFamily::View: case OpFamily::Copy: case OpFamily::Conv: case OpFamily::Pool: case OpFamily::Norm: case OpFamily::Grad:
+            return true;
+    }
+    return false;
+}
+
+DevTensor contiguousOnDevice(OpEnv& env, const DevTensor& t) {
+    if (t.isContiguous()) return t;
+    DevTensor c = env.rec.allocate(t.shape);
+    Node dummy;
+    dummy.name = "contiguous copy";
+    copyInto(env, dummy, c, t);
+    return c;
+}
+
+std::vector<DevTensor> recordOp(OpEnv& env, const Node& n, const std::vector<DevTensor>& ins, const std::vector<ValueType>& outTypes) {
+    if (!vulkanSupports(n.op)) fail(n, "the Vulkan backend has no shader for this op yet (run it with --backend cpu)");
+    const Shape& outShape = outTypes.at(0).shape;
+    switch (opInfo(n.op).family) {
+        case OpFamily::Source:
+            fail(n, "source nodes are bound, not recorded");
+        case OpFamily::Elementwise:
+        case OpFamily::Fused:
+            return elementwise(env, n, ins, outShape);
+        case OpFamily::MatMul:
+            return n.op == Op::Gemm ? gemm(env, n, ins, outShape) : matmul(env, n, ins[0], ins[1], outShape);
+        case OpFamily::Reduce:
+            return recordReduce(env, n, ins[0], outShape);
+        case OpFamily::View:
+            return recordView(env, n, ins, outTypes);
+        case OpFamily::Copy:
+            return n.op == Op::Pad ? pad(env, n, ins[0], outShape) : concat(env, n, ins, outShape);
+        case OpFamily::Conv:
             return conv(env, n, ins, outShape);
-        case Op::GlobalAvgPool:
-            if (ins[0].shape.size() != 4) fail(n, "input must be 4-D (NCHW), got " + shapeToString(ins[0].shape));
-            return reduce(env, n, ins[0], outShape, {2, 3});
-        case Op::MaxPool: case Op::AvgPool: case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad:
+        case OpFamily::Pool:
+            if (n.op == Op::GlobalAvgPool) {
+                if (ins[0].shape.size() != 4) fail(n, "input must be 4-D (NCHW), got " + shapeToString(ins[0].shape));
+                return reduce(env, n, ins[0], outShape, {2, 3});
+            }
             return recordPool(env, n, ins, outShape);
-        case Op::BatchNorm: case Op::LayerNorm:
+        case OpFamily::Norm:
             return recordNorm(env, n, ins, outShape);
+        case OpFamily::Grad:
+            if (n.op == Op::Conv2dGradInput || n.op == Op::Conv2dGradWeight) return conv(env, n, ins, outShape);
+            return recordPool(env, n, ins, outShape);
     }
     fail(n, "the Vulkan backend has no shader for this op yet (run it with --backend cpu)");
 }

@@ -51,7 +51,11 @@ std::vector<DevTensor> recordPool(OpEnv& env, const Node& n, const std::vector<D
             if (outShape != x) fail(n, "output shape " + shapeToString(outShape) + " differs from the input shape " + shapeToString(x));
             break;
         case Op::AvgPoolGrad: y = ins[0].shape, x = outShape, shader = "avg_pool_grad"; break;
-        default: fail(n, "not a pooling op");
+        case Op::GlobalAvgPool: case Op::Conv2dGradInput: case Op::Conv2dGradWeight:  // other shaders (vulkan_ops.cpp)
+#define ADJ_FAMILY_CASE_Pool(id)
+#define ADJ_FAMILY_CASE_Grad(id)
+#include "ir/op_family_cases.inc"
+            fail(n, "not a pooling op");
     }
     if (x.size() != 4 || y.size() != 4) fail(n, "input and output must be 4-D [N, C, H, W], got " + shapeToString(x) + " and " + shapeToString(y));
     const std::int64_t effH = x[2] + pads[0] + pads[2] - kernel[0], effW = x[3] + pads[1] + pads[3] - kernel[1];

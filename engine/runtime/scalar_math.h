@@ -1,6 +1,8 @@
 #pragma once
-// Scalar functions of the elementwise ops. The GLSL shaders use the same names (adj_exp, ...),
-// so that CPU kernels, fused kernels and shaders compute the same thing.
+// The scalar functions that ops.def's elementwise expressions are written with (f_exp, f_log, ...).
+// shaders/adj_math.glsl defines the same functions with the same names for the GPU, so that one
+// expression text compiles in C++ (the CPU kernels, the fused-group interpreter, constant folding)
+// and in GLSL (the elementwise shader and generated fusion kernels).
 //
 // exp, tanh and sigmoid are written without branches or library calls (Cephes' single-precision
 // algorithms: exp within 1 ulp of the correctly rounded result, tanh 1.5, sigmoid 3, subnormals
@@ -13,8 +15,7 @@
 
 namespace adj {
 
-inline float adj_neg(float x) { return -x; }
-inline float adj_abs(float x) { return std::fabs(x); }
+inline float f_abs(float x) { return std::fabs(x); }
 namespace detail {
 /// The largest float whose e^x is finite.
 constexpr float kExpMax = 88.72283172607421875f;
@@ -44,16 +45,16 @@ inline float expCore(float x) {
 }
 }  // namespace detail
 
-inline float adj_exp(float x) {
+inline float f_exp(float x) {
     const float e = detail::expCore(x);
     return x != x ? x : (x > detail::kExpMax ? INFINITY : (x < -104.f ? 0.f : e));
 }
-inline float adj_log(float x) { return std::log(x); }
-inline float adj_sqrt(float x) { return std::sqrt(x); }
-inline float adj_sin(float x) { return std::sin(x); }
-inline float adj_cos(float x) { return std::cos(x); }
+inline float f_log(float x) { return std::log(x); }
+inline float f_sqrt(float x) { return std::sqrt(x); }
+inline float f_sin(float x) { return std::sin(x); }
+inline float f_cos(float x) { return std::cos(x); }
 /// tanh: an odd polynomial below |x| = 0.625 (where 1 - 2/(e^2x + 1) would cancel), else that form.
-inline float adj_tanh(float x) {
+inline float f_tanh(float x) {
     const float ax = std::fabs(x);
     const float z = x * x;
     float p = -5.70498872745E-3f;
@@ -66,25 +67,39 @@ inline float adj_tanh(float x) {
     return x != x ? x : std::copysign(ax < 0.625f ? small : large, x);
 }
 /// 1 / (1 + e^-x), from e^-|x| so that nothing overflows.
-inline float adj_sigmoid(float x) {
+inline float f_sigmoid(float x) {
     const float e = detail::expCore(-std::fabs(x));
     const float s = 1.f / (1.f + e);
     return x != x ? x : (x >= 0.f ? s : e * s);
 }
-inline float adj_relu(float x) { return x > 0.f ? x : 0.f; }
-inline float adj_erf(float x) { return std::erf(x); }
-inline float adj_gelu(float x) { return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f)); }
-
-inline float adj_add(float a, float b) { return a + b; }
-inline float adj_sub(float a, float b) { return a - b; }
-inline float adj_mul(float a, float b) { return a * b; }
-inline float adj_div(float a, float b) { return a / b; }
-inline float adj_pow(float a, float b) { return std::pow(a, b); }
-inline float adj_maximum(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
-inline float adj_minimum(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
-inline float adj_where(float c, float a, float b) { return c != 0.f ? a : b; }
-inline float adj_greater(float a, float b) { return a > b ? 1.f : 0.f; }
-inline float adj_equal(float a, float b) { return a == b ? 1.f : 0.f; }
-inline float adj_sign(float x) { return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f); }
+inline float f_erf(float x) { return std::erf(x); }
+inline float f_pow(float a, float b) { return std::pow(a, b); }
+/// The larger (smaller) of a and b; NaN when either is NaN.
+inline float f_max(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
+inline float f_min(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
+/// x clamped to [lo, hi]; NaN stays NaN.
+inline float f_clamp(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+/// e^x - 1, accurate near 0: a Taylor polynomial for |x| < 0.5 (its truncation below 2 ulp), e^x - 1
+/// beyond (no cancellation there). Branch-free, so loops over it vectorize.
+inline float f_expm1(float x) {
+    float p = 1.f / 5040.f;
+    p = p * x + 1.f / 720.f;
+    p = p * x + 1.f / 120.f;
+    p = p * x + 1.f / 24.f;
+    p = p * x + 1.f / 6.f;
+    p = p * x + 0.5f;
+    const float small = x + x * x * p;
+    return std::fabs(x) < 0.5f ? small : f_exp(x) - 1.f;
+}
+/// log(1 + x), accurate near 0 (Kahan: scaled by x / ((1 + x) - 1)).
+inline float f_log1p(float x) {
+    const float u = 1.f + x;
+    return u == 1.f ? x : (u == INFINITY ? u : std::log(u) * x / (u - 1.f));
+}
+inline float f_floor(float x) { return std::floor(x); }
+inline float f_ceil(float x) { return std::ceil(x); }
+/// Rounds half to even (as ONNX's Round and torch.round): the default rounding mode, which the
+/// engine never changes.
+inline float f_round(float x) { return std::nearbyint(x); }
 
 }  // namespace adj

@@ -1,0 +1,55 @@
+#pragma once
+// One C++ function per elementwise op of ops.def, ew_<Id>(a, b, c, alpha, beta, gamma), whose body
+// is the op's scalar expression from the table, and visitElementwise, the one switch over them
+// that the CPU kernels (unfused and fused) and constant folding go through. The GLSL twins of
+// these functions are generated from the same text (runtime/vulkan/elementwise_glsl.h).
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "ir/op.h"
+#include "runtime/scalar_math.h"
+
+namespace adj {
+
+#define OP(...)
+#define EW(id, name, arity, groups, flops, attrs, onnx, expr, ...)                                                                      \
+    inline float ew_##id([[maybe_unused]] float a, [[maybe_unused]] float b, [[maybe_unused]] float c, [[maybe_unused]] float alpha, \
+                         [[maybe_unused]] float beta, [[maybe_unused]] float gamma) {                                                 \
+        return expr;                                                                                                                 \
+    }
+#include "ir/ops.def"
+#undef OP
+#undef EW
+
+template <int N>
+using Arity = std::integral_constant<int, N>;
+
+/// Calls visit(Arity<n>{}, f) for elementwise op `op`, where f(a, b, c) computes one element with
+/// the parameters p (unused inputs are ignored). Throws std::logic_error for an op without a
+/// scalar expression.
+template <class Visit>
+decltype(auto) visitElementwise(Op op, const EwParams& p, Visit&& visit) {
+    switch (op) {
+#define OP(id, ...) \
+    case Op::id:    \
+        break;
+#define EW(id, name, arity, ...) \
+    case Op::id:                 \
+        return visit(Arity<arity>{}, [p](float a, float b, float c) { return ew_##id(a, b, c, p[0], p[1], p[2]); });
+#include "ir/ops.def"
+#undef OP
+#undef EW
+    }
+    throw std::logic_error("op '" + std::string(opName(op)) + "' has no scalar expression");
+}
+
+/// f with only its first N arguments (the rest 0), for loops over N operands.
+template <int N, class F>
+auto withArity(F f) {
+    if constexpr (N == 1) return [f](float a) { return f(a, 0.f, 0.f); };
+    else if constexpr (N == 2) return [f](float a, float b) { return f(a, b, 0.f); };
+    else return f;
+}
+
+}  // namespace adj
