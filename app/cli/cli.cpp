@@ -36,6 +36,7 @@ const char* kUsageText =
     "  roofline GRAPH -o FILE.svg|.png [--measure [--repeats N]] [--backend B] [--json]\n"
     "                                      the roofline chart of the graph on this machine; --measure\n"
     "                                      adds measured times, predicted against measured per node\n"
+    "  ops [--json]                        the op table: every op, its inputs, attributes, ONNX name\n"
     "\n"
     "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Exit status: 0 success,\n"
     "1 bad input (messages begin with 'error:'), 2 bad usage.\n";
@@ -45,7 +46,7 @@ const char* kUsageText =
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
         {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian},
-        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}};
+        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << kUsageText;
         return args.empty() ? kUsage : kOk;
