@@ -69,12 +69,15 @@ PaletteWidget::PaletteWidget(QWidget* parent) : QWidget(parent), search_(new QLi
         QPixmap swatch(12, 12);
         swatch.fill(graphFillColour(cat));
         item->setIcon(0, QIcon(swatch));
-        QString tip = QStringLiteral("<b>%1</b><br>%2").arg(qstr(info.name), arityText(info));
-        for (const adj::AttrSpec& a : info.attrs)
+        QString tip = QStringLiteral("<b>%1</b> — %2<br>%3").arg(qstr(info.name), qstr(info.doc).toHtmlEscaped(), arityText(info));
+        if (!info.onnx.empty()) tip += QStringLiteral("<br>ONNX: %1").arg(qstr(info.onnx));
+        for (const adj::AttrSpec& a : info.attrs) {
             tip += QStringLiteral("<br>%1: %2%3").arg(QString::fromStdString(a.name), qstr(adj::attrTypeName(a.type)),
                                                      a.required ? tr(" (required)")
                                                                 : (a.defaultText.empty() ? QString()
                                                                                          : QStringLiteral(" = ") + QString::fromStdString(a.defaultText)));
+            for (const adj::AttrConstraint& c : a.constraints) tip += QStringLiteral(" (%1)").arg(QString::fromStdString(c.text()).toHtmlEscaped());
+        }
         item->setToolTip(0, tip);
     }
     for (auto& [cat, group] : groups) tree_->addTopLevelItem(group);
