@@ -1,0 +1,210 @@
+// Handlers of the elementwise, comparison, logical, linear-algebra and reduction ONNX ops, and
+// of every elementwise op of the table read from its ONNX name (tableOp).
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <functional>
+#include <numeric>
+
+#include "io/onnx_import_ops.h"
+#include "ir/errors.h"
+#include "ir/verifier.h"
+
+namespace adj::onnx_io::ops {
+
+void elementwise(Importer& I, Op op, char intOp) {
+    if (I.isInts(0) && I.isInts(1) && intOp) {
+        const IntTensor& a = I.value(0).ints;
+        const IntTensor& b = I.value(1).ints;
+        I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], intOp); }));
+        return;
+    }
+    ValueRef a = I.fin(0), b = I.fin(1);
+    I.bindFloat(I.out(), I.emit(op, {a, b}, {}, I.out()));
+}
+
+void unary(Importer& I, Op op) {
+    if (I.isInts(0) && (op == Op::Neg || op == Op::Abs || op == Op::Sign)) {
+        I.bindInts(I.out(), intMap(I.value(0).ints, [op](std::int64_t v) -> std::int64_t {
+                       if (op == Op::Neg) return -v;
+                       if (op == Op::Abs) return v < 0 ? -v : v;
+                       return (v > 0) - (v < 0);
+                   }));
+        return;
+    }
+    I.bindFloat(I.out(), I.emit(op, {I.fin(0)}, {}, I.out()));
+}
+
+void variadic(Importer& I, Op op, char intOp) {
+    if (I.numInputs() < 1) I.fail("needs at least one input");
+    if (I.numInputs() == 1) {
+        I.bindValue(I.out(), I.value(0));
+        return;
+    }
+    bool allInts = true;
+    for (int i = 0; i < I.numInputs(); ++i) allInts = allInts && I.isInts(i);
+    if (allInts && intOp) {
+        std::vector<const IntTensor*> ins;
+        for (int i = 0; i < I.numInputs(); ++i) ins.push_back(&I.value(i).ints);
+        I.bindInts(I.out(), intBroadcast(I, ins, [&](const std::vector<Sym>& v) {
+                       Sym acc = v[0];
+                       for (std::size_t k = 1; k < v.size(); ++k) acc = symOp(I, acc, v[k], intOp);
+                       return acc;
+                   }));
+        return;
+    }
+    ValueRef acc = I.fin(0);
+    for (int i = 1; i < I.numInputs(); ++i)
+        acc = I.emit(op, {acc, I.fin(i)}, {}, i + 1 == I.numInputs() ? I.out() : I.out() + "/" + std::to_string(i));
+    I.bindFloat(I.out(), acc);
+}
+
+void compare(Importer& I, char kind) {
+    // kind: '>' Greater, '<' Less, '=' Equal, 'g' GreaterOrEqual, 'l' LessOrEqual
+    if (I.isInts(0) && I.isInts(1)) {
+        const IntTensor& a = I.value(0).ints;
+        const IntTensor& b = I.value(1).ints;
+        I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], kind); }));
+        return;
+    }
+    ValueRef a = I.fin(0), b = I.fin(1), r;
+    switch (kind) {
+        case '>': r = I.emit(Op::Greater, {a, b}, {}, I.out()); break;
+        case '<': r = I.emit(Op::Greater, {b, a}, {}, I.out()); break;
+        case '=': r = I.emit(Op::Equal, {a, b}, {}, I.out()); break;
+        default: {
+            // a >= b is not (b > a); a <= b is not (a > b)
+            ValueRef gt = kind == 'g' ? I.emit(Op::Greater, {b, a}, {}, I.out() + "/greater") : I.emit(Op::Greater, {a, b}, {}, I.out() + "/greater");
+            r = I.emit(Op::Sub, {I.constantNode(Tensor::scalar(1.f), I.out() + "/one"), gt}, {}, I.out());
+        }
+    }
+    I.bindFloat(I.out(), r, true);
+}
+
+void logical(Importer& I, char kind) {
+    // 'n' Not, '&' And, '|' Or
+    if (kind == 'n') {
+        if (I.isInts(0)) {
+            I.bindInts(I.out(), intMap(I.value(0).ints, [](std::int64_t v) -> std::int64_t { return v == 0; }));
+            return;
+        }
+        ValueRef x = I.fin(0);
+        I.bindFloat(I.out(), I.emit(Op::Sub, {I.constantNode(Tensor::scalar(1.f), I.out() + "/one"), x}, {}, I.out()), true);
+        return;
+    }
+    if (I.isInts(0) && I.isInts(1)) {
+        const IntTensor& a = I.value(0).ints;
+        const IntTensor& b = I.value(1).ints;
+        I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], kind); }));
+        return;
+    }
+    ValueRef a = I.fin(0), b = I.fin(1);
+    I.bindFloat(I.out(), I.emit(kind == '&' ? Op::Mul : Op::Maximum, {a, b}, {}, I.out()), true);
+}
+
+void where(Importer& I) {
+    if (I.isInts(0) && I.isInts(1) && I.isInts(2)) {
+        const IntTensor& c = I.value(0).ints;
+        const IntTensor& a = I.value(1).ints;
+        const IntTensor& b = I.value(2).ints;
+        I.bindInts(I.out(), intBroadcast(I, {&c, &a, &b}, [](const std::vector<Sym>& v) {
+                       Sym r;
+                       for (std::size_t k = 0; k < 3; ++k) r[k] = v[0][k] ? v[1][k] : v[2][k];
+                       return r;
+                   }));
+        return;
+    }
+    ValueRef c = I.finRaw(0), a = I.fin(1), b = I.fin(2);
+    I.bindFloat(I.out(), I.emit(Op::Where, {c, a, b}, {}, I.out()));
+}
+
+void clip(Importer& I) {
+    ValueRef y = I.fin(0);
+    if (I.has(1)) y = I.emit(Op::Maximum, {y, I.fin(1)}, {}, I.has(2) ? I.out() + "/min" : I.out());
+    if (I.has(2)) y = I.emit(Op::Minimum, {y, I.fin(2)}, {}, I.out());
+    if (!I.has(1) && !I.has(2)) {
+        identity(I);
+        return;
+    }
+    I.bindFloat(I.out(), y);
+}
+
+void reciprocal(Importer& I) {
+    ValueRef x = I.fin(0);
+    I.bindFloat(I.out(), I.emit(Op::Div, {I.constantNode(Tensor::scalar(1.f), I.out() + "/one"), x}, {}, I.out()));
+}
+
+void gemm(Importer& I) {
+    std::vector<ValueRef> ins{I.fin(0), I.fin(1)};
+    if (I.has(2)) ins.push_back(I.fin(2));
+    Attributes at;
+    if (I.attr("alpha")) at.set("alpha", I.attrFloat("alpha", 1));
+    if (I.attr("beta")) at.set("beta", I.attrFloat("beta", 1));
+    if (I.attr("transA")) at.set("transA", std::int64_t(I.attrInt("transA", 0) != 0));
+    if (I.attr("transB")) at.set("transB", std::int64_t(I.attrInt("transB", 0) != 0));
+    I.bindFloat(I.out(), I.emit(Op::Gemm, ins, at, I.out()));
+}
+
+void softmax(Importer& I, Op op) {
+    ValueRef x = I.fin(0);
+    const auto rank = std::int64_t(I.shapeOf(x).size());
+    if (rank == 0) I.fail("input must have rank >= 1");
+    if (I.opset() >= 13) {
+        I.bindFloat(I.out(), I.emit(op, {x}, {{"axis", I.attrInt("axis", -1)}}, I.out()));
+        return;
+    }
+    // Opsets 11 and 12: the input is coerced to 2-D at axis (default 1), the op runs on the rows.
+    const std::int64_t axis = normAxis(I, I.attrInt("axis", 1), rank, "axis");
+    if (axis == rank - 1) {
+        I.bindFloat(I.out(), I.emit(op, {x}, {{"axis", std::int64_t(-1)}}, I.out()));
+        return;
+    }
+    ValueRef flat = I.emit(Op::Flatten, {x}, {{"axis", axis}}, I.out() + "/flatten");
+    ValueRef y = I.emit(op, {flat}, {{"axis", std::int64_t(-1)}}, I.out() + "/rows");
+    Ints target;
+    int dynamic = 0;
+    for (const Sym& d : I.symShape(x)) {
+        dynamic += !symIsConst(d);
+        target.push_back(symIsConst(d) ? d[0] : -1);
+    }
+    if (dynamic > 1) I.fail("opset " + std::to_string(I.opset()) + " Softmax over several axes of an input with more than one dynamic dimension is not supported");
+    I.bindFloat(I.out(), I.emit(Op::Reshape, {y}, {{"shape", target}}, I.out()));
+}
+
+void reduce(Importer& I, Op op) {
+    // ReduceSum reads axes from an input from opset 13 on; ReduceMean and ReduceMax from 18 on.
+    const std::int64_t inputSince = I.node().op_type() == "ReduceSum" ? 13 : 18;
+    const auto axes = I.axesOf(1, inputSince);
+    const std::int64_t keep = I.attrInt("keepdims", 1) != 0;
+    const bool noop = I.attrInt("noop_with_empty_axes", 0) != 0;
+    ValueRef x = I.fin(0);
+    if ((!axes || axes->empty()) && noop) {
+        I.bindFloat(I.out(), x);
+        return;
+    }
+    Attributes at{{"keepdims", keep}};
+    if (axes && !axes->empty()) at.set("axes", *axes);
+    I.bindFloat(I.out(), I.emit(op, {x}, at, I.out()));
+}
+
+/// An elementwise op of the table read from the ONNX op its entry names: float inputs, and the
+/// ONNX attributes that the op's schema declares (alpha, beta, gamma), checked against it.
+void tableOp(Importer& I, Op op) {
+    const OpInfo& info = opInfo(op);
+    Node probe;
+    probe.op = op;
+    probe.name = I.out();
+    for (const auto& a : I.node().attribute()) {
+        bool known = false;
+        for (const auto& spec : info.attrs) known = known || spec.name == a.name();
+        if (!known) I.fail("attribute '" + a.name() + "' is not supported");
+        if (a.type() != onnx::AttributeProto::FLOAT) I.fail("attribute '" + a.name() + "' must be a float");
+        probe.attrs.set(a.name(), double(a.f()));
+    }
+    for (const auto& problem : checkAttributes(probe)) I.fail(problem.substr(problem.find("): ") + 3));  // after "node '...' (op)"
+    std::vector<ValueRef> ins;
+    for (int i = 0; i < I.numInputs(); ++i) ins.push_back(I.fin(i));
+    I.bindFloat(I.out(), I.emit(op, std::move(ins), probe.attrs, I.out()));
+}
+
+}  // namespace adj::onnx_io::ops

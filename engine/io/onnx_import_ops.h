@@ -1,0 +1,112 @@
+#pragma once
+// The ONNX importer's handlers, one per ONNX op (default domain), in files by kind: float values
+// become nodes of the op table, integer tensors (shapes, axes, indices) are evaluated while
+// importing (onnx_import_ints.cpp). onnx_import_ops.cpp maps ONNX op names to them;
+// docs/ONNX.md describes each mapping. Internal to the importer.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/onnx_importer.h"
+
+namespace adj::onnx_io::ops {
+
+using Kind = Value::Kind;
+using Ints = std::vector<std::int64_t>;
+
+/// Largest integer tensor the importer evaluates (elements).
+constexpr std::int64_t kMaxIntResult = std::int64_t(1) << 16;
+
+inline Ints intsOr(const std::optional<Ints>& v, Ints def) { return v ? *v : std::move(def); }
+inline std::vector<Sym> symDims(Importer& I, ValueRef v) { return I.symShape(v); }
+
+// onnx_import_ints.cpp
+Sym symOp(const Importer& I, const Sym& a, const Sym& b, char op);
+/// Flat index into `in` (broadcast to `out`) of the element at flat index `i` of `out`.
+std::int64_t broadcastSource(std::int64_t i, const Shape& out, const Shape& in);
+IntTensor intMap(const IntTensor& a, const std::function<std::int64_t(std::int64_t)>& f);
+Sym symScalar(const Importer& I, const IntTensor& t, const std::string& what);
+std::int64_t normAxis(const Importer& I, std::int64_t axis, std::int64_t rank, const std::string& what);
+IntTensor intGather(const Importer& I, const IntTensor& data, const Ints& indices, const Shape& indexShape, std::int64_t axis);
+/// ONNX Slice's clamping of one axis: the indices taken, in order.
+Ints sliceIndices(std::int64_t start, std::int64_t end, std::int64_t step, std::int64_t dim);
+/// Resolves a Reshape target (ONNX: 0 copies the input dimension, -1 is inferred).
+Shape reshapeTarget(const Importer& I, const Shape& in, const Ints& target, bool allowZero);
+IntTensor intSlice(const Importer& I, const IntTensor& x, const Ints& starts, const Ints& ends, const Ints& axesIn, const Ints& steps);
+IntTensor intConcat(const Importer& I, const std::vector<const IntTensor*>& ins, std::int64_t axis);
+Shape unsqueezedShape(const Importer& I, const Shape& s, Ints axes);
+IntTensor intTranspose(const Importer& I, const IntTensor& x, std::optional<Ints> perm);
+
+template <class F>
+inline IntTensor intBroadcast(const Importer& I, const std::vector<const IntTensor*>& ins, F f) {
+    Shape out = ins[0]->shape;
+    for (std::size_t k = 1; k < ins.size(); ++k) {
+        Shape next;
+        if (!broadcastShapes(out, ins[k]->shape, next)) I.fail("integer inputs of shapes " + shapeToString(out) + " and " + shapeToString(ins[k]->shape) + " do not broadcast");
+        out = next;
+    }
+    if (numel(out) > kMaxIntResult) I.fail("integer result too large");
+    IntTensor r;
+    r.shape = out;
+    std::vector<Sym> args(ins.size());
+    for (std::int64_t i = 0; i < numel(out); ++i) {
+        for (std::size_t k = 0; k < ins.size(); ++k) args[k] = ins[k]->data[std::size_t(broadcastSource(i, out, ins[k]->shape))];
+        r.data.push_back(f(args));
+    }
+    return r;
+}
+
+// onnx_import_math.cpp
+void elementwise(Importer& I, Op op, char intOp);
+void unary(Importer& I, Op op);
+void variadic(Importer& I, Op op, char intOp);
+void compare(Importer& I, char kind);
+void logical(Importer& I, char kind);
+void where(Importer& I);
+void clip(Importer& I);
+void reciprocal(Importer& I);
+void gemm(Importer& I);
+void softmax(Importer& I, Op op);
+void reduce(Importer& I, Op op);
+/// An elementwise op of the table read from the ONNX op its entry names: float inputs, and the
+/// ONNX attributes that the op's schema declares (alpha, beta, gamma), checked against it.
+void tableOp(Importer& I, Op op);
+
+// onnx_import_layers.cpp
+/// pads for Conv and the pools, from pads / auto_pad (SAME_* needs constant spatial sizes).
+Ints spatialPads(Importer& I, ValueRef x, const Ints& kernel, const Ints& strides, const Ints& dilations);
+Ints twoValues(Importer& I, const std::string& name, Ints def);
+ValueRef fourD(Importer& I, int i, const std::string& what);
+void conv(Importer& I);
+void convTranspose(Importer& I);
+void pool(Importer& I, Op op);
+void globalMaxPool(Importer& I);
+void batchNorm(Importer& I);
+void layerNorm(Importer& I);
+
+// onnx_import_shapes.cpp
+void reshape(Importer& I);
+void expand(Importer& I);
+void flatten(Importer& I);
+void transpose(Importer& I);
+void squeeze(Importer& I);
+void unsqueeze(Importer& I);
+void concat(Importer& I);
+void split(Importer& I);
+void slice(Importer& I);
+void gather(Importer& I);
+void pad(Importer& I);
+
+// onnx_import_values.cpp
+void identity(Importer& I);
+void dropout(Importer& I);
+void constant(Importer& I);
+void constantOfShape(Importer& I);
+void range(Importer& I);
+void shapeOp(Importer& I);
+void sizeOp(Importer& I);
+void cast(Importer& I);
+void ifOp(Importer& I);
+
+}  // namespace adj::onnx_io::ops
