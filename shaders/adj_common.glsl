@@ -1,6 +1,8 @@
 // Shared by every Adjoint compute shader and by the generated fusion kernels: the push constants,
-// the layout buffer (meta) and strided indexing. The scalar functions are in adj_math.glsl, the
-// elementwise ops' functions in the generated adj_elementwise.glsl.
+// the layout buffer (meta) and strided indexing. The includer defines its push-constant family
+// first (ADJ_PUSH_CONV, ...: adj_push.h); every family's block starts with n and rank, which the
+// helpers below read. The scalar functions are in adj_math.glsl, the elementwise ops' functions in
+// the generated adj_elementwise.glsl.
 #ifndef ADJ_COMMON_GLSL
 #define ADJ_COMMON_GLSL
 

@@ -1,11 +1,11 @@
 #version 450
 // Direct 2-D convolution (NCHW, ONNX attributes) and its two derivative ops, one invocation per
 // output element, every operand strided (4 strides each in meta). Variants:
-//   CONV_FORWARD      out [N,Co,OH,OW] = x (op 1) * w (op 2) (+ bias, op 3, when flags bit 0)
+//   CONV_FORWARD      out [N,Co,OH,OW] = x (op 1) * w (op 2) (+ bias, op 3, when pc.hasBias)
 //   CONV_GRAD_INPUT   out [N,C,H,W] from g (op 1, [N,Co,OH,OW]) and w (op 2)
 //   CONV_GRAD_WEIGHT  out [Co,C/group,KH,KW] from x (op 1) and g (op 2)
-// Geometry: p0 C, p1 H, p2 W, p3 Co, p4 KH, p5 KW, p6 OH, p7 OW, p8 stride h, p9 stride w,
-// m pad top, nn pad left, split dilation h, inner dilation w, p10 group, p11 batch N.
+// Geometry: the push constants, PushConv.
+#define ADJ_PUSH_CONV
 #include "adj_common.glsl"
 
 layout(local_size_x = 256) in;
@@ -18,9 +18,10 @@ uint st(uint k, uint d) { return meta[ADJ_META_OPERAND(k) + 1u + d]; }
 uint base(uint k) { return meta[ADJ_META_OPERAND(k)]; }
 
 void main() {
-    const uint C = pc.p0, H = pc.p1, W = pc.p2, CO = pc.p3, KH = pc.p4, KW = pc.p5, OH = pc.p6, OW = pc.p7;
-    const int SH = int(pc.p8), SW = int(pc.p9), PT = int(pc.m), PL = int(pc.nn), DH = int(pc.split), DW = int(pc.inner);
-    const uint G = pc.p10, NB = pc.p11;
+    const uint C = pc.inChannels, H = pc.inH, W = pc.inW, CO = pc.outChannels, KH = pc.kernelH, KW = pc.kernelW, OH = pc.outH, OW = pc.outW;
+    const int SH = int(pc.strideH), SW = int(pc.strideW), PT = int(pc.padTop), PL = int(pc.padLeft);
+    const int DH = int(pc.dilationH), DW = int(pc.dilationW);
+    const uint G = pc.groups, NB = pc.batch;
     const uint CPG = C / G, COPG = CO / G;
     uint stride = gl_NumWorkGroups.x * 256u;
     for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
@@ -46,7 +47,7 @@ void main() {
                 }
             }
         }
-        if ((pc.flags & 1u) != 0u) acc += in2[base(3u) + d1 * st(3u, 0u)];
+        if (pc.hasBias != 0u) acc += in2[base(3u) + d1 * st(3u, 0u)];
 #elif defined(CONV_GRAD_INPUT)
         // d0 = n, d1 = c, d2 = ih, d3 = iw; g is op 1, w is op 2
         const uint grp = d1 / CPG, cl = d1 % CPG;

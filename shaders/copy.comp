@@ -1,6 +1,12 @@
 #version 450
 // Strided copy (operand 1 into operand 0 over the iteration shape): contiguous(), concat, pad,
-// expand and every movement op that cannot stay a view. Variant FILL writes pc.value instead.
+// expand and every movement op that cannot stay a view (push constants: PushCopy). Variant FILL
+// writes pc.value instead (PushFill).
+#ifdef FILL
+#define ADJ_PUSH_FILL
+#else
+#define ADJ_PUSH_COPY
+#endif
 #include "adj_common.glsl"
 
 layout(local_size_x = 256) in;

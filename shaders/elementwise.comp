@@ -3,7 +3,8 @@
 // Variants by defines: ARITY (1, 2 or 3); the op is the specialization constant ADJ_OP (Op's
 // value in engine/ir/ops.def), so one SPIR-V module per arity serves every op of the table and each
 // pipeline keeps only its op's case of ew_apply. A variant with FN defined calls that function
-// instead (batchnorm's affine step, not an op of the table).
+// instead (batchnorm's affine step, not an op of the table). Push constants: PushElementwise.
+#define ADJ_PUSH_ELEMENTWISE
 #include "adj_common.glsl"
 #include "adj_elementwise.glsl"
 
@@ -36,7 +37,7 @@ void main() {
 #ifdef FN
         float r = FN(a, b, c);
 #else
-        float r = ew_apply(ADJ_OP, a, b, c, pc.alpha, pc.beta, pc.value);
+        float r = ew_apply(ADJ_OP, a, b, c, pc.alpha, pc.beta, pc.gamma);
 #endif
         out_[adj_offset(0u, i)] = r;
     }

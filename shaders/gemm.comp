@@ -4,7 +4,9 @@
 // shared memory; each of its 256 threads keeps a 4x4 block of results in registers.
 // Layout: pc.rank batch dimensions in meta; operand k's strides over them, then its row stride and
 // column stride (meta slots rank+1 and rank+2). Operands: 0 out [M,N], 1 A [M,K], 2 B [K,N],
-// 3 C (flags bit 0) broadcast to [M,N]. pc.m = M, pc.nn = N, pc.inner = K.
+// 3 C (pc.hasC) broadcast to [M,N]. Push constants: PushGemm (pc.rows = M, pc.cols = N,
+// pc.inner = K).
+#define ADJ_PUSH_GEMM
 #include "adj_common.glsl"
 
 #define BM 64
@@ -24,7 +26,7 @@ uint colStride(uint k) { return meta[ADJ_META_OPERAND(k) + pc.rank + 2u]; }
 uint batchBase(uint k, uint b) { return meta[ADJ_META_OPERAND(k)] + adj_offset_range(k, b, 0u, pc.rank); }
 
 void main() {
-    const uint M = pc.m, N = pc.nn, K = pc.inner;
+    const uint M = pc.rows, N = pc.cols, K = pc.inner;
     const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
     const uint tid = ty * 16u + tx;
     const uint row0 = gl_WorkGroupID.y * BM, col0 = gl_WorkGroupID.x * BN;
@@ -58,7 +60,7 @@ void main() {
     }
 
     const uint oBase = batchBase(0u, b), ors = rowStride(0u), ocs = colStride(0u);
-    const bool hasC = (pc.flags & 1u) != 0u;
+    const bool hasC = pc.hasC != 0u;
     uint cBase = 0u, crs = 0u, ccs = 0u;
     if (hasC) { cBase = batchBase(3u, b); crs = rowStride(3u); ccs = colStride(3u); }
     for (uint i = 0u; i < 4u; ++i) {

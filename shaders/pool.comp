@@ -5,13 +5,13 @@
 // gradients gather (no atomics) and add their terms in the CPU's scatter order (oh, then ow).
 // Variants:
 //   MAX_POOL         out [N,C,OH,OW] = max of x (op 1) over each window
-//   AVG_POOL         out [N,C,OH,OW] = mean of x (op 1) over each window (flags bit 0: count the pads)
+//   AVG_POOL         out [N,C,OH,OW] = mean of x (op 1) over each window (pc.countIncludePad)
 //   MAX_POOL_SELECT  out [N,C,OH,OW] = y (op 2, [N,C,H,W]) at the argmax of x (op 1) in each window
 //   MAX_POOL_GRAD    out [N,C,H,W]   = sum of g (op 2, [N,C,OH,OW]) over the windows whose argmax
 //                                      in x (op 1) is this element
 //   AVG_POOL_GRAD    out [N,C,H,W]   = sum of g (op 1) / count over the windows that cover it
-// Geometry: p0 C, p1 H, p2 W, p4 KH, p5 KW, p6 OH, p7 OW, p8 stride h, p9 stride w,
-// m pad top, nn pad left, split pad bottom, inner pad right.
+// Geometry: the push constants, PushPool.
+#define ADJ_PUSH_POOL
 #include "adj_common.glsl"
 
 layout(local_size_x = 256) in;
@@ -31,8 +31,8 @@ uint xAt(uint n, uint c, uint h, uint w) { return base(1u) + n * st(1u, 0u) + c 
 // Row-major position (h * W + w) of the first maximum of window (oh, ow) in plane (n, c) of x, as
 // the CPU picks it (a NaN wins and ends its row); -1 when the window lies in the padding.
 int argmaxOf(uint n, uint c, int oh, int ow) {
-    const int H = int(pc.p1), W = int(pc.p2), KH = int(pc.p4), KW = int(pc.p5);
-    const int SH = int(pc.p8), SW = int(pc.p9), PT = int(pc.m), PL = int(pc.nn);
+    const int H = int(pc.inH), W = int(pc.inW), KH = int(pc.kernelH), KW = int(pc.kernelW);
+    const int SH = int(pc.strideH), SW = int(pc.strideW), PT = int(pc.padTop), PL = int(pc.padLeft);
     float best = uintBitsToFloat(0xff800000u);
     int at = -1;
     for (int kh = 0; kh < KH; ++kh) {
@@ -54,9 +54,10 @@ int argmaxOf(uint n, uint c, int oh, int ow) {
 #endif
 
 void main() {
-    const int H = int(pc.p1), W = int(pc.p2), KH = int(pc.p4), KW = int(pc.p5), OH = int(pc.p6), OW = int(pc.p7);
-    const int SH = int(pc.p8), SW = int(pc.p9), PT = int(pc.m), PL = int(pc.nn), PB = int(pc.split), PR = int(pc.inner);
-    const bool includePad = (pc.flags & 1u) != 0u;
+    const int H = int(pc.inH), W = int(pc.inW), KH = int(pc.kernelH), KW = int(pc.kernelW), OH = int(pc.outH), OW = int(pc.outW);
+    const int SH = int(pc.strideH), SW = int(pc.strideW), PT = int(pc.padTop), PL = int(pc.padLeft);
+    const int PB = int(pc.padBottom), PR = int(pc.padRight);
+    const bool includePad = pc.countIncludePad != 0u;
     uint stride = gl_NumWorkGroups.x * 256u;
     for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
         uint r = i;

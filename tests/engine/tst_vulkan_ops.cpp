@@ -450,6 +450,14 @@ private Q_SLOTS:
             QVERIFY2(std::string(e.what()).find("broken_group") != std::string::npos, e.what());
             QVERIFY2(std::string(e.what()).find("frobnicate") != std::string::npos, e.what());
         }
+        // the shared headers are served from memory; a kernel that selects no push-constant block
+        // (ADJ_PUSH_<FAMILY>, shaders/adj_push.h) is an error that says so
+        try {
+            vk::compileGlsl("#version 450\n#include \"adj_common.glsl\"\nlayout(local_size_x = 1) in;\nvoid main() {}\n", "no_push");
+            QFAIL("a kernel without a push-constant block compiled");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("ADJ_PUSH_") != std::string::npos, e.what());
+        }
         // the cache: compiled once, then from memory; a second cache finds it on disk
         const std::string fresh = generateFusedKernelSource("r0 = cos in0; r1 = add r0 in1; r2 = abs r1", 2);
         vk::FusedKernelCache first, second;

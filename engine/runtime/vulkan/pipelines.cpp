@@ -8,7 +8,6 @@
 #include "runtime/vulkan/shader_registry.h"
 #include "runtime/vulkan/vk_check.h"
 #include "runtime/vulkan/vulkan_context.h"
-#include "runtime/vulkan/vulkan_push.h"
 
 namespace adj::vk {
 
@@ -63,7 +62,14 @@ VkDescriptorSetLayout PipelineStore::setLayout(std::uint32_t bindings) {
     VkDescriptorSetLayout l;
     check(vkCreateDescriptorSetLayout(ctx_.device(), &ci, nullptr, &l), "vkCreateDescriptorSetLayout");
     setLayouts_[bindings] = l;
-    VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(AdjPush)};
+    return l;
+}
+
+VkPipelineLayout PipelineStore::pipelineLayout(std::uint32_t bindings, std::uint32_t pushBytes) {
+    const auto key = std::make_pair(bindings, pushBytes);
+    if (auto it = layouts_.find(key); it != layouts_.end()) return it->second;
+    VkDescriptorSetLayout l = setLayout(bindings);
+    VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, pushBytes};
     VkPipelineLayoutCreateInfo pli{};
     pli.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO;
     pli.setLayoutCount = 1;
@@ -72,17 +78,18 @@ VkDescriptorSetLayout PipelineStore::setLayout(std::uint32_t bindings) {
     pli.pPushConstantRanges = &pcr;
     VkPipelineLayout pl;
     check(vkCreatePipelineLayout(ctx_.device(), &pli, nullptr, &pl), "vkCreatePipelineLayout");
-    layouts_[bindings] = pl;
-    return l;
+    layouts_[key] = pl;
+    return pl;
 }
 
 const Kernel& PipelineStore::make(const std::string& key, const std::uint32_t* words, std::size_t count, std::uint32_t bindings,
-                                  const std::vector<std::uint32_t>& spec) {
+                                  PushInfo push, const std::vector<std::uint32_t>& spec) {
     VkDevice dev = ctx_.device();
     auto k = std::make_unique<Kernel>();
     k->setLayout = setLayout(bindings);
-    k->layout = layouts_.at(bindings);
+    k->layout = pipelineLayout(bindings, push.bytes);
     k->bindings = bindings;
+    k->push = push;
     VkShaderModuleCreateInfo smi{};
     smi.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
     smi.codeSize = count * 4;
@@ -107,19 +114,19 @@ const Kernel& PipelineStore::make(const std::string& key, const std::uint32_t* w
     return *kernels_.emplace(key, std::move(k)).first->second;
 }
 
-const Kernel& PipelineStore::builtin(const std::string& name, std::uint32_t bindings, const std::vector<std::uint32_t>& spec) {
+const Kernel& PipelineStore::builtin(const std::string& name, std::uint32_t bindings, PushInfo push, const std::vector<std::uint32_t>& spec) {
     std::string key = name + "/" + std::to_string(bindings);
     for (std::uint32_t v : spec) key += "/" + std::to_string(v);
     if (auto it = kernels_.find(key); it != kernels_.end()) return *it->second;
     const EmbeddedShader* s = findShader(name);
     if (!s) throw Error("Vulkan: no embedded shader '" + name + "'");
-    return make(key, s->words, s->wordCount, bindings, spec);
+    return make(key, s->words, s->wordCount, bindings, push, spec);
 }
 
 const Kernel& PipelineStore::generated(const std::string& key, const std::vector<std::uint32_t>& spirv, std::uint32_t bindings) {
     const std::string k = "gen:" + key + "/" + std::to_string(bindings);
     if (auto it = kernels_.find(k); it != kernels_.end()) return *it->second;
-    return make(k, spirv.data(), spirv.size(), bindings);
+    return make(k, spirv.data(), spirv.size(), bindings, pushInfo<PushElementwise>());
 }
 
 }  // namespace adj::vk

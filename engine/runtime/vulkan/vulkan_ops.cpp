@@ -47,26 +47,50 @@ DevTensor permuted(const DevTensor& t, const std::vector<std::int64_t>& perm) {
     return v;
 }
 
-void runElementwise(OpEnv& env, const Node& n, const Kernel& k, const DevTensor& out, const std::vector<DevTensor>& ins, const EwParams& params) {
-    const std::int64_t count = out.numel();
-    if (count == 0) return;
+}  // namespace detail
+
+namespace {
+
+/// The layout of out = f(ins) with broadcasting (meta words), neighbouring dimensions merged, and
+/// the rank of the iteration shape it ends with.
+struct StridedLayout {
+    std::vector<std::uint32_t> meta;
+    std::uint32_t rank = 0;
+};
+
+StridedLayout broadcastLayout(const Node& n, const DevTensor& out, const std::vector<DevTensor>& ins) {
     Shape shape = out.shape;
     std::vector<Strides> st{out.strides};
-    for (const auto& t : ins) st.push_back(broadcastStrides(n, t, shape));
+    for (const auto& t : ins) st.push_back(detail::broadcastStrides(n, t, shape));
     std::vector<Strides*> ptrs;
     for (auto& s : st) ptrs.push_back(&s);
     collapseDims(shape, ptrs);
     std::vector<std::pair<std::int64_t, Strides>> ops{{out.offset, st[0]}};
     for (std::size_t i = 0; i < ins.size(); ++i) ops.push_back({ins[i].offset, st[i + 1]});
-    AdjPush pc{};
-    pc.n = std::uint32_t(count);
-    pc.rank = std::uint32_t(shape.size());
-    pc.alpha = params[0];
-    pc.beta = params[1];
-    pc.value = params[2];
+    return {layoutWords(shape, ops), std::uint32_t(shape.size())};
+}
+
+std::vector<const DevTensor*> buffersOf(const DevTensor& out, const std::vector<DevTensor>& ins) {
     std::vector<const DevTensor*> bufs{&out};
     for (const auto& t : ins) bufs.push_back(&t);
-    env.rec.dispatch(k, pc, layoutWords(shape, ops), bufs, groupsFor(count, 256));
+    return bufs;
+}
+
+}  // namespace
+
+namespace detail {
+
+void runElementwise(OpEnv& env, const Node& n, const Kernel& k, const DevTensor& out, const std::vector<DevTensor>& ins, const EwParams& params) {
+    const std::int64_t count = out.numel();
+    if (count == 0) return;
+    const StridedLayout layout = broadcastLayout(n, out, ins);
+    PushElementwise pc{};
+    pc.n = std::uint32_t(count);
+    pc.rank = layout.rank;
+    pc.alpha = params[0];
+    pc.beta = params[1];
+    pc.gamma = params[2];
+    env.rec.dispatch(k, pc, layout.meta, buffersOf(out, ins), groupsFor(count, 256));
 }
 
 }  // namespace detail
@@ -77,7 +101,14 @@ using namespace detail;
 
 /// dst[...] = src[...] over dst's shape (src broadcast to it), both strided.
 void copyInto(OpEnv& env, const Node& n, const DevTensor& dst, const DevTensor& src) {
-    runElementwise(env, n, env.pipelines.builtin("copy", 3), dst, {src});
+    const Kernel& k = env.pipelines.builtin<PushCopy>("copy", 3);
+    const std::int64_t count = dst.numel();
+    if (count == 0) return;
+    const StridedLayout layout = broadcastLayout(n, dst, {src});
+    PushCopy pc{};
+    pc.n = std::uint32_t(count);
+    pc.rank = layout.rank;
+    env.rec.dispatch(k, pc, layout.meta, {&dst, &src}, groupsFor(count, 256));
 }
 
 void fillWith(OpEnv& env, const DevTensor& dst, float value) {
@@ -86,11 +117,11 @@ void fillWith(OpEnv& env, const DevTensor& dst, float value) {
     Shape shape = dst.shape;
     Strides s = dst.strides;
     collapseDims(shape, {&s});
-    AdjPush pc{};
+    PushFill pc{};
     pc.n = std::uint32_t(count);
     pc.rank = std::uint32_t(shape.size());
     pc.value = value;
-    env.rec.dispatch(env.pipelines.builtin("fill", 2), pc, layoutWords(shape, {{dst.offset, s}}), {&dst}, groupsFor(count, 256));
+    env.rec.dispatch(env.pipelines.builtin<PushFill>("fill", 2), pc, layoutWords(shape, {{dst.offset, s}}), {&dst}, groupsFor(count, 256));
 }
 
 std::vector<DevTensor> elementwise(OpEnv& env, const Node& n, const std::vector<DevTensor>& ins, const Shape& outShape) {
@@ -108,7 +139,7 @@ std::vector<DevTensor> elementwise(OpEnv& env, const Node& n, const std::vector<
         runElementwise(env, n, env.pipelines.generated(sourceHash(src), spirv, std::uint32_t(ins.size() + 2)), out, ins);
     } else {
         // one SPIR-V module per arity; the op is its specialization constant
-        const Kernel& k = env.pipelines.builtin("ew" + std::to_string(ins.size()), std::uint32_t(ins.size() + 2), {std::uint32_t(n.op)});
+        const Kernel& k = env.pipelines.builtin<PushElementwise>("ew" + std::to_string(ins.size()), std::uint32_t(ins.size() + 2), {std::uint32_t(n.op)});
         runElementwise(env, n, k, out, ins, ewParams(n.op, n.attrs));
     }
     return {out};
@@ -148,15 +179,15 @@ std::vector<DevTensor> reduce(OpEnv& env, const Node& n, const DevTensor& x, con
         os[d] = acc;
         acc *= xp.shape[d];
     }
-    AdjPush pc{};
+    PushReduce pc{};
     pc.n = std::uint32_t(outer);
     pc.rank = std::uint32_t(xp.shape.size());
-    pc.split = std::uint32_t(split);
-    pc.inner = std::uint32_t(inner);
-    pc.alpha = n.op == Op::Mean || n.op == Op::GlobalAvgPool ? float(1.0 / double(inner)) : 1.f;
+    pc.keptDims = std::uint32_t(split);
+    pc.rowLength = std::uint32_t(inner);
+    pc.scale = n.op == Op::Mean || n.op == Op::GlobalAvgPool ? float(1.0 / double(inner)) : 1.f;
     const bool sg = env.caps.subgroupArithmetic;
     const std::string name = n.op == Op::Max ? "reduce_max" : sg ? "reduce_sum_sg" : "reduce_sum";
-    env.rec.dispatch(env.pipelines.builtin(name, 3), pc, layoutWords(xp.shape, {{out.offset, os}, {xp.offset, xp.strides}}), {&out, &x},
+    env.rec.dispatch(env.pipelines.builtin<PushReduce>(name, 3), pc, layoutWords(xp.shape, {{out.offset, os}, {xp.offset, xp.strides}}), {&out, &x},
                      groupsFor(outer, 1));
     return {out};
 }
@@ -172,14 +203,14 @@ std::vector<DevTensor> softmax(OpEnv& env, const Node& n, const DevTensor& x) {
         if (d != axis) perm.push_back(d);
     perm.push_back(axis);
     const DevTensor xp = permuted(x, perm), op = permuted(out, perm);
-    AdjPush pc{};
+    PushReduce pc{};
     pc.n = std::uint32_t(x.numel() / x.shape[std::size_t(axis)]);
     pc.rank = std::uint32_t(rank);
-    pc.split = std::uint32_t(rank - 1);
-    pc.inner = std::uint32_t(x.shape[std::size_t(axis)]);
+    pc.keptDims = std::uint32_t(rank - 1);
+    pc.rowLength = std::uint32_t(x.shape[std::size_t(axis)]);
     std::string name = n.op == Op::LogSoftmax ? "log_softmax" : "softmax";
     if (env.caps.subgroupArithmetic) name += "_sg";
-    env.rec.dispatch(env.pipelines.builtin(name, 3), pc, layoutWords(xp.shape, {{op.offset, op.strides}, {xp.offset, xp.strides}}),
+    env.rec.dispatch(env.pipelines.builtin<PushReduce>(name, 3), pc, layoutWords(xp.shape, {{op.offset, op.strides}, {xp.offset, xp.strides}}),
                      {&out, &x}, groupsFor(pc.n, 1));
     return {out};
 }
@@ -209,19 +240,19 @@ void gemmCore(OpEnv& env, const Node& n, const DevTensor& out, const DevTensor& 
         sc.push_back(C->strides[1]);
         ops.push_back({C->offset, sc});
     }
-    AdjPush pc{};
+    PushGemm pc{};
     pc.n = std::uint32_t(batches);
     pc.rank = std::uint32_t(batch.size());
-    pc.m = std::uint32_t(M);
-    pc.nn = std::uint32_t(N);
+    pc.rows = std::uint32_t(M);
+    pc.cols = std::uint32_t(N);
     pc.inner = std::uint32_t(K);
-    pc.flags = C ? 1u : 0u;
+    pc.hasC = C ? 1u : 0u;
     pc.alpha = alpha;
     pc.beta = beta;
     std::vector<const DevTensor*> bufs{&out, &A, &B};
     if (C) bufs.push_back(C);
     if (M > 65535 * 64 || N > 65535 * 64) fail(n, "matrix too large for one dispatch");
-    env.rec.dispatch(env.pipelines.builtin("gemm", 5), pc, layoutWords(batch, ops), bufs, std::uint32_t((N + 63) / 64),
+    env.rec.dispatch(env.pipelines.builtin<PushGemm>("gemm", 5), pc, layoutWords(batch, ops), bufs, std::uint32_t((N + 63) / 64),
                      std::uint32_t((M + 63) / 64), std::uint32_t(batches));
 }
 
@@ -402,25 +433,26 @@ std::vector<DevTensor> conv(OpEnv& env, const Node& n, const std::vector<DevTens
         if (t->shape.size() != 4) fail(n, "operands must be 4-D");
     DevTensor out = env.rec.allocate(outShape);
     if (out.numel() == 0) return {out};
-    AdjPush pc{};
+    PushConv pc{};
     pc.n = std::uint32_t(out.numel());
     pc.rank = 4;
-    pc.p0 = std::uint32_t(x[1]), pc.p1 = std::uint32_t(x[2]), pc.p2 = std::uint32_t(x[3]);
-    pc.p3 = std::uint32_t(w[0]), pc.p4 = std::uint32_t(w[2]), pc.p5 = std::uint32_t(w[3]);
-    pc.p6 = std::uint32_t(y[2]), pc.p7 = std::uint32_t(y[3]);
-    pc.p8 = std::uint32_t(strides[0]), pc.p9 = std::uint32_t(strides[1]);
-    pc.m = std::uint32_t(pads[0]), pc.nn = std::uint32_t(pads[1]);
-    pc.split = std::uint32_t(dil[0]), pc.inner = std::uint32_t(dil[1]);
-    pc.p10 = std::uint32_t(group), pc.p11 = std::uint32_t(x[0]);
+    pc.batch = std::uint32_t(x[0]);
+    pc.inChannels = std::uint32_t(x[1]), pc.inH = std::uint32_t(x[2]), pc.inW = std::uint32_t(x[3]);
+    pc.outChannels = std::uint32_t(w[0]), pc.kernelH = std::uint32_t(w[2]), pc.kernelW = std::uint32_t(w[3]);
+    pc.outH = std::uint32_t(y[2]), pc.outW = std::uint32_t(y[3]);
+    pc.strideH = std::uint32_t(strides[0]), pc.strideW = std::uint32_t(strides[1]);
+    pc.padTop = std::uint32_t(pads[0]), pc.padLeft = std::uint32_t(pads[1]);
+    pc.dilationH = std::uint32_t(dil[0]), pc.dilationW = std::uint32_t(dil[1]);
+    pc.groups = std::uint32_t(group);
     std::vector<std::pair<std::int64_t, Strides>> ops{{out.offset, out.strides}, {op1->offset, op1->strides}, {op2->offset, op2->strides}};
     std::vector<const DevTensor*> bufs{&out, op1, op2};
     if (bias) {
         if (bias->shape.size() != 1 || bias->shape[0] != w[0]) fail(n, "bias must be [" + std::to_string(w[0]) + "]");
-        pc.flags = 1;
+        pc.hasBias = 1;
         ops.push_back({bias->offset, bias->strides});
         bufs.push_back(bias);
     }
-    env.rec.dispatch(env.pipelines.builtin(shader, 5), pc, layoutWords(outShape, ops), bufs, groupsFor(out.numel(), 256));
+    env.rec.dispatch(env.pipelines.builtin<PushConv>(shader, 5), pc, layoutWords(outShape, ops), bufs, groupsFor(out.numel(), 256));
     return {out};
 }
 

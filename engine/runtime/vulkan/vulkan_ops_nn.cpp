@@ -64,22 +64,23 @@ std::vector<DevTensor> recordPool(OpEnv& env, const Node& n, const std::vector<D
     if (y != expect) fail(n, "pooled shape " + shapeToString(y) + " does not match " + shapeToString(expect) + " for input " + shapeToString(x));
     DevTensor out = env.rec.allocate(outShape);
     if (out.numel() == 0) return {out};
-    AdjPush pc{};
+    PushPool pc{};
     pc.n = count32(n, out.numel());
     pc.rank = 4;
-    pc.p0 = std::uint32_t(x[1]), pc.p1 = std::uint32_t(x[2]), pc.p2 = std::uint32_t(x[3]);
-    pc.p4 = std::uint32_t(kernel[0]), pc.p5 = std::uint32_t(kernel[1]);
-    pc.p6 = std::uint32_t(y[2]), pc.p7 = std::uint32_t(y[3]);
-    pc.p8 = std::uint32_t(strides[0]), pc.p9 = std::uint32_t(strides[1]);
-    pc.m = std::uint32_t(pads[0]), pc.nn = std::uint32_t(pads[1]), pc.split = std::uint32_t(pads[2]), pc.inner = std::uint32_t(pads[3]);
-    if ((n.op == Op::AvgPool || n.op == Op::AvgPoolGrad) && n.attrs.getInt(n.op, "count_include_pad") != 0) pc.flags = 1;
+    pc.inH = std::uint32_t(x[2]), pc.inW = std::uint32_t(x[3]);
+    pc.outH = std::uint32_t(y[2]), pc.outW = std::uint32_t(y[3]);
+    pc.kernelH = std::uint32_t(kernel[0]), pc.kernelW = std::uint32_t(kernel[1]);
+    pc.strideH = std::uint32_t(strides[0]), pc.strideW = std::uint32_t(strides[1]);
+    pc.padTop = std::uint32_t(pads[0]), pc.padLeft = std::uint32_t(pads[1]);
+    pc.padBottom = std::uint32_t(pads[2]), pc.padRight = std::uint32_t(pads[3]);
+    if ((n.op == Op::AvgPool || n.op == Op::AvgPoolGrad) && n.attrs.getInt(n.op, "count_include_pad") != 0) pc.countIncludePad = 1;
     std::vector<std::pair<std::int64_t, Strides>> ops{{out.offset, out.strides}, {ins[0].offset, ins[0].strides}};
     std::vector<const DevTensor*> bufs{&out, &ins[0]};
     if (second) {
         ops.push_back({second->offset, second->strides});
         bufs.push_back(second);
     }
-    env.rec.dispatch(env.pipelines.builtin(shader, second ? 4 : 3), pc, layoutWords(outShape, ops), bufs, groupsFor(out.numel(), 256));
+    env.rec.dispatch(env.pipelines.builtin<PushPool>(shader, second ? 4 : 3), pc, layoutWords(outShape, ops), bufs, groupsFor(out.numel(), 256));
     return {out};
 }
 
@@ -90,8 +91,8 @@ std::vector<DevTensor> recordNorm(OpEnv& env, const Node& n, const std::vector<D
     const float eps = float(n.attrs.getFloat(n.op, "epsilon"));
     const std::string sg = env.caps.subgroupArithmetic ? "_sg" : "";
     DevTensor out = env.rec.allocate(outShape);
-    AdjPush pc{};
-    pc.alpha = eps;
+    PushNorm pc{};
+    pc.epsilon = eps;
     if (n.op == Op::LayerNorm) {
         const std::size_t axis = std::size_t(axisOf(n, n.attrs.getInt(n.op, "axis"), std::int64_t(rank)));
         const Shape normShape(x.shape.begin() + std::ptrdiff_t(axis), x.shape.end());
@@ -113,13 +114,14 @@ std::vector<DevTensor> recordNorm(OpEnv& env, const Node& n, const std::vector<D
         const std::int64_t D = numel(normShape);
         pc.n = count32(n, out.numel() / D);
         pc.rank = std::uint32_t(rank);
-        pc.split = std::uint32_t(axis);
-        pc.inner = count32(n, D);
-        pc.flags = (ins.size() > 1 ? 1u : 0u) | (ins.size() > 2 ? 2u : 0u);
+        pc.keptDims = std::uint32_t(axis);
+        pc.rowLength = count32(n, D);
+        pc.hasScale = ins.size() > 1 ? 1u : 0u;
+        pc.hasBias = ins.size() > 2 ? 1u : 0u;
         const DevTensor& scale = ins.size() > 1 ? ins[1] : x;
         const DevTensor& bias = ins.size() > 2 ? ins[2] : x;
         const auto meta = layoutWords(x.shape, {{out.offset, out.strides}, {x.offset, x.strides}, {scale.offset, ss}, {bias.offset, bs}});
-        env.rec.dispatch(env.pipelines.builtin("layernorm" + sg, 5), pc, meta, {&out, &x, &scale, &bias}, groupsFor(pc.n, 1));
+        env.rec.dispatch(env.pipelines.builtin<PushNorm>("layernorm" + sg, 5), pc, meta, {&out, &x, &scale, &bias}, groupsFor(pc.n, 1));
         return {out};
     }
     // batchnorm
@@ -138,9 +140,9 @@ std::vector<DevTensor> recordNorm(OpEnv& env, const Node& n, const std::vector<D
     const DevTensor xp = permuted(x, perm);
     pc.n = count32(n, C);
     pc.rank = std::uint32_t(rank);
-    pc.split = 1;
-    pc.inner = count32(n, x.numel() / C);
-    pc.flags = training ? 1u : 0u;
+    pc.keptDims = 1;
+    pc.rowLength = count32(n, x.numel() / C);
+    pc.training = training ? 1u : 0u;
     std::vector<std::pair<std::int64_t, Strides>> ops{{stats.offset, Strides(rank, 0)}, {xp.offset, xp.strides}};
     std::vector<const DevTensor*> bufs{&stats, &x};
     for (std::size_t i = 1; i < 5; ++i) {
@@ -148,14 +150,14 @@ std::vector<DevTensor> recordNorm(OpEnv& env, const Node& n, const std::vector<D
         ops.push_back({t.offset, alongDim(t, rank, 0)});
         bufs.push_back(&t);
     }
-    env.rec.dispatch(env.pipelines.builtin("batchnorm_stats" + sg, 7), pc, layoutWords(xp.shape, ops), bufs, groupsFor(C, 1));
+    env.rec.dispatch(env.pipelines.builtin<PushNorm>("batchnorm_stats" + sg, 7), pc, layoutWords(xp.shape, ops), bufs, groupsFor(C, 1));
     // y = x * a[c] + b[c], a and b read as [1, C, 1, ...] views of the statistics
     Shape channel(rank, 1);
     channel[1] = C;
     Strides cs(rank, 0);
     cs[1] = 1;
     const DevTensor a{stats.buf, channel, cs, stats.offset}, b{stats.buf, channel, cs, stats.offset + C};
-    runElementwise(env, n, env.pipelines.builtin("ew_muladd", 5), out, {x, a, b});
+    runElementwise(env, n, env.pipelines.builtin<PushElementwise>("ew_muladd", 5), out, {x, a, b});
     return {out};
 }
 

@@ -19,7 +19,8 @@ std::int64_t axisOf(const Node& n, std::int64_t axis, std::int64_t rank);
 Strides broadcastStrides(const Node& n, const DevTensor& t, const Shape& out);
 /// The view of `t` with its dimensions in the order `perm`.
 DevTensor permuted(const DevTensor& t, const std::vector<std::int64_t>& perm);
-/// Runs an elementwise kernel (built-in or generated) of out = f(inputs) with broadcasting.
+/// Runs an elementwise kernel (built-in or generated) of out = f(inputs) with broadcasting; its
+/// push constants are PushElementwise, with `params` as the op's alpha, beta and gamma.
 void runElementwise(OpEnv& env, const Node& n, const Kernel& k, const DevTensor& out, const std::vector<DevTensor>& ins,
                     const EwParams& params = {0.f, 0.f, 0.f});
 

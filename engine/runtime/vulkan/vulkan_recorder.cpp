@@ -167,9 +167,11 @@ VkDescriptorSet CommandRecorder::allocateSet(VkDescriptorSetLayout layout) {
     return set;
 }
 
-void CommandRecorder::dispatch(const Kernel& k, const AdjPush& pc, const std::vector<std::uint32_t>& meta,
-                               const std::vector<const DevTensor*>& buffers, std::uint32_t gx, std::uint32_t gy, std::uint32_t gz) {
+void CommandRecorder::dispatchBytes(const Kernel& k, PushInfo push, const void* pushData, const std::vector<std::uint32_t>& meta,
+                                    const std::vector<const DevTensor*>& buffers, std::uint32_t gx, std::uint32_t gy, std::uint32_t gz) {
     if (buffers.size() + 1 > k.bindings) throw Error("Vulkan: internal: more buffers than the kernel's bindings");
+    if (push.bytes != k.push.bytes || std::strcmp(push.name, k.push.name) != 0)
+        throw Error(std::string("Vulkan: internal: a kernel of ") + k.push.name + " dispatched with " + push.name);
     BufferRef metaBuf = host_.allocate(std::max<std::size_t>(meta.size(), 1) * 4);
     std::memcpy(metaBuf->mapped, meta.data(), meta.size() * 4);
     keep_.push_back(metaBuf);
@@ -196,7 +198,7 @@ void CommandRecorder::dispatch(const Kernel& k, const AdjPush& pc, const std::ve
     barrier();
     vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, k.pipeline);
     vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, k.layout, 0, 1, &set, 0, nullptr);
-    vkCmdPushConstants(cmd_, k.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(AdjPush), &pc);
+    vkCmdPushConstants(cmd_, k.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push.bytes, pushData);
     vkCmdDispatch(cmd_, gx, gy, gz);
     ++dispatches_;
     if (perOp_) submitAndWait();

@@ -50,9 +50,13 @@ public:
     void upload(const Tensor& host, const DevTensor& dst);
     /// After finish(), `dst` (a fresh host tensor of src's shape) holds src (contiguous).
     void download(const DevTensor& src, Tensor dst);
-    /// Records one dispatch; `buffers` are the output then the inputs (bindings 1..).
-    void dispatch(const Kernel& k, const AdjPush& pc, const std::vector<std::uint32_t>& meta,
-                  const std::vector<const DevTensor*>& buffers, std::uint32_t gx, std::uint32_t gy = 1, std::uint32_t gz = 1);
+    /// Records one dispatch of `k` with push constants `pc` (the struct the kernel was made for;
+    /// another one is an adj::Error); `buffers` are the output then the inputs (bindings 1..).
+    template <PushConstants P>
+    void dispatch(const Kernel& k, const P& pc, const std::vector<std::uint32_t>& meta, const std::vector<const DevTensor*>& buffers,
+                  std::uint32_t gx, std::uint32_t gy = 1, std::uint32_t gz = 1) {
+        dispatchBytes(k, pushInfo<P>(), &pc, meta, buffers, gx, gy, gz);
+    }
     /// Submits what is recorded, waits, and completes the downloads. The recorder can go on
     /// recording afterwards (a second batch).
     void finish();
@@ -62,6 +66,8 @@ public:
     std::uint64_t bytesUploaded() const { return uploaded_; }
 
 private:
+    void dispatchBytes(const Kernel& k, PushInfo push, const void* pushData, const std::vector<std::uint32_t>& meta,
+                       const std::vector<const DevTensor*>& buffers, std::uint32_t gx, std::uint32_t gy, std::uint32_t gz);
     void begin();
     void barrier();
     void submitAndWait();
