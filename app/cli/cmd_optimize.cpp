@@ -31,14 +31,10 @@ OptimizeOptions optimizeOptionsFrom(const std::string& levelText, const std::str
     }
     if (!passList.empty()) {
         o.passes = splitList(passList);
-        for (const auto& p : o.passes) {
-            bool known = false;
-            for (const auto& k : knownPasses()) known = known || k == p;
-            if (!known) {
-                std::string all;
-                for (const auto& k : knownPasses()) all += (all.empty() ? "" : ", ") + k;
-                throw UsageError("unknown pass '" + p + "' (known: " + all + ")");
-            }
+        try {
+            checkPassNames(o.passes);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
         }
     }
     return o;
