@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "commands.h"
-#include "io/graph_file.h"
 #include "ir/errors.h"
 #include "passes/pipeline.h"
 
@@ -40,6 +39,14 @@ OptimizeOptions optimizeOptionsFrom(const std::string& levelText, const std::str
     return o;
 }
 
+OptimizeResult optimizeOrFail(Graph& graph, const OptimizeOptions& options, const std::string& path) {
+    try {
+        return optimizeGraph(graph, options);
+    } catch (const Error& e) {
+        throw BadInput(path + ": " + e.what());
+    }
+}
+
 int cmdOptimize(const std::vector<std::string>& argv, Context& ctx) {
     Args args(argv, {{"--output", true, false, "-o"}, {"-O0", false}, {"-O1", false}, {"-O2", false}, {"--passes"}, {"--trace"}, {"--json", false}});
     const std::string path = graphArgument(args, "optimize");
@@ -53,17 +60,8 @@ int cmdOptimize(const std::vector<std::string>& argv, Context& ctx) {
     Graph g = loadCheckedGraph(path);
     RewriteTrace trace;
     if (args.has("--trace")) opt.trace = &trace;
-    OptimizeResult r;
-    try {
-        r = optimizeGraph(g, opt);
-    } catch (const Error& e) {
-        throw BadInput(path + ": " + e.what());
-    }
-    try {
-        saveGraphFile(g, *outPath);
-    } catch (const Error& e) {
-        throw BadInput(e.what());
-    }
+    const OptimizeResult r = optimizeOrFail(g, opt, path);
+    saveGraphOrFail(g, *outPath);
     if (auto tp = args.value("--trace")) {
         std::ofstream f(*tp, std::ios::binary);
         f << trace.toJson() << "\n";

@@ -31,6 +31,8 @@ struct Context {
 /// Loads GRAPH (JSON or ONNX) and verifies it; every problem becomes a line of BadInput,
 /// prefixed with the file name.
 Graph loadCheckedGraph(const std::string& path);
+/// Writes the graph in the format its extension names; a problem becomes BadInput.
+void saveGraphOrFail(const Graph& graph, const std::string& path);
 /// The one positional GRAPH argument of a command; UsageError when absent or repeated.
 std::string graphArgument(const Args& args, const std::string& command);
 /// Reads every --input NAME=FILE.npy. Names must be graph inputs or parameters.
