@@ -14,7 +14,7 @@ FusionAnalysis analyseFusion(const adj::Graph& graph) {
     if (!problems.empty()) throw adj::GraphError("cannot fuse an invalid graph: " + problems.front().message);
     std::vector<std::string> before;
     for (const std::string& p : adj::pipelinePasses(2)) {
-        if (p == "fusion") break;
+        if (p == adj::kFusionPassName) break;
         before.push_back(p);
     }
     adj::OptimizeOptions pre;
@@ -24,7 +24,7 @@ FusionAnalysis analyseFusion(const adj::Graph& graph) {
     adj::Graph fused = a.graph;
     adj::RewriteTrace trace;
     adj::OptimizeOptions options;
-    options.passes = {"fusion"};
+    options.passes = {adj::kFusionPassName};
     options.trace = &trace;
     adj::optimizeGraph(fused, options);
     a.notes = trace.fusionNotes;

@@ -2,7 +2,7 @@
 // PaletteWidget: every op of the op table (ops.def), grouped by drawing category and searchable.
 // Dragging an op onto the canvas carries GraphView::kOpMimeType with the op's name; a
 // double-click (or Enter) asks for the op at the centre of the view (opActivated). Adding an op
-// to ops.def adds it here with no change to this file (DESIGN.md convention 1).
+// to ops.def adds it here with no change to this file.
 #include <QWidget>
 
 class QLineEdit;

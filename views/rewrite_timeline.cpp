@@ -47,7 +47,7 @@ RewriteTimeline::RewriteTimeline(QWidget* parent)
     side->setContentsMargins(0, 0, 0, 0);
     auto* presetRow = new QHBoxLayout;
     presetRow->addWidget(new QLabel(tr("Preset"), controls));
-    preset_->addItems({QStringLiteral("-O0"), QStringLiteral("-O1"), QStringLiteral("-O2")});
+    for (int level = 0; level <= adj::kMaxOptLevel; ++level) preset_->addItem(QStringLiteral("-O%1").arg(level));
     presetRow->addWidget(preset_, 1);
     presetRow->addWidget(run_);
     side->addLayout(presetRow);
@@ -101,8 +101,8 @@ RewriteTimeline::RewriteTimeline(QWidget* parent)
     connect(slider_, &QSlider::valueChanged, this, &RewriteTimeline::setStep);
     connect(prev, &QToolButton::clicked, this, [this] { slider_->setValue(slider_->value() - 1); });
     connect(next, &QToolButton::clicked, this, [this] { slider_->setValue(slider_->value() + 1); });
-    preset_->setCurrentIndex(2);
-    setPreset(2);
+    preset_->setCurrentIndex(adj::kMaxOptLevel);
+    setPreset(adj::kMaxOptLevel);
 }
 
 void RewriteTimeline::setPreset(int level) {
@@ -113,6 +113,7 @@ void RewriteTimeline::setPreset(int level) {
     passes_->clear();
     for (const std::string& p : adj::pipelinePasses(level)) {
         auto* item = new QListWidgetItem(QString::fromStdString(p), passes_);
+        item->setToolTip(QString::fromStdString(adj::findPass(p)->description));
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Checked);
     }

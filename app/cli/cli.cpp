@@ -7,12 +7,13 @@
 
 #include "commands.h"
 #include "ir/errors.h"
+#include "passes/pipeline.h"
 
 namespace adj::cli {
 
 namespace {
 
-const char* kUsageText =
+const char* kCommandsText =
     "usage: adjoint-cli COMMAND [options]\n"
     "\n"
     "commands:\n"
@@ -41,6 +42,9 @@ const char* kUsageText =
     "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Exit status: 0 success,\n"
     "1 bad input (messages begin with 'error:'), 2 bad usage.\n";
 
+/// The commands, then the optimization passes from the pipeline's table.
+std::string usageText() { return std::string(kCommandsText) + "\noptimization passes (for --passes):\n" + passTableText(); }
+
 }  // namespace
 
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -48,7 +52,7 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
         {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian},
         {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-        (args.empty() ? err : out) << kUsageText;
+        (args.empty() ? err : out) << usageText();
         return args.empty() ? kUsage : kOk;
     }
     if (args[0] == "--version") {
@@ -57,7 +61,7 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     }
     auto it = commands.find(args[0]);
     if (it == commands.end()) {
-        err << "error: unknown command '" << args[0] << "'\n" << kUsageText;
+        err << "error: unknown command '" << args[0] << "'\n" << usageText();
         return kUsage;
     }
     Context ctx{out, err};

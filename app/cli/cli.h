@@ -7,7 +7,7 @@
 
 namespace adj::cli {
 
-/// Exit statuses of ../shared/CLI.md.
+/// Exit statuses: success, bad input (messages begin with "error:"), bad usage.
 enum Exit : int { kOk = 0, kBadInput = 1, kUsage = 2 };
 
 /// Runs adjoint-cli with `args` (without the program name); writes to `out` and `err`.

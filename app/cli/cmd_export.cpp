@@ -2,7 +2,6 @@
 
 #include "autodiff/reverse_mode.h"
 #include "commands.h"
-#include "io/graph_file.h"
 #include "ir/errors.h"
 
 namespace adj::cli {
@@ -27,19 +26,8 @@ int cmdExport(const std::vector<std::string>& argv, Context& ctx) {
             throw BadInput(path + ": " + e.what());
         }
     }
-    if (args.has("--optimized")) {
-        OptimizeOptions opt = optimizeOptionsFrom(args.value("--optimized").value_or(""), "");
-        try {
-            optimizeGraph(g, opt);
-        } catch (const Error& e) {
-            throw BadInput(path + ": " + e.what());
-        }
-    }
-    try {
-        saveGraphFile(g, *outPath);
-    } catch (const Error& e) {
-        throw BadInput(e.what());
-    }
+    if (args.has("--optimized")) optimizeOrFail(g, optimizeOptionsFrom(args.value("--optimized").value_or(""), ""), path);
+    saveGraphOrFail(g, *outPath);
     ctx.out << "wrote " << *outPath << "\n";
     return kOk;
 }

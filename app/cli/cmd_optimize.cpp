@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "commands.h"
-#include "io/graph_file.h"
 #include "ir/errors.h"
 #include "passes/pipeline.h"
 
@@ -31,17 +30,21 @@ OptimizeOptions optimizeOptionsFrom(const std::string& levelText, const std::str
     }
     if (!passList.empty()) {
         o.passes = splitList(passList);
-        for (const auto& p : o.passes) {
-            bool known = false;
-            for (const auto& k : knownPasses()) known = known || k == p;
-            if (!known) {
-                std::string all;
-                for (const auto& k : knownPasses()) all += (all.empty() ? "" : ", ") + k;
-                throw UsageError("unknown pass '" + p + "' (known: " + all + ")");
-            }
+        try {
+            checkPassNames(o.passes);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
         }
     }
     return o;
+}
+
+OptimizeResult optimizeOrFail(Graph& graph, const OptimizeOptions& options, const std::string& path) {
+    try {
+        return optimizeGraph(graph, options);
+    } catch (const Error& e) {
+        throw BadInput(path + ": " + e.what());
+    }
 }
 
 int cmdOptimize(const std::vector<std::string>& argv, Context& ctx) {
@@ -57,17 +60,8 @@ int cmdOptimize(const std::vector<std::string>& argv, Context& ctx) {
     Graph g = loadCheckedGraph(path);
     RewriteTrace trace;
     if (args.has("--trace")) opt.trace = &trace;
-    OptimizeResult r;
-    try {
-        r = optimizeGraph(g, opt);
-    } catch (const Error& e) {
-        throw BadInput(path + ": " + e.what());
-    }
-    try {
-        saveGraphFile(g, *outPath);
-    } catch (const Error& e) {
-        throw BadInput(e.what());
-    }
+    const OptimizeResult r = optimizeOrFail(g, opt, path);
+    saveGraphOrFail(g, *outPath);
     if (auto tp = args.value("--trace")) {
         std::ofstream f(*tp, std::ios::binary);
         f << trace.toJson() << "\n";

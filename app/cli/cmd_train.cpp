@@ -1,5 +1,5 @@
 // adjoint-cli train: trains a model graph (one input, one output) on a dataset with a loss and an
-// update rule added as graph nodes (engine/train). See ../shared/CLI.md.
+// update rule added as graph nodes (engine/train); docs/TRAINING.md describes it.
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>

@@ -20,6 +20,8 @@ int cmdOps(const std::vector<std::string>& argv, Context& ctx);
 
 /// -O level text ("-O2") and a --passes list as pipeline options; UsageError when unknown.
 OptimizeOptions optimizeOptionsFrom(const std::string& levelText, const std::string& passList);
+/// optimizeGraph on a graph read from `path`; a problem becomes BadInput naming the file.
+OptimizeResult optimizeOrFail(Graph& graph, const OptimizeOptions& options, const std::string& path);
 
 /// --wrt N1,N2 | all (default all): graph inputs and parameters.
 std::vector<std::string> wrtNames(const Args& args, const Graph& g);

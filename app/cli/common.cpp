@@ -28,6 +28,14 @@ Graph loadCheckedGraph(const std::string& path) {
     return g;
 }
 
+void saveGraphOrFail(const Graph& graph, const std::string& path) {
+    try {
+        saveGraphFile(graph, path);
+    } catch (const Error& e) {
+        throw BadInput(e.what());
+    }
+}
+
 std::string graphArgument(const Args& args, const std::string& command) {
     if (args.positional().empty()) throw UsageError(command + " needs a GRAPH file");
     if (args.positional().size() > 1) throw UsageError(command + " takes one GRAPH file, got '" + args.positional()[1] + "' too");

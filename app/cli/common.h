@@ -31,11 +31,13 @@ struct Context {
 /// Loads GRAPH (JSON or ONNX) and verifies it; every problem becomes a line of BadInput,
 /// prefixed with the file name.
 Graph loadCheckedGraph(const std::string& path);
+/// Writes the graph in the format its extension names; a problem becomes BadInput.
+void saveGraphOrFail(const Graph& graph, const std::string& path);
 /// The one positional GRAPH argument of a command; UsageError when absent or repeated.
 std::string graphArgument(const Args& args, const std::string& command);
 /// Reads every --input NAME=FILE.npy. Names must be graph inputs or parameters.
 Bindings readBindings(const Args& args, const Graph& graph);
-/// ../shared/CLI.md: every character outside [A-Za-z0-9._-] becomes '_'.
+/// A tensor name as a file name: every character outside [A-Za-z0-9._-] becomes '_'.
 std::string fileNameFor(const std::string& tensorName);
 /// Creates DIR (and parents) if needed; BadInput when it cannot.
 void ensureDirectory(const std::string& dir);

@@ -1,6 +1,5 @@
 #pragma once
-// GraphDocument: the one owner of the graph being edited and of its undo stack (DESIGN.md
-// convention 8). Every edit is a QUndoCommand pushed through the document; commands hold node ids
+// GraphDocument: the one owner of the graph being edited and of its undo stack. Every edit is a QUndoCommand pushed through the document; commands hold node ids
 // and names, never pointers. Views listen to the signals and never hold graph data of their own.
 //
 // Node positions live in the node's meta ("x", "y", scene coordinates): a node with a position

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -246,31 +247,24 @@ float doubleToFloat(double v) {
     return float(v);
 }
 
+/// Reads `n` values of type T (unaligned) at `src` into floats at `dst`, each through `convert`.
+template <typename T, typename Convert>
+void convertEach(const char* src, float* dst, std::size_t n, Convert convert) {
+    for (std::size_t i = 0; i < n; ++i) {
+        T v;
+        std::memcpy(&v, src + sizeof(T) * i, sizeof(T));
+        dst[i] = convert(v);
+    }
+}
+
 /// Converts `n` elements of type `type` at `src` into floats at `dst`.
 void convertToFloat(NpyType type, const char* src, float* dst, std::size_t n) {
+    const auto toFloat = [](auto v) { return float(v); };
     switch (type) {
         case NpyType::F4: std::memcpy(dst, src, n * 4); break;
-        case NpyType::F8:
-            for (std::size_t i = 0; i < n; ++i) {
-                double v;
-                std::memcpy(&v, src + 8 * i, 8);
-                dst[i] = doubleToFloat(v);
-            }
-            break;
-        case NpyType::I8:
-            for (std::size_t i = 0; i < n; ++i) {
-                std::int64_t v;
-                std::memcpy(&v, src + 8 * i, 8);
-                dst[i] = float(v);
-            }
-            break;
-        case NpyType::I4:
-            for (std::size_t i = 0; i < n; ++i) {
-                std::int32_t v;
-                std::memcpy(&v, src + 4 * i, 4);
-                dst[i] = float(v);
-            }
-            break;
+        case NpyType::F8: convertEach<double>(src, dst, n, doubleToFloat); break;
+        case NpyType::I8: convertEach<std::int64_t>(src, dst, n, toFloat); break;
+        case NpyType::I4: convertEach<std::int32_t>(src, dst, n, toFloat); break;
     }
 }
 
@@ -298,6 +292,28 @@ Tensor checkedContiguous(const Tensor& t, const std::string& where) {
 
 std::string errnoText() { return std::strerror(errno); }
 
+/// A regular file open for reading, closed when this goes out of scope; FormatError naming the
+/// path when it cannot be opened or is not a regular file.
+class RegularFile {
+public:
+    explicit RegularFile(const std::string& path) : file_(std::fopen(path.c_str(), "rb")) {
+        if (!file_) throw FormatError(path + ": cannot open (" + errnoText() + ")");
+        struct stat st {};
+        if (fstat(fileno(file_.get()), &st) != 0) throw FormatError(path + ": cannot read (" + errnoText() + ")");
+        if (!S_ISREG(st.st_mode)) throw FormatError(path + ": not a regular file");
+        size_ = std::uint64_t(st.st_size);
+    }
+    std::FILE* get() const { return file_.get(); }
+    std::uint64_t size() const { return size_; }
+
+private:
+    struct Closer {
+        void operator()(std::FILE* f) const { std::fclose(f); }
+    };
+    std::unique_ptr<std::FILE, Closer> file_;
+    std::uint64_t size_ = 0;
+};
+
 }  // namespace
 
 // ---- reading ----
@@ -310,16 +326,9 @@ Tensor parseNpy(const std::string& bytes, const std::string& where) {
 }
 
 Tensor readNpy(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw FormatError(path + ": cannot open (" + errnoText() + ")");
-    struct Closer {
-        std::FILE* f;
-        ~Closer() { std::fclose(f); }
-    } closer{f};
-    struct stat st {};
-    if (fstat(fileno(f), &st) != 0) throw FormatError(path + ": cannot read (" + errnoText() + ")");
-    if (!S_ISREG(st.st_mode)) throw FormatError(path + ": not a regular file");
-    const std::uint64_t fileSize = std::uint64_t(st.st_size);
+    const RegularFile file(path);
+    std::FILE* f = file.get();
+    const std::uint64_t fileSize = file.size();
 
     std::string prefix(std::size_t(std::min<std::uint64_t>(fileSize, 12 + kMaxHeaderLen)), '\0');
     // read the fixed preamble first, then only as much header as it announces
@@ -429,16 +438,9 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
 }
 
 std::string readFileBytes(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw FormatError(path + ": cannot open (" + errnoText() + ")");
-    struct Closer {
-        std::FILE* f;
-        ~Closer() { std::fclose(f); }
-    } closer{f};
-    struct stat st {};
-    if (fstat(fileno(f), &st) != 0) throw FormatError(path + ": cannot read (" + errnoText() + ")");
-    if (!S_ISREG(st.st_mode)) throw FormatError(path + ": not a regular file");
-    std::string out(std::size_t(st.st_size), '\0');
+    const RegularFile file(path);
+    std::FILE* f = file.get();
+    std::string out(std::size_t(file.size()), '\0');
     const std::size_t got = out.empty() ? 0 : std::fread(out.data(), 1, out.size(), f);
     if (std::ferror(f)) throw FormatError(path + ": read error (" + errnoText() + ")");
     out.resize(got);

@@ -1,5 +1,5 @@
 #pragma once
-// NumPy .npy tensors, the CLI's way in and out (see docs/FORMAT.md and ../shared/CLI.md).
+// NumPy .npy tensors, the CLI's way in and out (see docs/FORMAT.md).
 //
 // Reading accepts format versions 1.0, 2.0 and 3.0, C order only, little-endian dtypes:
 //   '<f4'  float32, copied bit for bit;

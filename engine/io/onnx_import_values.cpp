@@ -1,212 +1,303 @@
-// Handlers that make or pass values: Identity, Dropout, Constant, ConstantOfShape, Range, Shape,
-// Size, Cast, and If with a condition known while importing.
+// The Importer's side that op handlers use (onnx_importer.h): the node being converted, its
+// inputs as values, its attributes, emitting graph nodes with their shapes at the probe
+// bindings, and binding ONNX names to what they stand for.
 #include <algorithm>
-#include <climits>
 #include <cmath>
-#include <functional>
-#include <numeric>
+#include <limits>
 
-#include "io/onnx_import_ops.h"
+#include "io/onnx_importer.h"
 #include "ir/errors.h"
+#include "ir/shape_inference.h"
 
-namespace adj::onnx_io::ops {
+namespace adj::onnx_io {
+
+std::string stripNodePrefix(const std::string& msg) {
+    if (msg.rfind("node '", 0) != 0) return msg;
+    auto p = msg.find("): ");
+    return p == std::string::npos ? msg : msg.substr(p + 3);
+}
+
+std::string attrTypeText(int t) {
+    if (onnx::AttributeProto_AttributeType_IsValid(t)) return onnx::AttributeProto_AttributeType_Name(onnx::AttributeProto_AttributeType(t));
+    return "type " + std::to_string(t);
+}
+
+bool IntTensor::allConst() const {
+    return std::all_of(data.begin(), data.end(), symIsConst);
+}
+
+std::vector<std::int64_t> IntTensor::values() const {
+    std::vector<std::int64_t> v;
+    v.reserve(data.size());
+    for (const auto& s : data) v.push_back(s[0]);
+    return v;
+}
+
+Importer::Importer(const onnx::ModelProto& model, std::string where) : model_(model), gp_(model.graph()), where_(std::move(where)) {}
+
+std::string Importer::nodeLabel(const onnx::NodeProto& n) const {
+    std::string name = !n.name().empty() ? n.name() : (n.output_size() > 0 && !n.output(0).empty() ? n.output(0) : std::string("(unnamed)"));
+    return "node '" + name + "' (" + (isDefaultDomain(n.domain()) ? std::string() : n.domain() + ".") + n.op_type() + ")";
+}
+
+void Importer::fail(const std::string& message) const {
+    if (cur_) throw FormatError(where_ + ": " + nodeLabel(*cur_) + ": " + message);
+    throw FormatError(where_ + ": " + message);
+}
+
+const std::string& Importer::inName(int i) const { return cur_->input(i); }
+
+const std::string& Importer::out(int i) const {
+    if (i >= cur_->output_size()) fail("has " + std::to_string(cur_->output_size()) + " outputs; output " + std::to_string(i) + " is missing");
+    return cur_->output(i);
+}
+
+bool Importer::outputUsed(int i) const {
+    return i < cur_->output_size() && !cur_->output(i).empty() && used_.count(cur_->output(i)) != 0;
+}
+
+void Importer::requireUnused(int i, const std::string& what) const {
+    if (outputUsed(i)) fail("its output " + std::to_string(i) + " ('" + cur_->output(i) + "', " + what + ") is used, which is not supported");
+}
+
+const Value& Importer::value(int i) const {
+    if (!has(i)) fail("input " + std::to_string(i) + " is missing");
+    auto it = values_.find(cur_->input(i));
+    if (it == values_.end()) fail("input '" + cur_->input(i) + "' is not defined");
+    if (it->second.kind == Value::Kind::Error) fail(it->second.error);
+    return it->second;
+}
+
+Value Importer::valueNamed(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) fail("'" + name + "' is not defined");
+    if (it->second.kind == Value::Kind::Error) fail(it->second.error);
+    return it->second;
+}
+
+ValueRef Importer::materialize(const std::string& name, Value& v) {
+    if (v.kind == Value::Kind::PendingConstant) {
+        v.ref = constantNode(v.constant, name);
+        v.kind = Value::Kind::Float;
+        v.constant = Tensor();
+        return v.ref;
+    }
+    // Ints: a constant float node with the default binding's values, which must not vary.
+    if (!v.ints.allConst()) fail("input '" + name + "' is an integer tensor that depends on a dynamic dimension (" + dynamicNote() + "); it cannot become a float value");
+    std::vector<float> f;
+    for (auto x : v.ints.values()) f.push_back(float(x));
+    v.ref = constantNode(Tensor::fromVector(v.ints.shape, f), name);
+    v.kind = Value::Kind::Float;
+    v.ints = {};
+    return v.ref;
+}
+
+ValueRef Importer::normalizeBool(Value& v) {
+    if (!v.isBool || v.normalized) return v.ref;
+    // nonzero -> 1, zero -> 0: 1 - (x == 0)
+    const std::string stem = g_.node(v.ref.node).name;
+    ValueRef zero = constantNode(Tensor::scalar(0.f), stem + "/zero");
+    ValueRef one = constantNode(Tensor::scalar(1.f), stem + "/one");
+    ValueRef isZero = emit(Op::Equal, {v.ref, zero}, {}, stem + "/is_zero");
+    v.ref = emit(Op::Sub, {one, isZero}, {}, stem + "/as_bool");
+    v.normalized = true;
+    return v.ref;
+}
+
+ValueRef Importer::finRaw(int i) {
+    value(i);  // checks presence and errors
+    Value& v = values_.at(cur_->input(i));
+    if (v.kind != Value::Kind::Float) return materialize(cur_->input(i), v);
+    return v.ref;
+}
+
+ValueRef Importer::fin(int i) {
+    finRaw(i);
+    return normalizeBool(values_.at(cur_->input(i)));
+}
+
+const IntTensor& Importer::iin(int i, const std::string& what) {
+    const Value& v = value(i);
+    if (v.kind == Value::Kind::Ints) return v.ints;
+    // A float constant with integral values (rare in valid models) is accepted as integers.
+    const Tensor* t = nullptr;
+    if (v.kind == Value::Kind::PendingConstant) t = &v.constant;
+    else if (v.kind == Value::Kind::Float && g_.node(v.ref.node).op == Op::Constant) t = &g_.node(v.ref.node).value;
+    if (t && t->numel() <= kMaxIntElements) {
+        IntTensor r;
+        r.shape = t->shape();
+        for (float f : t->toVector()) {
+            if (!(std::fabs(f) < 9.0e15f) || f != std::floor(f)) fail(what + " (input '" + cur_->input(i) + "') holds the non-integer value " + std::to_string(f));
+            r.data.push_back(symConst(std::int64_t(f)));
+        }
+        Value& mv = values_.at(cur_->input(i));
+        mv = Value{};
+        mv.kind = Value::Kind::Ints;
+        mv.ints = std::move(r);
+        return mv.ints;
+    }
+    fail(what + " (input '" + cur_->input(i) + "') must be a constant or an initializer (or computed from shapes); here it is computed from the graph's float values");
+}
+
+std::vector<std::int64_t> Importer::constInts(int i, const std::string& what) {
+    const IntTensor& t = iin(i, what);
+    if (!t.allConst()) fail(what + " (input '" + cur_->input(i) + "') depends on a dynamic dimension (" + dynamicNote() + "), which this op cannot express");
+    return t.values();
+}
+
+double Importer::constScalar(int i, const std::string& what) {
+    const Value& v = value(i);
+    const Tensor* t = nullptr;
+    if (v.kind == Value::Kind::Ints) {
+        if (v.ints.data.size() != 1 || !symIsConst(v.ints.data[0])) fail(what + " (input '" + cur_->input(i) + "') must be a constant scalar");
+        return double(v.ints.data[0][0]);
+    }
+    if (v.kind == Value::Kind::PendingConstant) t = &v.constant;
+    else if (g_.node(v.ref.node).op == Op::Constant || g_.node(v.ref.node).op == Op::Parameter) t = &g_.node(v.ref.node).value;
+    if (!t || t->numel() != 1) fail(what + " (input '" + cur_->input(i) + "') must be a constant scalar");
+    return t->flatAt(0);
+}
+
+const onnx::AttributeProto* Importer::attr(const std::string& name) const {
+    for (const auto& a : cur_->attribute())
+        if (a.name() == name) return &a;
+    return nullptr;
+}
 
 namespace {
-
-/// Largest float constant that ConstantOfShape may create (64 MiB).
-constexpr std::int64_t kMaxConstantOfShape = std::int64_t(1) << 24;
-
+void checkAttrType(const Importer& I, const onnx::AttributeProto& a, onnx::AttributeProto::AttributeType want, bool present) {
+    if (a.type() == want) return;
+    if (a.type() == onnx::AttributeProto::UNDEFINED && present) return;  // old files leave the type out
+    I.fail("attribute '" + a.name() + "' must be " + attrTypeText(want) + ", got " + attrTypeText(a.type()));
+}
 }  // namespace
 
-void identity(Importer& I) { I.bindValue(I.out(), I.value(0)); }
-
-void dropout(Importer& I) {
-    I.requireUnused(1, "the mask");
-    if (I.has(2) && I.constScalar(2, "training_mode") != 0) I.fail("training-mode Dropout is not supported (export the model in eval mode)");
-    identity(I);
+std::int64_t Importer::attrInt(const std::string& name, std::int64_t def) const {
+    const auto* a = attr(name);
+    if (!a) return def;
+    checkAttrType(*this, *a, onnx::AttributeProto::INT, a->has_i());
+    return a->i();
 }
 
-void constant(Importer& I) {
-    const auto& n = I.node();
-    if (n.attribute_size() != 1) I.fail("must have exactly one value attribute");
-    const auto& a = n.attribute(0);
-    const std::string what = I.out();
-    if (a.name() == "value") {
-        if (!a.has_t()) I.fail("attribute 'value' must be a TENSOR");
-        const auto& t = a.t();
-        if (isFloatType(t.data_type())) {
-            I.bindPending(I.out(), readFloatTensor(t, "Constant '" + what + "'"));
-        } else if (isIntegerType(t.data_type())) {
-            IntTensor r;
-            r.shape = checkTensorData(t, "Constant '" + what + "'");
-            for (auto v : readIntTensor(t, "Constant '" + what + "'", kMaxIntResult)) r.data.push_back(symConst(v));
-            I.bindInts(I.out(), std::move(r));
-        } else {
-            I.fail("a constant of type " + dataTypeName(t.data_type()) + " is not supported");
+double Importer::attrFloat(const std::string& name, double def) const {
+    const auto* a = attr(name);
+    if (!a) return def;
+    checkAttrType(*this, *a, onnx::AttributeProto::FLOAT, a->has_f());
+    if (!std::isfinite(a->f())) fail("attribute '" + name + "' is not finite");
+    return double(a->f());
+}
+
+std::optional<std::vector<std::int64_t>> Importer::attrInts(const std::string& name) const {
+    const auto* a = attr(name);
+    if (!a) return std::nullopt;
+    checkAttrType(*this, *a, onnx::AttributeProto::INTS, a->ints_size() > 0);
+    if (a->ints_size() > 1024) fail("attribute '" + name + "' has " + std::to_string(a->ints_size()) + " values, too many");
+    return std::vector<std::int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::string Importer::attrString(const std::string& name, const std::string& def) const {
+    const auto* a = attr(name);
+    if (!a) return def;
+    checkAttrType(*this, *a, onnx::AttributeProto::STRING, a->has_s());
+    return a->s();
+}
+
+std::optional<std::vector<std::int64_t>> Importer::axesOf(int index, std::int64_t inputSince) {
+    if (opset_ >= inputSince) {
+        if (attr("axes")) fail("attribute 'axes' is an input from opset " + std::to_string(inputSince) + " on");
+        if (!has(index)) return std::nullopt;
+        return constInts(index, "axes");
+    }
+    return attrInts("axes");
+}
+
+ValueRef Importer::constantNode(const Tensor& t, const std::string& stem) {
+    NodeId id = g_.addConstant(t, g_.freshName(stem));
+    return {id, 0};
+}
+
+NodeId Importer::emitNode(Op op, std::vector<ValueRef> inputs, Attributes attrs, const std::string& stem) {
+    std::vector<ValueType> ins;
+    for (const auto& v : inputs) ins.push_back(g_.type(v));
+    NodeId id = g_.addNode(op, inputs, std::move(attrs), g_.freshName(stem));
+    Node& n = g_.node(id);
+    try {
+        n.outputs = inferNodeTypes(n, ins);
+    } catch (const GraphError& e) {
+        g_.removeNodeForce(id);
+        fail(stripNodePrefix(e.what()));
+    }
+    // The same node at the probe bindings; where inference fails there (a model valid for one
+    // batch size only), the value is taken for constant.
+    if (std::none_of(inputs.begin(), inputs.end(), [&](const ValueRef& v) { return probes_.count(v) != 0; })) return id;
+    std::array<std::vector<ValueType>, 2> probeOuts;
+    bool differs = false;
+    for (std::size_t k = 0; k < 2; ++k) {
+        std::vector<ValueType> probeIns = ins;
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            auto it = probes_.find(inputs[i]);
+            if (it != probes_.end()) probeIns[i].shape = it->second[k];
         }
-    } else if (a.name() == "value_float") {
-        I.bindPending(I.out(), Tensor::scalar(float(I.attrFloat("value_float", 0))));
-    } else if (a.name() == "value_floats") {
-        std::vector<float> f(a.floats().begin(), a.floats().end());
-        I.bindPending(I.out(), Tensor::fromVector({std::int64_t(f.size())}, f));
-    } else if (a.name() == "value_int") {
-        I.bindInts(I.out(), IntTensor{{}, {symConst(I.attrInt("value_int", 0))}});
-    } else if (a.name() == "value_ints") {
-        IntTensor r;
-        for (auto v : a.ints()) r.data.push_back(symConst(v));
-        r.shape = {std::int64_t(r.data.size())};
-        I.bindInts(I.out(), std::move(r));
-    } else {
-        I.fail("attribute '" + a.name() + "' (sparse or string constants) is not supported");
-    }
-}
-
-void constantOfShape(Importer& I) {
-    const Ints shape = I.constInts(0, "the shape");
-    for (auto d : shape)
-        if (d < 0) I.fail("negative dimension " + std::to_string(d));
-    if (!shapeIsSane(shape)) I.fail("shape " + shapeToString(shape) + " is too large");
-    const auto* a = I.attr("value");
-    int type = onnx::TensorProto::FLOAT;
-    double fv = 0;
-    std::int64_t iv = 0;
-    if (a) {
-        if (!a->has_t()) I.fail("attribute 'value' must be a TENSOR");
-        type = a->t().data_type();
-        if (isFloatType(type)) {
-            Tensor t = readFloatTensor(a->t(), "attribute 'value'");
-            if (t.numel() != 1) I.fail("attribute 'value' must hold one value");
-            fv = t.flatAt(0);
-        } else if (isIntegerType(type)) {
-            auto v = readIntTensor(a->t(), "attribute 'value'", 1);
-            if (v.size() != 1) I.fail("attribute 'value' must hold one value");
-            iv = v[0];
-        } else {
-            I.fail("attribute 'value' of type " + dataTypeName(type) + " is not supported");
+        try {
+            probeOuts[k] = inferNodeTypes(n, probeIns);
+        } catch (const Error&) {
+            probeOuts[k] = n.outputs;
         }
+        if (probeOuts[k].size() != n.outputs.size()) probeOuts[k] = n.outputs;
+        for (std::size_t p = 0; p < n.outputs.size(); ++p) differs = differs || probeOuts[k][p].shape != n.outputs[p].shape;
     }
-    if (isFloatType(type)) {
-        if (numel(shape) > kMaxConstantOfShape) I.fail("a constant of " + std::to_string(numel(shape)) + " elements is too large");
-        I.bindPending(I.out(), Tensor::full(shape, float(fv)));
-    } else {
-        if (numel(shape) > kMaxIntResult) I.fail("integer result too large");
-        I.bindInts(I.out(), IntTensor{shape, std::vector<Sym>(std::size_t(numel(shape)), symConst(iv))});
-    }
+    if (differs)
+        for (std::size_t p = 0; p < n.outputs.size(); ++p) probes_[ValueRef{id, int(p)}] = {probeOuts[0][p].shape, probeOuts[1][p].shape};
+    return id;
 }
 
-void range(Importer& I) {
-    if (!I.isInts(0) || !I.isInts(1) || !I.isInts(2)) I.fail("Range is supported on constant integer inputs only");
-    const Sym s = symScalar(I, I.value(0).ints, "start"), l = symScalar(I, I.value(1).ints, "limit"), d = symScalar(I, I.value(2).ints, "delta");
-    if (!symIsConst(s) || !symIsConst(l) || !symIsConst(d)) I.fail("a Range that depends on a dynamic dimension is not supported");
-    if (d[0] == 0) I.fail("delta is 0");
-    const double count = std::ceil((double(l[0]) - double(s[0])) / double(d[0]));
-    if (count > double(kMaxIntResult)) I.fail("Range of " + std::to_string(count) + " elements is too large");
-    IntTensor r;
-    for (std::int64_t i = 0; i < std::int64_t(std::max(count, 0.0)); ++i) r.data.push_back(symConst(s[0] + i * d[0]));
-    r.shape = {std::int64_t(r.data.size())};
-    I.bindInts(I.out(), std::move(r));
-}
-
-void shapeOp(Importer& I) {
-    std::vector<Sym> dims;
-    if (I.isInts(0)) {
-        for (auto d : I.value(0).ints.shape) dims.push_back(symConst(d));
-    } else {
-        dims = I.symShape(I.finRaw(0));
-    }
-    const auto r = std::int64_t(dims.size());
-    std::int64_t start = I.attrInt("start", 0), end = I.attrInt("end", r);
-    if (start < 0) start += r;
-    if (end < 0) end += r;
-    start = std::clamp<std::int64_t>(start, 0, r);
-    end = std::clamp<std::int64_t>(end, 0, r);
-    IntTensor t;
-    for (std::int64_t i = start; i < end; ++i) t.data.push_back(dims[std::size_t(i)]);
-    t.shape = {std::int64_t(t.data.size())};
-    I.bindInts(I.out(), std::move(t));
-}
-
-void sizeOp(Importer& I) {
-    Sym n = symConst(1);
-    if (I.isInts(0)) n = symConst(numel(I.value(0).ints.shape));
-    else
-        for (const Sym& d : I.symShape(I.finRaw(0))) n = symOp(I, n, d, '*');
-    I.bindInts(I.out(), IntTensor{{}, {n}});
-}
-
-void cast(Importer& I) {
-    const auto* a = I.attr("to");
-    if (!a) I.fail("attribute 'to' is missing");
-    const auto to = int(I.attrInt("to", 0));
-    using T = onnx::TensorProto;
-    const bool toFloat = to == T::FLOAT || to == T::DOUBLE || to == T::FLOAT16 || to == T::BFLOAT16;
-    const bool toBool = to == T::BOOL;
-    if (!toFloat && !isIntegerType(to)) I.fail("Cast to " + dataTypeName(to) + " is not supported");
-    const Value& v = I.value(0);
-    if (v.kind == Kind::Ints) {
-        if (toFloat) {
-            if (!v.ints.allConst()) I.fail("Cast to float of an integer tensor that depends on a dynamic dimension (" + I.dynamicNote() + ") is not supported");
-            std::vector<float> f;
-            for (auto x : v.ints.values()) f.push_back(float(x));
-            I.bindPending(I.out(), Tensor::fromVector(v.ints.shape, f));
-        } else {
-            I.bindInts(I.out(), toBool ? intMap(v.ints, [](std::int64_t x) -> std::int64_t { return x != 0; }) : v.ints);
+std::vector<Sym> Importer::symShape(ValueRef v) const {
+    const Shape& real = g_.type(v).shape;
+    std::vector<Sym> r;
+    auto it = probes_.find(v);
+    for (std::size_t d = 0; d < real.size(); ++d) {
+        Sym s = symConst(real[d]);
+        if (it != probes_.end() && it->second[0].size() == real.size() && it->second[1].size() == real.size()) {
+            s[1] = it->second[0][d];
+            s[2] = it->second[1][d];
         }
-        return;
+        r.push_back(s);
     }
-    if (toFloat) {
-        if (v.kind == Kind::PendingConstant) I.bindValue(I.out(), v);
-        else I.bindFloat(I.out(), I.fin(0));
-        return;
-    }
-    if (toBool) {
-        if (v.kind == Kind::Float && v.isBool) {
-            I.bindValue(I.out(), v);
-            return;
-        }
-        Value b;
-        b.kind = Kind::Float;
-        b.ref = I.finRaw(0);
-        b.isBool = true;
-        b.normalized = false;
-        I.bindValue(I.out(), b);
-        return;
-    }
-    // float -> integer: only known constants (truncated toward zero, as ONNX's Cast).
-    const Tensor* t = nullptr;
-    if (v.kind == Kind::PendingConstant) t = &v.constant;
-    else if (I.graph().node(v.ref.node).op == Op::Constant) t = &I.graph().node(v.ref.node).value;
-    if (!t) I.fail("Cast of a computed float value to " + dataTypeName(to) + " is not supported (integer tensors must be known while importing)");
-    if (t->numel() > kMaxIntResult) I.fail("integer result too large");
-    IntTensor r;
-    r.shape = t->shape();
-    for (float f : t->toVector()) {
-        if (!(std::fabs(f) < 9.0e18f)) I.fail("Cast of a non-finite or huge value to an integer");
-        r.data.push_back(symConst(std::int64_t(std::trunc(f))));
-    }
-    I.bindInts(I.out(), std::move(r));
+    return r;
 }
 
-void ifOp(Importer& I) {
-    // Exporters emit If for shape checks (PyTorch: squeeze of a dimension it cannot prove is 1);
-    // a condition known while importing selects the branch, whose nodes are converted in place.
-    const IntTensor& cond = I.iin(0, "the condition");
-    if (cond.data.size() != 1 || !symIsConst(cond.data[0]))
-        I.fail("the condition must be known while importing (computed from shapes or constants); here it " +
-               std::string(cond.data.size() != 1 ? "is not a single value" : "depends on a dynamic dimension (" + I.dynamicNote() + ")"));
-    const std::string which = cond.data[0][0] ? "then_branch" : "else_branch";
-    const auto* a = I.attr(which);
-    if (!a || !a->has_g()) I.fail("attribute '" + which + "' (a graph) is missing");
-    const onnx::GraphProto& branch = a->g();
-    if (branch.output_size() != I.node().output_size())
-        I.fail(which + " has " + std::to_string(branch.output_size()) + " outputs for the node's " + std::to_string(I.node().output_size()));
-    I.inlineBranch(branch);
-    for (int k = 0; k < branch.output_size(); ++k) {
-        const onnx::NodeProto& self = I.node();
-        if (self.output(k).empty()) continue;
-        Value v = I.valueNamed(branch.output(k).name());
-        I.bindValue(self.output(k), std::move(v));
-    }
+std::string Importer::dynamicNote() const {
+    std::string s;
+    for (const auto& [name, probe] : dimProbes_) s += (s.empty() ? "" : ", ") + name;
+    return s.empty() ? std::string("none declared") : s;
 }
 
-}  // namespace adj::onnx_io::ops
+void Importer::bindValue(const std::string& name, Value v) {
+    if (name.empty()) return;
+    values_[name] = std::move(v);
+}
+
+void Importer::bindFloat(const std::string& name, ValueRef r, bool isBool) {
+    Value v;
+    v.kind = Value::Kind::Float;
+    v.ref = r;
+    v.isBool = isBool;
+    bindValue(name, std::move(v));
+}
+
+void Importer::bindInts(const std::string& name, IntTensor t) {
+    if (std::int64_t(t.data.size()) > kMaxIntElements) fail("its integer result has " + std::to_string(t.data.size()) + " elements, more than " + std::to_string(kMaxIntElements));
+    Value v;
+    v.kind = Value::Kind::Ints;
+    v.ints = std::move(t);
+    bindValue(name, std::move(v));
+}
+
+void Importer::bindPending(const std::string& name, Tensor t) {
+    Value v;
+    v.kind = Value::Kind::PendingConstant;
+    v.constant = std::move(t);
+    bindValue(name, std::move(v));
+}
+
+}  // namespace adj::onnx_io

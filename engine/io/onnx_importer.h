@@ -1,6 +1,8 @@
 #pragma once
-// The ONNX importer's internals, shared by onnx_import.cpp (model checks, values, helpers) and
-// onnx_import_ops.cpp (one handler per ONNX op). Not a public header: see onnx_import.h.
+// The ONNX importer's internals, shared by onnx_import.cpp (the import, entry points),
+// onnx_import_checks.cpp (model-level checks), onnx_import_values.cpp (what handlers use: values,
+// attributes, emitting nodes) and onnx_import_ops.cpp (one handler per ONNX op). Not a public
+// header: see onnx_import.h.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -15,6 +17,19 @@
 #include "ir/graph.h"
 
 namespace adj::onnx_io {
+
+/// Integer tensors that the importer evaluates (shapes, axes, indices) hold at most this many
+/// elements; larger integer initializers are fine as long as nothing reads them.
+inline constexpr std::int64_t kMaxIntElements = std::int64_t(1) << 16;
+
+inline bool isDefaultDomain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
+/// Shape errors from inference start with "node '<our name>' (<op>): "; the importer names the
+/// ONNX node instead, so this drops that prefix.
+std::string stripNodePrefix(const std::string& msg);
+/// An ONNX attribute type's name ("INTS"), for messages.
+std::string attrTypeText(int type);
+/// What a node reads: its inputs and the outer values its subgraphs (If branches) use.
+std::set<std::string> nodeReads(const onnx::NodeProto& n);
 
 /// An integer evaluated at three bindings of the dynamic dimensions: [0] the default binding (every
 /// dynamic dimension 1; the graph is built at this one), [1] and [2] two probe bindings (distinct

@@ -3,9 +3,12 @@
 #include <memory>
 #include <unordered_map>
 
+#include "passes/matchers.h"
 #include "passes/passes.h"
 
 namespace adj {
+
+using namespace match;
 
 namespace {
 
@@ -80,10 +83,10 @@ RuleSet cseRules() {
         std::vector<ValueRef> scratchA, scratchB;
     };
     auto state = std::make_shared<State>();
-    RewriteRule merge{"cse", {}, [state](Rewriter& rw, NodeId id) -> std::optional<std::vector<ValueRef>> {
+    RewriteRule merge{"cse", {}, [state](Rewriter& rw, NodeId id) -> RewriteResult {
         Graph& g = rw.graph();
         const Node& n = g.node(id);
-        if (!mergeable(n)) return std::nullopt;
+        if (!mergeable(n)) return kNoMatch;
         auto& table = state->table;
         if (table.empty()) table.reserve(g.nodeCount());
         const std::uint64_t h = cseHash(n, state->scratchA);
@@ -97,10 +100,10 @@ RuleSet cseRules() {
             if (!g.contains(other) || !cseEqual(g.node(other), n, state->scratchA, state->scratchB)) continue;
             std::vector<ValueRef> out;
             for (int p = 0; p < int(n.outputs.size()); ++p) out.push_back({other, p});
-            return out;
+            return replaceBy(std::move(out));
         }
         if (!seen) table.emplace(h, id);
-        return std::nullopt;
+        return kNoMatch;
     }};
     return RuleSet({merge});
 }

@@ -1,5 +1,6 @@
 #include "passes/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -23,35 +24,120 @@ PassFn ruleSetPass(std::function<RuleSet()> make) {
     return [make](Rewriter& rw) { rw.run(make()); };
 }
 
-const std::map<std::string, PassFn>& passTable() {
-    static const std::map<std::string, PassFn> table = {
-        {"constant-folding", ruleSetPass([] { return constantFoldingRules(); })},
-        {"algebraic", ruleSetPass(algebraicRules)},
-        {"cse", ruleSetPass(cseRules)},
-        {"dce", runDeadCodeElimination},
-        {"conv-bn", ruleSetPass(convBnFoldRules)},
-        {"parallel-matmul", ruleSetPass(parallelMatmulRules)},
-        {"transpose-sinking", ruleSetPass(transposeSinkingRules)},
-        {"fusion", [](Rewriter& rw) { rw.run(fusionRules(), true); }},
+const std::vector<int> kNoSteps;
+
+}  // namespace
+
+const std::vector<int>& PassInfo::steps(int level) const { return level == 1 ? stepsO1 : level == 2 ? stepsO2 : kNoSteps; }
+
+// docs/REWRITES.md describes every rule of every pass.
+const std::vector<PassInfo>& passTable() {
+    static const std::vector<PassInfo> table = {
+        {.name = "constant-folding",
+         .description = "nodes whose inputs are all constants are evaluated and become constants",
+         .run = ruleSetPass([] { return constantFoldingRules(); }),
+         .stepsO1 = {1},
+         .stepsO2 = {1, 8}},
+        {.name = "algebraic",
+         .description = "x*1, x+0, neg(neg x) and similar -> x; transpose and reshape chains composed",
+         .run = ruleSetPass(algebraicRules),
+         .stepsO1 = {2},
+         .stepsO2 = {2, 9}},
+        {.name = "cse",
+         .description = "nodes with equal op, attributes and inputs are merged into one",
+         .run = ruleSetPass(cseRules),
+         .stepsO1 = {3},
+         .stepsO2 = {3, 10}},
+        {.name = "dce",
+         .description = "nodes the outputs do not need are removed",
+         .run = runDeadCodeElimination,
+         .stepsO1 = {4},
+         .stepsO2 = {4, 11, 13},
+         .sweep = true},
+        {.name = "conv-bn",
+         .description = "inference batchnorm folded into the conv2d or linear layer before it",
+         .run = ruleSetPass(convBnFoldRules),
+         .stepsO1 = {},
+         .stepsO2 = {5}},
+        {.name = "parallel-matmul",
+         .description = "matmuls of one input by source weights merged into one matmul and a split",
+         .run = ruleSetPass(parallelMatmulRules),
+         .stepsO1 = {},
+         .stepsO2 = {6}},
+        {.name = "transpose-sinking",
+         .description = "transposes moved past elementwise ops toward the outputs, where they cancel",
+         .run = ruleSetPass(transposeSinkingRules),
+         .stepsO1 = {},
+         .stepsO2 = {7}},
+        {.name = kFusionPassName,
+         .description = "groups of elementwise ops become one fused kernel",
+         .run = [](Rewriter& rw) { rw.run(fusionRules(), true); },
+         .stepsO1 = {},
+         .stepsO2 = {12}},
     };
     return table;
 }
 
-}  // namespace
+const PassInfo* findPass(const std::string& name) {
+    for (const PassInfo& p : passTable())
+        if (p.name == name) return &p;
+    return nullptr;
+}
 
 const std::vector<std::string>& knownPasses() {
-    static const std::vector<std::string> names = {"constant-folding", "algebraic", "cse", "dce", "conv-bn", "parallel-matmul", "transpose-sinking", "fusion"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const PassInfo& p : passTable()) out.push_back(p.name);
+        return out;
+    }();
     return names;
 }
 
 std::vector<std::string> pipelinePasses(int level) {
-    if (level <= 0) return {};
-    std::vector<std::string> p = {"constant-folding", "algebraic", "cse", "dce"};
-    if (level >= 2) {
-        for (const char* s : {"conv-bn", "parallel-matmul", "transpose-sinking", "constant-folding", "algebraic", "cse", "dce", "fusion", "dce"})
-            p.push_back(s);
+    std::map<int, std::string> byStep;
+    for (const PassInfo& p : passTable())
+        for (int step : p.steps(level)) byStep.emplace(step, p.name);
+    std::vector<std::string> out;
+    for (auto& [step, name] : byStep) out.push_back(std::move(name));
+    return out;
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+}  // namespace
+
+void checkPassNames(const std::vector<std::string>& names) {
+    for (const auto& n : names)
+        if (!findPass(n)) throw std::invalid_argument("unknown pass '" + n + "' (known: " + joined(knownPasses()) + ")");
+}
+
+std::string passTableText() {
+    std::size_t width = 0;
+    for (const PassInfo& p : passTable()) width = std::max(width, p.name.size());
+    std::string out;
+    for (const PassInfo& p : passTable()) out += "  " + p.name + std::string(width + 2 - p.name.size(), ' ') + p.description + "\n";
+    constexpr std::size_t kLineWidth = 100;
+    for (int level = 0; level <= kMaxOptLevel; ++level) {
+        const auto passes = pipelinePasses(level);
+        std::string line = "  -O" + std::to_string(level) + " =";
+        if (passes.empty()) line += " nothing";
+        for (std::size_t i = 0; i < passes.size(); ++i) {
+            const std::string item = " " + passes[i] + (i + 1 < passes.size() ? "," : "");
+            if (line.size() + item.size() > kLineWidth) {
+                out += line + "\n";
+                line = "       ";
+            }
+            line += item;
+        }
+        out += line + "\n";
     }
-    return p;
+    return out;
 }
 
 int parseOptLevel(const std::string& text) {
@@ -65,12 +151,7 @@ int parseOptLevel(const std::string& text) {
 OptimizeResult optimizeGraph(Graph& g, const OptimizeOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<std::string> names = opt.passes.empty() ? pipelinePasses(opt.level) : opt.passes;
-    for (const auto& n : names)
-        if (!passTable().count(n)) {
-            std::string known;
-            for (const auto& k : knownPasses()) known += (known.empty() ? "" : ", ") + k;
-            throw std::invalid_argument("unknown pass '" + n + "' (known: " + known + ")");
-        }
+    checkPassNames(names);
     verifyOrThrow(g);
     OptimizeResult r;
     r.nodesBefore = g.nodeCount();
@@ -84,9 +165,10 @@ OptimizeResult optimizeGraph(Graph& g, const OptimizeOptions& opt) {
         PassReport rep;
         rep.pass = name;
         rep.nodesBefore = g.nodeCount();
+        const PassInfo& pass = *findPass(name);
         Rewriter rw(g, name, opt.trace);
-        passTable().at(name)(rw);
-        rep.visits = name == "dce" ? std::int64_t(rep.nodesBefore) : rw.visits();
+        pass.run(rw);
+        rep.visits = pass.sweep ? std::int64_t(rep.nodesBefore) : rw.visits();
         rep.applications = rw.applications();
         rep.nodesAfter = g.nodeCount();
         if (opt.verify) {

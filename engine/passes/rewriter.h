@@ -1,6 +1,5 @@
 #pragma once
-// The Rewriter (DESIGN.md convention 3): rules are data, a worklist driver applies them to a
-// fixed point, and every application is recorded in a RewriteTrace that a GUI can replay.
+// The Rewriter: rules are data, a worklist driver applies them to a fixed point, and every application is recorded in a RewriteTrace that a GUI can replay.
 //
 // A RewriteRule names the ops it is rooted at and holds a function that, given the rewriter and a
 // root node, either returns nothing (no match; it must leave the graph as it found it, apart from
@@ -89,11 +88,15 @@ struct RewriteTrace {
 
 class Rewriter;
 
+/// What a rule returns: nothing (no match) or one replacement value per output of the root.
+/// passes/matchers.h holds the vocabulary rules are written in.
+using RewriteResult = std::optional<std::vector<ValueRef>>;
+
 struct RewriteRule {
     std::string name;
     /// Root ops; empty: every op.
     std::vector<Op> roots;
-    std::function<std::optional<std::vector<ValueRef>>(Rewriter&, NodeId)> apply;
+    std::function<RewriteResult(Rewriter&, NodeId)> apply;
 };
 
 /// Rules indexed by root op; sets combine with +.
@@ -120,6 +123,7 @@ public:
     /// Types must be on the graph (run the verifier first). `trace` may be null.
     Rewriter(Graph& graph, std::string passName, RewriteTrace* trace = nullptr);
     Graph& graph() { return g_; }
+    const Graph& graph() const { return g_; }
     GraphBuilder& builder() { return b_; }
 
     /// Applies the rules until none matches anywhere; returns the number of applications. The

@@ -1,24 +1,50 @@
+#include <optional>
+
+#include "passes/matchers.h"
 #include "passes/passes.h"
 
 namespace adj {
 
+using namespace match;
+
 namespace {
 
-using Result = std::optional<std::vector<ValueRef>>;
-
-const Node* singleUseTranspose(Rewriter& rw, ValueRef v) {
-    const Graph& g = rw.graph();
-    if (!g.contains(v.node)) return nullptr;
-    const Node& t = g.node(v.node);
-    if (t.op != Op::Transpose || rw.useCount(t.id) != 1) return nullptr;
-    return &t;
+/// The transpose producing `v` when `v` is its only use (so moving it changes nothing else).
+const Node* singleUseTranspose(const Rewriter& rw, ValueRef v) {
+    const Node* t = producerOf(rw.graph(), v, Op::Transpose);
+    return t && hasSingleUse(rw, t->id) ? t : nullptr;
 }
 
-std::vector<std::int64_t> permOf(const Graph& g, const Node& t) {
-    if (t.attrs.has("perm")) return t.attrs.getInts(t.op, "perm");
-    std::vector<std::int64_t> p;
-    for (auto i = std::int64_t(g.type(t.inputs[0]).shape.size()); i-- > 0;) p.push_back(i);
-    return p;
+/// A transpose that can move past the root: the root rebuilt on `inputs`, then `transpose`.
+struct SinkableTranspose {
+    const Node* transpose = nullptr;
+    std::vector<ValueRef> inputs;
+};
+
+/// u(T x) -> inputs (x).
+std::optional<SinkableTranspose> matchUnary(const Rewriter& rw, const Node& n) {
+    const Node* t = singleUseTranspose(rw, n.inputs[0]);
+    if (!t) return std::nullopt;
+    return SinkableTranspose{t, {t->inputs[0]}};
+}
+
+/// op(T a, T b) -> (a, b) with equal perms and shapes; op(T a, s) -> (a, s) and op(s, T a) ->
+/// (s, a) with a one-element s that does not broadcast T a.
+std::optional<SinkableTranspose> matchBinary(const Rewriter& rw, const Node& n) {
+    const Graph& g = rw.graph();
+    const Node* ta = singleUseTranspose(rw, n.inputs[0]);
+    const Node* tb = singleUseTranspose(rw, n.inputs[1]);
+    if (ta && tb && transposePerm(g, *ta) == transposePerm(g, *tb) && shapeOf(g, ta->inputs[0]) == shapeOf(g, tb->inputs[0]))
+        return SinkableTranspose{ta, {ta->inputs[0], tb->inputs[0]}};
+    const Shape& os = n.outputs[0].shape;
+    for (std::size_t side = 0; side < 2; ++side) {
+        const Node* t = side == 0 ? ta : tb;
+        const ValueRef other = n.inputs[1 - side];
+        if (!t || numel(shapeOf(g, other)) != 1 || rankOf(g, other) > os.size()) continue;
+        if (outputShape(g, t->id) != os) continue;
+        return SinkableTranspose{t, side == 0 ? std::vector<ValueRef>{t->inputs[0], other} : std::vector<ValueRef>{other, t->inputs[0]}};
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -27,36 +53,15 @@ RuleSet transposeSinkingRules() {
     std::vector<Op> ew;
     for (const auto& info : allOps())
         if (isElementwise(info.op) && info.op != Op::Fused && (isUnary(info.op) || isBinary(info.op))) ew.push_back(info.op);
-    RewriteRule sink{"sink-transpose", ew, [](Rewriter& rw, NodeId id) -> Result {
-        Graph& g = rw.graph();
-        const Node& n = g.node(id);
-        if (n.inputs.size() == 1) {
-            const Node* t = singleUseTranspose(rw, n.inputs[0]);
-            if (!t) return std::nullopt;
-            ValueRef u = rw.builder().op(n.op, {t->inputs[0]}, n.attrs, n.name + "_sunk");
-            return std::vector<ValueRef>{rw.builder().op(Op::Transpose, {u}, {{"perm", permOf(g, *t)}}, t->name + "_sunk")};
-        }
-        const Node* ta = singleUseTranspose(rw, n.inputs[0]);
-        const Node* tb = singleUseTranspose(rw, n.inputs[1]);
-        const Shape os = n.outputs[0].shape;
-        std::vector<ValueRef> ins;
-        const Node* t = nullptr;
-        if (ta && tb && permOf(g, *ta) == permOf(g, *tb) && g.type(ta->inputs[0]).shape == g.type(tb->inputs[0]).shape) {
-            ins = {ta->inputs[0], tb->inputs[0]};
-            t = ta;
-        } else {
-            for (int side = 0; side < 2 && !t; ++side) {
-                const Node* ts = side == 0 ? ta : tb;
-                const ValueRef other = n.inputs[std::size_t(1 - side)];
-                if (!ts || numel(g.type(other).shape) != 1 || g.type(other).shape.size() > os.size()) continue;
-                if (g.type({ts->id, 0}).shape != os) continue;
-                ins = side == 0 ? std::vector<ValueRef>{ts->inputs[0], other} : std::vector<ValueRef>{other, ts->inputs[0]};
-                t = ts;
-            }
-        }
-        if (!t) return std::nullopt;
-        ValueRef u = rw.builder().op(n.op, ins, n.attrs, n.name + "_sunk");
-        return std::vector<ValueRef>{rw.builder().op(Op::Transpose, {u}, {{"perm", permOf(g, *t)}}, t->name + "_sunk")};
+    // u(T x) -> T u(x); op(T a, T b) -> T op(a, b); op(T a, s) -> T op(a, s)
+    RewriteRule sink{"sink-transpose", ew, [](Rewriter& rw, NodeId root) -> RewriteResult {
+        const Graph& g = rw.graph();
+        const Node& n = g.node(root);
+        const auto m = n.inputs.size() == 1 ? matchUnary(rw, n) : matchBinary(rw, n);
+        if (!m) return kNoMatch;
+        const Node& t = *m->transpose;
+        ValueRef u = rw.builder().op(n.op, m->inputs, n.attrs, n.name + "_sunk");
+        return replaceBy(rw.builder().op(Op::Transpose, {u}, {{"perm", transposePerm(g, t)}}, t.name + "_sunk"));
     }};
     return RuleSet({sink}) + transposeCompositionRules();
 }

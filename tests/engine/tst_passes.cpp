@@ -1,4 +1,4 @@
-// One before/after test on the printed graph for every rewrite rule (DESIGN.md convention 10),
+// One before/after test on the printed graph for every rewrite rule,
 // plus a numeric check where the rule computes new values.
 #include <QtTest>
 #include <cmath>

@@ -1,7 +1,9 @@
 // The Rewriter: rules as data indexed by root op, combined sets, a worklist driver that reaches a
 // fixed point with few visits, and a trace that replays step by step.
+#include <QFile>
 #include <QRegularExpression>
 #include <QtTest>
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -154,6 +156,41 @@ private Q_SLOTS:
         OptimizeOptions o;
         o.passes = {"frobnicate"};
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, optimizeGraph(g, o));
+    }
+
+    void passTableIsTheOneList() {
+        // each level's steps are 1..N, each once
+        for (int level = 1; level <= kMaxOptLevel; ++level) {
+            std::vector<int> steps;
+            for (const PassInfo& p : passTable()) steps.insert(steps.end(), p.steps(level).begin(), p.steps(level).end());
+            std::sort(steps.begin(), steps.end());
+            for (std::size_t i = 0; i < steps.size(); ++i) QCOMPARE(steps[i], int(i) + 1);
+        }
+        QVERIFY(pipelinePasses(0).empty());
+        QCOMPARE(pipelinePasses(1), (std::vector<std::string>{"constant-folding", "algebraic", "cse", "dce"}));
+        QCOMPARE(pipelinePasses(2), (std::vector<std::string>{"constant-folding", "algebraic", "cse", "dce", "conv-bn", "parallel-matmul",
+                                                              "transpose-sinking", "constant-folding", "algebraic", "cse", "dce", "fusion", "dce"}));
+        QCOMPARE(knownPasses().size(), passTable().size());
+        for (const PassInfo& p : passTable()) {
+            QCOMPARE(findPass(p.name), &p);
+            QVERIFY2(!p.description.empty() && p.run, p.name.c_str());
+        }
+        QVERIFY(!findPass("nope"));
+        // the CLI's help and errors, and the copy in docs/REWRITES.md, come from the table
+        const QString table = QString::fromStdString(passTableText());
+        auto help = test::runCli({"--help"});
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY2(help.out.contains(table), qPrintable(help.out));
+        QFile doc(QString::fromStdString(test::sourcePath("docs/REWRITES.md")));
+        QVERIFY(doc.open(QIODevice::ReadOnly));
+        QVERIFY2(QString::fromUtf8(doc.readAll()).contains("```\n" + table + "```"),
+                 qPrintable("docs/REWRITES.md's pass table differs from adjoint-cli --help:\n" + table));
+        auto bad = test::runCli({"optimize", QString::fromStdString(test::sourcePath("resources/examples/mlp.json")), "-o",
+                                 QString::fromStdString(test::tempDir() + "/x.json"), "--passes", "cse,nope"});
+        QCOMPARE(bad.exitCode, 2);
+        QString known;
+        for (const auto& n : knownPasses()) known += (known.isEmpty() ? "" : ", ") + QString::fromStdString(n);
+        QVERIFY2(bad.err.contains("unknown pass 'nope' (known: " + known + ")"), qPrintable(bad.err));
     }
 
     void cliOptimize() {

@@ -1,9 +1,9 @@
 // Autosave and crash recovery. Without widgets: the recovery file is written while the document
 // is modified and removed when it is saved; recoveries of dead processes are found and restore
-// the graph as modified. With the program itself (acceptance 1): start `adjoint` (offscreen),
+// the graph as modified. With the program itself: start adjoint-scripted (offscreen; the
+// adjoint program's start, runAdjointProgram, with a test script, tests/support/scripted_adjoint.cpp),
 // make an edit through $ADJOINT_TEST_SCRIPT, wait for the autosave, kill -9, start it again and
-// check that recovery is offered and brings the edit back.
-#include <QCoreApplication>
+// check that recovery is offered and brings the edit back. The shipped adjoint reads no script.
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -20,7 +20,8 @@ using namespace adj;
 
 namespace {
 
-QString adjointBinary() { return QCoreApplication::applicationDirPath() + "/../app/gui/adjoint"; }
+/// The adjoint program driven by $ADJOINT_TEST_SCRIPT.
+QString scriptedBinary() { return QStringLiteral(ADJOINT_SCRIPTED_BINARY); }
 QString example(const char* name) { return QString(ADJOINT_SOURCE_DIR) + "/resources/examples/" + name; }
 
 QStringList recoveryFiles(const QString& dir) { return QDir(dir).entryList({"recovery-*"}, QDir::Files); }
@@ -96,9 +97,18 @@ private Q_SLOTS:
         QVERIFY(!error.isEmpty());
     }
 
+    void shippedProgramReadsNoTestScript() {
+        QFile binary(QStringLiteral(ADJOINT_GUI_BINARY));
+        QVERIFY2(binary.open(QIODevice::ReadOnly), qPrintable("the adjoint program is not built: " + binary.fileName()));
+        const QByteArray bytes = binary.readAll();
+        QVERIFY(bytes.contains("ADJOINT_RECOVERY_DIR"));  // the search below reads the right file
+        QVERIFY(!bytes.contains("ADJOINT_TEST_SCRIPT"));
+        QVERIFY(!bytes.contains("test script:"));
+    }
+
     void killedAppOffersRecovery() {
-        const QString binary = adjointBinary();
-        QVERIFY2(QFileInfo::exists(binary), qPrintable("the adjoint program is not built: " + binary));
+        const QString binary = scriptedBinary();
+        QVERIFY2(QFileInfo::exists(binary), qPrintable("the scripted adjoint program is not built: " + binary));
         QTemporaryDir dir;
         const QString recovery = dir.path() + "/recovery";
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();

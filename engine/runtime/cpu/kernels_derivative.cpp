@@ -23,6 +23,21 @@ ConvGeometry geometry(const Node& node, const Shape& x, const Shape& w, const Sh
             node.attrs.getInt(node.op, "group")};
 }
 
+/// Calls tap(output offset oh * wo + ow, input offset ih * w + iw) for every output position whose
+/// kernel tap (kh, kw) falls inside the input (not on padding).
+template <typename Tap>
+inline void forEachInputTap(const ConvGeometry& q, std::int64_t kh, std::int64_t kw, Tap tap) {
+    for (std::int64_t oh = 0; oh < q.ho; ++oh) {
+        const std::int64_t ih = oh * q.sh - q.pt + kh * q.dh;
+        if (ih < 0 || ih >= q.h) continue;
+        for (std::int64_t ow = 0; ow < q.wo; ++ow) {
+            const std::int64_t iw = ow * q.sw - q.pl + kw * q.dw;
+            if (iw < 0 || iw >= q.w) continue;
+            tap(oh * q.wo + ow, ih * q.w + iw);
+        }
+    }
+}
+
 // dx[n, ci, ih, iw] += g[n, co, oh, ow] * w[co, ci - group offset, kh, kw]
 void convGradInput(KernelCall& call) {
     const Tensor g = call.inputs[0].contiguous(), w = call.inputs[1].contiguous();
@@ -43,15 +58,7 @@ void convGradInput(KernelCall& call) {
                 for (std::int64_t kh = 0; kh < q.kh; ++kh)
                     for (std::int64_t kw = 0; kw < q.kw; ++kw) {
                         const float wv = wd[((co * q.cpg + cl) * q.kh + kh) * q.kw + kw];
-                        for (std::int64_t oh = 0; oh < q.ho; ++oh) {
-                            const std::int64_t ih = oh * q.sh - q.pt + kh * q.dh;
-                            if (ih < 0 || ih >= q.h) continue;
-                            for (std::int64_t ow = 0; ow < q.wo; ++ow) {
-                                const std::int64_t iw = ow * q.sw - q.pl + kw * q.dw;
-                                if (iw < 0 || iw >= q.w) continue;
-                                plane[ih * q.w + iw] += gp[oh * q.wo + ow] * wv;
-                            }
-                        }
+                        forEachInputTap(q, kh, kw, [&](std::int64_t o, std::int64_t i) { plane[i] += gp[o] * wv; });
                     }
             }
         }
@@ -78,15 +85,7 @@ void convGradWeight(KernelCall& call) {
                     for (std::int64_t n = 0; n < q.n; ++n) {
                         const float* gp = gd + (n * q.co + co) * q.ho * q.wo;
                         const float* xp = xd + (n * q.c + ci) * q.h * q.w;
-                        for (std::int64_t oh = 0; oh < q.ho; ++oh) {
-                            const std::int64_t ih = oh * q.sh - q.pt + kh * q.dh;
-                            if (ih < 0 || ih >= q.h) continue;
-                            for (std::int64_t ow = 0; ow < q.wo; ++ow) {
-                                const std::int64_t iw = ow * q.sw - q.pl + kw * q.dw;
-                                if (iw < 0 || iw >= q.w) continue;
-                                acc += double(gp[oh * q.wo + ow]) * double(xp[ih * q.w + iw]);
-                            }
-                        }
+                        forEachInputTap(q, kh, kw, [&](std::int64_t o, std::int64_t i) { acc += double(gp[o]) * double(xp[i]); });
                     }
                     wd[((co * q.cpg + cl) * q.kh + kh) * q.kw + kw] = float(acc);
                 }

@@ -1,0 +1,145 @@
+#include "adjoint_program.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QMessageBox>
+#include <QTimer>
+#include <cstdio>
+#include <memory>
+#include <utility>
+
+#include "analysis_panels.h"
+#include "autosave.h"
+#include "example_paths.h"
+#include "graph_view.h"
+#include "main_window.h"
+
+namespace {
+
+void printError(const QString& message) { std::fprintf(stderr, "adjoint: %s\n", qPrintable(message)); }
+
+}  // namespace
+
+int runAdjointProgram(QApplication& app, const AdjointProgramHooks& hooks) {
+    QApplication::setApplicationName(QStringLiteral("Adjoint"));
+    QApplication::setOrganizationName(QStringLiteral("Adjoint"));
+    QApplication::setApplicationVersion(QStringLiteral(ADJOINT_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Adjoint, a computational-graph explorer."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                  QStringLiteral("Save a picture of the window to <png> once the graph is laid out, then exit."),
+                                  QStringLiteral("png"));
+    parser.addOption(screenshot);
+    QCommandLineOption viewOption(QStringLiteral("view"),
+                                  QStringLiteral("Open an analysis view once the graph is shown (with --screenshot: picture it): "
+                                                 "autodiff, rewrite, fusion, roofline or training."),
+                                  QStringLiteral("name"));
+    parser.addOption(viewOption);
+    QCommandLineOption presentationOption(QStringLiteral("presentation"),
+                                          QStringLiteral("Start in presentation mode (large fonts, high contrast; F5 "
+                                                         "toggles it) without remembering it for later runs."));
+    parser.addOption(presentationOption);
+    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Graph file to open (default: the mlp example)."),
+                                 QStringLiteral("[file]"));
+    parser.process(app);
+
+    const QStringList args = parser.positionalArguments();
+    if (args.size() > 1) {
+        printError(QStringLiteral("expected at most one file, got %1").arg(args.size()));
+        return 2;
+    }
+    QString path = args.isEmpty() ? defaultExamplePath() : args.front();
+    const bool takeScreenshot = parser.isSet(screenshot);
+    const QString shotPath = parser.value(screenshot);
+
+    MainWindow window;
+    const QString viewName = parser.value(viewOption);
+    AnalysisPanels* panels = analysisPanels(&window);
+    if (!viewName.isEmpty()) {
+        if (!panels || !AnalysisPanels::viewNames().contains(viewName)) {
+            printError(QStringLiteral("unknown view '%1' (expected one of %2)")
+                           .arg(viewName, AnalysisPanels::viewNames().join(QStringLiteral(", "))));
+            return 2;
+        }
+        window.resize(1600, 1000);
+        // Open the view once the document's graph is on the canvas.
+        auto opened = std::make_shared<bool>(false);
+        QObject::connect(window.graphView(), &GraphView::layoutApplied, panels, [panels, viewName, opened] {
+            if (std::exchange(*opened, true)) return;
+            QString error;
+            if (!panels->showView(viewName, &error)) {
+                printError(error);
+                if (QApplication::arguments().contains(QStringLiteral("--screenshot"))) QApplication::exit(1);
+            }
+        });
+    }
+    window.show();
+    // (after show: a status message shown before would not hide the status bar's label)
+    if (parser.isSet(presentationOption)) window.setPresentationMode(true, false);
+
+    if (takeScreenshot) {
+        // Grab once the layout (or the analysis view) is on screen; give up after a minute.
+        auto grabber = [&] {
+            QTimer::singleShot(300, &app, [&] {
+                if (!window.grab().save(shotPath, "PNG")) {
+                    printError(QStringLiteral("cannot write %1").arg(shotPath));
+                    QApplication::exit(1);
+                    return;
+                }
+                QApplication::exit(0);
+            });
+        };
+        if (viewName.isEmpty()) QObject::connect(window.graphView(), &GraphView::layoutApplied, &app, grabber);
+        else QObject::connect(panels, &AnalysisPanels::viewReady, &app, grabber);
+        if (panels)
+            QObject::connect(panels, &AnalysisPanels::viewFailed, &app, [](const QString& view, const QString& message) {
+                printError(QStringLiteral("%1 view: %2").arg(view, message));
+                QApplication::exit(1);
+            });
+        QObject::connect(window.graphView(), &GraphView::layoutFailed, &app, [](const QString& message) {
+            printError(QStringLiteral("layout failed: %1").arg(message));
+            QApplication::exit(1);
+        });
+        QTimer::singleShot(60000, &app, [] {
+            printError(QStringLiteral("timed out waiting for the layout"));
+            QApplication::exit(1);
+        });
+        if (path.isEmpty()) {
+            printError(QStringLiteral("no file given and no default example found"));
+            return 1;
+        }
+        QString error;
+        if (!window.openFile(path, &error)) {
+            printError(error);
+            return 1;
+        }
+        return app.exec();
+    }
+
+    bool recovered = false;
+    if (!Autosave::findRecoveries(window.autosave()->dir()).empty()) {
+        printError(QStringLiteral("offering to recover unsaved changes"));
+        const QString how = qEnvironmentVariable("ADJOINT_RECOVERY");
+        const auto answer = how == QLatin1String("accept")    ? QMessageBox::Yes
+                            : how == QLatin1String("discard") ? QMessageBox::No
+                                                              : QMessageBox::NoButton;
+        recovered = window.offerRecovery(answer);
+        if (recovered) printError(QStringLiteral("recovered unsaved changes"));
+    }
+    if (!recovered && !path.isEmpty()) {
+        QString error;
+        if (!window.openFile(path, &error))
+            QTimer::singleShot(0, &window, [&window, path, error] {
+                QMessageBox::warning(&window, QObject::tr("Cannot open graph"),
+                                     QObject::tr("Cannot open %1:\n\n%2").arg(path, error));
+            });
+    }
+    if (hooks.afterStart)
+        QTimer::singleShot(0, &window, [&window, &hooks] {
+            if (!hooks.afterStart(window)) QApplication::exit(3);
+        });
+    return app.exec();
+}

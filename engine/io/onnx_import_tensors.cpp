@@ -1,0 +1,212 @@
+// Handlers that make or pass values: Identity, Dropout, Constant, ConstantOfShape, Range, Shape,
+// Size, Cast, and If with a condition known while importing.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <functional>
+#include <numeric>
+
+#include "io/onnx_import_ops.h"
+#include "ir/errors.h"
+
+namespace adj::onnx_io::ops {
+
+namespace {
+
+/// Largest float constant that ConstantOfShape may create (64 MiB).
+constexpr std::int64_t kMaxConstantOfShape = std::int64_t(1) << 24;
+
+}  // namespace
+
+void identity(Importer& I) { I.bindValue(I.out(), I.value(0)); }
+
+void dropout(Importer& I) {
+    I.requireUnused(1, "the mask");
+    if (I.has(2) && I.constScalar(2, "training_mode") != 0) I.fail("training-mode Dropout is not supported (export the model in eval mode)");
+    identity(I);
+}
+
+void constant(Importer& I) {
+    const auto& n = I.node();
+    if (n.attribute_size() != 1) I.fail("must have exactly one value attribute");
+    const auto& a = n.attribute(0);
+    const std::string what = I.out();
+    if (a.name() == "value") {
+        if (!a.has_t()) I.fail("attribute 'value' must be a TENSOR");
+        const auto& t = a.t();
+        if (isFloatType(t.data_type())) {
+            I.bindPending(I.out(), readFloatTensor(t, "Constant '" + what + "'"));
+        } else if (isIntegerType(t.data_type())) {
+            IntTensor r;
+            r.shape = checkTensorData(t, "Constant '" + what + "'");
+            for (auto v : readIntTensor(t, "Constant '" + what + "'", kMaxIntResult)) r.data.push_back(symConst(v));
+            I.bindInts(I.out(), std::move(r));
+        } else {
+            I.fail("a constant of type " + dataTypeName(t.data_type()) + " is not supported");
+        }
+    } else if (a.name() == "value_float") {
+        I.bindPending(I.out(), Tensor::scalar(float(I.attrFloat("value_float", 0))));
+    } else if (a.name() == "value_floats") {
+        std::vector<float> f(a.floats().begin(), a.floats().end());
+        I.bindPending(I.out(), Tensor::fromVector({std::int64_t(f.size())}, f));
+    } else if (a.name() == "value_int") {
+        I.bindInts(I.out(), IntTensor{{}, {symConst(I.attrInt("value_int", 0))}});
+    } else if (a.name() == "value_ints") {
+        IntTensor r;
+        for (auto v : a.ints()) r.data.push_back(symConst(v));
+        r.shape = {std::int64_t(r.data.size())};
+        I.bindInts(I.out(), std::move(r));
+    } else {
+        I.fail("attribute '" + a.name() + "' (sparse or string constants) is not supported");
+    }
+}
+
+void constantOfShape(Importer& I) {
+    const Ints shape = I.constInts(0, "the shape");
+    for (auto d : shape)
+        if (d < 0) I.fail("negative dimension " + std::to_string(d));
+    if (!shapeIsSane(shape)) I.fail("shape " + shapeToString(shape) + " is too large");
+    const auto* a = I.attr("value");
+    int type = onnx::TensorProto::FLOAT;
+    double fv = 0;
+    std::int64_t iv = 0;
+    if (a) {
+        if (!a->has_t()) I.fail("attribute 'value' must be a TENSOR");
+        type = a->t().data_type();
+        if (isFloatType(type)) {
+            Tensor t = readFloatTensor(a->t(), "attribute 'value'");
+            if (t.numel() != 1) I.fail("attribute 'value' must hold one value");
+            fv = t.flatAt(0);
+        } else if (isIntegerType(type)) {
+            auto v = readIntTensor(a->t(), "attribute 'value'", 1);
+            if (v.size() != 1) I.fail("attribute 'value' must hold one value");
+            iv = v[0];
+        } else {
+            I.fail("attribute 'value' of type " + dataTypeName(type) + " is not supported");
+        }
+    }
+    if (isFloatType(type)) {
+        if (numel(shape) > kMaxConstantOfShape) I.fail("a constant of " + std::to_string(numel(shape)) + " elements is too large");
+        I.bindPending(I.out(), Tensor::full(shape, float(fv)));
+    } else {
+        if (numel(shape) > kMaxIntResult) I.fail("integer result too large");
+        I.bindInts(I.out(), IntTensor{shape, std::vector<Sym>(std::size_t(numel(shape)), symConst(iv))});
+    }
+}
+
+void range(Importer& I) {
+    if (!I.isInts(0) || !I.isInts(1) || !I.isInts(2)) I.fail("Range is supported on constant integer inputs only");
+    const Sym s = symScalar(I, I.value(0).ints, "start"), l = symScalar(I, I.value(1).ints, "limit"), d = symScalar(I, I.value(2).ints, "delta");
+    if (!symIsConst(s) || !symIsConst(l) || !symIsConst(d)) I.fail("a Range that depends on a dynamic dimension is not supported");
+    if (d[0] == 0) I.fail("delta is 0");
+    const double count = std::ceil((double(l[0]) - double(s[0])) / double(d[0]));
+    if (count > double(kMaxIntResult)) I.fail("Range of " + std::to_string(count) + " elements is too large");
+    IntTensor r;
+    for (std::int64_t i = 0; i < std::int64_t(std::max(count, 0.0)); ++i) r.data.push_back(symConst(s[0] + i * d[0]));
+    r.shape = {std::int64_t(r.data.size())};
+    I.bindInts(I.out(), std::move(r));
+}
+
+void shapeOp(Importer& I) {
+    std::vector<Sym> dims;
+    if (I.isInts(0)) {
+        for (auto d : I.value(0).ints.shape) dims.push_back(symConst(d));
+    } else {
+        dims = I.symShape(I.finRaw(0));
+    }
+    const auto r = std::int64_t(dims.size());
+    std::int64_t start = I.attrInt("start", 0), end = I.attrInt("end", r);
+    if (start < 0) start += r;
+    if (end < 0) end += r;
+    start = std::clamp<std::int64_t>(start, 0, r);
+    end = std::clamp<std::int64_t>(end, 0, r);
+    IntTensor t;
+    for (std::int64_t i = start; i < end; ++i) t.data.push_back(dims[std::size_t(i)]);
+    t.shape = {std::int64_t(t.data.size())};
+    I.bindInts(I.out(), std::move(t));
+}
+
+void sizeOp(Importer& I) {
+    Sym n = symConst(1);
+    if (I.isInts(0)) n = symConst(numel(I.value(0).ints.shape));
+    else
+        for (const Sym& d : I.symShape(I.finRaw(0))) n = symOp(I, n, d, '*');
+    I.bindInts(I.out(), IntTensor{{}, {n}});
+}
+
+void cast(Importer& I) {
+    const auto* a = I.attr("to");
+    if (!a) I.fail("attribute 'to' is missing");
+    const auto to = int(I.attrInt("to", 0));
+    using T = onnx::TensorProto;
+    const bool toFloat = to == T::FLOAT || to == T::DOUBLE || to == T::FLOAT16 || to == T::BFLOAT16;
+    const bool toBool = to == T::BOOL;
+    if (!toFloat && !isIntegerType(to)) I.fail("Cast to " + dataTypeName(to) + " is not supported");
+    const Value& v = I.value(0);
+    if (v.kind == Kind::Ints) {
+        if (toFloat) {
+            if (!v.ints.allConst()) I.fail("Cast to float of an integer tensor that depends on a dynamic dimension (" + I.dynamicNote() + ") is not supported");
+            std::vector<float> f;
+            for (auto x : v.ints.values()) f.push_back(float(x));
+            I.bindPending(I.out(), Tensor::fromVector(v.ints.shape, f));
+        } else {
+            I.bindInts(I.out(), toBool ? intMap(v.ints, [](std::int64_t x) -> std::int64_t { return x != 0; }) : v.ints);
+        }
+        return;
+    }
+    if (toFloat) {
+        if (v.kind == Kind::PendingConstant) I.bindValue(I.out(), v);
+        else I.bindFloat(I.out(), I.fin(0));
+        return;
+    }
+    if (toBool) {
+        if (v.kind == Kind::Float && v.isBool) {
+            I.bindValue(I.out(), v);
+            return;
+        }
+        Value b;
+        b.kind = Kind::Float;
+        b.ref = I.finRaw(0);
+        b.isBool = true;
+        b.normalized = false;
+        I.bindValue(I.out(), b);
+        return;
+    }
+    // float -> integer: only known constants (truncated toward zero, as ONNX's Cast).
+    const Tensor* t = nullptr;
+    if (v.kind == Kind::PendingConstant) t = &v.constant;
+    else if (I.graph().node(v.ref.node).op == Op::Constant) t = &I.graph().node(v.ref.node).value;
+    if (!t) I.fail("Cast of a computed float value to " + dataTypeName(to) + " is not supported (integer tensors must be known while importing)");
+    if (t->numel() > kMaxIntResult) I.fail("integer result too large");
+    IntTensor r;
+    r.shape = t->shape();
+    for (float f : t->toVector()) {
+        if (!(std::fabs(f) < 9.0e18f)) I.fail("Cast of a non-finite or huge value to an integer");
+        r.data.push_back(symConst(std::int64_t(std::trunc(f))));
+    }
+    I.bindInts(I.out(), std::move(r));
+}
+
+void ifOp(Importer& I) {
+    // Exporters emit If for shape checks (PyTorch: squeeze of a dimension it cannot prove is 1);
+    // a condition known while importing selects the branch, whose nodes are converted in place.
+    const IntTensor& cond = I.iin(0, "the condition");
+    if (cond.data.size() != 1 || !symIsConst(cond.data[0]))
+        I.fail("the condition must be known while importing (computed from shapes or constants); here it " +
+               std::string(cond.data.size() != 1 ? "is not a single value" : "depends on a dynamic dimension (" + I.dynamicNote() + ")"));
+    const std::string which = cond.data[0][0] ? "then_branch" : "else_branch";
+    const auto* a = I.attr(which);
+    if (!a || !a->has_g()) I.fail("attribute '" + which + "' (a graph) is missing");
+    const onnx::GraphProto& branch = a->g();
+    if (branch.output_size() != I.node().output_size())
+        I.fail(which + " has " + std::to_string(branch.output_size()) + " outputs for the node's " + std::to_string(I.node().output_size()));
+    I.inlineBranch(branch);
+    for (int k = 0; k < branch.output_size(); ++k) {
+        const onnx::NodeProto& self = I.node();
+        if (self.output(k).empty()) continue;
+        Value v = I.valueNamed(branch.output(k).name());
+        I.bindValue(self.output(k), std::move(v));
+    }
+}
+
+}  // namespace adj::onnx_io::ops
