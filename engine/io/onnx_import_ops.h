@@ -98,7 +98,7 @@ void slice(Importer& I);
 void gather(Importer& I);
 void pad(Importer& I);
 
-// onnx_import_values.cpp
+// onnx_import_tensors.cpp
 void identity(Importer& I);
 void dropout(Importer& I);
 void constant(Importer& I);
