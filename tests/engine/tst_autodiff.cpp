@@ -1,6 +1,7 @@
 // Autodiff against references it did not compute: tests/fixtures/make_fixtures.py differentiates
 // every op case, every example graph and a few small functions (Hessian-vector products) with
-// torch.autograd in float64 and stores the results as float32 .npy files. Here reverse mode (the
+// torch.autograd in float64 and stores the results as float32 (op cases and examples read by
+// test::opCases() and test::exampleCases(), HVP cases from .npy files). Here reverse mode (the
 // explicit backward graph), vectorized forward mode and central differences must reproduce them;
 // gradients of gradients come from reverse-over-reverse and forward-over-reverse. The printed
 // backward graphs of two examples are golden files (tests/fixtures/golden/).
@@ -46,19 +47,11 @@ double numericBound(double reportedError, double reference) {
 /// Forward mode's directions per run of the JVP graph (the elementwise example has 4096 inputs).
 constexpr std::int64_t kChunk = 256;
 
-using NamedFiles = std::vector<std::pair<std::string, std::string>>;  // name, absolute .npy path
+using NamedFiles = std::vector<std::pair<std::string, std::string>>;  // name, absolute .npy path (HVP cases)
 
-/// One entry of a gradient manifest; paths are absolute.
-struct GradCase {
-    std::string name;
-    std::vector<std::string> ops;  // op cases: the ops the graph exercises
-    std::string graph;
-    NamedFiles inputs;
-    std::string lossOutput;  // the graph's own scalar output, or empty:
-    NamedFiles lossWeights;  // L = sum over these outputs of sum(output * W)
-    NamedFiles gradients;    // torch's gradient of L, per input or parameter
-    std::set<std::string> noGradient;
-};
+using test::FixtureCase;
+using test::opCases;
+using test::exampleCases;
 
 NamedFiles namedFiles(const nlohmann::json& j) {
     NamedFiles r;
@@ -70,35 +63,6 @@ nlohmann::json readJson(const std::string& relative) {
     std::ifstream f(test::sourcePath(relative));
     if (!f) throw std::runtime_error(relative + ": cannot open (run tests/fixtures/make_fixtures.py)");
     return nlohmann::json::parse(f);
-}
-
-std::vector<GradCase> loadGradManifest(const std::string& relative) {
-    std::vector<GradCase> cases;
-    for (const auto& e : readJson(relative)) {
-        GradCase c;
-        c.name = e.at("case").get<std::string>();
-        if (e.contains("op"))
-            for (const auto& op : e.at("op")) c.ops.push_back(op.get<std::string>());
-        c.graph = test::sourcePath(e.at("graph").get<std::string>());
-        c.inputs = namedFiles(e.at("inputs"));
-        const auto& loss = e.at("loss");
-        if (loss.contains("output")) c.lossOutput = loss.at("output").get<std::string>();
-        else c.lossWeights = namedFiles(loss.at("weights"));
-        c.gradients = namedFiles(e.at("gradients"));
-        for (const auto& n : e.at("no_gradient")) c.noGradient.insert(n.get<std::string>());
-        cases.push_back(std::move(c));
-    }
-    return cases;
-}
-
-const std::vector<GradCase>& opCases() {
-    static const std::vector<GradCase> cases = loadGradManifest("tests/fixtures/ops/manifest.json");
-    return cases;
-}
-
-const std::vector<GradCase>& exampleCases() {
-    static const std::vector<GradCase> cases = loadGradManifest("tests/fixtures/examples/manifest.json");
-    return cases;
 }
 
 struct HvpCase {
@@ -130,9 +94,9 @@ const std::vector<HvpCase>& hvpCases() {
     return cases;
 }
 
-Bindings readBindings(const NamedFiles& inputs, bool strided) {
+Bindings readBindings(const NamedFiles& inputs) {
     Bindings b;
-    for (const auto& [name, file] : inputs) b[name] = strided ? adj::test::stridedCopy(readNpy(file)) : readNpy(file);
+    for (const auto& [name, file] : inputs) b[name] = readNpy(file);
     return b;
 }
 
@@ -167,12 +131,12 @@ ValueRef dotWithConstant(GraphBuilder& b, ValueRef v, const Tensor& c, const std
 
 /// The case's scalar: its own scalar output, or a new output "loss" = sum over the weighted
 /// outputs of sum(output * W) built in the graph (constant W, mul, sum, add).
-std::string addLoss(Graph& g, const GradCase& c) {
+std::string addLoss(Graph& g, const FixtureCase& c) {
     if (!c.lossOutput.empty()) return c.lossOutput;
     GraphBuilder b(g);
     ValueRef total;
-    for (const auto& [out, file] : c.lossWeights) {
-        ValueRef term = dotWithConstant(b, outputValue(g, out), readNpy(file), "loss_w_" + out);
+    for (const auto& [out, w] : c.lossWeights) {
+        ValueRef term = dotWithConstant(b, outputValue(g, out), w, "loss_w_" + out);
         total = total.node == kNoNode ? term : b.add(total, term);
     }
     const std::string name = "loss";
@@ -181,20 +145,18 @@ std::string addLoss(Graph& g, const GradCase& c) {
 }
 
 /// Compares one gradient per wrt name with the reference (or with zero where torch has none).
-std::string compareGradients(const std::string& mode, const GradCase& c, const std::vector<std::string>& wrt, const std::vector<Tensor>& got) {
-    std::map<std::string, std::string> refs(c.gradients.begin(), c.gradients.end());
+std::string compareGradients(const std::string& mode, const FixtureCase& c, const std::vector<std::string>& wrt, const std::vector<Tensor>& got) {
     std::string problems;
     auto problem = [&](const std::string& p) { problems += (problems.empty() ? "" : "; ") + mode + " " + p; };
     if (got.size() < wrt.size()) return mode + ": " + std::to_string(got.size()) + " gradients for " + std::to_string(wrt.size()) + " names";
     for (std::size_t i = 0; i < wrt.size(); ++i) {
         std::string why;
-        auto ref = refs.find(wrt[i]);
-        if (ref != refs.end()) {
-            if (!test::allClose(got[i], readNpy(ref->second), kRtol, kAtol, &why)) problem("grad_" + wrt[i] + ": " + why);
-        } else if (c.noGradient.count(wrt[i])) {
+        if (const Tensor* ref = test::findTensor(c.gradients, wrt[i])) {
+            if (!test::allClose(got[i], *ref, kRtol, kAtol, &why)) problem("grad_" + wrt[i] + ": " + why);
+        } else if (std::find(c.noGradient.begin(), c.noGradient.end(), wrt[i]) != c.noGradient.end()) {
             if (!test::allClose(got[i], Tensor::zeros(got[i].shape()), 0, 0, &why)) problem("grad_" + wrt[i] + " should be zero: " + why);
         } else {
-            problem("grad_" + wrt[i] + ": no reference in the manifest");
+            problem("grad_" + wrt[i] + ": no reference in the fixture");
         }
     }
     return problems;
@@ -211,11 +173,11 @@ std::vector<Tensor> reverseGradients(const Graph& g, const std::string& of, cons
 
 /// Reverse and forward mode (and, with `numeric`, central differences) against the case's
 /// references. Returns an empty string on success, else what went wrong.
-std::string checkCase(const GradCase& c, bool strided, bool numeric) {
+std::string checkCase(const FixtureCase& c, bool strided, bool numeric) {
     try {
-        Graph g = loadGraphJson(c.graph);
+        Graph g = c.graph();
         verifyOrThrow(g);
-        const Bindings bindings = readBindings(c.inputs, strided);
+        const Bindings bindings = c.bindings(strided);
         specializeToBindings(g, bindings);
         const std::string of = addLoss(g, c);
         verifyOrThrow(g);
@@ -232,10 +194,10 @@ std::string checkCase(const GradCase& c, bool strided, bool numeric) {
 
         // Central differences agree with torch within the error they report themselves.
         NumericGradient n = numericGradient(g, of, wrt, bindings, *exec);
-        std::map<std::string, std::string> refs(c.gradients.begin(), c.gradients.end());
         for (std::size_t i = 0; i < wrt.size(); ++i) {
-            if (!refs.count(wrt[i])) continue;
-            const std::vector<float> num = n.gradients[i].toVector(), err = n.errors[i].toVector(), ref = readNpy(refs[wrt[i]]).toVector();
+            const Tensor* reference = test::findTensor(c.gradients, wrt[i]);
+            if (!reference) continue;
+            const std::vector<float> num = n.gradients[i].toVector(), err = n.errors[i].toVector(), ref = reference->toVector();
             std::int64_t bad = 0, worst = -1;
             double worstExcess = 0;
             for (std::size_t k = 0; k < ref.size(); ++k) {
@@ -416,7 +378,7 @@ private Q_SLOTS:
         try {
             Graph g = loadGraphJson(c.graph);
             verifyOrThrow(g);
-            const Bindings bindings = readBindings(c.inputs, false);
+            const Bindings bindings = readBindings(c.inputs);
             specializeToBindings(g, bindings);
             auto exec = makeCpuExecutor();
             BackwardOptions first;
@@ -485,21 +447,26 @@ private Q_SLOTS:
     }
     void cliGradModes() {
         QFETCH(QString, mode);
-        const GradCase* c = nullptr;
+        const FixtureCase* c = nullptr;
         for (const auto& e : exampleCases())
             if (e.name == "scalar_function") c = &e;
         QVERIFY(c);
-        const std::string out = test::tempDir();
-        QStringList args{"grad", QString::fromStdString(test::sourcePath("resources/examples/scalar_function.json")), "--of", "f", "--mode", mode};
-        args << exampleInputArgs("scalar_function", {"x1", "x2"}) << "--out" << QString::fromStdString(out);
+        test::CaseFiles files;
+        try {
+            files = test::writeCaseFiles(*c);
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+        const std::string out = files.dir + "/out";
+        QStringList args{"grad", QString::fromStdString(files.graph), "--of", "f", "--mode", mode};
+        args << files.inputArgs() << "--out" << QString::fromStdString(out);
         const test::CliResult r = test::runCli(args);
         QVERIFY2(r.exitCode == 0, qPrintable("exit " + QString::number(r.exitCode) + ": " + r.err));
-        for (const auto& [name, file] : c->gradients) {
-            Tensor got, expected, error;
+        for (const auto& [name, expected] : c->gradients) {
+            Tensor got, error;
             try {
-                got = readNpy(out + "/grad_" + name + ".npy");
-                expected = readNpy(file);
-                if (mode == "numeric") error = readNpy(out + "/grad_error_" + name + ".npy");
+                got = readNpy(out + "/grad_" + test::cliFileName(name) + ".npy");
+                if (mode == "numeric") error = readNpy(out + "/grad_error_" + test::cliFileName(name) + ".npy");
             } catch (const std::exception& e) {
                 QFAIL(e.what());
             }
@@ -531,10 +498,10 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0, qPrintable("run: exit " + QString::number(r.exitCode) + ": " + r.err));
         for (const auto& e : exampleCases()) {
             if (e.name != "scalar_function") continue;
-            for (const auto& [name, file] : e.gradients) {
+            for (const auto& [name, expected] : e.gradients) {
                 std::string why;
                 try {
-                    QVERIFY2(test::allClose(readNpy(out + "/grad_" + name + ".npy"), readNpy(file), kRtol, kAtol, &why), ("grad_" + name + ": " + why).c_str());
+                    QVERIFY2(test::allClose(readNpy(out + "/grad_" + name + ".npy"), expected, kRtol, kAtol, &why), ("grad_" + name + ": " + why).c_str());
                 } catch (const std::exception& ex) {
                     QFAIL(ex.what());
                 }

@@ -144,17 +144,24 @@ BackwardGraph backwardOf(const Fixture& f) {
     return buildBackward(g, "loss", options);
 }
 
-std::string compareNamed(const std::map<std::string, Tensor>& got, const Named& want, double rtol, double atol, const std::string& prefix = {}) {
+std::string compareNamed(const std::map<std::string, Tensor>& got, const test::NamedTensors& want, double rtol, double atol,
+                         const std::string& prefix = {}) {
     std::string problems;
-    for (const auto& [name, file] : want) {
+    for (const auto& [name, expected] : want) {
         auto it = got.find(prefix + name);
         std::string why;
         if (it == got.end()) why = "missing";
-        else if (!test::allClose(it->second, readNpy(file), rtol, atol, &why)) {}
+        else if (!test::allClose(it->second, expected, rtol, atol, &why)) {}
         else continue;
         problems += (problems.empty() ? "" : "; ") + prefix + name + ": " + why;
     }
     return problems;
+}
+
+std::string compareNamed(const std::map<std::string, Tensor>& got, const Named& want, double rtol, double atol, const std::string& prefix = {}) {
+    test::NamedTensors tensors;
+    for (const auto& [name, file] : want) tensors.emplace_back(name, readNpy(file));
+    return compareNamed(got, tensors, rtol, atol, prefix);
 }
 
 void addFixtureRows() {
@@ -298,28 +305,21 @@ private Q_SLOTS:
     /// Every op case of tests/fixtures/ops (every op of the table, backward-graph ops included)
     /// exports, passes the checker with strict shape inference, and reads back to torch's outputs.
     void everyOpCaseRoundTrips_data() {
-        QTest::addColumn<QString>("graph");
-        QTest::addColumn<QString>("caseName");
-        for (const auto& e : readJson("tests/fixtures/ops/manifest.json")) {
-            const std::string name = e.at("case").get<std::string>();
-            QTest::newRow(name.c_str()) << QString::fromStdString(e.at("graph").get<std::string>()) << QString::fromStdString(name);
-        }
+        QTest::addColumn<int>("index");
+        const auto& cases = test::opCases();
+        for (std::size_t i = 0; i < cases.size(); ++i) QTest::newRow(cases[i].name.c_str()) << int(i);
     }
     void everyOpCaseRoundTrips() {
         ONNX_TRY
-        QFETCH(QString, graph);
-        QFETCH(QString, caseName);
-        nlohmann::json entry;
-        for (const auto& e : readJson("tests/fixtures/ops/manifest.json"))
-            if (e.at("case").get<std::string>() == caseName.toStdString()) entry = e;
-        Graph g = loadGraphJson(test::sourcePath(graph.toStdString()));
+        QFETCH(int, index);
+        const test::FixtureCase& c = test::opCases()[std::size_t(index)];
+        Graph g = c.graph();
         QVERIFY(verifyGraph(g).empty());
         const std::string bytes = graphToOnnx(g);
         const std::string why = onnxCheckerProblems(bytes);
         QVERIFY2(why.empty(), why.c_str());
-        Graph back = parseGraphOnnx(bytes, caseName.toStdString() + ".onnx");
-        const Bindings b = bindingsOf(named(entry.at("inputs")));
-        const std::string problems = compareNamed(runByName(back, b), named(entry.at("expected")), kRtol, kAtol);
+        Graph back = parseGraphOnnx(bytes, c.name + ".onnx");
+        const std::string problems = compareNamed(runByName(back, c.bindings()), c.expected, kRtol, kAtol);
         QVERIFY2(problems.empty(), problems.c_str());
         // The parameters and inputs keep their names.
         for (NodeId id : g.parameterNodes()) QVERIFY(back.findNode(g.node(id).name));

@@ -3,8 +3,9 @@
 // (differentiated after optimizing) and of the backward graph optimized itself.
 #include <QtTest>
 #include <algorithm>
-#include <optional>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,35 +30,42 @@ int comparisons = 0;    // runs compared
 
 struct Case {
     std::string name;
-    std::string graph;
-    std::string inputsDir;  // NAME.npy files for inputs, when present
+    std::function<Graph()> graph;
+    Bindings known;  // the case's own input values, where it has them
 };
 
-std::vector<Case> allCases() {
-    std::vector<Case> cases;
-    for (const auto& e : fs::directory_iterator(test::sourcePath("resources/examples"))) {
-        if (e.path().extension() != ".json") continue;
-        const std::string stem = e.path().stem().string();
-        cases.push_back({"example/" + stem, e.path().string(), test::sourcePath("resources/examples/inputs/" + stem)});
-    }
-    for (const auto& e : fs::directory_iterator(test::sourcePath("tests/fixtures/ops"))) {
-        if (!fs::exists(e.path() / "graph.json")) continue;
-        cases.push_back({"op/" + e.path().filename().string(), (e.path() / "graph.json").string(), e.path().string()});
-    }
-    std::sort(cases.begin(), cases.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+/// Every example (with its saved inputs, resources/examples/inputs/<example>/<input>.npy, where
+/// there are some) and every op case, sorted by name.
+const std::vector<Case>& allCases() {
+    static const std::vector<Case> cases = [] {
+        std::vector<Case> r;
+        for (const auto& e : fs::directory_iterator(test::sourcePath("resources/examples"))) {
+            if (e.path().extension() != ".json") continue;
+            const std::string stem = e.path().stem().string(), file = e.path().string();
+            Bindings known;
+            const fs::path dir = test::sourcePath("resources/examples/inputs/" + stem);
+            if (fs::is_directory(dir))
+                for (const auto& f : fs::directory_iterator(dir))
+                    if (f.path().extension() == ".npy") known[f.path().stem().string()] = readNpy(f.path().string());
+            r.push_back({"example/" + stem, [file] { return loadGraphFile(file); }, known});
+        }
+        for (const auto& c : test::opCases()) r.push_back({"op/" + c.name, [&c] { return c.graph(); }, c.bindings()});
+        std::sort(r.begin(), r.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+        return r;
+    }();
     return cases;
 }
 
-/// Inputs from the case's .npy files, random (uniform in [0.2, 1.2], so logs stay finite) otherwise.
-Bindings bindingsFor(const Graph& g, const std::string& dir, unsigned seed) {
+/// The case's own values for the inputs it has, random (uniform in [0.2, 1.2], so logs stay
+/// finite) for the others.
+Bindings bindingsFor(const Graph& g, const Bindings& known, unsigned seed) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> dist(0.2f, 1.2f);
     Bindings b;
     for (NodeId id : g.inputNodes()) {
         const Node& n = g.node(id);
-        const std::string file = dir + "/" + n.name + ".npy";
-        if (!dir.empty() && fs::exists(file)) {
-            b[n.name] = readNpy(file);
+        if (auto it = known.find(n.name); it != known.end()) {
+            b[n.name] = it->second.clone();
             continue;
         }
         std::vector<float> v(std::size_t(numel(n.declaredShape)));
@@ -100,9 +108,9 @@ std::vector<std::pair<std::string, OptimizeOptions>> configurations() {
 
 /// A scalar output to differentiate: the first output, seeded (vector-Jacobian product).
 std::string checkCase(const Case& c) {
-    Graph original = loadGraphFile(c.graph);
+    Graph original = c.graph();
     verifyOrThrow(original);
-    const Bindings bind = bindingsFor(original, c.inputsDir, 7);
+    const Bindings bind = bindingsFor(original, c.known, 7);
     std::optional<BackwardGraph> bwd;
     try {
         BackwardOptions bo;
@@ -114,7 +122,7 @@ std::string checkCase(const Case& c) {
     Bindings bwdBind;
     if (bwd) {
         ++gradientCases;
-        bwdBind = bindingsFor(bwd->graph, c.inputsDir, 11);
+        bwdBind = bindingsFor(bwd->graph, c.known, 11);
         for (const auto& [k, v] : bind) bwdBind[k] = v;
     }
     for (const auto& [label, opt] : configurations()) {
@@ -156,7 +164,7 @@ class TestOptimizeEquivalence : public QObject {
 private Q_SLOTS:
     void cases_data() {
         QTest::addColumn<int>("index");
-        const auto cases = allCases();
+        const auto& cases = allCases();
         for (std::size_t i = 0; i < cases.size(); ++i) QTest::newRow(cases[i].name.c_str()) << int(i);
     }
     void cases() {

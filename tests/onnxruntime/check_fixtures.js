@@ -10,10 +10,11 @@
 //   on the fixture's inputs; the outputs must equal torch's (rtol 1e-4, atol 1e-5).
 // opsets: the same for tests/fixtures/onnx/opsets/manifest.json (one module exported by PyTorch at
 //   each opset 11 to 17), read back through adjoint-cli and written at opset 17.
-// ops: every op case of tests/fixtures/ops/manifest.json (a JSON graph per op of the table) is
-//   exported the same way and must give torch's outputs in ONNX Runtime, apart from the cases whose
-//   export uses the custom domain "ai.adjoint" (pool gradients, grouped conv2d_grad_weight), which
-//   ONNX Runtime cannot run (docs/ONNX.md); those are counted and listed.
+// ops: every op case of tests/fixtures/ops (one <case>.json each, holding the graph, its inputs and
+//   torch's outputs; the format is in tests/fixtures/make_fixtures.py) is written out as a graph
+//   file, exported the same way and must give torch's outputs in ONNX Runtime, apart from the cases
+//   whose export uses the custom domain "ai.adjoint" (pool gradients, grouped conv2d_grad_weight),
+//   which ONNX Runtime cannot run (docs/ONNX.md); those are counted and listed.
 //
 // Exit status: 0 all checks pass, 1 a check failed, 77 onnxruntime-node is not installed (ctest
 // reports the test as skipped; scripts/install-onnxruntime.sh installs it).
@@ -59,19 +60,109 @@ function exportVariants(exe, graph, dir) {
   return variants;
 }
 
+/// A tensor of an op case file, in the graph format's encoding ({"shape", "values"} or
+/// {"shape", "base64"}: little-endian float32), as {shape, data: Float32Array}.
+function decodeTensor(t, where) {
+  const count = t.shape.reduce((a, b) => a * b, 1);
+  let data;
+  if (Array.isArray(t.values)) {
+    data = Float32Array.from(t.values);
+  } else if (typeof t.base64 === 'string') {
+    const bytes = Buffer.from(t.base64, 'base64');
+    if (bytes.length !== count * 4) throw new Error(`${where}: base64 holds ${bytes.length} bytes, not ${count * 4}`);
+    data = new Float32Array(count);
+    for (let i = 0; i < count; ++i) data[i] = bytes.readFloatLE(i * 4);
+  } else {
+    throw new Error(`${where}: a tensor needs "values" or "base64"`);
+  }
+  if (data.length !== count) throw new Error(`${where}: ${data.length} values for shape [${t.shape}]`);
+  return { shape: t.shape, data };
+}
+
+function decodeTensors(obj, where) {
+  const r = {};
+  for (const [k, t] of Object.entries(obj)) r[k] = decodeTensor(t, `${where}.${k}`);
+  return r;
+}
+
+/// {name: {shape, data}} from {name: .npy path relative to the repository root}.
+function readNpys(run, files) {
+  const r = {};
+  for (const [k, f] of Object.entries(files)) r[k] = run.readNpy(path.join(ROOT, f));
+  return r;
+}
+
+/// The text of the value of `key` in the JSON object `text`, as written: JSON.parse would round
+/// integers beyond 2^53 (a slice's "ends" of INT64_MAX) that adjoint-cli must read exactly.
+function rawMember(text, key, where) {
+  let i = 0;
+  const ws = () => { while (/\s/.test(text[i])) ++i; };
+  const skipString = () => {
+    for (++i; text[i] !== '"'; ++i) {
+      if (i >= text.length) throw new Error(`${where}: unterminated string`);
+      if (text[i] === '\\') ++i;
+    }
+    ++i;
+  };
+  // up to the ',' or '}' that ends the value (at depth 0)
+  const skipValue = () => {
+    let depth = 0;
+    while (i < text.length) {
+      const ch = text[i];
+      if (depth === 0 && (ch === ',' || ch === '}')) return;
+      if (ch === '"') { skipString(); continue; }
+      if (ch === '{' || ch === '[') ++depth;
+      else if (ch === '}' || ch === ']') --depth;
+      ++i;
+    }
+    throw new Error(`${where}: truncated JSON`);
+  };
+  ws();
+  if (text[i++] !== '{') throw new Error(`${where}: not a JSON object`);
+  for (;;) {
+    ws();
+    if (text[i] !== '"') break;
+    const start = i;
+    skipString();
+    const name = JSON.parse(text.slice(start, i));
+    ws();
+    if (text[i++] !== ':') break;
+    ws();
+    const from = i;
+    skipValue();
+    if (name === key) return text.slice(from, i).trimEnd();
+    ws();
+    if (text[i++] !== ',') break;
+  }
+  throw new Error(`${where}: no "${key}"`);
+}
+
+/// Every op case of tests/fixtures/ops, sorted by name.
+function opCases() {
+  const dir = path.join(ROOT, 'tests/fixtures/ops');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  if (!files.length) throw new Error(`${dir}: no op cases`);
+  return files.map((f) => {
+    const where = path.join(dir, f);
+    const text = fs.readFileSync(where, 'utf8');
+    const c = JSON.parse(text);
+    if (c.case !== f.slice(0, -5)) throw new Error(`${where}: case '${c.case}' is not named after its file`);
+    return { name: c.case, graphText: rawMember(text, 'graph', where), inputs: decodeTensors(c.inputs, `${where}: inputs`), expected: decodeTensors(c.expected, `${where}: expected`) };
+  });
+}
+
+/// inputs and expected: {name: {shape, data}}.
 async function checkRun(run, variant, inputs, expected) {
-  const { readNpy, runModel, compare } = run;
-  const feeds = {};
-  for (const [k, f] of Object.entries(inputs)) feeds[k] = readNpy(path.join(ROOT, f));
-  const outputs = await runModel(variant.file, feeds);
+  const { runModel, compare } = run;
+  const outputs = await runModel(variant.file, inputs);
   const names = Object.keys(outputs);
   const problems = [];
-  Object.entries(expected).forEach(([name, f], index) => {
+  Object.entries(expected).forEach(([name, want], index) => {
     // By name; by position where the exporter renamed an output that shares its name with an
     // input (ONNX has one namespace; the file's metadata keeps the original name).
     const got = outputs[name] || (Object.keys(expected).length === names.length ? outputs[names[index]] : undefined);
     if (!got) { problems.push(`no output '${name}'`); return; }
-    const c = compare(got, readNpy(path.join(ROOT, f)), RTOL, ATOL);
+    const c = compare(got, want, RTOL, ATOL);
     if (!c.ok) problems.push(`output '${name}': ${c.why}`);
   });
   return problems;
@@ -96,26 +187,31 @@ async function main() {
       for (const v of exportVariants(args.cli, path.join(ROOT, m.file), path.join(args.work, m.model))) {
         if (v.skipped) { skipped.push(`${m.model} (${v.name}): ${v.skipped}`); continue; }
         ++checks;
-        const problems = await checkRun(run, v, m.inputs, m.expected);
+        const problems = await checkRun(run, v, readNpys(run, m.inputs), readNpys(run, m.expected));
         if (problems.length) { ++failures; console.error(`error: ${m.model} (${v.name}): ${problems.join('; ')}`); }
         else console.log(`ok: ${m.model} (${v.name}) matches torch in ONNX Runtime`);
       }
     }
     if (args.model && checks === 0 && skipped.length === 0) { console.error(`error: no fixture model '${args.model}'`); return 1; }
   } else {
-    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/ops/manifest.json'), 'utf8'));
-    for (const c of manifest) {
+    const cases = opCases();
+    for (const c of cases) {
       let variants;
       try {
-        variants = exportVariants(args.cli, path.join(ROOT, c.graph), path.join(args.work, c.case));
+        // the graph as adjoint-cli reads it: a file of its own
+        const dir = path.join(args.work, c.name);
+        fs.mkdirSync(dir, { recursive: true });
+        const graph = path.join(dir, 'graph.json');
+        fs.writeFileSync(graph, c.graphText + '\n');
+        variants = exportVariants(args.cli, graph, dir);
       } catch (e) {
         ++failures;
-        console.error(`error: ${c.case}: ${e.message}`);
+        console.error(`error: ${c.name}: ${e.message}`);
         continue;
       }
       for (const v of variants) {
-        if (v.skipped) { skipped.push(`${c.case} (${v.name}): ${v.skipped}`); continue; }
-        if (fs.readFileSync(v.file).includes('ai.adjoint')) { skipped.push(`${c.case} (${v.name}): uses the ai.adjoint domain`); continue; }
+        if (v.skipped) { skipped.push(`${c.name} (${v.name}): ${v.skipped}`); continue; }
+        if (fs.readFileSync(v.file).includes('ai.adjoint')) { skipped.push(`${c.name} (${v.name}): uses the ai.adjoint domain`); continue; }
         ++checks;
         let problems;
         try {
@@ -123,9 +219,10 @@ async function main() {
         } catch (e) {
           problems = [String(e.message || e).split('\n')[0]];
         }
-        if (problems.length) { ++failures; console.error(`error: ${c.case} (${v.name}): ${problems.join('; ')}`); }
+        if (problems.length) { ++failures; console.error(`error: ${c.name} (${v.name}): ${problems.join('; ')}`); }
       }
     }
+    console.log(`${cases.length} op cases`);
   }
   for (const s of skipped) console.log(`skipped: ${s}`);
   console.log(`${checks - failures} of ${checks} ONNX Runtime checks passed, ${skipped.length} skipped`);

@@ -3,10 +3,21 @@
 #include <QDir>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
 #include <vector>
+
+#include "io/json_format.h"
+#include "io/npy.h"
 
 namespace adj::test {
 
@@ -16,6 +27,226 @@ std::string tempDir() {
     static std::vector<std::unique_ptr<QTemporaryDir>> dirs;
     dirs.push_back(std::make_unique<QTemporaryDir>());
     return dirs.back()->path().toStdString();
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using ojson = nlohmann::ordered_json;  // keeps the file's order of names
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+    throw std::runtime_error(where + ": " + what + " (tests/fixtures/make_fixtures.py writes these files)");
+}
+
+ojson readJsonFile(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) fail(path, "cannot open");
+    try {
+        return ojson::parse(f);
+    } catch (const std::exception& e) {
+        fail(path, std::string("not JSON: ") + e.what());
+    }
+}
+
+std::string readText(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) fail(path, "cannot open");
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+int base64Digit(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+std::string decodeBase64(const std::string& text, const std::string& where) {
+    if (text.size() % 4 != 0) fail(where, "base64 length is not a multiple of 4");
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        std::uint32_t w = 0;
+        int pad = 0;
+        for (std::size_t k = 0; k < 4; ++k) {
+            const char c = text[i + k];
+            const int d = c == '=' && i + 4 == text.size() && k >= 2 ? (++pad, 0) : base64Digit(c);
+            if (d < 0 || (pad && c != '=')) fail(where, "invalid base64");
+            w = (w << 6) | std::uint32_t(d);
+        }
+        out.push_back(char(w >> 16));
+        if (pad < 2) out.push_back(char(w >> 8));
+        if (pad < 1) out.push_back(char(w));
+    }
+    return out;
+}
+
+/// A tensor in the graph format's encoding: {"shape": [...], "values": [...]} or
+/// {"shape": [...], "base64": "..."} (little-endian float32).
+Tensor decodeTensor(const ojson& j, const std::string& where) {
+    if (!j.is_object() || !j.contains("shape") || !j.at("shape").is_array() || j.size() != 2)
+        fail(where, "a tensor must be {\"shape\", \"values\"} or {\"shape\", \"base64\"}");
+    Shape shape;
+    for (const auto& d : j.at("shape")) {
+        if (!d.is_number_integer() || d.get<std::int64_t>() < 0) fail(where, "shape must hold non-negative integers");
+        shape.push_back(d.get<std::int64_t>());
+    }
+    const std::size_t n = std::size_t(numel(shape));
+    std::vector<float> v(n);
+    if (j.contains("values")) {
+        const ojson& values = j.at("values");
+        if (!values.is_array() || values.size() != n) fail(where, "\"values\" must hold " + std::to_string(n) + " numbers");
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!values[i].is_number()) fail(where, "\"values\" must hold numbers");
+            v[i] = float(values[i].get<double>());  // %.9g text: the nearest float is the value written
+        }
+    } else if (j.contains("base64") && j.at("base64").is_string()) {
+        const std::string bytes = decodeBase64(j.at("base64").get<std::string>(), where);
+        if (bytes.size() != 4 * n) fail(where, "\"base64\" holds " + std::to_string(bytes.size()) + " bytes, not " + std::to_string(4 * n));
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto* b = reinterpret_cast<const unsigned char*>(bytes.data() + 4 * i);
+            const std::uint32_t bits = std::uint32_t(b[0]) | std::uint32_t(b[1]) << 8 | std::uint32_t(b[2]) << 16 | std::uint32_t(b[3]) << 24;
+            std::memcpy(&v[i], &bits, 4);
+        }
+    } else {
+        fail(where, "a tensor needs \"values\" or \"base64\"");
+    }
+    return Tensor::fromVector(shape, v);
+}
+
+NamedTensors decodeTensors(const ojson& j, const std::string& where) {
+    if (!j.is_object()) fail(where, "must be an object {name: tensor}");
+    NamedTensors r;
+    for (const auto& [name, t] : j.items()) r.emplace_back(name, decodeTensor(t, where + "." + name));
+    return r;
+}
+
+std::vector<std::string> strings(const ojson& j, const std::string& where) {
+    if (!j.is_array()) fail(where, "must be an array of strings");
+    std::vector<std::string> r;
+    for (const auto& s : j) {
+        if (!s.is_string()) fail(where, "must be an array of strings");
+        r.push_back(s.get<std::string>());
+    }
+    return r;
+}
+
+/// {name: .npy path relative to the repository root} of a manifest, read.
+NamedTensors readNpys(const ojson& j) {
+    NamedTensors r;
+    for (const auto& [name, file] : j.items()) r.emplace_back(name, readNpy(sourcePath(file.get<std::string>())));
+    return r;
+}
+
+}  // namespace
+
+Graph FixtureCase::graph() const {
+    return parseGraphJson(graphJson, source, fs::path(source).parent_path().string());
+}
+
+std::map<std::string, Tensor> FixtureCase::bindings(bool strided) const {
+    std::map<std::string, Tensor> b;
+    for (const auto& [name, t] : inputs) b[name] = strided ? stridedCopy(t) : t.clone();
+    return b;
+}
+
+const Tensor* findTensor(const NamedTensors& tensors, const std::string& name) {
+    for (const auto& [n, t] : tensors)
+        if (n == name) return &t;
+    return nullptr;
+}
+
+FixtureCase readOpCase(const std::string& path) {
+    const ojson j = readJsonFile(path);
+    static const std::set<std::string> keys{"case", "ops", "graph", "inputs", "expected", "loss_weights", "gradients", "no_gradient"};
+    if (!j.is_object()) fail(path, "must hold an object");
+    for (const auto& [key, value] : j.items())
+        if (!keys.count(key)) fail(path, "unknown key '" + key + "'");
+    for (const auto& key : keys)
+        if (!j.contains(key)) fail(path, "no '" + key + "'");
+    FixtureCase c;
+    c.source = path;
+    if (!j.at("case").is_string()) fail(path, "\"case\" must be a string");
+    c.name = j.at("case").get<std::string>();
+    if (c.name != fs::path(path).stem().string()) fail(path, "case '" + c.name + "' is not named after its file");
+    c.ops = strings(j.at("ops"), path + ": ops");
+    if (!j.at("graph").is_object()) fail(path, "\"graph\" must be an object");
+    c.graphJson = j.at("graph").dump(1);
+    c.inputs = decodeTensors(j.at("inputs"), path + ": inputs");
+    c.expected = decodeTensors(j.at("expected"), path + ": expected");
+    c.lossWeights = decodeTensors(j.at("loss_weights"), path + ": loss_weights");
+    c.gradients = decodeTensors(j.at("gradients"), path + ": gradients");
+    c.noGradient = strings(j.at("no_gradient"), path + ": no_gradient");
+    return c;
+}
+
+const std::vector<FixtureCase>& opCases() {
+    static const std::vector<FixtureCase> cases = [] {
+        const fs::path dir = sourcePath("tests/fixtures/ops");
+        std::vector<std::string> files;
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.path().extension() == ".json") files.push_back(e.path().string());
+        if (files.empty()) fail(dir.string(), "no op cases (<case>.json)");
+        std::sort(files.begin(), files.end());
+        std::vector<FixtureCase> r;
+        for (const auto& f : files) r.push_back(readOpCase(f));
+        return r;
+    }();
+    return cases;
+}
+
+const std::vector<FixtureCase>& exampleCases() {
+    static const std::vector<FixtureCase> cases = [] {
+        const std::string manifest = sourcePath("tests/fixtures/examples/manifest.json");
+        std::vector<FixtureCase> r;
+        for (const auto& e : readJsonFile(manifest)) {
+            FixtureCase c;
+            c.name = e.at("case").get<std::string>();
+            c.source = sourcePath(e.at("graph").get<std::string>());
+            c.graphJson = readText(c.source);
+            c.inputs = readNpys(e.at("inputs"));
+            c.expected = readNpys(e.at("expected"));
+            const auto& loss = e.at("loss");
+            if (loss.contains("output")) c.lossOutput = loss.at("output").get<std::string>();
+            else c.lossWeights = readNpys(loss.at("weights"));
+            c.gradients = readNpys(e.at("gradients"));
+            c.noGradient = strings(e.at("no_gradient"), manifest + ": " + c.name + ".no_gradient");
+            r.push_back(std::move(c));
+        }
+        return r;
+    }();
+    return cases;
+}
+
+QStringList CaseFiles::inputArgs() const {
+    QStringList args;
+    for (const auto& [name, file] : inputs) args << "--input" << QString::fromStdString(name + "=" + file);
+    return args;
+}
+
+CaseFiles writeCaseFiles(const FixtureCase& c) {
+    CaseFiles f;
+    f.dir = tempDir();
+    f.graph = f.dir + "/" + cliFileName(c.name) + ".json";
+    std::ofstream(f.graph, std::ios::binary) << c.graphJson;
+    if (!fs::exists(f.graph)) fail(f.graph, "cannot write");
+    for (const auto& [name, t] : c.inputs) {
+        f.inputs.emplace_back(name, f.dir + "/" + cliFileName(name) + ".npy");
+        writeNpy(f.inputs.back().second, t);
+    }
+    return f;
+}
+
+std::string cliFileName(const std::string& tensorName) {
+    std::string s = tensorName;
+    for (char& ch : s) {
+        const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+        if (!ok) ch = '_';
+    }
+    return s;
 }
 
 CliResult runCli(const QStringList& args, int timeoutMs) {

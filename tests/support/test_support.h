@@ -1,9 +1,14 @@
 #pragma once
-// Helpers shared by the tests: paths to fixtures, running adjoint-cli, comparing tensors.
+// Helpers shared by the tests: paths to fixtures, the PyTorch reference cases, running
+// adjoint-cli, comparing tensors.
 #include <QString>
 #include <QStringList>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "ir/graph.h"
 #include "tensor/tensor.h"
 
 namespace adj::test {
@@ -12,6 +17,57 @@ namespace adj::test {
 std::string sourcePath(const std::string& relative);
 /// A fresh empty directory under the system temp dir, removed at exit.
 std::string tempDir();
+
+/// Float32 tensors by name, in the order of the file that holds them.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+/// A graph, its inputs, and what PyTorch computed from them (tests/fixtures/make_fixtures.py):
+/// an op case (tests/fixtures/ops/<case>.json, one self-contained file per case; the format is
+/// in make_fixtures.py's docstring) or an example (resources/examples/<example>.json, references
+/// listed by tests/fixtures/examples/manifest.json).
+struct FixtureCase {
+    std::string name;
+    std::string source;             ///< the file it was read from (absolute), for messages
+    std::vector<std::string> ops;   ///< op cases: the ops the graph exercises ("constant" left out)
+    std::string graphJson;          ///< the graph, as "adjoint-graph" JSON text
+    NamedTensors inputs;            ///< a value per graph input
+    NamedTensors expected;          ///< torch's result per graph output
+    std::string lossOutput;         ///< examples only: a scalar output that is the loss; else empty and
+    NamedTensors lossWeights;       ///< L = sum over these outputs k of sum(output_k * W_k)
+    NamedTensors gradients;         ///< torch's dL/dw per input or parameter w it differentiates
+    std::vector<std::string> noGradient;  ///< the inputs torch gives no gradient (zero almost everywhere)
+
+    /// The graph, parsed (not verified); throws FormatError.
+    Graph graph() const;
+    /// The inputs as executor bindings (adj::Bindings), fresh copies that a test may write into;
+    /// with `strided`, each as stridedCopy().
+    std::map<std::string, Tensor> bindings(bool strided = false) const;
+};
+
+/// The tensor named `name`, or nullptr.
+const Tensor* findTensor(const NamedTensors& tensors, const std::string& name);
+
+/// Every op case of tests/fixtures/ops (every <case>.json there), sorted by name; read once.
+/// Throws std::runtime_error naming the file and the problem.
+const std::vector<FixtureCase>& opCases();
+/// Reads one op case file (absolute path).
+FixtureCase readOpCase(const std::string& path);
+/// The examples with PyTorch references (tests/fixtures/examples/manifest.json), in its order.
+const std::vector<FixtureCase>& exampleCases();
+
+/// A case written out as adjoint-cli reads it (writeCaseFiles).
+struct CaseFiles {
+    std::string dir;    ///< a fresh temp directory holding the files
+    std::string graph;  ///< DIR/<case>.json
+    std::vector<std::pair<std::string, std::string>> inputs;  ///< input name, DIR/<input>.npy
+    /// "--input NAME=FILE" for each input, as adjoint-cli run and grad take them.
+    QStringList inputArgs() const;
+};
+/// Writes the case's graph and one .npy per input into a fresh temp directory (tempDir()).
+CaseFiles writeCaseFiles(const FixtureCase& c);
+
+/// adjoint-cli's file name for a tensor name: characters outside [A-Za-z0-9._-] become '_'.
+std::string cliFileName(const std::string& tensorName);
 
 struct CliResult {
     int exitCode = -1;
