@@ -5,8 +5,8 @@
 #include <new>
 #include <ostream>
 
+#include "base/errors.h"
 #include "commands.h"
-#include "ir/errors.h"
 
 namespace adj::cli {
 

@@ -1,9 +1,9 @@
 #include <ostream>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "commands.h"
 #include "io/graph_file.h"
-#include "ir/errors.h"
 
 namespace adj::cli {
 

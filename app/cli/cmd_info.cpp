@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/errors.h"
 #include "commands.h"
-#include "ir/errors.h"
 #include "passes/machine_model.h"
 #include "passes/rewriter.h"
 #include "runtime/memory_plan.h"

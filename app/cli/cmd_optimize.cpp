@@ -3,9 +3,9 @@
 #include <ostream>
 #include <sstream>
 
+#include "base/errors.h"
 #include "commands.h"
 #include "io/graph_file.h"
-#include "ir/errors.h"
 #include "passes/pipeline.h"
 
 namespace adj::cli {

@@ -2,8 +2,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/errors.h"
 #include "commands.h"
-#include "ir/errors.h"
 #include "passes/machine_model.h"
 #include "passes/time_prediction.h"
 #include "svg_raster.h"

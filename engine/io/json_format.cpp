@@ -13,8 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "io/npy.h"
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "base/files.h"
+#include "base/rng.h"
 
 namespace adj {
 namespace {
@@ -26,21 +27,6 @@ constexpr int kMaxNesting = 64;
 constexpr const char* kFormatName = "adjoint-graph";
 constexpr std::int64_t kFormatVersion = 1;
 constexpr std::size_t kSidecarAlign = 64;
-
-// ---------------------------------------------------------------------------------------------
-// The deterministic generator (docs/FORMAT.md, "init").
-
-struct SplitMix64 {
-    std::uint64_t state;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    /// A double in [0, 1) from the top 53 bits.
-    double unit() { return double(next() >> 11) * 0x1.0p-53; }
-};
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.

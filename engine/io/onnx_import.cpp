@@ -6,9 +6,9 @@
 #include <functional>
 #include <limits>
 
-#include "io/npy.h"
+#include "base/errors.h"
+#include "base/files.h"
 #include "io/onnx_importer.h"
-#include "ir/errors.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "base/errors.h"
 #include "io/onnx_importer.h"
-#include "ir/errors.h"
 
 namespace adj::onnx_io {
 

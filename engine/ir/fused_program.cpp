@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/graph.h"
 #include "runtime/cpu/cpu_kernels.h"
 #include "test_support.h"
