@@ -4,8 +4,8 @@
 
 #include "base/errors.h"
 #include "commands.h"
-#include "passes/machine_model.h"
-#include "passes/time_prediction.h"
+#include "cost/machine_model.h"
+#include "cost/time_prediction.h"
 #include "svg_raster.h"
 
 namespace adj::cli {

@@ -8,12 +8,6 @@
 
 namespace adj {
 
-bool isKernelOp(Op op) {
-    if (isSource(op)) return false;
-    if (isMovement(op)) return op == Op::Concat || op == Op::Pad;
-    return true;
-}
-
 CostSummary graphCostSummary(const Graph& g) {
     CostSummary s;
     for (NodeId id : g.liveTopoOrder()) {

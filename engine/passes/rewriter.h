@@ -17,9 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "cost/cost_model.h"
+#include "cost/kernel_ops.h"
 #include "ir/builder.h"
 #include "ir/graph.h"
-#include "passes/cost_model.h"
 
 namespace adj {
 
@@ -31,8 +32,6 @@ struct CostSummary {
     double intensity() const { return bytes > 0 ? flops / bytes : 0.0; }
 };
 
-/// True when a node of this op runs a kernel (sources and views do not).
-bool isKernelOp(Op op);
 /// Cost of the nodes the outputs need.
 CostSummary graphCostSummary(const Graph& graph);
 

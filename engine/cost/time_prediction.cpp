@@ -1,10 +1,10 @@
-#include "passes/time_prediction.h"
+#include "cost/time_prediction.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
 
-#include "passes/rewriter.h"
+#include "cost/kernel_ops.h"
 
 namespace adj {
 
