@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake pkg-config ninja-build
+  # compiler cache (CMakeLists.txt uses it when present)
+  ccache
   # Qt 6 (Widgets, Charts, Svg, Test) and platform plugins (xcb, offscreen)
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-qpa-plugins libqt6opengl6-dev libgl-dev
   # CPU parallelism

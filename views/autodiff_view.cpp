@@ -11,10 +11,10 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <set>
 
+#include "base/errors.h"
 #include "canvas_overlays.h"
 #include "cost_panel.h"
 #include "graph_view.h"
-#include "ir/errors.h"
 
 namespace {
 const QColor kSaved(230, 130, 0);

@@ -5,10 +5,10 @@
 #include <cmath>
 
 #include "autodiff/numeric.h"
+#include "base/errors.h"
+#include "base/rng.h"
 #include "io/graphviz.h"
-#include "ir/errors.h"
 #include "ir/verifier.h"
-#include "train/rng.h"
 
 namespace {
 
@@ -91,7 +91,7 @@ AutodiffAnalysis gradientOfGradient(const AutodiffAnalysis& first) {
 
 adj::Bindings sampleBindings(const adj::Graph& graph, std::uint64_t seed) {
     adj::Bindings b;
-    adj::train::Rng rng(seed);
+    adj::Rng rng(seed);
     for (adj::NodeId id : graph.inputNodes()) {
         const adj::Node& n = graph.node(id);
         adj::Shape shape = n.declaredShape;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/fused_program.h"
 #include "ir/verifier.h"
 #include "passes/pipeline.h"

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "cost/cost_model.h"
 #include "ir/graph.h"
-#include "passes/cost_model.h"
 #include "passes/rewriter.h"
 
 struct FusionGroup {

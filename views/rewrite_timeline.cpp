@@ -15,10 +15,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/errors.h"
 #include "canvas_overlays.h"
 #include "cost_panel.h"
 #include "graph_view.h"
-#include "ir/errors.h"
 #include "ir/verifier.h"
 #include "rewrite_timeline_replay.h"
 

@@ -1,7 +1,7 @@
 #include "rewrite_timeline_replay.h"
 
+#include "base/errors.h"
 #include "io/json_format.h"
-#include "ir/errors.h"
 #include "ir/verifier.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <initializer_list>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/verifier.h"
 
 RooflineChart::RooflineChart(QWidget* parent)

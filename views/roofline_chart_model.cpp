@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "passes/cost_model.h"
+#include "cost/cost_model.h"
 #include "passes/rewriter.h"
 
 std::vector<RooflineDot> rooflineDots(const adj::Graph& graph, const adj::MachineModel& machine) {

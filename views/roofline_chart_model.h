@@ -7,8 +7,8 @@
 #include <map>
 #include <vector>
 
+#include "cost/machine_model.h"
 #include "ir/graph.h"
-#include "passes/machine_model.h"
 
 struct RooflineDot {
     adj::NodeId node = adj::kNoNode;

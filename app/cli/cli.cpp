@@ -5,8 +5,9 @@
 #include <new>
 #include <ostream>
 
+#include "base/errors.h"
 #include "commands.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "passes/pipeline.h"
 
 namespace adj::cli {

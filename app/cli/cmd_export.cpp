@@ -1,8 +1,10 @@
 #include <ostream>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "commands.h"
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "io/graph_file.h"
 
 namespace adj::cli {
 

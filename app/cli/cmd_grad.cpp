@@ -7,9 +7,9 @@
 #include "autodiff/forward_mode.h"
 #include "autodiff/numeric.h"
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "commands.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 #include "runtime/bindings.h"
 
 namespace adj::cli {

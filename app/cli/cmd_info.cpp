@@ -3,9 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/errors.h"
 #include "commands.h"
-#include "ir/errors.h"
-#include "passes/machine_model.h"
+#include "cost/machine_model.h"
 #include "passes/rewriter.h"
 #include "runtime/memory_plan.h"
 
@@ -32,7 +32,7 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
     Graph g = loadCheckedGraph(path);
     const auto order = g.topoOrder();
     // costs: per node FLOPs, bytes, intensity and, against this machine's ridge point (a cached
-    // calibration, see passes/machine_model.h), compute- or memory-bound
+    // calibration, see cost/machine_model.h), compute- or memory-bound
     const bool costs = args.has("--costs") || args.has("--json");
     MachineModel machine;
     if (costs) machine = machineModel();

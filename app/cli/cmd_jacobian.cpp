@@ -5,9 +5,9 @@
 #include "autodiff/forward_mode.h"
 #include "autodiff/mode_costs.h"
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "commands.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 #include "runtime/bindings.h"
 
 namespace adj::cli {

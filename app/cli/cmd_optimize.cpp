@@ -3,8 +3,10 @@
 #include <ostream>
 #include <sstream>
 
+#include "base/errors.h"
 #include "commands.h"
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "io/graph_file.h"
 #include "passes/pipeline.h"
 
 namespace adj::cli {

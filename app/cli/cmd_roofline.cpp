@@ -2,10 +2,10 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/errors.h"
 #include "commands.h"
-#include "ir/errors.h"
-#include "passes/machine_model.h"
-#include "passes/time_prediction.h"
+#include "cost/machine_model.h"
+#include "cost/time_prediction.h"
 #include "svg_raster.h"
 
 namespace adj::cli {

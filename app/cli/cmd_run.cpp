@@ -2,9 +2,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/errors.h"
 #include "commands.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 
 namespace adj::cli {
 

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/errors.h"
 #include "commands.h"
 #include "io/json_format.h"
-#include "ir/errors.h"
 #include "train/checkpoint.h"
 #include "train/datasets.h"
 #include "train/trainer.h"

@@ -7,7 +7,7 @@
 #include "io/graph_file.h"
 #include "io/npy.h"
 #include "runtime/vulkan/vulkan_executor.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/verifier.h"
 
 namespace adj::cli {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj::cli {
 namespace {

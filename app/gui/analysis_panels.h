@@ -22,8 +22,8 @@
 #include <memory>
 
 #include "async_analysis.h"
+#include "cost/machine_model.h"
 #include "ir/graph.h"
-#include "passes/machine_model.h"
 
 struct TrainingSnapshot;
 

@@ -3,9 +3,9 @@
 #include <QFile>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "io/graph_file.h"
 #include "io/graphviz.h"
-#include "ir/errors.h"
 #include "ir/verifier.h"
 #include "passes/pipeline.h"
 

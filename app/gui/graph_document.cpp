@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <map>
 
+#include "base/errors.h"
 #include "edit_commands.h"
 #include "io/graph_file.h"
 #include "io/json_format.h"
-#include "ir/errors.h"
 
 using namespace adj;
 

@@ -15,9 +15,9 @@
 #include <mutex>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "heatmap.h"
 #include "runtime/vulkan/vulkan_executor.h"
-#include "ir/errors.h"
 #include "train/trainer.h"
 
 struct TrainingController::Shared {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <map>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/formula.h"
 #include "ir/fused_program.h"
 

@@ -4,7 +4,7 @@
 
 #include "autodiff/decompositions.h"
 #include "autodiff/forward_mode.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/formula.h"
 
 namespace adj {

@@ -2,7 +2,7 @@
 
 #include "autodiff/forward_mode.h"
 #include "autodiff/reverse_mode.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/verifier.h"
 
 namespace adj {

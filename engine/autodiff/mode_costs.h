@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "cost/cost_model.h"
 #include "ir/graph.h"
-#include "passes/cost_model.h"
 
 namespace adj {
 

@@ -6,7 +6,8 @@
 #include <limits>
 #include <map>
 
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "base/rng.h"
 #include "ir/formula.h"
 #include "ir/verifier.h"
 
@@ -20,11 +21,8 @@ namespace {
 double evaluationNoise(Bindings& bindings, const std::vector<std::string>& wrt, const std::function<double()>& eval) {
     std::vector<std::vector<float>> base;
     for (const auto& name : wrt) base.push_back(bindings[name].toVector());
-    std::uint64_t state = 0x9e3779b97f4a7c15ull;
-    auto sign = [&] {
-        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-        return (state & 1) ? 1.0 : -1.0;
-    };
+    XorShift64 rng(0x9e3779b97f4a7c15ull);
+    auto sign = [&] { return (rng.next() & 1) ? 1.0 : -1.0; };
     std::vector<std::vector<double>> direction(wrt.size());
     for (std::size_t w = 0; w < wrt.size(); ++w)
         for (float x : base[w]) direction[w].push_back(sign() * std::ldexp(std::max(1.0, std::fabs(double(x))), -20));

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "autodiff/vjp_rules.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/verifier.h"
 
 namespace adj {

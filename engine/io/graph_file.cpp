@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/errors.h"
+#include "base/files.h"
 #include "io/graphviz.h"
 #include "io/json_format.h"
-#include "io/npy.h"
 #include "io/onnx_export.h"
 #include "io/onnx_import.h"
-#include "ir/errors.h"
 
 namespace adj {
 

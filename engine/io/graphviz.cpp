@@ -5,15 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <random>
 #include <set>
 #include <sstream>
 #include <tuple>
 
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "base/files.h"
 
 namespace adj {
 namespace {
@@ -306,29 +304,14 @@ std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<
     return out.str();
 }
 
-void writeFileAtomically(const std::string& path, const std::string& bytes) {
-    namespace fs = std::filesystem;
-    std::random_device rd;
-    char suffix[32];
-    std::snprintf(suffix, sizeof suffix, ".part-%08x", unsigned(rd()));
-    const std::string tmp = path + suffix;
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) throw Error("cannot write '" + path + "': cannot create a file in its folder");
-        f.write(bytes.data(), std::streamsize(bytes.size()));
-        f.close();
-        if (!f) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw Error("cannot write '" + path + "': write failed (disk full?)");
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        std::error_code ignored;
-        fs::remove(tmp, ignored);
-        throw Error("cannot write '" + path + "': " + ec.message());
+/// base/files.h's atomic write, with this file's own wording of its errors.
+void writeRenderedFile(const std::string& path, const std::string& bytes) {
+    try {
+        writeFileAtomically(path, bytes);
+    } catch (const FileError& e) {
+        if (e.step() == FileError::Step::Create) throw Error("cannot write '" + path + "': cannot create a file in its folder");
+        if (e.step() == FileError::Step::Replace) throw Error("cannot write '" + path + "': " + e.reason());
+        throw Error("cannot write '" + path + "': write failed (disk full?)");
     }
 }
 
@@ -499,7 +482,7 @@ std::string renderGraphToString(const Graph& graph, const std::string& format, c
 }
 
 void renderGraph(const Graph& graph, const std::string& path, const std::string& format, const DotOptions& options) {
-    writeFileAtomically(path, renderGraphToString(graph, format, options));
+    writeRenderedFile(path, renderGraphToString(graph, format, options));
 }
 
 GraphLayout layoutGraph(const Graph& graph, const DotOptions& options, const std::atomic<bool>* cancel) {

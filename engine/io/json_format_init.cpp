@@ -2,26 +2,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/rng.h"
 #include "io/json_format.h"
 #include "io/json_format_text.h"
 
 namespace adj {
-
-namespace {
-
-struct SplitMix64 {
-    std::uint64_t state;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    /// A double in [0, 1) from the top 53 bits.
-    double unit() { return double(next() >> 11) * 0x1.0p-53; }
-};
-
-}  // namespace
 
 Tensor initTensor(const Shape& shape, InitKind kind, double a, double b, std::uint64_t seed) {
     Tensor t = Tensor::empty(shape);

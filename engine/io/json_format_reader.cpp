@@ -11,10 +11,11 @@
 #include <map>
 #include <set>
 
+#include "base/errors.h"
+#include "base/files.h"
 #include "io/json_format.h"
 #include "io/json_format_text.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 
 namespace adj {
 

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <limits>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj::json_io {
 

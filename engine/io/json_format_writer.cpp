@@ -7,8 +7,8 @@
 
 #include "io/json_format.h"
 #include "io/json_format_text.h"
-#include "io/npy.h"
-#include "ir/errors.h"
+#include "base/files.h"
+#include "base/errors.h"
 
 namespace adj {
 

@@ -1,8 +1,6 @@
 #include "io/npy.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -15,7 +13,8 @@
 #include <random>
 #include <vector>
 
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "base/files.h"
 
 static_assert(std::endian::native == std::endian::little, "the .npy reader and writer assume a little-endian host");
 
@@ -378,73 +377,6 @@ void writeNpy(const std::string& path, const Tensor& t) {
     w.write(npyHeaderBytes(c.shape()));
     w.write(c.data(), std::size_t(c.numel()) * 4);
     w.commit();
-}
-
-// ---- files ----
-
-AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::random_device rd;
-    std::mt19937_64 rng((std::uint64_t(rd()) << 32) ^ rd() ^ std::uint64_t(::getpid()));
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        std::string tmp = path_ + ".tmp-";
-        std::uint64_t r = rng();
-        for (int i = 0; i < 6; ++i) tmp += kHex[(r >> (4 * i)) & 15];
-        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            if (errno == EEXIST) continue;
-            throw FormatError(path_ + ": cannot create a temporary file for writing (" + errnoText() + ")");
-        }
-        file_ = ::fdopen(fd, "wb");
-        if (!file_) {
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw FormatError(path_ + ": cannot open a temporary file for writing (" + errnoText() + ")");
-        }
-        tmpPath_ = tmp;
-        return;
-    }
-    throw FormatError(path_ + ": cannot create a temporary file for writing (too many attempts)");
-}
-
-AtomicFileWriter::~AtomicFileWriter() {
-    if (file_) std::fclose(file_);
-    if (!committed_ && !tmpPath_.empty()) ::unlink(tmpPath_.c_str());
-}
-
-void AtomicFileWriter::write(const void* data, std::size_t bytes) {
-    if (!file_) throw FormatError(path_ + ": write after commit");
-    if (bytes == 0) return;
-    if (std::fwrite(data, 1, bytes, file_) != bytes) throw FormatError(path_ + ": write error (" + errnoText() + ")");
-    written_ += bytes;
-}
-
-void AtomicFileWriter::commit() {
-    if (!file_) throw FormatError(path_ + ": commit twice");
-    std::FILE* f = file_;
-    file_ = nullptr;
-    std::string error;
-    if (std::fflush(f) != 0) error = errnoText();
-    if (std::fclose(f) != 0 && error.empty()) error = errnoText();
-    if (!error.empty()) throw FormatError(path_ + ": write error (" + error + ")");
-    if (std::rename(tmpPath_.c_str(), path_.c_str()) != 0) throw FormatError(path_ + ": cannot replace the file (" + errnoText() + ")");
-    committed_ = true;
-}
-
-void writeFileAtomically(const std::string& path, std::string_view bytes) {
-    AtomicFileWriter w(path);
-    w.write(bytes);
-    w.commit();
-}
-
-std::string readFileBytes(const std::string& path) {
-    const RegularFile file(path);
-    std::FILE* f = file.get();
-    std::string out(std::size_t(file.size()), '\0');
-    const std::size_t got = out.empty() ? 0 : std::fread(out.data(), 1, out.size(), f);
-    if (std::ferror(f)) throw FormatError(path + ": read error (" + errnoText() + ")");
-    out.resize(got);
-    return out;
 }
 
 }  // namespace adj

@@ -13,10 +13,8 @@
 //
 // Writing always produces version 1.0, '<f4', C order, with the header padded (spaces and a
 // final '\n') so that the data starts at a multiple of 64 bytes, as NumPy does. Writes are
-// atomic: the bytes go to "<path>.tmp-XXXXXX", which is then renamed over `path`.
-#include <cstdio>
+// atomic (base/files.h): the bytes go to "<path>.tmp-XXXXXX", which is then renamed over `path`.
 #include <string>
-#include <string_view>
 
 #include "tensor/tensor.h"
 
@@ -32,36 +30,5 @@ void writeNpy(const std::string& path, const Tensor& t);
 Tensor parseNpy(const std::string& bytes, const std::string& where);
 /// The bytes of a .npy file holding `t` (same layout as writeNpy).
 std::string encodeNpy(const Tensor& t);
-
-/// Writes a file atomically: data goes to a fresh "<path>.tmp-XXXXXX" in the same directory and
-/// commit() renames it over `path`. Without commit() (an exception, an early return), the
-/// temporary file is removed and `path` is untouched. All failures throw FormatError naming
-/// `path`. Shared by the writers in engine/io.
-class AtomicFileWriter {
-public:
-    explicit AtomicFileWriter(std::string path);
-    ~AtomicFileWriter();
-    AtomicFileWriter(const AtomicFileWriter&) = delete;
-    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
-
-    void write(const void* data, std::size_t bytes);
-    void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
-    /// Bytes written so far.
-    std::size_t size() const { return written_; }
-    /// Flushes, closes and renames the temporary file over the target.
-    void commit();
-
-private:
-    std::string path_;
-    std::string tmpPath_;
-    std::FILE* file_ = nullptr;
-    std::size_t written_ = 0;
-    bool committed_ = false;
-};
-
-/// Writes `bytes` to `path` through an AtomicFileWriter.
-void writeFileAtomically(const std::string& path, std::string_view bytes);
-/// Reads a whole file; FormatError "path: cannot open (reason)" when it cannot.
-std::string readFileBytes(const std::string& path);
 
 }  // namespace adj

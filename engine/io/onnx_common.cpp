@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj::onnx_io {
 

@@ -8,9 +8,10 @@
 #include <map>
 #include <set>
 
-#include "io/npy.h"
+#include "base/errors.h"
+#include "base/files.h"
 #include "io/onnx_common.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/formula.h"
 #include "ir/fused_program.h"
 #include "ir/verifier.h"

@@ -4,9 +4,11 @@
 #include <array>
 #include <filesystem>
 
-#include "io/npy.h"
+#include "base/errors.h"
+#include "base/files.h"
 #include "io/onnx_importer.h"
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "ir/shape_inference.h"
 #include "ir/verifier.h"
 
 namespace adj {

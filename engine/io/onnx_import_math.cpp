@@ -7,7 +7,7 @@
 #include <numeric>
 
 #include "io/onnx_import_ops.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/verifier.h"
 
 namespace adj::onnx_io::ops {

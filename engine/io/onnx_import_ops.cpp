@@ -4,6 +4,8 @@
 
 #include <map>
 #include <string>
+#include "base/errors.h"
+#include "io/onnx_importer.h"
 
 namespace adj::onnx_io {
 

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "io/onnx_importer.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/shape_inference.h"
 
 namespace adj::onnx_io {

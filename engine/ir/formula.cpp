@@ -3,7 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj {
 

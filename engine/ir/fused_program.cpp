@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj {
 

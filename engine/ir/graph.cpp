@@ -4,7 +4,7 @@
 #include <queue>
 #include <stdexcept>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj {
 

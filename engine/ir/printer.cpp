@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj {
 

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/shape_inference.h"
 
 namespace adj {

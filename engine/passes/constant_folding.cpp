@@ -1,4 +1,4 @@
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "passes/matchers.h"
 #include "passes/passes.h"
 #include "runtime/cpu/cpu_kernels.h"

@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "base/errors.h"
 #include "io/json_format.h"
-#include "ir/errors.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/passes.h"

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "cost/cost_model.h"
 #include "ir/builder.h"
 #include "ir/graph.h"
-#include "passes/cost_model.h"
 
 namespace adj {
 

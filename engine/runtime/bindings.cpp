@@ -1,6 +1,6 @@
 #include "runtime/bindings.h"
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/verifier.h"
 
 namespace adj {

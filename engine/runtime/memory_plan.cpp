@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/shape_inference.h"
 #include "runtime/bindings.h"
 

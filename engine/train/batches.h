@@ -1,13 +1,13 @@
 #pragma once
 // The shuffler: deals a training split out in batches of a fixed size. Each epoch is a fresh
-// Fisher-Yates permutation drawn from train::Rng; a batch that reaches the end of an epoch
+// Fisher-Yates permutation drawn from Rng (base/rng.h); a batch that reaches the end of an epoch
 // continues into the next one, so every batch has the same size (and the training-step graph one
 // shape). The whole state (generator words, the current permutation, the position in it, the
 // epoch) is a value that checkpoints save, so a resumed run deals the same batches.
 #include <cstdint>
 #include <vector>
 
-#include "train/rng.h"
+#include "base/rng.h"
 
 namespace adj::train {
 

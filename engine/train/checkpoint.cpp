@@ -4,8 +4,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "io/npy.h"
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "base/files.h"
 
 namespace adj::train {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // Checkpoints: everything a training run needs to continue bit-identically — the step count, the
 // parameters, the optimizer state and the shuffler's state — in one file, written atomically
-// (AtomicFileWriter: a temporary file renamed over the target).
+// (base/files.h: a temporary file renamed over the target).
 //
 // Format ("adjoint-checkpoint", version 1): one JSON object, UTF-8:
 //   {"format": "adjoint-checkpoint", "version": 1, "step": 500, "seed": "42",

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
+#include "base/errors.h"
+#include "base/files.h"
+#include "base/rng.h"
 #include "io/npy.h"
-#include "ir/errors.h"
-#include "train/rng.h"
 
 #ifndef ADJOINT_DATASET_DIR
 #define ADJOINT_DATASET_DIR "resources/datasets"
@@ -263,11 +263,13 @@ Dataset loadNpyDataset(const std::string& xPath, const std::string& yPath) {
 }
 
 Dataset loadCsvDataset(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw Error(path + ": cannot open");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return datasetFromRows(path, parseCsv(ss.str(), path));
+    std::string text;
+    try {
+        text = readFileBytes(path);
+    } catch (const FileError&) {
+        throw Error(path + ": cannot open");
+    }
+    return datasetFromRows(path, parseCsv(text, path));
 }
 
 Tensor gatherRows(const Tensor& xIn, const std::vector<std::int64_t>& rows) {

@@ -3,7 +3,7 @@
 // regression (sine), the 8x8 handwritten digits (resources/datasets/digits.csv.gz), and user data
 // (.npy features + labels, or a CSV file whose last column is the label).
 //
-// Generated datasets come from train::Rng with a fixed per-dataset seed (independent of the
+// Generated datasets come from Rng (base/rng.h) with a fixed per-dataset seed (independent of the
 // training seed, so every run sees the same data) and have a fixed held-out split: the training
 // and validation points are drawn from the same distribution by separate streams. Digits and
 // user data are split by a fixed permutation (seeded by kSplitSeed): the last 20% are held out.

@@ -1,6 +1,6 @@
 #include "train/losses.h"
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj::train {
 

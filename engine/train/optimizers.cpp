@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj::train {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "runtime/executor.h"
 #include "train/batches.h"
 #include "train/checkpoint.h"

@@ -1,7 +1,7 @@
 #include "train/training_step.h"
 
 #include "autodiff/reverse_mode.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "runtime/bindings.h"
 
 namespace adj::train {

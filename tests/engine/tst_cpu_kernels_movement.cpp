@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/graph.h"
 #include "kernel_test_support.h"
 #include "runtime/cpu/cpu_kernels.h"

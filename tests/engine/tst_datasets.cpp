@@ -6,12 +6,12 @@
 #include <set>
 #include <string>
 
+#include "base/errors.h"
+#include "base/rng.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 #include "test_support.h"
 #include "train/batches.h"
 #include "train/datasets.h"
-#include "train/rng.h"
 
 using namespace adj;
 using namespace adj::train;

@@ -8,8 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "base/errors.h"
 #include "io/graphviz.h"
-#include "ir/errors.h"
 #include "test_support.h"
 
 using namespace adj;

@@ -2,7 +2,7 @@
 // node) and the printer's stable text form.
 #include <QtTest>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/graph.h"
 #include "ir/printer.h"
 #include "ir/shape_inference.h"

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "base/errors.h"
 #include "io/json_format.h"
-#include "ir/errors.h"
 #include "test_support.h"
 
 using namespace adj;

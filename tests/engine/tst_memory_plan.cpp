@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "io/graph_file.h"
 #include "io/npy.h"
 #include "ir/builder.h"
-#include "ir/errors.h"
 #include "runtime/cpu/cpu_kernels.h"
 #include "runtime/executor.h"
 #include "runtime/memory_plan.h"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "base/errors.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 #include "test_support.h"
 
 using namespace adj;

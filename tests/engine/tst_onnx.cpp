@@ -16,13 +16,14 @@
 #include <vector>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
+#include "base/files.h"
 #include "io/graph_file.h"
 #include "io/json_format.h"
 #include "io/npy.h"
 #include "io/onnx_export.h"
 #include "io/onnx_import.h"
 #include "ir/builder.h"
-#include "ir/errors.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "runtime/bindings.h"

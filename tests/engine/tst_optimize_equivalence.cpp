@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "io/graph_file.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/pipeline.h"

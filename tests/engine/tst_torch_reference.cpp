@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "base/errors.h"
+#include "io/json_format.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 #include "ir/op.h"
 #include "ir/verifier.h"
 #include "runtime/executor.h"

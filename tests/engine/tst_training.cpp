@@ -11,9 +11,9 @@
 #include <string>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "io/json_format.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 #include "runtime/executor.h"
 #include "test_support.h"
 #include "train/checkpoint.h"

@@ -10,9 +10,10 @@
 #include <random>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "io/graph_file.h"
 #include "io/npy.h"
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "runtime/elementwise_functions.h"
 #include "runtime/executor.h"
 #include "runtime/vulkan/fusion_codegen.h"

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/errors.h"
 #include "io/json_format.h"
 #include "io/onnx_export.h"
 #include "io/onnx_import.h"
-#include "ir/errors.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 

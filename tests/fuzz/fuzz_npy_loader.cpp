@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "base/errors.h"
 #include "io/npy.h"
-#include "ir/errors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string bytes(reinterpret_cast<const char*>(data), size);

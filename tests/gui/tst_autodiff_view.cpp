@@ -7,11 +7,11 @@
 #include <set>
 
 #include "autodiff_view.h"
+#include "base/errors.h"
 #include "canvas_overlays.h"
 #include "cost_panel.h"
 #include "graph_view.h"
 #include "io/json_format.h"
-#include "ir/errors.h"
 #include "ir/verifier.h"
 #include "test_support.h"
 

@@ -8,10 +8,10 @@
 #include <QtTest>
 #include <algorithm>
 
+#include "base/errors.h"
 #include "canvas_overlays.h"
 #include "graph_view.h"
 #include "io/json_format.h"
-#include "ir/errors.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/pipeline.h"

@@ -8,11 +8,11 @@
 
 #include "analysis_panels.h"
 #include "canvas_overlays.h"
+#include "cost/cost_model.h"
 #include "graph_document.h"
 #include "graph_view.h"
 #include "io/json_format.h"
 #include "ir/verifier.h"
-#include "passes/cost_model.h"
 #include "passes/rewriter.h"
 #include "roofline_chart.h"
 #include "gui_test_support.h"

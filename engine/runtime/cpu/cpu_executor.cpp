@@ -18,7 +18,7 @@
 
 #include <tbb/info.h>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/shape_inference.h"
 #include "runtime/bindings.h"
 #include "runtime/cpu/cpu_kernels.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/graph.h"
 #include "runtime/cpu/cpu_kernels.h"
 #include "tensor/tensor.h"

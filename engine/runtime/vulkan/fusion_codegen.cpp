@@ -3,11 +3,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+#include <string_view>
 
-#include "ir/errors.h"
+#include "base/errors.h"
+#include "base/files.h"
 #include "runtime/vulkan/glsl_compiler.h"
 
 namespace adj {
@@ -116,15 +118,16 @@ const std::vector<std::uint32_t>& FusedKernelCache::spirv(const std::string& sou
     const fs::path file = dir.empty() ? fs::path() : fs::path(dir) / "fused" / (key + ".spv");
     std::vector<std::uint32_t> words;
     if (!file.empty()) {
-        std::ifstream in(file, std::ios::binary);
-        if (in) {
-            std::error_code ec;
-            const auto bytes = fs::file_size(file, ec);
-            if (!ec && bytes >= 20 && bytes % 4 == 0) {
-                words.resize(bytes / 4);
-                in.read(reinterpret_cast<char*>(words.data()), std::streamsize(bytes));
-                if (!in || words[0] != 0x07230203u) words.clear();
-            }
+        std::string bytes;
+        try {
+            bytes = readFileBytes(file.string());
+        } catch (const Error&) {
+            // not cached yet
+        }
+        if (bytes.size() >= 20 && bytes.size() % 4 == 0) {
+            words.resize(bytes.size() / 4);
+            std::memcpy(words.data(), bytes.data(), bytes.size());
+            if (words[0] != 0x07230203u) words.clear();
         }
     }
     if (!words.empty()) {
@@ -132,16 +135,14 @@ const std::vector<std::uint32_t>& FusedKernelCache::spirv(const std::string& sou
     } else {
         words = compileGlsl(source, what);
         ++stats_.compiled;
-        if (!file.empty()) {  // atomic: write a temporary file, then rename
+        if (!file.empty()) {
             std::error_code ec;
             fs::create_directories(file.parent_path(), ec);
-            const fs::path tmp = file.string() + ".tmp" + std::to_string(reinterpret_cast<std::uintptr_t>(&words));
-            {
-                std::ofstream out(tmp, std::ios::binary);
-                out.write(reinterpret_cast<const char*>(words.data()), std::streamsize(words.size() * 4));
+            try {
+                writeFileAtomically(file.string(), std::string_view(reinterpret_cast<const char*>(words.data()), words.size() * 4));
+            } catch (const Error&) {
+                // a cache we cannot write is no error
             }
-            fs::rename(tmp, file, ec);
-            if (ec) fs::remove(tmp, ec);
         }
     }
     return memory_.emplace(key, std::move(words)).first->second;

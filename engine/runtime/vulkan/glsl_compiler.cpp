@@ -9,7 +9,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "runtime/vulkan/elementwise_glsl.h"
 #include "runtime/vulkan/fusion_codegen.h"
 #include "runtime/vulkan/shader_registry.h"

@@ -1,9 +1,9 @@
 #include "runtime/vulkan/pipelines.h"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <string_view>
 
+#include "base/files.h"
 #include "runtime/vulkan/fusion_codegen.h"
 #include "runtime/vulkan/shader_registry.h"
 #include "runtime/vulkan/vk_check.h"
@@ -13,11 +13,14 @@ namespace adj::vk {
 
 PipelineStore::PipelineStore(const VulkanContext& ctx) : ctx_(ctx) {
     const std::string dir = cacheDirectory();
-    std::vector<char> data;
+    std::string data;
     if (!dir.empty()) {
         cacheFile_ = (std::filesystem::path(dir) / "vulkan_pipelines.bin").string();
-        std::ifstream in(cacheFile_, std::ios::binary);
-        if (in) data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        try {
+            data = readFileBytes(cacheFile_);
+        } catch (const Error&) {
+            // no cache yet
+        }
     }
     VkPipelineCacheCreateInfo ci{};
     ci.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO;
@@ -37,11 +40,11 @@ PipelineStore::~PipelineStore() {
         if (vkGetPipelineCacheData(dev, cache_, &size, nullptr) == VK_SUCCESS && size > 0) {
             std::vector<char> data(size);
             if (vkGetPipelineCacheData(dev, cache_, &size, data.data()) == VK_SUCCESS) {
-                const std::string tmp = cacheFile_ + ".tmp" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
-                std::ofstream(tmp, std::ios::binary).write(data.data(), std::streamsize(size));
-                std::error_code ec;
-                std::filesystem::rename(tmp, cacheFile_, ec);
-                if (ec) std::filesystem::remove(tmp, ec);
+                try {
+                    writeFileAtomically(cacheFile_, std::string_view(data.data(), size));
+                } catch (const Error&) {
+                    // a cache we cannot write is no error
+                }
             }
         }
     }

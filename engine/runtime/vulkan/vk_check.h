@@ -4,7 +4,7 @@
 
 #include <vulkan/vulkan.h>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj::vk {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 #include "ir/shape_inference.h"
 #include "runtime/bindings.h"
 #include "runtime/vulkan/fusion_codegen.h"

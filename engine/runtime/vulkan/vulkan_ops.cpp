@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "ir/errors.h"
+#include "base/errors.h"
 
 namespace adj::vk {
 namespace detail {

@@ -1,4 +1,4 @@
-#include "passes/machine_model.h"
+#include "cost/machine_model.h"
 
 #include "runtime/cpu/gemm_packed.h"
 
@@ -17,7 +17,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "passes/rewriter.h"
 
 namespace adj {
 

@@ -1,4 +1,4 @@
-#include "passes/cost_model.h"
+#include "cost/cost_model.h"
 
 #include <map>
 

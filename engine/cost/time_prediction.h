@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "passes/cost_model.h"
-#include "passes/machine_model.h"
+#include "cost/cost_model.h"
+#include "cost/machine_model.h"
 #include "runtime/executor.h"
 
 namespace adj {

@@ -1,8 +1,8 @@
-#include "train/rng.h"
+#include "base/rng.h"
 
 #include <cmath>
 
-namespace adj::train {
+namespace adj {
 
 std::uint64_t splitmix64(std::uint64_t& state) {
     std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
@@ -44,4 +44,4 @@ std::uint64_t Rng::below(std::uint64_t bound) {
     return std::uint64_t((static_cast<unsigned __int128>(next()) * bound) >> 64);
 }
 
-}  // namespace adj::train
+}  // namespace adj

@@ -1,10 +1,9 @@
-#include "passes/time_prediction.h"
+#include "cost/time_prediction.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
 
-#include "passes/rewriter.h"
 
 namespace adj {
 

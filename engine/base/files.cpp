@@ -1,0 +1,109 @@
+#include "base/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <random>
+
+namespace adj {
+namespace {
+
+std::string errnoText() { return std::strerror(errno); }
+
+}  // namespace
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::random_device rd;
+    std::mt19937_64 rng((std::uint64_t(rd()) << 32) ^ rd() ^ std::uint64_t(::getpid()));
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::string tmp = path_ + ".tmp-";
+        std::uint64_t r = rng();
+        for (int i = 0; i < 6; ++i) tmp += kHex[(r >> (4 * i)) & 15];
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            if (errno == EEXIST) continue;
+            const std::string why = errnoText();
+            throw FileError(FileError::Step::Create, path_ + ": cannot create a temporary file for writing (" + why + ")", why);
+        }
+        file_ = ::fdopen(fd, "wb");
+        if (!file_) {
+            const std::string why = errnoText();
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            throw FileError(FileError::Step::Create, path_ + ": cannot open a temporary file for writing (" + why + ")", why);
+        }
+        tmpPath_ = tmp;
+        return;
+    }
+    throw FileError(FileError::Step::Create, path_ + ": cannot create a temporary file for writing (too many attempts)",
+                    "too many attempts");
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+    if (file_) std::fclose(file_);
+    if (!committed_ && !tmpPath_.empty()) ::unlink(tmpPath_.c_str());
+}
+
+void AtomicFileWriter::write(const void* data, std::size_t bytes) {
+    if (!file_) throw FormatError(path_ + ": write after commit");
+    if (bytes == 0) return;
+    if (std::fwrite(data, 1, bytes, file_) != bytes) {
+        const std::string why = errnoText();
+        throw FileError(FileError::Step::Write, path_ + ": write error (" + why + ")", why);
+    }
+    written_ += bytes;
+}
+
+void AtomicFileWriter::commit() {
+    if (!file_) throw FormatError(path_ + ": commit twice");
+    std::FILE* f = file_;
+    file_ = nullptr;
+    std::string error;
+    if (std::fflush(f) != 0) error = errnoText();
+    if (std::fclose(f) != 0 && error.empty()) error = errnoText();
+    if (!error.empty()) throw FileError(FileError::Step::Write, path_ + ": write error (" + error + ")", error);
+    if (std::rename(tmpPath_.c_str(), path_.c_str()) != 0) {
+        const std::string why = errnoText();
+        throw FileError(FileError::Step::Replace, path_ + ": cannot replace the file (" + why + ")", why);
+    }
+    committed_ = true;
+}
+
+void writeFileAtomically(const std::string& path, std::string_view bytes) {
+    AtomicFileWriter w(path);
+    w.write(bytes);
+    w.commit();
+}
+
+std::string readFileBytes(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+        const std::string why = errnoText();
+        throw FileError(FileError::Step::Open, path + ": cannot open (" + why + ")", why);
+    }
+    struct Closer {
+        std::FILE* f;
+        ~Closer() { std::fclose(f); }
+    } closer{f};
+    struct stat st {};
+    if (fstat(fileno(f), &st) != 0) {
+        const std::string why = errnoText();
+        throw FileError(FileError::Step::Read, path + ": cannot read (" + why + ")", why);
+    }
+    if (!S_ISREG(st.st_mode)) throw FileError(FileError::Step::Open, path + ": not a regular file", "not a regular file");
+    std::string out(std::size_t(st.st_size), '\0');
+    const std::size_t got = out.empty() ? 0 : std::fread(out.data(), 1, out.size(), f);
+    if (std::ferror(f)) {
+        const std::string why = errnoText();
+        throw FileError(FileError::Step::Read, path + ": read error (" + why + ")", why);
+    }
+    out.resize(got);
+    return out;
+}
+
+}  // namespace adj
