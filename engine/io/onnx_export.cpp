@@ -335,7 +335,8 @@ private:
         }
         if (!info.onnx.empty()) {
             auto* node = add(std::string(info.onnx), ins, {out}, s);
-            for (const auto& spec : info.attrs) attr(node, spec.name, attrs.getFloat(op, spec.name));
+            for (const auto& spec : info.attrs)  // those set; ONNX's defaults are the table's
+                if (attrs.has(spec.name)) attr(node, spec.name, attrs.getFloat(op, spec.name));
             return;
         }
         decomposed(op, attrs, ins, out, s);
