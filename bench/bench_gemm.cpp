@@ -1,4 +1,4 @@
-// sgemm against OpenBLAS, 2 threads each (training issue, acceptance 3): square n and the shapes of
+// sgemm against OpenBLAS, 2 threads each: square n and the shapes of
 // a 784-256-10 MLP at batch 64, forward and backward (the backward pass multiplies by transposes).
 // Peer and ours run interleaved (peer, ours, peer, ours, ...) so that load from other processes
 // hits both alike; the table gives the median and the best of each, and the speed ratio

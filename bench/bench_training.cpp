@@ -1,4 +1,4 @@
-// Training speed against peers, 2 threads each (issue: training, acceptance 3):
+// Training speed against peers, 2 threads each:
 //   1. sgemm: the CPU executor's MatMul vs OpenBLAS cblas_sgemm, square sizes;
 //   2. one SGD step of a 784-256-10 ReLU MLP, batch 64 (the training-step graph: forward, loss,
 //      backward, update) — PyTorch's figure comes from bench/bench_training_torch.py;

@@ -1,4 +1,4 @@
-// The Vulkan backend against the project's own CPU backend (issue 7, acceptance 4):
+// The Vulkan backend against the project's own CPU backend:
 //   1. sgemm C = A B at square sizes (default 1024), Vulkan vs the CPU executor;
 //   2. one SGD training step of a 784-256-10 ReLU MLP, batch 64 (forward, loss, backward,
 //      update as one graph), parameters fed back each step as the Trainer does;

@@ -1,6 +1,6 @@
 #pragma once
-// AsyncAnalysis<Result>: one engine computation at a time for a view, off the GUI thread (issue 8:
-// "engine work runs off the GUI thread"). A view splits each analysis into "compute" (pure,
+// AsyncAnalysis<Result>: one engine computation at a time for a view, off the GUI thread (engine
+// work never runs on the GUI thread). A view splits each analysis into "compute" (pure,
 // engine-only, on copies of its inputs, run by QtConcurrent on a worker) and "apply" (on the GUI
 // thread, fills the widgets). start() supersedes any earlier request: every request takes the next
 // version, and a result whose version is no longer the latest (the document changed again, or a

@@ -1,6 +1,6 @@
 #pragma once
-// AnalysisPanels: the docks that show what the engine computes from the document's graph (issue
-// 8, second half): the backward graph beside the forward one (AutodiffView), the rewrite timeline,
+// AnalysisPanels: the docks that show what the engine computes from the document's graph: the
+// backward graph beside the forward one (AutodiffView), the rewrite timeline,
 // the fusion groups, the roofline and the training dashboard, plus the View menu's "colour
 // nodes by intensity / by bound". Docks start hidden; each View > Analysis action shows its dock
 // and brings it up to date. While a dock is visible it follows the document's edits (debounced).

@@ -1,5 +1,6 @@
 #pragma once
-// VJP rules, one per op (the op table's reverse-mode trait; DESIGN.md convention 4). A rule
+// VJP rules, one per op (the op table's reverse-mode trait; elementwise ops' come from the
+// derivative formulas of ops.def). A rule
 // takes the adjoints of a node's outputs and returns one adjoint per input, built from ordinary
 // graph ops through the builder, with broadcasts summed back. An input that receives no
 // gradient (an integer-like condition, a piecewise-constant op) gets an empty ValueRef.

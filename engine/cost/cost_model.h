@@ -1,5 +1,6 @@
 #pragma once
-// The cost model (DESIGN.md convention 5): a Cost is a value that adds up. Per node: FLOPs and
+// The cost model: a Cost is a value that adds up; each op's FLOPs follow its cost class in
+// ops.def. Per node: FLOPs and
 // bytes read and written; arithmetic intensity = FLOPs / bytes moved. Views (reshape, transpose,
 // slice, expand...) move no memory; sources are read by their users.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The backend interface (DESIGN.md convention 6): an Executor names itself, says which ops it
+// The backend interface, small on purpose: an Executor names itself, says which ops it
 // supports, and runs a graph on bound inputs. The CPU executor is the reference that every other
 // backend is tested against.
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The op harness on Vulkan (DESIGN.md convention 9): every op of the table runs forward on
+// The op harness on Vulkan (one harness for every backend, the CPU as reference): every op of the table runs forward on
 // Mesa's lavapipe (or whatever device is chosen) against the CPU executor, with contiguous and
 // non-contiguous inputs, and the pooling and normalization ops also backward (a VJP with a random
 // seed); backward graphs of small models (MLP, CNN with batchnorm and pools, layernorm);

@@ -1,4 +1,4 @@
-// Training on Vulkan against the same run on the CPU (issue 7, acceptance 2 and 3), through
+// Training on Vulkan against the same run on the CPU, through
 // adjoint-cli: spirals with the 2-32-32-2 tanh MLP and Adam for 100 steps, the losses agreeing
 // within 1e-3 relative; no Vulkan device is a clear error, or the CPU with a note under --fallback.
 #include <QDir>

@@ -1,4 +1,4 @@
-// The analysis views compute off the GUI thread (issue 8): while a large graph is analysed a 5 ms
+// The analysis views compute off the GUI thread: while a large graph is analysed a 5 ms
 // timer keeps ticking (its largest gap is measured against what the same computation costs on the
 // GUI thread); a request superseded by a newer one is never applied; an analysis that fails on
 // the worker reaches the user as a message, without a crash.

@@ -1,4 +1,4 @@
-// Acceptance 2 of issue 8: while spirals train, the loss curve and the decision boundary update at
+// The training dashboard stays live: while spirals train, the loss curve and the decision boundary update at
 // least 10 times a second, and the GUI event loop never stalls more than 50 ms. A 5 ms timer
 // records the largest gap between its ticks while training runs for a few seconds; the dashboard
 // counts its updates.

@@ -1,4 +1,4 @@
-// Acceptance 1 of issue 8, as a new user would do it, through the window's public API and
+// The editor as a new user would use it, through the window's public API and
 // simulated input: open an example, drop an op from the palette onto the canvas, connect it by
 // dragging from a port, see the shape on the new edge, undo and redo, save, reopen: the same
 // graph. Also the files side: new, the unsaved-changes prompt, recent files, drops of files on
