@@ -322,12 +322,9 @@ bool isCancelled(const std::atomic<bool>* cancel) { return cancel && cancel->loa
 // ---------------------------------------------------------------------------------------------
 
 NodeCategory nodeCategory(Op op) {
-    switch (op) {
-    case Op::Input: return NodeCategory::Input;
-    case Op::Parameter: return NodeCategory::Parameter;
-    case Op::Constant: return NodeCategory::Constant;
-    default: break;
-    }
+    if (op == Op::Input) return NodeCategory::Input;
+    if (op == Op::Parameter) return NodeCategory::Parameter;
+    if (op == Op::Constant) return NodeCategory::Constant;
     const std::uint32_t g = opInfo(op).groups;
     if (g & NORM) return NodeCategory::Normalization;
     if (g & LIN) return NodeCategory::Linear;
@@ -411,19 +408,16 @@ std::string dotEdgeLabel(const Graph& graph, ValueRef value) {
 std::vector<std::string> dotNodeLabelLines(const Graph& graph, NodeId id, const DotOptions& options) {
     const Node& n = graph.node(id);
     std::vector<std::string> lines;
-    switch (n.op) {
-    case Op::Input:
-    case Op::Parameter: lines.push_back(n.name); break;
-    case Op::Constant:
+    if (n.op == Op::Input || n.op == Op::Parameter) {
+        lines.push_back(n.name);
+    } else if (n.op == Op::Constant) {
         if (n.value.defined() && n.value.numel() == 1 && n.value.dtype() == DType::F32)
             lines.push_back(n.name + " = " + formatScalar(n.value.flatAt(0)));
         else
             lines.push_back(n.name);
-        break;
-    default:
+    } else {
         lines.push_back(std::string(opName(n.op)));
         lines.push_back(n.name);
-        break;
     }
     if (options.costs) {
         auto it = options.nodeLabelsExtra.find(id);

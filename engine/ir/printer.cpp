@@ -33,31 +33,29 @@ std::string typesText(const Graph& g, const Node& n) {
 std::string printNode(const Graph& g, NodeId id, const PrintOptions& opt) {
     const Node& n = g.node(id);
     std::string line;
-    switch (n.op) {
-        case Op::Input: line = "input  %" + n.name; break;
-        case Op::Parameter: line = "param  %" + n.name; break;
-        case Op::Constant: {
-            line = "const  %" + n.name;
-            if (n.value.defined() && n.value.numel() == 1) {
-                char buf[32];
-                std::snprintf(buf, sizeof buf, " = %.9g", double(n.value.flatAt(0)));
-                line += buf;
-            }
-            break;
+    if (n.op == Op::Input) {
+        line = "input  %" + n.name;
+    } else if (n.op == Op::Parameter) {
+        line = "param  %" + n.name;
+    } else if (n.op == Op::Constant) {
+        line = "const  %" + n.name;
+        if (n.value.defined() && n.value.numel() == 1) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, " = %.9g", double(n.value.flatAt(0)));
+            line += buf;
         }
-        default: {
-            line = "%" + n.name + " = " + std::string(opName(n.op)) + "(";
-            for (std::size_t i = 0; i < n.inputs.size(); ++i) line += (i ? ", %" : "%") + g.valueName(n.inputs[i]);
-            line += ")";
-            if (!n.attrs.map().empty()) {
-                line += " {";
-                bool first = true;
-                for (const auto& [k, v] : n.attrs.map()) {
-                    line += (first ? "" : ", ") + k + "=" + attrValueToString(v);
-                    first = false;
-                }
-                line += "}";
+    } else {
+        line = "%" + n.name + " = " + std::string(opName(n.op)) + "(";
+        for (std::size_t i = 0; i < n.inputs.size(); ++i) line += (i ? ", %" : "%") + g.valueName(n.inputs[i]);
+        line += ")";
+        if (!n.attrs.map().empty()) {
+            line += " {";
+            bool first = true;
+            for (const auto& [k, v] : n.attrs.map()) {
+                line += (first ? "" : ", ") + k + "=" + attrValueToString(v);
+                first = false;
             }
+            line += "}";
         }
     }
     if (opt.shapes) line += typesText(g, n);

@@ -14,7 +14,7 @@ namespace adj {
 
 #define OP(...)
 #define EW(id, name, arity, groups, flops, attrs, onnx, expr, ...)                                                                      \
-    inline float ew_##id([[maybe_unused]] float a, [[maybe_unused]] float b, [[maybe_unused]] float c, [[maybe_unused]] float alpha, \
+    [[gnu::always_inline]] inline float ew_##id([[maybe_unused]] float a, [[maybe_unused]] float b, [[maybe_unused]] float c, [[maybe_unused]] float alpha, \
                          [[maybe_unused]] float beta, [[maybe_unused]] float gamma) {                                                 \
         return expr;                                                                                                                 \
     }
@@ -28,15 +28,17 @@ using Arity = std::integral_constant<int, N>;
 /// Calls visit(Arity<n>{}, f) for elementwise op `op`, where f(a, b, c) computes one element with
 /// the parameters p (unused inputs are ignored). Throws std::logic_error for an op without a
 /// scalar expression.
+/// Always inlined, as are the functions and lambdas it calls, so that a caller compiled for another
+/// target (the AVX2 clone of applyElementwise) gets its loops compiled for that target too.
 template <class Visit>
-decltype(auto) visitElementwise(Op op, const EwParams& p, Visit&& visit) {
+[[gnu::always_inline]] inline decltype(auto) visitElementwise(Op op, const EwParams& p, Visit&& visit) {
     switch (op) {
 #define OP(id, ...) \
     case Op::id:    \
         break;
 #define EW(id, name, arity, ...) \
     case Op::id:                 \
-        return visit(Arity<arity>{}, [p](float a, float b, float c) { return ew_##id(a, b, c, p[0], p[1], p[2]); });
+        return visit(Arity<arity>{}, [p](float a, float b, float c) __attribute__((always_inline)) { return ew_##id(a, b, c, p[0], p[1], p[2]); });
 #include "ir/ops.def"
 #undef OP
 #undef EW
@@ -46,9 +48,9 @@ decltype(auto) visitElementwise(Op op, const EwParams& p, Visit&& visit) {
 
 /// f with only its first N arguments (the rest 0), for loops over N operands.
 template <int N, class F>
-auto withArity(F f) {
-    if constexpr (N == 1) return [f](float a) { return f(a, 0.f, 0.f); };
-    else if constexpr (N == 2) return [f](float a, float b) { return f(a, b, 0.f); };
+[[gnu::always_inline]] inline auto withArity(F f) {
+    if constexpr (N == 1) return [f](float a) __attribute__((always_inline)) { return f(a, 0.f, 0.f); };
+    else if constexpr (N == 2) return [f](float a, float b) __attribute__((always_inline)) { return f(a, b, 0.f); };
     else return f;
 }
 

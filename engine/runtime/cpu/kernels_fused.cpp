@@ -26,7 +26,7 @@ struct FusedInput {
 };
 
 template <int N, class F>
-inline void loopN(float* o, const float* const* a, std::int64_t n, F f) {
+[[gnu::always_inline]] inline void loopN(float* o, const float* const* a, std::int64_t n, F f) {
     if constexpr (N == 1) {
         const float* x = a[0];
         for (std::int64_t j = 0; j < n; ++j) o[j] = f(x[j]);
@@ -49,7 +49,7 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 void applyElementwise(const Node& node, Op op, const EwParams& params, float* o, const float* const* a, std::int64_t n) {
     if (!hasScalarExpr(op)) detail::fail(node, "op '" + std::string(opName(op)) + "' cannot appear in a fused program");
-    visitElementwise(op, params, [&](auto arity, auto f) { loopN<arity>(o, a, n, withArity<arity>(f)); });
+    visitElementwise(op, params, [&](auto arity, auto f) __attribute__((always_inline)) { loopN<arity>(o, a, n, withArity<arity>(f)); });
 }
 
 namespace {
