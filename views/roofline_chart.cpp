@@ -95,18 +95,20 @@ void RooflineChart::setDots(std::vector<RooflineDot> dots, const adj::MachineMod
     clearGraph();
     dots_ = std::move(dots);
     double lo = machine.ridge() / 100, hi = machine.ridge() * 100;
-    QList<QPointF> compute, memory;
     for (const RooflineDot& d : dots_) {
         lo = std::min(lo, d.intensity / 3);
         hi = std::max(hi, d.intensity * 3);
-        (d.computeBound ? compute : memory).append(QPointF(d.intensity, d.attainable));
     }
-    // (one replace per series: appending point by point redraws the chart thousands of times)
-    computeDots_->replace(compute);
-    memoryDots_->replace(memory);
     lo = std::max(lo, 1e-4);
     const double decadeLo = std::pow(10.0, std::floor(std::log10(lo)));
     const double decadeHi = std::pow(10.0, std::ceil(std::log10(hi)));
+    // At most kMarkersAcross markers per bound across the axis, a few pixels apart at the widest,
+    // well inside an 11-pixel marker; one replace per series (appending point by point redraws the
+    // chart thousands of times).
+    constexpr double kMarkersAcross = 400;
+    const RooflineMarkers markers = rooflineMarkers(dots_, std::log10(decadeHi / decadeLo) / kMarkersAcross);
+    computeDots_->replace(markers.compute);
+    memoryDots_->replace(markers.memory);
     roof_->append(decadeLo, machine.attainable(decadeLo));
     roof_->append(machine.ridge(), machine.peakFlops);
     roof_->append(decadeHi, machine.peakFlops);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <utility>
 
 #include "cost/cost_model.h"
 #include "passes/rewriter.h"
@@ -24,6 +26,17 @@ std::vector<RooflineDot> rooflineDots(const adj::Graph& graph, const adj::Machin
         dots.push_back(d);
     }
     return dots;
+}
+
+RooflineMarkers rooflineMarkers(const std::vector<RooflineDot>& dots, double decadesPerMarker) {
+    RooflineMarkers markers;
+    std::set<std::pair<bool, long long>> taken;
+    for (const RooflineDot& d : dots) {
+        const auto bucket = static_cast<long long>(std::floor(std::log10(std::max(d.intensity, 1e-300)) / decadesPerMarker));
+        if (!taken.insert({d.computeBound, bucket}).second) continue;
+        (d.computeBound ? markers.compute : markers.memory).append(QPointF(d.intensity, d.attainable));
+    }
+    return markers;
 }
 
 QColor intensityColour(double intensity) {

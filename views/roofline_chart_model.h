@@ -3,6 +3,8 @@
 // node (fusion groups included) with its FLOPs, bytes, intensity and attainable performance on
 // the machine model, and the colours that show intensity or bound on the canvas.
 #include <QColor>
+#include <QList>
+#include <QPointF>
 #include <QString>
 #include <map>
 #include <vector>
@@ -23,6 +25,14 @@ struct RooflineDot {
 /// Dots for the kernel nodes that do arithmetic (FLOPs > 0) and move memory; `graph` must carry
 /// types (verified).
 std::vector<RooflineDot> rooflineDots(const adj::Graph& graph, const adj::MachineModel& machine);
+/// The markers the chart draws. Dots lie on the roof (intensity alone places them), and dots closer
+/// than `decadesPerMarker` in intensity share one marker of their bound: in Qt Charts each scatter
+/// marker is a graphics item of its own, and a graph of a thousand repeated blocks would otherwise
+/// hold the window for a tenth of a second to draw thousands of markers on top of each other.
+struct RooflineMarkers {
+    QList<QPointF> compute, memory;
+};
+RooflineMarkers rooflineMarkers(const std::vector<RooflineDot>& dots, double decadesPerMarker);
 /// Light colours (black text stays readable) from orange (low intensity) to blue (high), on a
 /// log scale from 0.01 to 100 FLOP/byte.
 QColor intensityColour(double intensity);

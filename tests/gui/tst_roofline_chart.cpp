@@ -64,6 +64,35 @@ private Q_SLOTS:
         QVERIFY(intensityColour(0.01).hueF() < intensityColour(100).hueF());
     }
 
+    // Thousands of dots draw as a bounded number of markers: equal intensities share one, distinct
+    // ones closer than the marker spacing share one, and the two bounds never share.
+    void markersAreBoundedAndKeepTheBound() {
+        const MachineModel m = fakeMachine();
+        std::vector<RooflineDot> dots;
+        for (int i = 0; i < 20000; ++i) {  // 20000 distinct intensities over 6 decades
+            RooflineDot d;
+            d.node = NodeId(i);
+            d.intensity = std::pow(10.0, -3.0 + 6.0 * i / 20000.0);
+            d.attainable = m.attainable(d.intensity);
+            d.computeBound = d.intensity >= m.ridge();
+            dots.push_back(d);
+        }
+        for (int i = 0; i < 5000; ++i) dots.push_back(dots[7]);  // a repeated block
+        const RooflineMarkers markers = rooflineMarkers(dots, 6.0 / 400);
+        const auto count = markers.compute.size() + markers.memory.size();
+        QVERIFY2(count >= 399 && count <= 402, qPrintable(QString::number(count)));
+        for (const QPointF& p : markers.compute) QVERIFY(p.x() >= m.ridge());
+        for (const QPointF& p : markers.memory) QVERIFY(p.x() < m.ridge());
+        // Finer spacing keeps more of them; every marker is one of the dots.
+        QVERIFY(rooflineMarkers(dots, 6.0 / 4000).memory.size() > 10 * markers.memory.size() - 10);
+        QCOMPARE(markers.memory.front(), QPointF(dots[0].intensity, dots[0].attainable));
+        // On the chart, a click still finds the node of each dot: the dots stay whole.
+        RooflineChart chart;
+        chart.setDots(dots, m);
+        QCOMPARE(chart.dots().size(), dots.size());
+        QCOMPARE(chart.nodeNearest(QPointF(dots[12345].intensity, dots[12345].attainable)), NodeId(12345));
+    }
+
     void chartHighlightsAndClicks() {
         RooflineChart chart;
         chart.resize(700, 500);
