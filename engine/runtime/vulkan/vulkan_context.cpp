@@ -6,7 +6,44 @@
 
 #include "runtime/vulkan/vk_check.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <dlfcn.h>
+#include <link.h>
+
+#include <set>
+#include <string>
+#define ADJOINT_KEEP_DRIVERS_LOADED 1
+#endif
+
 namespace adj::vk {
+
+namespace {
+
+#if ADJOINT_KEEP_DRIVERS_LOADED
+// AddressSanitizer builds only. The Vulkan loader unloads the driver when the instance is destroyed;
+// lavapipe keeps a small buffer in one of its statics, and once its code is unmapped LeakSanitizer
+// reports that buffer as a leak "from <unknown module>" at exit, which no suppression can name (a
+// bare vkCreateInstance + vkDestroyInstance shows it). The libraries vkCreateInstance brought in are
+// kept loaded for the life of the process instead, so that a real leak of ours stays visible.
+std::set<std::string> loadedLibraries() {
+    std::set<std::string> names;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* out) {
+            if (info->dlpi_name && info->dlpi_name[0]) static_cast<std::set<std::string>*>(out)->insert(info->dlpi_name);
+            return 0;
+        },
+        &names);
+    return names;
+}
+
+void keepLoadedSince(const std::set<std::string>& before) {
+    for (const std::string& name : loadedLibraries())
+        if (!before.count(name))
+            if (void* h = dlopen(name.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) dlclose(h);
+}
+#endif
+
+}  // namespace
 
 const char* resultName(VkResult r) {
     switch (r) {
@@ -118,7 +155,13 @@ VulkanContext::VulkanContext() {
     VkInstanceCreateInfo ici{};
     ici.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
     ici.pApplicationInfo = &app;
+#if ADJOINT_KEEP_DRIVERS_LOADED
+    const std::set<std::string> before = loadedLibraries();
+#endif
     const VkResult r = vkCreateInstance(&ici, nullptr, &instance_);
+#if ADJOINT_KEEP_DRIVERS_LOADED
+    keepLoadedSince(before);
+#endif
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER || r == VK_ERROR_INITIALIZATION_FAILED)
         throw Error(std::string("Vulkan: no usable driver (") + resultName(r) +
                     "; is a Vulkan driver installed? VK_ICD_FILENAMES may point at nothing)");
