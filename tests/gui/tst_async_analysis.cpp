@@ -1,11 +1,11 @@
-// The analysis views compute off the GUI thread: while a large graph is analysed a 5 ms
-// timer keeps ticking (its largest gap is measured against what the same computation costs on the
-// GUI thread); a request superseded by a newer one is never applied; an analysis that fails on
-// the worker reaches the user as a message, without a crash.
-#include <QElapsedTimer>
+// The analysis views compute off the GUI thread: while an analysis waits for its worker the
+// window goes on (its timers fire, the view says it is computing), and the result arrives once a
+// worker has it; a request superseded by a newer one is never applied; an analysis that fails on
+// the worker reaches the user as a message, without a crash. The tests assert that order of
+// events, not wall times: how long the window is held at worst (while a 5,602-node graph is
+// analysed, and while the result is applied) is a figure of bench/bench_responsiveness.
 #include <QFile>
 #include <QScopeGuard>
-#include <QSemaphore>
 #include <QThreadPool>
 #include <QLabel>
 #include <QMainWindow>
@@ -37,29 +37,6 @@
 using namespace adj;
 
 namespace {
-// A deep MLP-like chain: per block a weight, a bias, matmul, add, tanh and an elementwise tail
-// (mul by itself, sub) that fusion groups: 7 nodes a block.
-Graph largeGraph(int blocks, const std::string& prefix = "b") {
-    Graph g;
-    constexpr std::int64_t kWidth = 8;
-    ValueRef h{g.addInput("x", {2, kWidth}), 0};
-    for (int i = 0; i < blocks; ++i) {
-        const std::string k = prefix + std::to_string(i);
-        const NodeId w = g.addParameter("w_" + k, Tensor::full({kWidth, kWidth}, 0.01f * float(i % 7 + 1)));
-        const NodeId b = g.addParameter("bias_" + k, Tensor::full({kWidth}, 0.1f));
-        const NodeId mm = g.addNode(Op::MatMul, {h, {w, 0}}, {}, "mm_" + k);
-        const NodeId add = g.addNode(Op::Add, {{mm, 0}, {b, 0}}, {}, "add_" + k);
-        const NodeId act = g.addNode(Op::Tanh, {{add, 0}}, {}, "tanh_" + k);
-        const NodeId sq = g.addNode(Op::Mul, {{act, 0}, {act, 0}}, {}, "sq_" + k);
-        const NodeId sub = g.addNode(Op::Sub, {{act, 0}, {sq, 0}}, {}, "sub_" + k);
-        h = {sub, 0};
-    }
-    g.addOutput("loss", {g.addNode(Op::Sum, {h}, {}, "loss"), 0});
-    const auto problems = verifyGraph(g);
-    if (!problems.empty()) qFatal("largeGraph does not verify: %s", problems.front().message.c_str());
-    return g;
-}
-
 // A graph whose verifier fails on the worker: a matmul of incompatible shapes.
 Graph invalidGraph() {
     Graph g;
@@ -68,43 +45,20 @@ Graph invalidGraph() {
     return g;
 }
 
-// The largest gap between the ticks of a 5 ms timer while `busy` holds (at most `limitMs`).
-struct GapProbe {
-    qint64 maxGap = 0;
-    qint64 elapsed = 0;
-    int ticks = 0;
-};
-// The probe goes on for `tailMs` after `busy` ends, so that the apply on the GUI thread counts.
-GapProbe measureWhile(const std::function<bool()>& busy, int limitMs, int tailMs = 100) {
-    GapProbe p;
-    QElapsedTimer clock;
-    qint64 last = 0;
+// Runs the event loop until a 5 ms timer has fired `ticks` times (or 10 s have passed); true when it did.
+bool timerFires(int ticks) {
+    int fired = 0;
     QTimer ticker;
     ticker.setInterval(5);
-    ticker.setTimerType(Qt::PreciseTimer);
-    QObject::connect(&ticker, &QTimer::timeout, [&] {
-        const qint64 now = clock.elapsed();
-        p.maxGap = std::max(p.maxGap, now - last);
-        last = now;
-        ++p.ticks;
-    });
-    clock.start();
+    QObject::connect(&ticker, &QTimer::timeout, [&fired] { ++fired; });
     ticker.start();
-    while (busy() && clock.elapsed() < limitMs) QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
-    p.elapsed = clock.elapsed();
-    const qint64 end = clock.elapsed() + tailMs;
-    while (clock.elapsed() < end) QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
-    ticker.stop();
-    return p;
+    return QTest::qWaitFor([&fired, ticks] { return fired >= ticks; }, 10000);
 }
-
-// The largest gap allowed while an analysis computes on a worker. Measured on a 2-core machine
-// shared with a compiler: 5-20 ms typical, rare spikes to ~40 ms from the other worker's memory
-// traffic (see the report printed by the test).
-constexpr qint64 kMaxGapMs = 100;
 
 bool waitLayout(GraphView* view) { return test::waitForLayout(*view, 120000); }
 }  // namespace
+
+using test::PoolGate;
 
 class TestAsyncAnalysis : public QObject {
     Q_OBJECT
@@ -149,47 +103,24 @@ private Q_SLOTS:
         QCOMPARE(applied, (std::vector<int>{3, 6}));
     }
 
-    // (1) The window stays responsive while a large graph is analysed, for each view.
-    void staysResponsive_data() {
+    // (1) Each view computes on a worker: while the analysis of a large graph waits for one, the
+    // window's timers fire and the view says it is computing; the result comes once a worker runs it.
+    void computesOnAWorker_data() {
         QTest::addColumn<QString>("view");
         for (const char* v : {"rewrite", "fusion", "autodiff", "roofline"}) QTest::newRow(v) << v;
     }
-    void staysResponsive() {
+    void computesOnAWorker() {
         QFETCH(QString, view);
-        const int blocks = qEnvironmentVariableIntValue("ADJOINT_ASYNC_BLOCKS") > 0 ? qEnvironmentVariableIntValue("ADJOINT_ASYNC_BLOCKS")
-                                                                                      : 800;
-        const auto graph = std::make_shared<const Graph>(largeGraph(blocks));
+        const auto graph = std::make_shared<const Graph>(test::blockChain(200));
         const MachineModel machine = machineModel();
 
-        // What the same analysis cost on the GUI thread before (it ran there, synchronously).
-        QElapsedTimer clock;
-        clock.start();
-        if (view == QLatin1String("rewrite")) {
-            Graph copy = *graph;
-            RewriteTrace trace;
-            OptimizeOptions options;
-            options.trace = &trace;
-            optimizeGraph(copy, options);
-            QVERIFY(!trace.steps.empty());
-            replayTo(trace, RewriteTimeline::busiestStep(trace) - 1);
-        } else if (view == QLatin1String("fusion")) {
-            QVERIFY(!analyseFusion(*graph).groups.empty());
-        } else if (view == QLatin1String("autodiff")) {
-            QVERIFY(analyseAutodiff(*graph).backward.graph.nodeCount() > graph->nodeCount());
-        } else {
-            Graph copy = *graph;
-            verifyGraph(copy);
-            QVERIFY(!rooflineDots(copy, machine).empty());
-        }
-        const qint64 syncMs = clock.elapsed();
-
-        // The same analysis through the view, off the GUI thread.
         RewriteTimeline rewrite;
         FusionPanel fusion;
         AutodiffView autodiff(nullptr);
         RooflineChart roofline;
         std::function<bool()> computing;
         GraphView* canvas = nullptr;
+        auto workers = std::make_unique<PoolGate>(analysisThreadPool());
         if (view == QLatin1String("rewrite")) {
             rewrite.request(graph, RewriteTimeline::StartAt::BusiestStep);
             computing = [&] { return rewrite.isComputing(); };
@@ -207,25 +138,18 @@ private Q_SLOTS:
             computing = [&] { return roofline.isComputing(); };
         }
         QVERIFY(computing());
-        // When the result starts its canvas layout, hold every worker so that the layout waits in
-        // the pool and is cancelled below: Graphviz takes minutes on graphs this size, and that
-        // layout (itself off the GUI thread) is not what this test measures.
-        QThreadPool* layouts = GraphView::layoutThreadPool();
-        const int threads = layouts->maxThreadCount();
-        auto gate = std::make_shared<QSemaphore>();
-        int held = 0;
-        const auto releaseGate = qScopeGuard([&] { gate->release(std::exchange(held, 0)); });
+        QVERIFY2(timerFires(10), "the window's timers stopped while the analysis waited for a worker");
+        QVERIFY(computing());
+        // When the result starts its canvas layout, hold the layout pool so that the layout waits
+        // there and is cancelled below: Graphviz takes a long time on graphs this size, and that
+        // layout (itself off the GUI thread) is not what this test is about.
+        std::unique_ptr<PoolGate> layouts;
         if (canvas)
-            connect(canvas, &GraphView::layoutStarted, canvas, [&held, gate, threads, layouts] {
-                if (held) return;
-                held = threads;
-                for (int i = 0; i < threads; ++i) layouts->start([gate] { gate->acquire(); });
+            connect(canvas, &GraphView::layoutStarted, canvas, [&layouts] {
+                if (!layouts) layouts = std::make_unique<PoolGate>(GraphView::layoutThreadPool());
             });
-        const GapProbe p = measureWhile(computing, 120000);
-        QVERIFY2(!computing(), "the analysis did not finish in 2 minutes");
-        qInfo("%s of %zu nodes: on the GUI thread %lld ms; async %lld ms, %d ticks of 5 ms, largest gap %lld ms", qPrintable(view),
-              graph->nodeCount(), syncMs, p.elapsed, p.ticks, p.maxGap);
-        QVERIFY2(p.maxGap < kMaxGapMs, qPrintable(QStringLiteral("event loop stalled %1 ms").arg(p.maxGap)));
+        workers.reset();
+        QVERIFY2(QTest::qWaitFor([&] { return !computing(); }, 120000), "the analysis did not finish in 2 minutes");
         if (view == QLatin1String("rewrite")) {
             QCOMPARE(rewrite.appliedCount(), 1);
             QCOMPARE(rewrite.currentStep(), RewriteTimeline::busiestStep(*rewrite.trace()));
@@ -235,8 +159,8 @@ private Q_SLOTS:
         if (view == QLatin1String("roofline")) QVERIFY(!roofline.dots().empty());
         if (canvas) canvas->clearGraph();  // cancels the pending layout
         autodiff.clear();                   // and the finite-difference comparison
-        gate->release(std::exchange(held, 0));
-        layouts->waitForDone();
+        layouts.reset();
+        GraphView::layoutThreadPool()->waitForDone();
         analysisThreadPool()->waitForDone();
     }
 
@@ -248,11 +172,6 @@ private Q_SLOTS:
         qputenv("XDG_CACHE_HOME", QByteArray::fromStdString(test::tempDir()));  // cold: no cached model
         const QString cache = QString::fromStdString(machineCachePath());
         QVERIFY(!QFile::exists(cache));
-        QElapsedTimer clock;
-        clock.start();
-        calibrateMachine();
-        const qint64 calibrateMs = clock.elapsed();
-
         test::AnalysisWindow harness;
         QMainWindow& window = harness.window;
         GraphView* canvas = harness.canvas;
@@ -263,13 +182,14 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QVERIFY(waitLayout(canvas));
         QSignalSpy ready(panels, &AnalysisPanels::viewReady);
+        auto workers = std::make_unique<PoolGate>(analysisThreadPool());
         QVERIFY2(panels->showView(QStringLiteral("roofline"), &error), qPrintable(error));
         RooflineChart* chart = panels->rooflineChart();
         QVERIFY(chart->isComputing());
-        const GapProbe p = measureWhile([chart] { return chart->isComputing(); }, 60000);
-        qInfo("machine model: calibration on the GUI thread %lld ms; roofline with a cold model async %lld ms, largest gap %lld ms",
-              calibrateMs, p.elapsed, p.maxGap);
-        QVERIFY2(p.maxGap < kMaxGapMs, qPrintable(QStringLiteral("event loop stalled %1 ms").arg(p.maxGap)));
+        QVERIFY2(timerFires(10), "the window's timers stopped while the roofline waited for a worker");
+        QVERIFY2(!QFile::exists(cache), "the machine model was measured before a worker ran");
+        workers.reset();
+        QVERIFY(QTest::qWaitFor([chart] { return !chart->isComputing(); }, 60000));
         QVERIFY(!chart->dots().empty());
         QVERIFY2(QFile::exists(cache), qPrintable(cache));
         QVERIFY(ready.count() == 1 || ready.wait(10000));
@@ -284,8 +204,8 @@ private Q_SLOTS:
 
     // (2) Request on graph A, then at once on graph B: the view ends showing B and never showed A.
     void staleResultIsDropped() {
-        const auto a = std::make_shared<const Graph>(largeGraph(60, "a"));
-        const auto b = std::make_shared<const Graph>(largeGraph(3, "b"));
+        const auto a = std::make_shared<const Graph>(test::blockChain(60, "a"));
+        const auto b = std::make_shared<const Graph>(test::blockChain(3, "b"));
         auto showsB = [](const Graph& g) { return g.findNode("mm_b0").has_value() && !g.findNode("mm_a0").has_value(); };
 
         FusionPanel fusion;
@@ -341,7 +261,7 @@ private Q_SLOTS:
         view.requestGradientOfGradient();
         QCOMPARE(failed.count(), 1);
         QVERIFY(failed.front().front().toString().contains(QStringLiteral("no backward graph")));
-        view.requestBackwardOf(largeGraph(1));
+        view.requestBackwardOf(test::blockChain(1));
         QVERIFY(view.isComputing());
         QTRY_VERIFY_WITH_TIMEOUT(!view.isComputing(), 60000);
         QVERIFY(view.hasAnalysis());
@@ -352,7 +272,7 @@ private Q_SLOTS:
         QCOMPARE(view.analysis()->order, 2);
         QVERIFY(view.analysis()->backward.graph.nodeCount() > firstNodes);
         // Straight to order 2 (the menu's "Gradient of gradient" before any backward graph).
-        view.requestBackwardOf(largeGraph(1), 2);
+        view.requestBackwardOf(test::blockChain(1), 2);
         QTRY_VERIFY_WITH_TIMEOUT(!view.isComputing(), 60000);
         QCOMPARE(view.analysis()->order, 2);
         QCOMPARE(failed.count(), 1);
@@ -366,7 +286,7 @@ private Q_SLOTS:
         QMainWindow& window = harness.window;
         GraphDocument& document = harness.document;
         GraphView* canvas = harness.canvas;
-        document.setGraph(largeGraph(60, "a"));
+        document.setGraph(test::blockChain(60, "a"));
         AnalysisPanels* panels = harness.installPanels();
         window.show();
         QSignalSpy ready(panels, &AnalysisPanels::viewReady);
@@ -374,7 +294,7 @@ private Q_SLOTS:
         QVERIFY2(panels->showView(QStringLiteral("fusion"), &error), qPrintable(error));
         // An edit arrives before A's result is applied (the panels would refresh after a
         // debounce; refresh now so that A's result cannot be drawn first).
-        document.setGraph(largeGraph(3, "b"));
+        document.setGraph(test::blockChain(3, "b"));
         panels->refresh();
         QVERIFY(ready.wait(120000));
         QCOMPARE(ready.count(), 1);

@@ -1,12 +1,16 @@
 #pragma once
-// Helpers shared by the GUI tests (tests/gui): waiting for a canvas layout, mouse and
-// drag-and-drop events delivered the way a view would deliver them, and a bare window for the
-// analysis views.
+// Helpers shared by the GUI tests (tests/gui) and bench_responsiveness: waiting for a canvas
+// layout, holding a thread pool, mouse and drag-and-drop events delivered the way a view would
+// deliver them, and a bare window for the analysis views.
 #include <QEvent>
 #include <QMainWindow>
 #include <QMenu>
 #include <QPointF>
+#include <QSemaphore>
 #include <QSize>
+#include <QThreadPool>
+#include <memory>
+#include <utility>
 
 #include "graph_document.h"
 
@@ -21,6 +25,23 @@ namespace adj::test {
 
 /// Waits until `view` has applied its latest layout (at most `timeoutMs`); true when it has.
 bool waitForLayout(GraphView& view, int timeoutMs = 60000);
+
+/// Holds every thread of a pool until released (at the latest when it goes): work started
+/// meanwhile waits in the pool's queue.
+class PoolGate {
+public:
+    explicit PoolGate(QThreadPool* pool) : held_(pool->maxThreadCount()) {
+        for (int i = 0; i < held_; ++i) pool->start([gate = gate_] { gate->acquire(); });
+    }
+    ~PoolGate() { release(); }
+    PoolGate(const PoolGate&) = delete;
+    PoolGate& operator=(const PoolGate&) = delete;
+    void release() { gate_->release(std::exchange(held_, 0)); }
+
+private:
+    std::shared_ptr<QSemaphore> gate_ = std::make_shared<QSemaphore>();
+    int held_ = 0;
+};
 
 /// Sends a left-button mouse event of `type` (press, move or release) at scene position `pos`
 /// to `scene`; `downPos` is where the button went down.

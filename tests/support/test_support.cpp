@@ -18,6 +18,7 @@
 
 #include "io/json_format.h"
 #include "io/npy.h"
+#include "ir/verifier.h"
 
 namespace adj::test {
 
@@ -302,6 +303,27 @@ bool allClose(const Tensor& a, const Tensor& b, double rtol, double atol, std::s
         return false;
     }
     return true;
+}
+
+Graph blockChain(int blocks, const std::string& prefix) {
+    Graph g;
+    constexpr std::int64_t kWidth = 8;
+    ValueRef h{g.addInput("x", {2, kWidth}), 0};
+    for (int i = 0; i < blocks; ++i) {
+        const std::string k = prefix + std::to_string(i);
+        const NodeId w = g.addParameter("w_" + k, Tensor::full({kWidth, kWidth}, 0.01f * float(i % 7 + 1)));
+        const NodeId b = g.addParameter("bias_" + k, Tensor::full({kWidth}, 0.1f));
+        const NodeId mm = g.addNode(Op::MatMul, {h, {w, 0}}, {}, "mm_" + k);
+        const NodeId add = g.addNode(Op::Add, {{mm, 0}, {b, 0}}, {}, "add_" + k);
+        const NodeId act = g.addNode(Op::Tanh, {{add, 0}}, {}, "tanh_" + k);
+        const NodeId sq = g.addNode(Op::Mul, {{act, 0}, {act, 0}}, {}, "sq_" + k);
+        const NodeId sub = g.addNode(Op::Sub, {{act, 0}, {sq, 0}}, {}, "sub_" + k);
+        h = {sub, 0};
+    }
+    g.addOutput("loss", {g.addNode(Op::Sum, {h}, {}, "loss"), 0});
+    const auto problems = verifyGraph(g);
+    if (!problems.empty()) throw std::logic_error("blockChain does not verify: " + problems.front().message);
+    return g;
 }
 
 }  // namespace adj::test

@@ -83,6 +83,11 @@ CliResult runCli(const QStringList& args, int timeoutMs = 120000);
 /// offset reads NaN.
 Tensor stridedCopy(const Tensor& t);
 
+/// A deep MLP-like chain, 7 nodes a block (prefix + block number in each name): a weight, a bias,
+/// matmul, add, tanh and an elementwise tail (mul by itself, sub) that fusion groups; verified.
+/// The large graph of the asynchronous-analysis tests and of bench_responsiveness.
+Graph blockChain(int blocks, const std::string& prefix = "b");
+
 /// Max over elements of |a-b| / (atol + rtol*|b|) <= 1, with a message describing the worst element.
 bool allClose(const Tensor& a, const Tensor& b, double rtol, double atol, std::string* why = nullptr);
 
