@@ -7,7 +7,6 @@
 
 #include "base/errors.h"
 #include "commands.h"
-#include "base/errors.h"
 #include "passes/pipeline.h"
 
 namespace adj::cli {
@@ -38,6 +37,9 @@ const char* kCommandsText =
     "  roofline GRAPH -o FILE.svg|.png [--measure [--repeats N]] [--backend B] [--json]\n"
     "                                      the roofline chart of the graph on this machine; --measure\n"
     "                                      adds measured times, predicted against measured per node\n"
+    "  bench GRAPH [--input N=F.npy]... [--backend B] [--repeat N] [--warmup K] [--threads T] [--seed S] [--json]\n"
+    "                                      time the forward pass: load and plan once, K warm-ups, N timed\n"
+    "                                      runs (median, min, max ms, peak bytes); random inputs by default\n"
     "  ops [--json]                        the op table: every op, its inputs, attributes, ONNX name\n"
     "\n"
     "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Exit status: 0 success,\n"
@@ -51,7 +53,7 @@ std::string usageText() { return std::string(kCommandsText) + "\noptimization pa
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
         {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian},
-        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}};
+        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}, {"bench", cmdBench}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();
         return args.empty() ? kUsage : kOk;

@@ -28,15 +28,7 @@ int cmdRoofline(const std::vector<std::string>& argv, Context& ctx) {
         Bindings b = readBindings(args, g);
         for (NodeId id : g.inputNodes())  // unbound inputs: a constant fill of the declared shape
             if (!b.count(g.node(id).name)) b[g.node(id).name] = Tensor::full(g.node(id).declaredShape, 0.5f);
-        int repeats = 5;
-        if (auto r = args.value("--repeats")) {
-            try {
-                repeats = std::stoi(*r);
-            } catch (const std::exception&) {
-                repeats = 0;
-            }
-            if (repeats < 1 || repeats > 1000) throw UsageError("--repeats takes a count from 1 to 1000, got '" + *r + "'");
-        }
+        const int repeats = countArgument(args, "--repeats", 5, 1, 1000);
         micros = medianNodeMicros(*exec, g, b, repeats);
     }
     const MachineModel m = machineModel();

@@ -75,6 +75,15 @@ void ensureDirectory(const std::string& dir) {
     if (ec || !std::filesystem::is_directory(dir)) throw BadInput(dir + ": cannot create the output directory (" + ec.message() + ")");
 }
 
+int countArgument(const Args& args, const std::string& name, int fallback, int low, int high) {
+    const auto given = args.value(name);
+    if (!given) return fallback;
+    const auto v = args.integer(name);  // UsageError when it does not parse
+    if (!v || *v < low || *v > high)
+        throw UsageError(name + " takes a count from " + std::to_string(low) + " to " + std::to_string(high) + ", got '" + *given + "'");
+    return int(*v);
+}
+
 std::unique_ptr<Executor> makeBackend(const Args& args, std::ostream& err) {
     std::string name = args.value("--backend").value_or("cpu");
     if (name == "cpu") return makeCpuExecutor();

@@ -41,6 +41,9 @@ Bindings readBindings(const Args& args, const Graph& graph);
 std::string fileNameFor(const std::string& tensorName);
 /// Creates DIR (and parents) if needed; BadInput when it cannot.
 void ensureDirectory(const std::string& dir);
+/// A count option (--repeat 20) within [low, high], `fallback` when absent; UsageError naming the
+/// option when it is not a whole number in range.
+int countArgument(const Args& args, const std::string& name, int fallback, int low, int high);
 /// The executor named by --backend (cpu, vulkan), honouring --fallback; notes go to err.
 std::unique_ptr<Executor> makeBackend(const Args& args, std::ostream& err);
 /// %.9g

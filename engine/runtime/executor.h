@@ -40,8 +40,9 @@ struct RunResult {
     std::int64_t arenaBytes = 0;
     /// The most bytes of computed values the run held at once, measured: the arena (counted
     /// whole) plus every buffer allocated outside it (graph outputs, unplanned values), views
-    /// counted once with the buffer they view, sources (the caller's) not at all. 0 when the
-    /// backend does not measure it.
+    /// counted once with the buffer they view, sources (the caller's) not at all. Vulkan: the most
+    /// device-local bytes in use beyond what was resident when the run began (cached parameters
+    /// are not counted, bindings uploaded for this run are). 0 when the backend does not measure it.
     std::int64_t peakLiveBytes = 0;
 };
 

@@ -124,6 +124,10 @@ RunResult VulkanExecutor::run(const Graph& g, const Bindings& bindings, const Ru
                         ") on Vulkan: the Vulkan backend has no shader for this op yet (run it with --backend cpu)");
     im.dropStale();
     im.stats = {};
+    // Measured peak: the device buffers this run added to what was already resident (cached
+    // parameters and the last run's outputs count as the caller's sources do on the CPU).
+    const VkDeviceSize residentBytes = im.device.bytesInUse();
+    im.device.resetPeak();
     vk::CommandRecorder rec(im.ctx, im.device, im.host, im.pool, im.options.submitPerOp);
     vk::OpEnv env{rec, im.pipelines, im.fused, im.ctx.caps(), im.generatedSources};
 
@@ -178,6 +182,7 @@ RunResult VulkanExecutor::run(const Graph& g, const Bindings& bindings, const Ru
         im.remember(host, dev, contentHash(host));  // the next run may bind it: already on the device
     }
     result.values = std::move(all);
+    result.peakLiveBytes = std::int64_t(im.device.peakBytesInUse() - residentBytes);
 
     if (opt.checkFinite) {
         auto finite = [](const Tensor& t) {

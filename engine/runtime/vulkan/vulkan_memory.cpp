@@ -78,6 +78,7 @@ BufferRef SubAllocator::allocate(VkDeviceSize bytes) {
             fr.size -= need;
             if (fr.size == 0) b.free.erase(b.free.begin() + std::ptrdiff_t(i));
             inUse_ += need;
+            peakInUse_ = std::max(peakInUse_, inUse_);
             std::shared_ptr<SubAllocator*> owner = self_;
             return BufferRef(new Allocation(a), [owner](const Allocation* p) {
                 if (*owner) (*owner)->release(*p);

@@ -38,6 +38,9 @@ public:
 
     std::size_t blockCount() const { return blocks_.size(); }
     VkDeviceSize bytesInUse() const { return inUse_; }
+    /// The most bytes in use at once since the last resetPeak() (or since the allocator was made).
+    VkDeviceSize peakBytesInUse() const { return peakInUse_; }
+    void resetPeak() { peakInUse_ = inUse_; }
     /// Whether device-local memory is also host-visible (unified memory, lavapipe).
     bool hostVisible() const { return hostVisible_; }
 
@@ -60,7 +63,7 @@ private:
     VkDeviceSize blockSize_, alignment_;
     bool hostVisible_ = false;
     std::vector<Block> blocks_;
-    VkDeviceSize inUse_ = 0;
+    VkDeviceSize inUse_ = 0, peakInUse_ = 0;
     /// Lets allocations outliving the allocator (they should not) release harmlessly.
     std::shared_ptr<SubAllocator*> self_;
 };
