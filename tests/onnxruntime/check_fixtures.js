@@ -16,8 +16,10 @@
 //   whose export uses the custom domain "ai.adjoint" (pool gradients, grouped conv2d_grad_weight),
 //   which ONNX Runtime cannot run (docs/ONNX.md); those are counted and listed.
 //
-// Exit status: 0 all checks pass, 1 a check failed, 77 onnxruntime-node is not installed (ctest
-// reports the test as skipped; scripts/install-onnxruntime.sh installs it).
+// Exit status: 0 all checks pass, 1 a check failed or onnxruntime-node is not installed (a missing
+// peer is a failure: scripts/install-onnxruntime.sh installs it); with --missing-is-skip (configure
+// with -DADJOINT_ALLOW_MISSING_PEERS=ON) a missing package is 77 instead, which ctest reports as
+// skipped.
 'use strict';
 
 const fs = require('fs');
@@ -28,11 +30,12 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RTOL = 1e-4, ATOL = 1e-5;
 
 function parseArgs(argv) {
-  const a = { mode: argv[0], cli: null, work: null, model: null };
+  const a = { mode: argv[0], cli: null, work: null, model: null, missingIsSkip: false };
   for (let i = 1; i < argv.length; ++i) {
     if (argv[i] === '--cli') a.cli = argv[++i];
     else if (argv[i] === '--work') a.work = argv[++i];
     else if (argv[i] === '--model') a.model = argv[++i];
+    else if (argv[i] === '--missing-is-skip') a.missingIsSkip = true;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!['models', 'opsets', 'ops'].includes(a.mode) || !a.cli || !a.work) throw new Error('usage: check_fixtures.js models|opsets|ops --cli ADJOINT_CLI --work DIR [--model NAME]');
@@ -173,8 +176,13 @@ async function main() {
   try {
     require.resolve('onnxruntime-node');
   } catch (e) {
-    console.log('SKIP: onnxruntime-node is not installed (run scripts/install-onnxruntime.sh)');
-    return 77;
+    if (args.missingIsSkip) {
+      console.log('SKIP: onnxruntime-node is not installed (run scripts/install-onnxruntime.sh)');
+      return 77;
+    }
+    console.log(`FAIL: onnxruntime-node is not installed in ${process.env.NODE_PATH || 'NODE_PATH (unset)'}: ` +
+                'run scripts/install-onnxruntime.sh, or configure with -DADJOINT_ALLOW_MISSING_PEERS=ON to skip these checks');
+    return 1;
   }
   const run = require('./run_model.js');
   let failures = 0, checks = 0;
