@@ -15,6 +15,7 @@
 #include <random>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -44,6 +45,41 @@ constexpr double kAtol = 1e-5;
 double numericBound(double reportedError, double reference) {
     return reportedError + 1e-6 * std::fabs(reference) + 1e-7;
 }
+/// The numeric check, in two parts. (1) Every entry lies within the error that the routine
+/// reports for it (`bound(err, ref)`). (2) Bounds that do not trust that report, so that a
+/// regression inflating both the error and its estimate still fails: an entry is "far" when it is
+/// off by more than 1% of (1 + |ref|), which only a step across a kink (relu, max, abs) explains;
+/// at most 0.5% of the entries (at least one) may be far, and none by more than 25% of (1 + |ref|).
+/// Returns "" or what failed, naming the worst entry.
+std::string numericProblems(const std::string& what, const std::vector<float>& num, const std::vector<float>& err, const std::vector<float>& ref,
+                            const std::function<double(double, double)>& bound) {
+    std::int64_t outside = 0, far = 0, worst = -1;
+    double worstExcess = 0, worstFar = 0;
+    for (std::size_t k = 0; k < ref.size(); ++k) {
+        const double diff = std::fabs(double(num[k]) - ref[k]);
+        const double b = bound(err[k], ref[k]);
+        if (diff > b) {
+            ++outside;
+            if (diff / b > worstExcess) {
+                worstExcess = diff / b;
+                worst = std::int64_t(k);
+            }
+        }
+        const double scaled = diff / (1 + std::fabs(double(ref[k])));
+        if (scaled > 1e-2) ++far;
+        worstFar = std::max(worstFar, scaled);
+    }
+    std::ostringstream s;
+    if (outside)
+        s << what << ": " << outside << " of " << ref.size() << " entries outside the reported error; worst at " << worst << ": "
+          << num[std::size_t(worst)] << " vs " << ref[std::size_t(worst)] << ", reported error " << err[std::size_t(worst)];
+    const std::int64_t allowed = std::max<std::int64_t>(1, std::int64_t(ref.size()) / 200);
+    if (far > allowed || worstFar > 0.25)
+        s << (outside ? "; " : "") << what << ": " << far << " of " << ref.size() << " entries off by more than 1% of (1 + |ref|) (at most "
+          << allowed << " may be, across kinks), the worst by " << worstFar * 100 << "% (at most 25%)";
+    return s.str();
+}
+
 /// Forward mode's directions per run of the JVP graph (the elementwise example has 4096 inputs).
 constexpr std::int64_t kChunk = 256;
 
@@ -197,25 +233,8 @@ std::string checkCase(const FixtureCase& c, bool strided, bool numeric) {
         for (std::size_t i = 0; i < wrt.size(); ++i) {
             const Tensor* reference = test::findTensor(c.gradients, wrt[i]);
             if (!reference) continue;
-            const std::vector<float> num = n.gradients[i].toVector(), err = n.errors[i].toVector(), ref = reference->toVector();
-            std::int64_t bad = 0, worst = -1;
-            double worstExcess = 0;
-            for (std::size_t k = 0; k < ref.size(); ++k) {
-                const double diff = std::fabs(double(num[k]) - ref[k]);
-                const double bound = numericBound(err[k], ref[k]);
-                if (diff <= bound) continue;
-                ++bad;
-                if (diff / bound > worstExcess) {
-                    worstExcess = diff / bound;
-                    worst = std::int64_t(k);
-                }
-            }
-            if (bad) {
-                std::ostringstream s;
-                s << "numeric grad_" << wrt[i] << ": " << bad << " of " << ref.size() << " entries outside the reported error; worst at " << worst
-                  << ": " << num[std::size_t(worst)] << " vs torch " << ref[std::size_t(worst)] << ", reported error " << err[std::size_t(worst)];
-                more(s.str());
-            }
+            more(numericProblems("numeric grad_" + wrt[i] + " against torch", n.gradients[i].toVector(), n.errors[i].toVector(), reference->toVector(),
+                                 numericBound));
         }
         return problems;
     } catch (const std::exception& e) {
@@ -338,18 +357,10 @@ private Q_SLOTS:
         const std::vector<Tensor> exact = reverseGradients(g, "s", wrt, bindings);
         const NumericGradient n = numericGradient(g, "s", wrt, bindings, *exec);
         for (std::size_t i = 0; i < wrt.size(); ++i) {
-            const std::vector<float> num = n.gradients[i].toVector(), err = n.errors[i].toVector(), ref = exact[i].toVector();
-            for (std::size_t k = 0; k < ref.size(); ++k) {
-                // the reference is float32 reverse mode here, good to kRtol
-                const double bound = err[k] + kRtol * std::fabs(ref[k]) + kAtol;
-                QVERIFY2(std::fabs(double(num[k]) - ref[k]) <= bound,
-                         qPrintable(QString("grad_%1[%2]: numeric %3 vs reverse %4, reported error %5")
-                                        .arg(QString::fromStdString(wrt[i]))
-                                        .arg(k)
-                                        .arg(num[k])
-                                        .arg(ref[k])
-                                        .arg(err[k])));
-            }
+            // the reference is float32 reverse mode here, good to kRtol
+            const std::string problems = numericProblems("grad_" + wrt[i] + " against reverse mode", n.gradients[i].toVector(), n.errors[i].toVector(),
+                                                         exact[i].toVector(), [](double e, double ref) { return e + kRtol * std::fabs(ref) + kAtol; });
+            QVERIFY2(problems.empty(), problems.c_str());
         }
     }
 
