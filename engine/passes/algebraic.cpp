@@ -19,12 +19,14 @@ RewriteRule neutralOperand(const std::string& name, Op op, float neutral, bool l
     }};
 }
 
-/// outer(inner(x)) -> x.
-RewriteRule inversePair(const std::string& name, Op outer, Op inner) {
+/// outer(inner(x)) -> x; with `onlyNonNegative`, only where x cannot be negative (the identity
+/// holds there alone: exp(log x) is NaN for x < 0, and 0 for x = 0).
+RewriteRule inversePair(const std::string& name, Op outer, Op inner, bool onlyNonNegative = false) {
     return {name, {outer}, [=](Rewriter& rw, NodeId root) -> RewriteResult {
         const Graph& g = rw.graph();
         const Node* in = inputProducer(g, g.node(root), 0, inner);
         if (!in) return kNoMatch;
+        if (onlyNonNegative && !isKnownNonNegative(g, in->inputs[0])) return kNoMatch;
         return replaceIfSameType(g, root, in->inputs[0]);
     }};
 }
@@ -68,7 +70,7 @@ RuleSet algebraicRules() {
         neutralOperand("sub-zero", Op::Sub, 0.f, false),
         neutralOperand("div-one", Op::Div, 1.f, false),
         inversePair("neg-neg", Op::Neg, Op::Neg),
-        inversePair("exp-log", Op::Exp, Op::Log),
+        inversePair("exp-log", Op::Exp, Op::Log, true),
         inversePair("log-exp", Op::Log, Op::Exp),
         reshapeChain(),
     };

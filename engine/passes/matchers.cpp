@@ -47,6 +47,19 @@ Tensor knownValue(const Graph& g, ValueRef v) {
     return p->value.contiguous();
 }
 
+bool isKnownNonNegative(const Graph& g, ValueRef v) {
+    const Node* p = producerOf(g, v);
+    if (!p) return false;
+    for (Op op : {Op::Exp, Op::Sigmoid, Op::Softplus, Op::Relu, Op::Abs, Op::Sqrt, Op::HardSigmoid})
+        if (p->op == op) return true;
+    if (p->op != Op::Constant || !p->value.defined() || p->value.numel() > kMatchMaxConstantElements) return false;
+    const Tensor t = p->value.contiguous();
+    const float* x = t.data();
+    for (std::int64_t i = 0; i < t.numel(); ++i)
+        if (!(x[i] >= 0.f)) return false;
+    return true;
+}
+
 bool hasSingleUse(const Rewriter& rw, NodeId id) { return rw.useCount(id) == 1; }
 
 const Node* soleUser(const Rewriter& rw, NodeId id) {

@@ -55,6 +55,11 @@ bool allInputsConstant(const Graph& g, const Node& n);
 bool isConstantFilledWith(const Graph& g, ValueRef v, float x);
 /// The value of a constant or parameter (contiguous), or an undefined tensor for anything else.
 Tensor knownValue(const Graph& g, ValueRef v);
+/// True when no element of `v` can be negative: the output of an op whose range lies in [0, inf)
+/// (exp, sigmoid, softplus, relu, abs, sqrt, hard_sigmoid; NaN in gives NaN out), or a constant of
+/// at most kMatchMaxConstantElements values none of which is negative. A parameter never counts:
+/// training changes it.
+bool isKnownNonNegative(const Graph& g, ValueRef v);
 
 // ---- uses ----
 

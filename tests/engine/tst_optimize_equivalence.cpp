@@ -1,5 +1,5 @@
 // Every pass and pipeline on every example and op fixture: outputs equal the unoptimized graph's
-// on the same inputs (rtol 1e-4), and so do gradients, both of the optimized forward graph
+// on the same inputs (rtol 1e-4; positive inputs, then signed ones with zeros), and so do gradients, both of the optimized forward graph
 // (differentiated after optimizing) and of the backward graph optimized itself.
 #include <QtTest>
 #include <algorithm>
@@ -14,6 +14,7 @@
 #include "base/errors.h"
 #include "io/graph_file.h"
 #include "io/npy.h"
+#include "ir/builder.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/pipeline.h"
@@ -50,26 +51,45 @@ const std::vector<Case>& allCases() {
             r.push_back({"example/" + stem, [file] { return loadGraphFile(file); }, known});
         }
         for (const auto& c : test::opCases()) r.push_back({"op/" + c.name, [&c] { return c.graph(); }, c.bindings()});
+        // the inverse pairs of the algebraic pass, whose identities hold on part of the line only
+        r.push_back({"rewrite/inverse_pairs", [] {
+                         Graph g;
+                         g.name = "inverse_pairs";
+                         const ValueRef x{g.addInput("x", {4, 8}), 0};
+                         GraphBuilder b(g);
+                         const ValueRef expLog = b.op(Op::Exp, {b.op(Op::Log, {x})});
+                         const ValueRef logExp = b.op(Op::Log, {b.op(Op::Exp, {x})});
+                         const ValueRef negNeg = b.op(Op::Neg, {b.op(Op::Neg, {x})});
+                         const ValueRef positive = b.op(Op::Exp, {b.op(Op::Log, {b.op(Op::Sigmoid, {x})})});
+                         g.addOutput("y", b.op(Op::Add, {b.op(Op::Add, {expLog, logExp}), b.op(Op::Add, {negNeg, positive})}));
+                         return g;
+                     },
+                     {}});
         std::sort(r.begin(), r.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
         return r;
     }();
     return cases;
 }
 
-/// The case's own values for the inputs it has, random (uniform in [0.2, 1.2], so logs stay
-/// finite) for the others.
-Bindings bindingsFor(const Graph& g, const Bindings& known, unsigned seed) {
+/// Values for a run. Positive: the case's own values for the inputs it has, random in [0.2, 1.2]
+/// (every op's domain) for the others. Signed: random in [-1.5, 1.5] for every input, one in
+/// seven exactly 0, where a rewrite that holds only for positive values (exp(log x) -> x) or
+/// away from zero shows: the optimized graph must give the same values, NaN where the original
+/// gives NaN.
+enum class Inputs { Positive, Signed };
+Bindings bindingsFor(const Graph& g, const Bindings& known, unsigned seed, Inputs inputs) {
     std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(0.2f, 1.2f);
+    std::uniform_real_distribution<float> positive(0.2f, 1.2f), signedValue(-1.5f, 1.5f);
     Bindings b;
     for (NodeId id : g.inputNodes()) {
         const Node& n = g.node(id);
-        if (auto it = known.find(n.name); it != known.end()) {
+        if (auto it = known.find(n.name); it != known.end() && inputs == Inputs::Positive) {
             b[n.name] = it->second.clone();
             continue;
         }
         std::vector<float> v(std::size_t(numel(n.declaredShape)));
-        for (auto& x : v) x = dist(rng);
+        for (std::size_t i = 0; i < v.size(); ++i)
+            v[i] = inputs == Inputs::Positive ? positive(rng) : (i % 7 == 3 ? 0.f : signedValue(rng));
         b[n.name] = Tensor::fromVector(n.declaredShape, v);
     }
     return b;
@@ -107,10 +127,10 @@ std::vector<std::pair<std::string, OptimizeOptions>> configurations() {
 }
 
 /// A scalar output to differentiate: the first output, seeded (vector-Jacobian product).
-std::string checkCase(const Case& c) {
+std::string checkCase(const Case& c, Inputs inputs) {
     Graph original = c.graph();
     verifyOrThrow(original);
-    const Bindings bind = bindingsFor(original, c.known, 7);
+    const Bindings bind = bindingsFor(original, c.known, 7, inputs);
     std::optional<BackwardGraph> bwd;
     try {
         BackwardOptions bo;
@@ -122,11 +142,11 @@ std::string checkCase(const Case& c) {
     Bindings bwdBind;
     if (bwd) {
         ++gradientCases;
-        bwdBind = bindingsFor(bwd->graph, c.known, 11);
+        bwdBind = bindingsFor(bwd->graph, c.known, 11, inputs);
         for (const auto& [k, v] : bind) bwdBind[k] = v;
     }
     for (const auto& [label, opt] : configurations()) {
-        const std::string what = c.name + " " + label;
+        const std::string what = c.name + " " + label + (inputs == Inputs::Signed ? " (signed inputs)" : "");
         try {
             Graph g = original;
             optimizeGraph(g, opt);
@@ -169,8 +189,10 @@ private Q_SLOTS:
     }
     void cases() {
         QFETCH(int, index);
-        const std::string failure = checkCase(allCases()[std::size_t(index)]);
-        QVERIFY2(failure.empty(), failure.c_str());
+        for (Inputs inputs : {Inputs::Positive, Inputs::Signed}) {
+            const std::string failure = checkCase(allCases()[std::size_t(index)], inputs);
+            QVERIFY2(failure.empty(), failure.c_str());
+        }
     }
 
     // most cases are differentiable: their gradients were compared too
