@@ -329,18 +329,24 @@ void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, cons
             }
             AdjointProbe probe(model, data, config.loss);
             qint64 lastProbe = -1000000;
-            setStatus(QObject::tr("Training %1 on %2").arg(s.dataset, QString::fromStdString(exec->deviceName())));
+            const QString trainingStatus = QObject::tr("Training %1 on %2").arg(s.dataset, QString::fromStdString(exec->deviceName()));
+            setStatus(trainingStatus);
 
             QElapsedTimer clock, rate;
             clock.start();
             rate.start();
             std::int64_t rateSteps = 0;
             qint64 lastBoundary = -1000000;
+            bool pauseShown = false;  // the status says "Paused at step N" once no step is in flight
             while (!shared->cancel && trainer.step() < config.steps) {
                 if (shared->paused) {
+                    if (!pauseShown) setStatus(QObject::tr("Paused at step %1").arg(trainer.step()));
+                    pauseShown = true;
                     std::this_thread::sleep_for(std::chrono::milliseconds(20));
                     continue;
                 }
+                if (pauseShown) setStatus(trainingStatus);
+                pauseShown = false;
                 const adj::train::StepReport r = trainer.runStep();
                 ++rateSteps;
                 QImage image;

@@ -45,20 +45,11 @@ Graph invalidGraph() {
     return g;
 }
 
-// Runs the event loop until a 5 ms timer has fired `ticks` times (or 10 s have passed); true when it did.
-bool timerFires(int ticks) {
-    int fired = 0;
-    QTimer ticker;
-    ticker.setInterval(5);
-    QObject::connect(&ticker, &QTimer::timeout, [&fired] { ++fired; });
-    ticker.start();
-    return QTest::qWaitFor([&fired, ticks] { return fired >= ticks; }, 10000);
-}
-
 bool waitLayout(GraphView* view) { return test::waitForLayout(*view, 120000); }
 }  // namespace
 
 using test::PoolGate;
+using test::timerFires;
 
 class TestAsyncAnalysis : public QObject {
     Q_OBJECT

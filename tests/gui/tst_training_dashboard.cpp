@@ -8,6 +8,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include "gui_test_support.h"
 #include "heatmap.h"
 #include "io/json_format.h"
 #include "ir/verifier.h"
@@ -81,15 +82,19 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(snapshots.count() >= 2, 30000);
         controller.setPaused(true);
         QVERIFY(controller.isPaused());
-        QTest::qWait(300);
+        // The worker says so once no step is in flight: "Paused at step N", N the last step taken.
+        auto latest = [&snapshots] { return snapshots.back().front().value<TrainingSnapshot>(); };
+        QTRY_VERIFY_WITH_TIMEOUT(latest().status.startsWith(QStringLiteral("Paused at step")), 30000);
+        const std::int64_t pausedAt = latest().step;
+        QVERIFY2(latest().status == QStringLiteral("Paused at step %1").arg(pausedAt), qPrintable(latest().status));
+        // However long the window then runs (20 of its timer's ticks, each a poll of the
+        // controller's), no step is taken: nothing newer arrives.
         snapshots.clear();
-        QTest::qWait(300);
-        // Paused: no step is taken, so nothing new is sent.
-        QCOMPARE(snapshots.count(), 0);
+        QVERIFY(test::timerFires(20, 50));
+        for (const auto& args : snapshots) QCOMPARE(args.front().value<TrainingSnapshot>().step, pausedAt);
         controller.setPaused(false);
-        QTRY_VERIFY_WITH_TIMEOUT(snapshots.count() >= 1, 30000);
-        const std::int64_t before = snapshots.back().front().value<TrainingSnapshot>().step;
-        QVERIFY(before > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!snapshots.isEmpty() && latest().step > pausedAt, 30000);
+        QVERIFY2(latest().status.startsWith(QStringLiteral("Training")), qPrintable(latest().status));
         controller.stop();
         QVERIFY(!controller.isRunning());
         const TrainingSnapshot last = snapshots.back().front().value<TrainingSnapshot>();

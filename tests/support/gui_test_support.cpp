@@ -6,6 +6,9 @@
 #include <QGraphicsSceneMouseEvent>
 #include <QMimeData>
 #include <QSignalSpy>
+#include <QTest>
+#include <QTimer>
+#include <algorithm>
 
 #include "analysis_panels.h"
 #include "graph_view.h"
@@ -17,6 +20,15 @@ bool waitForLayout(GraphView& view, int timeoutMs) {
     if (!view.isLayoutPending()) return true;
     QSignalSpy applied(&view, &GraphView::layoutApplied);
     return applied.wait(timeoutMs) || !view.isLayoutPending();
+}
+
+bool timerFires(int ticks, int intervalMs) {
+    int fired = 0;
+    QTimer ticker;
+    ticker.setInterval(intervalMs);
+    QObject::connect(&ticker, &QTimer::timeout, [&fired] { ++fired; });
+    ticker.start();
+    return QTest::qWaitFor([&fired, ticks] { return fired >= ticks; }, std::max(10000, 10 * ticks * intervalMs));
 }
 
 void sceneMouse(QGraphicsScene* scene, QEvent::Type type, const QPointF& pos, const QPointF& downPos) {

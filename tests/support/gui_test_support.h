@@ -26,6 +26,10 @@ namespace adj::test {
 /// Waits until `view` has applied its latest layout (at most `timeoutMs`); true when it has.
 bool waitForLayout(GraphView& view, int timeoutMs = 60000);
 
+/// Runs the event loop until a timer of `intervalMs` has fired `ticks` times; true when it did
+/// (false after ten times as long as that should take, and at least 10 s).
+bool timerFires(int ticks, int intervalMs = 5);
+
 /// Holds every thread of a pool until released (at the latest when it goes): work started
 /// meanwhile waits in the pool's queue.
 class PoolGate {
