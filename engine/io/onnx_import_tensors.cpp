@@ -139,7 +139,12 @@ void cast(Importer& I) {
     if (!a) I.fail("attribute 'to' is missing");
     const auto to = int(I.attrInt("to", 0));
     using T = onnx::TensorProto;
-    const bool toFloat = to == T::FLOAT || to == T::DOUBLE || to == T::FLOAT16 || to == T::BFLOAT16;
+    // FLOAT16 and BFLOAT16 are refused rather than computed in float32: their values would not be
+    // rounded to the narrower type, and the file would say one thing while Adjoint computed another.
+    if (to == T::FLOAT16 || to == T::BFLOAT16)
+        I.fail("Cast to " + dataTypeName(to) + " is not supported: Adjoint computes in float32 and would not round to " + dataTypeName(to) +
+               "'s precision");
+    const bool toFloat = to == T::FLOAT || to == T::DOUBLE;
     const bool toBool = to == T::BOOL;
     if (!toFloat && !isIntegerType(to)) I.fail("Cast to " + dataTypeName(to) + " is not supported");
     const Value& v = I.value(0);
