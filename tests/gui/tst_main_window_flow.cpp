@@ -13,8 +13,14 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTreeWidget>
+#include <QImage>
+#include <QSvgRenderer>
 #include <QUrl>
+#include <QXmlStreamReader>
 #include <QtTest>
+#include <cmath>
+#include <graphviz/cgraph.h>
+#include <optional>
 
 #include "gui_test_support.h"
 #include "graph_document.h"
@@ -28,6 +34,53 @@
 
 using namespace adj;
 using namespace adj::test;
+
+namespace {
+
+QByteArray readAll(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// What the DOT, SVG and PNG exports must show of `g`: a box per node and one per graph output,
+// and an edge per node input and per output.
+struct Drawn {
+    int nodes = 0, edges = 0;
+};
+Drawn expectedDrawing(const Graph& g) {
+    Drawn d;
+    for (NodeId id : g.nodeIds()) d.edges += int(g.node(id).inputs.size());
+    d.nodes = int(g.nodeCount() + g.outputs().size());
+    d.edges += int(g.outputs().size());
+    return d;
+}
+
+// The DOT file as Graphviz's own parser reads it; nullopt when it cannot.
+std::optional<Drawn> dotAsGraphvizReadsIt(const QString& path) {
+    const QByteArray text = readAll(path);
+    Agraph_t* g = agmemread(text.constData());
+    if (!g) return std::nullopt;
+    Drawn d{agnnodes(g), agnedges(g)};
+    agclose(g);
+    return d;
+}
+
+// The SVG's node and edge groups, read with an XML reader (Graphviz writes <g class="node"> and
+// <g class="edge">); nullopt when the XML is malformed.
+std::optional<Drawn> svgGroups(const QString& path) {
+    QXmlStreamReader xml(readAll(path));
+    Drawn d;
+    while (!xml.atEnd()) {
+        if (xml.readNext() != QXmlStreamReader::StartElement || xml.name() != QLatin1String("g")) continue;
+        const auto cls = xml.attributes().value(QLatin1String("class"));
+        d.nodes += cls == QLatin1String("node");
+        d.edges += cls == QLatin1String("edge");
+    }
+    if (xml.hasError()) return std::nullopt;
+    return d;
+}
+
+}  // namespace
 
 namespace {
 
@@ -208,7 +261,34 @@ private Q_SLOTS:
         QVERIFY(window.openFile(example("mlp.json"), &error));
         const QString path = dir_.path() + QString("/export_%1.%2").arg(kind).arg(extension);
         QVERIFY2(window.exportTo(ExportKind(kind), path, &error), qPrintable(error));
-        QVERIFY(QFileInfo(path).size() > 100);
+        // The drawings are checked against the graph of the same kind, exported as JSON.
+        const QString jsonPath = dir_.path() + QString("/export_%1_reference.json").arg(kind);
+        QVERIFY2(window.exportTo(ExportKind(kind), jsonPath, &error), qPrintable(error));
+        const Drawn want = expectedDrawing(loadGraphFile(jsonPath.toStdString()));
+        if (extension == "dot") {
+            const auto got = dotAsGraphvizReadsIt(path);
+            QVERIFY2(got, "Graphviz's parser does not read the exported DOT");
+            QCOMPARE(got->nodes, want.nodes);
+            QCOMPARE(got->edges, want.edges);
+        } else if (extension == "svg") {
+            QVERIFY2(QSvgRenderer(path).isValid(), "QSvgRenderer does not read the exported SVG");
+            const auto got = svgGroups(path);
+            QVERIFY2(got, "the exported SVG is not well-formed XML");
+            QCOMPARE(got->nodes, want.nodes);
+            QCOMPARE(got->edges, want.edges);
+        } else if (extension == "png") {
+            // Decoded by Qt, with the proportions of the same graph's SVG drawing.
+            const QImage png(path);
+            QVERIFY2(!png.isNull(), "Qt cannot decode the exported PNG");
+            const QString svgPath = dir_.path() + QString("/export_%1_reference.svg").arg(kind);
+            QVERIFY2(window.exportTo(ExportKind(kind), svgPath, &error), qPrintable(error));
+            const QSizeF svgSize = QSvgRenderer(svgPath).defaultSize();
+            QVERIFY(!svgSize.isEmpty());
+            const double aspectPng = double(png.width()) / png.height(), aspectSvg = svgSize.width() / svgSize.height();
+            QVERIFY2(std::fabs(aspectPng / aspectSvg - 1) < 0.03,
+                     qPrintable(QString("PNG %1x%2, SVG %3x%4").arg(png.width()).arg(png.height()).arg(svgSize.width()).arg(svgSize.height())));
+            QVERIFY(png.width() >= svgSize.width() * 0.9);  // not a thumbnail
+        }
         if (extension == "json" || extension == "onnx") {
             Graph g = loadGraphFile(path.toStdString());
             if (ExportKind(kind) == ExportKind::Backward) {
