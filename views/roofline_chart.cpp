@@ -140,11 +140,6 @@ adj::NodeId RooflineChart::nodeNearest(const QPointF& value) const {
     return best;
 }
 
-void RooflineChart::clickNode(adj::NodeId id) {
-    for (const RooflineDot& d : dots_)
-        if (d.node == id) Q_EMIT nodeClicked(id);
-}
-
 void RooflineChart::highlightNode(adj::NodeId id) {
     highlight_->clear();
     highlighted_ = adj::kNoNode;

@@ -42,8 +42,6 @@ public:
     /// The dot nearest to `point` (chart value coordinates, compared in log space), kNoNode when
     /// there are no dots.
     adj::NodeId nodeNearest(const QPointF& value) const;
-    /// Simulates a click on the dot of `id` (tests, keyboard).
-    void clickNode(adj::NodeId id);
 
 public Q_SLOTS:
     void highlightNode(adj::NodeId id);

@@ -10,6 +10,8 @@
 #include "base/errors.h"
 #include "canvas_overlays.h"
 #include "cost_panel.h"
+#include "graph_items.h"
+#include "graph_scene.h"
 #include "graph_view.h"
 #include "io/json_format.h"
 #include "ir/verifier.h"
@@ -28,6 +30,23 @@ bool waitLayout(GraphView* view) {
     if (!view->isLayoutPending()) return true;
     QSignalSpy spy(view, &GraphView::layoutApplied);
     return spy.wait(30000);
+}
+}  // namespace
+
+namespace {
+// The mouse moves onto the box of `id` on `canvas` (scrolled into view first), as a user's would.
+void hoverNode(GraphView* canvas, NodeId id) {
+    GraphNodeItem* item = canvas->graphScene()->nodeItem(id);
+    QVERIFY(item);
+    canvas->centerOn(item);
+    const QPoint at = canvas->mapFromScene(item->sceneBoundingRect().center());
+    QVERIFY(canvas->viewport()->rect().contains(at));
+    QTest::mouseMove(canvas->viewport(), at);
+}
+// The mouse leaves the canvas.
+void leaveCanvas(GraphView* canvas) {
+    QEvent leave(QEvent::Leave);
+    QCoreApplication::sendEvent(canvas->viewport(), &leave);
 }
 }  // namespace
 
@@ -147,15 +166,21 @@ private Q_SLOTS:
         QVERIFY(forwardMarks > 0);
         // Hover an adjoint: its forward value lights up on the forward canvas.
         const auto [adjoint, of] = *a->backward.adjointOf.begin();
-        view.backwardOverlays()->setHoveredNode(adjoint);
+        // (the mouse moves over its box on the canvas, then leaves the canvas)
+        hoverNode(view.backwardView(), adjoint);
+        QCOMPARE(view.backwardOverlays()->hoveredNode(), adjoint);
         QVERIFY(view.forwardOverlays()->itemCount() > forwardMarks);
-        view.backwardOverlays()->setHoveredNode(kNoNode);
+        leaveCanvas(view.backwardView());
         QCOMPARE(view.forwardOverlays()->itemCount(), forwardMarks);
         // Hover a forward value: its adjoint lights up on the backward canvas.
         const int backwardMarks = view.backwardOverlays()->itemCount();
-        view.forwardOverlays()->setHoveredNode(of.node);
+        forward.move(view.frameGeometry().right() + 20, 0);  // beside the view's window, not under it
+        forward.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&forward));
+        hoverNode(&forward, of.node);
+        QCOMPARE(view.forwardOverlays()->hoveredNode(), of.node);
         QVERIFY(view.backwardOverlays()->itemCount() > backwardMarks);
-        view.forwardOverlays()->setHoveredNode(kNoNode);
+        leaveCanvas(&forward);
         QCOMPARE(view.backwardOverlays()->itemCount(), backwardMarks);
         // Costs and the finite-difference table.
         QCOMPARE(view.costPanel()->table()->rowCount(), 4);

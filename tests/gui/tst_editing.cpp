@@ -72,10 +72,23 @@ private Q_SLOTS:
         QVERIFY(mime);
         QCOMPARE(mime->data(GraphView::kOpMimeType), QByteArray("tanh"));
 
+        // A double-click on an op, and Return on the current one, activate it: real events on the tree.
+        palette.resize(300, 700);
+        palette.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&palette));
         QSignalSpy activated(&palette, &PaletteWidget::opActivated);
-        Q_EMIT palette.tree()->itemActivated(palette.opItem("exp"), 0);
+        QTreeWidget* tree = palette.tree();
+        tree->scrollToItem(palette.opItem("exp"));
+        const QPoint at = tree->visualItemRect(palette.opItem("exp")).center();
+        QTest::mouseClick(tree->viewport(), Qt::LeftButton, Qt::NoModifier, at);  // a double-click follows a click
+        QTest::mouseDClick(tree->viewport(), Qt::LeftButton, Qt::NoModifier, at);
         QCOMPARE(activated.count(), 1);
         QCOMPARE(activated.at(0).at(0).toString(), QString("exp"));
+        tree->setCurrentItem(palette.opItem("tanh"));
+        tree->setFocus();
+        QTest::keyClick(tree, Qt::Key_Return);
+        QCOMPARE(activated.count(), 2);
+        QCOMPARE(activated.at(1).at(0).toString(), QString("tanh"));
     }
 
     void inspectorRefusesInvalidValues() {
