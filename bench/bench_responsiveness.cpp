@@ -96,31 +96,12 @@ qint64 onThisThread(const std::string& view, const Graph& graph, const MachineMo
 // graph this size runs for minutes on its thread, and cannot be stopped once it has begun).
 GapProbe throughTheView(const std::string& view, const std::shared_ptr<const Graph>& graph, const MachineModel& machine) {
     test::PoolGate layouts(GraphView::layoutThreadPool());
-    RewriteTimeline rewrite;
-    FusionPanel fusion;
-    AutodiffView autodiff(nullptr);
-    RooflineChart roofline;
-    std::function<bool()> computing;
-    GraphView* canvas = nullptr;
-    if (view == "rewrite") {
-        rewrite.request(graph, RewriteTimeline::StartAt::BusiestStep);
-        computing = [&] { return rewrite.isComputing(); };
-        canvas = rewrite.view();
-    } else if (view == "fusion") {
-        fusion.request(graph);
-        computing = [&] { return fusion.isComputing(); };
-        canvas = fusion.view();
-    } else if (view == "autodiff") {
-        autodiff.requestBackwardOf(graph);
-        computing = [&] { return autodiff.isComputing(); };
-        canvas = autodiff.backwardView();
-    } else {
-        roofline.request(graph, [machine] { return machine; });
-        computing = [&] { return roofline.isComputing(); };
-    }
+    test::AnalysisViewSet views;
+    GraphView* canvas = views.request(view, graph, machine);
+    auto computing = [&] { return views.isComputing(view); };
     const GapProbe p = measureWhile(computing);
     if (canvas) canvas->clearGraph();  // cancels the layout waiting in the held pool
-    autodiff.clear();
+    views.autodiff.clear();
     layouts.release();
     GraphView::layoutThreadPool()->waitForDone();
     analysisThreadPool()->waitForDone();
@@ -132,17 +113,9 @@ struct Training {
     double updatesPerSecond = 0;
     double boundariesPerSecond = 0;
 };
-Training trainSpirals(const Graph& model, int seconds) {
-    TrainingDashboard dashboard;
-    dashboard.resize(1200, 450);
-    dashboard.show();
-    TrainingController controller;
-    controller.attach(&dashboard);
-    controller.setModel(model);
-    TrainingSettings s;
-    s.dataset = QStringLiteral("spirals");
-    s.steps = 100000000;
-    dashboard.setSettings(s);
+Training trainSpirals(int seconds) {
+    test::SpiralsTraining training(100000000);
+    TrainingDashboard& dashboard = training.dashboard;
     dashboard.startButton()->click();
     QElapsedTimer wait;
     wait.start();
@@ -156,7 +129,7 @@ Training trainSpirals(const Graph& model, int seconds) {
     t.maxGap = p.maxGap;
     t.updatesPerSecond = (dashboard.updateCount() - updates0) / s2;
     t.boundariesPerSecond = (dashboard.boundaryUpdateCount() - boundaries0) / s2;
-    controller.stop();
+    training.controller.stop();
     return t;
 }
 
@@ -181,8 +154,6 @@ int main(int argc, char** argv) {
     }
     const auto graph = std::make_shared<const Graph>(test::blockChain(blocks));
     const MachineModel machine = machineModel();
-    Graph spirals = loadGraphJson(test::sourcePath("resources/examples/spirals_mlp.json"));
-    verifyGraph(spirals);
 
     const std::vector<std::string> views = {"rewrite", "fusion", "autodiff", "roofline"};
     std::map<std::string, std::vector<double>> sync, gap;
@@ -192,7 +163,7 @@ int main(int argc, char** argv) {
             sync[v].push_back(double(onThisThread(v, *graph, machine)));
             gap[v].push_back(double(throughTheView(v, graph, machine).maxGap));
         }
-        const Training t = trainSpirals(spirals, 3);
+        const Training t = trainSpirals(3);
         trainGap.push_back(double(t.maxGap));
         updates.push_back(t.updatesPerSecond);
         boundaries.push_back(t.boundariesPerSecond);

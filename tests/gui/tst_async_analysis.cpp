@@ -105,29 +105,10 @@ private Q_SLOTS:
         const auto graph = std::make_shared<const Graph>(test::blockChain(200));
         const MachineModel machine = machineModel();
 
-        RewriteTimeline rewrite;
-        FusionPanel fusion;
-        AutodiffView autodiff(nullptr);
-        RooflineChart roofline;
-        std::function<bool()> computing;
-        GraphView* canvas = nullptr;
+        test::AnalysisViewSet views;
         auto workers = std::make_unique<PoolGate>(analysisThreadPool());
-        if (view == QLatin1String("rewrite")) {
-            rewrite.request(graph, RewriteTimeline::StartAt::BusiestStep);
-            computing = [&] { return rewrite.isComputing(); };
-            canvas = rewrite.view();
-        } else if (view == QLatin1String("fusion")) {
-            fusion.request(graph);
-            computing = [&] { return fusion.isComputing(); };
-            canvas = fusion.view();
-        } else if (view == QLatin1String("autodiff")) {
-            autodiff.requestBackwardOf(graph);
-            computing = [&] { return autodiff.isComputing(); };
-            canvas = autodiff.backwardView();
-        } else {
-            roofline.request(graph, [machine] { return machine; });
-            computing = [&] { return roofline.isComputing(); };
-        }
+        GraphView* canvas = views.request(view.toStdString(), graph, machine);
+        auto computing = [&] { return views.isComputing(view.toStdString()); };
         QVERIFY(computing());
         QVERIFY2(timerFires(10), "the window's timers stopped while the analysis waited for a worker");
         QVERIFY(computing());
@@ -142,14 +123,14 @@ private Q_SLOTS:
         workers.reset();
         QVERIFY2(QTest::qWaitFor([&] { return !computing(); }, 120000), "the analysis did not finish in 2 minutes");
         if (view == QLatin1String("rewrite")) {
-            QCOMPARE(rewrite.appliedCount(), 1);
-            QCOMPARE(rewrite.currentStep(), RewriteTimeline::busiestStep(*rewrite.trace()));
+            QCOMPARE(views.rewrite.appliedCount(), 1);
+            QCOMPARE(views.rewrite.currentStep(), RewriteTimeline::busiestStep(*views.rewrite.trace()));
         }
-        if (view == QLatin1String("fusion")) QVERIFY(fusion.groupCount() > 0);
-        if (view == QLatin1String("autodiff")) QVERIFY(autodiff.hasAnalysis());
-        if (view == QLatin1String("roofline")) QVERIFY(!roofline.dots().empty());
+        if (view == QLatin1String("fusion")) QVERIFY(views.fusion.groupCount() > 0);
+        if (view == QLatin1String("autodiff")) QVERIFY(views.autodiff.hasAnalysis());
+        if (view == QLatin1String("roofline")) QVERIFY(!views.roofline.dots().empty());
         if (canvas) canvas->clearGraph();  // cancels the pending layout
-        autodiff.clear();                   // and the finite-difference comparison
+        views.autodiff.clear();             // and the finite-difference comparison
         layouts.reset();
         GraphView::layoutThreadPool()->waitForDone();
         analysisThreadPool()->waitForDone();

@@ -10,11 +10,8 @@
 #include <QtTest>
 #include <vector>
 
-#include "io/json_format.h"
-#include "ir/verifier.h"
+#include "gui_test_support.h"
 #include "test_support.h"
-#include "training_controller.h"
-#include "training_dashboard.h"
 
 using namespace adj;
 
@@ -22,19 +19,10 @@ class TestTrainingLiveness : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void snapshotsKeepComingWhileTraining() {
-        Graph model = loadGraphJson(test::sourcePath("resources/examples/spirals_mlp.json"));
-        verifyGraph(model);
-        TrainingDashboard dashboard;
-        dashboard.resize(1200, 450);
-        dashboard.show();
+        test::SpiralsTraining training(1000000);
+        TrainingDashboard& dashboard = training.dashboard;
+        TrainingController& controller = training.controller;
         QVERIFY(QTest::qWaitForWindowExposed(&dashboard));
-        TrainingController controller;
-        controller.attach(&dashboard);
-        controller.setModel(model);
-        TrainingSettings s;
-        s.dataset = QStringLiteral("spirals");
-        s.steps = 1000000;
-        dashboard.setSettings(s);
 
         // What each snapshot says, and how often the window's own 5 ms timer fired before it came.
         struct Seen {

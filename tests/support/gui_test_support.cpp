@@ -11,6 +11,8 @@
 #include <algorithm>
 
 #include "analysis_panels.h"
+#include "io/json_format.h"
+#include "ir/verifier.h"
 #include "graph_view.h"
 #include "test_support.h"
 
@@ -20,6 +22,44 @@ bool waitForLayout(GraphView& view, int timeoutMs) {
     if (!view.isLayoutPending()) return true;
     QSignalSpy applied(&view, &GraphView::layoutApplied);
     return applied.wait(timeoutMs) || !view.isLayoutPending();
+}
+
+GraphView* AnalysisViewSet::request(const std::string& view, std::shared_ptr<const adj::Graph> graph, const adj::MachineModel& machine) {
+    if (view == "rewrite") {
+        rewrite.request(std::move(graph), RewriteTimeline::StartAt::BusiestStep);
+        return rewrite.view();
+    }
+    if (view == "fusion") {
+        fusion.request(std::move(graph));
+        return fusion.view();
+    }
+    if (view == "autodiff") {
+        autodiff.requestBackwardOf(std::move(graph));
+        return autodiff.backwardView();
+    }
+    if (view != "roofline") qFatal("AnalysisViewSet: no view '%s'", view.c_str());
+    roofline.request(std::move(graph), [machine] { return machine; });
+    return nullptr;
+}
+
+bool AnalysisViewSet::isComputing(const std::string& view) const {
+    if (view == "rewrite") return rewrite.isComputing();
+    if (view == "fusion") return fusion.isComputing();
+    if (view == "autodiff") return autodiff.isComputing();
+    return roofline.isComputing();
+}
+
+SpiralsTraining::SpiralsTraining(std::int64_t steps) {
+    adj::Graph model = adj::loadGraphJson(sourcePath("resources/examples/spirals_mlp.json"));
+    adj::verifyGraph(model);
+    dashboard.resize(1200, 450);
+    dashboard.show();
+    controller.attach(&dashboard);
+    controller.setModel(model);
+    TrainingSettings s;
+    s.dataset = QStringLiteral("spirals");
+    s.steps = steps;
+    dashboard.setSettings(s);
 }
 
 bool timerFires(int ticks, int intervalMs) {

@@ -12,7 +12,15 @@
 #include <memory>
 #include <utility>
 
+#include "autodiff_view.h"
+#include "canvas_overlays.h"
+#include "cost/machine_model.h"
+#include "fusion_panel.h"
 #include "graph_document.h"
+#include "rewrite_timeline.h"
+#include "roofline_chart.h"
+#include "training_controller.h"
+#include "training_dashboard.h"
 
 class AnalysisPanels;
 class GraphView;
@@ -58,6 +66,29 @@ void sceneDoubleClick(QGraphicsScene* scene, const QPointF& pos);
 /// Drops `mime` on `widget` at `pos` (widget coordinates), as a drag and drop would; true when
 /// both the enter and the drop were accepted. Does not take ownership of `mime`.
 bool dropOn(QWidget* widget, const QPoint& pos, QMimeData* mime);
+
+/// The four analysis views, standalone (no window): one of them at a time is asked to analyse a
+/// graph on its worker (tst_async_analysis, bench_responsiveness).
+struct AnalysisViewSet {
+    RewriteTimeline rewrite;
+    FusionPanel fusion;
+    AutodiffView autodiff{nullptr};
+    RooflineChart roofline;
+
+    /// Asks `view` ("rewrite" at its busiest step, "fusion", "autodiff" or "roofline") to analyse
+    /// `graph`; returns the canvas its result is drawn on (null for the roofline).
+    GraphView* request(const std::string& view, std::shared_ptr<const adj::Graph> graph, const adj::MachineModel& machine);
+    /// Whether `view` still waits for its result.
+    bool isComputing(const std::string& view) const;
+};
+
+/// A shown training dashboard (1200 x 450) with a controller attached, set to train
+/// resources/examples/spirals_mlp.json on spirals for `steps` steps once Start is pressed.
+struct SpiralsTraining {
+    TrainingDashboard dashboard;
+    TrainingController controller;
+    explicit SpiralsTraining(std::int64_t steps);
+};
 
 /// A bare main window for the analysis views: a canvas as its central widget, a document and a
 /// View menu; installPanels() adds the analysis panels to it, as MainWindow does.
