@@ -2,11 +2,13 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <new>
 #include <ostream>
 
 #include "base/errors.h"
 #include "commands.h"
+#include "time_budget.h"
 #include "passes/pipeline.h"
 
 namespace adj::cli {
@@ -42,7 +44,8 @@ const char* kCommandsText =
     "                                      runs (median, min, max ms, peak bytes); random inputs by default\n"
     "  ops [--json]                        the op table: every op, its inputs, attributes, ONNX name\n"
     "\n"
-    "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Exit status: 0 success,\n"
+    "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Every command takes\n"
+    "--timeout SECONDS: past it, the command stops with an error (exit 1). Exit status: 0 success,\n"
     "1 bad input (messages begin with 'error:'), 2 bad usage.\n";
 
 /// The commands, then the optimization passes from the pipeline's table.
@@ -70,6 +73,8 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     Context ctx{out, err};
     std::vector<std::string> rest(args.begin() + 1, args.end());
     try {
+        std::optional<TimeBudget> budget;
+        if (const auto seconds = takeTimeout(rest)) budget.emplace(*seconds, args[0]);
         return it->second(rest, ctx);
     } catch (const UsageError& e) {
         err << "error: " << e.what() << "\n(see adjoint-cli --help)\n";
