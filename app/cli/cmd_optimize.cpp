@@ -1,11 +1,10 @@
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 
 #include "base/errors.h"
+#include "base/files.h"
 #include "commands.h"
-#include "base/errors.h"
 #include "io/graph_file.h"
 #include "passes/pipeline.h"
 
@@ -65,9 +64,11 @@ int cmdOptimize(const std::vector<std::string>& argv, Context& ctx) {
     const OptimizeResult r = optimizeOrFail(g, opt, path);
     saveGraphOrFail(g, *outPath);
     if (auto tp = args.value("--trace")) {
-        std::ofstream f(*tp, std::ios::binary);
-        f << trace.toJson() << "\n";
-        if (!f) throw BadInput("cannot write " + *tp);
+        try {
+            writeFileAtomically(*tp, trace.toJson() + "\n");
+        } catch (const Error& e) {
+            throw BadInput(e.what());
+        }
     }
     if (args.has("--json")) {
         nlohmann::json j{{"nodes_before", r.nodesBefore}, {"nodes_after", r.nodesAfter},

@@ -1,8 +1,8 @@
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "base/errors.h"
+#include "base/files.h"
 #include "commands.h"
 #include "cost/machine_model.h"
 #include "cost/time_prediction.h"
@@ -36,9 +36,11 @@ int cmdRoofline(const std::vector<std::string>& argv, Context& ctx) {
     if (png) {
         writeSvgAsPng(svg, o);
     } else {
-        std::ofstream f(o, std::ios::binary);
-        f << svg;
-        if (!f) throw BadInput("cannot write " + o);
+        try {
+            writeFileAtomically(o, svg);  // a full disk leaves the previous file whole
+        } catch (const Error& e) {
+            throw BadInput(e.what());
+        }
     }
     const std::vector<NodeTiming> rows = micros.empty() ? std::vector<NodeTiming>{} : predictedVsMeasured(g, m, micros);
     if (args.has("--json")) {

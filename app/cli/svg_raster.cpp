@@ -1,14 +1,15 @@
 #include "svg_raster.h"
 
+#include <QBuffer>
 #include <QGuiApplication>
 #include <QImage>
 #include <QPainter>
-#include <QSaveFile>
 #include <QSvgRenderer>
 #include <cstdlib>
 #include <memory>
 
 #include "base/errors.h"
+#include "base/files.h"
 
 namespace adj::cli {
 namespace {
@@ -43,9 +44,11 @@ void writeSvgAsPng(const std::string& svg, const std::string& path, double scale
         painter.setRenderHint(QPainter::TextAntialiasing);
         renderer.render(&painter);
     }
-    QSaveFile file(QString::fromStdString(path));
-    if (!file.open(QIODevice::WriteOnly) || !image.save(&file, "PNG") || !file.commit())
-        throw Error("cannot write " + path + (file.errorString().isEmpty() ? std::string() : ": " + file.errorString().toStdString()));
+    // encoded in memory, then written atomically: a full disk is one clear error, the old file stays
+    QByteArray png;
+    QBuffer buffer(&png);
+    if (!buffer.open(QIODevice::WriteOnly) || !image.save(&buffer, "PNG")) throw Error("cannot encode the chart as PNG for " + path);
+    writeFileAtomically(path, std::string_view(png.constData(), std::size_t(png.size())));
 }
 
 }  // namespace adj::cli

@@ -1,5 +1,7 @@
 #include "cost/machine_model.h"
 
+#include "base/files.h"
+
 #include "runtime/cpu/gemm_packed.h"
 
 #include <array>
@@ -142,8 +144,8 @@ MachineModel machineModel() {
     MachineModel m = calibrateMachine();
     try {
         std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-        std::ofstream f(path);
-        f << nlohmann::json{{"version", 3}, {"peak_flops", m.peakFlops}, {"bandwidth", m.bandwidth}, {"threads", m.threads}}.dump(1) << "\n";
+        // atomically: two processes calibrating at once, or a full disk, never leave half a file
+        writeFileAtomically(path, nlohmann::json{{"version", 3}, {"peak_flops", m.peakFlops}, {"bandwidth", m.bandwidth}, {"threads", m.threads}}.dump(1) + "\n");
     } catch (const std::exception&) {
         // a cache we cannot write is no error
     }
