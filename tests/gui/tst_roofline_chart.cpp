@@ -72,6 +72,45 @@ private Q_SLOTS:
         QVERIFY(intensityColour(0.01).hueF() < intensityColour(100).hueF());
     }
 
+    // The dots against counts made by hand, not by the cost model the chart calls: a 64x32 by
+    // 32x16 matmul does 2*64*32*16 FLOPs over 4*(64*32 + 32*16 + 64*16) bytes; relu on 1000
+    // floats 1000 FLOPs over 8000 bytes; add(r, r) reads r twice, 1000 FLOPs over 12000 bytes.
+    // On a machine of 100 GFLOP/s and 10 GB/s the roof is min(100e9, 10e9 * intensity), and a
+    // 64x64 by 64x64 matmul (524,288 FLOPs over 49,152 bytes: 10.7 FLOP/byte) is the one dot past
+    // the ridge at 10, compute-bound.
+    void dotsMatchHandCounts() {
+        Graph g;
+        const ValueRef a{g.addInput("a", {64, 32}), 0}, b{g.addInput("b", {32, 16}), 0}, x{g.addInput("x", {1000}), 0};
+        const ValueRef c{g.addInput("c", {64, 64}), 0};
+        const ValueRef mm{g.addNode(Op::MatMul, {a, b}, {}, "mm"), 0};
+        const ValueRef r{g.addNode(Op::Relu, {x}, {}, "r"), 0};
+        const ValueRef ad{g.addNode(Op::Add, {r, r}, {}, "ad"), 0};
+        const ValueRef sq{g.addNode(Op::MatMul, {c, c}, {}, "sq"), 0};
+        g.addOutput("y", mm);
+        g.addOutput("z", ad);
+        g.addOutput("w", sq);
+        verifyGraph(g);
+        struct Hand {
+            const char* name;
+            double flops, bytes;
+        };
+        const Hand hand[] = {{"mm", 2.0 * 64 * 32 * 16, 4.0 * (64 * 32 + 32 * 16 + 64 * 16)},
+                             {"r", 1000, 8000},
+                             {"ad", 1000, 12000},
+                             {"sq", 2.0 * 64 * 64 * 64, 4.0 * 3 * 64 * 64}};
+        const auto dots = rooflineDots(g, fakeMachine());
+        QCOMPARE(dots.size(), std::size_t(4));
+        for (const Hand& h : hand) {
+            const auto it = std::find_if(dots.begin(), dots.end(), [&](const RooflineDot& d) { return g.node(d.node).name == h.name; });
+            QVERIFY2(it != dots.end(), h.name);
+            const double intensity = h.flops / h.bytes;
+            QCOMPARE(it->flops, h.flops);
+            QVERIFY2(std::fabs(it->intensity - intensity) <= 1e-12 * intensity, h.name);
+            QVERIFY2(std::fabs(it->attainable - std::min(100e9, 10e9 * intensity)) <= 1e-6 * it->attainable, h.name);
+            QCOMPARE(it->computeBound, intensity >= 10);
+        }
+    }
+
     // Thousands of dots draw as a bounded number of markers: equal intensities share one, distinct
     // ones closer than the marker spacing share one, and the two bounds never share.
     void markersAreBoundedAndKeepTheBound() {
