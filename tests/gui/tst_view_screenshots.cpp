@@ -1,6 +1,9 @@
 // Each analysis view of an example, rendered under the offscreen platform to a PNG: the picture
-// must not be blank (many distinct colours, much of it not background). The PNGs are left in a
-// temporary directory (printed) for a person to look at.
+// must not be blank (many distinct colours, much of it not background), and it must show what
+// the view is for, as pixels of the colours it draws them in: node boxes of at least two kinds
+// (their category fills) on the canvases, the roofline's dots in their series' colours, the
+// training data's points in both class colours. The PNGs go to $ADJOINT_SCREENSHOT_DIR when it
+// is set, kept there for a person to look at (else to a temporary directory, removed at exit).
 #include <QDockWidget>
 #include <QMainWindow>
 #include <QMenu>
@@ -8,7 +11,15 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include <QScatterSeries>
+#include <QtCharts/QChart>
+
 #include "analysis_panels.h"
+#include "graph_items.h"
+#include "heatmap.h"
+#include "io/graphviz.h"
+#include "roofline_chart.h"
+#include "training_dashboard.h"
 #include "graph_document.h"
 #include "graph_view.h"
 #include "gui_test_support.h"
@@ -37,6 +48,23 @@ Coverage coverage(const QImage& image) {
     int top = 0;
     for (int c : counts) top = std::max(top, c);
     return {int(colours.size()), samples ? 1.0 - double(top) / samples : 0};
+}
+// Pixels (every one of the image) exactly of `colour`: the inside of a shape filled with it.
+int pixelsOf(const QImage& image, const QColor& colour) {
+    const QRgb want = colour.rgb();
+    int n = 0;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) n += (image.pixel(x, y) | 0xff000000u) == (want | 0xff000000u);
+    return n;
+}
+
+// The node categories whose fill shows in at least `minPixels` pixels.
+QStringList categoriesShown(const QImage& image, int minPixels) {
+    QStringList shown;
+    for (int c = 0; c <= int(NodeCategory::Other); ++c)
+        if (pixelsOf(image, graphFillColour(NodeCategory(c))) >= minPixels)
+            shown << QString::fromUtf8(nodeCategoryName(NodeCategory(c)).data(), qsizetype(nodeCategoryName(NodeCategory(c)).size()));
+    return shown;
 }
 }  // namespace
 
@@ -70,7 +98,9 @@ private Q_SLOTS:
         QCOMPARE(ready.front().front().toString(), view);
         QTest::qWait(100);
         const QImage image = panels->dock(view)->widget()->grab().toImage();
-        const QString path = QString::fromStdString(test::tempDir()) + QStringLiteral("/view_%1.png").arg(view);
+        const QString dir = qEnvironmentVariableIsEmpty("ADJOINT_SCREENSHOT_DIR") ? QString::fromStdString(test::tempDir())
+                                                                                  : qEnvironmentVariable("ADJOINT_SCREENSHOT_DIR");
+        const QString path = dir + QStringLiteral("/view_%1.png").arg(view);
         QVERIFY(image.save(path));
         const Coverage c = coverage(image);
         qInfo("%s: %dx%d, %d colours, %.0f%% not background -> %s", qPrintable(view), image.width(), image.height(), c.colours,
@@ -78,6 +108,23 @@ private Q_SLOTS:
         QVERIFY2(image.width() > 300 && image.height() > 200, "the dock is too small");
         QVERIFY2(c.colours > 40, qPrintable(QStringLiteral("%1 colours").arg(c.colours)));
         QVERIFY2(c.nonBackground > 0.05, qPrintable(QStringLiteral("%1 non-background").arg(c.nonBackground)));
+        if (view == "roofline") {
+            int dotPixels = 0;
+            for (QAbstractSeries* series : panels->rooflineChart()->chart()->series())
+                if (auto* dots = qobject_cast<QScatterSeries*>(series); dots && dots->count() > 0) dotPixels += pixelsOf(image, dots->color());
+            qInfo("roofline: %d pixels of dots", dotPixels);
+            QVERIFY2(dotPixels >= 40, qPrintable(QStringLiteral("%1 pixels of dots").arg(dotPixels)));
+        } else if (view == "training") {
+            for (int k : {0, 1}) {
+                const int n = pixelsOf(image, classColour(k));
+                qInfo("training: %d pixels of class %d", n, k);
+                QVERIFY2(n >= 30, qPrintable(QStringLiteral("class %1: %2 pixels").arg(k).arg(n)));
+            }
+        } else {
+            const QStringList shown = categoriesShown(image, 30);
+            qInfo("%s: node boxes of %s", qPrintable(view), qPrintable(shown.join(", ")));
+            QVERIFY2(shown.size() >= 2, qPrintable(QStringLiteral("node boxes shown: %1").arg(shown.join(", "))));
+        }
         panels->trainingController()->stop();
     }
 };
