@@ -42,6 +42,8 @@ const char* kCommandsText =
     "  bench GRAPH [--input N=F.npy]... [--backend B] [--repeat N] [--warmup K] [--threads T] [--seed S] [--json]\n"
     "                                      time the forward pass: load and plan once, K warm-ups, N timed\n"
     "                                      runs (median, min, max ms, peak bytes); random inputs by default\n"
+    "  diff A B [--json]                   nodes B adds, removes and changes against A (matched by name,\n"
+    "                                      then structure), with the cost of each graph\n"
     "  ops [--json]                        the op table: every op, its inputs, attributes, ONNX name\n"
     "\n"
     "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Every command takes\n"
@@ -56,7 +58,7 @@ std::string usageText() { return std::string(kCommandsText) + "\noptimization pa
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
         {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian},
-        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}, {"bench", cmdBench}};
+        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}, {"bench", cmdBench}, {"diff", cmdDiff}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();
         return args.empty() ? kUsage : kOk;
