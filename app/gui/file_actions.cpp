@@ -4,11 +4,15 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QFileDialog>
+#include <QFile>
 #include <QFileInfo>
 #include <QMimeData>
 #include <QStatusBar>
 
 #include "autosave.h"
+#include "compare_view.h"
+#include "io/graph_file.h"
+#include "ir/verifier.h"
 #include "example_paths.h"
 #include "graph_document.h"
 #include "graph_view.h"
@@ -63,6 +67,47 @@ bool MainWindow::exportTo(ExportKind kind, const QString& path, QString* error) 
     QApplication::restoreOverrideCursor();
     if (ok) statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 4000);
     return ok;
+}
+
+namespace {
+/// A window of its own for a comparison, parented to the main window (closed with it).
+CompareView* openComparison(QWidget* owner, const adj::Graph& before, const adj::Graph& after, const QString& beforeName, const QString& afterName) {
+    auto* view = new CompareView(owner);
+    view->setWindowFlag(Qt::Window);
+    view->setAttribute(Qt::WA_DeleteOnClose);
+    view->setWindowTitle(QObject::tr("Compare %1 with %2").arg(beforeName, afterName));
+    view->resize(1400, 800);
+    view->compare(before, after, beforeName, afterName);
+    view->show();
+    return view;
+}
+}  // namespace
+
+CompareView* MainWindow::compareWith(const QString& path, QString* error) {
+    try {
+        adj::Graph before = *graph(), after = adj::loadGraphFile(QFile::encodeName(path).toStdString());
+        adj::verifyOrThrow(before);
+        adj::verifyOrThrow(after);
+        const QString name = displayName_.isEmpty() ? tr("this graph") : displayName_;
+        return openComparison(this, before, after, name, QFileInfo(path).fileName());
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return nullptr;
+    }
+}
+
+CompareView* MainWindow::compareWithOptimized(QString* error) {
+    try {
+        adj::Graph before = *graph();
+        adj::verifyOrThrow(before);
+        adj::Graph after = graphForExport(before, ExportKind::Optimized);
+        adj::verifyOrThrow(after);
+        const QString name = displayName_.isEmpty() ? tr("this graph") : displayName_;
+        return openComparison(this, before, after, name, tr("%1 at -O2").arg(name));
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return nullptr;
+    }
 }
 
 void MainWindow::newFile() {

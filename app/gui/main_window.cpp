@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include <QFileDialog>
+
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
@@ -397,6 +399,16 @@ void MainWindow::createActions() {
     a = viewMenu_->addAction(tr("&Lay Out Again"), this, [this] { relayout(); });
     a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     a->setStatusTip(tr("Lay the graph out again (after a cancelled layout)"));
+    viewMenu_->addSeparator();
+    viewMenu_->addAction(tr("&Compare With\u2026"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Compare With"), QString(), tr("Graphs (*.json *.onnx);;All files (*)"));
+        QString error;
+        if (!path.isEmpty() && !compareWith(path, &error)) QMessageBox::warning(this, tr("Cannot compare"), error);
+    });
+    viewMenu_->addAction(tr("Compare With &Optimized (-O2)"), this, [this] {
+        QString error;
+        if (!compareWithOptimized(&error)) QMessageBox::warning(this, tr("Cannot compare"), error);
+    });
     viewMenu_->addSeparator();
     presentationAction_ = viewMenu_->addAction(tr("&Presentation Mode"));
     presentationAction_->setCheckable(true);

@@ -17,6 +17,7 @@
 #include "ir/graph.h"
 
 class Autosave;
+class CompareView;
 class FindBar;
 class GraphDocument;
 class GraphView;
@@ -62,6 +63,11 @@ public:
     bool saveFile(const QString& path, QString* error = nullptr);
     /// Writes the forward, backward or optimized graph to `path` (format from the extension).
     bool exportTo(ExportKind kind, const QString& path, QString* error = nullptr);
+    /// View > Compare With…: the document's graph beside the graph in `path`, in a window of its
+    /// own; null with *error when either does not load or verify.
+    CompareView* compareWith(const QString& path, QString* error = nullptr);
+    /// View > Compare With Optimized (-O2): the document's graph beside its -O2 form.
+    CompareView* compareWithOptimized(QString* error = nullptr);
 
     /// Adds a node of the named op at a scene position (a palette drop) and selects it.
     adj::NodeId addNodeFromPalette(const QString& opName, const QPointF& scenePos);
