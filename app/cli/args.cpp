@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <cctype>
+#include <cmath>
 #include <cerrno>
 #include <cstdlib>
 
@@ -72,6 +73,30 @@ std::optional<double> Args::number(const std::string& name) const {
     double r = std::strtod(v->c_str(), &end);
     if (v->empty() || *end != '\0' || errno != 0) throw UsageError("option '" + name + "' needs a number, got '" + *v + "'");
     return r;
+}
+
+std::optional<double> takeTimeout(std::vector<std::string>& args) {
+    std::optional<double> seconds;
+    for (std::size_t i = 0; i < args.size();) {
+        std::string text;
+        if (args[i] == "--timeout") {
+            if (i + 1 >= args.size()) throw UsageError("--timeout needs a number of seconds");
+            text = args[i + 1];
+            args.erase(args.begin() + std::ptrdiff_t(i), args.begin() + std::ptrdiff_t(i) + 2);
+        } else if (args[i].rfind("--timeout=", 0) == 0) {
+            text = args[i].substr(10);
+            args.erase(args.begin() + std::ptrdiff_t(i));
+        } else {
+            ++i;
+            continue;
+        }
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !std::isfinite(v) || v <= 0)
+            throw UsageError("--timeout takes a positive number of seconds, got '" + text + "'");
+        seconds = v;
+    }
+    return seconds;
 }
 
 }  // namespace adj::cli

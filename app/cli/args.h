@@ -41,4 +41,9 @@ private:
     std::map<std::string, std::vector<std::string>> values_;
 };
 
+/// Removes "--timeout S" or "--timeout=S" from `args` and returns S (seconds, > 0); nullopt when
+/// absent. UsageError when the value is missing, not a number or not positive. Every command
+/// takes it (cli.cpp arms a TimeBudget with it).
+std::optional<double> takeTimeout(std::vector<std::string>& args);
+
 }  // namespace adj::cli

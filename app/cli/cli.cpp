@@ -7,8 +7,8 @@
 #include <ostream>
 
 #include "base/errors.h"
+#include "base/time_budget.h"
 #include "commands.h"
-#include "time_budget.h"
 #include "passes/pipeline.h"
 
 namespace adj::cli {
@@ -76,7 +76,7 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     std::vector<std::string> rest(args.begin() + 1, args.end());
     try {
         std::optional<TimeBudget> budget;
-        if (const auto seconds = takeTimeout(rest)) budget.emplace(*seconds, args[0]);
+        if (const auto seconds = takeTimeout(rest)) budget.emplace(*seconds, "error: " + args[0] + " " + timeBudgetExceeded(*seconds));
         return it->second(rest, ctx);
     } catch (const UsageError& e) {
         err << "error: " << e.what() << "\n(see adjoint-cli --help)\n";
