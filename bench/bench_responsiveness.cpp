@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "async_analysis.h"
+#include "base/median.h"
 #include "autodiff_view.h"
 #include "canvas_overlays.h"
 #include "fusion_panel.h"
@@ -131,11 +132,6 @@ Training trainSpirals(int seconds) {
     t.boundariesPerSecond = (dashboard.boundaryUpdateCount() - boundaries0) / s2;
     training.controller.stop();
     return t;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
 }
 
 }  // namespace

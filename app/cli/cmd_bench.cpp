@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "base/errors.h"
+#include "base/median.h"
 #include "base/rng.h"
 #include "commands.h"
 
@@ -30,12 +31,6 @@ void bindRandomInputs(const Graph& g, Bindings& bindings, std::uint64_t seed) {
         for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = float(rng.normal());
         bindings[n.name] = std::move(t);
     }
-}
-
-double medianOf(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t m = v.size() / 2;
-    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
 std::string formatMs(double ms) {
@@ -88,16 +83,16 @@ int cmdBench(const std::vector<std::string>& argv, Context& ctx) {
         throw BadInput(path + ": " + e.what());
     }
 
-    const double median = medianOf(ms);
+    const double middle = median(ms);
     const double low = *std::min_element(ms.begin(), ms.end()), high = *std::max_element(ms.begin(), ms.end());
     if (args.has("--json")) {
-        nlohmann::json j{{"median_ms", median}, {"min_ms", low},           {"max_ms", high},           {"runs", repeat},
+        nlohmann::json j{{"median_ms", middle}, {"min_ms", low},           {"max_ms", high},           {"runs", repeat},
                          {"warmup", warmup},    {"peak_bytes", peakBytes}, {"backend", exec->name()}, {"device", exec->deviceName()},
                          {"threads", threads}};
         ctx.out << j.dump() << "\n";
     } else {
         ctx.out << path << " on " << exec->deviceName() << ", " << threads << " thread" << (threads == 1 ? "" : "s") << ": median "
-                << formatMs(median) << " ms (min " << formatMs(low) << ", max " << formatMs(high) << ") over " << repeat << " runs after "
+                << formatMs(middle) << " ms (min " << formatMs(low) << ", max " << formatMs(high) << ") over " << repeat << " runs after "
                 << warmup << " warm-up" << (warmup == 1 ? "" : "s") << "; peak " << peakBytes << " bytes\n";
     }
     return kOk;

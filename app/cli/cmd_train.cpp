@@ -8,6 +8,7 @@
 #include "base/errors.h"
 #include "commands.h"
 #include "io/json_format.h"
+#include "base/median.h"
 #include "train/checkpoint.h"
 #include "train/datasets.h"
 #include "train/trainer.h"
@@ -138,12 +139,7 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
 
     const train::Evaluation tr = trainer->evaluate(trainer->dataset().train);
     const train::Evaluation va = trainer->evaluate(trainer->dataset().validation);
-    double median = 0;
-    if (!stepMs.empty()) {
-        std::vector<double> s = stepMs;
-        std::nth_element(s.begin(), s.begin() + std::ptrdiff_t(s.size() / 2), s.end());
-        median = s[s.size() / 2];
-    }
+    const double median = adj::median(stepMs);
     if (json) {
         nlohmann::json j{{"summary", true},
                          {"steps", trainer->step()},

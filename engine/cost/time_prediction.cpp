@@ -1,5 +1,7 @@
 #include "cost/time_prediction.h"
 
+#include "base/median.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
@@ -15,13 +17,9 @@ std::vector<double> medianNodeMicros(Executor& executor, const Graph& graph, con
         samples.resize(micros.size());
         for (std::size_t i = 0; i < micros.size(); ++i) samples[i].push_back(micros[i]);
     }
-    std::vector<double> median(samples.size(), 0.0);
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-        auto& s = samples[i];
-        std::nth_element(s.begin(), s.begin() + std::ptrdiff_t(s.size() / 2), s.end());
-        median[i] = s[s.size() / 2];
-    }
-    return median;
+    std::vector<double> medians(samples.size(), 0.0);
+    for (std::size_t i = 0; i < samples.size(); ++i) medians[i] = median(samples[i]);
+    return medians;
 }
 
 std::vector<NodeTiming> predictedVsMeasured(const Graph& g, const MachineModel& machine, const std::vector<double>& micros) {
