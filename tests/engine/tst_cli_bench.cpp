@@ -21,7 +21,6 @@ QJsonObject lastJson(const QString& out) {
     return lines.isEmpty() ? QJsonObject() : QJsonDocument::fromJson(lines.last().toUtf8()).object();
 }
 
-QString example(const char* name) { return QString::fromStdString(adj::test::sourcePath(std::string("resources/examples/") + name)); }
 
 }  // namespace
 
@@ -31,7 +30,7 @@ private Q_SLOTS:
     void initTestCase() { qputenv("ADJOINT_CACHE_DIR", QByteArray::fromStdString(adj::test::tempDir())); }
 
     void figuresAreConsistent() {
-        const auto r = runCli({"bench", example("mlp.json"), "--repeat", "7", "--warmup", "2", "--json"});
+        const auto r = runCli({"bench", adj::test::examplePath("mlp.json"), "--repeat", "7", "--warmup", "2", "--json"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const QJsonObject j = lastJson(r.out);
         for (const char* key : {"median_ms", "min_ms", "max_ms", "runs", "peak_bytes", "backend", "threads"})
@@ -54,7 +53,7 @@ private Q_SLOTS:
         const adj::MemoryPlan plan = adj::planMemoryForBindings(g, g.liveTopoOrder(), b);
         std::int64_t outputBytes = 0;
         for (const auto& o : g.outputs()) outputBytes += adj::numel(g.type(o.value).shape) * std::int64_t(sizeof(float));
-        const auto r = runCli({"bench", example("mlp.json"), "--repeat", "3", "--json"});
+        const auto r = runCli({"bench", adj::test::examplePath("mlp.json"), "--repeat", "3", "--json"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const qint64 peak = qint64(lastJson(r.out)["peak_bytes"].toDouble());
         QVERIFY2(peak >= outputBytes, qPrintable(QString("peak %1 < outputs %2").arg(peak).arg(outputBytes)));
@@ -62,10 +61,10 @@ private Q_SLOTS:
     }
 
     void threadsAreHonoured() {
-        const auto r = runCli({"bench", example("mlp.json"), "--repeat", "2", "--threads", "1", "--json"});
+        const auto r = runCli({"bench", adj::test::examplePath("mlp.json"), "--repeat", "2", "--threads", "1", "--json"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QCOMPARE(lastJson(r.out)["threads"].toInt(), 1);
-        const auto text = runCli({"bench", example("mlp.json"), "--repeat", "2", "--threads", "1"});
+        const auto text = runCli({"bench", adj::test::examplePath("mlp.json"), "--repeat", "2", "--threads", "1"});
         QVERIFY2(text.exitCode == 0, qPrintable(text.err));
         QVERIFY2(text.out.contains("1 thread:") && text.out.contains("median") && text.out.contains("over 2 runs"), qPrintable(text.out));
     }
@@ -73,19 +72,19 @@ private Q_SLOTS:
     void givenInputsAreUsed() {
         // A file for x: accepted; a name the graph does not have: exit 1 naming it.
         const QString in = QString::fromStdString(adj::test::sourcePath("resources/examples/inputs/scalar_function/"));
-        const auto ok = runCli({"bench", example("scalar_function.json"), "--input", "x1=" + in + "x1.npy", "--repeat", "2", "--json"});
+        const auto ok = runCli({"bench", adj::test::examplePath("scalar_function.json"), "--input", "x1=" + in + "x1.npy", "--repeat", "2", "--json"});
         QVERIFY2(ok.exitCode == 0, qPrintable(ok.err));
-        const auto bad = runCli({"bench", example("scalar_function.json"), "--input", "nope=" + in + "x1.npy"});
+        const auto bad = runCli({"bench", adj::test::examplePath("scalar_function.json"), "--input", "nope=" + in + "x1.npy"});
         QCOMPARE(bad.exitCode, 1);
         QVERIFY2(bad.err.startsWith("error:") && bad.err.contains("'nope'"), qPrintable(bad.err));
         // A file of the wrong shape is the run's error, named, not a crash.
-        const auto wrong = runCli({"bench", example("mlp.json"), "--input", "x=" + in + "x1.npy"});
+        const auto wrong = runCli({"bench", adj::test::examplePath("mlp.json"), "--input", "x=" + in + "x1.npy"});
         QCOMPARE(wrong.exitCode, 1);
         QVERIFY2(wrong.err.startsWith("error:") && wrong.err.contains("mlp.json"), qPrintable(wrong.err));
     }
 
     void runsOnVulkan() {
-        const auto r = runCli({"bench", example("mlp.json"), "--repeat", "3", "--backend", "vulkan", "--json"}, 300000);
+        const auto r = runCli({"bench", adj::test::examplePath("mlp.json"), "--repeat", "3", "--backend", "vulkan", "--json"}, 300000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));  // no device here is a failure, not a skip
         const QJsonObject j = lastJson(r.out);
         QCOMPARE(j["backend"].toString(), QString("vulkan"));
@@ -94,10 +93,10 @@ private Q_SLOTS:
     }
 
     void badUsageAndInput() {
-        for (const QStringList& args : {QStringList{"bench"}, QStringList{"bench", example("mlp.json"), "--repeat", "0"},
-                                        QStringList{"bench", example("mlp.json"), "--warmup", "x"},
-                                        QStringList{"bench", example("mlp.json"), "--threads", "0"},
-                                        QStringList{"bench", example("mlp.json"), "--frobnicate"}}) {
+        for (const QStringList& args : {QStringList{"bench"}, QStringList{"bench", adj::test::examplePath("mlp.json"), "--repeat", "0"},
+                                        QStringList{"bench", adj::test::examplePath("mlp.json"), "--warmup", "x"},
+                                        QStringList{"bench", adj::test::examplePath("mlp.json"), "--threads", "0"},
+                                        QStringList{"bench", adj::test::examplePath("mlp.json"), "--frobnicate"}}) {
             const auto r = runCli(args);
             QVERIFY2(r.exitCode == 2, qPrintable(args.join(' ') + ": " + r.err));
             QVERIFY2(r.err.startsWith("error:"), qPrintable(r.err));

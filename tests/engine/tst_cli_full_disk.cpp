@@ -4,7 +4,6 @@
 // and leave no temporary file behind.
 #include <QDir>
 #include <QFile>
-#include <QProcess>
 #include <QtTest>
 
 #include "test_support.h"
@@ -14,15 +13,8 @@ namespace {
 QString source(const std::string& relative) { return QString::fromStdString(adj::test::sourcePath(relative)); }
 
 adj::test::CliResult runWithFullDisk(const QStringList& args, const QString& workDir) {
-    QProcess p;
-    p.setWorkingDirectory(workDir);
-    p.start("sh", QStringList{"-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"", QString::fromUtf8(ADJOINT_CLI)} + args);
-    adj::test::CliResult r;
-    if (!p.waitForStarted(10000) || !p.waitForFinished(120000)) return r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return adj::test::runProgram("sh", QStringList{"-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"", QString::fromUtf8(ADJOINT_CLI)} + args, {},
+                                 workDir);
 }
 
 }  // namespace

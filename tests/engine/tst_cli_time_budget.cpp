@@ -10,10 +10,6 @@
 
 using adj::test::runCli;
 
-namespace {
-QString example(const char* name) { return QString::fromStdString(adj::test::sourcePath(std::string("resources/examples/") + name)); }
-}  // namespace
-
 class TestCliTimeBudget : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -21,7 +17,7 @@ private Q_SLOTS:
 
     void aRunawayCommandStops() {
         // a hundred million training steps: far past a 1 s budget on any machine
-        const auto r = runCli({"train", example("spirals_mlp.json"), "--dataset", "spirals", "--steps", "100000000", "--timeout", "1"});
+        const auto r = runCli({"train", adj::test::examplePath("spirals_mlp.json"), "--dataset", "spirals", "--steps", "100000000", "--timeout", "1"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.startsWith("error: train did not finish within its time budget of 1 s (--timeout)"), qPrintable(r.err));
     }
@@ -35,7 +31,7 @@ private Q_SLOTS:
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write("the previous checkpoint");
         }
-        const auto r = runCli({"train", example("spirals_mlp.json"), "--dataset", "spirals", "--steps", "100000000", "--checkpoint", checkpoint,
+        const auto r = runCli({"train", adj::test::examplePath("spirals_mlp.json"), "--dataset", "spirals", "--steps", "100000000", "--checkpoint", checkpoint,
                                "--timeout=1.5"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("error: train did not finish within its time budget of 1.5 s"), qPrintable(r.err));
@@ -51,8 +47,8 @@ private Q_SLOTS:
     }
 
     void withinItsBudgetNothingChanges() {
-        for (const QStringList& args : {QStringList{"validate", example("mlp.json"), "--timeout", "600"},
-                                        QStringList{"info", "--timeout", "600", example("mlp.json"), "--json"},
+        for (const QStringList& args : {QStringList{"validate", adj::test::examplePath("mlp.json"), "--timeout", "600"},
+                                        QStringList{"info", "--timeout", "600", adj::test::examplePath("mlp.json"), "--json"},
                                         QStringList{"ops", "--timeout=600"}}) {
             const auto r = runCli(args);
             QVERIFY2(r.exitCode == 0, qPrintable(args.join(' ') + ": " + r.err));
@@ -62,11 +58,11 @@ private Q_SLOTS:
 
     void aBadBudgetIsAUsageError() {
         for (const QString& v : {QString("0"), QString("-3"), QString("soon"), QString("nan")}) {
-            const auto r = runCli({"validate", example("mlp.json"), "--timeout", v});
+            const auto r = runCli({"validate", adj::test::examplePath("mlp.json"), "--timeout", v});
             QVERIFY2(r.exitCode == 2, qPrintable(v + ": " + r.err));
             QVERIFY2(r.err.startsWith("error: --timeout takes a positive number of seconds"), qPrintable(r.err));
         }
-        const auto missing = runCli({"validate", example("mlp.json"), "--timeout"});
+        const auto missing = runCli({"validate", adj::test::examplePath("mlp.json"), "--timeout"});
         QCOMPARE(missing.exitCode, 2);
     }
 };

@@ -4,30 +4,16 @@
 // budget is a usage error (exit 2).
 #include <QFile>
 #include <QImage>
-#include <QProcess>
 #include <QtTest>
 
 #include "io/json_format.h"
 #include "test_support.h"
 
 namespace {
-struct Run {
-    int exitCode = -1;
-    QString err;
-};
-Run runAdjoint(const QStringList& args) {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("QT_QPA_PLATFORM", "offscreen");
-    env.insert("XDG_CONFIG_HOME", QString::fromStdString(adj::test::tempDir()));
-    env.insert("XDG_CACHE_HOME", QString::fromStdString(adj::test::tempDir()));
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(ADJOINT_GUI_BINARY), args);
-    Run r;
-    if (!p.waitForStarted(10000) || !p.waitForFinished(300000)) return r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+adj::test::CliResult runAdjoint(const QStringList& args) {
+    const QString scratch = QString::fromStdString(adj::test::tempDir());
+    return adj::test::runProgram(QStringLiteral(ADJOINT_GUI_BINARY), args,
+                                 {"QT_QPA_PLATFORM=offscreen", "XDG_CONFIG_HOME=" + scratch, "XDG_CACHE_HOME=" + scratch}, {}, 300000);
 }
 }  // namespace
 
@@ -38,7 +24,7 @@ private Q_SLOTS:
         const std::string dir = adj::test::tempDir();
         adj::saveGraphJson(adj::test::blockChain(300), dir + "/large.json");
         const QString shot = QString::fromStdString(dir + "/large.png");
-        const Run r = runAdjoint({"--view", "autodiff", "--screenshot", shot, "--timeout", "2", QString::fromStdString(dir + "/large.json")});
+        const auto r = runAdjoint({"--view", "autodiff", "--screenshot", shot, "--timeout", "2", QString::fromStdString(dir + "/large.json")});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("adjoint: error: the screenshot did not finish within its time budget of 2 s (--timeout)"), qPrintable(r.err));
         QVERIFY(!QFile::exists(shot));
@@ -46,13 +32,13 @@ private Q_SLOTS:
 
     void aRunWithinItsBudgetWritesItsPicture() {
         const QString shot = QString::fromStdString(adj::test::tempDir()) + "/mlp.png";
-        const Run r = runAdjoint({"--screenshot", shot, "--timeout", "120", QString::fromStdString(adj::test::sourcePath("resources/examples/mlp.json"))});
+        const auto r = runAdjoint({"--screenshot", shot, "--timeout", "120", QString::fromStdString(adj::test::sourcePath("resources/examples/mlp.json"))});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(QImage(shot).width() > 100);
     }
 
     void aBadBudgetIsAUsageError() {
-        const Run r = runAdjoint({"--screenshot", "x.png", "--timeout", "soon", QString::fromStdString(adj::test::sourcePath("resources/examples/mlp.json"))});
+        const auto r = runAdjoint({"--screenshot", "x.png", "--timeout", "soon", QString::fromStdString(adj::test::sourcePath("resources/examples/mlp.json"))});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("--timeout takes a positive number of seconds"), qPrintable(r.err));
     }

@@ -250,9 +250,15 @@ std::string cliFileName(const std::string& tensorName) {
     return s;
 }
 
-CliResult runCli(const QStringList& args, int timeoutMs) {
+CliResult runProgram(const QString& program, const QStringList& args, const QStringList& env, const QString& workDir, int timeoutMs) {
     QProcess p;
-    p.start(QString::fromUtf8(ADJOINT_CLI), args);
+    if (!env.isEmpty()) {
+        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+        for (const QString& entry : env) e.insert(entry.section('=', 0, 0), entry.section('=', 1));
+        p.setProcessEnvironment(e);
+    }
+    if (!workDir.isEmpty()) p.setWorkingDirectory(workDir);
+    p.start(program, args);
     CliResult r;
     if (!p.waitForStarted(10000)) return r;
     p.closeWriteChannel();
@@ -267,6 +273,10 @@ CliResult runCli(const QStringList& args, int timeoutMs) {
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
 }
+
+CliResult runCli(const QStringList& args, int timeoutMs) { return runProgram(QString::fromUtf8(ADJOINT_CLI), args, {}, {}, timeoutMs); }
+
+QString examplePath(const QString& name) { return QString::fromStdString(sourcePath("resources/examples/" + name.toStdString())); }
 
 Tensor stridedCopy(const Tensor& t) {
     const float nan = std::numeric_limits<float>::quiet_NaN();

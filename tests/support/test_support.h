@@ -76,6 +76,12 @@ struct CliResult {
 };
 /// Runs adjoint-cli with the arguments; waits up to `timeoutMs`.
 CliResult runCli(const QStringList& args, int timeoutMs = 120000);
+/// Runs `program` with the arguments, in `workDir` when given, with the environment's entries
+/// `env` ("NAME=value") added; waits up to `timeoutMs` (exit code -1 on a crash or time-out).
+CliResult runProgram(const QString& program, const QStringList& args, const QStringList& env = {}, const QString& workDir = {},
+                     int timeoutMs = 120000);
+/// resources/examples/<name> in the source tree.
+QString examplePath(const QString& name);
 
 /// The same values as `t`, as a strided view with a nonzero offset into a larger NaN-filled
 /// storage: every dimension d is taken as elements 1, 3, ..., 2d-1 of a dimension of 2d + 1 (a
