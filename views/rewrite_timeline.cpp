@@ -20,7 +20,7 @@
 #include "cost_panel.h"
 #include "graph_view.h"
 #include "ir/verifier.h"
-#include "rewrite_timeline_replay.h"
+#include "passes/trace_replay.h"
 
 namespace {
 const QColor kRemoved(215, 40, 40);
@@ -36,7 +36,7 @@ RewriteTimeline::RewriteTimeline(QWidget* parent)
       passes_(new QListWidget(this)), run_(new QPushButton(tr("Run"), this)), slider_(new QSlider(Qt::Horizontal, this)),
       stepLabel_(new QLabel(this)), costs_(new QTableWidget(4, 4, this)), busy_(new QLabel(this)),
       optimize_([this](Optimized&& r) { applyOptimized(std::move(r)); }, [this](const QString& m) { showOptimizeFailure(m); }),
-      replay_([this](ReplayedStep&& r) { applyReplay(std::move(r)); },
+      replay_([this](adj::ReplayedStep&& r) { applyReplay(std::move(r)); },
               [this](const QString& m) {
                   updateBusy();
                   stepLabel_->setText(tr("<b>Cannot show step %1:</b> %2").arg(step_).arg(m.toHtmlEscaped()));
@@ -233,7 +233,7 @@ void RewriteTimeline::setStep(int k) {
         stepLabel_->setText(trace_->steps.empty() ? tr("No rule applied: the graph is already optimal for these passes.")
                                                   : tr("<b>Before any rewrite</b> (%1 steps recorded)").arg(stepCount()));
         if (!trace_->steps.empty()) showCosts(start, start, start);
-        replay_.start([trace = trace_] { return ReplayedStep{replayInitialGraph(*trace), {}, {}}; });
+        replay_.start([trace = trace_] { return adj::ReplayedStep{adj::replayInitialGraph(*trace), {}, {}}; });
     } else {
         const adj::RewriteStep& s = trace_->steps[std::size_t(k - 1)];
         stepLabel_->setText(tr("<b>Step %1/%2</b> &nbsp; pass <b>%3</b>, rule <b>%4</b> at <i>%5</i><br>"
@@ -245,13 +245,13 @@ void RewriteTimeline::setStep(int k) {
                                 .arg(s.removed.size())
                                 .arg(s.added.size()));
         showCosts(s.before, s.after, start);
-        replay_.start([trace = trace_, k] { return replayTo(*trace, k - 1); });
+        replay_.start([trace = trace_, k] { return adj::replayTo(*trace, k - 1); });
     }
     updateBusy();
     Q_EMIT stepChanged(k);
 }
 
-void RewriteTimeline::applyReplay(ReplayedStep&& r) {
+void RewriteTimeline::applyReplay(adj::ReplayedStep&& r) {
     updateBusy();
     std::map<adj::NodeId, NodeMark> marks;
     for (adj::NodeId id : r.removed) marks[id] = NodeMark{kRemoved, true, QStringLiteral("−")};

@@ -17,7 +17,7 @@
 #include "async_analysis.h"
 #include "ir/graph.h"
 #include "passes/pipeline.h"
-#include "rewrite_timeline_replay.h"
+#include "passes/trace_replay.h"
 
 class CanvasOverlays;
 class GraphView;
@@ -87,7 +87,7 @@ private:
     static Optimized optimize(std::shared_ptr<const adj::Graph> graph, std::vector<std::string> passes, StartAt start);
     void applyOptimized(Optimized&& result);
     void showOptimizeFailure(const QString& message);
-    void applyReplay(ReplayedStep&& step);
+    void applyReplay(adj::ReplayedStep&& step);
     void updateBusy();
     void showCosts(const adj::CostSummary& before, const adj::CostSummary& after, const adj::CostSummary& start);
 
@@ -106,5 +106,5 @@ private:
     QTableWidget* costs_;
     QLabel* busy_;
     AsyncAnalysis<Optimized> optimize_;
-    AsyncAnalysis<ReplayedStep> replay_;
+    AsyncAnalysis<adj::ReplayedStep> replay_;
 };

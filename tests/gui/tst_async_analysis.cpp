@@ -29,7 +29,7 @@
 #include "ir/verifier.h"
 #include "passes/pipeline.h"
 #include "rewrite_timeline.h"
-#include "rewrite_timeline_replay.h"
+#include "passes/trace_replay.h"
 #include "roofline_chart.h"
 #include "gui_test_support.h"
 #include "test_support.h"

@@ -16,7 +16,7 @@
 #include "ir/verifier.h"
 #include "passes/pipeline.h"
 #include "rewrite_timeline.h"
-#include "rewrite_timeline_replay.h"
+#include "passes/trace_replay.h"
 #include "test_support.h"
 
 using namespace adj;
