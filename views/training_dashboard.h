@@ -81,6 +81,7 @@ public:
     QPushButton* pauseButton() const { return pause_; }
     QPushButton* stopButton() const { return stop_; }
     QPushButton* resetButton() const { return reset_; }
+    QSpinBox* stepsBox() const { return steps_; }
 
 public Q_SLOTS:
     void showSnapshot(const TrainingSnapshot& snapshot);

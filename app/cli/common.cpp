@@ -6,6 +6,7 @@
 
 #include "io/graph_file.h"
 #include "io/npy.h"
+#include "runtime/fallback_executor.h"
 #include "runtime/vulkan/vulkan_executor.h"
 #include "base/errors.h"
 #include "ir/verifier.h"
@@ -89,7 +90,12 @@ std::unique_ptr<Executor> makeBackend(const Args& args, std::ostream& err) {
     if (name == "cpu") return makeCpuExecutor();
     if (name == "vulkan") {
         try {
-            return makeVulkanExecutor();
+            auto vulkan = makeVulkanExecutor();
+            if (!args.has("--fallback")) return vulkan;
+            // --fallback also covers a device that fails mid-run: the CPU runs that graph again.
+            return std::make_unique<FallbackExecutor>(std::move(vulkan), makeCpuExecutor(), [&err](const std::string& why) {
+                err << "note: " << why << " (--fallback)\n";
+            });
         } catch (const Error& e) {
             if (args.has("--fallback")) {
                 err << "note: " << e.what() << "; running on the CPU instead (--fallback)\n";

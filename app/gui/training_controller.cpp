@@ -17,6 +17,7 @@
 #include "autodiff/reverse_mode.h"
 #include "base/errors.h"
 #include "heatmap.h"
+#include "runtime/fallback_executor.h"
 #include "runtime/vulkan/vulkan_executor.h"
 #include "train/trainer.h"
 
@@ -219,6 +220,13 @@ void TrainingController::start(const TrainingSettings& settings) {
     shared_->latest.totalSteps = settings.steps;
     worker_ = std::thread([shared = shared_, model = *model_, settings] { runTraining(shared, model, settings); });
     timer_.start();
+    // Show the new run at once (Stop enabled), not at the first poll: the previous run's last
+    // snapshot said "stopped", and a click on Stop in between would otherwise be lost.
+    {
+        std::lock_guard lock(shared_->mutex);
+        shared_->changed = true;
+    }
+    poll();
 }
 
 void TrainingController::setPaused(bool paused) {
@@ -292,9 +300,19 @@ void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, cons
             config.optimizer.learningRate = float(s.learningRate);
             config.steps = s.steps;
             config.batchSize = s.batchSize;
-            std::unique_ptr<adj::Executor> exec =
-                s.backend == QStringLiteral("Vulkan") ? adj::makeVulkanExecutor() : adj::makeCpuExecutor();
+            // A device that fails mid-run: the CPU runs the failed step again and goes on, and the
+            // status says why (the note comes on this thread, inside a step).
+            QString trainingStatus, fellBack;
+            const adj::train::Trainer* running = nullptr;
+            std::unique_ptr<adj::Executor> exec = adj::makeCpuExecutor();
+            if (s.backend == QStringLiteral("Vulkan"))
+                exec = std::make_unique<adj::FallbackExecutor>(adj::makeVulkanExecutor(), std::move(exec), [&](const std::string& why) {
+                    fellBack = QObject::tr("on the CPU from step %1: %2").arg(running ? running->step() + 1 : 0).arg(QString::fromStdString(why));
+                    trainingStatus = QObject::tr("Training %1 %2").arg(s.dataset, fellBack);
+                    setStatus(trainingStatus);
+                });
             adj::train::Trainer trainer(model, data, config, *exec);
+            running = &trainer;
 
             // The decision boundary: the model on a grid over the (padded) data, for 2-D data.
             const bool twoD = data.featureCount() == 2 && data.isClassification();
@@ -329,7 +347,7 @@ void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, cons
             }
             AdjointProbe probe(model, data, config.loss);
             qint64 lastProbe = -1000000;
-            const QString trainingStatus = QObject::tr("Training %1 on %2").arg(s.dataset, QString::fromStdString(exec->deviceName()));
+            trainingStatus = QObject::tr("Training %1 on %2").arg(s.dataset, QString::fromStdString(exec->deviceName()));
             setStatus(trainingStatus);
 
             QElapsedTimer clock, rate;
@@ -384,8 +402,10 @@ void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, cons
                 }
                 shared->changed = true;
             }
-            setStatus(shared->cancel ? QObject::tr("Stopped at step %1").arg(trainer.step())
-                                     : QObject::tr("Finished %1 steps").arg(trainer.step()));
+            QString end = shared->cancel ? QObject::tr("Stopped at step %1").arg(trainer.step())
+                                         : QObject::tr("Finished %1 steps").arg(trainer.step());
+            if (!fellBack.isEmpty()) end += QStringLiteral(" (") + fellBack + QStringLiteral(")");
+            setStatus(end);
         } catch (const std::exception& e) {
             setStatus(QObject::tr("Failed"), QString::fromUtf8(e.what()));
         }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/errors.h"
 #include "ir/graph.h"
 #include "tensor/tensor.h"
 
@@ -46,6 +47,14 @@ struct RunResult {
     std::int64_t peakLiveBytes = 0;
 };
 
+/// A backend's device failed while running a graph that is itself fine (Vulkan: a lost device, out
+/// of device memory, a failed submit). The same graph can still run on another backend: training
+/// goes on on the CPU (train::Trainer::setFallback).
+class DeviceError : public Error {
+public:
+    using Error::Error;
+};
+
 class Executor {
 public:
     virtual ~Executor() = default;
@@ -54,7 +63,8 @@ public:
     virtual std::string deviceName() const = 0;
     virtual bool supports(Op op) const = 0;
     /// Runs the nodes that the outputs need. Throws adj::Error naming the missing binding, the
-    /// failing node, or the first non-finite node (with RunOptions::checkFinite).
+    /// failing node, or the first non-finite node (with RunOptions::checkFinite); DeviceError when
+    /// the device itself failed.
     virtual RunResult run(const Graph& graph, const Bindings& bindings, const RunOptions& options = {}) = 0;
 };
 

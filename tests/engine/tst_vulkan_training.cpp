@@ -1,6 +1,9 @@
 // Training on Vulkan against the same run on the CPU, through
 // adjoint-cli: spirals with the 2-32-32-2 tanh MLP and Adam for 100 steps, the losses agreeing
 // within 1e-3 relative; no Vulkan device is a clear error, or the CPU with a note under --fallback.
+// A device lost mid-run (injected at a queue submission, vk::injectSubmitFailure): training goes on
+// on the CPU from the failed step with a note, and ends where a run on the CPU alone ends; without
+// a fallback the failure is an error naming the step.
 #include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -9,8 +12,13 @@
 
 #include <cmath>
 
+#include "io/graph_file.h"
 #include "io/npy.h"
+#include "runtime/fallback_executor.h"
+#include "runtime/vulkan/vk_check.h"
+#include "runtime/vulkan/vulkan_executor.h"
 #include "test_support.h"
+#include "train/trainer.h"
 
 using namespace adj;
 
@@ -79,6 +87,67 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.err.contains("note:") && r.err.contains("CPU"), qPrintable(r.err));
         QCOMPARE(parseLine(lines(r.out).last())["backend"].toString(), QString("cpu"));
+    }
+
+    void deviceLostMidRunGoesOnOnTheCpu() {
+        const Graph model = loadGraphFile(test::sourcePath("resources/examples/spirals_mlp.json"));
+        const train::Dataset data = train::makeDataset("spirals");
+        train::TrainerConfig config;
+        config.steps = 30;
+        config.seed = 3;
+        config.optimizer.kind = train::OptimizerKind::Adam;
+
+        auto cpuAlone = makeCpuExecutor();
+        train::Trainer reference(model, data, config, *cpuAlone);
+        reference.train();
+
+        std::vector<std::string> notes;
+        FallbackExecutor exec(makeVulkanExecutor(), makeCpuExecutor(), [&notes](const std::string& why) { notes.push_back(why); });
+        QCOMPARE(QString::fromStdString(exec.name()), QString("vulkan"));
+        train::Trainer trainer(model, data, config, exec);
+        std::vector<double> losses;
+        for (int i = 0; i < 5; ++i) losses.push_back(trainer.runStep().loss);  // on the device
+        vk::injectSubmitFailure(1);  // the device is lost at the next submission, and stays lost
+        try {
+            trainer.train([&losses](const train::StepReport& r) { losses.push_back(r.loss); });
+        } catch (...) {
+            vk::injectSubmitFailure(0);
+            throw;
+        }
+        vk::injectSubmitFailure(0);
+
+        QCOMPARE(trainer.step(), config.steps);
+        QCOMPARE(int(losses.size()), int(config.steps));
+        QVERIFY(exec.fellBack());
+        QCOMPARE(QString::fromStdString(exec.name()), QString("cpu"));
+        QCOMPARE(int(notes.size()), 1);  // told once
+        const QString note = QString::fromStdString(notes.front());
+        QVERIFY2(note.contains("VK_ERROR_DEVICE_LOST") && note.contains("CPU"), qPrintable(note));
+        // The failed step ran again on the same batch: the parameters end where the CPU's do.
+        for (const auto& [name, value] : reference.parameters()) {
+            std::string why;
+            QVERIFY2(test::allClose(trainer.parameters().at(name), value, 1e-3, 1e-4, &why), qPrintable(QString::fromStdString(name + ": " + why)));
+        }
+    }
+
+    void deviceLostWithoutFallbackNamesTheStep() {
+        const Graph model = loadGraphFile(test::sourcePath("resources/examples/spirals_mlp.json"));
+        train::TrainerConfig config;
+        config.steps = 10;
+        auto vulkan = makeVulkanExecutor();
+        train::Trainer trainer(model, train::makeDataset("spirals"), config, *vulkan);
+        trainer.runStep();
+        trainer.runStep();
+        vk::injectSubmitFailure(1);
+        QString message;
+        try {
+            trainer.train();
+        } catch (const train::TrainingError& e) {
+            message = e.what();
+        }
+        vk::injectSubmitFailure(0);
+        QVERIFY2(message.contains("step 3") && message.contains("VK_ERROR_DEVICE_LOST"), qPrintable(message));
+        QCOMPARE(trainer.step(), std::int64_t(2));  // nothing of the failed step was kept
     }
 
     void runAndGradNameTheDevice() {

@@ -5,6 +5,7 @@
 #include <QStandardItemModel>
 #include <QLineSeries>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -15,6 +16,7 @@
 #include "test_support.h"
 #include "training_controller.h"
 #include "training_dashboard.h"
+#include "runtime/vulkan/vk_check.h"
 
 using namespace adj;
 
@@ -174,6 +176,39 @@ private Q_SLOTS:
         QVERIFY(finished.count() == 1 || finished.wait(120000));
         QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.front().front().toString()));
         QCOMPARE(dashboard.lossSeries()->points().back().x(), 60.0);
+    }
+
+    void deviceLostMidRunTheCpuTakesOver() {
+        TrainingDashboard dashboard;
+        TrainingController controller;
+        controller.attach(&dashboard);
+        controller.setModel(example("spirals_mlp"));
+        dashboard.show();
+        auto* model = qobject_cast<QStandardItemModel*>(dashboard.backendChoice()->model());
+        QStandardItem* vulkan = model->findItems(QStringLiteral("Vulkan")).value(0);
+        QVERIFY(vulkan);
+        // lavapipe in CI (mesa-vulkan-drivers): no device here is a failure, not a skip
+        QTRY_VERIFY2_WITH_TIMEOUT(vulkan->isEnabled(), qPrintable(vulkan->toolTip()), 60000);
+        dashboard.backendChoice()->setCurrentText(QStringLiteral("Vulkan"));
+        dashboard.stepsBox()->setValue(80);
+        std::int64_t lastStep = 0;
+        connect(&controller, &TrainingController::snapshotReady, this, [&lastStep](const TrainingSnapshot& s) { lastStep = s.step; });
+        QSignalSpy finished(&controller, &TrainingController::finished);
+        QSignalSpy failed(&controller, &TrainingController::failed);
+        QTest::mouseClick(dashboard.startButton(), Qt::LeftButton);
+        QVERIFY(QTest::qWaitFor([&] { return lastStep >= 3 || !finished.isEmpty(); }, 120000));
+        QVERIFY2(finished.isEmpty(), "the run ended before the device could fail");
+        vk::injectSubmitFailure(1);  // lost at the next submission, and stays lost
+        const bool done = finished.count() == 1 || finished.wait(120000);
+        vk::injectSubmitFailure(0);
+        QVERIFY(done);
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.front().front().toString()));
+        QCOMPARE(dashboard.lossSeries()->points().back().x(), 80.0);  // every step, on the CPU from the failure on
+        // The finished run's status says that the CPU took over, from which step and why.
+        const QString status = dashboard.statusLabel()->text();
+        QVERIFY2(status.contains(QStringLiteral("Finished 80 steps")) && status.contains(QStringLiteral("on the CPU from step")) &&
+                     status.contains(QStringLiteral("VK_ERROR_DEVICE_LOST")),
+                 qPrintable(status));
     }
 
     void heatmapOfATensor() {

@@ -1,5 +1,6 @@
 #include "runtime/vulkan/vulkan_context.h"
 
+#include <atomic>
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -44,6 +45,26 @@ void keepLoadedSince(const std::set<std::string>& before) {
 #endif
 
 }  // namespace
+
+namespace {
+std::atomic<int> injectedCountdown{0};
+std::atomic<int> injectedResult{VK_SUCCESS};
+}  // namespace
+
+void injectSubmitFailure(int afterSubmits, VkResult result) {
+    injectedResult = result;
+    injectedCountdown = std::max(0, afterSubmits);
+}
+
+VkResult injectedSubmitResult() {
+    int left = injectedCountdown.load();
+    if (left == 0) return VK_SUCCESS;
+    // Counts down to 1 and stays there: once due, every later submission fails too (a lost device
+    // stays lost).
+    while (left > 1 && !injectedCountdown.compare_exchange_weak(left, left - 1)) {
+    }
+    return left == 1 ? VkResult(injectedResult.load()) : VK_SUCCESS;
+}
 
 const char* resultName(VkResult r) {
     switch (r) {

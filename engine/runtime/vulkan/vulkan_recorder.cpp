@@ -213,6 +213,7 @@ void CommandRecorder::submitAndWait() {
     si.commandBufferCount = 1;
     si.pCommandBuffers = &cmd_;
     check(vkResetFences(ctx_.device(), 1, &fence_), "vkResetFences");
+    check(injectedSubmitResult(), "vkQueueSubmit");
     check(vkQueueSubmit(ctx_.queue(), 1, &si, fence_), "vkQueueSubmit");
     ++submits_;
     check(vkWaitForFences(ctx_.device(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
