@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -21,7 +24,7 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
     std::random_device rd;
     std::mt19937_64 rng((std::uint64_t(rd()) << 32) ^ rd() ^ std::uint64_t(::getpid()));
     for (int attempt = 0; attempt < 100; ++attempt) {
-        std::string tmp = path_ + ".tmp-";
+        std::string tmp = path_ + ".tmp-" + std::to_string(::getpid()) + "-";
         std::uint64_t r = rng();
         for (int i = 0; i < 6; ++i) tmp += kHex[(r >> (4 * i)) & 15];
         int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -72,6 +75,24 @@ void AtomicFileWriter::commit() {
         throw FileError(FileError::Step::Replace, path_ + ": cannot replace the file (" + why + ")", why);
     }
     committed_ = true;
+    removeLeftoverTemporaries();
+}
+
+void AtomicFileWriter::removeLeftoverTemporaries() const noexcept {
+    // "<name>.tmp-<pid>-XXXXXX" of a process that is gone (kill(pid, 0) fails with ESRCH). A pid
+    // reused by a live process keeps its file: the safe side.
+    std::error_code ec;
+    const std::filesystem::path target(path_);
+    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    const std::string prefix = target.filename().string() + ".tmp-";
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        char* rest = nullptr;
+        const long pid = std::strtol(name.c_str() + prefix.size(), &rest, 10);
+        if (pid <= 0 || !rest || *rest != '-' || pid == long(::getpid())) continue;
+        if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(it->path(), ec);
+    }
 }
 
 void writeFileAtomically(const std::string& path, std::string_view bytes) {

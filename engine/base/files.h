@@ -36,9 +36,11 @@ private:
 /// Reads a whole file; FileError "path: cannot open (reason)" when it cannot.
 std::string readFileBytes(const std::string& path);
 
-/// Writes a file atomically: data goes to a fresh "<path>.tmp-XXXXXX" in the same directory and
-/// commit() renames it over `path`. Without commit() (an exception, an early return), the
+/// Writes a file atomically: data goes to a fresh "<path>.tmp-<pid>-XXXXXX" in the same directory
+/// and commit() renames it over `path`. Without commit() (an exception, an early return), the
 /// temporary file is removed and `path` is untouched. All failures throw FileError naming `path`.
+/// A process killed mid-write (kill -9, a crash) leaves its temporary behind and `path` whole;
+/// the next commit to `path` removes such leftovers of processes that no longer exist.
 class AtomicFileWriter {
 public:
     explicit AtomicFileWriter(std::string path);
@@ -54,6 +56,7 @@ public:
     void commit();
 
 private:
+    void removeLeftoverTemporaries() const noexcept;
     std::string path_;
     std::string tmpPath_;
     std::FILE* file_ = nullptr;

@@ -4,6 +4,8 @@
 // adjoint program's start, runAdjointProgram, with a test script, tests/support/scripted_adjoint.cpp),
 // make an edit through $ADJOINT_TEST_SCRIPT, wait for the autosave, kill -9, start it again and
 // check that recovery is offered and brings the edit back. The shipped adjoint reads no script.
+// kill -9 in the middle of a save or an autosave (tests/support/kill_during_write.c, preloaded):
+// the saved file is the old one, whole, and the recovery offered is the last whole autosave.
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -169,7 +171,120 @@ private Q_SLOTS:
         QVERIFY(third.waitForFinished(60000));
         QVERIFY(!QString::fromLocal8Bit(third.readAllStandardError()).contains("offering"));
     }
+
+    void killedDuringSaveKeepsTheFileAndOffersTheAutosave_data();
+    void killedDuringSaveKeepsTheFileAndOffersTheAutosave();
+    void killedDuringAutosaveKeepsTheLastWholeOne_data();
+    void killedDuringAutosaveKeepsTheLastWholeOne();
+
+private:
+    struct ProgramRun {
+        bool crashed = false;
+        QString err;
+    };
+    /// adjoint-scripted with the kill library preloaded and `kill`'s settings ("NAME=value").
+    static ProgramRun runScripted(const QTemporaryDir& dir, const QString& script, const QStringList& args, const QStringList& kill);
+    /// Starts the program again, accepts the recovery offered and returns what the window shows.
+    static QString dumpAfterRecovery(const QTemporaryDir& dir);
+    static QProcessEnvironment environment(const QTemporaryDir& dir);
+    static QByteArray readAll(const QString& path);
 };
+
+void TestAutosave::killedDuringSaveKeepsTheFileAndOffersTheAutosave_data() {
+    QTest::addColumn<QString>("point");
+    QTest::newRow("halfway through the write") << "write";
+    QTest::newRow("before the rename") << "rename";
+}
+
+void TestAutosave::killedDuringSaveKeepsTheFileAndOffersTheAutosave() {
+    QFETCH(QString, point);
+    QTemporaryDir dir;
+    const QString mine = dir.path() + "/mine.json";
+    QVERIFY(QFile::copy(example("mlp.json"), mine));
+    const QByteArray before = readAll(mine);
+    // Edit, autosave, then File > Save, killed mid-write.
+    const ProgramRun first = runScripted(dir, "add relu probe; connect h1 probe 0; autosave; save", {mine},
+                                         {"ADJOINT_KILL_AT=" + point, "ADJOINT_KILL_MATCH=mine.json"});
+    QVERIFY2(first.crashed, qPrintable("not killed: " + first.err));
+    QCOMPARE(readAll(mine), before);  // the old file, whole
+    // The restart offers the autosave, which has the edit.
+    const QString text = dumpAfterRecovery(dir);
+    QVERIFY2(text.contains("%probe = relu(%h1)"), qPrintable(text));
+    QVERIFY2(text.contains("modified: yes"), qPrintable(text));
+    QVERIFY2(text.contains("file: " + QFileInfo(mine).absoluteFilePath()), qPrintable(text));
+    QCOMPARE(readAll(mine), before);
+}
+
+void TestAutosave::killedDuringAutosaveKeepsTheLastWholeOne_data() {
+    QTest::addColumn<QString>("point");
+    QTest::newRow("halfway through the write") << "write";
+    QTest::newRow("before the rename") << "rename";
+}
+
+void TestAutosave::killedDuringAutosaveKeepsTheLastWholeOne() {
+    QFETCH(QString, point);
+    QTemporaryDir dir;
+    // The first autosave (the graph and its info: two files put in place) goes through; the second
+    // is killed.
+    const ProgramRun first = runScripted(dir, "add relu probe; connect h1 probe 0; autosave; add sigmoid probe2; autosave",
+                                         {example("mlp.json")},
+                                         {"ADJOINT_KILL_AT=" + point, "ADJOINT_KILL_MATCH=/recovery/", "ADJOINT_KILL_AFTER_FILES=2"});
+    QVERIFY2(first.crashed, qPrintable("not killed: " + first.err));
+    const QString text = dumpAfterRecovery(dir);
+    QVERIFY2(text.contains("%probe = relu(%h1)"), qPrintable(text));
+    QVERIFY2(!text.contains("probe2"), qPrintable(text));
+    QVERIFY2(text.contains("modified: yes"), qPrintable(text));
+}
+
+TestAutosave::ProgramRun TestAutosave::runScripted(const QTemporaryDir& dir, const QString& script, const QStringList& args,
+                                                   const QStringList& kill) {
+    QProcess p;
+    QProcessEnvironment env = environment(dir);
+    env.insert("ADJOINT_TEST_SCRIPT", script);
+    env.insert("LD_PRELOAD", QStringLiteral(ADJOINT_KILL_SHIM));
+    env.insert("ASAN_OPTIONS", "verify_asan_link_order=0");
+    for (const QString& kv : kill) env.insert(kv.section('=', 0, 0), kv.section('=', 1));
+    p.setProcessEnvironment(env);
+    p.start(scriptedBinary(), args);
+    ProgramRun r;
+    if (!p.waitForStarted(10000) || !p.waitForFinished(60000)) {
+        r.err = "did not start or finish: " + p.errorString();
+        p.kill();
+        p.waitForFinished(10000);
+        return r;
+    }
+    r.err = QString::fromLocal8Bit(p.readAllStandardError());
+    r.crashed = p.exitStatus() == QProcess::CrashExit;
+    return r;
+}
+
+QString TestAutosave::dumpAfterRecovery(const QTemporaryDir& dir) {
+    QProcess p;
+    QProcessEnvironment env = environment(dir);
+    const QString dump = dir.path() + "/dump.txt";
+    QFile::remove(dump);
+    env.insert("ADJOINT_RECOVERY", "accept");
+    env.insert("ADJOINT_TEST_SCRIPT", "dump " + dump + "; quit");
+    p.setProcessEnvironment(env);
+    p.start(scriptedBinary(), {});
+    if (!p.waitForStarted(10000) || !p.waitForFinished(60000)) return "the restart did not finish";
+    const QString err = QString::fromLocal8Bit(p.readAllStandardError());
+    if (!err.contains("recovered unsaved changes")) return "no recovery was offered: " + err;
+    return QString::fromUtf8(readAll(dump));
+}
+
+QProcessEnvironment TestAutosave::environment(const QTemporaryDir& dir) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    env.insert("ADJOINT_RECOVERY_DIR", dir.path() + "/recovery");
+    env.insert("XDG_CONFIG_HOME", dir.path() + "/config");
+    return env;
+}
+
+QByteArray TestAutosave::readAll(const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray("(cannot read " + path.toUtf8() + ")");
+}
 
 QTEST_MAIN(TestAutosave)
 #include "tst_autosave.moc"

@@ -5,14 +5,18 @@
 //   add OP NAME               adds a node through the document (an undoable edit)
 //   connect VALUE NODE INDEX  connects a value to an input of a node
 //   dump PATH                 writes the printed graph, "modified: yes|no" and "file: PATH"
+//   save                      triggers File > Save (the action that Ctrl+S triggers)
+//   autosave                  writes the recovery file now (what the autosave timer does)
 //   quit                      closes the window, discarding changes (a clean exit)
 // A command it cannot read or carry out ends the program with exit status 3.
+#include <QAction>
 #include <QApplication>
 #include <QFile>
 #include <QMessageBox>
 #include <cstdio>
 
 #include "adjoint_program.h"
+#include "autosave.h"
 #include "graph_document.h"
 #include "ir/printer.h"
 #include "main_window.h"
@@ -45,6 +49,15 @@ bool runTestScript(MainWindow& window, const QString& script) {
             f.write(adj::printGraph(doc->graph()).c_str());
             f.write(doc->isModified() ? "modified: yes\n" : "modified: no\n");
             f.write(("file: " + doc->filePath().toStdString() + "\n").c_str());
+        } else if (w[0] == QLatin1String("save") && w.size() == 1) {
+            QAction* save = nullptr;
+            for (QAction* a : window.findChildren<QAction*>())
+                if (a->shortcut() == QKeySequence(QKeySequence::Save)) save = a;
+            if (!save) return scriptError(QStringLiteral("no action has the Save shortcut"));
+            save->trigger();
+        } else if (w[0] == QLatin1String("autosave") && w.size() == 1) {
+            QString error;
+            if (!window.autosave()->saveNow(&error)) return scriptError(error);
         } else if (w[0] == QLatin1String("quit") && w.size() == 1) {
             window.setUnsavedChangesAnswer(QMessageBox::Discard);
             window.close();
