@@ -110,6 +110,9 @@ std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnal
     const adj::Bindings bindings = sampleBindings(a.forward);
     const adj::RunResult reverse = exec->run(a.backward.graph, bindings);
     std::vector<FiniteDifferenceRow> rows;
+    const std::int64_t values = std::max<std::int64_t>(1, std::int64_t(a.backward.wrt.size()));
+    const std::int64_t perValue =
+        std::clamp(kFiniteDifferenceEntries / values, kFiniteDifferenceMinEntriesPerValue, kFiniteDifferenceEntriesPerValue);
     for (std::size_t i = 0; i < a.backward.wrt.size(); ++i) {
         if (cancel && cancel->load(std::memory_order_relaxed)) break;
         const std::string& name = a.backward.wrt[i];
@@ -123,16 +126,16 @@ std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnal
         row.elements = g.numel();
         const float* gd = g.data();
         for (std::int64_t k = 0; k < g.numel(); ++k) row.maxGradient = std::max(row.maxGradient, double(std::fabs(gd[k])));
-        if (row.elements > kFiniteDifferenceMaxElements) {
-            row.skipped = true;
-            rows.push_back(row);
-            continue;
-        }
-        const adj::NumericGradient num = adj::numericGradient(a.forward, a.output, {name}, bindings, *exec);
+        adj::NumericOptions options;
+        options.maxEntriesPerValue = perValue;
+        options.cancel = cancel;
+        const adj::NumericGradient num = adj::numericGradient(a.forward, a.output, {name}, bindings, *exec, options);
+        if (num.cancelled) break;
         const float* nd = num.gradients.front().data();
         const float* ed = num.errors.front().data();
+        row.checked = std::int64_t(num.entries.front().size());
         row.agrees = true;
-        for (std::int64_t k = 0; k < g.numel(); ++k) {
+        for (std::int64_t k : num.entries.front()) {
             const double diff = std::fabs(double(gd[k]) - double(nd[k]));
             row.maxDifference = std::max(row.maxDifference, diff);
             row.maxErrorEstimate = std::max(row.maxErrorEstimate, double(ed[k]));

@@ -73,8 +73,24 @@ void addRegimeOutputs(Graph& g) {
 
 }  // namespace
 
+std::vector<std::int64_t> sampledEntries(std::int64_t count, std::int64_t budget) {
+    std::vector<std::int64_t> out;
+    if (count <= 0) return out;
+    if (budget <= 0 || budget >= count) {
+        out.resize(std::size_t(count));
+        for (std::int64_t i = 0; i < count; ++i) out[std::size_t(i)] = i;
+        return out;
+    }
+    if (budget == 1) return {0};
+    for (std::int64_t k = 0; k < budget; ++k) {
+        const std::int64_t i = k * (count - 1) / (budget - 1);  // 0 ... count-1, strictly rising
+        if (out.empty() || out.back() != i) out.push_back(i);
+    }
+    return out;
+}
+
 NumericGradient numericGradient(const Graph& graphIn, const std::string& of, const std::vector<std::string>& wrt, const Bindings& bindingsIn,
-                                Executor& executor) {
+                                Executor& executor, const NumericOptions& options) {
     Graph graph = graphIn;
     verifyOrThrow(graph);
     std::size_t outIndex = graph.outputs().size();
@@ -115,7 +131,14 @@ NumericGradient numericGradient(const Graph& graphIn, const std::string& of, con
         Tensor& x = bindings[name];
         Tensor grad = Tensor::zeros(x.shape()), err = Tensor::zeros(x.shape());
         float* xd = x.data();
-        for (std::int64_t i = 0; i < x.numel(); ++i) {
+        std::vector<std::int64_t> entries = sampledEntries(x.numel(), options.maxEntriesPerValue);
+        for (std::size_t e = 0; e < entries.size(); ++e) {
+            if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
+                res.cancelled = true;
+                entries.resize(e);
+                break;
+            }
+            const std::int64_t i = entries[e];
             const float x0 = xd[i];
             // f at x0 + step, and the step actually taken once x0 + step is rounded to float32
             bool crossed = false;
@@ -159,6 +182,8 @@ NumericGradient numericGradient(const Graph& graphIn, const std::string& of, con
         }
         res.gradients.push_back(grad);
         res.errors.push_back(err);
+        res.entries.push_back(std::move(entries));
+        if (res.cancelled) break;
     }
     return res;
 }
