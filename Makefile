@@ -2,10 +2,11 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc)
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build run test test-asan test-fuzz bench clean
+.PHONY: all deps build run test test-asan test-tsan test-fuzz bench clean
 
 all: build
 
@@ -31,6 +32,15 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -L engine
 
+# ThreadSanitizer on the engine tests and the GUI tests of the threaded machinery (label tsan,
+# tests/CMakeLists.txt); tests/tsan.supp holds the suppressions, each with its reason.
+test-tsan: deps
+	@test -f $(BUILD_TSAN)/CMakeCache.txt || cmake -S . -B $(BUILD_TSAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
+	    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DADJOINT_TSAN=ON -DADJOINT_BUILD_BENCH=OFF
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target tsan-tests
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	    ctest --test-dir $(BUILD_TSAN) --output-on-failure -j $(JOBS) -L tsan
+
 # libFuzzer on the ONNX, JSON and .npy loaders (clang, ASan + UBSan): the committed corpus in
 # tests/fuzz/corpus, then a bounded number of mutated inputs per target (ADJOINT_FUZZ_RUNS).
 test-fuzz: deps
@@ -41,4 +51,4 @@ test-fuzz: deps
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS) -L fuzz
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_TSAN)

@@ -122,6 +122,14 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
         upToDate_.clear();
         snapshot_.reset();
     });
+    // A new graph reuses node ids for other nodes: drop every mark keyed by the old ids at once,
+    // before the debounced refresh recomputes what is visible.
+    connect(document_, &GraphDocument::replaced, this, [this] {
+        autodiff_->clear();
+        fills_.cancel();
+        canvasOverlays_->clearAll();
+        liveValues_.clear();
+    });
 
     connect(roofline_, &RooflineChart::nodeClicked, this, [this](adj::NodeId id) {
         if (id == adj::kNoNode) return;

@@ -77,6 +77,7 @@ void GraphDocument::setGraph(Graph graph, const QString& filePath, bool modified
     graph_ = std::move(graph);
     filePath_ = filePath;
     dirty_ = modified;
+    Q_EMIT replaced();
     Q_EMIT filePathChanged(filePath_);
     notifyChanged();
     Q_EMIT modifiedChanged(isModified());

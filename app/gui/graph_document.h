@@ -103,6 +103,9 @@ Q_SIGNALS:
     void nodeChanged(adj::NodeId id);
     /// A node's position changed (no re-layout needed).
     void nodeMoved(adj::NodeId id);
+    /// The whole graph was replaced (open, new, revert): node ids now name other nodes, so anything
+    /// keyed by an id (overlay marks, live tensors, selections) must be dropped. Comes before graphChanged.
+    void replaced();
     void modifiedChanged(bool modified);
     void filePathChanged(const QString& path);
     void diagnosticsChanged();

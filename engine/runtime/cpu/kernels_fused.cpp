@@ -43,8 +43,10 @@ template <int N, class F>
 
 // Cloned for AVX2 and chosen at load time (GNU ifunc): a fused group keeps its data in cache, so
 // it is bound by arithmetic, and 8 lanes instead of SSE's 4 is most of its speed. The elementwise
-// kernels use it too for contiguous operands, so fused and unfused run the same code.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__SANITIZE_ADDRESS__)
+// kernels use it too for contiguous operands, so fused and unfused run the same code. Not under the
+// sanitizers: the ifunc resolver runs while the dynamic loader relocates, before their runtime exists.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 void applyElementwise(const Node& node, Op op, const EwParams& params, float* o, const float* const* a, std::int64_t n) {
