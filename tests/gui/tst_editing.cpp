@@ -45,13 +45,7 @@ Graph chain() {
 class TestEditing : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        qputenv("ADJOINT_RECOVERY_DIR", QByteArray(dir_.path().toUtf8() + "/recovery"));
-        qputenv("XDG_CONFIG_HOME", QByteArray(dir_.path().toUtf8() + "/config"));
-        QCoreApplication::setOrganizationName("AdjointTest");
-        QCoreApplication::setApplicationName("tst_editing");
-    }
+    void initTestCase() { test::isolateApplication(dir_.path(), "tst_editing"); }
 
     void paletteListsEveryOp() {
         PaletteWidget palette;

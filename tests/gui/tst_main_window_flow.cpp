@@ -92,13 +92,7 @@ QString example(const char* name) { return QString(ADJOINT_SOURCE_DIR) + "/resou
 class TestMainWindowFlow : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        qputenv("ADJOINT_RECOVERY_DIR", QByteArray(dir_.path().toUtf8() + "/recovery"));
-        qputenv("XDG_CONFIG_HOME", QByteArray(dir_.path().toUtf8() + "/config"));
-        QCoreApplication::setOrganizationName("AdjointTest");
-        QCoreApplication::setApplicationName("tst_main_window_flow");
-    }
+    void initTestCase() { test::isolateApplication(dir_.path(), "tst_main_window_flow"); }
 
     void newUserFlow() {
         MainWindow window;

@@ -120,14 +120,7 @@ std::set<std::string> nodeNames(const Graph& g) {
 class TestSoak : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        qputenv("ADJOINT_RECOVERY_DIR", QByteArray(dir_.path().toUtf8() + "/recovery"));
-        qputenv("XDG_CONFIG_HOME", QByteArray(dir_.path().toUtf8() + "/config"));
-        qputenv("XDG_CACHE_HOME", QByteArray(dir_.path().toUtf8() + "/cache"));
-        QCoreApplication::setOrganizationName("AdjointTest");
-        QCoreApplication::setApplicationName("tst_soak");
-    }
+    void initTestCase() { test::isolateApplication(dir_.path(), "tst_soak"); }
 
     void longSession() {
         // The graphs, by kind: examples, generated, real-model exports.

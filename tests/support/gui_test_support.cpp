@@ -6,6 +6,7 @@
 #include <QGraphicsSceneMouseEvent>
 #include <QMimeData>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTest>
 #include <QTimer>
 #include <algorithm>
@@ -118,6 +119,15 @@ bool AnalysisWindow::openExample(const std::string& name, QString* error) {
 AnalysisPanels* AnalysisWindow::installPanels() {
     panels = installAnalysisPanels(&window, &document, canvas, &menu);
     return panels;
+}
+
+void isolateApplication(const QString& dir, const char* application) {
+    QStandardPaths::setTestModeEnabled(true);
+    qputenv("ADJOINT_RECOVERY_DIR", QByteArray(dir.toUtf8() + "/recovery"));
+    qputenv("XDG_CONFIG_HOME", QByteArray(dir.toUtf8() + "/config"));
+    qputenv("XDG_CACHE_HOME", QByteArray(dir.toUtf8() + "/cache"));
+    QCoreApplication::setOrganizationName("AdjointTest");
+    QCoreApplication::setApplicationName(application);
 }
 
 }  // namespace adj::test

@@ -34,6 +34,10 @@ namespace adj::test {
 /// Waits until `view` has applied its latest layout (at most `timeoutMs`); true when it has.
 bool waitForLayout(GraphView& view, int timeoutMs = 60000);
 
+/// Keeps a test's main windows off the user's files: Qt's test-mode standard paths, and the
+/// recovery folder, settings and caches under `dir`; the settings under AdjointTest/`application`.
+void isolateApplication(const QString& dir, const char* application);
+
 /// Runs the event loop until a timer of `intervalMs` has fired `ticks` times; true when it did
 /// (false after ten times as long as that should take, and at least 10 s).
 bool timerFires(int ticks, int intervalMs = 5);
