@@ -6,7 +6,7 @@ BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc)
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build run test test-asan test-tsan test-fuzz bench clean
+.PHONY: all deps build run test test-asan test-tsan test-fuzz fuzz-long bench clean
 
 all: build
 
@@ -41,14 +41,22 @@ test-tsan: deps
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	    ctest --test-dir $(BUILD_TSAN) --output-on-failure -j $(JOBS) -L tsan
 
-# libFuzzer on the ONNX, JSON and .npy loaders (clang, ASan + UBSan): the committed corpus in
-# tests/fuzz/corpus, then a bounded number of mutated inputs per target (ADJOINT_FUZZ_RUNS).
-test-fuzz: deps
-	@test -f $(BUILD_FUZZ)/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) $(GENERATOR) \
+# libFuzzer (clang, ASan + UBSan) on the loaders, checkpoints, the optimizer's trace and the CLI's
+# arguments: the committed corpus in tests/fuzz/corpus, then a bounded number of mutated inputs
+# per target (ADJOINT_FUZZ_RUNS). fuzz-long: 10 million inputs per target, outside CI
+# (scripts/fuzz-long.sh; docs/RELIABILITY.md).
+$(BUILD_FUZZ)/CMakeCache.txt:
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) $(GENERATOR) \
 	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DADJOINT_FUZZ=ON \
 	    -DADJOINT_BUILD_GUI=OFF -DADJOINT_BUILD_BENCH=OFF
+
+test-fuzz: deps $(BUILD_FUZZ)/CMakeCache.txt
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	ctest --test-dir $(BUILD_FUZZ) --output-on-failure -j $(JOBS) -L fuzz
+
+fuzz-long: deps $(BUILD_FUZZ)/CMakeCache.txt
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	scripts/fuzz-long.sh $(BUILD_FUZZ)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_TSAN)

@@ -135,8 +135,13 @@ MachineModel machineModel() {
         std::ifstream f(path);
         if (f) {
             auto j = nlohmann::json::parse(f);
-            MachineModel m{j.at("peak_flops").get<double>(), j.at("bandwidth").get<double>(), j.at("threads").get<int>()};
-            if (j.value("version", 0) == 3 && m.threads == threads && m.peakFlops > 0 && m.bandwidth > 0) return m;
+            // threads must be the integer of this machine (a float or a huge number in a damaged
+            // cache would convert to int with undefined behaviour)
+            const auto& t = j.at("threads");
+            if (t.is_number_integer() && t == threads) {
+                MachineModel m{j.at("peak_flops").get<double>(), j.at("bandwidth").get<double>(), threads};
+                if (j.value("version", 0) == 3 && m.peakFlops > 0 && m.bandwidth > 0) return m;
+            }
         }
     } catch (const std::exception&) {
         // recalibrate

@@ -1,6 +1,8 @@
 #include "ir/printer.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <sstream>
 
 #include "base/errors.h"
 
@@ -60,6 +62,14 @@ std::string printNode(const Graph& g, NodeId id, const PrintOptions& opt) {
     }
     if (opt.shapes) line += typesText(g, n);
     return line;
+}
+
+std::vector<std::string> sortedPrintedLines(const std::string& printed) {
+    std::vector<std::string> lines;
+    std::istringstream in(printed);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
 }
 
 std::string printGraph(const Graph& g, const PrintOptions& opt) {

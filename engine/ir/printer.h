@@ -9,6 +9,7 @@
 //     %s = sum(%h) {axes=[1], keepdims=1} : [4, 1]
 //     output y = %s
 #include <string>
+#include <vector>
 
 #include "ir/graph.h"
 
@@ -19,6 +20,9 @@ struct PrintOptions {
 };
 
 std::string printGraph(const Graph& graph, const PrintOptions& options = {});
+/// The lines of a printed graph (printGraph's text), sorted: two graphs with the same nodes
+/// compare equal whatever order they list them in, and std::includes tells a part of a graph.
+std::vector<std::string> sortedPrintedLines(const std::string& printed);
 /// One node's line (without indentation).
 std::string printNode(const Graph& graph, NodeId id, const PrintOptions& options = {});
 

@@ -63,6 +63,20 @@ std::string hex64(std::uint64_t v) {
     return buf;
 }
 
+/// An integer JSON number that fits in int64 (a float, or an unsigned beyond int64, would be
+/// converted with undefined behaviour by nlohmann's get<std::int64_t>).
+bool integerIn(const nlohmann::json& v, std::int64_t& out) {
+    if (v.is_number_integer() && !v.is_number_unsigned()) {
+        out = v.get<std::int64_t>();
+        return true;
+    }
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() <= std::uint64_t(INT64_MAX)) {
+        out = std::int64_t(v.get<std::uint64_t>());
+        return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::string checkpointToJson(const Checkpoint& c) {
@@ -86,28 +100,40 @@ Checkpoint parseCheckpoint(const std::string& text, const std::string& where) {
     } catch (const std::exception& e) {
         throw fail(std::string("not JSON (") + e.what() + ")");
     }
+    auto integer = [&](const nlohmann::json& v, const std::string& what) {
+        std::int64_t out = 0;
+        if (!integerIn(v, out)) throw fail(what + " must be an integer, got " + v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).substr(0, 40));
+        return out;
+    };
+    auto integers = [&](const nlohmann::json& v, const std::string& what) {
+        if (!v.is_array()) throw fail(what + " must be an array of integers");
+        std::vector<std::int64_t> out;
+        out.reserve(v.size());
+        for (const auto& e : v) out.push_back(integer(e, what + " entry"));
+        return out;
+    };
     try {
         if (!j.is_object() || j.value("format", "") != "adjoint-checkpoint") throw fail("not an adjoint checkpoint (format must be \"adjoint-checkpoint\")");
         if (j.value("version", 0) != 1) throw fail("unsupported checkpoint version");
         Checkpoint c;
-        c.step = j.at("step").get<std::int64_t>();
+        c.step = integer(j.at("step"), "step");
         if (c.step < 0) throw fail("negative step");
         c.seed = std::stoull(j.at("seed").get<std::string>());
         c.loss = j.at("loss").get<std::string>();
         c.optimizer = j.at("optimizer").get<std::string>();
-        c.batchSize = j.at("batch").get<std::int64_t>();
+        c.batchSize = integer(j.at("batch"), "batch");
         const auto& s = j.at("sampler");
         const auto& rng = s.at("rng");
         if (!rng.is_array() || rng.size() != 4) throw fail("sampler.rng must hold 4 words");
         for (std::size_t i = 0; i < 4; ++i) c.sampler.rng[i] = std::stoull(rng[i].get<std::string>(), nullptr, 16);
-        c.sampler.order = s.at("order").get<std::vector<std::int64_t>>();
-        c.sampler.position = s.at("position").get<std::int64_t>();
-        c.sampler.epoch = s.at("epoch").get<std::int64_t>();
+        c.sampler.order = integers(s.at("order"), "sampler.order");
+        c.sampler.position = integer(s.at("position"), "sampler.position");
+        c.sampler.epoch = integer(s.at("epoch"), "sampler.epoch");
         for (const char* section : {"parameters", "state"}) {
             auto& dst = std::string(section) == "parameters" ? c.parameters : c.state;
             for (const auto& e : j.at(section)) {
                 const std::string name = e.at("name").get<std::string>();
-                const Shape shape = e.at("shape").get<Shape>();
+                const Shape shape = integers(e.at("shape"), std::string(section) + " '" + name + "' shape");
                 if (!shapeIsSane(shape)) throw fail(std::string(section) + " '" + name + "': bad shape");
                 std::string bytes;
                 if (!unbase64(e.at("base64").get<std::string>(), bytes)) throw fail(std::string(section) + " '" + name + "': bad base64");

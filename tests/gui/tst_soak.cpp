@@ -71,14 +71,6 @@ double settledResidentBytes() {
     return residentBytes();
 }
 
-std::vector<std::string> sortedLines(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    std::sort(lines.begin(), lines.end());
-    return lines;
-}
-
 // A generated graph: an MLP of `layers` tanh layers of width `width` on a [8, width] input, with
 // a chain of elementwise ops after each layer, so that every view has work (fusion groups,
 // rewrites, a backward graph). Written as adjoint-graph JSON, opened like any file.
@@ -190,17 +182,17 @@ private Q_SLOTS:
             if (!slow.isEmpty()) qInfo("%s: %s", qPrintable(label), qPrintable(slow.join(", ")));
             // What they show is this graph's analysis.
             const Graph& g = *window.graph();
-            const auto lines = sortedLines(printed);
+            const auto lines = sortedPrintedLines(printed);
             // (The analysed copy may add a sum that makes a non-scalar output a loss: a superset.)
             if (const AutodiffAnalysis* a = panels->autodiffView()->analysis(); a && a->order == 1) {
-                const auto shown = sortedLines(printGraph(a->forward));
+                const auto shown = sortedPrintedLines(printGraph(a->forward));
                 QVERIFY2(std::includes(shown.begin(), shown.end(), lines.begin(), lines.end()),
                          qPrintable(label + ": the autodiff view shows another graph:\n" +
                                     QString::fromStdString(printGraph(a->forward) + "\n---\n" + printed)));
             }
             if (const RewriteTrace* t = panels->rewriteTimeline()->trace()) {
                 const std::string shown = printGraph(replayInitialGraph(*t));
-                QVERIFY2(sortedLines(shown) == lines,
+                QVERIFY2(sortedPrintedLines(shown) == lines,
                          qPrintable(label + ": the rewrite timeline shows another graph:\n" + QString::fromStdString(shown + "\n---\n" + printed)));
             }
             const std::set<std::string> names = nodeNames(g);
