@@ -187,7 +187,9 @@ void AutodiffView::setAnalysis(std::shared_ptr<const AutodiffAnalysis> analysis)
     overlays_->setNodeMarks(SavedLayer, saved);
     // The forward canvas shows the document's graph: its ids match the analysed copy (order 1).
     if (forwardOverlays_) forwardOverlays_->setNodeMarks(ForwardSavedLayer, a.order == 1 ? saved : std::map<adj::NodeId, NodeMark>{});
-    view_->showGraph(a.backward.graph);
+    adj::DotOptions drawing;
+    drawing.layBackwardPassUpwards(a.backward.graph, a.backward.forwardNodes);
+    view_->showGraph(a.backward.graph, drawing);
     costs_->setReport(a.costs);
     startNumeric();
     Q_EMIT analysisChanged();

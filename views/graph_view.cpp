@@ -70,12 +70,15 @@ void GraphView::showGraph(const adj::Graph& graph, const adj::DotOptions& option
     if (cancel_) cancel_->store(true);
     cancel_ = std::make_shared<std::atomic<bool>>(false);
     options_ = options;
+    // A canvas never asks Graphviz for more than its budget (minutes and gigabytes beyond).
+    if (!options_.placementBudget) options_.placementBudget = adj::kCanvasPlacementBudget;
     auto copy = std::make_shared<const adj::Graph>(graph);
+    failure_.clear();
     pending_ = true;
     viewport()->update();
     Q_EMIT layoutStarted();
     // setFuture() stops watching the previous future: only the latest result is applied.
-    watcher_->setFuture(QtConcurrent::run(layoutThreadPool(), [copy, options, cancel = cancel_]() {
+    watcher_->setFuture(QtConcurrent::run(layoutThreadPool(), [copy, options = options_, cancel = cancel_]() {
         LayoutResult r;
         r.graph = copy;
         try {
@@ -92,6 +95,7 @@ void GraphView::clearGraph() {
     cancel_.reset();
     watcher_->setFuture(QFuture<LayoutResult>());
     pending_ = false;
+    failure_.clear();
     scene_->clearGraph();
     viewport()->update();
 }
@@ -113,10 +117,12 @@ void GraphView::applyLayout() {
     pending_ = false;
     if (!r.error.isEmpty()) {
         scene_->clearGraph();
+        failure_ = r.error;
         viewport()->update();
         Q_EMIT layoutFailed(r.error);
         return;
     }
+    labelsDropped_ = r.layout.edgeLabelsDropped;
     scene_->setGraph(*r.graph, r.layout, options_);
     applyFraming();
     viewport()->update();
@@ -170,11 +176,18 @@ void GraphView::applyFraming() {
         setTransform(QTransform::fromScale(fit, fit));
         centerOn(r.center());
     } else {
-        // Too big to read whole: a readable scale, as wide as fits, from the top.
+        // Too big to read whole: a readable scale, as wide as fits, from the top, centred on the
+        // nodes there (a long chain starts at one side of a wide drawing, not in its middle).
         const QRectF vp = viewport()->rect();
         const double z = std::clamp(vp.width() / r.width(), kMinReadableZoom * magnify, magnify);
         setTransform(QTransform::fromScale(z, z));
-        centerOn(r.center().x(), r.top() + vp.height() / (2 * z));
+        const double band = r.top() + vp.height() / z;
+        QRectF top;
+        for (const GraphNodeItem* item : scene_->nodeItems()) {
+            const QRectF box = item->sceneBoundingRect();
+            if (box.top() <= band) top = top.isNull() ? box : top.united(box);
+        }
+        centerOn(top.isNull() ? r.center().x() : top.center().x(), r.top() + vp.height() / (2 * z));
     }
     Q_EMIT zoomChanged(zoom());
 }
@@ -238,9 +251,21 @@ void GraphView::resizeEvent(QResizeEvent* event) {
 
 void GraphView::drawForeground(QPainter* painter, const QRectF& rect) {
     QGraphicsView::drawForeground(painter, rect);
-    if (!scene_->nodeItems().empty() && !pending_) return;
+    if (!scene_->nodeItems().empty() && !pending_) {
+        if (labelsDropped_) {
+            painter->save();
+            painter->resetTransform();
+            painter->setPen(QColor(0x70, 0x78, 0x84));
+            painter->drawText(viewport()->rect().adjusted(12, 8, -12, -8), Qt::AlignTop | Qt::AlignRight,
+                              tr("Edge shapes left out: a graph this large lays out in time without them"));
+            painter->restore();
+        }
+        return;
+    }
     // A hint in the middle of the viewport while there is nothing to show yet.
-    const QString text = pending_ ? tr("Laying out\u2026 (Esc cancels)") : tr("No graph");
+    const QString text = pending_              ? tr("Laying out\u2026 (Esc cancels)")
+                         : !failure_.isEmpty() ? tr("Cannot draw this graph: %1").arg(failure_)
+                                               : tr("No graph");
     painter->save();
     painter->resetTransform();
     QFont f = font();
@@ -250,7 +275,7 @@ void GraphView::drawForeground(QPainter* painter, const QRectF& rect) {
     if (pending_ && !scene_->nodeItems().empty()) {
         painter->drawText(viewport()->rect().adjusted(12, 8, -12, -8), Qt::AlignTop | Qt::AlignRight, text);
     } else {
-        painter->drawText(viewport()->rect(), Qt::AlignCenter, text);
+        painter->drawText(viewport()->rect().adjusted(24, 24, -24, -24), Qt::AlignCenter | Qt::TextWordWrap, text);
     }
     painter->restore();
 }

@@ -114,6 +114,8 @@ private:
     std::shared_ptr<std::atomic<bool>> cancel_;
     adj::DotOptions options_;
     bool pending_ = false;
+    QString failure_;             // why the latest layout failed, shown in the empty canvas
+    bool labelsDropped_ = false;  // the layout left the edge labels out (DotOptions::placementBudget)
     bool presentation_ = false;
     Framing framing_ = Framing::Initial;
 };

@@ -3,7 +3,6 @@
 #include "autodiff/reverse_mode.h"
 #include "base/errors.h"
 #include "commands.h"
-#include "base/errors.h"
 #include "io/graph_file.h"
 
 namespace adj::cli {
@@ -14,6 +13,7 @@ int cmdExport(const std::vector<std::string>& argv, Context& ctx) {
     auto outPath = args.value("--output");
     if (!outPath) throw UsageError("export needs -o FILE");
     Graph g = loadCheckedGraph(path);
+    std::vector<NodeId> forwardNodes;  // of a backward graph: drawn going down, its backward pass going up
     if (args.has("--backward")) {
         // the backward graph of the output named by --of, or of the graph's first scalar output
         std::string of;
@@ -23,13 +23,17 @@ int cmdExport(const std::vector<std::string>& argv, Context& ctx) {
                 if (of.empty() && numel(g.type(o.value).shape) == 1) of = o.name;
         if (of.empty()) throw BadInput(path + ": export --backward needs a scalar output; name one with --of");
         try {
-            g = buildBackward(g, of, {}).graph;
+            BackwardGraph backward = buildBackward(g, of, {});
+            g = std::move(backward.graph);
+            forwardNodes = std::move(backward.forwardNodes);
         } catch (const Error& e) {
             throw BadInput(path + ": " + e.what());
         }
     }
     if (args.has("--optimized")) optimizeOrFail(g, optimizeOptionsFrom(args.value("--optimized").value_or(""), ""), path);
-    saveGraphOrFail(g, *outPath);
+    DotOptions drawing;
+    if (args.has("--backward")) drawing.layBackwardPassUpwards(g, forwardNodes);
+    saveGraphOrFail(g, *outPath, drawing);
     ctx.out << "wrote " << *outPath << "\n";
     return kOk;
 }

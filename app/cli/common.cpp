@@ -29,9 +29,9 @@ Graph loadCheckedGraph(const std::string& path) {
     return g;
 }
 
-void saveGraphOrFail(const Graph& graph, const std::string& path) {
+void saveGraphOrFail(const Graph& graph, const std::string& path, const DotOptions& drawing) {
     try {
-        saveGraphFile(graph, path);
+        saveGraphFile(graph, path, drawing);
     } catch (const Error& e) {
         throw BadInput(e.what());
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "args.h"
+#include "io/graphviz.h"
 #include "ir/graph.h"
 #include "runtime/executor.h"
 
@@ -32,7 +33,7 @@ struct Context {
 /// prefixed with the file name.
 Graph loadCheckedGraph(const std::string& path);
 /// Writes the graph in the format its extension names; a problem becomes BadInput.
-void saveGraphOrFail(const Graph& graph, const std::string& path);
+void saveGraphOrFail(const Graph& graph, const std::string& path, const DotOptions& drawing = {});
 /// The one positional GRAPH argument of a command; UsageError when absent or repeated.
 std::string graphArgument(const Args& args, const std::string& command);
 /// Reads every --input NAME=FILE.npy. Names must be graph inputs or parameters.

@@ -150,6 +150,10 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     connect(rewrite_, &RewriteTimeline::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("rewrite"), m); });
     connect(fusion_, &FusionPanel::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("fusion"), m); });
     connect(roofline_, &RooflineChart::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("roofline"), m); });
+    // A canvas that cannot be laid out (over its budget, Graphviz failing) fails its view.
+    connect(autodiff_->backwardView(), &GraphView::layoutFailed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("autodiff"), m); });
+    connect(rewrite_->view(), &GraphView::layoutFailed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("rewrite"), m); });
+    connect(fusion_->view(), &GraphView::layoutFailed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("fusion"), m); });
     // viewReady once the latest result is applied and its canvas laid out (an older drawing
     // finishing its layout while a newer analysis computes does not count).
     connect(rewrite_->view(), &GraphView::layoutApplied, this,

@@ -52,12 +52,12 @@ Graph loadGraphFile(const std::string& path) {
     throw FormatError(path + ": not a graph file (expected .json or .onnx)");
 }
 
-void saveGraphFile(const Graph& graph, const std::string& path) {
+void saveGraphFile(const Graph& graph, const std::string& path, const DotOptions& drawing) {
     switch (graphFileKindFromExtension(path)) {
         case GraphFileKind::Json: saveGraphJson(graph, path); return;
-        case GraphFileKind::Dot: renderGraph(graph, path, "dot"); return;
-        case GraphFileKind::Svg: renderGraph(graph, path, "svg"); return;
-        case GraphFileKind::Png: renderGraph(graph, path, "png"); return;
+        case GraphFileKind::Dot: renderGraph(graph, path, "dot", drawing); return;
+        case GraphFileKind::Svg: renderGraph(graph, path, "svg", drawing); return;
+        case GraphFileKind::Png: renderGraph(graph, path, "png", drawing); return;
         case GraphFileKind::Onnx: saveGraphOnnx(graph, path); return;
         case GraphFileKind::Unknown: break;
     }

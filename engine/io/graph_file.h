@@ -3,6 +3,7 @@
 // the format from the extension (.json, .onnx, .dot, .svg, .png).
 #include <string>
 
+#include "io/graphviz.h"
 #include "ir/graph.h"
 
 namespace adj {
@@ -15,8 +16,8 @@ GraphFileKind graphFileKindFromExtension(const std::string& path);
 /// Loads a .json or .onnx graph. Throws FormatError (message starts with the path).
 Graph loadGraphFile(const std::string& path);
 
-/// Writes the graph in the format of the extension. Throws Error for an unknown extension or a
-/// failed write; files are replaced atomically.
-void saveGraphFile(const Graph& graph, const std::string& path);
+/// Writes the graph in the format of the extension; `drawing` applies to .dot, .svg and .png.
+/// Throws Error for an unknown extension or a failed write; files are replaced atomically.
+void saveGraphFile(const Graph& graph, const std::string& path, const DotOptions& drawing = {});
 
 }  // namespace adj

@@ -4,11 +4,15 @@
 #include <graphviz/gvc.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <unordered_map>
 
 #include "base/errors.h"
 #include "base/files.h"
@@ -96,6 +100,26 @@ public:
         if (gvLayout(gvc_, graph_, "dot") != 0) throw Error(concat("Graphviz layout failed: ", firstLines(errors_)));
         laidOut_ = true;
     }
+    /// Ranks the graph read last (dot's first phase only: its "phase" attribute) and returns the
+    /// nodes dot's last phase would position: each node, and per edge 2 * span - 1 (a virtual
+    /// node on each rank it crosses, a slack node on each it spans). Closes the graph: read()
+    /// the text again to lay it out.
+    std::size_t rankedPlacements() {
+        char phase[] = "phase", one[] = "1";
+        agattr(graph_, AGRAPH, phase, one);
+        layout();
+        std::size_t places = 0;
+        for (Agnode_t* n = agfstnode(graph_); n; n = agnxtnode(graph_, n)) {
+            ++places;
+            for (Agedge_t* e = agfstout(graph_, n); e; e = agnxtout(graph_, e))
+                places += 2 * std::size_t(std::max(1, std::abs(ND_rank(aghead(e)) - ND_rank(agtail(e))))) - 1;
+        }
+        gvFreeLayout(gvc_, graph_);
+        agclose(graph_);
+        graph_ = nullptr;
+        laidOut_ = false;
+        return places;
+    }
     std::string render(const std::string& format) {
         char* data = nullptr;
         unsigned int length = 0;
@@ -178,6 +202,7 @@ struct EdgeSpec {
     std::string id;
     std::string label;
     NodeId fromBox = kNoNode, toBox = kNoNode;  // collapsed groups it leaves / enters
+    bool upward = false;                        // written head -> tail (DotOptions::upwardNodes)
 };
 
 /// The collapsed-group box drawing a node, or kNoNode when the node is drawn itself.
@@ -275,6 +300,7 @@ std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<
         if (e.fromBox != kNoNode && e.fromBox == e.toBox) return;
         if (e.toBox != kNoNode && !intoBox.insert({v, e.toBox}).second) return;
         if (options.shapesOnEdges) e.label = dotEdgeLabel(graph, v);
+        e.upward = e.fromBox == kNoNode && e.toBox == kNoNode && options.upwardNodes.count(v.node) && options.upwardNodes.count(to);
         edges.push_back(std::move(e));
     };
     for (NodeId id : order) {
@@ -294,8 +320,10 @@ std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<
                 concat("e", std::to_string(v.node), "_", std::to_string(v.port), "_out", std::to_string(k)));
     }
     for (const EdgeSpec& e : edges) {
-        out << "  " << dotQuoted(nodeDotId(e.fromBox != kNoNode ? e.fromBox : e.from.node)) << " -> "
-            << dotQuoted(nodeDotId(e.toBox != kNoNode ? e.toBox : e.to)) << " [";
+        const std::string tail = dotQuoted(nodeDotId(e.fromBox != kNoNode ? e.fromBox : e.from.node));
+        const std::string head = dotQuoted(nodeDotId(e.toBox != kNoNode ? e.toBox : e.to));
+        out << "  " << (e.upward ? head : tail) << " -> " << (e.upward ? tail : head) << " [";
+        if (e.upward) out << "dir=back, ";
         if (!e.label.empty()) out << "label=" << dotQuoted(e.label) << ", ";
         out << "id=" << dotQuoted(e.id) << "];\n";
     }
@@ -316,6 +344,72 @@ void writeRenderedFile(const std::string& path, const std::string& bytes) {
 }
 
 bool isCancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
+
+/// estimateLayoutPlacements on the edges buildDot wrote (an upward edge counts as written).
+std::size_t estimatePlacements(const std::vector<EdgeSpec>& edges, std::size_t drawnNodes, bool labels) {
+    std::unordered_map<NodeId, std::size_t> index;
+    std::vector<std::pair<std::size_t, std::size_t>> arcs;  // tail, head as in the DOT text
+    auto at = [&](NodeId id) { return index.try_emplace(id, index.size()).first->second; };
+    for (const EdgeSpec& e : edges) {
+        const NodeId from = e.fromBox != kNoNode ? e.fromBox : e.from.node, to = e.toBox != kNoNode ? e.toBox : e.to;
+        const std::size_t a = at(from), b = at(to);
+        if (a != b) arcs.emplace_back(e.upward ? b : a, e.upward ? a : b);
+    }
+    const std::size_t n = index.size();
+    std::vector<std::vector<std::size_t>> out(n), in(n);
+    for (const auto& [a, b] : arcs) {
+        out[a].push_back(b);
+        in[b].push_back(a);
+    }
+    // Kahn's order; nodes on a cycle (Graphviz reverses one of its edges) come last.
+    std::vector<std::size_t> order, waiting(n);
+    for (std::size_t v = 0; v < n; ++v)
+        if (!(waiting[v] = in[v].size())) order.push_back(v);
+    for (std::size_t k = 0; k < order.size(); ++k)
+        for (std::size_t w : out[order[k]])
+            if (!--waiting[w]) order.push_back(w);
+    std::vector<char> placed(n, 0);
+    for (std::size_t v : order) placed[v] = 1;
+    for (std::size_t v = 0; v < n; ++v)
+        if (!placed[v]) order.push_back(v);
+    // Longest-path ranks, then a few sweeps that move each node to the end of its slack where
+    // more of its edges are (a leaf follows its one parent, a lone source its one child). Every
+    // step keeps the ranking feasible and shortens the edges' total length or keeps it.
+    auto leaf = [&](std::size_t v) { return out[v].empty() && in[v].size() == 1; };
+    auto root = [&](std::size_t v) { return in[v].empty() && out[v].size() == 1; };
+    std::vector<std::int64_t> rank(n, 0);
+    for (std::size_t v : order)
+        for (std::size_t u : in[v]) rank[v] = std::max(rank[v], rank[u] + 1);
+    for (int sweep = 0; sweep < 3; ++sweep) {
+        for (auto it = order.rbegin(); it != order.rend(); ++it) {
+            const std::size_t v = *it;
+            if (out[v].size() < in[v].size()) continue;
+            std::int64_t hi = INT64_MAX;
+            for (std::size_t w : out[v])
+                if (!leaf(w)) hi = std::min(hi, rank[w] - 1);
+            if (hi != INT64_MAX) rank[v] = hi;
+        }
+        for (std::size_t v : order) {
+            if (in[v].size() <= out[v].size()) continue;
+            std::int64_t lo = INT64_MIN;
+            for (std::size_t u : in[v])
+                if (!root(u)) lo = std::max(lo, rank[u] + 1);
+            if (lo != INT64_MIN) rank[v] = lo;
+        }
+        for (std::size_t v : order) {
+            if (leaf(v)) rank[v] = rank[in[v].front()] + 1;
+            else if (root(v)) rank[v] = rank[out[v].front()] - 1;
+        }
+    }
+    // One place per node; per edge one per rank it spans (its slack node) and one per rank it
+    // crosses (virtual nodes); labels double the ranks.
+    std::size_t places = std::max(drawnNodes, n);
+    for (const auto& [a, b] : arcs) {
+        const std::size_t span = std::size_t(std::max<std::int64_t>(1, std::llabs(rank[b] - rank[a]))) * (labels ? 2 : 1);
+        places += 2 * span - 1;
+    }
+    return places;
+}
 
 }  // namespace
 
@@ -464,6 +558,13 @@ std::string dotEscape(std::string_view text) {
     return out;
 }
 
+void DotOptions::layBackwardPassUpwards(const Graph& graph, const std::vector<NodeId>& forwardNodes) {
+    const std::set<NodeId> forward(forwardNodes.begin(), forwardNodes.end());
+    upwardNodes.clear();
+    for (NodeId id : graph.nodeIds())
+        if (!forward.count(id)) upwardNodes.insert(id);
+}
+
 std::string graphToDot(const Graph& graph, const DotOptions& options) { return buildDot(graph, options, nullptr); }
 
 std::string renderGraphToString(const Graph& graph, const std::string& format, const DotOptions& options) {
@@ -479,19 +580,53 @@ void renderGraph(const Graph& graph, const std::string& path, const std::string&
     writeRenderedFile(path, renderGraphToString(graph, format, options));
 }
 
-GraphLayout layoutGraph(const Graph& graph, const DotOptions& options, const std::atomic<bool>* cancel) {
+std::size_t estimateLayoutPlacements(const Graph& graph, const DotOptions& options) {
+    std::vector<EdgeSpec> edges;
+    buildDot(graph, options, &edges);
+    return estimatePlacements(edges, graph.nodeCount() + graph.outputs().size(), options.shapesOnEdges);
+}
+
+GraphLayout layoutGraph(const Graph& graph, const DotOptions& requested, const std::atomic<bool>* cancel) {
     GraphLayout result;
     if (isCancelled(cancel)) {
         result.cancelled = true;
         return result;
     }
+    DotOptions options = requested;
     std::vector<EdgeSpec> edges;
-    const std::string dot = buildDot(graph, options, &edges);
+    std::string dot = buildDot(graph, options, &edges);
 
     GraphvizSession session;
     if (isCancelled(cancel)) {  // the wait for the lock may have been long
         result.cancelled = true;
         return result;
+    }
+    // Within budget by the upper bound, or by dot's own ranks (its first phase, quick) when the
+    // bound is over; over even then, without edge labels; over again, refused.
+    auto placements = [&] {
+        const std::size_t bound = estimatePlacements(edges, graph.nodeCount() + graph.outputs().size(), options.shapesOnEdges);
+        if (bound <= options.placementBudget) return bound;
+        session.read(dot);
+        return session.rankedPlacements();
+    };
+    if (options.placementBudget) {
+        std::size_t need = placements();
+        if (need > options.placementBudget && options.shapesOnEdges) {
+            options.shapesOnEdges = false;
+            result.edgeLabelsDropped = true;
+            dot = buildDot(graph, options, &edges);
+            need = placements();
+        }
+        if (need > options.placementBudget)
+            throw LayoutTooLarge(concat("too large to lay out: Graphviz would place ", std::to_string(need),
+                                        " nodes and edge bends (", std::to_string(graph.nodeCount()),
+                                        " nodes, and one for every rank an edge crosses), over the budget of ",
+                                        std::to_string(options.placementBudget),
+                                        "; collapse groups, or export the drawing with adjoint-cli export"));
+        if (isCancelled(cancel)) {
+            result.cancelled = true;
+            return result;
+        }
     }
     Agraph_t* g = session.read(dot);
     session.layout();
@@ -556,11 +691,14 @@ GraphLayout layoutGraph(const Graph& graph, const DotOptions& options, const std
                     const bezier& bz = spl->list[b];
                     // Joined pieces share their end points: skip the repeated one.
                     for (int p = (el.points.empty() ? 0 : 1); p < bz.size; ++p) el.points.push_back(at(bz.list[p]));
-                    if (bz.eflag) {
+                    // An upward edge's arrow (dir=back) is at the start of Graphviz's spline.
+                    if (spec.upward ? bz.sflag : bz.eflag) {
                         el.hasArrow = true;
-                        std::tie(el.arrowX, el.arrowY) = at(bz.ep);
+                        std::tie(el.arrowX, el.arrowY) = at(spec.upward ? bz.sp : bz.ep);
                     }
                 }
+                // Graphviz's spline runs from the DOT tail: for an upward edge, from our head.
+                if (spec.upward) std::reverse(el.points.begin(), el.points.end());
             }
             if (const textlabel_t* lab = ED_label(e)) std::tie(el.labelX, el.labelY) = at(lab->pos);
         }

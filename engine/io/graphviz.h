@@ -11,12 +11,15 @@
 //   graph outputs  double octagons                     filled by op group (ops.def)
 //   edges          tail value -> user, labelled with the value's shape ("4×8") when known.
 #include <atomic>
+#include <cstddef>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "base/errors.h"
 #include "ir/graph.h"
 
 namespace adj {
@@ -42,6 +45,19 @@ struct DotOptions {
     /// an outside value entering the box several times is drawn once.
     std::map<NodeId, int> collapsedInto;
     std::vector<std::string> collapsedNames;
+    /// The nodes of a backward pass. An edge between two of them is laid out upwards (written
+    /// head -> tail with dir=back: the arrow still points the way the value flows), so the
+    /// backward pass climbs beside the forward one and each adjoint is ranked next to the value it
+    /// belongs to. Laid out downwards, every forward value the backward pass reads becomes an edge
+    /// across the whole drawing, and Graphviz places a virtual node on every rank it crosses: for a
+    /// chain of n layers O(n^2) of them (20 layers of a small MLP: minutes and gigabytes).
+    std::set<NodeId> upwardNodes;
+    /// The most placements (estimateLayoutPlacements) layoutGraph lets Graphviz make; 0: no
+    /// limit. Over it, layoutGraph lays the graph out without edge labels (which halve the
+    /// placements); still over, it throws LayoutTooLarge before Graphviz allocates anything.
+    std::size_t placementBudget = 0;
+    /// Fills upwardNodes with every node of `graph` outside `forwardNodes` (BackwardGraph's).
+    void layBackwardPassUpwards(const Graph& graph, const std::vector<NodeId>& forwardNodes);
 };
 
 /// The drawing category of a node, from its op's groups in ops.def (normalization wins over
@@ -139,11 +155,34 @@ struct GraphLayout {
     double width = 0, height = 0;   // bounding box of the drawing
     /// True when `cancel` was raised; the layout is then empty.
     bool cancelled = false;
+    /// True when the edge labels were left out to keep within DotOptions::placementBudget.
+    bool edgeLabelsDropped = false;
+};
+
+/// The placements a canvas may ask of Graphviz. Measured with Debian's Graphviz 2.42 on one core:
+/// a 2,100-node MLP needs 11,400 (2 s), a 4,200-node one 22,800 (28 s); the backward graph of a
+/// 5,600-node one 46,200 (160 s). The x-coordinate phase grows faster than quadratically.
+inline constexpr std::size_t kCanvasPlacementBudget = 25000;
+
+/// What Graphviz's dot positions in its last phase, bounded before it runs: one place per node,
+/// and per edge one for every rank it spans and one for every rank it crosses (twice as many
+/// ranks when edges carry labels). Ranks come from a longest-path layering improved by a few
+/// sweeps that move nodes towards most of their edges: a feasible ranking, so this is an upper
+/// bound of what dot, which minimizes the edges' total length, does (exact on chains and trees;
+/// layoutGraph asks dot's own first phase when the bound is over budget). Time and memory of
+/// the layout grow with it.
+std::size_t estimateLayoutPlacements(const Graph& graph, const DotOptions& options = {});
+
+/// The graph would need more placements than the layout's budget.
+class LayoutTooLarge : public Error {
+public:
+    using Error::Error;
 };
 
 /// Runs the "dot" layout on graphToDot(graph, options) and reads the positions back. `cancel`
 /// is checked before and after Graphviz runs (Graphviz itself cannot be interrupted). Safe to
-/// call from any thread. Throws Error when Graphviz fails.
+/// call from any thread. Throws Error when Graphviz fails, LayoutTooLarge when the graph is over
+/// options.placementBudget even without edge labels.
 GraphLayout layoutGraph(const Graph& graph, const DotOptions& options = {}, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace adj

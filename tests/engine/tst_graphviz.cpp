@@ -4,10 +4,12 @@
 #include <QtTest>
 
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <set>
 #include <thread>
 
+#include "autodiff/reverse_mode.h"
 #include "base/errors.h"
 #include "io/graphviz.h"
 #include "test_support.h"
@@ -61,6 +63,8 @@ private Q_SLOTS:
     void renderErrors();
     void layoutPositions();
     void layoutCancelled();
+    void backwardPassLaidOutUpwards();
+    void layoutBudget();
     void layoutCollapsedGroup();
     void layoutFromThreads();
     void shapeLabels();
@@ -340,6 +344,86 @@ void TestGraphviz::layoutCancelled() {
     QVERIFY(l.nodes.empty());
     cancel = false;
     QVERIFY(!layoutGraph(s.g, {}, &cancel).cancelled);
+}
+
+// The backward graph of a 20-block chain, its backward pass laid out upwards: a tenth of the
+// placements of the downward drawing (which is over a canvas's budget), every edge still drawn
+// from its value to its use, and each adjoint level with the value it belongs to.
+void TestGraphviz::backwardPassLaidOutUpwards() {
+    const BackwardGraph bw = buildBackward(test::blockChain(20), "loss", {});
+    DotOptions down, up;
+    up.layBackwardPassUpwards(bw.graph, bw.forwardNodes);
+    QCOMPARE(up.upwardNodes.size(), bw.graph.nodeCount() - bw.forwardNodes.size());
+    QVERIFY(graphToDot(bw.graph, up).find("dir=back") != std::string::npos);
+    QVERIFY(graphToDot(bw.graph, down).find("dir=back") == std::string::npos);
+    const std::size_t downward = estimateLayoutPlacements(bw.graph, down), upward = estimateLayoutPlacements(bw.graph, up);
+    QVERIFY2(downward > kCanvasPlacementBudget, qPrintable(QString::number(downward)));
+    QVERIFY2(upward * 5 < downward, qPrintable(QString("%1 upward, %2 downward").arg(upward).arg(downward)));
+
+    up.placementBudget = kCanvasPlacementBudget;
+    const GraphLayout l = layoutGraph(bw.graph, up);
+    QVERIFY(!l.edgeLabelsDropped);
+    std::map<NodeId, const NodeLayout*> at;
+    for (const NodeLayout& n : l.nodes) at[n.id] = &n;
+    auto near = [](const NodeLayout* n, std::pair<double, double> p) {
+        return std::abs(p.first - n->x) <= n->width / 2 + 2 && std::abs(p.second - n->y) <= n->height / 2 + 2;
+    };
+    int upwardEdges = 0;
+    for (const EdgeLayout& e : l.edges) {
+        if (!at.count(e.from.node) || !at.count(e.to) || e.points.empty()) continue;
+        const NodeLayout* from = at[e.from.node];
+        const NodeLayout* to = at[e.to];
+        // the spline starts at the value and ends by its use, the arrow at the use
+        QVERIFY2(near(from, e.points.front()), qPrintable(QString::fromStdString(bw.graph.node(e.from.node).name)));
+        QVERIFY(e.hasArrow);
+        QVERIFY(std::hypot(e.arrowX - to->x, e.arrowY - to->y) < std::hypot(e.arrowX - from->x, e.arrowY - from->y));
+        if (up.upwardNodes.count(e.from.node) && up.upwardNodes.count(e.to)) {
+            ++upwardEdges;
+            QVERIFY(to->y < from->y);  // the backward pass climbs
+        }
+    }
+    QVERIFY(upwardEdges > 100);
+    // each block's adjoint of its tanh lies within a tenth of the drawing's height of the tanh
+    int checked = 0;
+    for (const auto& [adjoint, value] : bw.adjointOf) {
+        if (bw.graph.node(value.node).op != Op::Tanh || !at.count(adjoint)) continue;
+        ++checked;
+        QVERIFY2(std::abs(at[adjoint]->y - at[value.node]->y) < l.height / 10,
+                 qPrintable(QString::fromStdString(bw.graph.node(value.node).name)));
+    }
+    QCOMPARE(checked, 20);
+}
+
+// Over its budget a layout first leaves the edge labels out, then refuses before Graphviz runs.
+void TestGraphviz::layoutBudget() {
+    const Graph g = test::blockChain(20);
+    DotOptions labelled, bare;
+    bare.shapesOnEdges = false;
+    const std::size_t withLabels = estimateLayoutPlacements(g, labelled), without = estimateLayoutPlacements(g, bare);
+    QVERIFY2(without < withLabels, qPrintable(QString("%1 < %2").arg(without).arg(withLabels)));
+    QVERIFY(without >= g.nodeCount() + 1);  // at least a place per node and output
+
+    DotOptions o;
+    o.placementBudget = withLabels;
+    GraphLayout l = layoutGraph(g, o);
+    QVERIFY(!l.edgeLabelsDropped);
+    QVERIFY(!l.edges.front().label.empty());
+
+    o.placementBudget = (withLabels + without) / 2;
+    l = layoutGraph(g, o);
+    QVERIFY(l.edgeLabelsDropped);
+    QCOMPARE(l.nodes.size(), g.nodeCount() + 1);
+    for (const EdgeLayout& e : l.edges) QVERIFY(e.label.empty());
+
+    o.placementBudget = without / 2;
+    try {
+        layoutGraph(g, o);
+        QFAIL("a layout over its budget ran");
+    } catch (const LayoutTooLarge& e) {
+        QVERIFY2(QString(e.what()).contains(QString("over the budget of %1").arg(without / 2)), e.what());
+    }
+    o.placementBudget = 0;  // no budget
+    QCOMPARE(layoutGraph(g, o).nodes.size(), g.nodeCount() + 1);
 }
 
 void TestGraphviz::layoutFromThreads() {

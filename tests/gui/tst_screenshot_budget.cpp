@@ -1,7 +1,7 @@
-// adjoint --screenshot OUT.png --timeout S: a run that would take longer (here the backward graph
-// of a 2,400-node graph, laid out by Graphviz, which cannot be interrupted) stops with an error
-// and exit status 1 and writes no picture; a run within its budget writes its picture; a bad
-// budget is a usage error (exit 2).
+// adjoint --screenshot OUT.png --timeout S: a run that would take longer (here the layout of a
+// 2,100-node graph by Graphviz, which cannot be interrupted) stops with an error and exit status 1
+// and writes no picture; a drawing over a canvas's layout budget fails at once, naming the budget;
+// a run within its budget writes its picture; a bad budget is a usage error (exit 2).
 #include <QFile>
 #include <QImage>
 #include <QtTest>
@@ -24,9 +24,22 @@ private Q_SLOTS:
         const std::string dir = adj::test::tempDir();
         adj::saveGraphJson(adj::test::blockChain(300), dir + "/large.json");
         const QString shot = QString::fromStdString(dir + "/large.png");
-        const auto r = runAdjoint({"--view", "autodiff", "--screenshot", shot, "--timeout", "2", QString::fromStdString(dir + "/large.json")});
+        const auto r = runAdjoint({"--screenshot", shot, "--timeout", "1", QString::fromStdString(dir + "/large.json")});
         QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains("adjoint: error: the screenshot did not finish within its time budget of 2 s (--timeout)"), qPrintable(r.err));
+        QVERIFY2(r.err.contains("adjoint: error: the screenshot did not finish within its time budget of 1 s (--timeout)"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(shot));
+    }
+
+    // A 1,500-block chain (10,500 nodes, and its backward graph more) needs more placements than
+    // a canvas's budget even without edge labels: the window says so, naming the budget, instead
+    // of spending minutes and gigabytes in Graphviz.
+    void aDrawingOverTheLayoutBudgetFailsAtOnce() {
+        const std::string dir = adj::test::tempDir();
+        adj::saveGraphJson(adj::test::blockChain(1500), dir + "/huge.json");
+        const QString shot = QString::fromStdString(dir + "/huge.png");
+        const auto r = runAdjoint({"--view", "autodiff", "--screenshot", shot, "--timeout", "240", QString::fromStdString(dir + "/huge.json")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("too large to lay out") && r.err.contains("over the budget of 25000"), qPrintable(r.err));
         QVERIFY(!QFile::exists(shot));
     }
 
