@@ -1,11 +1,11 @@
 #pragma once
 // AsyncAnalysis<Result>: one engine computation at a time for a view, off the GUI thread (engine
 // work never runs on the GUI thread). A view splits each analysis into "compute" (pure,
-// engine-only, on copies of its inputs, run by QtConcurrent on a worker) and "apply" (on the GUI
-// thread, fills the widgets). start() supersedes any earlier request: every request takes the next
-// version, and a result whose version is no longer the latest (the document changed again, or a
-// newer request came) is dropped, never applied. A request superseded before its worker starts
-// skips its computation. An exception in the computation reaches `fail` with its message.
+// engine-only, on copies of its inputs, run on a worker by runOnPool of thread_hand_off.h) and
+// "apply" (on the GUI thread, fills the widgets). start() supersedes any earlier request: every
+// request takes the next version, and a result whose version is no longer the latest (the
+// document changed again, or a newer request came) is dropped, never applied. A request superseded
+// before its worker starts skips its computation. An exception in the computation reaches `fail` with its message.
 //
 // runNow() computes on the calling thread and applies at once (tests, and callers that need the
 // result before they return); it supersedes any pending request too.
@@ -20,13 +20,14 @@
 #include <QFutureWatcher>
 #include <QString>
 #include <QThreadPool>
-#include <QtConcurrent/QtConcurrentRun>
 #include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
+
+#include "thread_hand_off.h"
 
 /// The thread pool of the analyses (at least two threads), apart from the global pool.
 QThreadPool* analysisThreadPool();
@@ -53,7 +54,7 @@ public:
     void start(Compute compute) {
         const int version = latest_->fetch_add(1) + 1;
         busy_ = true;
-        watcher_->setFuture(QtConcurrent::run(analysisThreadPool(), [compute = std::move(compute), version, latest = latest_]() {
+        pending_ = runOnPool<Outcome>(analysisThreadPool(), [compute = std::move(compute), version, latest = latest_]() {
             Outcome o;
             o.version = version;
             if (latest->load() != version) return o;  // superseded before it started
@@ -65,7 +66,8 @@ public:
                 o.error = QStringLiteral("unknown error");
             }
             return o;
-        }));
+        });
+        watcher_->setFuture(pending_.future());
     }
 
     /// Computes and applies on the calling thread; returns false (with the message in *error,
@@ -96,7 +98,8 @@ public:
     void cancel() {
         latest_->fetch_add(1);
         busy_ = false;
-        watcher_->setFuture(QFuture<Outcome>());
+        pending_ = {};
+        watcher_->setFuture(QFuture<void>());
     }
 
     /// A request is pending: its result has not been applied (or reported) yet.
@@ -114,8 +117,8 @@ private:
     };
 
     void deliver() {
-        if (watcher_->future().resultCount() == 0) return;
-        const Outcome o = watcher_->result();
+        if (!pending_.isFinished()) return;
+        const Outcome o = pending_.result();
         if (o.version == delivered_) return;  // (a late signal of a future already delivered)
         if (o.version != latest_->load()) {
             ++dropped_;
@@ -133,7 +136,8 @@ private:
 
     Apply apply_;
     Fail fail_;
-    std::unique_ptr<QFutureWatcher<Outcome>> watcher_ = std::make_unique<QFutureWatcher<Outcome>>();
+    std::unique_ptr<QFutureWatcher<void>> watcher_ = std::make_unique<QFutureWatcher<void>>();
+    PoolResult<Outcome> pending_;  // the latest request
     std::shared_ptr<std::atomic<int>> latest_ = std::make_shared<std::atomic<int>>(0);
     bool busy_ = false;
     int delivered_ = 0;

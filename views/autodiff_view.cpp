@@ -8,7 +8,6 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 #include <set>
 
 #include "base/errors.h"
@@ -32,7 +31,7 @@ AutodiffView::AutodiffView(GraphView* forwardView, QWidget* parent)
       numericStatus_(new QLabel(this)),
       compute_([this](AutodiffAnalysis&& a) { setAnalysis(std::make_shared<const AutodiffAnalysis>(std::move(a))); },
                [this](const QString& message) { showFailure(message); }),
-      numericWatcher_(new QFutureWatcher<std::pair<std::vector<FiniteDifferenceRow>, QString>>(this)) {
+      numericWatcher_(new QFutureWatcher<void>(this)) {
     setObjectName(QStringLiteral("autodiffView"));
     if (forwardView_) {
         forwardOverlays_ = forwardView_->findChild<CanvasOverlays*>(QString(), Qt::FindDirectChildrenOnly);
@@ -203,19 +202,20 @@ void AutodiffView::startNumeric() {
     auto input = analysis_;
     if (numericCancel_) numericCancel_->store(true);
     numericCancel_ = std::make_shared<std::atomic<bool>>(false);
-    numericWatcher_->setFuture(QtConcurrent::run(analysisThreadPool(), [input, cancel = numericCancel_] {
-        // Exceptions do not cross QtConcurrent with their message: carry it back.
+    numericResult_ = runOnPool<std::pair<std::vector<FiniteDifferenceRow>, QString>>(analysisThreadPool(), [input, cancel = numericCancel_] {
         try {
             return std::make_pair(compareWithFiniteDifferences(*input, cancel.get()), QString());
         } catch (const std::exception& e) {
             return std::make_pair(std::vector<FiniteDifferenceRow>{}, QString::fromUtf8(e.what()));
         }
-    }));
+    });
+    numericWatcher_->setFuture(numericResult_.future());
 }
 
 void AutodiffView::showNumeric() {
     if (numericWatcher_->property("generation").toInt() != numericGeneration_) return;
-    const auto [rows, error] = numericWatcher_->result();
+    if (!numericResult_.isFinished()) return;
+    const auto [rows, error] = numericResult_.result();
     if (!error.isEmpty()) {
         numericStatus_->setText(tr("Finite differences failed: %1").arg(error));
         Q_EMIT numericFinished();

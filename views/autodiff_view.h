@@ -93,7 +93,8 @@ private:
     /// The pending (or last) request was a gradient of gradient: its failure keeps the view.
     bool secondOrderRequest_ = false;
     AsyncAnalysis<AutodiffAnalysis> compute_;
-    QFutureWatcher<std::pair<std::vector<FiniteDifferenceRow>, QString>>* numericWatcher_;
+    QFutureWatcher<void>* numericWatcher_;
+    PoolResult<std::pair<std::vector<FiniteDifferenceRow>, QString>> numericResult_;
     int numericGeneration_ = 0;
     /// Raised to stop the running comparison (a newer one, clear(), the view's destruction).
     std::shared_ptr<std::atomic<bool>> numericCancel_;

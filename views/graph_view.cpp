@@ -9,7 +9,6 @@
 #include <QPainter>
 #include <QScrollBar>
 #include <QWheelEvent>
-#include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <cmath>
 
@@ -46,7 +45,7 @@ QThreadPool* GraphView::layoutThreadPool() {
 }
 
 GraphView::GraphView(QWidget* parent)
-    : QGraphicsView(parent), scene_(new GraphScene(this)), watcher_(new QFutureWatcher<LayoutResult>(this)) {
+    : QGraphicsView(parent), scene_(new GraphScene(this)), watcher_(new QFutureWatcher<void>(this)) {
     setScene(scene_);
     setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing | QPainter::SmoothPixmapTransform);
     setDragMode(QGraphicsView::ScrollHandDrag);
@@ -57,7 +56,7 @@ GraphView::GraphView(QWidget* parent)
     setFrameShape(QFrame::NoFrame);
     setFocusPolicy(Qt::StrongFocus);
     setAcceptDrops(true);
-    connect(watcher_, &QFutureWatcher<LayoutResult>::finished, this, &GraphView::applyLayout);
+    connect(watcher_, &QFutureWatcher<void>::finished, this, &GraphView::applyLayout);
 }
 
 GraphView::~GraphView() {
@@ -78,7 +77,7 @@ void GraphView::showGraph(const adj::Graph& graph, const adj::DotOptions& option
     viewport()->update();
     Q_EMIT layoutStarted();
     // setFuture() stops watching the previous future: only the latest result is applied.
-    watcher_->setFuture(QtConcurrent::run(layoutThreadPool(), [copy, options = options_, cancel = cancel_]() {
+    pendingLayout_ = runOnPool<LayoutResult>(layoutThreadPool(), [copy, options = options_, cancel = cancel_]() {
         LayoutResult r;
         r.graph = copy;
         try {
@@ -87,13 +86,15 @@ void GraphView::showGraph(const adj::Graph& graph, const adj::DotOptions& option
             r.error = QString::fromStdString(e.what());
         }
         return r;
-    }));
+    });
+    watcher_->setFuture(pendingLayout_.future());
 }
 
 void GraphView::clearGraph() {
     if (cancel_) cancel_->store(true);
     cancel_.reset();
-    watcher_->setFuture(QFuture<LayoutResult>());
+    pendingLayout_ = {};
+    watcher_->setFuture(QFuture<void>());
     pending_ = false;
     failure_.clear();
     scene_->clearGraph();
@@ -104,15 +105,16 @@ void GraphView::cancelLayout() {
     if (!pending_) return;
     if (cancel_) cancel_->store(true);
     cancel_.reset();
-    watcher_->setFuture(QFuture<LayoutResult>());
+    pendingLayout_ = {};
+    watcher_->setFuture(QFuture<void>());
     pending_ = false;
     viewport()->update();
     Q_EMIT layoutCancelled();
 }
 
 void GraphView::applyLayout() {
-    if (!pending_ || watcher_->future().resultCount() == 0) return;
-    const LayoutResult r = watcher_->result();
+    if (!pending_ || !pendingLayout_.isFinished()) return;
+    const LayoutResult r = pendingLayout_.result();
     if (r.layout.cancelled) return;  // superseded; the newer job reports
     pending_ = false;
     if (!r.error.isEmpty()) {

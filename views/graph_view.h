@@ -20,6 +20,7 @@
 
 #include "graph_scene.h"
 #include "io/graphviz.h"
+#include "thread_hand_off.h"
 
 class GraphView : public QGraphicsView {
     Q_OBJECT
@@ -110,7 +111,8 @@ private:
     double fitZoom() const;
 
     GraphScene* scene_;
-    QFutureWatcher<LayoutResult>* watcher_;
+    QFutureWatcher<void>* watcher_;
+    PoolResult<LayoutResult> pendingLayout_;  // the latest layout asked for
     std::shared_ptr<std::atomic<bool>> cancel_;
     adj::DotOptions options_;
     bool pending_ = false;

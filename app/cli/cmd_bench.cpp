@@ -60,6 +60,7 @@ int cmdBench(const std::vector<std::string>& argv, Context& ctx) {
 
     Graph g = loadCheckedGraph(path);
     Bindings bindings = readBindings(args, g);
+    checkMemoryFits(g, bindings, path);
     bindRandomInputs(g, bindings, seed);
     auto exec = makeBackend(args, ctx.err);
 

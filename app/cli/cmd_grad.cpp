@@ -65,8 +65,10 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
         for (NodeId id : g.inputNodes())
             if (!bindings.count(g.node(id).name))
                 throw Error("graph input '" + g.node(id).name + "' has no binding (give it with --input " + g.node(id).name + "=FILE.npy)");
+        checkMemoryFits(g, bindings, path);
         if (mode == "reverse") {
             BackwardGraph bw = buildBackward(g, of, {wrt, false, false});
+            checkMemoryFits(bw.graph, bindings, path);
             RunResult r = exec->run(bw.graph, bindings);
             grads = r.outputs;
             passes = 1;

@@ -28,6 +28,7 @@ int cmdJacobian(const std::vector<std::string>& argv, Context& ctx) {
     if (wrtList.size() != 1) throw UsageError("jacobian takes one --wrt name");
     const std::string wrt = wrtList.front();
     Bindings bindings = readBindings(args, g);
+    checkMemoryFits(g, bindings, path);
     auto exec = makeBackend(args, ctx.err);
     const std::string dir = args.value("--out").value_or(".");
 

@@ -13,6 +13,7 @@ int cmdRun(const std::vector<std::string>& argv, Context& ctx) {
     const std::string path = graphArgument(args, "run");
     Graph g = loadCheckedGraph(path);
     Bindings bindings = readBindings(args, g);
+    checkMemoryFits(g, bindings, path);
     auto exec = makeBackend(args, ctx.err);
     const auto t0 = std::chrono::steady_clock::now();
     RunResult r;

@@ -88,6 +88,7 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
     } catch (const Error& e) {
         throw BadInput(path + ": " + e.what());
     }
+    checkMemoryFits(trainer->stepGraph().graph, {}, path);
     if (auto f = args.value("--save-step-graph")) {
         try {
             saveGraphJson(trainer->stepGraph().graph, *f);

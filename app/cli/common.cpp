@@ -1,12 +1,22 @@
 #include "common.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <ostream>
+#include <sstream>
 
 #include "io/graph_file.h"
 #include "io/npy.h"
 #include "runtime/fallback_executor.h"
+#include "runtime/memory_plan.h"
+#include "tensor/dtype.h"
 #include "runtime/vulkan/vulkan_executor.h"
 #include "base/errors.h"
 #include "ir/verifier.h"
@@ -59,6 +69,61 @@ Bindings readBindings(const Args& args, const Graph& graph) {
         }
     }
     return b;
+}
+
+std::int64_t allocatableBytes() {
+    std::int64_t available = -1;
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    std::int64_t kb = 0;
+    std::string unit;
+    while (meminfo >> key >> kb) {
+        std::getline(meminfo, unit);
+        if (key == "MemAvailable:") {
+            available = kb * 1024;
+            break;
+        }
+    }
+    rlimit limit{};
+    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        std::ifstream statm("/proc/self/statm");
+        std::int64_t pages = 0;
+        statm >> pages;
+        const std::int64_t left = std::int64_t(limit.rlim_cur) - pages * std::int64_t(sysconf(_SC_PAGESIZE));
+        available = available < 0 ? std::max<std::int64_t>(0, left) : std::min(available, std::max<std::int64_t>(0, left));
+    }
+    return available;
+}
+
+void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what) {
+    std::map<std::string, Shape> shapes;
+    for (const auto& [name, tensor] : bindings) shapes[name] = tensor.shape();
+    MemoryPlan plan;
+    try {
+        plan = planMemory(graph, shapes);
+    } catch (const Error&) {
+        return;  // the run names the shape problem
+    }
+    // (doubles: a graph's declared sizes can overflow 64 bits)
+    double need = double(plan.plannedPeakBytes());
+    for (NodeId id : graph.inputNodes()) {
+        const Node& n = graph.node(id);
+        if (bindings.count(n.name)) continue;
+        double elements = 1;
+        for (std::int64_t d : n.declaredShape) elements *= double(std::max<std::int64_t>(d, 1));
+        need += elements * double(dtypeSize(n.outputs.empty() ? DType::F32 : n.outputs.front().dtype));
+    }
+    const std::int64_t available = allocatableBytes();
+    if (available < 0 || need <= double(available)) return;
+    auto gb = [](double bytes) {
+        std::ostringstream s;
+        s.precision(bytes < 1e9 ? 3 : 4);
+        s << bytes / 1e9 << " GB";
+        return s.str();
+    };
+    throw BadInput(what + ": running it needs about " + gb(need) + " of memory (the peak of its memory plan" +
+                   (need > double(plan.plannedPeakBytes()) ? ", inputs included" : "") + ") and " + gb(double(available)) +
+                   " is available: stopped before allocating (adjoint-cli memory shows the plan)");
 }
 
 std::string fileNameFor(const std::string& tensorName) {

@@ -40,6 +40,17 @@ std::string graphArgument(const Args& args, const std::string& command);
 Bindings readBindings(const Args& args, const Graph& graph);
 /// A tensor name as a file name: every character outside [A-Za-z0-9._-] becomes '_'.
 std::string fileNameFor(const std::string& tensorName);
+/// Stops the command before it allocates (BadInput) when running `graph` with `bindings` would
+/// need more memory than the machine can give: the memory plan's peak (runtime/memory_plan.h)
+/// plus the inputs still to be made (declared shapes of the unbound ones), against the memory
+/// available now (MemAvailable) and what the address-space limit (ulimit -v) leaves. A graph the
+/// planner cannot shape is let through: running it reports the problem. `what` names the graph.
+void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what);
+
+/// Bytes this process can still allocate: the smaller of MemAvailable and the address-space
+/// limit less what is mapped; -1 when neither is known.
+std::int64_t allocatableBytes();
+
 /// Creates DIR (and parents) if needed; BadInput when it cannot.
 void ensureDirectory(const std::string& dir);
 /// A count option (--repeat 20) within [low, high], `fallback` when absent; UsageError naming the

@@ -6,7 +6,6 @@
 #include <QMenu>
 #include <QPointer>
 #include <QStatusBar>
-#include <QtConcurrent/QtConcurrentRun>
 #include <cmath>
 #include <utility>
 
@@ -223,9 +222,9 @@ std::shared_ptr<const adj::Graph> AnalysisPanels::snapshot() {
 }
 
 std::function<adj::MachineModel()> AnalysisPanels::machineSource() {
-    if (!std::exchange(machineStarted_, true)) machine_ = QtConcurrent::run(analysisThreadPool(), [] { return adj::machineModel(); });
+    if (!std::exchange(machineStarted_, true)) machine_ = runOnPool<adj::MachineModel>(analysisThreadPool(), [] { return adj::machineModel(); });
     // (a worker waiting on a measurement that has not started runs it itself: no deadlock)
-    return [machine = machine_] { return machine.result(); };
+    return [machine = machine_]() -> adj::MachineModel { return machine.result(); };
 }
 
 void AnalysisPanels::showBackwardGraph() {

@@ -109,7 +109,7 @@ private:
     std::map<QString, QDockWidget*> docks_;
     QTimer refreshTimer_;
     Colouring colouring_ = Colouring::None;
-    QFuture<adj::MachineModel> machine_;
+    PoolResult<adj::MachineModel> machine_;
     bool machineStarted_ = false;
     std::shared_ptr<const adj::Graph> snapshot_;
     AsyncAnalysis<std::map<adj::NodeId, QColor>> fills_;

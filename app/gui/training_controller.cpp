@@ -17,6 +17,7 @@
 #include "autodiff/reverse_mode.h"
 #include "base/errors.h"
 #include "heatmap.h"
+#include "thread_hand_off.h"
 #include "runtime/fallback_executor.h"
 #include "runtime/vulkan/vulkan_executor.h"
 #include "train/trainer.h"
@@ -199,7 +200,7 @@ void TrainingController::startDeviceProbe() {
             ok = false;
             reason = QObject::tr("No usable Vulkan device: %1").arg(QString::fromUtf8(e.what()));
         }
-        QMetaObject::invokeMethod(qApp, [target, ok, reason] {
+        invokeHandedOff(qApp, [target, ok, reason] {
             if (target) target->setBackendAvailable(QStringLiteral("Vulkan"), ok, reason);
         });
     });

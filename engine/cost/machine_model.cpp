@@ -1,13 +1,13 @@
 #include "cost/machine_model.h"
 
 #include "base/files.h"
+#include "base/parallel.h"
 
 #include "runtime/cpu/gemm_packed.h"
 
 #include <array>
 #include <optional>
 #include <tbb/info.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <atomic>
@@ -46,7 +46,7 @@ double measureFlops(int threads) {
     double best = 0;
     for (int rep = 0; rep < 3; ++rep) {
         const auto t0 = Clock::now();
-        tbb::parallel_for(0, threads, [&](int t) {
+        adj::parallelEach(0, threads, [&](int t) {
             v4 acc[kChains];
             for (int k = 0; k < kChains; ++k) acc[k] = v4{1.f, 1.f, 1.f, 1.f} + float(k + t) * 1e-3f;
             const v4 m = {0.999999f, 0.999999f, 0.999999f, 0.999999f}, a = {1e-7f, 1e-7f, 1e-7f, 1e-7f};
@@ -83,8 +83,8 @@ double measureBandwidth() {
     double best = 0;
     for (int rep = 0; rep < 3; ++rep) {
         const auto t0 = Clock::now();
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1 << 16), [&](const tbb::blocked_range<std::size_t>& r) {
-            std::copy(a.begin() + std::ptrdiff_t(r.begin()), a.begin() + std::ptrdiff_t(r.end()), b.begin() + std::ptrdiff_t(r.begin()));
+        adj::parallelBlocks(std::size_t(0), n, std::size_t(1) << 16, [&](std::size_t begin, std::size_t end) {
+            std::copy(a.begin() + std::ptrdiff_t(begin), a.begin() + std::ptrdiff_t(end), b.begin() + std::ptrdiff_t(begin));
         });
         const double dt = seconds(t0);
         best = std::max(best, 2.0 * double(n) * sizeof(float) / dt);

@@ -60,13 +60,65 @@ double residentBytes() {
     return double(resident) * double(sysconf(_SC_PAGESIZE));
 }
 
+// Where the resident memory is, for the log: anonymous and file-backed pages (/proc/self/status),
+// and the bytes the heap has handed out (mallinfo2), so that growth can be told from fragmentation.
+QString memoryBreakdown() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    QStringList parts;
+    while (std::getline(status, line))
+        if (line.rfind("RssAnon:", 0) == 0 || line.rfind("RssFile:", 0) == 0 || line.rfind("Threads:", 0) == 0)
+            parts << QString::fromStdString(line).simplified();
+    const struct mallinfo2 heap = mallinfo2();
+    parts << QStringLiteral("heap in use: %1 MB").arg(double(heap.uordblks + heap.hblkhd) / 1e6, 0, 'f', 1);
+    return parts.join(QStringLiteral(", "));
+}
+
+// Resident kB by mapping (/proc/self/smaps: each library, [heap], [anon], [stack]...), summed over
+// the mappings of the same name: where growth is, when there is some.
+std::map<std::string, long> residentByMapping() {
+    std::ifstream smaps("/proc/self/smaps");
+    std::map<std::string, long> kb;
+    std::string line, current;
+    while (std::getline(smaps, line)) {
+        std::istringstream in(line);
+        std::string first;
+        in >> first;
+        if (first == "Rss:") {
+            long v = 0;
+            in >> v;
+            kb[current] += v;
+        } else if (!first.empty() && first.back() != ':' && first.find('-') != std::string::npos) {
+            std::string perms, offset, dev, inode, name;
+            in >> perms >> offset >> dev >> inode >> name;
+            current = name.empty() ? "[anonymous]" : name;
+        }
+    }
+    return kb;
+}
+
+QString mappingGrowth(const std::map<std::string, long>& before, const std::map<std::string, long>& after) {
+    std::vector<std::pair<long, std::string>> growth;
+    for (const auto& [name, kb] : after) {
+        const auto it = before.find(name);
+        growth.emplace_back(kb - (it == before.end() ? 0 : it->second), name);
+    }
+    std::sort(growth.begin(), growth.end(), std::greater<>());
+    QStringList lines{QStringLiteral("resident growth by mapping (kB):")};
+    for (std::size_t i = 0; i < std::min<std::size_t>(10, growth.size()); ++i)
+        lines << QStringLiteral("  %1  %2").arg(growth[i].first, 8).arg(QString::fromStdString(growth[i].second));
+    return lines.join(QLatin1Char('\n'));
+}
+
 // The same once the work in flight has finished (the analyses' pool idle, its results applied):
 // the two measurements compare what the session keeps, not what one graph's analyses hold for
 // the moment.
 double settledResidentBytes() {
     analysisThreadPool()->waitForDone(60000);
+    GraphView::layoutThreadPool()->waitForDone(60000);
     QCoreApplication::processEvents();
     analysisThreadPool()->waitForDone(60000);
+    GraphView::layoutThreadPool()->waitForDone(60000);
     QCoreApplication::processEvents();
     return residentBytes();
 }
@@ -143,6 +195,7 @@ private Q_SLOTS:
         QSignalSpy ready(panels, &AnalysisPanels::viewReady);
         QSignalSpy failed(panels, &AnalysisPanels::viewFailed);
         double warmResident = 0;
+        std::map<std::string, long> warmMappings;
         int trainingRuns = 0;
         std::map<std::string, double> secondsPerFile;  // where the time goes, printed at the end
         QElapsedTimer clock;
@@ -237,9 +290,12 @@ private Q_SLOTS:
                              qPrintable(QStringLiteral("training run %1 (%2) did not stop").arg(trainingRuns).arg(backend)));
                 }
             }
-            if (i + 1 == kWarmGraphs) warmResident = settledResidentBytes();
+            if (i + 1 == kWarmGraphs) {
+                warmResident = settledResidentBytes();
+                warmMappings = residentByMapping();
+            }
             secondsPerFile[QFileInfo(QString::fromStdString(file)).fileName().toStdString()] += double(clock.elapsed()) / 1000.0;
-            if ((i + 1) % 20 == 0) qInfo("%d graphs, %.1f MB resident", i + 1, residentBytes() / 1e6);
+            if ((i + 1) % 20 == 0) qInfo("%d graphs, %.1f MB resident (%s)", i + 1, residentBytes() / 1e6, qPrintable(memoryBreakdown()));
         }
         for (const auto& [name, seconds] : secondsPerFile) qInfo("%6.1f s  %s", seconds, name.c_str());
         QCOMPARE(trainingRuns, kTrainingRuns);
@@ -248,6 +304,7 @@ private Q_SLOTS:
         const double endResident = settledResidentBytes();
         qInfo("resident memory after %d graphs: %.1f MB; after %d graphs and %d training runs: %.1f MB (%+.1f%%)", kWarmGraphs,
               warmResident / 1e6, kGraphs, trainingRuns, endResident / 1e6, 100 * (endResident / warmResident - 1));
+        if (endResident > 1.10 * warmResident) qInfo("%s", qPrintable(mappingGrowth(warmMappings, residentByMapping())));
         QVERIFY2(endResident <= 1.10 * warmResident, "the resident memory grew by more than 10% after the first 20 graphs");
     }
 

@@ -1,6 +1,6 @@
 #include "runtime/cpu/gemm_packed.h"
 
-#include <tbb/parallel_for.h>
+#include "base/parallel.h"
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -325,7 +325,7 @@ void run(const Micro& mk, std::int64_t M, std::int64_t N, std::int64_t K, const 
         const float* bp = pb.data();
         const std::int64_t blocks = (M + 7) / 8;
         if (threads == 1 || M * K * 16 < 4 * 64 * 64 * 64) return narrowAvx512(0, M, N, K, o.A, o.rsA, o.csA, bp, o.C, o.ldc);
-        tbb::parallel_for(std::int64_t(0), blocks, [&](std::int64_t b) {
+        adj::parallelEach(std::int64_t(0), blocks, [&](std::int64_t b) {
             narrowAvx512(b * 8, std::min(M, b * 8 + 8), N, K, o.A, o.rsA, o.csA, bp, o.C, o.ldc);
         });
         return;
@@ -358,7 +358,7 @@ void run(const Micro& mk, std::int64_t M, std::int64_t N, std::int64_t K, const 
         for (std::int64_t t = 0; t < tasks; ++t) body(t);
         return;
     }
-    tbb::parallel_for(std::int64_t(0), tasks, body);
+    adj::parallelEach(std::int64_t(0), tasks, body);
 }
 
 }  // namespace

@@ -2,9 +2,6 @@
 // Private helpers of the CPU kernels: error messages naming the node, TBB loops that stay serial
 // for small work, strided row iteration over several operands at once, and the row-major GEMM
 // entry shared by matmul, gemm and conv2d.
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -12,6 +9,7 @@
 #include <vector>
 
 #include "base/errors.h"
+#include "base/parallel.h"
 #include "ir/graph.h"
 #include "runtime/cpu/cpu_kernels.h"
 #include "tensor/tensor.h"
@@ -53,8 +51,7 @@ void parallelFor(std::int64_t n, std::int64_t workPerItem, F&& body) {
         return;
     }
     const std::int64_t grain = std::max<std::int64_t>(1, kGrainWork / w);
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n, std::size_t(grain)),
-                      [&](const tbb::blocked_range<std::int64_t>& r) { body(r.begin(), r.end()); });
+    adj::parallelBlocks(std::int64_t(0), n, std::size_t(grain), body);
 }
 
 /// A shape and the strides of N operands over it, with size-1 dimensions dropped and adjacent
