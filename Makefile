@@ -34,11 +34,14 @@ test-asan: deps
 
 # ThreadSanitizer on the engine tests and the GUI tests of the threaded machinery (label tsan,
 # tests/CMakeLists.txt); tests/tsan.supp holds the suppressions, each with its reason.
+# die_after_fork=0: QProcess (the tests that start adjoint-cli) forks with vfork semantics, the
+# child sharing the parent's memory until exec, which makes TSan take the parent for a child of a
+# multi-threaded fork and kill it when it next starts a thread.
 test-tsan: deps
 	@test -f $(BUILD_TSAN)/CMakeCache.txt || cmake -S . -B $(BUILD_TSAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug \
 	    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DADJOINT_TSAN=ON -DADJOINT_BUILD_BENCH=OFF
 	cmake --build $(BUILD_TSAN) -j $(JOBS) --target tsan-tests
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 die_after_fork=0 suppressions=$(CURDIR)/tests/tsan.supp" \
 	    ctest --test-dir $(BUILD_TSAN) --output-on-failure -j $(JOBS) -L tsan
 
 # libFuzzer (clang, ASan + UBSan) on the loaders, checkpoints, the optimizer's trace and the CLI's

@@ -12,6 +12,7 @@
 //     rewrite trace's initial graph, the roofline's dots, the fusion groups) and not the last one.
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QDir>
 #include <QFileInfo>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -69,6 +70,13 @@ QString memoryBreakdown() {
     while (std::getline(status, line))
         if (line.rfind("RssAnon:", 0) == 0 || line.rfind("RssFile:", 0) == 0 || line.rfind("Threads:", 0) == 0)
             parts << QString::fromStdString(line).simplified();
+    QStringList threads;
+    for (const QFileInfo& task : QDir(QStringLiteral("/proc/self/task")).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile comm(task.filePath() + QStringLiteral("/comm"));
+        if (comm.open(QIODevice::ReadOnly)) threads << QString::fromUtf8(comm.readAll()).trimmed();
+    }
+    threads.sort();
+    parts << QStringLiteral("threads: ") + threads.join(QLatin1Char(' '));
     const struct mallinfo2 heap = mallinfo2();
     parts << QStringLiteral("heap in use: %1 MB").arg(double(heap.uordblks + heap.hblkhd) / 1e6, 0, 'f', 1);
     return parts.join(QStringLiteral(", "));
