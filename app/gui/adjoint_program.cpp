@@ -5,6 +5,9 @@
 #include <QMessageBox>
 #include <QTimer>
 #include <cstdio>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <memory>
 #include <optional>
 #include <utility>
@@ -21,6 +24,12 @@ namespace {
 void printError(const QString& message) { std::fprintf(stderr, "adjoint: %s\n", qPrintable(message)); }
 
 }  // namespace
+
+void configureAdjointProcess() {
+#if defined(__GLIBC__)
+    mallopt(M_ARENA_MAX, 2);
+#endif
+}
 
 int runAdjointProgram(QApplication& app, const AdjointProgramHooks& hooks) {
     QApplication::setApplicationName(QStringLiteral("Adjoint"));

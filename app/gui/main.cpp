@@ -4,6 +4,7 @@
 #include "adjoint_program.h"
 
 int main(int argc, char** argv) {
+    configureAdjointProcess();
     QApplication app(argc, argv);
     return runAdjointProgram(app);
 }

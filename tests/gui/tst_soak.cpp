@@ -30,6 +30,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include "adjoint_program.h"
 #include "analysis_panels.h"
 #include "async_analysis.h"
 #include "fusion_panel_model.h"
@@ -172,7 +173,10 @@ std::set<std::string> nodeNames(const Graph& g) {
 class TestSoak : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { test::isolateApplication(dir_.path(), "tst_soak"); }
+    void initTestCase() {
+        configureAdjointProcess();  // as the program's main() does (malloc arenas)
+        test::isolateApplication(dir_.path(), "tst_soak");
+    }
 
     void longSession() {
         // The graphs, by kind: examples, generated, real-model exports.

@@ -71,6 +71,7 @@ bool runTestScript(MainWindow& window, const QString& script) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    configureAdjointProcess();
     QApplication app(argc, argv);
     const QString script = qEnvironmentVariable("ADJOINT_TEST_SCRIPT");
     AdjointProgramHooks hooks;
