@@ -1,5 +1,6 @@
 // The training dashboard stays live while spirals train on the worker: snapshots keep arriving
-// with growing step counts, each is shown, they are throttled (far fewer snapshots than steps),
+// with growing step counts, each is shown, they are throttled (a snapshot only when there is news:
+// a step, a new boundary, new adjoints or a new status; at most one per refresh tick),
 // the decision boundary is redrawn as training goes, and the window's own timers keep firing
 // meanwhile. The test asserts that order of events and those counts; how long the event loop is
 // held at worst, and how many updates a second the dashboard shows, are figures of
@@ -28,6 +29,8 @@ private Q_SLOTS:
         struct Seen {
             std::int64_t step;
             int boundaryVersion;
+            int probeVersion;
+            QString status;
             bool running;
             int ticksBefore;
         };
@@ -37,7 +40,7 @@ private Q_SLOTS:
         ticker.setInterval(5);
         connect(&ticker, &QTimer::timeout, [&ticks] { ++ticks; });
         connect(&controller, &TrainingController::snapshotReady, [&](const TrainingSnapshot& snap) {
-            seen.push_back({snap.step, snap.boundaryVersion, snap.running, ticks});
+            seen.push_back({snap.step, snap.boundaryVersion, snap.probeVersion, snap.status, snap.running, ticks});
         });
         ticker.start();
         dashboard.startButton()->click();
@@ -57,9 +60,15 @@ private Q_SLOTS:
             QVERIFY(seen[i].boundaryVersion >= seen[i - 1].boundaryVersion);
             QVERIFY(seen[i].running);
         }
-        // Training advanced and the snapshots are throttled: many steps per snapshot.
-        QVERIFY2(last.step - first.step >= 4 * (kSnapshots - 1),
-                 qPrintable(QStringLiteral("%1 steps over %2 snapshots").arg(last.step - first.step).arg(kSnapshots - 1)));
+        // Training advanced, and the snapshots are throttled to news: none repeats the one before
+        // (how many steps fit between two depends on the machine's speed, so it is not asserted).
+        QVERIFY2(last.step > first.step, "training did not advance");
+        for (int i = 1; i < kSnapshots; ++i) {
+            const Seen& a = seen[i - 1];
+            const Seen& b = seen[i];
+            QVERIFY2(b.step != a.step || b.boundaryVersion != a.boundaryVersion || b.probeVersion != a.probeVersion || b.status != a.status,
+                     qPrintable(QStringLiteral("snapshot %1 brings nothing new (step %2)").arg(i).arg(b.step)));
+        }
         // The decision boundary was evaluated again while training went on.
         QVERIFY2(last.boundaryVersion >= first.boundaryVersion + 2, "the decision boundary was not redrawn");
         // The window served its timers between the snapshots, and showed every snapshot.
