@@ -47,7 +47,11 @@ bool timerFires(int ticks, int intervalMs = 5);
 class PoolGate {
 public:
     explicit PoolGate(QThreadPool* pool) : held_(pool->maxThreadCount()) {
-        for (int i = 0; i < held_; ++i) pool->start([gate = gate_] { gate->acquire(); });
+        // (through runOnPool, which states the hand-off to ThreadSanitizer)
+        for (int i = 0; i < held_; ++i) runOnPool<int>(pool, [gate = gate_] {
+                gate->acquire();
+                return 0;
+            });
     }
     ~PoolGate() { release(); }
     PoolGate(const PoolGate&) = delete;
