@@ -167,10 +167,12 @@ inline constexpr std::size_t kCanvasPlacementBudget = 25000;
 /// What Graphviz's dot positions in its last phase, bounded before it runs: one place per node,
 /// and per edge one for every rank it spans and one for every rank it crosses (twice as many
 /// ranks when edges carry labels). Ranks come from a longest-path layering improved by a few
-/// sweeps that move nodes towards most of their edges: a feasible ranking, so this is an upper
-/// bound of what dot, which minimizes the edges' total length, does (exact on chains and trees;
-/// layoutGraph asks dot's own first phase when the bound is over budget). Time and memory of
-/// the layout grow with it.
+/// sweeps that move nodes towards most of their edges: a feasible ranking. On an acyclic drawing
+/// whose edges all weigh the same (those we make) this bounds what dot does, since dot ranks to
+/// minimize the edges' total length (exact on chains and trees). Where collapsed groups close a
+/// cycle, dot first reverses edges to break it and the figure is an estimate, not a bound.
+/// layoutGraph asks dot's own first phase when the figure is over budget. Time and memory of the
+/// layout grow with it.
 std::size_t estimateLayoutPlacements(const Graph& graph, const DotOptions& options = {});
 
 /// The graph would need more placements than the layout's budget.
