@@ -17,7 +17,7 @@ table="$build/tests/fuzz/targets.tsv"
 [[ -f $table ]] || { echo "error: $table not found (make test-fuzz configures and builds the targets)" >&2; exit 2; }
 runs=${FUZZ_LONG_RUNS:-10000000}
 parallel=${FUZZ_LONG_PARALLEL:-$(nproc)}
-out="$build/fuzz-long"
+out="$(cd "$build" && pwd)/fuzz-long"  # absolute: a target may change its working directory
 mkdir -p "$out"
 source_corpus="$(cd "$(dirname "$0")/.." && pwd)/tests/fuzz/corpus"
 
@@ -35,8 +35,8 @@ run_one() {
     "$program" -merge=1 "$source_corpus/$kind" "$scratch" >>"$log" 2>&1
     after=$(find "$source_corpus/$kind" -type f | wc -l)
     local done_runs rate
-    done_runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-    rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+    done_runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | awk '{print $2}')
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | awk '{print $2}')
     printf '%s\truns=%s\texec/s=%s\tminutes=%d\tcorpus %d -> %d\t%s\n' "$kind" "${done_runs:-?}" "${rate:-?}" \
         $(((SECONDS - start) / 60)) "$before" "$after" "$([[ $rc == 0 ]] && echo ok || echo "FAILED (exit $rc, see $log)")"
     return $rc
@@ -46,8 +46,10 @@ export out runs source_corpus
 
 kinds=("$@")
 status=0
-while IFS=$'\t' read -r kind program dict seeds; do
+# (fields split on '|', not on tabs: read collapses runs of whitespace separators, and an empty
+# dictionary field would then shift the seed folders into its place)
+while IFS='|' read -r kind program dict seeds; do
     if ((${#kinds[@]})) && [[ ! " ${kinds[*]} " == *" $kind "* ]]; then continue; fi
-    printf '%s\t%s\t%s\t%s\0' "$kind" "$program" "$dict" "$seeds"
-done <"$table" | xargs -0 -P "$parallel" -I{} bash -c 'IFS=$'"'"'\t'"'"' read -r k p d s <<<"{}"; run_one "$k" "$p" "$d" "$s"' || status=1
+    printf '%s|%s|%s|%s\0' "$kind" "$program" "$dict" "$seeds"
+done < <(tr '\t' '|' <"$table") | xargs -0 -P "$parallel" -I{} bash -c 'IFS="|" read -r k p d s <<<"{}"; run_one "$k" "$p" "$d" "$s"' || status=1
 exit $status
