@@ -27,7 +27,7 @@ void printError(const QString& message) { std::fprintf(stderr, "adjoint: %s\n", 
 
 void configureAdjointProcess() {
 #if defined(__GLIBC__)
-    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_ARENA_MAX, 1);
 #endif
 }
 

@@ -21,12 +21,15 @@ struct AdjointProgramHooks {
 };
 
 /// Process-wide settings of the program, made in main() before QApplication starts threads (and
-/// by tests that stand for the program): glibc's malloc arenas capped at two. Every thread that
-/// allocates (the analysis and layout pools, training workers, oneTBB's, lavapipe's) otherwise gets
-/// an arena of its own, up to eight per core, and the free pages stranded between live blocks of
-/// each stay resident: a long session's footprint then follows how many arenas it has touched, not
-/// what it holds (tst_soak, 200 graphs and 100 training runs: from 155 MB to 175 MB with the
-/// default; with two arenas 156.6 to 157.8 MB, with one 137.8 to 139.2 MB; docs/RELIABILITY.md).
+/// by tests that stand for the program; glibc fixes its arena limit when a second thread first
+/// allocates, so later calls change nothing): glibc's malloc with one arena for all threads. Every
+/// thread that allocates (the analysis and layout pools, training workers, oneTBB's, lavapipe's)
+/// otherwise gets an arena of its own, up to eight per core, and the free pages stranded between
+/// live blocks of each stay resident: a long session's footprint then follows how many arenas it
+/// has touched, not what it holds (tst_soak, 200 graphs and 100 training runs: from 155 MB to
+/// 175 MB with the default; with two arenas flat on average but readings 144 to 159 MB apart;
+/// with one, 137.8 to 139.2 MB, every reading within 2 MB; docs/RELIABILITY.md). Small blocks
+/// still come from each thread's own cache (tcache) without taking the arena's lock.
 void configureAdjointProcess();
 
 /// Names the application, reads `app`'s command line, shows the main window and runs the event

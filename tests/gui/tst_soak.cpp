@@ -10,6 +10,7 @@
 //     one is on the canvas (no selection, no overlay items); once the views have answered, what
 //     each view shows is the analysis of this graph (the autodiff view's forward graph, the
 //     rewrite trace's initial graph, the roofline's dots, the fusion groups) and not the last one.
+#include <QApplication>
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QDir>
@@ -173,10 +174,7 @@ std::set<std::string> nodeNames(const Graph& g) {
 class TestSoak : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() {
-        configureAdjointProcess();  // as the program's main() does (malloc arenas)
-        test::isolateApplication(dir_.path(), "tst_soak");
-    }
+    void initTestCase() { test::isolateApplication(dir_.path(), "tst_soak"); }
 
     void longSession() {
         // The graphs, by kind: examples, generated, real-model exports.
@@ -324,5 +322,14 @@ private:
     QTemporaryDir dir_;
 };
 
-QTEST_MAIN(TestSoak)
+// As the program's main(): the process settings (malloc arenas) before QApplication starts any
+// thread, since glibc fixes its arena limit when the first thread allocates.
+int main(int argc, char** argv) {
+    configureAdjointProcess();
+    QApplication app(argc, argv);
+    app.setAttribute(Qt::AA_Use96Dpi, true);
+    TestSoak test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
 #include "tst_soak.moc"
