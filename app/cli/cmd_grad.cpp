@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -24,8 +25,10 @@ std::vector<std::string> wrtNames(const Args& args, const Graph& g) {
     }
     std::stringstream ss(spec);
     std::string item;
+    // (a name given twice counts once: the fuzzer found "w,w,w,..." making one backward graph
+    // with hundreds of identical outputs, seconds of work for one gradient)
     while (std::getline(ss, item, ','))
-        if (!item.empty()) names.push_back(item);
+        if (!item.empty() && std::find(names.begin(), names.end(), item) == names.end()) names.push_back(item);
     if (names.empty()) throw UsageError("--wrt needs names (or 'all')");
     for (const auto& n : names) {
         auto id = g.findNode(n);
