@@ -40,7 +40,7 @@ template <class Result, class Compute>
 struct PoolJob {
     Compute compute;
     std::shared_ptr<PoolSlot<Result>> slot;
-    void run() {
+    void operator()() {
         try {
             slot->value.emplace(compute());
         } catch (...) {
@@ -50,17 +50,8 @@ struct PoolJob {
     }
 };
 
-template <class Job>
-struct PoolJobRunner {
-    Job* job;
-    ADJ_TSAN_UNSEEN void operator()() const {
-        Job* j = job;
-        tsanAcquire(j);
-        const std::unique_ptr<Job> owned(j);
-        owned->run();
-    }
-};
-
+/// What Qt stores and runs on the other thread: the address of a callable released by the thread
+/// that made it; acquired, run once and freed.
 template <class F>
 struct HandedOffCall {
     F* call;
@@ -82,7 +73,6 @@ public:
 
     /// What a QFutureWatcher<void> watches; finished once the result (or the error) is in.
     const QFuture<void>& future() const { return future_; }
-    bool isValid() const { return slot_ != nullptr; }
     bool isFinished() const { return slot_ && future_.isFinished(); }
 
     /// The result; waits for it when the computation is still running. Rethrows what it threw.
@@ -109,7 +99,7 @@ PoolResult<Result> runOnPool(QThreadPool* pool, Compute compute) {
     r.slot_ = std::make_shared<adj::detail::PoolSlot<Result>>();
     auto* job = new Job{std::move(compute), r.slot_};
     adj::tsanRelease(job);
-    r.future_ = QtConcurrent::run(pool, adj::detail::PoolJobRunner<Job>{job});
+    r.future_ = QtConcurrent::run(pool, adj::detail::HandedOffCall<Job>{job});
     return r;
 }
 

@@ -71,6 +71,10 @@ Bindings readBindings(const Args& args, const Graph& graph) {
     return b;
 }
 
+namespace {
+
+/// Bytes this process can still allocate: the smaller of MemAvailable and the address-space
+/// limit less what is mapped; -1 when neither is known.
 std::int64_t allocatableBytes() {
     std::int64_t available = -1;
     std::ifstream meminfo("/proc/meminfo");
@@ -94,6 +98,8 @@ std::int64_t allocatableBytes() {
     }
     return available;
 }
+
+}  // namespace
 
 void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what) {
     std::map<std::string, Shape> shapes;

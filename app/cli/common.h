@@ -47,10 +47,6 @@ std::string fileNameFor(const std::string& tensorName);
 /// planner cannot shape is let through: running it reports the problem. `what` names the graph.
 void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what);
 
-/// Bytes this process can still allocate: the smaller of MemAvailable and the address-space
-/// limit less what is mapped; -1 when neither is known.
-std::int64_t allocatableBytes();
-
 /// Creates DIR (and parents) if needed; BadInput when it cannot.
 void ensureDirectory(const std::string& dir);
 /// A count option (--repeat 20) within [low, high], `fallback` when absent; UsageError naming the
