@@ -8,7 +8,7 @@ void runDeadCodeElimination(Rewriter& rw) {
     for (NodeId id : g.liveTopoOrder()) live[std::size_t(id)] = 1;
     std::vector<NodeId> dead;
     for (NodeId id : g.nodeIds())
-        if (!live[std::size_t(id)] && g.node(id).op != Op::Input && g.node(id).op != Op::Parameter) dead.push_back(id);
+        if (!live[std::size_t(id)] && g.node(id).op != Op::Input) dead.push_back(id);  // inputs are the interface
     // remove users before what they use: the cascade removes each dead node once it has no users
     std::vector<NodeId> roots;
     for (NodeId id : dead) {

@@ -30,10 +30,16 @@ void runDeadCodeElimination(Rewriter& rewriter);
 /// constant or parameter weights and statistics: new conv weights and bias, the batchnorm gone.
 RuleSet convBnFoldRules();
 
-/// parallel_matmul.cpp: matmul(x, W1), ..., matmul(x, Wn) with 2-D weights that are sources ->
-/// split(matmul(x, concat(W1..Wn, axis=-1))); when every matmul feeds only add(matmul, bi) with
-/// 1-D source biases, the biases are concatenated too and the adds merge into one.
+/// parallel_matmul.cpp: linear layers of one x with 2-D source weights, all matmul(x, Wi) [+ bi]
+/// or all gemm(x, Wi, [ci]) with one transB -> one layer over the weights side by side and a split
+/// of its output. Weights and biases that are constants or parameters are concatenated once, into
+/// a new parameter when any was one (else a constant); the biases merge when every layer has one.
 RuleSet parallelMatmulRules();
+
+/// op_recognition.cpp: what exporters write in place of an op becomes the op: the erf formula of
+/// GELU -> gelu(x); (x - mean x) / sqrt(mean (x - mean x)^2 + eps) over trailing axes ->
+/// layernorm(x), then its * scale and + shift of the normalized shape -> its second and third input.
+RuleSet opRecognitionRules();
 
 /// transpose_sinking.cpp: moves transposes through elementwise ops toward the outputs
 /// (u(T x) -> T u(x); op(T a, T b) -> T op(a, b); op(T a, scalar) -> T op(a, scalar)) so that

@@ -198,7 +198,7 @@ void Rewriter::eraseCascade(NodeId start, std::vector<std::string>& removed, Cos
         stack.pop_back();
         if (!g_.contains(id) || !g_.users(id).empty() || isGraphOutput(id)) continue;
         const Node& n = g_.node(id);
-        if (n.op == Op::Input || n.op == Op::Parameter) continue;
+        if (n.op == Op::Input) continue;  // the graph's interface; a parameter nothing reads goes
         const CostSummary c = costOf(id);
         delta.flops -= c.flops;
         delta.bytes -= c.bytes;

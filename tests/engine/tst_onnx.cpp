@@ -43,13 +43,8 @@ namespace {
 constexpr double kRtol = 1e-4;
 constexpr double kAtol = 1e-5;
 
-using Named = std::vector<std::pair<std::string, std::string>>;  // name, absolute path
-
-struct Fixture {
-    std::string model, file;
-    Named inputs, expected, lossWeights, gradients;
-    std::map<std::string, std::vector<std::string>> dynamic;
-};
+using Named = test::NamedFiles;
+using Fixture = test::OnnxModelFixture;
 
 nlohmann::json readJson(const std::string& relative) {
     std::ifstream f(test::sourcePath(relative));
@@ -57,36 +52,8 @@ nlohmann::json readJson(const std::string& relative) {
     return nlohmann::json::parse(f);
 }
 
-Named named(const nlohmann::json& j) {
-    Named r;
-    for (const auto& [k, v] : j.items()) r.emplace_back(k, test::sourcePath(v.get<std::string>()));
-    return r;
-}
-
-const std::vector<Fixture>& fixtures() {
-    static const std::vector<Fixture> all = [] {
-        std::vector<Fixture> r;
-        for (const auto& e : readJson("tests/fixtures/onnx/manifest.json")) {
-            Fixture f;
-            f.model = e.at("model").get<std::string>();
-            f.file = test::sourcePath(e.at("file").get<std::string>());
-            f.inputs = named(e.at("inputs"));
-            f.expected = named(e.at("expected"));
-            f.lossWeights = named(e.at("loss").at("weights"));
-            f.gradients = named(e.at("gradients"));
-            for (const auto& [k, v] : e.at("dynamic").items()) f.dynamic[k] = v.get<std::vector<std::string>>();
-            r.push_back(std::move(f));
-        }
-        return r;
-    }();
-    return all;
-}
-
-const Fixture& fixture(const std::string& model) {
-    for (const auto& f : fixtures())
-        if (f.model == model) return f;
-    throw std::runtime_error("no fixture " + model);
-}
+const std::vector<Fixture>& fixtures() { return test::onnxModelFixtures(); }
+const Fixture& fixture(const std::string& model) { return test::onnxModelFixture(model); }
 
 Bindings bindingsOf(const Named& inputs) {
     Bindings b;
@@ -235,24 +202,23 @@ private Q_SLOTS:
     /// Softmax's 2-D coercion before 13, LayerNorm before 17, If around a squeeze, Pad's integer
     /// arithmetic) imports, runs like torch at batch 3, and survives export and re-import.
     void everyOpsetImports_data() {
-        QTest::addColumn<QString>("file");
-        for (const auto& e : readJson("tests/fixtures/onnx/opsets/manifest.json"))
-            QTest::newRow(e.at("model").get<std::string>().c_str()) << QString::fromStdString(e.at("file").get<std::string>());
+        QTest::addColumn<QString>("model");
+        for (const auto& e : test::onnxOpsetFixtures()) QTest::newRow(e.model.c_str()) << QString::fromStdString(e.model);
     }
     void everyOpsetImports() {
         ONNX_TRY
-        QFETCH(QString, file);
-        nlohmann::json entry;
-        for (const auto& e : readJson("tests/fixtures/onnx/opsets/manifest.json"))
-            if (e.at("file").get<std::string>() == file.toStdString()) entry = e;
-        const Bindings b = bindingsOf(named(entry.at("inputs")));
-        Graph g = loadGraphFile(test::sourcePath(file.toStdString()));
-        std::string problems = compareNamed(runByName(g, b), named(entry.at("expected")), kRtol, kAtol);
+        QFETCH(QString, model);
+        test::OnnxOpsetFixture entry;
+        for (const auto& e : test::onnxOpsetFixtures())
+            if (e.model == model.toStdString()) entry = e;
+        const Bindings b = bindingsOf(entry.inputs);
+        Graph g = loadGraphFile(entry.file);
+        std::string problems = compareNamed(runByName(g, b), entry.expected, kRtol, kAtol);
         QVERIFY2(problems.empty(), problems.c_str());
         const std::string bytes = graphToOnnx(g);
         const std::string why = onnxCheckerProblems(bytes);
         QVERIFY2(why.empty(), why.c_str());
-        problems = compareNamed(runByName(parseGraphOnnx(bytes, "again.onnx"), b), named(entry.at("expected")), kRtol, kAtol);
+        problems = compareNamed(runByName(parseGraphOnnx(bytes, "again.onnx"), b), entry.expected, kRtol, kAtol);
         QVERIFY2(problems.empty(), problems.c_str());
         ONNX_CATCH
     }

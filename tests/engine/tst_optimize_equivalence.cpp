@@ -154,7 +154,7 @@ std::string checkCase(const Case& c, Inputs inputs) {
             if (!bwd) continue;
             // gradients of the optimized forward graph, with respect to the inputs (and the
             // parameters, unless folding replaced them)
-            const bool folds = label == "-O2" || label == "conv-bn";
+            const bool folds = label == "-O2" || label == "conv-bn" || label == "parallel-matmul";
             BackwardOptions bo;
             bo.seedInput = true;
             for (NodeId id : original.inputNodes()) bo.wrt.push_back(original.node(id).name);

@@ -236,7 +236,7 @@ private Q_SLOTS:
                      "  %conv = conv2d(%x, %w, %b) {pads=[1, 1, 1, 1]} : [1, 3, 4, 4]\n  const  %scale : [3]\n  const  %shift : [3]\n"
                      "  const  %mean : [3]\n  const  %var : [3]\n  %bn = batchnorm(%conv, %scale, %shift, %mean, %var) : [1, 3, 4, 4]\n"
                      "  %r = relu(%bn) : [1, 3, 4, 4]\n  output y = %r\n",
-                     "graph t\n  input  %x : [1, 2, 4, 4]\n  param  %w : [3, 2, 3, 3]\n  param  %b : [3]\n  param  %conv_w_folded : [3, 2, 3, 3]\n"
+                     "graph t\n  input  %x : [1, 2, 4, 4]\n  param  %conv_w_folded : [3, 2, 3, 3]\n"
                      "  param  %conv_b_folded : [3]\n  %conv_bn = conv2d(%x, %conv_w_folded, %conv_b_folded) {pads=[1, 1, 1, 1]} : [1, 3, 4, 4]\n"
                      "  %r = relu(%conv_bn) : [1, 3, 4, 4]\n  output y = %r\n");
     }
@@ -259,7 +259,7 @@ private Q_SLOTS:
                      "  %fc_b = add(%fc, %b) : [4, 5]\n  const  %scale : [5]\n  const  %shift : [5]\n  const  %mean : [5]\n"
                      "  const  %var : [5]\n  %bn = batchnorm(%fc_b, %scale, %shift, %mean, %var) : [4, 5]\n  %r = tanh(%bn) : [4, 5]\n"
                      "  output y = %r\n",
-                     "graph t\n  input  %x : [4, 3]\n  param  %w : [3, 5]\n  param  %b : [5]\n  param  %fc_w_folded : [3, 5]\n"
+                     "graph t\n  input  %x : [4, 3]\n  param  %fc_w_folded : [3, 5]\n"
                      "  param  %fc_b_folded : [5]\n  %fc_bn = gemm(%x, %fc_w_folded, %fc_b_folded) {transA=0, transB=0} : [4, 5]\n"
                      "  %r = tanh(%fc_bn) : [4, 5]\n  output y = %r\n");
     }
@@ -304,9 +304,9 @@ private Q_SLOTS:
                      "  param  %bk : [8]\n  param  %bv : [4]\n  %mq = matmul(%x, %wq) : [4, 8]\n  %q = add(%mq, %bq) : [4, 8]\n"
                      "  %mk = matmul(%x, %wk) : [4, 8]\n  %k = add(%mk, %bk) : [4, 8]\n  %mv = matmul(%x, %wv) : [4, 4]\n"
                      "  %v = add(%bv, %mv) : [4, 4]\n  output q = %q\n  output k = %k\n  output v = %v\n",
-                     "graph t\n  input  %x : [4, 8]\n  param  %wq : [8, 8]\n  param  %wk : [8, 8]\n  param  %wv : [8, 4]\n  param  %bq : [8]\n"
-                     "  param  %bk : [8]\n  param  %bv : [4]\n  %x_merged_w = concat(%wq, %wk, %wv) {axis=-1} : [8, 20]\n"
-                     "  %x_merged = matmul(%x, %x_merged_w) : [4, 20]\n  %x_merged_b = concat(%bq, %bk, %bv) {axis=0} : [20]\n"
+                     "graph t\n  input  %x : [4, 8]\n"
+                     "  param  %x_merged_w : [8, 20]\n  param  %x_merged_b : [20]\n"
+                     "  %x_merged = matmul(%x, %x_merged_w) : [4, 20]\n"
                      "  %x_merged_add = add(%x_merged, %x_merged_b) : [4, 20]\n"
                      "  %x_merged_split = split(%x_merged_add) {axis=1, sizes=[8, 8, 4]} : [4, 8], [4, 8], [4, 4]\n"
                      "  output q = %x_merged_split:0\n  output k = %x_merged_split:1\n  output v = %x_merged_split:2\n");

@@ -167,8 +167,8 @@ private Q_SLOTS:
             for (std::size_t i = 0; i < steps.size(); ++i) QCOMPARE(steps[i], int(i) + 1);
         }
         QVERIFY(pipelinePasses(0).empty());
-        QCOMPARE(pipelinePasses(1), (std::vector<std::string>{"constant-folding", "algebraic", "cse", "dce"}));
-        QCOMPARE(pipelinePasses(2), (std::vector<std::string>{"constant-folding", "algebraic", "cse", "dce", "conv-bn", "parallel-matmul",
+        QCOMPARE(pipelinePasses(1), (std::vector<std::string>{"constant-folding", "recognize-ops", "algebraic", "cse", "dce"}));
+        QCOMPARE(pipelinePasses(2), (std::vector<std::string>{"constant-folding", "recognize-ops", "algebraic", "cse", "dce", "conv-bn", "parallel-matmul",
                                                               "transpose-sinking", "constant-folding", "algebraic", "cse", "dce", "fusion", "dce"}));
         QCOMPARE(knownPasses().size(), passTable().size());
         for (const PassInfo& p : passTable()) {

@@ -222,6 +222,56 @@ const std::vector<FixtureCase>& exampleCases() {
     return cases;
 }
 
+namespace {
+
+NamedFiles namedFiles(const nlohmann::json& j) {
+    NamedFiles r;
+    for (const auto& [k, v] : j.items()) r.emplace_back(k, sourcePath(v.get<std::string>()));
+    return r;
+}
+
+}  // namespace
+
+const std::vector<OnnxModelFixture>& onnxModelFixtures() {
+    static const std::vector<OnnxModelFixture> all = [] {
+        const std::string manifest = sourcePath("tests/fixtures/onnx/manifest.json");
+        if (!std::filesystem::exists(manifest)) throw std::runtime_error(manifest + ": not found (tests/fixtures/make_onnx_fixtures.py writes it)");
+        std::vector<OnnxModelFixture> r;
+        for (const auto& e : readJsonFile(manifest)) {
+            OnnxModelFixture f;
+            f.model = e.at("model").get<std::string>();
+            f.file = sourcePath(e.at("file").get<std::string>());
+            f.inputs = namedFiles(e.at("inputs"));
+            f.expected = namedFiles(e.at("expected"));
+            f.lossWeights = namedFiles(e.at("loss").at("weights"));
+            f.gradients = namedFiles(e.at("gradients"));
+            for (const auto& [k, v] : e.at("dynamic").items()) f.dynamic[k] = v.get<std::vector<std::string>>();
+            r.push_back(std::move(f));
+        }
+        return r;
+    }();
+    return all;
+}
+
+const std::vector<OnnxOpsetFixture>& onnxOpsetFixtures() {
+    static const std::vector<OnnxOpsetFixture> all = [] {
+        const std::string manifest = sourcePath("tests/fixtures/onnx/opsets/manifest.json");
+        if (!std::filesystem::exists(manifest)) throw std::runtime_error(manifest + ": not found (tests/fixtures/make_onnx_fixtures.py writes it)");
+        std::vector<OnnxOpsetFixture> r;
+        for (const auto& e : readJsonFile(manifest))
+            r.push_back({e.at("model").get<std::string>(), sourcePath(e.at("file").get<std::string>()), e.at("opset").get<int>(),
+                         namedFiles(e.at("inputs")), namedFiles(e.at("expected"))});
+        return r;
+    }();
+    return all;
+}
+
+const OnnxModelFixture& onnxModelFixture(const std::string& model) {
+    for (const auto& f : onnxModelFixtures())
+        if (f.model == model) return f;
+    throw std::runtime_error("no ONNX model fixture '" + model + "' in tests/fixtures/onnx/manifest.json");
+}
+
 QStringList CaseFiles::inputArgs() const {
     QStringList args;
     for (const auto& [name, file] : inputs) args << "--input" << QString::fromStdString(name + "=" + file);

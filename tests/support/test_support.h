@@ -55,6 +55,32 @@ FixtureCase readOpCase(const std::string& path);
 /// The examples with PyTorch references (tests/fixtures/examples/manifest.json), in its order.
 const std::vector<FixtureCase>& exampleCases();
 
+/// Names paired with the absolute paths of the files that hold them (.npy).
+using NamedFiles = std::vector<std::pair<std::string, std::string>>;
+
+/// A model exported by PyTorch's own exporter, with torch's outputs and gradients
+/// (tests/fixtures/make_onnx_fixtures.py; listed by tests/fixtures/onnx/manifest.json).
+struct OnnxModelFixture {
+    std::string model;
+    std::string file;  // model.onnx, absolute
+    NamedFiles inputs, expected, lossWeights, gradients;
+    std::map<std::string, std::vector<std::string>> dynamic;  // input -> names of its dynamic dims
+};
+/// Every model of the manifest, in its order; read once. Throws naming a missing manifest.
+const std::vector<OnnxModelFixture>& onnxModelFixtures();
+/// The model named `model`; throws std::runtime_error when there is none.
+const OnnxModelFixture& onnxModelFixture(const std::string& model);
+
+/// One PyTorch module exported at each opset 11 to 17 (tests/fixtures/onnx/opsets/manifest.json).
+struct OnnxOpsetFixture {
+    std::string model;
+    std::string file;  // absolute
+    int opset = 0;
+    NamedFiles inputs, expected;
+};
+/// Every file of the opset sweep, in the manifest's order; read once.
+const std::vector<OnnxOpsetFixture>& onnxOpsetFixtures();
+
 /// A case written out as adjoint-cli reads it (writeCaseFiles).
 struct CaseFiles {
     std::string dir;    ///< a fresh temp directory holding the files
