@@ -29,6 +29,8 @@ packages=(
   clang libclang-rt-14-dev
   # reference checks of exported ONNX files, and the ONNX Runtime peer (npm onnxruntime-node)
   python3-onnx python3-numpy
+  # ONNX's own backend node tests (tests/onnx_node_suite)
+  libonnx-testdata
 )
 # Node.js with npm may come from elsewhere (NodeSource ships npm inside nodejs): ask for Debian's
 # packages only when the commands are missing.

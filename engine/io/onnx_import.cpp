@@ -186,6 +186,13 @@ void Importer::inlineBranch(const onnx::GraphProto& branch) {
     }
 }
 
+std::string Importer::producerNote(const std::string& value) const {
+    for (const auto& n : gp_.node())
+        for (const auto& out : n.output())
+            if (out == value) return " (of node '" + n.name() + "', " + n.op_type() + ")";
+    return {};
+}
+
 void Importer::addOutputs() {
     // Output names this project's exporter had to change (kOutputNameKey), restored when unique.
     std::map<std::string, std::string> original;
@@ -200,6 +207,11 @@ void Importer::addOutputs() {
         Value& v = it->second;
         const std::string what = "graph output '" + o.name() + "'";
         if (v.kind == Value::Kind::Error) fail(v.error);
+        // Values are computed and written as float32: an output the file declares of another type
+        // (int64 indices, bool masks, float64) is refused rather than written with a type it does not have.
+        if (const int declared = o.type().tensor_type().elem_type(); declared != onnx::TensorProto::UNDEFINED && declared != onnx::TensorProto::FLOAT)
+            fail(what + producerNote(o.name()) + " has element type " + dataTypeName(declared) +
+                 "; Adjoint computes and writes float32 outputs only (integer, boolean and float64 outputs are not supported yet)");
         if (v.kind == Value::Kind::Ints) {
             if (!v.ints.allConst()) fail(what + " is an integer tensor that depends on a dynamic dimension; only float outputs are supported");
             materialize(o.name(), v);

@@ -140,6 +140,8 @@ private:
     void convert(const onnx::NodeProto& n);
     void convertCustom(const onnx::NodeProto& n);
     void addOutputs();
+    /// " (of node 'N', Op)" for the node that produces `value`, or "" for an input or initializer.
+    std::string producerNote(const std::string& value) const;
     ValueRef materialize(const std::string& name, Value& v);
     ValueRef normalizeBool(Value& v);
     std::string nodeLabel(const onnx::NodeProto& n) const;
