@@ -228,6 +228,7 @@ void Importer::addOutputs() {
 Graph Importer::run() {
     checkOpsets();
     checkSupported();
+    checkOldDefinitions();
     checkStructure();
     const std::vector<int> order = topoOrder();
     g_.name = gp_.name();

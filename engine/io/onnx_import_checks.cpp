@@ -6,6 +6,8 @@
 #include <set>
 #include <unordered_map>
 
+#include <onnx/defs/schema.h>
+
 #include "io/onnx_import.h"
 #include "io/onnx_importer.h"
 
@@ -20,9 +22,9 @@ void Importer::checkOpsets() {
         }
     }
     if (!found) fail("the model imports no opset of the default ONNX domain");
-    if (opset_ < kImportOpsetMin || opset_ > kImportOpsetMax)
-        fail("opset " + std::to_string(opset_) + " of the default domain is not supported (this importer reads opsets " + std::to_string(kImportOpsetMin) + " to " +
-             std::to_string(kImportOpsetMax) + ")");
+    if (opset_ < 1 || opset_ > kImportOpsetMax)
+        fail("opset " + std::to_string(opset_) + " of the default domain is not supported (this importer reads opsets 1 to " + std::to_string(kImportOpsetMax) +
+             ", older ones where an op's definition is the one of opset " + std::to_string(kImportOpsetMin) + ")");
 }
 
 namespace {
@@ -102,6 +104,29 @@ void Importer::checkSupported() {
         msg += ")";
     }
     fail(msg + " (docs/ONNX.md lists the supported ops)");
+}
+
+void Importer::checkOldDefinitions() {
+    // The handlers read each op as opsets kImportOpsetMin..kImportOpsetMax define it. An older
+    // model is read when every op it uses has the same definition (the same schema version) in
+    // its opset as in kImportOpsetMin; an op that changed since (Slice's attributes, Add's
+    // broadcast attribute, Clip's bounds, ...) is refused, naming the node and both versions.
+    if (opset_ >= kImportOpsetMin) return;
+    const auto& registry = *onnx::OpSchemaRegistry::Instance();
+    forEachNode(gp_, [&](const onnx::NodeProto& n) {
+        if (!isDefaultDomain(n.domain())) return;
+        const std::string node = "node '" + (!n.name().empty() ? n.name() : n.output_size() ? n.output(0) : std::string("(unnamed)")) + "' (" + n.op_type() + "): ";
+        const onnx::OpSchema* then = registry.GetSchema(n.op_type(), int(opset_), "");
+        const onnx::OpSchema* now = registry.GetSchema(n.op_type(), int(kImportOpsetMin), "");
+        if (!then) fail(node + "opset " + std::to_string(opset_) + " has no op " + n.op_type());
+        if (!now || then->since_version() != now->since_version())
+            fail(node + "the model's opset " + std::to_string(opset_) + " defines " + n.op_type() + " as its version " + std::to_string(then->since_version()) +
+                        ", which this importer does not read (it reads " + n.op_type() +
+                        (now ? " version " + std::to_string(now->since_version()) + ", of opsets " + std::to_string(now->since_version()) + " to " +
+                                   std::to_string(kImportOpsetMax)
+                             : ", removed by opset " + std::to_string(kImportOpsetMin)) +
+                        ")");
+    });
 }
 
 void Importer::checkStructure() {

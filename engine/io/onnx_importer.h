@@ -133,6 +133,8 @@ private:
     void checkOpsets();
     void checkStructure();
     void checkSupported();
+    /// For a model older than kImportOpsetMin: every op it uses is defined as in kImportOpsetMin.
+    void checkOldDefinitions();
     std::vector<int> topoOrder();
     void addInputs();
     void addInitializers();

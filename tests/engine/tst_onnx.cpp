@@ -416,7 +416,7 @@ private Q_SLOTS:
             {"attribute_type", "node 'softmax' (Softmax): attribute 'axis' must be INT, got STRING"},
             {"attribute_value", "node 'transpose' (Transpose): perm axes repeat"},
             {"shape_mismatch", "node 'gemm' (Gemm): inner dimensions do not match"},
-            {"old_opset", "opset 9 of the default domain is not supported"},
+            {"old_opset", "node 'gemm' (Gemm): the model's opset 9 defines Gemm as its version 9, which this importer does not read"},
             {"computed_shape", "node 'cast' (Cast): Cast of a computed float value"},
             {"external_data", "external file"},
             {"duplicate_value", "its output 'y' is already defined"},
