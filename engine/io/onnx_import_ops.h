@@ -73,6 +73,16 @@ void reduce(Importer& I, Op op);
 /// ONNX attributes that the op's schema declares (alpha, beta, gamma), checked against it.
 void tableOp(Importer& I, Op op);
 
+// onnx_import_composites.cpp
+/// ReduceL1 ('1'), ReduceL2 ('2'), ReduceSumSquare ('s'), ReduceLogSum ('l'), ReduceLogSumExp
+/// ('e') and ReduceMin ('m') as compositions of sum, max and elementwise ops.
+void reduceComposite(Importer& I, char kind);
+/// The variadic Mean: the inputs' sum over their count.
+void mean(Importer& I);
+/// Softsign, ThresholdedRelu, Shrink, PRelu, Celu, Sinh, Cosh, Tan, Asinh, Acosh, Atanh (the ONNX
+/// op's name) as compositions of the table's elementwise ops.
+void activationComposite(Importer& I, const std::string& kind);
+
 // onnx_import_layers.cpp
 /// pads for Conv and the pools, from pads / auto_pad (SAME_* needs constant spatial sizes).
 Ints spatialPads(Importer& I, ValueRef x, const Ints& kernel, const Ints& strides, const Ints& dilations);

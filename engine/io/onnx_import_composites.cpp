@@ -1,0 +1,117 @@
+// ONNX ops read as small compositions of the op table's ops (the last node carries the ONNX
+// output's name): the reductions ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum,
+// ReduceLogSumExp and ReduceMin; the variadic Mean; and the activations Softsign,
+// ThresholdedRelu, Shrink, PRelu, Celu, Sinh, Cosh, Tan, Asinh, Acosh and Atanh. Each is
+// differentiated, costed and run through its parts.
+#include "io/onnx_import_ops.h"
+
+namespace adj::onnx_io::ops {
+
+namespace {
+
+/// The reduction's attributes (axes from the attribute: these ops take them as an input only
+/// from opset 18, which this importer does not read) with keepdims `keep`.
+Attributes reduceAttrs(Importer& I, bool keep) {
+    Attributes at{{"keepdims", std::int64_t(keep)}};
+    if (const auto axes = I.axesOf(1, 18); axes && !axes->empty()) at.set("axes", *axes);
+    return at;
+}
+
+bool keepDims(Importer& I) { return I.attrInt("keepdims", 1) != 0; }
+
+ValueRef scalar(Importer& I, float v, const std::string& what) { return I.constantNode(Tensor::scalar(v), I.out() + "/" + what); }
+
+}  // namespace
+
+void reduceComposite(Importer& I, char kind) {
+    const ValueRef x = I.fin(0);
+    const std::string& y = I.out();
+    const Attributes at = reduceAttrs(I, keepDims(I));
+    switch (kind) {
+        case '1':  // ReduceL1: sum |x|
+            I.bindFloat(y, I.emit(Op::Sum, {I.emit(Op::Abs, {x}, {}, y + "/abs")}, at, y));
+            return;
+        case '2':  // ReduceL2: sqrt(sum x^2)
+            I.bindFloat(y, I.emit(Op::Sqrt, {I.emit(Op::Sum, {I.emit(Op::Mul, {x, x}, {}, y + "/square")}, at, y + "/sum")}, {}, y));
+            return;
+        case 's':  // ReduceSumSquare
+            I.bindFloat(y, I.emit(Op::Sum, {I.emit(Op::Mul, {x, x}, {}, y + "/square")}, at, y));
+            return;
+        case 'l':  // ReduceLogSum
+            I.bindFloat(y, I.emit(Op::Log, {I.emit(Op::Sum, {x}, at, y + "/sum")}, {}, y));
+            return;
+        case 'e': {  // ReduceLogSumExp, shifted by the maximum so that exp cannot overflow
+            const ValueRef m = I.emit(Op::Max, {x}, reduceAttrs(I, true), y + "/max");
+            const ValueRef mOut = keepDims(I) ? m : I.emit(Op::Max, {x}, at, y + "/max_out");
+            const ValueRef e = I.emit(Op::Exp, {I.emit(Op::Sub, {x, m}, {}, y + "/shifted")}, {}, y + "/exp");
+            I.bindFloat(y, I.emit(Op::Add, {I.emit(Op::Log, {I.emit(Op::Sum, {e}, at, y + "/sum")}, {}, y + "/log"), mOut}, {}, y));
+            return;
+        }
+        case 'm':  // ReduceMin: -max(-x)
+            I.bindFloat(y, I.emit(Op::Neg, {I.emit(Op::Max, {I.emit(Op::Neg, {x}, {}, y + "/neg")}, at, y + "/max")}, {}, y));
+            return;
+        default:
+            I.fail("internal: unknown reduction");
+    }
+}
+
+void mean(Importer& I) {
+    if (I.numInputs() < 1) I.fail("needs at least one input");
+    ValueRef acc = I.fin(0);
+    for (int i = 1; i < I.numInputs(); ++i) acc = I.emit(Op::Add, {acc, I.fin(i)}, {}, I.out() + "/sum" + std::to_string(i));
+    if (I.numInputs() == 1) {
+        I.bindFloat(I.out(), acc);
+        return;
+    }
+    I.bindFloat(I.out(), I.emit(Op::Div, {acc, scalar(I, float(I.numInputs()), "count")}, {}, I.out()));
+}
+
+void activationComposite(Importer& I, const std::string& kind) {
+    const ValueRef x = I.fin(0);
+    const std::string& y = I.out();
+    auto op = [&](Op o, std::vector<ValueRef> in, const std::string& part) { return I.emit(o, std::move(in), {}, part.empty() ? y : y + "/" + part); };
+    ValueRef zeroValue;
+    auto zero = [&] {  // one constant however often it is used
+        if (zeroValue.node == kNoNode) zeroValue = scalar(I, 0.f, "zero");
+        return zeroValue;
+    };
+    ValueRef out;
+    if (kind == "Softsign") {  // x / (1 + |x|)
+        out = op(Op::Div, {x, op(Op::Add, {scalar(I, 1.f, "one"), op(Op::Abs, {x}, "abs")}, "den")}, "");
+    } else if (kind == "ThresholdedRelu") {  // x where x > alpha, else 0
+        const float alpha = float(I.attrFloat("alpha", 1.0));
+        out = op(Op::Where, {op(Op::Greater, {x, scalar(I, alpha, "alpha")}, "above"), x, zero()}, "");
+    } else if (kind == "Shrink") {  // x + bias below -lambd, x - bias above lambd, 0 between
+        const float lambd = float(I.attrFloat("lambd", 0.5)), bias = float(I.attrFloat("bias", 0.0));
+        const ValueRef below = op(Op::Greater, {scalar(I, -lambd, "neg_lambd"), x}, "below");
+        const ValueRef above = op(Op::Greater, {x, scalar(I, lambd, "lambd")}, "above");
+        const ValueRef up = op(Op::Where, {above, op(Op::Sub, {x, scalar(I, bias, "bias")}, "minus_bias"), zero()}, "upper");
+        out = op(Op::Where, {below, op(Op::Add, {x, scalar(I, bias, "plus")}, "plus_bias"), up}, "");
+    } else if (kind == "PRelu") {  // x where x >= 0, else slope * x (slope broadcasts to x)
+        const ValueRef slope = I.fin(1);
+        out = op(Op::Where, {op(Op::Greater, {zero(), x}, "negative"), op(Op::Mul, {slope, x}, "scaled"), x}, "");
+    } else if (kind == "Celu") {  // max(0, x) + min(0, alpha * (exp(x / alpha) - 1))
+        const float alpha = float(I.attrFloat("alpha", 1.0));
+        if (alpha == 0.f) I.fail("alpha = 0 is not allowed");
+        const ValueRef a = scalar(I, alpha, "alpha");
+        const ValueRef em1 = op(Op::Sub, {op(Op::Exp, {op(Op::Div, {x, a}, "scaled")}, "exp"), scalar(I, 1.f, "one")}, "expm1");
+        out = op(Op::Add, {op(Op::Maximum, {zero(), x}, "pos"), op(Op::Minimum, {zero(), op(Op::Mul, {a, em1}, "neg_part")}, "neg")}, "");
+    } else if (kind == "Sinh" || kind == "Cosh") {  // (e^x -+ e^-x) / 2
+        const ValueRef ep = op(Op::Exp, {x}, "exp"), en = op(Op::Exp, {op(Op::Neg, {x}, "neg")}, "exp_neg");
+        out = op(Op::Mul, {op(kind == "Sinh" ? Op::Sub : Op::Add, {ep, en}, "twice"), scalar(I, 0.5f, "half")}, "");
+    } else if (kind == "Tan") {
+        out = op(Op::Div, {op(Op::Sin, {x}, "sin"), op(Op::Cos, {x}, "cos")}, "");
+    } else if (kind == "Asinh" || kind == "Acosh") {  // log(x + sqrt(x^2 +- 1))
+        const ValueRef sq = op(kind == "Asinh" ? Op::Add : Op::Sub, {op(Op::Mul, {x, x}, "square"), scalar(I, 1.f, "one")}, "radicand");
+        out = op(Op::Log, {op(Op::Add, {x, op(Op::Sqrt, {sq}, "sqrt")}, "sum")}, "");
+    } else if (kind == "Atanh") {  // log((1 + x) / (1 - x)) / 2
+        const ValueRef one = scalar(I, 1.f, "one");
+        const ValueRef ratio = op(Op::Div, {op(Op::Add, {one, x}, "num"), op(Op::Sub, {one, x}, "den")}, "ratio");
+        out = op(Op::Mul, {op(Op::Log, {ratio}, "log"), scalar(I, 0.5f, "half")}, "");
+    } else {
+        I.fail("internal: unknown composite " + kind);
+    }
+    I.bindFloat(y, out);
+}
+
+}  // namespace adj::onnx_io::ops
