@@ -134,8 +134,6 @@ void batchNorm(Importer& I) {
 }
 
 void layerNorm(Importer& I) {
-    I.requireUnused(1, "the mean");
-    I.requireUnused(2, "the inverse standard deviation");
     ValueRef x = I.fin(0);
     const std::int64_t axisAttr = I.attrInt("axis", -1);
     const Shape& s = I.shapeOf(x);
@@ -149,7 +147,23 @@ void layerNorm(Importer& I) {
         if (i == 2 && ins.size() == 1) I.fail("a bias without a scale");
         ins.push_back(p);
     }
-    I.bindFloat(I.out(), I.emit(Op::LayerNorm, ins, {{"axis", axisAttr}, {"epsilon", I.attrFloat("epsilon", 1e-5)}}, I.out()));
+    const double eps = I.attrFloat("epsilon", 1e-5);
+    I.bindFloat(I.out(), I.emit(Op::LayerNorm, ins, {{"axis", axisAttr}, {"epsilon", eps}}, I.out()));
+    // The optional outputs, when read: the mean and 1 / sqrt(variance + epsilon) over the
+    // normalized axes, kept as size-1 dimensions (ONNX's shapes), computed beside the layernorm.
+    if (!I.outputUsed(1) && !I.outputUsed(2)) return;
+    Ints axes;
+    for (std::int64_t a = axis; a < std::int64_t(s.size()); ++a) axes.push_back(a);
+    const Attributes keep{{"axes", axes}, {"keepdims", std::int64_t(1)}};
+    const std::string stem = I.out() + "/stats";
+    const ValueRef mean = I.emit(Op::Mean, {x}, keep, I.outputUsed(1) ? I.out(1) : stem + "/mean");
+    if (I.outputUsed(1)) I.bindFloat(I.out(1), mean);
+    if (!I.outputUsed(2)) return;
+    const ValueRef d = I.emit(Op::Sub, {x, mean}, {}, stem + "/centered");
+    const ValueRef var = I.emit(Op::Mean, {I.emit(Op::Mul, {d, d}, {}, stem + "/square")}, keep, stem + "/variance");
+    const ValueRef sd = I.emit(Op::Sqrt, {I.emit(Op::Add, {var, I.constantNode(Tensor::scalar(float(eps)), stem + "/epsilon")}, {}, stem + "/shifted")}, {},
+                               stem + "/std");
+    I.bindFloat(I.out(2), I.emit(Op::Div, {I.constantNode(Tensor::scalar(1.f), stem + "/one"), sd}, {}, I.out(2)));
 }
 
 }  // namespace adj::onnx_io::ops
