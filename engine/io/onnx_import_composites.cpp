@@ -1,8 +1,10 @@
 // ONNX ops read as small compositions of the op table's ops (the last node carries the ONNX
 // output's name): the reductions ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum,
 // ReduceLogSumExp and ReduceMin; the variadic Mean; and the activations Softsign,
-// ThresholdedRelu, Shrink, PRelu, Celu, Sinh, Cosh, Tan, Asinh, Acosh and Atanh. Each is
-// differentiated, costed and run through its parts.
+// ThresholdedRelu, Shrink, PRelu, Celu, Sinh, Cosh, Tan, Asinh, Acosh and Atanh; the
+// normalizations InstanceNormalization and MeanVarianceNormalization; DepthToSpace and
+// SpaceToDepth as reshape, transpose, reshape. Each is differentiated, costed and run through its
+// parts.
 #include "io/onnx_import_ops.h"
 
 namespace adj::onnx_io::ops {
@@ -112,6 +114,73 @@ void activationComposite(Importer& I, const std::string& kind) {
         I.fail("internal: unknown composite " + kind);
     }
     I.bindFloat(y, out);
+}
+
+namespace {
+
+/// (x - mean) / sqrt(mean((x - mean)^2) + eps) over `axes` (kept as size-1 dimensions); the
+/// last node is named `name`, the others after `stem`.
+ValueRef standardized(Importer& I, ValueRef x, const Ints& axes, double eps, const std::string& stem, const std::string& name) {
+    const Attributes keep{{"axes", axes}, {"keepdims", std::int64_t(1)}};
+    const ValueRef d = I.emit(Op::Sub, {x, I.emit(Op::Mean, {x}, keep, stem + "/mean")}, {}, stem + "/centered");
+    const ValueRef var = I.emit(Op::Mean, {I.emit(Op::Mul, {d, d}, {}, stem + "/square")}, keep, stem + "/variance");
+    const ValueRef sd = I.emit(Op::Sqrt, {I.emit(Op::Add, {var, I.constantNode(Tensor::scalar(float(eps)), stem + "/epsilon")}, {}, stem + "/shifted")},
+                               {}, stem + "/std");
+    return I.emit(Op::Div, {d, sd}, {}, name);
+}
+
+}  // namespace
+
+void instanceNorm(Importer& I) {
+    const ValueRef x = I.fin(0);
+    const Shape& s = I.shapeOf(x);
+    if (s.size() < 3) I.fail("the input must have a batch, a channel and at least one spatial axis; it has shape " + shapeToString(s));
+    Ints spatial, perChannel{s[1]};
+    for (std::int64_t a = 2; a < std::int64_t(s.size()); ++a) {
+        spatial.push_back(a);
+        perChannel.push_back(1);
+    }
+    for (int i = 1; i <= 2; ++i)
+        if (I.shapeOf(I.fin(i)) != Shape{s[1]}) I.fail("input " + std::to_string(i) + " must hold one value per channel (" + std::to_string(s[1]) + ")");
+    const std::string& y = I.out();
+    const ValueRef n = standardized(I, x, spatial, I.attrFloat("epsilon", 1e-5), y, y + "/normalized");
+    const ValueRef scale = I.emit(Op::Reshape, {I.fin(1)}, {{"shape", perChannel}}, y + "/scale");
+    const ValueRef bias = I.emit(Op::Reshape, {I.fin(2)}, {{"shape", perChannel}}, y + "/bias");
+    I.bindFloat(y, I.emit(Op::Add, {I.emit(Op::Mul, {n, scale}, {}, y + "/scaled"), bias}, {}, y));
+}
+
+void meanVarianceNorm(Importer& I) {
+    const ValueRef x = I.fin(0);
+    const auto rank = std::int64_t(I.shapeOf(x).size());
+    Ints axes;
+    for (const auto a : intsOr(I.attrInts("axes"), {0, 2, 3})) axes.push_back(normAxis(I, a, rank, "axis"));
+    // ONNX's own expansion of the op adds 1e-9 under the square root
+    I.bindFloat(I.out(), standardized(I, x, axes, 1e-9, I.out(), I.out()));
+}
+
+void depthSpace(Importer& I, bool toSpace) {
+    const ValueRef x = fourD(I, 0, toSpace ? "DepthToSpace" : "SpaceToDepth");
+    const Shape& s = I.shapeOf(x);
+    const std::int64_t bs = I.attrInt("blocksize", 0);
+    if (bs < 1) I.fail("blocksize must be at least 1");
+    const std::int64_t c = s[1], h = s[2], w = s[3];
+    Ints split, perm, joined;
+    if (toSpace) {
+        if (c % (bs * bs)) I.fail("the channels (" + std::to_string(c) + ") are not a multiple of blocksize^2");
+        const std::string mode = I.attrString("mode", "DCR");
+        if (mode == "DCR") split = {0, bs, bs, c / (bs * bs), h, w}, perm = {0, 3, 4, 1, 5, 2};
+        else if (mode == "CRD") split = {0, c / (bs * bs), bs, bs, h, w}, perm = {0, 1, 4, 2, 5, 3};
+        else I.fail("mode '" + mode + "' is not DCR or CRD");
+        joined = {0, c / (bs * bs), h * bs, w * bs};
+    } else {
+        if (h % bs || w % bs) I.fail("the spatial size " + std::to_string(h) + "x" + std::to_string(w) + " is not a multiple of blocksize");
+        split = {0, c, h / bs, bs, w / bs, bs}, perm = {0, 3, 5, 1, 2, 4};
+        joined = {0, c * bs * bs, h / bs, w / bs};
+    }
+    const std::string& y = I.out();
+    const ValueRef r = I.emit(Op::Reshape, {x}, {{"shape", split}}, y + "/blocks");
+    const ValueRef t = I.emit(Op::Transpose, {r}, {{"perm", perm}}, y + "/moved");
+    I.bindFloat(y, I.emit(Op::Reshape, {t}, {{"shape", joined}}, y));
 }
 
 }  // namespace adj::onnx_io::ops

@@ -60,6 +60,10 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"Acosh", [](Importer& I) { activationComposite(I, "Acosh"); }}, {"Atanh", [](Importer& I) { activationComposite(I, "Atanh"); }},
         {"BatchNormalization", batchNorm},
         {"LayerNormalization", layerNorm},
+        {"InstanceNormalization", instanceNorm},
+        {"MeanVarianceNormalization", meanVarianceNorm},
+        {"DepthToSpace", [](Importer& I) { depthSpace(I, true); }},
+        {"SpaceToDepth", [](Importer& I) { depthSpace(I, false); }},
         // layers
         {"Conv", conv}, {"ConvTranspose", convTranspose},
         {"MaxPool", [](Importer& I) { pool(I, Op::MaxPool); }},

@@ -82,6 +82,12 @@ void mean(Importer& I);
 /// Softsign, ThresholdedRelu, Shrink, PRelu, Celu, Sinh, Cosh, Tan, Asinh, Acosh, Atanh (the ONNX
 /// op's name) as compositions of the table's elementwise ops.
 void activationComposite(Importer& I, const std::string& kind);
+/// InstanceNormalization: standardized over the spatial axes, then scale and bias per channel.
+void instanceNorm(Importer& I);
+/// MeanVarianceNormalization: standardized over `axes` (default 0, 2, 3).
+void meanVarianceNorm(Importer& I);
+/// DepthToSpace (DCR or CRD, `toSpace`) or SpaceToDepth: reshape, transpose, reshape.
+void depthSpace(Importer& I, bool toSpace);
 
 // onnx_import_layers.cpp
 /// pads for Conv and the pools, from pads / auto_pad (SAME_* needs constant spatial sizes).
