@@ -89,6 +89,10 @@ void meanVarianceNorm(Importer& I);
 /// DepthToSpace (DCR or CRD, `toSpace`) or SpaceToDepth: reshape, transpose, reshape.
 void depthSpace(Importer& I, bool toSpace);
 
+// onnx_import_einsum.cpp
+/// Einsum without ellipses or diagonals: pairwise batched matmuls between transposes and sums.
+void einsum(Importer& I);
+
 // onnx_import_layers.cpp
 /// pads for Conv and the pools, from pads / auto_pad (SAME_* needs constant spatial sizes).
 Ints spatialPads(Importer& I, ValueRef x, const Ints& kernel, const Ints& strides, const Ints& dilations);
