@@ -163,6 +163,8 @@ void Trainer::restore(const Checkpoint& c) {
         for (const auto& [n, t] : src) {
             auto it = dst.find(n);
             if (it == dst.end()) throw Error(std::string("the checkpoint's ") + what + " '" + n + "' is not in the model");
+            // a name given twice would leave another one of the model's tensors out
+            if (next.count(n)) throw Error(std::string("the checkpoint's ") + what + " '" + n + "' appears twice");
             if (it->second.shape() != t.shape())
                 throw Error(std::string("the checkpoint's ") + what + " '" + n + "' is " + shapeToString(t.shape()) + ", the model's " +
                             shapeToString(it->second.shape()));
