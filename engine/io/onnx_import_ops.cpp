@@ -38,6 +38,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"MatMul", [](Importer& I) { I.bindFloat(I.out(), I.emit(Op::MatMul, {I.fin(0), I.fin(1)}, {}, I.out())); }},
         {"Gemm", gemm},
         {"Einsum", einsum},
+        {"Resize", resize},
         {"Softmax", [](Importer& I) { softmax(I, Op::Softmax); }},
         {"LogSoftmax", [](Importer& I) { softmax(I, Op::LogSoftmax); }},
         {"ReduceSum", [](Importer& I) { reduce(I, Op::Sum); }},

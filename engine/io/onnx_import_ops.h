@@ -93,6 +93,10 @@ void depthSpace(Importer& I, bool toSpace);
 /// Einsum without ellipses or diagonals: pairwise batched matmuls between transposes and sums.
 void einsum(Importer& I);
 
+// onnx_import_resize.cpp
+/// Resize with constant scales or sizes on the last two axes, as matmuls by interpolation matrices.
+void resize(Importer& I);
+
 // onnx_import_layers.cpp
 /// pads for Conv and the pools, from pads / auto_pad (SAME_* needs constant spatial sizes).
 Ints spatialPads(Importer& I, ValueRef x, const Ints& kernel, const Ints& strides, const Ints& dilations);

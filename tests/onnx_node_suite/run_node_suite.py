@@ -11,6 +11,11 @@ run by `adjoint-cli run MODEL --input NAME=FILE ... --out DIR`, and each output 
 compared with the reference: the same dtype and shape, and values within rtol 1e-3, atol 1e-7 (the
 tolerances of ONNX's own backend test runner), NaN where the reference has NaN.
 
+With --constant-operands every graph input but the first becomes a Constant node holding the
+first data set's value, as exporters write shape operands (Resize's scales and sizes, ReduceSum's
+axes, Reshape's shape, Slice's starts and ends, ...): the ops' semantics are checked on the form
+real models have. That variant has its own list of passes.
+
 A case ends as one of:
   pass      every data set gives the reference outputs
   refused   adjoint-cli exits 1 with an `error:` line (an op, dtype or attribute it does not support)
@@ -97,7 +102,38 @@ def same(got, want):
     return f"{np.count_nonzero(~ok)} of {w.size} values differ (at {list(worst)}: {g[worst]!r}, reference {w[worst]!r})"
 
 
-def run_case(case_dir, cli, timeout):
+def with_constant_operands(model, case_dir, work):
+    """The model with every graph input but the first turned into a Constant holding the first
+    data set's value (how exporters write shape operands: scales, sizes, axes, repeats), saved in
+    `work`; returns the new model file, or None when the case has no data set."""
+    data_set = os.path.join(case_dir, "test_data_set_0")
+    if not os.path.isdir(data_set):
+        return None
+    inits = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in inits]
+    constants = []
+    for k, info in enumerate(inputs[1:], start=1):
+        path = os.path.join(data_set, f"input_{k}.pb")
+        if not os.path.exists(path):
+            continue
+        t = onnx.TensorProto()
+        with open(path, "rb") as f:
+            t.ParseFromString(f.read())
+        t.name = info.name
+        constants.append(onnx.helper.make_node("Constant", [], [info.name], value=t))
+    folded = {n.output[0] for n in constants}
+    keep = [i for i in model.graph.input if i.name not in folded]
+    del model.graph.input[:]
+    model.graph.input.extend(keep)
+    nodes = constants + list(model.graph.node)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    path = os.path.join(work, "model.onnx")
+    onnx.save(model, path)
+    return path
+
+
+def run_case(case_dir, cli, timeout, constant_operands=False):
     name = os.path.basename(case_dir)
     result = {"case": name, "ops": [], "outcome": "", "detail": ""}
     try:
@@ -106,15 +142,24 @@ def run_case(case_dir, cli, timeout):
         result.update(outcome="skipped", detail=f"onnx.load: {e}")
         return result
     result["ops"] = case_ops(model)
+    model_file = os.path.join(case_dir, "model.onnx")
+    work = tempfile.mkdtemp(prefix="adj-node-")
+    if constant_operands:
+        model_file = with_constant_operands(model, case_dir, work)
+        if model_file is None:
+            shutil.rmtree(work, ignore_errors=True)
+            result.update(outcome="skipped", detail="no data set")
+            return result
     inits = {t.name for t in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in inits]
     if not all(is_numeric(v) for v in list(inputs) + list(model.graph.output)):
+        shutil.rmtree(work, ignore_errors=True)
         result.update(outcome="skipped", detail="not a numeric-tensor case (sequence, optional, map or string values)")
         return result
-    work = tempfile.mkdtemp(prefix="adj-node-")
     try:
-        for data_set in sorted(glob.glob(os.path.join(case_dir, "test_data_set_*"))):
-            args = [cli, "run", os.path.join(case_dir, "model.onnx"), "--out", os.path.join(work, "out")]
+        data_sets = sorted(glob.glob(os.path.join(case_dir, "test_data_set_*")))
+        for data_set in data_sets[:1] if constant_operands else data_sets:
+            args = [cli, "run", model_file, "--out", os.path.join(work, "out")]
             for k, info in enumerate(inputs):
                 path = os.path.join(data_set, f"input_{k}.pb")
                 if not os.path.exists(path):
@@ -218,21 +263,26 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cli", required=True)
     ap.add_argument("--data", default=DEFAULT_DATA)
-    ap.add_argument("--expected", default=os.path.join(HERE, "expected_passes.txt"))
+    ap.add_argument("--expected", help="the list of passes (default: expected_passes.txt, or "
+                    "expected_passes_constant_operands.txt with --constant-operands)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--only", default="")
     ap.add_argument("--write-expected", action="store_true")
     ap.add_argument("--table")
     ap.add_argument("--json")
+    ap.add_argument("--constant-operands", action="store_true",
+                    help="every input but the first becomes a Constant of its value (as exporters write shape operands)")
     a = ap.parse_args()
+    if not a.expected:
+        a.expected = os.path.join(HERE, "expected_passes_constant_operands.txt" if a.constant_operands else "expected_passes.txt")
 
     if not os.path.isdir(a.data):
         print(f"error: {a.data}: not found; ONNX's node tests come with Debian's libonnx-testdata (scripts/install-deps.sh installs it)")
         return 1
     cases = sorted(d for d in glob.glob(os.path.join(a.data, "test_*")) if os.path.isdir(d) and a.only in os.path.basename(d))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        results = list(pool.map(lambda d: run_case(d, a.cli, a.timeout), cases))
+        results = list(pool.map(lambda d: run_case(d, a.cli, a.timeout, a.constant_operands), cases))
 
     c, numeric, share = summary(results)
     print(f"{len(results)} cases: {numeric} numeric, {c['pass']} pass ({share:.1f}%), {c['refused']} refused, "
@@ -257,8 +307,9 @@ def main():
         print(f"{len(new)} new passes (--write-expected adds them to {os.path.relpath(a.expected, ROOT)}): {' '.join(new)}")
     if a.write_expected and not a.only:
         with open(a.expected, "w") as f:
+            mode = " --constant-operands" if a.constant_operands else ""
             f.write("# ONNX node-suite cases (libonnx-testdata) that adjoint-cli run passes; a case here that stops\n"
-                    "# passing fails the test. Written by tests/onnx_node_suite/run_node_suite.py --write-expected.\n")
+                    f"# passing fails the test. Written by tests/onnx_node_suite/run_node_suite.py{mode} --write-expected.\n")
             f.write("".join(c + "\n" for c in sorted(passes)))
     if a.table:
         write_table(a.table, results)
