@@ -140,12 +140,17 @@ void instanceNorm(Importer& I) {
         spatial.push_back(a);
         perChannel.push_back(1);
     }
-    for (int i = 1; i <= 2; ++i)
-        if (I.shapeOf(I.fin(i)) != Shape{s[1]}) I.fail("input " + std::to_string(i) + " must hold one value per channel (" + std::to_string(s[1]) + ")");
     const std::string& y = I.out();
     const ValueRef n = standardized(I, x, spatial, I.attrFloat("epsilon", 1e-5), y, y + "/normalized");
-    const ValueRef scale = I.emit(Op::Reshape, {I.fin(1)}, {{"shape", perChannel}}, y + "/scale");
-    const ValueRef bias = I.emit(Op::Reshape, {I.fin(2)}, {{"shape", perChannel}}, y + "/bias");
+    // each of scale and bias read where it is used, so that its constant comes there (as it
+    // does when the graph is read back from its export)
+    auto perChannelValue = [&](int i, const char* what) {
+        const ValueRef v = I.fin(i);
+        if (I.shapeOf(v) != Shape{s[1]}) I.fail(std::string("the ") + what + " must hold one value per channel (" + std::to_string(s[1]) + ")");
+        return I.emit(Op::Reshape, {v}, {{"shape", perChannel}}, y + "/" + what);
+    };
+    const ValueRef scale = perChannelValue(1, "scale");
+    const ValueRef bias = perChannelValue(2, "bias");
     I.bindFloat(y, I.emit(Op::Add, {I.emit(Op::Mul, {n, scale}, {}, y + "/scaled"), bias}, {}, y));
 }
 
