@@ -247,8 +247,8 @@ float doubleToFloat(double v) {
 }
 
 /// Reads `n` values of type T (unaligned) at `src` into floats at `dst`, each through `convert`.
-template <typename T, typename Convert>
-void convertEach(const char* src, float* dst, std::size_t n, Convert convert) {
+template <typename T, typename Out, typename Convert>
+void convertEach(const char* src, Out* dst, std::size_t n, Convert convert) {
     for (std::size_t i = 0; i < n; ++i) {
         T v;
         std::memcpy(&v, src + sizeof(T) * i, sizeof(T));
@@ -267,8 +267,26 @@ void convertToFloat(NpyType type, const char* src, float* dst, std::size_t n) {
     }
 }
 
-std::string npyHeaderBytes(const Shape& shape) {
-    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + pyShape(shape) + ", }";
+bool isIntegerType(NpyType type) { return type == NpyType::I8 || type == NpyType::I4; }
+
+/// The tensor a file of `type` is read into: I64 for integer files read with NpyIntegers::Keep,
+/// F32 otherwise.
+DType readDType(NpyType type, NpyIntegers ints) { return ints == NpyIntegers::Keep && isIntegerType(type) ? DType::I64 : DType::F32; }
+
+/// Converts `n` elements of type `type` at `src` into `t`'s elements from flat index `at` on.
+void convertInto(NpyType type, const char* src, Tensor& t, std::size_t at, std::size_t n) {
+    if (t.dtype() != DType::I64) {
+        convertToFloat(type, src, t.data() + at, n);
+        return;
+    }
+    std::int64_t* dst = t.i64() + at;
+    if (type == NpyType::I8) std::memcpy(dst, src, n * 8);
+    else convertEach<std::int32_t>(src, dst, n, [](std::int32_t v) { return std::int64_t(v); });
+}
+
+std::string npyHeaderBytes(const Shape& shape, DType dtype) {
+    const char* descr = dtype == DType::I64 ? "<i8" : "<f4";
+    std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + pyShape(shape) + ", }";
     // magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64
     std::size_t total = 10 + dict.size() + 1;
     std::size_t padded = (total + 63) / 64 * 64;
@@ -284,8 +302,8 @@ std::string npyHeaderBytes(const Shape& shape) {
 
 Tensor checkedContiguous(const Tensor& t, const std::string& where) {
     if (!t.defined()) throw FormatError(where + ": cannot write an undefined tensor");
-    if (t.dtype() != DType::F32)
-        throw FormatError(where + ": cannot write a " + std::string(dtypeName(t.dtype())) + " tensor (only f32 is written)");
+    if (t.dtype() != DType::F32 && t.dtype() != DType::I64)
+        throw FormatError(where + ": cannot write a " + std::string(dtypeName(t.dtype())) + " tensor (f32 and i64 are written)");
     return t.contiguous();
 }
 
@@ -317,14 +335,14 @@ private:
 
 // ---- reading ----
 
-Tensor parseNpy(const std::string& bytes, const std::string& where) {
+Tensor parseNpy(const std::string& bytes, const std::string& where, NpyIntegers ints) {
     NpyHeader h = parseHeader(bytes.data(), bytes.size(), bytes.size(), where);
-    Tensor t = Tensor::empty(h.shape);
-    convertToFloat(h.type, bytes.data() + h.dataOffset, t.data(), std::size_t(t.numel()));
+    Tensor t = Tensor::empty(h.shape, readDType(h.type, ints));
+    convertInto(h.type, bytes.data() + h.dataOffset, t, 0, std::size_t(t.numel()));
     return t;
 }
 
-Tensor readNpy(const std::string& path) {
+Tensor readNpy(const std::string& path, NpyIntegers ints) {
     const RegularFile file(path);
     std::FILE* f = file.get();
     const std::uint64_t fileSize = file.size();
@@ -342,13 +360,13 @@ Tensor readNpy(const std::string& path) {
     if (std::ferror(f)) throw FormatError(path + ": read error (" + errnoText() + ")");
     NpyHeader h = parseHeader(prefix.data(), got, fileSize, path);
 
-    Tensor t = Tensor::empty(h.shape);
+    Tensor t = Tensor::empty(h.shape, readDType(h.type, ints));
     if (std::fseek(f, long(h.dataOffset), SEEK_SET) != 0) throw FormatError(path + ": cannot seek (" + errnoText() + ")");
     const std::size_t n = std::size_t(t.numel());
     const std::size_t esize = npyTypeSize(h.type);
-    float* dst = t.data();
-    if (h.type == NpyType::F4) {
-        if (std::fread(dst, 4, n, f) != n) throw FormatError(path + ": the file is shorter than its header says (read error)");
+    if (h.type == NpyType::F4 || (h.type == NpyType::I8 && t.dtype() == DType::I64)) {
+        void* dst = t.dtype() == DType::I64 ? static_cast<void*>(t.i64()) : static_cast<void*>(t.data());
+        if (std::fread(dst, esize, n, f) != n) throw FormatError(path + ": the file is shorter than its header says (read error)");
         return t;
     }
     std::vector<char> chunk;
@@ -357,7 +375,7 @@ Tensor readNpy(const std::string& path) {
         const std::size_t m = std::min(kChunk, n - i);
         chunk.resize(m * esize);
         if (std::fread(chunk.data(), esize, m, f) != m) throw FormatError(path + ": the file is shorter than its header says (read error)");
-        convertToFloat(h.type, chunk.data(), dst + i, m);
+        convertInto(h.type, chunk.data(), t, i, m);
     }
     return t;
 }
@@ -366,16 +384,17 @@ Tensor readNpy(const std::string& path) {
 
 std::string encodeNpy(const Tensor& t) {
     Tensor c = checkedContiguous(t, "encodeNpy");
-    std::string out = npyHeaderBytes(c.shape());
-    out.append(reinterpret_cast<const char*>(c.data()), std::size_t(c.numel()) * 4);
+    std::string out = npyHeaderBytes(c.shape(), c.dtype());
+    out.append(reinterpret_cast<const char*>(c.storage()->data()) + std::size_t(c.offset()) * dtypeSize(c.dtype()),
+               std::size_t(c.numel()) * dtypeSize(c.dtype()));
     return out;
 }
 
 void writeNpy(const std::string& path, const Tensor& t) {
     Tensor c = checkedContiguous(t, path);
     AtomicFileWriter w(path);
-    w.write(npyHeaderBytes(c.shape()));
-    w.write(c.data(), std::size_t(c.numel()) * 4);
+    w.write(npyHeaderBytes(c.shape(), c.dtype()));
+    w.write(c.storage()->data() + std::size_t(c.offset()) * dtypeSize(c.dtype()), std::size_t(c.numel()) * dtypeSize(c.dtype()));
     w.commit();
 }
 

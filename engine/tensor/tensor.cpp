@@ -100,6 +100,20 @@ Tensor Tensor::fromVector(const Shape& shape, const std::vector<float>& values) 
     return t;
 }
 
+Tensor Tensor::fromInts(const Shape& shape, const std::vector<std::int64_t>& values) {
+    Tensor t = empty(shape, DType::I64);
+    if (std::int64_t(values.size()) != t.numel())
+        throw std::invalid_argument("fromInts: " + std::to_string(values.size()) + " values for shape " + shapeToString(shape));
+    std::copy(values.begin(), values.end(), t.i64());
+    return t;
+}
+
+std::int64_t* Tensor::i64() {
+    if (dtype_ != DType::I64) throw std::logic_error("i64() of a " + std::string(dtypeName(dtype_)) + " tensor");
+    return reinterpret_cast<std::int64_t*>(storage_->data()) + offset_;
+}
+const std::int64_t* Tensor::i64() const { return const_cast<Tensor*>(this)->i64(); }
+
 std::int64_t Tensor::dim(std::int64_t axis) const {
     if (!normalizeAxis(axis, rank())) throw std::out_of_range("axis out of range");
     return shape_[std::size_t(axis)];
@@ -261,23 +275,46 @@ Tensor Tensor::clone() const {
 
 void Tensor::copyFrom(const Tensor& src) {
     if (src.shape_ != shape_) throw std::invalid_argument("copyFrom: shape mismatch " + shapeToString(src.shape_) + " vs " + shapeToString(shape_));
+    if (src.dtype_ != dtype_)
+        throw std::invalid_argument("copyFrom: dtype mismatch " + std::string(dtypeName(src.dtype_)) + " vs " + std::string(dtypeName(dtype_)));
+    const std::size_t size = dtypeSize(dtype_);
+    std::byte* d = storage_->data() + std::size_t(offset_) * size;
+    const std::byte* s = src.storage_->data() + std::size_t(src.offset_) * size;
     if (isContiguous() && src.isContiguous()) {
-        std::memcpy(data(), src.data(), std::size_t(numel()) * sizeof(float));
+        std::memmove(d, s, std::size_t(numel()) * size);
         return;
     }
-    std::vector<float> tmp = src.toVector();
-    float* d = data();
-    forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) { d[off] = tmp[std::size_t(i)]; });
+    // through a contiguous copy of src, in case both view the same storage
+    std::vector<std::byte> tmp(std::size_t(numel()) * size);
+    forEachOffset(src.shape_, src.strides_, [&](std::int64_t i, std::int64_t off) {
+        std::memcpy(tmp.data() + std::size_t(i) * size, s + std::size_t(off) * size, size);
+    });
+    forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) {
+        std::memcpy(d + std::size_t(off) * size, tmp.data() + std::size_t(i) * size, size);
+    });
 }
 
 std::vector<float> Tensor::toVector() const {
     std::vector<float> v(static_cast<std::size_t>(numel()));
     if (!defined()) return v;
+    if (dtype_ == DType::I64) {
+        const std::vector<std::int64_t> ints = toInts();
+        std::transform(ints.begin(), ints.end(), v.begin(), [](std::int64_t x) { return float(x); });
+        return v;
+    }
     const float* d = data();
     if (isContiguous()) {
         std::copy_n(d, v.size(), v.data());
         return v;
     }
+    forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) { v[std::size_t(i)] = d[off]; });
+    return v;
+}
+
+std::vector<std::int64_t> Tensor::toInts() const {
+    std::vector<std::int64_t> v(static_cast<std::size_t>(numel()));
+    if (!defined()) return v;
+    const std::int64_t* d = i64();
     forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) { v[std::size_t(i)] = d[off]; });
     return v;
 }

@@ -39,6 +39,8 @@ public:
     static Tensor fromVector(const Shape& shape, const std::vector<float>& values);
     /// An uninitialised contiguous tensor.
     static Tensor empty(const Shape& shape, DType dtype = DType::F32);
+    /// A new contiguous I64 tensor holding `values` (size must equal numel(shape)).
+    static Tensor fromInts(const Shape& shape, const std::vector<std::int64_t>& values);
 
     bool defined() const { return storage_ != nullptr; }
     DType dtype() const { return dtype_; }
@@ -56,6 +58,9 @@ public:
     /// Pointer to the first element (storage + offset). Only for F32 tensors.
     float* data();
     const float* data() const;
+    /// Pointer to the first element of an I64 tensor (std::logic_error for any other dtype).
+    std::int64_t* i64();
+    const std::int64_t* i64() const;
     /// Element at a multi-index, through the strides.
     float at(std::initializer_list<std::int64_t> index) const;
     float& at(std::initializer_list<std::int64_t> index);
@@ -80,9 +85,11 @@ public:
     Tensor contiguous() const;
     /// Always a fresh contiguous copy.
     Tensor clone() const;
-    /// Values in row-major logical order.
+    /// Values in row-major logical order (an I64 tensor's converted to float, exact below 2^24).
     std::vector<float> toVector() const;
-    /// Copies `src` (same shape) into this tensor's elements, whatever both layouts are.
+    /// An I64 tensor's values in row-major logical order (std::logic_error for any other dtype).
+    std::vector<std::int64_t> toInts() const;
+    /// Copies `src` (same shape and dtype) into this tensor's elements, whatever both layouts are.
     void copyFrom(const Tensor& src);
 
 private:

@@ -1,4 +1,5 @@
-// libFuzzer target: the .npy reader (engine/io/npy), which every --input goes through.
+// libFuzzer target: the .npy reader (engine/io/npy), which every --input goes through (both ways:
+// integers as float32, and kept as int64 as for an i64 input).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,6 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         adj::Tensor t = adj::parseNpy(bytes, "fuzz.npy");
         (void)t.numel();
+        // as an i64 input reads it: integer files kept as int64
+        adj::Tensor kept = adj::parseNpy(bytes, "fuzz.npy", adj::NpyIntegers::Keep);
+        (void)kept.numel();
     } catch (const adj::Error&) {
     }
     return 0;
