@@ -7,6 +7,7 @@
 #include "autodiff/numeric.h"
 #include "base/errors.h"
 #include "base/rng.h"
+#include "runtime/bindings.h"
 #include "io/graphviz.h"
 #include "ir/verifier.h"
 
@@ -97,6 +98,10 @@ adj::Bindings sampleBindings(const adj::Graph& graph, std::uint64_t seed) {
         adj::Shape shape = n.declaredShape;
         for (auto& d : shape)
             if (d < 0) d = 2;
+        if (n.declaredDType == adj::DType::I64) {
+            b[n.name] = adj::sampleIndices(graph, id, shape, rng);
+            continue;
+        }
         std::vector<float> values(std::size_t(adj::numel(shape)));
         for (float& v : values) v = float(rng.uniform(-1.0, 1.0));
         b[n.name] = adj::Tensor::fromVector(shape, values);

@@ -14,18 +14,24 @@
 #include "base/errors.h"
 #include "base/median.h"
 #include "base/rng.h"
+#include "runtime/bindings.h"
 #include "commands.h"
 
 namespace adj::cli {
 
 namespace {
 
-/// Seeded standard-normal values of the declared shape for every graph input not bound by --input.
+/// Seeded standard-normal values of the declared shape for every graph input not bound by --input
+/// (indices for an i64 input).
 void bindRandomInputs(const Graph& g, Bindings& bindings, std::uint64_t seed) {
     Rng rng(seed);
     for (NodeId id : g.inputNodes()) {
         const Node& n = g.node(id);
         if (bindings.count(n.name)) continue;
+        if (n.declaredDType == DType::I64) {  // indices: valid ones, uniform over the gathered axis
+            bindings[n.name] = sampleIndices(g, id, n.declaredShape, rng);
+            continue;
+        }
         Tensor t = Tensor::empty(n.declaredShape);
         float* p = t.data();
         for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = float(rng.normal());

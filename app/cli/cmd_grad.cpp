@@ -19,7 +19,8 @@ std::vector<std::string> wrtNames(const Args& args, const Graph& g) {
     std::string spec = args.value("--wrt").value_or("all");
     std::vector<std::string> names;
     if (spec == "all") {
-        for (NodeId id : g.inputNodes()) names.push_back(g.node(id).name);
+        for (NodeId id : g.inputNodes())
+            if (g.node(id).declaredDType == DType::F32) names.push_back(g.node(id).name);  // not integer indices
         for (NodeId id : g.parameterNodes()) names.push_back(g.node(id).name);
         return names;
     }

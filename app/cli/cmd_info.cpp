@@ -57,7 +57,7 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
             nlohmann::json dims = nlohmann::json::array();
             for (std::size_t d = 0; d < n.declaredShape.size(); ++d)
                 dims.push_back(d < n.dimNames.size() && !n.dimNames[d].empty() ? nlohmann::json(n.dimNames[d]) : nlohmann::json(n.declaredShape[d]));
-            j["inputs"].push_back({{"name", n.name}, {"shape", n.declaredShape}, {"dims", dims}});
+            j["inputs"].push_back({{"name", n.name}, {"shape", n.declaredShape}, {"dims", dims}, {"dtype", std::string(dtypeName(n.declaredDType))}});
         }
         for (NodeId id : g.parameterNodes()) j["parameters"].push_back({{"name", g.node(id).name}, {"shape", g.node(id).value.shape()}});
         for (const auto& o : g.outputs()) j["outputs"].push_back({{"name", o.name}, {"value", g.valueName(o.value)}, {"shape", g.type(o.value).shape}});

@@ -26,8 +26,11 @@ int cmdRoofline(const std::vector<std::string>& argv, Context& ctx) {
     if (args.has("--measure")) {
         auto exec = makeBackend(args, ctx.err);
         Bindings b = readBindings(args, g);
-        for (NodeId id : g.inputNodes())  // unbound inputs: a constant fill of the declared shape
-            if (!b.count(g.node(id).name)) b[g.node(id).name] = Tensor::full(g.node(id).declaredShape, 0.5f);
+        for (NodeId id : g.inputNodes()) {  // unbound inputs: a constant fill of the declared shape (index 0)
+            const Node& n = g.node(id);
+            if (!b.count(n.name))
+                b[n.name] = n.declaredDType == DType::I64 ? Tensor::zeros(n.declaredShape, DType::I64) : Tensor::full(n.declaredShape, 0.5f);
+        }
         const int repeats = countArgument(args, "--repeats", 5, 1, 1000);
         micros = medianNodeMicros(*exec, g, b, repeats);
     }

@@ -63,7 +63,12 @@ Bindings readBindings(const Args& args, const Graph& graph) {
         if (!id || (graph.node(*id).op != Op::Input && graph.node(*id).op != Op::Parameter))
             throw BadInput("--input " + name + ": the graph has no input or parameter named '" + name + "'");
         try {
-            b[name] = readNpy(file);
+            const Node& n = graph.node(*id);
+            const bool indices = n.op == Op::Input && n.declaredDType == DType::I64;
+            Tensor t = readNpy(file, indices ? NpyIntegers::Keep : NpyIntegers::ToFloat);
+            if (indices && t.dtype() != DType::I64)
+                throw BadInput(file + ": input '" + name + "' takes integer indices (i64); the file holds floats (save it as int64)");
+            b[name] = std::move(t);
         } catch (const Error& e) {
             throw BadInput(e.what());
         }

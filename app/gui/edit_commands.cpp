@@ -19,6 +19,7 @@ void AddNodeCommand::redo() {
         Node& n = g.node(id);
         n.value = node_.value;
         n.declaredShape = node_.declaredShape;
+        n.declaredDType = node_.declaredDType;
         n.dimNames = node_.dimNames;
         n.meta = node_.meta;
         node_ = n;

@@ -54,7 +54,8 @@ JvpGraph buildJvp(const Graph& forward, const std::vector<std::string>& of, cons
     }
     std::vector<std::string> wrt = wrtIn;
     if (wrt.empty()) {
-        for (NodeId id : g.inputNodes()) wrt.push_back(g.node(id).name);
+        for (NodeId id : g.inputNodes())
+            if (g.node(id).declaredDType == DType::F32) wrt.push_back(g.node(id).name);  // integer indices have no derivative
         for (NodeId id : g.parameterNodes()) wrt.push_back(g.node(id).name);
     }
     r.wrt = wrt;
@@ -76,6 +77,9 @@ JvpGraph buildJvp(const Graph& forward, const std::vector<std::string>& of, cons
         auto id = g.findNode(name);
         if (!id || (g.node(*id).op != Op::Input && g.node(*id).op != Op::Parameter))
             throw GraphError("cannot differentiate with respect to '" + name + "': it is not a graph input or parameter");
+        if (g.node(*id).op == Op::Input && g.node(*id).declaredDType != DType::F32)
+            throw GraphError("cannot differentiate with respect to '" + name + "': it holds integer indices (" +
+                             std::string(dtypeName(g.node(*id).declaredDType)) + "), which have no derivative");
         Shape s{k};
         const Shape& ps = g.type({*id, 0}).shape;
         s.insert(s.end(), ps.begin(), ps.end());

@@ -237,6 +237,17 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
             a.set("value", 0.0);  // the padding is constant: its tangent is zero, whatever the pad value
             return b.op(Op::Pad, {t[0]}, a);
         }
+        case Op::Gather:
+        case Op::GatherGrad: {  // linear in input 0; the tangents carry a leading axis, so the axis moves by one
+            if (!ts(0)) return {};
+            std::int64_t axis = n.attrs.getInt(n.op, "axis");
+            const Shape dataShape = n.op == Op::Gather ? b.shape(x[0]) : os;
+            normalizeAxis(axis, std::int64_t(dataShape.size()));
+            Attributes a = n.attrs;
+            a.set("axis", axis + 1);
+            if (n.op == Op::GatherGrad) a.set("input_shape", std::vector<std::int64_t>(withK(k, os)));
+            return b.op(n.op, {t[0], x[1]}, a);
+        }
         case Op::Concat: {
             std::int64_t axis = n.attrs.getInt(n.op, "axis");
             normalizeAxis(axis, b.rank(x[0]));

@@ -106,6 +106,8 @@ NumericGradient numericGradient(const Graph& graphIn, const std::string& of, con
         auto id = graph.findNode(name);
         if (!id || (graph.node(*id).op != Op::Input && graph.node(*id).op != Op::Parameter))
             throw GraphError("cannot differentiate with respect to '" + name + "': it is not a graph input or parameter");
+        if (graph.node(*id).op == Op::Input && graph.node(*id).declaredDType != DType::F32)
+            throw GraphError("cannot differentiate with respect to '" + name + "': it holds integer indices, which have no derivative");
         if (!bindings.count(name)) {
             if (graph.node(*id).op == Op::Parameter) bindings[name] = graph.node(*id).value;
             else throw Error("graph input '" + name + "' has no binding");

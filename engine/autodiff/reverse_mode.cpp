@@ -127,7 +127,8 @@ BackwardGraph buildBackward(const Graph& forward, const std::string& of, const B
 
     std::vector<std::string> wrt = options.wrt;
     if (wrt.empty()) {
-        for (NodeId id : g.inputNodes()) wrt.push_back(g.node(id).name);
+        for (NodeId id : g.inputNodes())
+            if (g.node(id).declaredDType == DType::F32) wrt.push_back(g.node(id).name);  // integer indices have no derivative
         for (NodeId id : g.parameterNodes()) wrt.push_back(g.node(id).name);
     }
     std::vector<ValueRef> targets;
@@ -135,6 +136,9 @@ BackwardGraph buildBackward(const Graph& forward, const std::string& of, const B
         auto id = g.findNode(name);
         if (!id || (g.node(*id).op != Op::Input && g.node(*id).op != Op::Parameter))
             throw GraphError("cannot differentiate with respect to '" + name + "': it is not a graph input or parameter");
+        if (g.node(*id).op == Op::Input && g.node(*id).declaredDType != DType::F32)
+            throw GraphError("cannot differentiate with respect to '" + name + "': it holds integer indices (" +
+                             std::string(dtypeName(g.node(*id).declaredDType)) + "), which have no derivative");
         targets.push_back({*id, 0});
     }
     r.wrt = wrt;

@@ -247,6 +247,17 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
             return {b.op(Op::Concat, parts, {{"axis", axis}})};
         }
 
+        case Op::Gather: {  // the indices get no adjoint: they are integers
+            Attributes a = n.attrs;
+            const Shape xs = shapeOf(0);
+            a.set("input_shape", std::vector<std::int64_t>(xs.begin(), xs.end()));
+            return {b.op(Op::GatherGrad, {g, x[1]}, a), ValueRef{}};
+        }
+        case Op::GatherGrad: {  // linear in the adjoint it scatters
+            Attributes a = n.attrs;
+            a.erase("input_shape");
+            return {b.op(Op::Gather, {g, x[1]}, a), ValueRef{}};
+        }
         case Op::Conv2d: {
             Attributes conv = n.attrs;
             Attributes gi = conv, gw = conv;

@@ -22,6 +22,14 @@ Cost nodeCost(const Graph& g, NodeId id) {
     const double f = 4.0;  // bytes per float
     Cost c{0, in * f, outAll * f};
     auto inShape = [&](std::size_t i) { return g.type(n.inputs[i]).shape; };
+    if (opInfo(n.op).family == OpFamily::Index && n.inputs.size() == 2 && g.hasType(n.inputs[0]) && g.hasType(n.inputs[1])) {
+        // a gather reads only the slices it picks (an embedding table is mostly not read), and
+        // eight bytes per index; its adjoint reads the adjoint and adds each element once
+        const double indexBytes = elems(inShape(1)) * double(dtypeSize(g.type(n.inputs[1]).dtype));
+        if (n.op == Op::Gather) return Cost{0, out * f + indexBytes, out * f};
+        const double g0 = elems(inShape(0));
+        return Cost{g0, g0 * f + indexBytes, out * f};
+    }
     switch (opInfo(n.op).cost) {
         case CostKind::None:
             return {};

@@ -193,8 +193,14 @@ private:
     }
 
     void createInput(Graph& g, const Entry& e) {
-        checkKeys(*e.j, e.place, {"name", "shape", "dims", "meta"});
+        checkKeys(*e.j, e.place, {"name", "shape", "dtype", "dims", "meta"});
         Shape shape = readShape(*e.j, e.place);
+        DType dtype = DType::F32;
+        if (const json* t = find(*e.j, "dtype")) {
+            if (!t->is_string() || (t->get<std::string>() != "f32" && t->get<std::string>() != "i64"))
+                fail(e.place + ".dtype must be \"f32\" or \"i64\", not " + brief(*t));
+            dtype = *dtypeFromName(t->get<std::string>());
+        }
         std::vector<std::string> dims;
         if (const json* d = find(*e.j, "dims")) {
             if (!d->is_array() || d->size() != shape.size())
@@ -205,7 +211,7 @@ private:
                 else fail(e.place + ".dims must hold strings or nulls, not " + brief(x));
             }
         }
-        NodeId id = g.addInput(e.name, shape, dims);
+        NodeId id = g.addInput(e.name, shape, dims, dtype);
         readMeta(*e.j, e.place, g.node(id));
     }
 

@@ -45,6 +45,7 @@ public:
             e["name"] = n.name;
             if (n.op == Op::Input) {
                 e["shape"] = n.declaredShape;
+                if (n.declaredDType != DType::F32) e["dtype"] = std::string(dtypeName(n.declaredDType));
                 bool anyDim = false;
                 for (const auto& d : n.dimNames) anyDim = anyDim || !d.empty();
                 if (anyDim) {

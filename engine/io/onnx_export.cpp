@@ -420,7 +420,7 @@ private:
                 auto* vi = gp_->add_input();
                 vi->set_name(out);
                 auto* tt = vi->mutable_type()->mutable_tensor_type();
-                tt->set_elem_type(onnx::TensorProto::FLOAT);
+                tt->set_elem_type(n.declaredDType == DType::I64 ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
                 auto* shape = tt->mutable_shape();
                 bool symbolic = false;
                 std::string declared;
@@ -558,7 +558,8 @@ private:
             case Op::Fused: fused(n); return;
             case Op::Conv2dGradInput: convGradInput(n); return;
             case Op::Conv2dGradWeight: convGradWeight(n); return;
-            case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad: custom(n); return;
+            case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad: case Op::GatherGrad: custom(n); return;
+            case Op::Gather: attr(simple("Gather"), "axis", n.attrs.getInt(n.op, "axis")); return;
         }
         throw GraphError("node '" + n.name + "': op " + std::string(opName(n.op)) + " has no ONNX mapping");
     }
@@ -595,7 +596,7 @@ private:
             auto* vi = gp_->add_output();
             vi->set_name(outName);
             auto* tt = vi->mutable_type()->mutable_tensor_type();
-            tt->set_elem_type(onnx::TensorProto::FLOAT);
+            tt->set_elem_type(g_.type(o.value).dtype == DType::I64 ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
             const Shape& s = shapeOf(o.value);
             auto* shape = tt->mutable_shape();
             for (std::size_t d = 0; d < s.size(); ++d) {

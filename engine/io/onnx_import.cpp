@@ -56,10 +56,11 @@ void Importer::addInputs() {
             continue;
         }
         const auto& tt = in.type().tensor_type();
-        if (!isFloatType(tt.elem_type())) {
+        const bool indices = tt.elem_type() == onnx::TensorProto::INT64;
+        if (!isFloatType(tt.elem_type()) && !indices) {
             Value v;
             v.kind = Value::Kind::Error;
-            v.error = what + " has element type " + dataTypeName(tt.elem_type()) + "; only float inputs are supported";
+            v.error = what + " has element type " + dataTypeName(tt.elem_type()) + "; only float and int64 inputs are supported";
             values_[in.name()] = v;
             continue;
         }
@@ -95,9 +96,10 @@ void Importer::addInputs() {
             dims.push_back(name);
         }
         if (!shapeIsSane(shape)) fail(what + " has dims " + shapeToString(shape) + ", which are too large");
-        NodeId id = g_.addInput(in.name(), shape, dims);
+        NodeId id = g_.addInput(in.name(), shape, dims, indices ? DType::I64 : DType::F32);
         if (dynamic) probes_[ValueRef{id, 0}] = probe;
-        bindFloat(in.name(), {id, 0});
+        if (indices) bindIndices(in.name(), {id, 0});
+        else bindFloat(in.name(), {id, 0});
     }
 }
 
@@ -141,7 +143,8 @@ void Importer::convertCustom(const onnx::NodeProto& n) {
     std::vector<ValueRef> ins;
     for (int i = 0; i < n.input_size(); ++i) {
         if (!has(i)) fail("input " + std::to_string(i) + " is empty; ops of the ai.adjoint domain take no optional inputs");
-        ins.push_back(fin(i));
+        // the Index family's input 1 is its int64 indices
+        ins.push_back(opInfo(op).family == OpFamily::Index && i == 1 ? graphValue(i) : fin(i));
     }
     Attributes attrs;
     for (const auto& a : n.attribute()) {
@@ -209,7 +212,10 @@ void Importer::addOutputs() {
         if (v.kind == Value::Kind::Error) fail(v.error);
         // Values are computed and written as float32: an output the file declares of another type
         // (int64 indices, bool masks, float64) is refused rather than written with a type it does not have.
-        if (const int declared = o.type().tensor_type().elem_type(); declared != onnx::TensorProto::UNDEFINED && declared != onnx::TensorProto::FLOAT)
+        const int declared = o.type().tensor_type().elem_type();
+        if (v.kind == Value::Kind::Indices && declared != onnx::TensorProto::UNDEFINED && declared != onnx::TensorProto::INT64)
+            fail(what + " is int64 but declared " + dataTypeName(declared));
+        if (v.kind != Value::Kind::Indices && declared != onnx::TensorProto::UNDEFINED && declared != onnx::TensorProto::FLOAT)
             fail(what + producerNote(o.name()) + " has element type " + dataTypeName(declared) +
                  "; Adjoint computes and writes float32 outputs only (integer, boolean and float64 outputs are not supported yet)");
         if (v.kind == Value::Kind::Ints) {

@@ -208,6 +208,13 @@ void slice(Importer& I) {
 
 void gather(Importer& I) {
     const std::int64_t axisAttr = I.attrInt("axis", 0);
+    if (I.isIndices(1)) {  // indices known when the graph runs (token ids): a gather node
+        const ValueRef x = I.fin(0);
+        const auto rank = std::int64_t(I.shapeOf(x).size());
+        if (rank == 0) I.fail("cannot gather from a scalar");
+        I.bindFloat(I.out(), I.emit(Op::Gather, {x, I.graphValue(1)}, {{"axis", normAxis(I, axisAttr, rank, "axis")}}, I.out()));
+        return;
+    }
     const IntTensor& idx = I.iin(1, "the indices");
     if (!idx.allConst()) I.fail("indices that depend on a dynamic dimension are not supported");
     if (I.isInts(0)) {

@@ -112,7 +112,7 @@ void shapeOp(Importer& I) {
     if (I.isInts(0)) {
         for (auto d : I.value(0).ints.shape) dims.push_back(symConst(d));
     } else {
-        dims = I.symShape(I.finRaw(0));
+        dims = I.symShape(I.graphValue(0));
     }
     const auto r = std::int64_t(dims.size());
     std::int64_t start = I.attrInt("start", 0), end = I.attrInt("end", r);
@@ -130,7 +130,7 @@ void sizeOp(Importer& I) {
     Sym n = symConst(1);
     if (I.isInts(0)) n = symConst(numel(I.value(0).ints.shape));
     else
-        for (const Sym& d : I.symShape(I.finRaw(0))) n = symOp(I, n, d, '*');
+        for (const Sym& d : I.symShape(I.graphValue(0))) n = symOp(I, n, d, '*');
     I.bindInts(I.out(), IntTensor{{}, {n}});
 }
 
@@ -157,6 +157,10 @@ void cast(Importer& I) {
         } else {
             I.bindInts(I.out(), toBool ? intMap(v.ints, [](std::int64_t x) -> std::int64_t { return x != 0; }) : v.ints);
         }
+        return;
+    }
+    if (v.kind == Kind::Indices && to == T::INT64) {  // token ids cast to what they are
+        I.bindValue(I.out(), v);
         return;
     }
     if (toFloat) {

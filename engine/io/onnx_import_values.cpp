@@ -107,8 +107,16 @@ ValueRef Importer::normalizeBool(Value& v) {
 ValueRef Importer::finRaw(int i) {
     value(i);  // checks presence and errors
     Value& v = values_.at(cur_->input(i));
+    if (v.kind == Value::Kind::Indices)
+        fail("input " + std::to_string(i) + " ('" + cur_->input(i) + "') holds int64 values known only when the graph runs (from graph input '" +
+             g_.node(v.ref.node).name + "'): Adjoint reads such integers only as Gather's indices so far");
     if (v.kind != Value::Kind::Float) return materialize(cur_->input(i), v);
     return v.ref;
+}
+
+ValueRef Importer::graphValue(int i) {
+    if (isIndices(i)) return value(i).ref;
+    return finRaw(i);
 }
 
 ValueRef Importer::fin(int i) {
@@ -119,6 +127,9 @@ ValueRef Importer::fin(int i) {
 const IntTensor& Importer::iin(int i, const std::string& what) {
     const Value& v = value(i);
     if (v.kind == Value::Kind::Ints) return v.ints;
+    if (v.kind == Value::Kind::Indices)
+        fail(what + " (input '" + cur_->input(i) + "') is known only when the graph runs (it comes from graph input '" + g_.node(v.ref.node).name +
+             "'); this op needs it while importing");
     // A float constant with integral values (rare in valid models) is accepted as integers.
     const Tensor* t = nullptr;
     if (v.kind == Value::Kind::PendingConstant) t = &v.constant;
@@ -290,6 +301,13 @@ void Importer::bindInts(const std::string& name, IntTensor t) {
     Value v;
     v.kind = Value::Kind::Ints;
     v.ints = std::move(t);
+    bindValue(name, std::move(v));
+}
+
+void Importer::bindIndices(const std::string& name, ValueRef ref) {
+    Value v;
+    v.kind = Value::Kind::Indices;
+    v.ref = ref;
     bindValue(name, std::move(v));
 }
 

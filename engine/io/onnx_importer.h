@@ -51,9 +51,12 @@ struct IntTensor {
 
 /// What an ONNX value name stands for.
 struct Value {
-    enum class Kind { Float, Ints, PendingConstant, Error };
+    // Float: a float graph value. Ints: an integer tensor evaluated while importing (shapes, axes).
+    // Indices: an int64 graph value known only when the graph runs (a graph input of token ids),
+    // which only Gather reads (as its indices).
+    enum class Kind { Float, Ints, Indices, PendingConstant, Error };
     Kind kind = Kind::Float;
-    ValueRef ref;             // Float: the graph value
+    ValueRef ref;             // Float, Indices: the graph value
     bool isBool = false;      // Float holding truth values (ONNX bool)
     bool normalized = true;   // truth values are 0/1 (otherwise: nonzero means true)
     IntTensor ints;           // Ints
@@ -86,6 +89,9 @@ public:
     /// The value of an ONNX name (an If branch's output); fails when it is not defined.
     Value valueNamed(const std::string& name) const;
     bool isInts(int i) const { return value(i).kind == Value::Kind::Ints; }
+    bool isIndices(int i) const { return value(i).kind == Value::Kind::Indices; }
+    /// Input i as a graph value of any type: fin's for a float, the value itself for indices.
+    ValueRef graphValue(int i);
     /// Input i as a float graph value: integer constants and pending float constants become
     /// Constant nodes; truth values are normalized to 0/1.
     ValueRef fin(int i);
@@ -126,6 +132,7 @@ public:
 
     void bindFloat(const std::string& name, ValueRef v, bool isBool = false);
     void bindInts(const std::string& name, IntTensor t);
+    void bindIndices(const std::string& name, ValueRef v);
     void bindValue(const std::string& name, Value v);
     void bindPending(const std::string& name, Tensor t);
 

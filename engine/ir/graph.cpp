@@ -58,13 +58,14 @@ NodeId Graph::addNode(Op op, std::vector<ValueRef> inputs, Attributes attrs, std
     return id;
 }
 
-NodeId Graph::addInput(const std::string& inputName, Shape shape, std::vector<std::string> dimNames) {
+NodeId Graph::addInput(const std::string& inputName, Shape shape, std::vector<std::string> dimNames, DType dtype) {
     NodeId id = addNode(Op::Input, {}, {}, inputName);
     Node& n = node(id);
     n.declaredShape = shape;
+    n.declaredDType = dtype;
     dimNames.resize(shape.size());
     n.dimNames = std::move(dimNames);
-    n.outputs = {ValueType{shape, DType::F32}};
+    n.outputs = {ValueType{shape, dtype}};
     return id;
 }
 

@@ -44,8 +44,9 @@ struct Node {
     std::vector<ValueType> outputs;
     /// Parameter and Constant values.
     Tensor value;
-    /// Input nodes: declared shape and symbolic names of dynamic dimensions ("" when fixed).
+    /// Input nodes: declared shape, element type and symbolic names of dynamic dimensions ("" when fixed).
     Shape declaredShape;
+    DType declaredDType = DType::F32;
     std::vector<std::string> dimNames;
     /// Free-form key/value pairs kept through save and load (the GUI stores positions here).
     std::map<std::string, std::string> meta;
@@ -80,7 +81,7 @@ public:
     /// Adds a node; an empty name gets a fresh one ("add_3"). Names are unique: a taken name
     /// throws std::invalid_argument.
     NodeId addNode(Op op, std::vector<ValueRef> inputs, Attributes attrs = {}, std::string name = {});
-    NodeId addInput(const std::string& name, Shape shape, std::vector<std::string> dimNames = {});
+    NodeId addInput(const std::string& name, Shape shape, std::vector<std::string> dimNames = {}, DType dtype = DType::F32);
     NodeId addParameter(const std::string& name, Tensor value);
     NodeId addConstant(Tensor value, std::string name = {});
     void addOutput(const std::string& name, ValueRef value);

@@ -107,7 +107,7 @@ private:
     bool sameStructure(NodeId ia, NodeId ib) const {
         const Node &na = a_.node(ia), &nb = b_.node(ib);
         if (na.op != nb.op || !(na.attrs == nb.attrs)) return false;
-        if (isSource(na.op)) return na.declaredShape == nb.declaredShape && outputShapes(na) == outputShapes(nb) && sameValues(na.value, nb.value);
+        if (isSource(na.op)) return na.declaredShape == nb.declaredShape && na.declaredDType == nb.declaredDType && outputShapes(na) == outputShapes(nb) && sameValues(na.value, nb.value);
         return sameInputs(na, nb);
     }
 

@@ -147,6 +147,7 @@ std::string_view opFamilyName(OpFamily f) {
         case OpFamily::Reduce: return "reduce";
         case OpFamily::View: return "view";
         case OpFamily::Copy: return "copy";
+        case OpFamily::Index: return "index";
         case OpFamily::Conv: return "conv";
         case OpFamily::Pool: return "pool";
         case OpFamily::Norm: return "norm";

@@ -52,6 +52,7 @@ enum class OpFamily : std::uint8_t {
     Reduce,       // sum, mean, max, softmax, log_softmax
     View,         // returns a view of input 0 (no copy, no buffer of its own)
     Copy,         // writes a new tensor from its inputs' elements (concat, pad)
+    Index,        // reads integer indices: gather and its adjoint (the only ops that take i64 inputs)
     Conv,         // convolution
     Pool,         // pooling
     Norm,         // batchnorm, layernorm

@@ -132,7 +132,7 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
     const Op op = n.op;
     switch (op) {
         case Op::Input:
-            return one(n.declaredShape);
+            return {ValueType{n.declaredShape, n.declaredDType}};
         case Op::Parameter:
         case Op::Constant:
             if (!n.value.defined()) fail(n, "has no value");
@@ -314,6 +314,25 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             }
             return one(out);
         }
+        case Op::Gather: case Op::GatherGrad: {
+            // gather: data [d0.., dk, ..] and indices I -> [d0.., I.., ..] (dk replaced by I's axes);
+            // gather_grad: that output's adjoint and the same indices -> input_shape
+            const bool forward = op == Op::Gather;
+            Shape data = in[0].shape;
+            if (!forward) {
+                auto declared = n.attrs.getInts(op, "input_shape");
+                data.assign(declared.begin(), declared.end());
+                if (!shapeIsSane(data)) fail(n, "input_shape " + shapeToString(data) + " is invalid");
+            }
+            if (data.empty()) fail(n, "cannot gather from a scalar");
+            const std::int64_t axis = axisAttr(n, "axis", std::int64_t(data.size()));
+            Shape o(data.begin(), data.begin() + axis);
+            o.insert(o.end(), in[1].shape.begin(), in[1].shape.end());
+            o.insert(o.end(), data.begin() + axis + 1, data.end());
+            if (forward) return one(o);
+            if (in[0].shape != o) fail(n, "adjoint has shape " + shapeToString(in[0].shape) + " but the gather's output is " + shapeToString(o));
+            return one(data);
+        }
         case Op::Conv2dGradInput: case Op::Conv2dGradWeight: {
             // (g, w) -> dx of shape input_shape, or (x, g) -> dw of shape weight_shape
             const bool wantInput = op == Op::Conv2dGradInput;
@@ -398,8 +417,13 @@ std::vector<ValueType> inferNodeTypes(const Node& node, const std::vector<ValueT
                                                        : std::to_string(info.minInputs) + " to " + std::to_string(info.maxInputs);
         fail(node, "takes " + want + " inputs, got " + std::to_string(k));
     }
-    for (const auto& t : inputs)
-        if (t.dtype != DType::F32) fail(node, "only f32 inputs are supported, got " + std::string(dtypeName(t.dtype)));
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        // the indices of the Index family are i64; every other input of every op is f32
+        const DType want = info.family == OpFamily::Index && i == 1 ? DType::I64 : DType::F32;
+        if (inputs[i].dtype != want)
+            fail(node, "input " + std::to_string(i) + " is " + std::string(dtypeName(inputs[i].dtype)) + ", this op takes " +
+                           std::string(dtypeName(want)) + (want == DType::I64 ? " indices" : " (integer values go only into gather's indices)"));
+    }
     std::vector<ValueType> out;
     try {
         out = infer(node, inputs);

@@ -12,6 +12,9 @@ void checkBinding(const Node& n, const Tensor& t) {
         bool symbolic = d < n.dimNames.size() && !n.dimNames[d].empty();
         if (!symbolic && t.shape()[d] != want[d]) ok = false;
     }
+    if (ok && t.dtype() != n.declaredDType)
+        throw Error("graph input '" + n.name + "' is " + std::string(dtypeName(n.declaredDType)) + ", the bound value " +
+                    std::string(dtypeName(t.dtype())));
     if (ok) return;
     std::string decl = "[";
     for (std::size_t d = 0; d < want.size(); ++d) {
@@ -31,6 +34,28 @@ const Tensor& sourceValue(const Node& n, const Bindings& bindings) {
         }
     if (!n.value.defined()) throw GraphError("node '" + n.name + "' has no value");
     return n.value;
+}
+
+std::int64_t indexBound(const Graph& graph, NodeId input) {
+    std::int64_t bound = -1;
+    for (const Use& u : graph.users(input)) {
+        const Node& user = graph.node(u.user);
+        if (user.op != Op::Gather || u.index != 1 || user.inputs.empty() || !graph.hasType(user.inputs[0])) continue;
+        const Shape& data = graph.type(user.inputs[0]).shape;
+        std::int64_t axis = user.attrs.getInt(Op::Gather, "axis");
+        if (!normalizeAxis(axis, std::int64_t(data.size()))) continue;
+        const std::int64_t size = data[std::size_t(axis)];
+        bound = bound < 0 ? size : std::min(bound, size);
+    }
+    return std::max<std::int64_t>(bound, 1);
+}
+
+Tensor sampleIndices(const Graph& graph, NodeId input, const Shape& shape, Rng& rng) {
+    const std::int64_t bound = indexBound(graph, input);
+    Tensor t = Tensor::empty(shape, DType::I64);
+    std::int64_t* p = t.i64();
+    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = std::int64_t(rng.below(std::uint64_t(bound)));
+    return t;
 }
 
 void specializeToBindings(Graph& graph, const Bindings& bindings) {

@@ -175,7 +175,7 @@ MemoryPlan planMemory(const Graph& g, const std::map<std::string, Shape>& inputS
     return planWithInference(g, g.liveTopoOrder(), [&](const Node& n) -> ValueType {
         if (n.op != Op::Input) return valueTypeOf(n);
         auto it = inputShapes.find(n.name);
-        return {it != inputShapes.end() ? it->second : n.declaredShape, DType::F32};
+        return {it != inputShapes.end() ? it->second : n.declaredShape, n.declaredDType};
     });
 }
 

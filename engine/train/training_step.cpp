@@ -18,6 +18,9 @@ void checkModelGraph(const Graph& model) {
         throw Error("a model graph for training has one output (the logits or predictions); this one has " + std::to_string(model.outputs().size()));
     if (model.node(inputs[0]).declaredShape.size() < 2)
         throw Error("input '" + model.node(inputs[0]).name + "' must be [N, features], got " + shapeToString(model.node(inputs[0]).declaredShape));
+    if (model.node(inputs[0]).declaredDType != DType::F32)
+        throw Error("input '" + model.node(inputs[0]).name + "' holds integer indices (" + std::string(dtypeName(model.node(inputs[0]).declaredDType)) +
+                    "); training reads float features from a dataset");
     if (model.parameterNodes().empty()) throw Error("the model graph has no parameters to train");
 }
 

@@ -265,7 +265,7 @@ void TestNpy::writeIsAtomic() {
 void TestNpy::writeErrors() {
     const std::string dir = test::tempDir();
     QVERIFY_THROWS_EXCEPTION(FormatError, writeNpy(dir + "/undefined.npy", Tensor()));
-    QVERIFY_THROWS_EXCEPTION(FormatError, writeNpy(dir + "/i64.npy", Tensor::zeros({2}, DType::I64)));
+    QVERIFY_THROWS_EXCEPTION(FormatError, writeNpy(dir + "/i32.npy", Tensor::zeros({2}, DType::I32)));  // f32 and i64 are written
     try {
         writeNpy(dir + "/no/such/dir/x.npy", Tensor::scalar(1.f));
         QFAIL("no FormatError thrown");

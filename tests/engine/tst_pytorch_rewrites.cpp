@@ -32,7 +32,7 @@ constexpr double kAtol = 1e-5;
 
 Bindings readBindings(const test::NamedFiles& files) {
     Bindings b;
-    for (const auto& [name, file] : files) b[name] = readNpy(file);
+    for (const auto& [name, file] : files) b[name] = readNpy(file, NpyIntegers::Keep);
     return b;
 }
 

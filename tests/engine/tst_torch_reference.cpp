@@ -74,13 +74,18 @@ private Q_SLOTS:
         }
     }
 
-    // Every op of ops.def (apart from the sources) has at least one reference case.
+    // Every op of ops.def (apart from the sources) has at least one reference case; the ops that
+    // read integer indices have theirs in a PyTorch model fixture (the op cases' inputs are float).
     void casesCoverEveryOp() {
         std::set<std::string> covered;
         for (const auto& c : opCases()) covered.insert(c.ops.begin(), c.ops.end());
         for (const auto& info : allOps()) {
             if (isSource(info.op)) continue;
             const std::string name(info.name);
+            if (info.family == OpFamily::Index) {
+                QVERIFY2(test::opsCheckedByModelFixtures().count(name), ("no PyTorch model fixture exercises op '" + name + "'").c_str());
+                continue;
+            }
             QVERIFY2(covered.count(name), ("no reference case for op '" + name + "'").c_str());
         }
     }

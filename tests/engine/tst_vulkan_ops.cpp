@@ -248,8 +248,11 @@ private Q_SLOTS:
         QVERIFY(vk_->lastRunStats().submits <= 1);
     }
 
+    // Every op but those that read integer indices: the device has no integer buffers yet, and a
+    // graph with an i64 input is refused before any work (tst_indices checks the message).
     void everyTableOpHasAShader() {
-        for (int i = 0; i < int(Op::AvgPoolGrad) + 1; ++i) QVERIFY2(vk_->supports(Op(i)), opName(Op(i)).data());
+        for (int i = 0; i < int(Op::AvgPoolGrad) + 1; ++i)
+            if (opInfo(Op(i)).family != OpFamily::Index) QVERIFY2(vk_->supports(Op(i)), opName(Op(i)).data());
     }
 
     void badPoolAndNormInputsNameTheNode() {

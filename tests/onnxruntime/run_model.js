@@ -10,7 +10,8 @@
 // |got - want| <= atol + rtol |want| everywhere (defaults 1e-4 and 1e-5); a mismatch, like any
 // error, exits with status 1 and a line starting with "error:" on stderr.
 //
-// .npy files: read are versions 1.0 to 3.0, C order, '<f4' or '<f8' (converted to float32);
+// .npy files: read are versions 1.0 to 3.0, C order, '<f4' or '<f8' (converted to float32), '<i8'
+// (kept as int64: token ids);
 // written are version 1.0 '<f4'. Install the package with scripts/install-onnxruntime.sh.
 'use strict';
 
@@ -34,6 +35,12 @@ function readNpy(file) {
   const shape = shapeText[1].split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const data = buf.subarray(offset + headerLen);
+  if (descr[1] === '<i8') {  // token ids: kept as int64 (a BigInt64Array), fed as ONNX int64
+    if (data.length !== count * 8) throw new Error(`${file}: data size does not match the shape`);
+    const ints = new BigInt64Array(count);
+    for (let i = 0; i < count; ++i) ints[i] = data.readBigInt64LE(i * 8);
+    return { shape, data: ints };
+  }
   const out = new Float32Array(count);
   if (descr[1] === '<f4') {
     if (data.length !== count * 4) throw new Error(`${file}: data size does not match the shape`);
@@ -42,7 +49,7 @@ function readNpy(file) {
     if (data.length !== count * 8) throw new Error(`${file}: data size does not match the shape`);
     for (let i = 0; i < count; ++i) out[i] = data.readDoubleLE(i * 8);
   } else {
-    throw new Error(`${file}: dtype ${descr[1]} is not supported (float32 or float64)`);
+    throw new Error(`${file}: dtype ${descr[1]} is not supported (float32, float64 or int64)`);
   }
   return { shape, data: out };
 }
@@ -88,7 +95,8 @@ async function runModel(modelPath, inputs) {
   const feeds = {};
   for (const name of session.inputNames) {
     if (!inputs[name]) throw new Error(`${modelPath}: input '${name}' has no binding (--input ${name}=FILE.npy)`);
-    feeds[name] = new ort.Tensor('float32', inputs[name].data, inputs[name].shape);
+    const type = inputs[name].data instanceof BigInt64Array ? 'int64' : 'float32';
+    feeds[name] = new ort.Tensor(type, inputs[name].data, inputs[name].shape);
   }
   for (const name of Object.keys(inputs))
     if (!session.inputNames.includes(name)) throw new Error(`${modelPath}: the model has no input '${name}'`);

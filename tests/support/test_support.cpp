@@ -16,7 +16,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include "autodiff/reverse_mode.h"
+#include "io/graph_file.h"
 #include "io/json_format.h"
+#include "ir/builder.h"
 #include "io/npy.h"
 #include "ir/verifier.h"
 
@@ -270,6 +273,32 @@ const OnnxModelFixture& onnxModelFixture(const std::string& model) {
     for (const auto& f : onnxModelFixtures())
         if (f.model == model) return f;
     throw std::runtime_error("no ONNX model fixture '" + model + "' in tests/fixtures/onnx/manifest.json");
+}
+
+const std::set<std::string>& opsCheckedByModelFixtures() {
+    static const std::set<std::string> ops = [] {
+        std::set<std::string> r;
+        auto collect = [&](const Graph& g) {
+            for (NodeId id : g.nodeIds()) r.insert(std::string(opName(g.node(id).op)));
+        };
+        for (const auto& f : onnxModelFixtures()) {
+            Graph g = loadGraphFile(f.file);
+            collect(g);
+            if (f.gradients.empty() || g.outputs().empty() || g.parameterNodes().empty()) continue;
+            // the adjoints that tst_onnx compares with torch's gradients (it adds a weighted sum as
+            // the loss; the ops of the backward graph do not depend on it)
+            GraphBuilder b(g);
+            std::vector<std::int64_t> axes;
+            const ValueRef y = g.outputs().front().value;
+            for (std::int64_t a = 0; a < b.rank(y); ++a) axes.push_back(a);
+            g.addOutput("loss", b.sum(y, axes, false));
+            std::vector<std::string> params;
+            for (NodeId id : g.parameterNodes()) params.push_back(g.node(id).name);
+            collect(buildBackward(g, "loss", {params, false, false}).graph);
+        }
+        return r;
+    }();
+    return ops;
 }
 
 QStringList CaseFiles::inputArgs() const {

@@ -17,7 +17,10 @@ void checkCall(const KernelCall& call) {
         detail::fail(n, "got " + std::to_string(count) + " inputs");
     for (int i = 0; i < info.minInputs; ++i) {
         if (!call.inputs[std::size_t(i)].defined()) detail::fail(n, "input " + std::to_string(i) + " is undefined");
-        if (call.inputs[std::size_t(i)].dtype() != DType::F32) detail::fail(n, "input " + std::to_string(i) + " is not float32");
+        const DType want = info.family == OpFamily::Index && i == 1 ? DType::I64 : DType::F32;
+        if (call.inputs[std::size_t(i)].dtype() != want)
+            detail::fail(n, "input " + std::to_string(i) + " is " + std::string(dtypeName(call.inputs[std::size_t(i)].dtype())) + ", not " +
+                                std::string(dtypeName(want)));
     }
     if (call.outTypes.empty()) detail::fail(n, "no output types were given");
 }
@@ -53,6 +56,7 @@ void runKernel(KernelCall& call) {
         case OpFamily::Reduce: reductionKernel(call); return;
         case OpFamily::View: viewKernel(call); return;
         case OpFamily::Copy: copyKernel(call); return;
+        case OpFamily::Index: indexKernel(call); return;
         case OpFamily::Conv: convKernel(call); return;
         case OpFamily::Pool: poolKernel(call); return;
         case OpFamily::Norm: normKernel(call); return;

@@ -118,7 +118,13 @@ RunResult VulkanExecutor::run(const Graph& g, const Bindings& bindings, const Ru
     for (const auto& o : g.outputs())
         if (!g.contains(o.value.node)) throw GraphError("output '" + o.name + "' refers to a value that does not exist");
     const std::vector<NodeId> order = g.liveTopoOrder();
-    for (NodeId id : order)  // unsupported ops fail before any work
+    for (NodeId id : order) {  // unsupported ops and integer inputs fail before any work
+        const Node& n = g.node(id);
+        if (n.op == Op::Input && n.declaredDType != DType::F32)
+            throw Error("graph input '" + n.name + "' is " + std::string(dtypeName(n.declaredDType)) +
+                        ": the Vulkan backend has no integer tensors yet (run it with --backend cpu)");
+    }
+    for (NodeId id : order)
         if (!vk::vulkanSupports(g.node(id).op))
             throw Error("node '" + g.node(id).name + "' (" + std::string(opName(g.node(id).op)) +
                         ") on Vulkan: the Vulkan backend has no shader for this op yet (run it with --backend cpu)");

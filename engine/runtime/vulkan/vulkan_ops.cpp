@@ -507,6 +507,8 @@ bool vulkanSupports(Op op) {
         case OpFamily::Source: case OpFamily::Elementwise: case OpFamily::Fused: case OpFamily::MatMul: case OpFamily::Reduce:
         case OpFamily::View: case OpFamily::Copy: case OpFamily::Conv: case OpFamily::Pool: case OpFamily::Norm: case OpFamily::Grad:
             return true;
+        case OpFamily::Index:  // no integer buffers on the device yet
+            return false;
     }
     return false;
 }
@@ -550,6 +552,8 @@ std::vector<DevTensor> recordOp(OpEnv& env, const Node& n, const std::vector<Dev
         case OpFamily::Grad:
             if (n.op == Op::Conv2dGradInput || n.op == Op::Conv2dGradWeight) return conv(env, n, ins, outShape);
             return recordPool(env, n, ins, outShape);
+        case OpFamily::Index:
+            break;
     }
     fail(n, "the Vulkan backend has no shader for this op yet (run it with --backend cpu)");
 }

@@ -1,0 +1,94 @@
+// The Index family: gather (an embedding lookup when the axis is 0) and its adjoint gather_grad,
+// which adds the adjoint's slices back into zeros at the same indices (several tokens with the
+// same id add into the same row). Indices are i64; negative ones count from the end of the axis,
+// as in ONNX; one out of range is an error naming the node, the index and where it is.
+#include <cstring>
+
+#include "runtime/cpu/kernel_util.h"
+
+namespace adj::cpu {
+
+namespace {
+
+/// The data seen as [outer, axisSize, inner] around the gathered axis.
+struct AxisSplit {
+    std::int64_t outer = 1, axisSize = 1, inner = 1;
+};
+
+AxisSplit splitAt(const Shape& data, std::int64_t axis) {
+    AxisSplit s;
+    for (std::int64_t d = 0; d < axis; ++d) s.outer *= data[std::size_t(d)];
+    s.axisSize = data[std::size_t(axis)];
+    for (std::size_t d = std::size_t(axis) + 1; d < data.size(); ++d) s.inner *= data[d];
+    return s;
+}
+
+/// The indices in row-major order, negative ones wrapped; throws naming the node and the
+/// position of the first index outside [-axisSize, axisSize).
+std::vector<std::int64_t> checkedIndices(const Node& n, const Tensor& indices, std::int64_t axisSize) {
+    std::vector<std::int64_t> v = indices.toInts();
+    for (std::size_t k = 0; k < v.size(); ++k) {
+        std::int64_t& i = v[k];
+        if (i < -axisSize || i >= axisSize)
+            detail::fail(n, "index " + std::to_string(i) + " (element " + std::to_string(k) + " of the indices " +
+                                shapeToString(indices.shape()) + ") is out of range for an axis of size " + std::to_string(axisSize));
+        if (i < 0) i += axisSize;
+    }
+    return v;
+}
+
+void gather(KernelCall& call) {
+    const Node& n = call.node;
+    const Tensor data = call.inputs[0].contiguous();
+    const std::int64_t axis = detail::axisOrFail(n, n.attrs.getInt(n.op, "axis"), data.rank());
+    const AxisSplit s = splitAt(data.shape(), axis);
+    const std::vector<std::int64_t> idx = checkedIndices(n, call.inputs[1], s.axisSize);
+    const auto count = std::int64_t(idx.size());
+    Tensor& out = newOutput(call, 0, call.outTypes.at(0).shape);
+    const float* src = data.data();
+    float* dst = out.data();
+    // one row of `inner` floats per (outer, index) pair
+    detail::parallelFor(s.outer * count, s.inner, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t r = begin; r < end; ++r) {
+            const std::int64_t o = r / count, k = r % count;
+            std::memcpy(dst + r * s.inner, src + (o * s.axisSize + idx[std::size_t(k)]) * s.inner, std::size_t(s.inner) * sizeof(float));
+        }
+    });
+}
+
+void gatherGrad(KernelCall& call) {
+    const Node& n = call.node;
+    const Shape& dataShape = call.outTypes.at(0).shape;
+    const std::int64_t axis = detail::axisOrFail(n, n.attrs.getInt(n.op, "axis"), std::int64_t(dataShape.size()));
+    const AxisSplit s = splitAt(dataShape, axis);
+    const std::vector<std::int64_t> idx = checkedIndices(n, call.inputs[1], s.axisSize);
+    const auto count = std::int64_t(idx.size());
+    const Tensor g = call.inputs[0].contiguous();
+    Tensor& out = filledOutput(call, 0, dataShape, 0.0f);
+    const float* src = g.data();
+    float* dst = out.data();
+    // parallel over the outer slices, each adding its indices in order: no two threads write the
+    // same row, and the sums come out the same on every run
+    detail::parallelFor(s.outer, count * s.inner, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t o = begin; o < end; ++o)
+            for (std::int64_t k = 0; k < count; ++k) {
+                const float* from = src + (o * count + k) * s.inner;
+                float* to = dst + (o * s.axisSize + idx[std::size_t(k)]) * s.inner;
+                for (std::int64_t j = 0; j < s.inner; ++j) to[j] += from[j];
+            }
+    });
+}
+
+}  // namespace
+
+void indexKernel(KernelCall& call) {
+    switch (call.node.op) {
+        case Op::Gather: gather(call); return;
+        case Op::GatherGrad: gatherGrad(call); return;
+#define ADJ_FAMILY_CASE_Index(id)
+#include "ir/op_family_cases.inc"
+            detail::fail(call.node, "not an index op");
+    }
+}
+
+}  // namespace adj::cpu

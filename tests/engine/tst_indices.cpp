@@ -1,0 +1,274 @@
+// Integer indices as graph values: i64 inputs, gather (an embedding lookup) and its adjoint
+// gather_grad. Values against naive loops written here, gradients of the table against central
+// differences (reverse and forward mode), repeated ids adding into one row, i64 through .npy, the
+// JSON and ONNX round trips and the CLI, and each misuse refused with a message that names it.
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "autodiff/forward_mode.h"
+#include "autodiff/numeric.h"
+#include "autodiff/reverse_mode.h"
+#include "base/errors.h"
+#include "base/files.h"
+#include "base/rng.h"
+#include "io/graph_file.h"
+#include "io/json_format.h"
+#include "io/npy.h"
+#include "io/onnx_export.h"
+#include "io/onnx_import.h"
+#include "ir/builder.h"
+#include "ir/verifier.h"
+#include "runtime/bindings.h"
+#include "runtime/vulkan/vulkan_executor.h"
+#include "test_support.h"
+
+using namespace adj;
+
+namespace {
+
+Tensor randomTensor(const Shape& s, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<float> v(std::size_t(numel(s)));
+    for (float& x : v) x = float(rng.normal());
+    return Tensor::fromVector(s, v);
+}
+
+/// table [V, D] (a parameter), ids [B, T] (an i64 input) -> y = sum(tanh(gather(table, ids)) * w)
+Graph embeddingGraph(const Tensor& table, const Shape& idsShape, std::int64_t axis = 0) {
+    Graph g;
+    GraphBuilder b(g);
+    NodeId ids = g.addInput("ids", idsShape, {}, DType::I64);
+    NodeId t = g.addParameter("table", table);
+    ValueRef e = b.op(Op::Gather, {{t, 0}, {ids, 0}}, {{"axis", axis}}, "emb");
+    Shape es = b.shape(e);
+    ValueRef w = b.constant(randomTensor(es, 99), "w");
+    std::vector<std::int64_t> all;
+    for (std::size_t a = 0; a < es.size(); ++a) all.push_back(std::int64_t(a));
+    g.addOutput("emb", e);
+    g.addOutput("loss", b.sum(b.mul(b.op(Op::Tanh, {e}, {}, "act"), w), all, false));
+    verifyOrThrow(g);
+    return g;
+}
+
+/// The gather's expected values by a naive loop over [outer, K, inner].
+std::vector<float> naiveGather(const Tensor& data, std::int64_t axis, const std::vector<std::int64_t>& idx) {
+    const Shape& s = data.shape();
+    std::int64_t outer = 1, inner = 1;
+    for (std::int64_t d = 0; d < axis; ++d) outer *= s[std::size_t(d)];
+    for (std::size_t d = std::size_t(axis) + 1; d < s.size(); ++d) inner *= s[d];
+    const std::vector<float> v = data.toVector();
+    std::vector<float> out;
+    for (std::int64_t o = 0; o < outer; ++o)
+        for (std::int64_t i : idx) {
+            const std::int64_t row = i < 0 ? i + s[std::size_t(axis)] : i;
+            for (std::int64_t j = 0; j < inner; ++j) out.push_back(v[std::size_t((o * s[std::size_t(axis)] + row) * inner + j)]);
+        }
+    return out;
+}
+
+RunResult runCpu(const Graph& g, const Bindings& b) { return makeCpuExecutor()->run(g, b); }
+
+template <class F>
+QString errorOf(F&& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+}  // namespace
+
+class TestIndices : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void tensorsOfInt64() {
+        Tensor t = Tensor::fromInts({2, 3}, {0, 1, 2, 3, 4, -5});
+        QCOMPARE(t.dtype(), DType::I64);
+        Tensor tr = t.transpose(0, 1).contiguous();
+        QCOMPARE(tr.toInts(), (std::vector<std::int64_t>{0, 3, 1, 4, 2, -5}));
+        QCOMPARE(tr.toVector()[5], -5.0f);
+        QVERIFY(!errorOf([&] { Tensor::zeros({2}).i64(); }).isEmpty());
+    }
+
+    void npyKeepsInt64() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("ids.npy").toStdString();
+        Tensor ids = Tensor::fromInts({2, 2}, {7, (std::int64_t(1) << 40), -1, 0});
+        writeNpy(path, ids);
+        QVERIFY(readFileBytes(path).find("'<i8'") != std::string::npos);
+        Tensor kept = readNpy(path, NpyIntegers::Keep);
+        QCOMPARE(kept.dtype(), DType::I64);
+        QCOMPARE(kept.toInts(), ids.toInts());
+        Tensor asFloat = readNpy(path);  // the default: class labels as float32
+        QCOMPARE(asFloat.dtype(), DType::F32);
+        QCOMPARE(asFloat.toVector()[0], 7.0f);
+        // int32 files widen to i64; float files stay float
+        std::string i32 = encodeNpy(Tensor::fromInts({3}, {1, 2, 3}));
+        QCOMPARE(parseNpy(i32, "x.npy", NpyIntegers::Keep).toInts(), (std::vector<std::int64_t>{1, 2, 3}));
+        QCOMPARE(parseNpy(encodeNpy(Tensor::full({2}, 1.5f)), "f.npy", NpyIntegers::Keep).dtype(), DType::F32);
+    }
+
+    void gatherValues_data() {
+        QTest::addColumn<int>("axis");
+        QTest::addColumn<QString>("idsShape");
+        QTest::newRow("embedding rows, 2-D ids") << 0 << "2x3";
+        QTest::newRow("axis 1, 1-D ids") << 1 << "4";
+        QTest::newRow("last axis, scalar id") << 2 << "";
+    }
+    void gatherValues() {
+        QFETCH(int, axis);
+        QFETCH(QString, idsShape);
+        Shape is;
+        for (const auto& d : idsShape.split('x', Qt::SkipEmptyParts)) is.push_back(d.toLongLong());
+        const Tensor data = randomTensor({3, 4, 5}, 1);
+        const std::int64_t size = data.shape()[std::size_t(axis)];
+        std::vector<std::int64_t> idx;
+        for (std::int64_t i = 0; i < numel(is); ++i) idx.push_back((i * 7) % size - (i % 2 ? size : 0));  // negatives count from the end
+        Graph g;
+        GraphBuilder b(g);
+        NodeId ids = g.addInput("ids", is, {}, DType::I64);
+        ValueRef x = b.constant(data, "data");
+        g.addOutput("y", b.op(Op::Gather, {x, {ids, 0}}, {{"axis", std::int64_t(axis)}}, "g"));
+        verifyOrThrow(g);
+        Shape want(data.shape().begin(), data.shape().begin() + axis);
+        want.insert(want.end(), is.begin(), is.end());
+        want.insert(want.end(), data.shape().begin() + axis + 1, data.shape().end());
+        QCOMPARE(g.type(g.outputs()[0].value).shape, want);
+        RunResult r = runCpu(g, {{"ids", Tensor::fromInts(is, idx)}});
+        QCOMPARE(r.outputs[0].toVector(), naiveGather(data, axis, idx));
+    }
+
+    void repeatedIdsAddIntoOneRow() {
+        const Tensor table = randomTensor({4, 3}, 2);
+        Graph g = embeddingGraph(table, {2, 3});
+        BackwardGraph bw = buildBackward(g, "loss", {{"table"}, false, false});
+        const Tensor ids = Tensor::fromInts({2, 3}, {1, 1, 3, 1, 0, 3});
+        RunResult r = runCpu(bw.graph, {{"ids", ids}});
+        const std::vector<float> grad = r.outputs[0].toVector();
+        // row 2 is never picked: its gradient is exactly zero
+        for (int j = 0; j < 3; ++j) QCOMPARE(grad[std::size_t(2 * 3 + j)], 0.0f);
+        NumericGradient num = numericGradient(g, "loss", {"table"}, {{"ids", ids}}, *makeCpuExecutor());
+        std::string why;
+        QVERIFY2(test::allClose(r.outputs[0], num.gradients[0], 1e-3, 1e-4, &why), why.c_str());
+    }
+
+    void gradientsMatchFiniteDifferences_data() {
+        QTest::addColumn<int>("axis");
+        QTest::newRow("axis 0") << 0;
+        QTest::newRow("axis 1") << 1;
+    }
+    void gradientsMatchFiniteDifferences() {
+        QFETCH(int, axis);
+        const Tensor table = randomTensor({5, 4}, 3);
+        Graph g = embeddingGraph(table, {2, 3}, axis);
+        const std::int64_t size = table.shape()[std::size_t(axis)];
+        std::vector<std::int64_t> idx;
+        for (std::int64_t i = 0; i < 6; ++i) idx.push_back((i * 3) % size);
+        const Bindings b{{"ids", Tensor::fromInts({2, 3}, idx)}};
+        auto cpu = makeCpuExecutor();
+        NumericGradient num = numericGradient(g, "loss", {"table"}, b, *cpu);
+        BackwardGraph bw = buildBackward(g, "loss", {{"table"}, false, false});
+        RunResult rev = cpu->run(bw.graph, b);
+        std::string why;
+        QVERIFY2(test::allClose(rev.outputs[0], num.gradients[0], 1e-3, 1e-4, &why), ("reverse: " + why).c_str());
+        std::vector<Tensor> fwd = forwardModeGradient(g, "loss", {"table"}, b, *cpu);
+        QVERIFY2(test::allClose(fwd[0], rev.outputs[0], 1e-5, 1e-6, &why), ("forward: " + why).c_str());
+        // the default wrt leaves the indices out; naming them is refused
+        QCOMPARE(buildBackward(g, "loss").wrt, (std::vector<std::string>{"table"}));
+        QVERIFY(errorOf([&] { buildBackward(g, "loss", {{"ids"}, false, false}); }).contains("integer indices"));
+    }
+
+    void gatherGradIsDifferentiable() {
+        // gather_grad is linear in its adjoint: its own VJP is a gather (second derivatives)
+        Graph g;
+        GraphBuilder b(g);
+        NodeId ids = g.addInput("ids", {4}, {}, DType::I64);
+        NodeId gin = g.addInput("g", {2, 4}, {});
+        ValueRef s = b.op(Op::GatherGrad, {{gin, 0}, {ids, 0}}, {{"axis", std::int64_t(1)}, {"input_shape", std::vector<std::int64_t>{2, 3}}}, "scatter");
+        ValueRef w = b.constant(randomTensor({2, 3}, 5), "w");
+        g.addOutput("loss", b.sum(b.mul(b.op(Op::Sin, {s}, {}, "sin"), w), {0, 1}, false));
+        verifyOrThrow(g);
+        const Bindings bind{{"ids", Tensor::fromInts({4}, {2, 0, 2, -1})}, {"g", randomTensor({2, 4}, 6)}};
+        auto cpu = makeCpuExecutor();
+        NumericGradient num = numericGradient(g, "loss", {"g"}, bind, *cpu);
+        BackwardGraph bw = buildBackward(g, "loss", {{"g"}, false, false});
+        RunResult rev = cpu->run(bw.graph, bind);
+        std::string why;
+        QVERIFY2(test::allClose(rev.outputs[0], num.gradients[0], 1e-3, 1e-4, &why), why.c_str());
+        std::vector<Tensor> fwd = forwardModeGradient(g, "loss", {"g"}, bind, *cpu);
+        QVERIFY2(test::allClose(fwd[0], rev.outputs[0], 1e-5, 1e-6, &why), why.c_str());
+    }
+
+    void misuseIsNamed() {
+        const Tensor table = randomTensor({4, 3}, 7);
+        Graph g = embeddingGraph(table, {2, 2});
+        // an index out of range names the node, the index and where it is
+        QString e = errorOf([&] { runCpu(g, {{"ids", Tensor::fromInts({2, 2}, {0, 1, 4, 2})}}); });
+        QVERIFY2(e.contains("'emb'") && e.contains("index 4") && e.contains("element 2") && e.contains("size 4"), qPrintable(e));
+        // a float bound to an i64 input, and an i64 where a float is read
+        e = errorOf([&] { runCpu(g, {{"ids", Tensor::zeros({2, 2})}}); });
+        QVERIFY2(e.contains("'ids'") && e.contains("i64"), qPrintable(e));
+        Graph bad;
+        NodeId ids = bad.addInput("ids", {3}, {}, DType::I64);
+        NodeId t = bad.addNode(Op::Tanh, {{ids, 0}}, {}, "t");
+        bad.addOutput("y", {t, 0});
+        const auto diags = verifyGraph(bad);
+        QVERIFY(!diags.empty());
+        QVERIFY2(QString::fromStdString(diags.front().message).contains("'t'") &&
+                     QString::fromStdString(diags.front().message).contains("input 0 is i64"),
+                 diags.front().message.c_str());
+        // Vulkan has no integer buffers yet: refused before any work, naming the input
+        auto vk = makeVulkanExecutor();
+        e = errorOf([&] { vk->run(g, {{"ids", Tensor::fromInts({2, 2}, {0, 1, 2, 3})}}); });
+        QVERIFY2(e.contains("'ids'") && e.contains("--backend cpu"), qPrintable(e));
+    }
+
+    void fileRoundTrips() {
+        const Tensor table = randomTensor({6, 3}, 8);
+        Graph g = embeddingGraph(table, {2, 4});
+        const Bindings b{{"ids", Tensor::fromInts({2, 4}, {5, 0, 1, 5, 2, 2, 3, 4})}};
+        const Tensor want = runCpu(g, b).outputs[0];
+        // JSON keeps the input's dtype
+        Graph fromJson = parseGraphJson(graphToJson(g), "embedding.json");
+        QCOMPARE(fromJson.node(*fromJson.findNode("ids")).declaredDType, DType::I64);
+        QCOMPARE(runCpu(fromJson, b).outputs[0].toVector(), want.toVector());
+        // ONNX: an INT64 graph input read by Gather
+        Graph fromOnnx = parseGraphOnnx(graphToOnnx(g), "embedding.onnx");
+        QCOMPARE(fromOnnx.node(*fromOnnx.findNode("ids")).declaredDType, DType::I64);
+        std::string why;
+        QVERIFY2(test::allClose(runCpu(fromOnnx, b).outputs[0], want, 1e-6, 1e-7, &why), why.c_str());
+        // the backward graph (with its gather_grad) survives the ONNX round trip too
+        BackwardGraph bw = buildBackward(g, "loss", {{"table"}, false, false});
+        Graph bwBack = parseGraphOnnx(graphToOnnx(bw.graph), "backward.onnx");
+        QVERIFY2(test::allClose(runCpu(bwBack, b).outputs[0], runCpu(bw.graph, b).outputs[0], 1e-6, 1e-7, &why), why.c_str());
+    }
+
+    void cliReadsInt64Inputs() {
+        QTemporaryDir dir;
+        const QString graph = dir.filePath("emb.json");
+        saveGraphFile(embeddingGraph(randomTensor({5, 2}, 9), {3}), graph.toStdString());
+        writeNpy(dir.filePath("ids.npy").toStdString(), Tensor::fromInts({3}, {4, 0, 4}));
+        writeNpy(dir.filePath("f.npy").toStdString(), Tensor::full({3}, 1.0f));
+        auto r = test::runCli({"run", graph, "--input", "ids=" + dir.filePath("ids.npy"), "--out", dir.filePath("out")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(readNpy(dir.filePath("out/emb.npy").toStdString()).shape(), (Shape{3, 2}));
+        r = test::runCli({"run", graph, "--input", "ids=" + dir.filePath("f.npy"), "--out", dir.filePath("out2")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("error:") && r.err.contains("'ids'") && r.err.contains("int64"), qPrintable(r.err));
+        // gradients: --wrt all leaves the indices out
+        r = test::runCli({"grad", graph, "--of", "loss", "--input", "ids=" + dir.filePath("ids.npy"), "--out", dir.filePath("grads")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(QFile::exists(dir.filePath("grads/grad_table.npy")));
+        QVERIFY(!QFile::exists(dir.filePath("grads/grad_ids.npy")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestIndices)
+#include "tst_indices.moc"
