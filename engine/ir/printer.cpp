@@ -15,6 +15,7 @@ std::string typesText(const Graph& g, const Node& n) {
     for (std::size_t i = 0; i < n.outputs.size(); ++i) {
         if (i) s += ", ";
         const Shape& sh = n.outputs[i].shape;
+        if (n.outputs[i].dtype != DType::F32) s += std::string(dtypeName(n.outputs[i].dtype));  // "i64[2, 6]"
         if (n.op == Op::Input && !n.dimNames.empty()) {
             s += "[";
             for (std::size_t d = 0; d < sh.size(); ++d) {
