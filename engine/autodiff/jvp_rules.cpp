@@ -237,6 +237,8 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
             a.set("value", 0.0);  // the padding is constant: its tangent is zero, whatever the pad value
             return b.op(Op::Pad, {t[0]}, a);
         }
+        case Op::ToFloat:  // integers have no tangent
+            return {};
         case Op::Gather:
         case Op::GatherGrad: {  // linear in input 0; the tangents carry a leading axis, so the axis moves by one
             if (!ts(0)) return {};

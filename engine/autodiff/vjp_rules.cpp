@@ -247,6 +247,8 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
             return {b.op(Op::Concat, parts, {{"axis", axis}})};
         }
 
+        case Op::ToFloat:  // integers have no adjoint
+            return {ValueRef{}};
         case Op::Gather: {  // the indices get no adjoint: they are integers
             Attributes a = n.attrs;
             const Shape xs = shapeOf(0);

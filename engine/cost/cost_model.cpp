@@ -14,13 +14,16 @@ Cost nodeCost(const Graph& g, NodeId id) {
     const Node& n = g.node(id);
     if (n.outputs.empty()) return {};
     const double out = elems(n.outputs[0].shape);
-    double in = 0;
+    double in = 0, inBytes = 0;
     for (const auto& v : n.inputs)
-        if (g.hasType(v)) in += elems(g.type(v).shape);
+        if (g.hasType(v)) {
+            in += elems(g.type(v).shape);
+            inBytes += elems(g.type(v).shape) * double(dtypeSize(g.type(v).dtype));
+        }
     double outAll = 0;
     for (const auto& t : n.outputs) outAll += elems(t.shape);
-    const double f = 4.0;  // bytes per float
-    Cost c{0, in * f, outAll * f};
+    const double f = 4.0;  // bytes per float (every op's outputs are f32)
+    Cost c{0, inBytes, outAll * f};
     auto inShape = [&](std::size_t i) { return g.type(n.inputs[i]).shape; };
     if (opInfo(n.op).family == OpFamily::Index && n.inputs.size() == 2 && g.hasType(n.inputs[0]) && g.hasType(n.inputs[1])) {
         // a gather reads only the slices it picks (an embedding table is mostly not read), and

@@ -560,6 +560,7 @@ private:
             case Op::Conv2dGradWeight: convGradWeight(n); return;
             case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad: case Op::GatherGrad: custom(n); return;
             case Op::Gather: attr(simple("Gather"), "axis", n.attrs.getInt(n.op, "axis")); return;
+            case Op::ToFloat: attr(simple("Cast"), "to", std::int64_t(onnx::TensorProto::FLOAT)); return;
         }
         throw GraphError("node '" + n.name + "': op " + std::string(opName(n.op)) + " has no ONNX mapping");
     }

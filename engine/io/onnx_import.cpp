@@ -144,7 +144,7 @@ void Importer::convertCustom(const onnx::NodeProto& n) {
     for (int i = 0; i < n.input_size(); ++i) {
         if (!has(i)) fail("input " + std::to_string(i) + " is empty; ops of the ai.adjoint domain take no optional inputs");
         // the Index family's input 1 is its int64 indices
-        ins.push_back(opInfo(op).family == OpFamily::Index && i == 1 ? graphValue(i) : fin(i));
+        ins.push_back(readsIntegers(op, std::size_t(i)) ? graphValue(i) : fin(i));
     }
     Attributes attrs;
     for (const auto& a : n.attribute()) {

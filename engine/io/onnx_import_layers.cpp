@@ -1,4 +1,4 @@
-// Handlers of the neural-network layers: convolutions, pooling and normalization (2-D, NCHW).
+// Handlers of the neural-network layers: convolutions, pooling (1-D and 2-D) and normalization.
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -10,16 +10,50 @@
 
 namespace adj::onnx_io::ops {
 
-/// pads for Conv and the pools, from pads / auto_pad (SAME_* needs constant spatial sizes).
-Ints spatialPads(Importer& I, ValueRef x, const Ints& kernel, const Ints& strides, const Ints& dilations) {
+// 1-D layers ([N, C, L]) run as 2-D ones over [N, C, 1, L]: the input (and a convolution's weight)
+// gets a unit height, each attribute a leading identity value (stride, dilation and kernel 1, no
+// padding), and the result loses the height again. 3-D layers are refused.
+
+/// The number of spatial axes of x (1 or 2); fails naming `what` for any other.
+std::size_t spatialRank(Importer& I, ValueRef x, const std::string& what) {
+    const std::size_t r = I.shapeOf(x).size();
+    if (r != 3 && r != 4)
+        I.fail("only 1-D and 2-D " + what + " (a 3-D [N, C, L] or 4-D [N, C, H, W] input) are supported; the input has shape " +
+               shapeToString(I.shapeOf(x)));
+    return r - 2;
+}
+
+/// x with a unit height inserted at axis 2 when it is 1-D.
+ValueRef withHeight(Importer& I, ValueRef x, std::size_t rank, const std::string& stem) {
+    return rank == 2 ? x : I.emit(Op::Unsqueeze, {x}, {{"axes", Ints{2}}}, stem);
+}
+
+/// An attribute with one value per spatial axis (`rank` of them), as two values: a 1-D op's value
+/// after `identity` for the unit height.
+Ints spatialValues(Importer& I, const std::string& name, Ints def, std::size_t rank, std::int64_t identity) {
+    Ints v = intsOr(I.attrInts(name), std::move(def));
+    if (v.size() != rank)
+        I.fail("attribute '" + name + "' must have " + std::to_string(rank) + " value" + (rank == 1 ? "" : "s") + " for a " +
+               std::to_string(rank) + "-D op, got " + std::to_string(v.size()));
+    if (rank == 1) v.insert(v.begin(), identity);
+    return v;
+}
+
+/// pads (begin, end per axis, ONNX order) as the 2-D [top, left, bottom, right].
+Ints explicitPads(Importer& I, std::size_t rank) {
+    Ints pads = intsOr(I.attrInts("pads"), Ints(2 * rank, 0));
+    if (pads.size() != 2 * rank) I.fail("pads must have " + std::to_string(2 * rank) + " values for a " + std::to_string(rank) + "-D op, got " + std::to_string(pads.size()));
+    for (auto p : pads)
+        if (p < 0) I.fail("negative pads are not supported");
+    if (rank == 1) return {0, pads[0], 0, pads[1]};
+    return pads;
+}
+
+/// pads for Conv and the pools, from pads / auto_pad (SAME_* needs constant spatial sizes); x is
+/// the 2-D view.
+Ints spatialPads(Importer& I, ValueRef x, std::size_t rank, const Ints& kernel, const Ints& strides, const Ints& dilations) {
     const std::string autoPad = I.attrString("auto_pad", "NOTSET");
-    if (autoPad == "NOTSET" || autoPad.empty()) {
-        Ints pads = intsOr(I.attrInts("pads"), {0, 0, 0, 0});
-        if (pads.size() != 4) I.fail("pads must have 4 values for a 2-D op, got " + std::to_string(pads.size()));
-        for (auto p : pads)
-            if (p < 0) I.fail("negative pads are not supported");
-        return pads;
-    }
+    if (autoPad == "NOTSET" || autoPad.empty()) return explicitPads(I, rank);
     if (I.attr("pads")) I.fail("pads and auto_pad " + autoPad + " are both given");
     if (autoPad == "VALID") return {0, 0, 0, 0};
     if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER") I.fail("auto_pad '" + autoPad + "' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
@@ -37,78 +71,142 @@ Ints spatialPads(Importer& I, ValueRef x, const Ints& kernel, const Ints& stride
     return {begin[0], begin[1], end[0], end[1]};
 }
 
-Ints twoValues(Importer& I, const std::string& name, Ints def) {
-    Ints v = intsOr(I.attrInts(name), std::move(def));
-    if (v.size() != 2) I.fail("attribute '" + name + "' must have 2 values for a 2-D op, got " + std::to_string(v.size()));
-    return v;
-}
-
 ValueRef fourD(Importer& I, int i, const std::string& what) {
     ValueRef x = I.fin(i);
     if (I.shapeOf(x).size() != 4) I.fail("only 2-D " + what + " (4-D NCHW input) is supported; the input has shape " + shapeToString(I.shapeOf(x)));
     return x;
 }
 
+/// The result of a 2-D op back in the op's own rank, bound to the node's output.
+void bindSpatial(Importer& I, ValueRef y, std::size_t rank) {
+    if (rank == 1) y = I.emit(Op::Squeeze, {y}, {{"axes", Ints{2}}}, I.out());
+    I.bindFloat(I.out(), y);
+}
+
 void conv(Importer& I) {
-    ValueRef x = fourD(I, 0, "convolution");
-    ValueRef w = I.fin(1);
+    ValueRef x0 = I.fin(0);
+    const std::size_t rank = spatialRank(I, x0, "convolutions");
+    ValueRef w0 = I.fin(1);
+    const Shape& ws0 = I.shapeOf(w0);
+    if (ws0.size() != rank + 2) I.fail("the weight must be " + std::to_string(rank + 2) + "-D, got " + shapeToString(ws0));
+    const Ints kernelAttr(ws0.begin() + 2, ws0.end());
+    if (auto k = I.attrInts("kernel_shape"); k && *k != kernelAttr) I.fail("kernel_shape " + attrValueToString(*k) + " does not match the weight " + shapeToString(ws0));
+    const std::string stem = I.out() + (rank == 1 ? "/2d" : "");
+    const ValueRef x = withHeight(I, x0, rank, stem + "_input"), w = withHeight(I, w0, rank, stem + "_weight");
     const Shape& ws = I.shapeOf(w);
-    if (ws.size() != 4) I.fail("the weight must be 4-D, got " + shapeToString(ws));
     const Ints kernel{ws[2], ws[3]};
-    if (auto k = I.attrInts("kernel_shape"); k && *k != kernel) I.fail("kernel_shape " + attrValueToString(*k) + " does not match the weight " + shapeToString(ws));
-    const Ints strides = twoValues(I, "strides", {1, 1}), dilations = twoValues(I, "dilations", {1, 1});
-    const Ints pads = spatialPads(I, x, kernel, strides, dilations);
+    const Ints strides = spatialValues(I, "strides", Ints(rank, 1), rank, 1), dilations = spatialValues(I, "dilations", Ints(rank, 1), rank, 1);
+    const Ints pads = spatialPads(I, x, rank, kernel, strides, dilations);
     std::vector<ValueRef> ins{x, w};
     if (I.has(2)) ins.push_back(I.fin(2));
     Attributes at{{"strides", strides}, {"pads", pads}, {"dilations", dilations}, {"group", I.attrInt("group", 1)}};
-    I.bindFloat(I.out(), I.emit(Op::Conv2d, ins, at, I.out()));
+    bindSpatial(I, I.emit(Op::Conv2d, ins, at, rank == 1 ? stem : I.out()), rank);
 }
 
 void convTranspose(Importer& I) {
-    // Read back as conv2d_grad_input, which the exporter writes as ConvTranspose.
-    ValueRef g = fourD(I, 0, "transposed convolution");
-    ValueRef w = I.fin(1);
-    if (I.has(2)) I.fail("a bias is not supported");
+    // conv2d_grad_input (the exporter writes it as ConvTranspose), then the bias
+    ValueRef g0 = I.fin(0);
+    const std::size_t rank = spatialRank(I, g0, "transposed convolutions");
+    ValueRef w0 = I.fin(1);
+    const Shape& ws0 = I.shapeOf(w0);
+    if (ws0.size() != rank + 2) I.fail("the weight must be " + std::to_string(rank + 2) + "-D, got " + shapeToString(ws0));
+    if (auto k = I.attrInts("kernel_shape"); k && *k != Ints(ws0.begin() + 2, ws0.end()))
+        I.fail("kernel_shape " + attrValueToString(*k) + " does not match the weight " + shapeToString(ws0));
+    const std::string stem = I.out() + "/transposed";
+    const ValueRef g = withHeight(I, g0, rank, stem + "_input"), w = withHeight(I, w0, rank, stem + "_weight");
     const Shape& ws = I.shapeOf(w);
-    if (ws.size() != 4) I.fail("the weight must be 4-D, got " + shapeToString(ws));
-    const Ints strides = twoValues(I, "strides", {1, 1}), dilations = twoValues(I, "dilations", {1, 1});
-    const std::string autoPad = I.attrString("auto_pad", "NOTSET");
-    if (autoPad != "NOTSET" && autoPad != "") I.fail("auto_pad is not supported");
-    if (I.attr("output_shape")) I.fail("output_shape is not supported (give pads and output_padding)");
-    Ints pads = intsOr(I.attrInts("pads"), {0, 0, 0, 0}), outPad = twoValues(I, "output_padding", {0, 0});
-    if (pads.size() != 4) I.fail("pads must have 4 values");
-    const std::int64_t group = I.attrInt("group", 1);
     const Shape& gs = I.shapeOf(g);
-    if (group <= 0 || ws[0] != gs[1]) I.fail("the weight " + shapeToString(ws) + " does not match the input " + shapeToString(gs));
+    const Ints strides = spatialValues(I, "strides", Ints(rank, 1), rank, 1), dilations = spatialValues(I, "dilations", Ints(rank, 1), rank, 1);
+    Ints outPad = spatialValues(I, "output_padding", Ints(rank, 0), rank, 0);
+    const std::int64_t group = I.attrInt("group", 1);
+    if (group <= 0 || ws[0] != gs[1]) I.fail("the weight " + shapeToString(ws0) + " does not match the input " + shapeToString(I.shapeOf(g0)));
+    const std::string autoPad = I.attrString("auto_pad", "NOTSET");
+    if (autoPad != "NOTSET" && !autoPad.empty() && autoPad != "VALID" && autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER")
+        I.fail("auto_pad '" + autoPad + "' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
+    // the size without padding, then pads: given, or what output_shape (or SAME) asks for
+    auto natural = [&](std::size_t a) { return strides[a] * (gs[2 + a] - 1) + outPad[a] + (ws[2 + a] - 1) * dilations[a] + 1; };
+    Ints pads{0, 0, 0, 0};
+    std::optional<Ints> wanted;
+    if (auto os = I.attrInts("output_shape")) {
+        Ints v = *os;
+        if (v.size() == rank + 2) v.erase(v.begin(), v.begin() + 2);  // some writers give N and C too
+        if (v.size() != rank) I.fail("output_shape must have " + std::to_string(rank) + " values, got " + std::to_string(os->size()));
+        if (rank == 1) v.insert(v.begin(), 1);
+        wanted = v;
+    } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+        wanted = Ints{gs[2] * strides[0], gs[3] * strides[1]};
+    } else if (autoPad != "VALID") {
+        if (I.attr("pads")) pads = explicitPads(I, rank);
+    }
+    if (wanted) {
+        if (I.attr("pads") && I.attr("output_shape")) I.fail("pads and output_shape are both given");
+        for (std::size_t a = 0; a < 2; ++a) {
+            const std::int64_t total = natural(a) - (*wanted)[a];
+            if (total < 0) {  // larger than the natural size: the extra rows are output padding
+                outPad[a] -= total;
+                continue;
+            }
+            const std::int64_t small = total / 2, large = total - small;
+            pads[a] = autoPad == "SAME_UPPER" ? small : large;
+            pads[a + 2] = total - pads[a];
+        }
+    }
     Ints inputShape{gs[0], ws[1] * group};
     for (std::size_t a = 0; a < 2; ++a) {
         if (outPad[a] < 0 || outPad[a] >= std::max(strides[a], dilations[a])) I.fail("output_padding must be in [0, max(stride, dilation))");
-        inputShape.push_back(strides[a] * (gs[2 + a] - 1) + outPad[a] + (ws[2 + a] - 1) * dilations[a] + 1 - pads[a] - pads[a + 2]);
+        inputShape.push_back(natural(a) - pads[a] - pads[a + 2]);
     }
-    if (!symIsConst(I.symShape(g)[0])) I.fail("a dynamic batch dimension is not supported here (conv2d_grad_input has a fixed input shape)");
     Attributes at{{"strides", strides}, {"pads", pads}, {"dilations", dilations}, {"group", group}, {"input_shape", inputShape}};
-    I.bindFloat(I.out(), I.emit(Op::Conv2dGradInput, {g, w}, at, I.out()));
+    ValueRef y = I.emit(Op::Conv2dGradInput, {g, w}, at, I.has(2) || rank == 1 ? stem : I.out());
+    if (I.has(2)) {
+        const ValueRef bias = I.fin(2);
+        if (I.shapeOf(bias) != Shape{inputShape[1]}) I.fail("the bias must hold one value per output channel (" + std::to_string(inputShape[1]) + ")");
+        const ValueRef b4 = I.emit(Op::Reshape, {bias}, {{"shape", Ints{1, inputShape[1], 1, 1}}}, I.out() + "/bias");
+        y = I.emit(Op::Add, {y, b4}, {}, rank == 1 ? I.out() + "/biased" : I.out());
+    }
+    bindSpatial(I, y, rank);
 }
 
 void pool(Importer& I, Op op) {
     const bool isMax = op == Op::MaxPool;
-    ValueRef x = fourD(I, 0, "pooling");
+    ValueRef x0 = I.fin(0);
+    const std::size_t rank = spatialRank(I, x0, "pooling");
     if (isMax) I.requireUnused(1, "the indices");
-    const Ints kernel = twoValues(I, "kernel_shape", {});
-    const Ints strides = twoValues(I, "strides", {1, 1});
+    const ValueRef x = withHeight(I, x0, rank, I.out() + "/2d_input");
+    const Ints kernel = spatialValues(I, "kernel_shape", {}, rank, 1);
+    const Ints strides = spatialValues(I, "strides", Ints(rank, 1), rank, 1);
     if (auto d = I.attrInts("dilations"); d && std::any_of(d->begin(), d->end(), [](std::int64_t v) { return v != 1; }))
         I.fail("dilated pooling is not supported");
-    const Ints pads = spatialPads(I, x, kernel, strides, {1, 1});
+    Ints pads = spatialPads(I, x, rank, kernel, strides, {1, 1});
+    std::int64_t includePad = isMax ? 0 : (I.attrInt("count_include_pad", 0) != 0 ? 1 : 0);
     if (I.attrInt("ceil_mode", 0)) {
-        const Shape& s = I.shapeOf(x);
+        // the output size rounded up, as PyTorch has it: extra padding at the end, with the last
+        // window starting inside the input or its leading padding
+        const auto dims = symDims(I, x);
+        bool extended = false;
         for (std::size_t a = 0; a < 2; ++a) {
-            const std::int64_t span = s[2 + a] + pads[a] + pads[a + 2] - kernel[a];
-            if (strides[a] > 0 && span >= 0 && span % strides[a] != 0) I.fail("ceil_mode=1 changes the output size here, which is not supported");
+            if (!symIsConst(dims[2 + a])) I.fail("ceil_mode=1 on a dynamic spatial dimension is not supported");
+            const std::int64_t in = dims[2 + a][0], padded = in + pads[a] + pads[a + 2];
+            if (padded < kernel[a] || strides[a] <= 0) continue;  // the op names the problem
+            std::int64_t out = (padded - kernel[a] + strides[a] - 1) / strides[a] + 1;
+            if ((out - 1) * strides[a] >= in + pads[a]) --out;
+            const std::int64_t extra = (out - 1) * strides[a] + kernel[a] - padded;
+            if (extra > 0) {
+                pads[a + 2] += extra;
+                extended = true;
+            }
+        }
+        // the extra padding never counts in an average; the declared padding does with
+        // count_include_pad, which one divisor per window cannot say when both are there
+        if (extended && includePad && std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p > 0; })) {
+            if (I.attrInts("pads") && std::any_of(I.attrInts("pads")->begin(), I.attrInts("pads")->end(), [](std::int64_t p) { return p != 0; }))
+                I.fail("ceil_mode=1 with count_include_pad=1 and pads is not supported");
+            includePad = 0;
         }
     }
     Attributes at{{"kernel", kernel}, {"strides", strides}, {"pads", pads}};
-    if (!isMax) at.set("count_include_pad", I.attrInt("count_include_pad", 0) != 0 ? std::int64_t(1) : std::int64_t(0));
-    I.bindFloat(I.out(), I.emit(op, {x}, at, I.out()));
+    if (!isMax) at.set("count_include_pad", includePad);
+    bindSpatial(I, I.emit(op, {x}, at, rank == 1 ? I.out() + "/2d" : I.out()), rank);
 }
 
 void globalMaxPool(Importer& I) {

@@ -99,8 +99,7 @@ void resize(Importer& I);
 
 // onnx_import_layers.cpp
 /// pads for Conv and the pools, from pads / auto_pad (SAME_* needs constant spatial sizes).
-Ints spatialPads(Importer& I, ValueRef x, const Ints& kernel, const Ints& strides, const Ints& dilations);
-Ints twoValues(Importer& I, const std::string& name, Ints def);
+/// Input i, which must be 4-D (NCHW); fails naming `what` otherwise.
 ValueRef fourD(Importer& I, int i, const std::string& what);
 void conv(Importer& I);
 void convTranspose(Importer& I);

@@ -164,8 +164,16 @@ void cast(Importer& I) {
         return;
     }
     if (toFloat) {
-        if (v.kind == Kind::PendingConstant) I.bindValue(I.out(), v);
-        else I.bindFloat(I.out(), I.fin(0));
+        if (v.kind == Kind::PendingConstant) {
+            I.bindValue(I.out(), v);
+            return;
+        }
+        const ValueRef r = I.fin(0);
+        // Adjoint's exporter writes equal and greater as the ONNX comparison into "<name>/bool"
+        // and a Cast to FLOAT into "<name>": read back, the node gets its own name again
+        if (I.graph().node(r.node).name == I.out() + "/bool" && I.graph().users(r.node).empty() && !I.graph().findNode(I.out()))
+            I.graph().rename(r.node, I.out());
+        I.bindFloat(I.out(), r);
         return;
     }
     if (toBool) {

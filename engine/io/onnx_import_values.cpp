@@ -107,9 +107,10 @@ ValueRef Importer::normalizeBool(Value& v) {
 ValueRef Importer::finRaw(int i) {
     value(i);  // checks presence and errors
     Value& v = values_.at(cur_->input(i));
-    if (v.kind == Value::Kind::Indices)
-        fail("input " + std::to_string(i) + " ('" + cur_->input(i) + "') holds int64 values known only when the graph runs (from graph input '" +
-             g_.node(v.ref.node).name + "'): Adjoint reads such integers only as Gather's indices so far");
+    if (v.kind == Value::Kind::Indices) {
+        if (v.asFloat.node == kNoNode) v.asFloat = emit(Op::ToFloat, {v.ref}, {}, cur_->input(i) + "/float");
+        return v.asFloat;
+    }
     if (v.kind != Value::Kind::Float) return materialize(cur_->input(i), v);
     return v.ref;
 }
@@ -120,8 +121,9 @@ ValueRef Importer::graphValue(int i) {
 }
 
 ValueRef Importer::fin(int i) {
-    finRaw(i);
-    return normalizeBool(values_.at(cur_->input(i)));
+    const ValueRef r = finRaw(i);
+    Value& v = values_.at(cur_->input(i));
+    return v.kind == Value::Kind::Indices ? r : normalizeBool(v);
 }
 
 const IntTensor& Importer::iin(int i, const std::string& what) {

@@ -52,11 +52,13 @@ struct IntTensor {
 /// What an ONNX value name stands for.
 struct Value {
     // Float: a float graph value. Ints: an integer tensor evaluated while importing (shapes, axes).
-    // Indices: an int64 graph value known only when the graph runs (a graph input of token ids),
-    // which only Gather reads (as its indices).
+    // Indices: an int64 graph value known only when the graph runs (a graph input of token ids):
+    // Gather reads it as its indices, any other op as float values through one to_float node
+    // (asFloat; exact up to 2^24, an error beyond), so that masks compare token ids.
     enum class Kind { Float, Ints, Indices, PendingConstant, Error };
     Kind kind = Kind::Float;
     ValueRef ref;             // Float, Indices: the graph value
+    ValueRef asFloat;         // Indices: its to_float node, once a float op has read it
     bool isBool = false;      // Float holding truth values (ONNX bool)
     bool normalized = true;   // truth values are 0/1 (otherwise: nonzero means true)
     IntTensor ints;           // Ints

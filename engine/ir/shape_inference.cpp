@@ -314,6 +314,8 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             }
             return one(out);
         }
+        case Op::ToFloat:
+            return one(in[0].shape);
         case Op::Gather: case Op::GatherGrad: {
             // gather: data [d0.., dk, ..] and indices I -> [d0.., I.., ..] (dk replaced by I's axes);
             // gather_grad: that output's adjoint and the same indices -> input_shape
@@ -341,6 +343,9 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             Shape w = wantInput ? in[1].shape : Shape(declared.begin(), declared.end());
             const Shape& g = wantInput ? in[0].shape : in[1].shape;
             if (x.size() != 4 || w.size() != 4 || g.size() != 4) fail(n, "input, weight and adjoint must be 4-D");
+            // the batch is the adjoint's (input_shape's first entry is its example size), so that a
+            // transposed convolution keeps a dynamic batch
+            if (wantInput) x[0] = g[0];
             if (!shapeIsSane(x) || !shapeIsSane(w)) fail(n, "declared shape is invalid");
             std::int64_t grp = n.attrs.getInt(op, "group");
             if (grp <= 0 || w[0] % grp != 0 || w[1] * grp != x[1]) fail(n, "weight " + shapeToString(w) + " and input " + shapeToString(x) + " do not match for group " + std::to_string(grp));
@@ -419,10 +424,10 @@ std::vector<ValueType> inferNodeTypes(const Node& node, const std::vector<ValueT
     }
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         // the indices of the Index family are i64; every other input of every op is f32
-        const DType want = info.family == OpFamily::Index && i == 1 ? DType::I64 : DType::F32;
+        const DType want = readsIntegers(node.op, i) ? DType::I64 : DType::F32;
         if (inputs[i].dtype != want)
             fail(node, "input " + std::to_string(i) + " is " + std::string(dtypeName(inputs[i].dtype)) + ", this op takes " +
-                           std::string(dtypeName(want)) + (want == DType::I64 ? " indices" : " (integer values go only into gather's indices)"));
+                           std::string(dtypeName(want)) + (want == DType::I64 ? " indices" : " (integers go into gather's indices or to_float)"));
     }
     std::vector<ValueType> out;
     try {

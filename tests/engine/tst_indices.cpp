@@ -206,6 +206,39 @@ private Q_SLOTS:
         QVERIFY2(test::allClose(fwd[0], rev.outputs[0], 1e-5, 1e-6, &why), why.c_str());
     }
 
+    void toFloatMakesMasks() {
+        // a padding mask from token ids: equal(to_float(ids), 0), and 1 - mask as the weights of a
+        // mean over the tokens that are not padding; the table's gradient skips the padded rows
+        Graph g;
+        GraphBuilder b(g);
+        NodeId ids = g.addInput("ids", {2, 3}, {}, DType::I64);
+        NodeId t = g.addParameter("table", randomTensor({5, 2}, 10));
+        ValueRef asFloat = b.op(Op::ToFloat, {{ids, 0}}, {}, "ids_float");
+        ValueRef pad = b.op(Op::Equal, {asFloat, b.constant(0.f, "zero")}, {}, "pad");
+        ValueRef keep = b.op(Op::Sub, {b.constant(1.f, "one"), pad}, {}, "keep");
+        ValueRef e = b.op(Op::Gather, {{t, 0}, {ids, 0}}, {{"axis", std::int64_t(0)}}, "emb");
+        ValueRef masked = b.mul(e, b.op(Op::Unsqueeze, {keep}, {{"axes", std::vector<std::int64_t>{2}}}, "keep3"));
+        g.addOutput("loss", b.sum(b.op(Op::Tanh, {masked}, {}, "act"), {0, 1, 2}, false));
+        verifyOrThrow(g);
+        const Bindings bind{{"ids", Tensor::fromInts({2, 3}, {4, 0, 2, 3, 3, 0})}};
+        RunResult r = runCpu(g, bind);
+        const std::vector<float> table = g.node(t).value.toVector();
+        double want = 0;
+        for (std::int64_t id : {4, 2, 3, 3})
+            for (int j = 0; j < 2; ++j) want += std::tanh(double(table[std::size_t(id * 2 + j)]));
+        QVERIFY(std::abs(double(r.outputs[0].toVector()[0]) - want) < 1e-5);
+        BackwardGraph bw = buildBackward(g, "loss");
+        QCOMPARE(bw.wrt, (std::vector<std::string>{"table"}));
+        const std::vector<float> grad = runCpu(bw.graph, bind).outputs[0].toVector();
+        for (int j = 0; j < 2; ++j) QCOMPARE(grad[std::size_t(0 * 2 + j)], 0.0f);  // id 0 is only ever padding
+        NumericGradient num = numericGradient(g, "loss", {"table"}, bind, *makeCpuExecutor());
+        std::string why;
+        QVERIFY2(test::allClose(runCpu(bw.graph, bind).outputs[0], num.gradients[0], 1e-3, 1e-4, &why), why.c_str());
+        // beyond float32's exact integers: an error naming the node, never a rounded value
+        const QString e2 = errorOf([&] { runCpu(g, {{"ids", Tensor::fromInts({2, 3}, {1, 2, 3, (std::int64_t(1) << 24) + 1, 0, 0})}}); });
+        QVERIFY2(e2.contains("'ids_float'") && e2.contains("16777217") && e2.contains("2^24"), qPrintable(e2));
+    }
+
     void misuseIsNamed() {
         const Tensor table = randomTensor({4, 3}, 7);
         Graph g = embeddingGraph(table, {2, 2});

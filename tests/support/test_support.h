@@ -75,8 +75,8 @@ const OnnxModelFixture& onnxModelFixture(const std::string& model);
 /// Names of the ops that the model fixtures' graphs exercise where tst_onnx checks them against
 /// torch: the imported forward graphs (outputs) and, for models with gradients, their backward
 /// graphs with respect to the parameters (gradients). The op cases of tests/fixtures/ops hold float
-/// inputs only, so the ops that read integer indices (gather and its adjoint) are referenced here:
-/// by the token_classifier model. Read once.
+/// inputs only, so the ops that read i64 values (gather, its adjoint, to_float) are referenced here:
+/// by the token_classifier and token_transformer models. Read once.
 const std::set<std::string>& opsCheckedByModelFixtures();
 
 /// One PyTorch module exported at each opset 11 to 17 (tests/fixtures/onnx/opsets/manifest.json).

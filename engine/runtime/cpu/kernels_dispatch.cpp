@@ -17,7 +17,7 @@ void checkCall(const KernelCall& call) {
         detail::fail(n, "got " + std::to_string(count) + " inputs");
     for (int i = 0; i < info.minInputs; ++i) {
         if (!call.inputs[std::size_t(i)].defined()) detail::fail(n, "input " + std::to_string(i) + " is undefined");
-        const DType want = info.family == OpFamily::Index && i == 1 ? DType::I64 : DType::F32;
+        const DType want = readsIntegers(n.op, std::size_t(i)) ? DType::I64 : DType::F32;
         if (call.inputs[std::size_t(i)].dtype() != want)
             detail::fail(n, "input " + std::to_string(i) + " is " + std::string(dtypeName(call.inputs[std::size_t(i)].dtype())) + ", not " +
                                 std::string(dtypeName(want)));

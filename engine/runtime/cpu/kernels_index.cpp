@@ -1,6 +1,6 @@
-// The Index family: gather (an embedding lookup when the axis is 0) and its adjoint gather_grad,
-// which adds the adjoint's slices back into zeros at the same indices (several tokens with the
-// same id add into the same row). Indices are i64; negative ones count from the end of the axis,
+// The Index family, the ops that read i64 values: gather (an embedding lookup when the axis is 0)
+// and its adjoint gather_grad, which adds the adjoint's slices back into zeros at the same indices
+// (several tokens with the same id add into the same row), and to_float. Indices are i64; negative ones count from the end of the axis,
 // as in ONNX; one out of range is an error naming the node, the index and where it is.
 #include <cstring>
 
@@ -79,10 +79,26 @@ void gatherGrad(KernelCall& call) {
     });
 }
 
+/// Integers as float32: exact up to 2^24, an error naming the node beyond (never rounded silently).
+void toFloat(KernelCall& call) {
+    const Tensor in = call.inputs[0].contiguous();
+    const std::int64_t* src = in.i64();
+    Tensor& out = newOutput(call, 0, in.shape());
+    float* dst = out.data();
+    constexpr std::int64_t kExact = std::int64_t(1) << 24;
+    for (std::int64_t i = 0; i < in.numel(); ++i) {
+        if (src[i] > kExact || src[i] < -kExact)
+            detail::fail(call.node, "the integer " + std::to_string(src[i]) + " (element " + std::to_string(i) +
+                                        ") is beyond float32's exact integers (2^24)");
+        dst[i] = float(src[i]);
+    }
+}
+
 }  // namespace
 
 void indexKernel(KernelCall& call) {
     switch (call.node.op) {
+        case Op::ToFloat: toFloat(call); return;
         case Op::Gather: gather(call); return;
         case Op::GatherGrad: gatherGrad(call); return;
 #define ADJ_FAMILY_CASE_Index(id)
