@@ -38,6 +38,8 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"MatMul", [](Importer& I) { I.bindFloat(I.out(), I.emit(Op::MatMul, {I.fin(0), I.fin(1)}, {}, I.out())); }},
         {"Gemm", gemm},
         {"Einsum", einsum},
+        {"LSTM", [](Importer& I) { recurrent(I, 'l'); }}, {"GRU", [](Importer& I) { recurrent(I, 'g'); }},
+        {"RNN", [](Importer& I) { recurrent(I, 'r'); }},
         {"Resize", resize},
         {"Softmax", [](Importer& I) { softmax(I, Op::Softmax); }},
         {"LogSoftmax", [](Importer& I) { softmax(I, Op::LogSoftmax); }},

@@ -93,6 +93,21 @@ void depthSpace(Importer& I, bool toSpace);
 /// Einsum without ellipses or diagonals: pairwise batched matmuls between transposes and sums.
 void einsum(Importer& I);
 
+// onnx_import_tensors.cpp
+/// Puts the nodes made since `first` (not sources) in one collapsed group named `group`, so that
+/// the canvas shows the ONNX node they implement as one node that opens.
+void groupNodesSince(Importer& I, NodeId first, const std::string& group);
+/// Zeros of shape [1.., dim, ..1] (rank `rank`, `dim` at `axis`) for a dynamic dimension, made from
+/// a graph input that has it; fails when none has.
+ValueRef dynamicZeros(Importer& I, const Sym& dim, std::size_t rank, std::size_t axis, const std::string& stem);
+/// A float constant of a shape with dynamic dimensions: the fixed part as a constant, grown to the
+/// dynamic sizes by adding dynamicZeros.
+ValueRef dynamicFill(Importer& I, const std::vector<Sym>& shape, float value, const std::string& stem);
+
+// onnx_import_recurrent.cpp
+/// LSTM ('l'), GRU ('g') or RNN ('r') unrolled over a static sequence, grouped as one layer.
+void recurrent(Importer& I, char kind);
+
 // onnx_import_resize.cpp
 /// Resize with constant scales or sizes on the last two axes, as matmuls by interpolation matrices.
 void resize(Importer& I);

@@ -66,14 +66,24 @@ void expand(Importer& I) {
     const std::vector<Sym> xs = I.symShape(x);
     const auto n = std::int64_t(target.data.size()), offset = n - std::int64_t(xs.size());
     Ints out;
+    std::vector<std::size_t> grown;  // dynamic dimensions the input does not have: added by broadcasting
     for (std::int64_t i = 0; i < n; ++i) {
         const Sym& s = target.data[std::size_t(i)];
         const std::int64_t j = i - offset;
         if (symIsConst(s)) out.push_back(s[0]);
         else if (j >= 0 && xs[std::size_t(j)] == s) out.push_back(1);  // keeps the input's dimension
-        else I.fail("the target shape depends on a dynamic dimension (" + I.dynamicNote() + ") that the input does not have");
+        else if (j < 0 || (symIsConst(xs[std::size_t(j)]) && xs[std::size_t(j)][0] == 1)) {
+            out.push_back(1);
+            grown.push_back(std::size_t(i));
+        } else {
+            I.fail("the target shape's dimension " + std::to_string(i) + " does not match the input's");
+        }
     }
-    I.bindFloat(I.out(), I.emit(Op::Expand, {x}, {{"shape", out}}, I.out()));
+    const bool expands = std::any_of(out.begin(), out.end(), [](std::int64_t d) { return d != 1; }) || std::int64_t(xs.size()) != n;
+    ValueRef r = grown.empty() || expands ? I.emit(Op::Expand, {x}, {{"shape", out}}, grown.empty() ? I.out() : I.out() + "/fixed") : x;
+    for (std::size_t a : grown)
+        r = I.emit(Op::Add, {r, dynamicZeros(I, target.data[a], std::size_t(n), a, I.out() + "/dim" + std::to_string(a))}, {}, I.out());
+    I.bindFloat(I.out(), r);
 }
 
 void flatten(Importer& I) { I.bindFloat(I.out(), I.emit(Op::Flatten, {I.fin(0)}, {{"axis", I.attrInt("axis", 1)}}, I.out())); }

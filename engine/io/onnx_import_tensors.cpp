@@ -61,7 +61,86 @@ void constant(Importer& I) {
     }
 }
 
+void groupNodesSince(Importer& I, NodeId first, const std::string& group) {
+    for (NodeId id = first; id < I.graph().idBound(); ++id)
+        if (I.graph().contains(id) && !isSource(I.graph().node(id).op)) {
+            auto& meta = I.graph().node(id).meta;
+            meta["group"] = group;
+            meta["group_collapsed"] = "1";
+        }
+}
+
+ValueRef dynamicZeros(Importer& I, const Sym& dim, std::size_t rank, std::size_t axis, const std::string& stem) {
+    // a graph input that has this dimension (or one it is a multiple of: batch * heads) carries
+    // it: one of its rows along that axis, compared with itself by greater (0 for every value, NaN
+    // and infinities included), repeated for a multiple, shaped [1.., d, ..1]
+    auto multiple = [&](const Sym& d) -> std::int64_t {
+        if (d[0] <= 0 || dim[0] % d[0] != 0) return 0;
+        const std::int64_t k = dim[0] / d[0];
+        return d[1] * k == dim[1] && d[2] * k == dim[2] ? k : 0;
+    };
+    for (int pass = 0; pass < 2; ++pass)  // an equal dimension first, then a multiple
+    for (NodeId id : I.graph().inputNodes()) {
+        const ValueRef in{id, 0};
+        const std::vector<Sym> dims = I.symShape(in);
+        for (std::size_t a = 0; a < dims.size(); ++a) {
+            if (symIsConst(dims[a])) continue;
+            const std::int64_t k = pass == 0 ? (dims[a] == dim ? 1 : 0) : multiple(dims[a]);
+            if (k == 0) continue;
+            ValueRef v = I.graph().node(id).declaredDType == DType::F32 ? in : I.indicesAsFloat(I.graph().node(id).name);
+            Ints others;
+            for (std::size_t b = 0; b < dims.size(); ++b)
+                if (b != a) {
+                    v = I.emit(Op::Slice, {v}, {{"starts", Ints{0}}, {"ends", Ints{1}}, {"axes", Ints{std::int64_t(b)}}}, stem + "/carrier_row");
+                    others.push_back(std::int64_t(b));
+                }
+            if (!others.empty()) v = I.emit(Op::Squeeze, {v}, {{"axes", others}}, stem + "/carrier");
+            ValueRef zeros = I.emit(Op::Greater, {v, v}, {}, stem + "/zeros");
+            if (k > 1) {
+                ValueRef wide = I.emit(Op::Expand, {I.emit(Op::Unsqueeze, {zeros}, {{"axes", Ints{1}}}, stem + "/zeros_col")},
+                                       {{"shape", Ints{1, k}}}, stem + "/zeros_repeated");
+                zeros = I.emit(Op::Reshape, {wide}, {{"shape", Ints{-1}}}, stem + "/zeros_multiple");
+            }
+            Ints around;
+            for (std::size_t b = 0; b < rank; ++b)
+                if (b != axis) around.push_back(std::int64_t(b));
+            return around.empty() ? zeros : I.emit(Op::Unsqueeze, {zeros}, {{"axes", around}}, stem + "/zeros_at");
+        }
+    }
+    I.fail("a shape depends on a dynamic dimension (" + I.dynamicNote() + ") that no graph input has");
+}
+
+ValueRef dynamicFill(Importer& I, const std::vector<Sym>& shape, float value, const std::string& stem) {
+    Shape fixed;
+    for (const Sym& s : shape) fixed.push_back(symIsConst(s) ? s[0] : 1);
+    if (!shapeIsSane(fixed) || numel(fixed) > kMaxConstantOfShape) I.fail("a constant of shape " + shapeToString(fixed) + " is too large");
+    std::vector<ValueRef> zeros;
+    for (std::size_t a = 0; a < shape.size(); ++a)
+        if (!symIsConst(shape[a])) zeros.push_back(dynamicZeros(I, shape[a], shape.size(), a, stem + "/dim" + std::to_string(a)));
+    // the constant right before its first use, where reading the exported file back puts it
+    ValueRef r = I.constantNode(Tensor::full(fixed, value), stem + "/value");
+    for (ValueRef z : zeros) r = I.emit(Op::Add, {r, z}, {}, stem + "/grown");
+    return r;
+}
+
 void constantOfShape(Importer& I) {
+    if (const IntTensor& dims = I.iin(0, "the shape"); !dims.allConst()) {
+        // a float constant over a dynamic dimension (zeros of the batch's size): built from a
+        // graph input that has that dimension
+        float value = 0.f;
+        if (const auto* a = I.attr("value")) {
+            if (!a->has_t() || !isFloatType(a->t().data_type())) I.fail("a ConstantOfShape over a dynamic dimension must hold a float value");
+            const Tensor t = readFloatTensor(a->t(), "attribute 'value'");
+            if (t.numel() != 1) I.fail("attribute 'value' must hold one value");
+            value = t.flatAt(0);
+        }
+        for (const Sym& s : dims.data)
+            if (symIsConst(s) && s[0] < 0) I.fail("negative dimension " + std::to_string(s[0]));
+        const NodeId first = I.graph().idBound();
+        I.bindFloat(I.out(), dynamicFill(I, dims.data, value, I.out()));
+        groupNodesSince(I, first, I.out());
+        return;
+    }
     const Ints shape = I.constInts(0, "the shape");
     for (auto d : shape)
         if (d < 0) I.fail("negative dimension " + std::to_string(d));

@@ -108,11 +108,18 @@ ValueRef Importer::finRaw(int i) {
     value(i);  // checks presence and errors
     Value& v = values_.at(cur_->input(i));
     if (v.kind == Value::Kind::Indices) {
-        if (v.asFloat.node == kNoNode) v.asFloat = emit(Op::ToFloat, {v.ref}, {}, cur_->input(i) + "/float");
-        return v.asFloat;
+        return indicesAsFloat(cur_->input(i));
     }
     if (v.kind != Value::Kind::Float) return materialize(cur_->input(i), v);
     return v.ref;
+}
+
+ValueRef Importer::indicesAsFloat(const std::string& name) {
+    auto it = values_.find(name);
+    if (it == values_.end() || it->second.kind != Value::Kind::Indices) fail("'" + name + "' is not an INT64 graph input");
+    Value& v = it->second;
+    if (v.asFloat.node == kNoNode) v.asFloat = emit(Op::ToFloat, {v.ref}, {}, name + "/float");
+    return v.asFloat;
 }
 
 ValueRef Importer::graphValue(int i) {

@@ -94,6 +94,8 @@ public:
     bool isIndices(int i) const { return value(i).kind == Value::Kind::Indices; }
     /// Input i as a graph value of any type: fin's for a float, the value itself for indices.
     ValueRef graphValue(int i);
+    /// The float view of the INT64 graph input `name`: its one to_float node (made on first use).
+    ValueRef indicesAsFloat(const std::string& name);
     /// Input i as a float graph value: integer constants and pending float constants become
     /// Constant nodes; truth values are normalized to 0/1.
     ValueRef fin(int i);

@@ -517,6 +517,25 @@ private Q_SLOTS:
         ONNX_CATCH
     }
 
+    // An unrolled LSTM, GRU or RNN is one collapsed group on the canvas, named after its ONNX node,
+    // holding its cells; so is a ConstantOfShape over the dynamic batch.
+    void recurrentLayersAreOneGroupEach() {
+        ONNX_TRY
+        Graph g = loadGraphFile(fixture("text_rnn").file);
+        std::map<std::string, int> members;
+        for (NodeId id : g.nodeIds()) {
+            const auto& meta = g.node(id).meta;
+            auto it = meta.find("group");
+            if (it == meta.end()) continue;
+            ++members[it->second];
+            QCOMPARE(QString::fromStdString(meta.at("group_collapsed")), QString("1"));
+            QVERIFY(!isSource(g.node(id).op));
+        }
+        for (const char* layer : {"/lstm/LSTM", "/gru/GRU", "/rnn/RNN"}) QVERIFY2(members[layer] > 20, layer);
+        QVERIFY(members.count("/lstm/ConstantOfShape_output_0"));
+        ONNX_CATCH
+    }
+
     // Every imported ONNX op is documented: in docs/ONNX.md, or, for the elementwise ops read
     // through their table entry, by the table itself (`adjoint-cli ops` prints each op's ONNX name).
     void importedOpsAreDocumented() {
