@@ -35,6 +35,8 @@ Ints spatialValues(Importer& I, const std::string& name, Ints def, std::size_t r
     if (v.size() != rank)
         I.fail("attribute '" + name + "' must have " + std::to_string(rank) + " value" + (rank == 1 ? "" : "s") + " for a " +
                std::to_string(rank) + "-D op, got " + std::to_string(v.size()));
+    for (auto x : v)
+        if (x < -(1 << 20) || x > (1 << 20)) I.fail("attribute '" + name + "' holds " + std::to_string(x) + ", beyond 2^20");
     if (rank == 1) v.insert(v.begin(), identity);
     return v;
 }
@@ -43,8 +45,10 @@ Ints spatialValues(Importer& I, const std::string& name, Ints def, std::size_t r
 Ints explicitPads(Importer& I, std::size_t rank) {
     Ints pads = intsOr(I.attrInts("pads"), Ints(2 * rank, 0));
     if (pads.size() != 2 * rank) I.fail("pads must have " + std::to_string(2 * rank) + " values for a " + std::to_string(rank) + "-D op, got " + std::to_string(pads.size()));
-    for (auto p : pads)
+    for (auto p : pads) {
         if (p < 0) I.fail("negative pads are not supported");
+        if (p > (1 << 20)) I.fail("pads of " + std::to_string(p) + " are beyond 2^20");
+    }
     if (rank == 1) return {0, pads[0], 0, pads[1]};
     return pads;
 }
@@ -131,6 +135,8 @@ void convTranspose(Importer& I) {
         Ints v = *os;
         if (v.size() == rank + 2) v.erase(v.begin(), v.begin() + 2);  // some writers give N and C too
         if (v.size() != rank) I.fail("output_shape must have " + std::to_string(rank) + " values, got " + std::to_string(os->size()));
+        for (auto x : v)
+            if (x < 0 || x > kMaxElements) I.fail("output_shape holds " + std::to_string(x));
         if (rank == 1) v.insert(v.begin(), 1);
         wanted = v;
     } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {

@@ -167,7 +167,7 @@ void recurrent(Importer& I, char kind) {
     r.kind = kind;
     r.gates = kind == 'l' ? 4 : kind == 'g' ? 3 : 1;
     r.hidden = I.attrInt("hidden_size", 0);
-    if (r.hidden <= 0) I.fail("attribute 'hidden_size' must be positive");
+    if (r.hidden <= 0 || r.hidden > (1 << 20)) I.fail("attribute 'hidden_size' must be in [1, 2^20], got " + std::to_string(r.hidden));
     if (I.attr("clip")) I.fail("clip is not supported");
     if (I.attrInt("input_forget", 0) != 0) I.fail("input_forget=1 is not supported");
     if (I.attr("activation_alpha") || I.attr("activation_beta")) I.fail("activation_alpha and activation_beta are not supported");

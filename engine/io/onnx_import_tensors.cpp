@@ -77,7 +77,9 @@ ValueRef dynamicZeros(Importer& I, const Sym& dim, std::size_t rank, std::size_t
     auto multiple = [&](const Sym& d) -> std::int64_t {
         if (d[0] <= 0 || dim[0] % d[0] != 0) return 0;
         const std::int64_t k = dim[0] / d[0];
-        return d[1] * k == dim[1] && d[2] * k == dim[2] ? k : 0;
+        std::int64_t a = 0, b = 0;
+        if (__builtin_mul_overflow(d[1], k, &a) || __builtin_mul_overflow(d[2], k, &b)) return 0;
+        return a == dim[1] && b == dim[2] ? k : 0;
     };
     for (int pass = 0; pass < 2; ++pass)  // an equal dimension first, then a multiple
     for (NodeId id : I.graph().inputNodes()) {
