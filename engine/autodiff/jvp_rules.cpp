@@ -238,6 +238,8 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
             return b.op(Op::Pad, {t[0]}, a);
         }
         case Op::ToFloat:  // integers have no tangent
+        case Op::ArgMax:
+        case Op::ArgMin:
             return {};
         case Op::Gather:
         case Op::GatherGrad: {  // linear in input 0; the tangents carry a leading axis, so the axis moves by one

@@ -248,6 +248,8 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
         }
 
         case Op::ToFloat:  // integers have no adjoint
+        case Op::ArgMax:   // piecewise constant, and integer
+        case Op::ArgMin:
             return {ValueRef{}};
         case Op::Gather: {  // the indices get no adjoint: they are integers
             Attributes a = n.attrs;

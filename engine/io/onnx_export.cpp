@@ -561,6 +561,13 @@ private:
             case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad: case Op::GatherGrad: custom(n); return;
             case Op::Gather: attr(simple("Gather"), "axis", n.attrs.getInt(n.op, "axis")); return;
             case Op::ToFloat: attr(simple("Cast"), "to", std::int64_t(onnx::TensorProto::FLOAT)); return;
+            case Op::ArgMax: case Op::ArgMin: {
+                auto* o = simple(n.op == Op::ArgMax ? "ArgMax" : "ArgMin");
+                attr(o, "axis", n.attrs.getInt(n.op, "axis"));
+                attr(o, "keepdims", n.attrs.getInt(n.op, "keepdims"));
+                if (n.attrs.getInt(n.op, "select_last_index")) attr(o, "select_last_index", std::int64_t(1));
+                return;
+            }
         }
         throw GraphError("node '" + n.name + "': op " + std::string(opName(n.op)) + " has no ONNX mapping");
     }

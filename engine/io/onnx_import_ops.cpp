@@ -38,6 +38,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"MatMul", [](Importer& I) { I.bindFloat(I.out(), I.emit(Op::MatMul, {I.fin(0), I.fin(1)}, {}, I.out())); }},
         {"Gemm", gemm},
         {"Einsum", einsum},
+        {"ArgMax", [](Importer& I) { argExtreme(I, Op::ArgMax); }}, {"ArgMin", [](Importer& I) { argExtreme(I, Op::ArgMin); }},
         {"LSTM", [](Importer& I) { recurrent(I, 'l'); }}, {"GRU", [](Importer& I) { recurrent(I, 'g'); }},
         {"RNN", [](Importer& I) { recurrent(I, 'r'); }},
         {"Resize", resize},

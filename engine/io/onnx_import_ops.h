@@ -104,6 +104,10 @@ ValueRef dynamicZeros(Importer& I, const Sym& dim, std::size_t rank, std::size_t
 /// dynamic sizes by adding dynamicZeros.
 ValueRef dynamicFill(Importer& I, const std::vector<Sym>& shape, float value, const std::string& stem);
 
+// onnx_import_shapes.cpp
+/// ArgMax / ArgMin: an int64 value known when the graph runs (Gather's indices, a graph output).
+void argExtreme(Importer& I, Op op);
+
 // onnx_import_recurrent.cpp
 /// LSTM ('l'), GRU ('g') or RNN ('r') unrolled over a static sequence, grouped as one layer.
 void recurrent(Importer& I, char kind);

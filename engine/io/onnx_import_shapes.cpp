@@ -270,6 +270,16 @@ void gather(Importer& I) {
     I.bindFloat(I.out(), I.emit(Op::Concat, parts, {{"axis", axis}}, I.out()));
 }
 
+void argExtreme(Importer& I, Op op) {
+    const ValueRef x = I.fin(0);
+    const auto rank = std::int64_t(I.shapeOf(x).size());
+    if (rank == 0) I.fail("needs an input of rank 1 or more");
+    const std::int64_t axis = normAxis(I, I.attrInt("axis", 0), rank, "axis");
+    Attributes at{{"axis", axis}, {"keepdims", std::int64_t(I.attrInt("keepdims", 1) != 0)},
+                  {"select_last_index", std::int64_t(I.attrInt("select_last_index", 0) != 0)}};
+    I.bindIndices(I.out(), I.emit(op, {x}, at, I.out()));
+}
+
 void pad(Importer& I) {
     const std::string mode = I.attrString("mode", "constant");
     if (mode != "constant") I.fail("mode '" + mode + "' is not supported (only constant padding)");

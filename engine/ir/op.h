@@ -52,7 +52,7 @@ enum class OpFamily : std::uint8_t {
     Reduce,       // sum, mean, max, softmax, log_softmax
     View,         // returns a view of input 0 (no copy, no buffer of its own)
     Copy,         // writes a new tensor from its inputs' elements (concat, pad)
-    Index,        // reads i64 values: gather and its adjoint (indices), to_float (the only ops that take i64 inputs)
+    Index,        // i64 values: gather and its adjoint read indices, to_float reads ids, argmax/argmin write them
     Conv,         // convolution
     Pool,         // pooling
     Norm,         // batchnorm, layernorm

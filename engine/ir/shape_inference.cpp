@@ -316,6 +316,16 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
         }
         case Op::ToFloat:
             return one(in[0].shape);
+        case Op::ArgMax: case Op::ArgMin: {
+            const Shape& x = in[0].shape;
+            if (x.empty()) fail(n, "needs an input of rank 1 or more");
+            const std::int64_t axis = axisAttr(n, "axis", std::int64_t(x.size()));
+            if (x[std::size_t(axis)] == 0) fail(n, "the axis is empty");
+            Shape o = x;
+            if (n.attrs.getInt(op, "keepdims") != 0) o[std::size_t(axis)] = 1;
+            else o.erase(o.begin() + axis);
+            return {ValueType{o, DType::I64}};
+        }
         case Op::Gather: case Op::GatherGrad: {
             // gather: data [d0.., dk, ..] and indices I -> [d0.., I.., ..] (dk replaced by I's axes);
             // gather_grad: that output's adjoint and the same indices -> input_shape

@@ -239,6 +239,70 @@ private Q_SLOTS:
         QVERIFY2(e2.contains("'ids_float'") && e2.contains("16777217") && e2.contains("2^24"), qPrintable(e2));
     }
 
+    void argmaxAndArgmin_data() {
+        QTest::addColumn<int>("axis");
+        QTest::addColumn<int>("keepdims");
+        QTest::addColumn<int>("last");
+        QTest::newRow("axis 1, first of ties") << 1 << 0 << 0;
+        QTest::newRow("axis -1, keepdims, last of ties") << -1 << 1 << 1;
+        QTest::newRow("axis 0") << 0 << 0 << 0;
+    }
+    void argmaxAndArgmin() {
+        QFETCH(int, axis);
+        QFETCH(int, keepdims);
+        QFETCH(int, last);
+        // rows with ties and a NaN (which wins, as in torch)
+        const float nan = std::nanf("");
+        const Tensor x = Tensor::fromVector({3, 4}, {1, 5, 5, 0, -2, -2, 7, -2, 3, nan, 9, -1});
+        Graph g;
+        GraphBuilder b(g);
+        NodeId in = g.addInput("x", {3, 4});
+        Attributes at{{"axis", std::int64_t(axis)}, {"keepdims", std::int64_t(keepdims)}, {"select_last_index", std::int64_t(last)}};
+        g.addOutput("hi", b.op(Op::ArgMax, {{in, 0}}, at, "hi"));
+        g.addOutput("lo", b.op(Op::ArgMin, {{in, 0}}, at, "lo"));
+        verifyOrThrow(g);
+        QCOMPARE(g.type(g.outputs()[0].value).dtype, DType::I64);
+        RunResult r = runCpu(g, {{"x", x}});
+        // expected by a naive loop
+        const std::int64_t ax = axis < 0 ? axis + 2 : axis;
+        std::vector<std::int64_t> hi, lo;
+        const std::vector<float> v = x.toVector();
+        auto at2 = [&](std::int64_t i, std::int64_t j) { return v[std::size_t(i * 4 + j)]; };
+        const std::int64_t outer = ax == 0 ? 4 : 3, len = ax == 0 ? 3 : 4;
+        for (std::int64_t o = 0; o < outer; ++o) {
+            std::int64_t bh = -1, bl = -1;
+            for (std::int64_t k = 0; k < len; ++k) {
+                const float e = ax == 0 ? at2(k, o) : at2(o, k);
+                auto wins = [&](std::int64_t best, bool isMax) {
+                    if (best < 0) return true;
+                    const float cur = ax == 0 ? at2(best, o) : at2(o, best);
+                    if (cur != cur) return false;
+                    if (e != e) return true;
+                    return isMax ? (last ? e >= cur : e > cur) : (last ? e <= cur : e < cur);
+                };
+                if (wins(bh, true)) bh = k;
+                if (wins(bl, false)) bl = k;
+            }
+            hi.push_back(bh);
+            lo.push_back(bl);
+        }
+        QCOMPARE(r.outputs[0].toInts(), hi);
+        QCOMPARE(r.outputs[1].toInts(), lo);
+        QCOMPARE(r.outputs[0].rank(), keepdims ? std::int64_t(2) : std::int64_t(1));
+        // as gather's indices: the rows of a table, differentiable in the table only
+        Graph g2;
+        GraphBuilder b2(g2);
+        NodeId in2 = g2.addInput("x", {3, 4});
+        NodeId t = g2.addParameter("table", randomTensor({4, 2}, 11));
+        ValueRef idx = b2.op(Op::ArgMax, {{in2, 0}}, {{"axis", std::int64_t(1)}, {"keepdims", std::int64_t(0)}}, "pick");
+        g2.addOutput("loss", b2.sum(b2.op(Op::Gather, {{t, 0}, idx}, {{"axis", std::int64_t(0)}}, "rows"), {0, 1}, false));
+        verifyOrThrow(g2);
+        BackwardGraph bw = buildBackward(g2, "loss", {{"table", "x"}, false, false});
+        RunResult rb = runCpu(bw.graph, {{"x", Tensor::fromVector({3, 4}, {1, 5, 2, 0, -2, 4, 7, -3, 3, 8, 9, -1})}});
+        QCOMPARE(rb.outputs[0].toVector(), (std::vector<float>{0, 0, 1, 1, 2, 2, 0, 0}));  // rows 1, 2, 2 picked
+        QCOMPARE(rb.outputs[1].toVector(), std::vector<float>(12, 0.0f));                  // argmax is flat in x
+    }
+
     void misuseIsNamed() {
         const Tensor table = randomTensor({4, 3}, 7);
         Graph g = embeddingGraph(table, {2, 2});

@@ -75,7 +75,7 @@ const OnnxModelFixture& onnxModelFixture(const std::string& model);
 /// Names of the ops that the model fixtures' graphs exercise where tst_onnx checks them against
 /// torch: the imported forward graphs (outputs) and, for models with gradients, their backward
 /// graphs with respect to the parameters (gradients). The op cases of tests/fixtures/ops hold float
-/// inputs only, so the ops that read i64 values (gather, its adjoint, to_float) are referenced here:
+/// inputs only, so the ops of i64 values (gather, its adjoint, to_float, argmax, argmin) are referenced here:
 /// by the token_classifier and token_transformer models. Read once.
 const std::set<std::string>& opsCheckedByModelFixtures();
 

@@ -94,10 +94,42 @@ void toFloat(KernelCall& call) {
     }
 }
 
+/// argmax / argmin along an axis: i64 positions, ties to the first (or the last with
+/// select_last_index); a NaN counts as the largest and the smallest value, as torch has it.
+void argExtreme(KernelCall& call) {
+    const Node& n = call.node;
+    const bool isMax = n.op == Op::ArgMax, last = n.attrs.getInt(n.op, "select_last_index") != 0;
+    const Tensor x = call.inputs[0].contiguous();
+    const std::int64_t axis = detail::axisOrFail(n, n.attrs.getInt(n.op, "axis"), x.rank());
+    const AxisSplit s = splitAt(x.shape(), axis);
+    call.outputs.assign(1, Tensor::empty(call.outTypes.at(0).shape, DType::I64));  // i64: never an arena slot
+    std::int64_t* dst = call.outputs[0].i64();
+    const float* src = x.data();
+    detail::parallelFor(s.outer * s.inner, s.axisSize, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t r = begin; r < end; ++r) {
+            const std::int64_t o = r / s.inner, j = r % s.inner;
+            const float* p = src + o * s.axisSize * s.inner + j;
+            std::int64_t best = 0;
+            float bestValue = p[0];
+            for (std::int64_t k = 1; k < s.axisSize; ++k) {
+                const float v = p[k * s.inner];
+                if (bestValue != bestValue) break;  // a NaN wins and stays
+                const bool better = v != v || (isMax ? (last ? v >= bestValue : v > bestValue) : (last ? v <= bestValue : v < bestValue));
+                if (better) {
+                    best = k;
+                    bestValue = v;
+                }
+            }
+            dst[r] = best;
+        }
+    });
+}
+
 }  // namespace
 
 void indexKernel(KernelCall& call) {
     switch (call.node.op) {
+        case Op::ArgMax: case Op::ArgMin: argExtreme(call); return;
         case Op::ToFloat: toFloat(call); return;
         case Op::Gather: gather(call); return;
         case Op::GatherGrad: gatherGrad(call); return;
