@@ -185,6 +185,7 @@ void pool(Importer& I, Op op) {
         I.fail("dilated pooling is not supported");
     Ints pads = spatialPads(I, x, rank, kernel, strides, {1, 1});
     std::int64_t includePad = isMax ? 0 : (I.attrInt("count_include_pad", 0) != 0 ? 1 : 0);
+    const bool padded = std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p > 0; });  // given or SAME
     if (I.attrInt("ceil_mode", 0)) {
         // the output size rounded up, as PyTorch has it: extra padding at the end, with the last
         // window starting inside the input or its leading padding
@@ -192,11 +193,11 @@ void pool(Importer& I, Op op) {
         bool extended = false;
         for (std::size_t a = 0; a < 2; ++a) {
             if (!symIsConst(dims[2 + a])) I.fail("ceil_mode=1 on a dynamic spatial dimension is not supported");
-            const std::int64_t in = dims[2 + a][0], padded = in + pads[a] + pads[a + 2];
-            if (padded < kernel[a] || strides[a] <= 0) continue;  // the op names the problem
-            std::int64_t out = (padded - kernel[a] + strides[a] - 1) / strides[a] + 1;
+            const std::int64_t in = dims[2 + a][0], span = in + pads[a] + pads[a + 2];
+            if (span < kernel[a] || strides[a] <= 0) continue;  // the op names the problem
+            std::int64_t out = (span - kernel[a] + strides[a] - 1) / strides[a] + 1;
             if ((out - 1) * strides[a] >= in + pads[a]) --out;
-            const std::int64_t extra = (out - 1) * strides[a] + kernel[a] - padded;
+            const std::int64_t extra = (out - 1) * strides[a] + kernel[a] - span;
             if (extra > 0) {
                 pads[a + 2] += extra;
                 extended = true;
@@ -204,10 +205,9 @@ void pool(Importer& I, Op op) {
         }
         // the extra padding never counts in an average; the declared padding does with
         // count_include_pad, which one divisor per window cannot say when both are there
-        if (extended && includePad && std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p > 0; })) {
-            if (I.attrInts("pads") && std::any_of(I.attrInts("pads")->begin(), I.attrInts("pads")->end(), [](std::int64_t p) { return p != 0; }))
-                I.fail("ceil_mode=1 with count_include_pad=1 and pads is not supported");
-            includePad = 0;
+        if (extended && includePad) {
+            if (padded) I.fail("ceil_mode=1 with count_include_pad=1 and padding is not supported");
+            includePad = 0;  // no declared padding: counting the padding or not is the same
         }
     }
     Attributes at{{"kernel", kernel}, {"strides", strides}, {"pads", pads}};
