@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that Adjoint's build, tests and app need.
 # Installs only what is missing; safe to run any number of times.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers of bench/: OpenBLAS, PyTorch)
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds OpenBLAS, a peer of bench/)
 set -euo pipefail
 
 packages=(
@@ -31,13 +31,15 @@ packages=(
   python3-onnx python3-numpy
   # ONNX's own backend node tests (tests/onnx_node_suite)
   libonnx-testdata
+  # the real model families of tests/models (PyTorch exports them and computes the references)
+  python3-torch python3-torchvision
 )
 # Node.js with npm may come from elsewhere (NodeSource ships npm inside nodejs): ask for Debian's
 # packages only when the commands are missing.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libopenblas-dev python3-torch)
+  packages+=(libopenblas-dev)
 fi
 
 missing=()

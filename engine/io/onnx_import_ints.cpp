@@ -26,6 +26,13 @@ Sym symOp(const Importer& I, const Sym& a, const Sym& b, char op) {
                 if (x == INT64_MIN && y == -1) overflow = true;
                 else z = x / y;  // truncation, as ONNX's integer Div
                 break;
+            case '%':  // ONNX Mod, fmod 0: the remainder takes the divisor's sign (Python's %)
+            case 'f':  // fmod 1: the dividend's sign (C's fmod)
+                if (y == 0) I.fail("integer Mod by zero");
+                if (x == INT64_MIN && y == -1) { z = 0; break; }
+                z = x % y;
+                if (op == '%' && z != 0 && ((z < 0) != (y < 0))) z += y;
+                break;
             case '<': z = x < y; break;
             case '>': z = x > y; break;
             case '=': z = x == y; break;

@@ -23,6 +23,24 @@ void elementwise(Importer& I, Op op, char intOp) {
     I.bindFloat(I.out(), I.emit(op, {a, b}, {}, I.out()));
 }
 
+void mod(Importer& I) {
+    const bool fmod = I.attrInt("fmod", 0) != 0;
+    if (I.isInts(0) && I.isInts(1)) {
+        const IntTensor& a = I.value(0).ints;
+        const IntTensor& b = I.value(1).ints;
+        I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], fmod ? 'f' : '%'); }));
+        return;
+    }
+    // float values: ONNX defines only fmod 1, a - b * trunc(a / b) (trunc(q) = sign(q) floor(|q|)),
+    // differentiable in a (1) and b (-trunc(a / b)) between the jumps
+    if (!fmod) I.fail("fmod 0 (an integer remainder) on float values is not defined by ONNX; set fmod to 1");
+    const ValueRef a = I.fin(0), b = I.fin(1);
+    const std::string s = I.out();
+    const ValueRef q = I.emit(Op::Div, {a, b}, {}, s + "/quotient");
+    const ValueRef t = I.emit(Op::Mul, {I.emit(Op::Sign, {q}, {}, s + "/sign"), I.emit(Op::Floor, {I.emit(Op::Abs, {q}, {}, s + "/abs")}, {}, s + "/floor")}, {}, s + "/trunc");
+    I.bindFloat(I.out(), I.emit(Op::Sub, {a, I.emit(Op::Mul, {b, t}, {}, s + "/multiple")}, {}, s));
+}
+
 void unary(Importer& I, Op op) {
     if (I.isInts(0) && (op == Op::Neg || op == Op::Abs || op == Op::Sign)) {
         I.bindInts(I.out(), intMap(I.value(0).ints, [op](std::int64_t v) -> std::int64_t {

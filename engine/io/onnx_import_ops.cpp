@@ -25,6 +25,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         // the other elementwise ops of the table are added below from their ONNX names
         {"Neg", un(Op::Neg)}, {"Abs", un(Op::Abs)}, {"Sign", un(Op::Sign)}, {"Reciprocal", reciprocal},
         {"Add", ew(Op::Add, '+')}, {"Sub", ew(Op::Sub, '-')}, {"Mul", ew(Op::Mul, '*')}, {"Div", ew(Op::Div, '/')}, {"Pow", ew(Op::Pow, 0)},
+        {"Mod", mod},
         {"Max", [](Importer& I) { variadic(I, Op::Maximum, 'M'); }},
         {"Min", [](Importer& I) { variadic(I, Op::Minimum, 'm'); }},
         {"Sum", [](Importer& I) { variadic(I, Op::Add, '+'); }},
@@ -78,6 +79,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         // data movement
         {"Reshape", reshape}, {"Expand", expand}, {"Flatten", flatten}, {"Transpose", transpose}, {"Squeeze", squeeze},
         {"Unsqueeze", unsqueeze}, {"Concat", concat}, {"Split", split}, {"Slice", slice}, {"Gather", gather}, {"Pad", pad},
+        {"ScatterND", scatterND},
         // values
         {"Identity", identity}, {"Dropout", dropout}, {"Constant", constant}, {"ConstantOfShape", constantOfShape},
         {"Cast", cast}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},

@@ -60,6 +60,8 @@ inline IntTensor intBroadcast(const Importer& I, const std::vector<const IntTens
 // onnx_import_math.cpp
 void elementwise(Importer& I, Op op, char intOp);
 void unary(Importer& I, Op op);
+/// Mod: integer tensors (fmod 0 or 1) while importing; float values with fmod 1 as a - b trunc(a / b).
+void mod(Importer& I);
 void variadic(Importer& I, Op op, char intOp);
 void compare(Importer& I, char kind);
 void logical(Importer& I, char kind);
@@ -138,6 +140,8 @@ void concat(Importer& I);
 void split(Importer& I);
 void slice(Importer& I);
 void gather(Importer& I);
+/// ScatterND with indices known while importing (onnx_import_scatter.cpp).
+void scatterND(Importer& I);
 void pad(Importer& I);
 
 // onnx_import_tensors.cpp

@@ -151,6 +151,38 @@ void concat(Importer& I) {
         I.bindInts(I.out(), intConcat(I, ins, axis));
         return;
     }
+    // float constants not yet in the graph (Resize's scales as an exporter concatenates them
+    // without constant folding): joined while importing, so that they stay known
+    bool allPending = I.numInputs() > 0;
+    for (int i = 0; i < I.numInputs(); ++i) allPending = allPending && I.has(i) && I.value(i).kind == Value::Kind::PendingConstant;
+    if (allPending) {
+        const Shape first = I.value(0).constant.shape();
+        std::int64_t ax = axis;
+        if (!normalizeAxis(ax, std::int64_t(first.size()))) I.fail("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(first.size()));
+        const auto a = std::size_t(ax);
+        std::int64_t outer = 1, total = 0;
+        for (std::size_t d = 0; d < a; ++d) outer *= first[d];
+        std::vector<std::vector<float>> parts;
+        std::vector<std::int64_t> inner;  // elements per outer index, per input
+        for (int i = 0; i < I.numInputs(); ++i) {
+            const Tensor& t = I.value(i).constant;
+            const Shape& sh = t.shape();
+            bool ok = sh.size() == first.size();
+            for (std::size_t d = 0; ok && d < sh.size(); ++d) ok = d == a || sh[d] == first[d];
+            if (!ok) I.fail("input " + std::to_string(i) + " of shape " + shapeToString(sh) + " does not match input 0's " + shapeToString(first) + " off axis " + std::to_string(ax));
+            total += sh[a];
+            parts.push_back(t.toVector());
+            inner.push_back(outer ? std::int64_t(parts.back().size()) / std::max<std::int64_t>(outer, 1) : 0);
+        }
+        std::vector<float> out;
+        for (std::int64_t o = 0; o < outer; ++o)
+            for (std::size_t i = 0; i < parts.size(); ++i)
+                out.insert(out.end(), parts[i].begin() + std::ptrdiff_t(o * inner[i]), parts[i].begin() + std::ptrdiff_t((o + 1) * inner[i]));
+        Shape shape = first;
+        shape[a] = total;
+        I.bindPending(I.out(), Tensor::fromVector(shape, out));
+        return;
+    }
     std::vector<ValueRef> ins;
     for (int i = 0; i < I.numInputs(); ++i)
         if (I.has(i)) ins.push_back(I.fin(i));

@@ -22,7 +22,12 @@ void identity(Importer& I) { I.bindValue(I.out(), I.value(0)); }
 
 void dropout(Importer& I) {
     I.requireUnused(1, "the mask");
-    if (I.has(2) && I.constScalar(2, "training_mode") != 0) I.fail("training-mode Dropout is not supported (export the model in eval mode)");
+    // training mode with a ratio of 0 drops nothing (torchvision 0.14's Swin calls F.dropout(attn,
+    // p=0.0) without passing training=False, so even an eval-mode export has one)
+    if (I.has(2) && I.constScalar(2, "training_mode") != 0) {
+        const double ratio = I.has(1) ? I.constScalar(1, "ratio") : 0.5;
+        if (ratio != 0) I.fail("training-mode Dropout (ratio " + std::to_string(ratio) + ") is not supported (export the model in eval mode)");
+    }
     identity(I);
 }
 

@@ -1,0 +1,88 @@
+// ONNX ScatterND with indices known while importing (computed from shapes and constants, as
+// PyTorch writes an indexed assignment such as Swin Transformer's `mask[h0:h1, w0:w1] = k`).
+// The data is viewed as rows: [R, S], R the product of the first k axes (k = the index tuples'
+// length), S the rest; the updates as [N, S], one row per index tuple. Each output row is the
+// data's row or the last update aimed at it, so the result is the concatenation of slices of the
+// two, one slice per run of consecutive rows from the same source: plain graph ops, differentiable
+// in the data (the rows kept) and the updates (the rows placed).
+#include <algorithm>
+
+#include "io/onnx_import_ops.h"
+
+namespace adj::onnx_io::ops {
+
+namespace {
+
+/// At most this many slices (runs of rows): a scatter into every other row of a large tensor
+/// is refused rather than turned into a graph of that many nodes.
+constexpr std::size_t kMaxRuns = 4096;
+
+std::int64_t product(const Shape& s, std::size_t from, std::size_t to) {
+    std::int64_t p = 1;
+    for (std::size_t i = from; i < to; ++i) p *= s[i];
+    return p;
+}
+
+}  // namespace
+
+void scatterND(Importer& I) {
+    const std::string reduction = I.attrString("reduction", "none");
+    if (reduction != "none") I.fail("reduction '" + reduction + "' is not supported (only 'none')");
+    const IntTensor& idx = I.iin(1, "the indices");
+    if (!idx.allConst()) I.fail("indices that depend on a dynamic dimension (" + I.dynamicNote() + ") are not supported");
+    const ValueRef data = I.fin(0), updates = I.fin(2);
+    for (const Sym& d : I.symShape(data))
+        if (!symIsConst(d)) I.fail("a data tensor with a dynamic dimension (" + I.dynamicNote() + ") is not supported");
+    const Shape ds = I.shapeOf(data);
+    const Shape us = I.shapeOf(updates);
+    if (idx.shape.empty()) I.fail("the indices must have at least one dimension");
+    const auto k = std::size_t(idx.shape.back());
+    if (k < 1 || k > ds.size())
+        I.fail("index tuples of length " + std::to_string(k) + " for data of rank " + std::to_string(ds.size()));
+    Shape want(idx.shape.begin(), idx.shape.end() - 1);
+    want.insert(want.end(), ds.begin() + std::ptrdiff_t(k), ds.end());
+    if (us != want) I.fail("updates of shape " + shapeToString(us) + " where the indices and data need " + shapeToString(want));
+
+    const std::int64_t rows = product(ds, 0, k), width = product(ds, k, ds.size());
+    const std::int64_t n = product(idx.shape, 0, idx.shape.size() - 1);
+    const Ints values = idx.values();
+    std::vector<std::int64_t> source(std::size_t(rows), -1);  // the update row each data row takes, or -1
+    for (std::int64_t u = 0; u < n; ++u) {
+        std::int64_t flat = 0;
+        for (std::size_t j = 0; j < k; ++j) {
+            std::int64_t i = values[std::size_t(u) * k + j];
+            const std::int64_t dim = ds[j];
+            if (i < -dim || i >= dim) I.fail("index " + std::to_string(i) + " is out of range for axis " + std::to_string(j) + " of size " + std::to_string(dim));
+            if (i < 0) i += dim;
+            flat = flat * dim + i;
+        }
+        source[std::size_t(flat)] = u;  // the last update wins, as ONNX's reference applies them in order
+    }
+
+    const std::string s = I.out();
+    if (n == 0 || rows == 0) {  // nothing placed
+        I.bindFloat(I.out(), data);
+        return;
+    }
+    const ValueRef dataRows = I.emit(Op::Reshape, {data}, {{"shape", Ints{rows, width}}}, s + "/data_rows");
+    const ValueRef updateRows = I.emit(Op::Reshape, {updates}, {{"shape", Ints{n, width}}}, s + "/update_rows");
+    // runs of rows from one source: [first row, end) of the data, or consecutive update rows
+    std::vector<ValueRef> pieces;
+    for (std::int64_t r = 0; r < rows;) {
+        const std::int64_t src = source[std::size_t(r)];
+        std::int64_t e = r + 1;
+        if (src < 0)
+            while (e < rows && source[std::size_t(e)] < 0) ++e;
+        else
+            while (e < rows && source[std::size_t(e)] == src + (e - r)) ++e;
+        if (pieces.size() == kMaxRuns) I.fail("the scatter places rows in more than " + std::to_string(kMaxRuns) + " separate runs, which is not supported");
+        const std::string stem = s + "/rows_" + std::to_string(r);
+        pieces.push_back(src < 0 ? I.emit(Op::Slice, {dataRows}, {{"starts", Ints{r}}, {"ends", Ints{e}}, {"axes", Ints{0}}}, stem)
+                                 : I.emit(Op::Slice, {updateRows}, {{"starts", Ints{src}}, {"ends", Ints{src + (e - r)}}, {"axes", Ints{0}}}, stem));
+        r = e;
+    }
+    const ValueRef joined = pieces.size() == 1 ? pieces[0] : I.emit(Op::Concat, pieces, {{"axis", std::int64_t(0)}}, s + "/rows");
+    I.bindFloat(I.out(), I.emit(Op::Reshape, {joined}, {{"shape", Ints(ds.begin(), ds.end())}}, s));
+}
+
+}  // namespace adj::onnx_io::ops
