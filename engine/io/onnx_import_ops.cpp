@@ -80,6 +80,8 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"Reshape", reshape}, {"Expand", expand}, {"Flatten", flatten}, {"Transpose", transpose}, {"Squeeze", squeeze},
         {"Unsqueeze", unsqueeze}, {"Concat", concat}, {"Split", split}, {"Slice", slice}, {"Gather", gather}, {"Pad", pad},
         {"ScatterND", scatterND},
+        // losses
+        {"NegativeLogLikelihoodLoss", nllLossOp}, {"SoftmaxCrossEntropyLoss", softmaxCrossEntropyLoss},
         // values
         {"Identity", identity}, {"Dropout", dropout}, {"Constant", constant}, {"ConstantOfShape", constantOfShape},
         {"Cast", cast}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},

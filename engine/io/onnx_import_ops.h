@@ -142,6 +142,9 @@ void slice(Importer& I);
 void gather(Importer& I);
 /// ScatterND with indices known while importing (onnx_import_scatter.cpp).
 void scatterND(Importer& I);
+/// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss through one-hot masks (onnx_import_losses.cpp).
+void nllLossOp(Importer& I);
+void softmaxCrossEntropyLoss(Importer& I);
 void pad(Importer& I);
 
 // onnx_import_tensors.cpp
