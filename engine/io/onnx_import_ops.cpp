@@ -82,6 +82,8 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"ScatterND", scatterND},
         // losses
         {"NegativeLogLikelihoodLoss", nllLossOp}, {"SoftmaxCrossEntropyLoss", softmaxCrossEntropyLoss},
+        // constant masks and matrices
+        {"Hardmax", hardmax}, {"Trilu", trilu}, {"CumSum", cumSum},
         // values
         {"Identity", identity}, {"Dropout", dropout}, {"Constant", constant}, {"ConstantOfShape", constantOfShape},
         {"Cast", cast}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},

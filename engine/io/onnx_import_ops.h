@@ -145,6 +145,10 @@ void scatterND(Importer& I);
 /// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss through one-hot masks (onnx_import_losses.cpp).
 void nllLossOp(Importer& I);
 void softmaxCrossEntropyLoss(Importer& I);
+/// Hardmax, Trilu and CumSum through constant masks and matrices (onnx_import_masks.cpp).
+void hardmax(Importer& I);
+void trilu(Importer& I);
+void cumSum(Importer& I);
 void pad(Importer& I);
 
 // onnx_import_tensors.cpp

@@ -68,6 +68,37 @@ class TokenEncoder(nn.Module):
         return self.head(h.mean(dim=1))
 
 
+class CausalDecoder(nn.Module):
+    """A GPT-style decoder over int64 token ids: sinusoidal positions from the cumulative sum of the
+    non-padding mask (CumSum), a causal mask from torch.triu (Trilu), two heads, next-token logits."""
+
+    def __init__(self, vocab=30, d=16, heads=2, tokens=7):
+        super().__init__()
+        self.heads, self.d = heads, d
+        self.embed = nn.Embedding(vocab, d)
+        self.register_buffer("freqs", torch.exp(-torch.arange(0, d // 2) * 0.7))
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.norm = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.head = nn.Linear(d, vocab)
+        self.tokens = tokens
+
+    def forward(self, ids):
+        b, t = ids.shape
+        pos = torch.cumsum((ids != 0).float().unsqueeze(-1), dim=1) - 1  # [b, t, 1]: a sum along a middle axis
+        angles = pos * self.freqs
+        h = self.embed(ids) + torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+        q, k, v = self.qkv(self.norm(h)).chunk(3, dim=-1)
+        split = lambda z: z.reshape(b, t, self.heads, self.d // self.heads).transpose(1, 2)
+        q, k, v = split(q), split(k), split(v)
+        causal = torch.triu(torch.full((t, t), float("-inf")), diagonal=1)
+        att = torch.softmax(q @ k.transpose(-1, -2) / (self.d // self.heads) ** 0.5 + causal, dim=-1)
+        h = h + self.proj((att @ v).transpose(1, 2).reshape(b, t, self.d))
+        h = h + self.mlp(h)
+        return self.head(h)
+
+
 class RecurrentClassifier(nn.Module):
     """Embedding, a two-layer bidirectional LSTM or GRU, the last step's state to the classes."""
 
@@ -205,6 +236,7 @@ FAMILIES = {
                                   {"x": (1, 3, 64, 64)}, "LR-ASPP, MobileNetV3 backbone"),
     # written here as people write them
     "token_encoder": (TokenEncoder, {"ids": ("int64", (BATCH, 8), 50)}, "Transformer encoder over int64 token ids with a padding mask"),
+    "causal_decoder": (CausalDecoder, {"ids": ("int64", (BATCH, 7), 30)}, "GPT-style decoder: CumSum positions, Trilu causal mask"),
     "lstm_classifier": (lambda: RecurrentClassifier(nn.LSTM), {"ids": ("int64", (BATCH, 7), 40)}, "bidirectional two-layer LSTM text classifier"),
     "gru_classifier": (lambda: RecurrentClassifier(nn.GRU), {"ids": ("int64", (BATCH, 7), 40)}, "bidirectional two-layer GRU text classifier"),
     "audio_conv1d": (AudioNet, {"x": (BATCH, 1, 400)}, "1-D convolutional audio model"),

@@ -1,0 +1,91 @@
+// ONNX ops that are the table's ops with a constant mask or matrix made while importing:
+//   Hardmax  one-hot of argmax along the axis: equal(to_float(argmax(x, keepdims)), class numbers)
+//   Trilu    where(triangular mask of the last two axes, x, 0)
+//   CumSum   a matmul along the axis by a triangular matrix of ones (inclusive or exclusive,
+//            forward or reverse); the axis moved last and back by a transpose. It costs L x L
+//            multiply-adds per row of length L where a scan would cost L, which the cost model
+//            shows; differentiable (the gradient is the transposed matrix)
+#include <algorithm>
+
+#include "io/onnx_import_ops.h"
+
+namespace adj::onnx_io::ops {
+
+namespace {
+
+std::int64_t staticDim(Importer& I, ValueRef x, std::size_t axis, const std::string& what) {
+    const Sym d = I.symShape(x)[axis];
+    if (!symIsConst(d)) I.fail(what + " must not be a dynamic dimension (" + I.dynamicNote() + ")");
+    return d[0];
+}
+
+}  // namespace
+
+void hardmax(Importer& I) {
+    if (I.opset() < 13) I.fail("Hardmax before opset 13 (the input coerced to 2-D at axis) is not supported");
+    const ValueRef x = I.fin(0);
+    const auto rank = std::int64_t(I.shapeOf(x).size());
+    if (rank == 0) I.fail("needs an input of rank 1 or more");
+    const std::int64_t axis = normAxis(I, I.attrInt("axis", -1), rank, "axis");
+    const std::int64_t n = staticDim(I, x, std::size_t(axis), "the axis");
+    const std::string s = I.out();
+    const ValueRef index = I.emit(Op::ArgMax, {x}, {{"axis", axis}, {"keepdims", std::int64_t(1)}, {"select_last_index", std::int64_t(0)}}, s + "/argmax");
+    Shape classShape(std::size_t(rank), 1);
+    classShape[std::size_t(axis)] = n;
+    std::vector<float> numbers(static_cast<std::size_t>(n));
+    for (std::int64_t c = 0; c < n; ++c) numbers[std::size_t(c)] = float(c);
+    I.bindFloat(I.out(), I.emit(Op::Equal, {I.emit(Op::ToFloat, {index}, {}, s + "/index"), I.constantNode(Tensor::fromVector(classShape, numbers), s + "/classes")}, {}, s));
+}
+
+void trilu(Importer& I) {
+    const ValueRef x = I.fin(0);
+    const Shape& xs = I.shapeOf(x);
+    if (xs.size() < 2) I.fail("needs an input of rank 2 or more");
+    const bool upper = I.attrInt("upper", 1) != 0;
+    std::int64_t k = 0;
+    if (I.has(1)) {
+        const Ints kv = I.constInts(1, "k");
+        if (kv.size() != 1) I.fail("k must hold one value");
+        k = kv[0];
+    }
+    const std::int64_t rows = staticDim(I, x, xs.size() - 2, "the rows"), cols = staticDim(I, x, xs.size() - 1, "the columns");
+    if (rows * cols > (std::int64_t(1) << 24)) I.fail("a mask of more than 2^24 elements is not supported");
+    std::vector<float> mask(static_cast<std::size_t>(rows * cols));
+    for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t j = 0; j < cols; ++j) mask[std::size_t(i * cols + j)] = (upper ? j - i >= k : j - i <= k) ? 1.f : 0.f;
+    const std::string s = I.out();
+    I.bindFloat(I.out(), I.emit(Op::Where, {I.constantNode(Tensor::fromVector({rows, cols}, mask), s + "/mask"), x, I.constantNode(Tensor::scalar(0.f), s + "/zero")}, {}, s));
+}
+
+void cumSum(Importer& I) {
+    const ValueRef x = I.fin(0);
+    const auto rank = std::int64_t(I.shapeOf(x).size());
+    if (rank == 0) I.fail("needs an input of rank 1 or more");
+    const Ints axisValues = I.constInts(1, "axis");
+    if (axisValues.size() != 1) I.fail("axis must hold one value");
+    const std::int64_t axis = normAxis(I, axisValues[0], rank, "axis");
+    const bool exclusive = I.attrInt("exclusive", 0) != 0, reverse = I.attrInt("reverse", 0) != 0;
+    const std::int64_t n = staticDim(I, x, std::size_t(axis), "the summed axis");
+    if (n > 4096) I.fail("a summed axis longer than 4096 is not supported (its matrix has n x n elements)");
+    // out[j] = sum_i x[i] * M[i][j]
+    std::vector<float> m(static_cast<std::size_t>(n * n), 0.f);
+    for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+            const bool take = reverse ? (exclusive ? i > j : i >= j) : (exclusive ? i < j : i <= j);
+            m[std::size_t(i * n + j)] = take ? 1.f : 0.f;
+        }
+    const std::string s = I.out();
+    const ValueRef matrix = I.constantNode(Tensor::fromVector({n, n}, m), s + "/triangle");
+    if (axis == rank - 1) {
+        I.bindFloat(I.out(), I.emit(Op::MatMul, {x, matrix}, {}, s));
+        return;
+    }
+    Ints perm(static_cast<std::size_t>(rank));
+    for (std::int64_t d = 0; d < rank; ++d) perm[std::size_t(d)] = d;
+    std::swap(perm[std::size_t(axis)], perm.back());
+    const ValueRef moved = I.emit(Op::Transpose, {x}, {{"perm", perm}}, s + "/axis_last");
+    const ValueRef summed = I.emit(Op::MatMul, {moved, matrix}, {}, s + "/sums");
+    I.bindFloat(I.out(), I.emit(Op::Transpose, {summed}, {{"perm", perm}}, s));
+}
+
+}  // namespace adj::onnx_io::ops
