@@ -64,7 +64,7 @@ int cmdBench(const std::vector<std::string>& argv, Context& ctx) {
     const int threads = countArgument(args, "--threads", tbb::info::default_concurrency(), 1, 4096);
     const std::uint64_t seed = std::uint64_t(countArgument(args, "--seed", 1, 0, 1 << 30));
 
-    Graph g = loadCheckedGraph(path);
+    Graph g = loadCheckedGraph(path, args);
     Bindings bindings = readBindings(args, g);
     checkMemoryFits(g, bindings, path);
     bindRandomInputs(g, bindings, seed);

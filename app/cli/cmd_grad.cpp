@@ -54,7 +54,7 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
     const std::string path = graphArgument(args, "grad");
     const std::string mode = args.value("--mode").value_or("reverse");
     if (mode != "reverse" && mode != "forward" && mode != "numeric") throw UsageError("--mode must be reverse, forward or numeric, got '" + mode + "'");
-    Graph g = loadCheckedGraph(path);
+    Graph g = loadCheckedGraph(path, args);
     const std::string of = outputArgument(args, g);
     const std::vector<std::string> wrt = wrtNames(args, g);
     Bindings bindings = readBindings(args, g);

@@ -22,7 +22,7 @@ int cmdJacobian(const std::vector<std::string>& argv, Context& ctx) {
     const std::string mode = args.value("--mode").value_or("reverse");
     if (mode != "reverse" && mode != "forward") throw UsageError("--mode must be forward or reverse, got '" + mode + "'");
     if (!args.has("--wrt")) throw UsageError("jacobian needs --wrt NAME (one graph input or parameter)");
-    Graph g = loadCheckedGraph(path);
+    Graph g = loadCheckedGraph(path, args);
     const std::string of = outputArgument(args, g);
     const auto wrtList = wrtNames(args, g);
     if (wrtList.size() != 1) throw UsageError("jacobian takes one --wrt name");

@@ -11,7 +11,7 @@ namespace adj::cli {
 int cmdRun(const std::vector<std::string>& argv, Context& ctx) {
     Args args(argv, {{"--input", true, true}, {"--out", true}, {"--backend", true}, {"--fallback", false}, {"--json", false}});
     const std::string path = graphArgument(args, "run");
-    Graph g = loadCheckedGraph(path);
+    Graph g = loadCheckedGraph(path, args);
     Bindings bindings = readBindings(args, g);
     checkMemoryFits(g, bindings, path);
     auto exec = makeBackend(args, ctx.err);

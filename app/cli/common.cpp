@@ -23,10 +23,31 @@
 
 namespace adj::cli {
 
-Graph loadCheckedGraph(const std::string& path) {
+namespace {
+
+/// The small --input files, read as they are (int64 kept); an unreadable one is left for
+/// readBindings to report.
+KnownInputs knownInputsOf(const Args& args) {
+    KnownInputs known;
+    for (const auto& spec : args.values("--input")) {
+        const auto eq = spec.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) continue;
+        const std::string file = spec.substr(eq + 1);
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(file, ec);
+        if (ec || size > kKnownInputBytes) continue;
+        try {
+            known[spec.substr(0, eq)] = readNpy(file, NpyIntegers::Keep);
+        } catch (const Error&) {
+        }
+    }
+    return known;
+}
+
+Graph loadVerified(const std::string& path, const KnownInputs& known) {
     Graph g;
     try {
-        g = loadGraphFile(path);
+        g = loadGraphFile(path, known);
     } catch (const Error& e) {
         throw BadInput(e.what());
     }
@@ -38,6 +59,12 @@ Graph loadCheckedGraph(const std::string& path) {
     }
     return g;
 }
+
+}  // namespace
+
+Graph loadCheckedGraph(const std::string& path) { return loadVerified(path, {}); }
+
+Graph loadCheckedGraph(const std::string& path, const Args& args) { return loadVerified(path, knownInputsOf(args)); }
 
 void saveGraphOrFail(const Graph& graph, const std::string& path, const DotOptions& drawing) {
     try {

@@ -1,6 +1,7 @@
 #pragma once
 // What the adjoint-cli commands share: loading and checking a graph, binding inputs, naming
 // output files, and the error type that becomes exit status 1.
+#include <cstdint>
 #include <iosfwd>
 #include <stdexcept>
 #include <string>
@@ -32,6 +33,11 @@ struct Context {
 /// Loads GRAPH (JSON or ONNX) and verifies it; every problem becomes a line of BadInput,
 /// prefixed with the file name.
 Graph loadCheckedGraph(const std::string& path);
+/// The same, with the values of the small --input files (at most kKnownInputBytes on disk) known
+/// to the ONNX importer: a file whose shapes, axes or scales are graph inputs is specialized to them
+/// (KnownInputs). For the commands that run the graph on those inputs: run, grad, jacobian, bench.
+Graph loadCheckedGraph(const std::string& path, const Args& args);
+inline constexpr std::uintmax_t kKnownInputBytes = 64 * 1024;
 /// Writes the graph in the format its extension names; a problem becomes BadInput.
 void saveGraphOrFail(const Graph& graph, const std::string& path, const DotOptions& drawing = {});
 /// The one positional GRAPH argument of a command; UsageError when absent or repeated.

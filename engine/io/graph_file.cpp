@@ -36,18 +36,18 @@ bool looksLikeJson(const std::string& path) {
 }
 }  // namespace
 
-Graph loadGraphFile(const std::string& path) {
+Graph loadGraphFile(const std::string& path, const KnownInputs& known) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) throw FormatError(path + ": no such file");
     if (std::filesystem::is_directory(path, ec)) throw FormatError(path + ": is a directory, not a graph file");
     const GraphFileKind kind = graphFileKindFromExtension(path);
     if (kind == GraphFileKind::Json || (kind != GraphFileKind::Onnx && looksLikeJson(path))) return loadGraphJson(path);
-    if (kind == GraphFileKind::Onnx) return loadGraphOnnx(path);
+    if (kind == GraphFileKind::Onnx) return loadGraphOnnx(path, known);
     // Another extension: ONNX when the content parses as an ONNX model.
     std::uintmax_t size = std::filesystem::file_size(path, ec);
     if (!ec && size > 0 && size < (std::uintmax_t(1) << 31)) {
         const std::string bytes = readFileBytes(path);
-        if (looksLikeOnnx(bytes)) return parseGraphOnnx(bytes, path);
+        if (looksLikeOnnx(bytes)) return parseGraphOnnx(bytes, path, known);
     }
     throw FormatError(path + ": not a graph file (expected .json or .onnx)");
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "io/graphviz.h"
+#include "io/onnx_import.h"
 #include "ir/graph.h"
 
 namespace adj {
@@ -13,8 +14,9 @@ enum class GraphFileKind { Json, Onnx, Dot, Svg, Png, Unknown };
 /// By extension (case-insensitive).
 GraphFileKind graphFileKindFromExtension(const std::string& path);
 
-/// Loads a .json or .onnx graph. Throws FormatError (message starts with the path).
-Graph loadGraphFile(const std::string& path);
+/// Loads a .json or .onnx graph. Throws FormatError (message starts with the path). `known`: values
+/// of graph inputs that an ONNX file needs while importing (KnownInputs, io/onnx_import.h).
+Graph loadGraphFile(const std::string& path, const KnownInputs& known = {});
 
 /// Writes the graph in the format of the extension; `drawing` applies to .dot, .svg and .png.
 /// Throws Error for an unknown extension or a failed write; files are replaced atomically.

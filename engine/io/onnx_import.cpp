@@ -314,11 +314,11 @@ void requireUtf8Text(const Graph& g, const std::string& where) {
 
 }  // namespace
 
-Graph parseGraphOnnx(const std::string& bytes, const std::string& where) {
+Graph parseGraphOnnx(const std::string& bytes, const std::string& where, const KnownInputs& known) {
     onnx::ModelProto model;
     onnx_io::parseModel(bytes, where, model);
     try {
-        Graph g = onnx_io::Importer(model, where).run();
+        Graph g = onnx_io::Importer(model, where, known).run();
         requireUtf8Text(g, where);
         return g;
     } catch (const FormatError&) {
@@ -331,11 +331,11 @@ Graph parseGraphOnnx(const std::string& bytes, const std::string& where) {
     }
 }
 
-Graph loadGraphOnnx(const std::string& path) {
+Graph loadGraphOnnx(const std::string& path, const KnownInputs& known) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (!ec && size > std::uintmax_t(onnx_io::kMaxModelBytes)) throw FormatError(path + ": the file is 2 GiB or larger, more than protobuf can read");
-    return parseGraphOnnx(readFileBytes(path), path);
+    return parseGraphOnnx(readFileBytes(path), path, known);
 }
 
 bool looksLikeOnnx(const std::string& bytes) {

@@ -30,6 +30,7 @@
 // malformed file (empty, not protobuf, truncated, a cycle, an undefined value, an initializer whose
 // data does not match its dims, negative or absurd dims, bad attributes) never crashes and never
 // allocates more than the file's own data holds.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,11 +38,19 @@
 
 namespace adj {
 
+/// Values of graph inputs known before importing, by input name (adjoint-cli's run, grad,
+/// jacobian and bench read small --input files for this). An op that needs such an input while
+/// importing (a Reshape's shape, a reduction's axes, Slice's starts, Trilu's k, Resize's scales
+/// or sizes, ConstantOfShape's shape) reads its value from here, and the graph is specialized to
+/// it, as it is to the sizes bound to dynamic dimensions; without a value such a file is refused
+/// with an error naming the input. Every other use still reads the input when the graph runs.
+using KnownInputs = std::map<std::string, Tensor>;
+
 /// Reads an .onnx file. Throws FormatError ("model.onnx: ...").
-Graph loadGraphOnnx(const std::string& path);
+Graph loadGraphOnnx(const std::string& path, const KnownInputs& known = {});
 
 /// Parses the bytes of an ONNX model; `where` starts every error message.
-Graph parseGraphOnnx(const std::string& bytes, const std::string& where);
+Graph parseGraphOnnx(const std::string& bytes, const std::string& where, const KnownInputs& known = {});
 
 /// True when the bytes parse as an ONNX ModelProto with a graph (for recognising files by content).
 bool looksLikeOnnx(const std::string& bytes);

@@ -87,7 +87,9 @@ std::vector<float> constantFloats(Importer& I, int i, const std::string& what) {
     if (v.kind == Value::Kind::PendingConstant) t = v.constant;
     else if (v.kind == Value::Kind::Float && (I.graph().node(v.ref.node).op == Op::Constant || I.graph().node(v.ref.node).op == Op::Parameter))
         t = I.graph().node(v.ref.node).value;
-    else I.fail(what + " must be a constant (a value computed while running is not supported)");
+    else if (const Tensor* known = v.kind == Value::Kind::Float ? I.knownInput(v.ref) : nullptr)
+        t = *known;  // a graph input given before importing
+    else I.fail(what + " must be a constant, or a graph input whose value is given (a value computed while running is not supported)");
     const Tensor c = t.contiguous();
     return std::vector<float>(c.data(), c.data() + c.numel());
 }

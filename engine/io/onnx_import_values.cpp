@@ -33,7 +33,21 @@ std::vector<std::int64_t> IntTensor::values() const {
     return v;
 }
 
-Importer::Importer(const onnx::ModelProto& model, std::string where) : model_(model), gp_(model.graph()), where_(std::move(where)) {}
+Importer::Importer(const onnx::ModelProto& model, std::string where, const KnownInputs& known)
+    : model_(model), gp_(model.graph()), where_(std::move(where)), known_(known) {}
+
+const Tensor* Importer::knownInput(ValueRef v) const {
+    const Node& n = g_.node(v.node);
+    if (n.op != Op::Input) return nullptr;
+    auto it = known_.find(n.name);
+    if (it == known_.end()) return nullptr;
+    const Shape& want = g_.type(v).shape;
+    const Shape& got = it->second.shape();
+    bool ok = want.size() == got.size();
+    for (std::size_t d = 0; ok && d < want.size(); ++d) ok = n.dimNames.size() > d && !n.dimNames[d].empty() ? true : want[d] == got[d];
+    if (!ok) fail("graph input '" + n.name + "' is declared " + shapeToString(want) + " but its value has shape " + shapeToString(got));
+    return &it->second;
+}
 
 std::string Importer::nodeLabel(const onnx::NodeProto& n) const {
     std::string name = !n.name().empty() ? n.name() : (n.output_size() > 0 && !n.output(0).empty() ? n.output(0) : std::string("(unnamed)"));
@@ -136,6 +150,26 @@ ValueRef Importer::fin(int i) {
 const IntTensor& Importer::iin(int i, const std::string& what) {
     const Value& v = value(i);
     if (v.kind == Value::Kind::Ints) return v.ints;
+    if (const Tensor* t = (v.kind == Value::Kind::Indices || v.kind == Value::Kind::Float) && v.ref.node != kNoNode ? knownInput(v.ref) : nullptr) {
+        // a graph input given before importing: the graph is specialized to its value
+        const std::string& name = g_.node(v.ref.node).name;
+        auto it = knownInts_.find(name);
+        if (it == knownInts_.end()) {
+            if (t->numel() > kMaxIntElements) fail(what + " (graph input '" + name + "') holds more than " + std::to_string(kMaxIntElements) + " values");
+            IntTensor r;
+            r.shape = t->shape();
+            if (t->dtype() == DType::I64) {
+                for (auto x : t->toInts()) r.data.push_back(symConst(x));
+            } else {
+                for (float f : t->toVector()) {
+                    if (!(std::fabs(f) < 9.0e15f) || f != std::floor(f)) fail(what + " (graph input '" + name + "') holds the non-integer value " + std::to_string(f));
+                    r.data.push_back(symConst(std::int64_t(f)));
+                }
+            }
+            it = knownInts_.emplace(name, std::move(r)).first;
+        }
+        return it->second;
+    }
     if (v.kind == Value::Kind::Indices)
         fail(what + " (input '" + cur_->input(i) + "') is known only when the graph runs (it comes from graph input '" + g_.node(v.ref.node).name +
              "'); this op needs it while importing");
@@ -174,7 +208,9 @@ double Importer::constScalar(int i, const std::string& what) {
     }
     if (v.kind == Value::Kind::PendingConstant) t = &v.constant;
     else if (g_.node(v.ref.node).op == Op::Constant || g_.node(v.ref.node).op == Op::Parameter) t = &g_.node(v.ref.node).value;
+    else t = knownInput(v.ref);
     if (!t || t->numel() != 1) fail(what + " (input '" + cur_->input(i) + "') must be a constant scalar");
+    if (t->dtype() == DType::I64) return double(t->toInts()[0]);
     return t->flatAt(0);
 }
 

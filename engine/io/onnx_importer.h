@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "io/onnx_common.h"
+#include "io/onnx_import.h"
 #include "ir/graph.h"
 
 namespace adj::onnx_io {
@@ -68,7 +69,7 @@ struct Value {
 
 class Importer {
 public:
-    Importer(const onnx::ModelProto& model, std::string where);
+    Importer(const onnx::ModelProto& model, std::string where, const KnownInputs& known = {});
     Graph run();
 
     using Handler = std::function<void(Importer&)>;
@@ -106,6 +107,8 @@ public:
     const IntTensor& iin(int i, const std::string& what);
     /// Input i's values, all constant (not depending on a dynamic dimension).
     std::vector<std::int64_t> constInts(int i, const std::string& what);
+    /// The value of a graph input given before importing (KnownInputs), or null.
+    const Tensor* knownInput(ValueRef v) const;
     /// A known float scalar: a constant, an initializer's value or an integer constant.
     double constScalar(int i, const std::string& what);
 
@@ -169,6 +172,8 @@ private:
     std::map<std::string, std::array<std::int64_t, 2>> dimProbes_;
     std::map<ValueRef, std::array<Shape, 2>> probes_;
     const onnx::NodeProto* cur_ = nullptr;
+    const KnownInputs& known_;
+    std::map<std::string, IntTensor> knownInts_;  // integer views of known_, made on first use
 };
 
 }  // namespace adj::onnx_io

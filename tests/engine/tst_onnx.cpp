@@ -517,6 +517,32 @@ private Q_SLOTS:
         ONNX_CATCH
     }
 
+    // A Reshape whose shape is an INT64 graph input: refused without its value, naming the input;
+    // given the value (adjoint-cli's small --input files), the graph is specialized to it; a value
+    // of another shape than the input's declared one is an error naming both.
+    void knownInputsSpecializeShapeOperands() {
+        ONNX_TRY
+        const std::string path = test::sourcePath("tests/fixtures/onnx/malformed/int64_input_as_shape.onnx");
+        try {
+            loadGraphOnnx(path);
+            QFAIL("loaded without the shape's value");
+        } catch (const FormatError& e) {
+            QVERIFY2(QString(e.what()).contains("known only when the graph runs") && QString(e.what()).contains("'shape'"), e.what());
+        }
+        Graph g = loadGraphOnnx(path, {{"shape", Tensor::fromInts({2}, {3, 2})}});
+        QCOMPARE(g.outputs().size(), std::size_t(1));
+        QCOMPARE(g.type(g.outputs()[0].value).shape, (Shape{3, 2}));
+        Graph flat = loadGraphFile(path, {{"shape", Tensor::fromInts({2}, {1, -1})}});
+        QCOMPARE(flat.type(flat.outputs()[0].value).shape, (Shape{1, 6}));
+        try {
+            loadGraphOnnx(path, {{"shape", Tensor::fromInts({3}, {1, 2, 3})}});
+            QFAIL("loaded with a value of the wrong shape");
+        } catch (const FormatError& e) {
+            QVERIFY2(QString(e.what()).contains("declared [2]") && QString(e.what()).contains("[3]"), e.what());
+        }
+        ONNX_CATCH
+    }
+
     // An unrolled LSTM, GRU or RNN is one collapsed group on the canvas, named after its ONNX node,
     // holding its cells; so is a ConstantOfShape over the dynamic batch.
     void recurrentLayersAreOneGroupEach() {
