@@ -33,6 +33,8 @@ void mod(Importer& I) {
     }
     // float values: ONNX defines only fmod 1, a - b * trunc(a / b) (trunc(q) = sign(q) floor(|q|)),
     // differentiable in a (1) and b (-trunc(a / b)) between the jumps
+    if (!fmod && (I.isIndices(0) || I.isIndices(1)))
+        I.fail("an integer remainder (fmod 0) of int64 values known only when the graph runs is not supported (integer arithmetic happens while importing)");
     if (!fmod) I.fail("fmod 0 (an integer remainder) on float values is not defined by ONNX; set fmod to 1");
     const ValueRef a = I.fin(0), b = I.fin(1);
     const std::string s = I.out();

@@ -90,8 +90,7 @@ std::vector<float> constantFloats(Importer& I, int i, const std::string& what) {
     else if (const Tensor* known = v.kind == Value::Kind::Float ? I.knownInput(v.ref) : nullptr)
         t = *known;  // a graph input given before importing
     else I.fail(what + " must be a constant, or a graph input whose value is given (a value computed while running is not supported)");
-    const Tensor c = t.contiguous();
-    return std::vector<float>(c.data(), c.data() + c.numel());
+    return t.toVector();  // an int64 value given for a float input too
 }
 
 }  // namespace
