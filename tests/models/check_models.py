@@ -180,7 +180,7 @@ def main():
         print(f"FAIL: {a.model}: {c.failures} check(s) failed ({total:.1f} s)")
         return 1
     print(f"ok: {a.model}: forward, {len(ref['gradients'])} gradients, -O2 and ONNX Runtime match torch ({total:.1f} s)")
-    # a passing family leaves only reference.json: the files of the 33 families take 8 GB (VGG's
+    # a passing family leaves only reference.json: the files of all the families take 8 GB (VGG's
     # 130 million parameters, four times over); a failing one keeps everything to look at
     for entry in os.listdir(work):
         if entry != "reference.json":

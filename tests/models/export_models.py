@@ -99,6 +99,29 @@ class CausalDecoder(nn.Module):
         return self.head(h)
 
 
+class LossHead(nn.Module):
+    """A classifier whose per-sample losses are its output, as training graphs are exported:
+    cross_entropy with class weights and an ignored class, and with its mean (SoftmaxCrossEntropyLoss),
+    and nll_loss over a spatial map (NegativeLogLikelihoodLoss), labels as int64 initializers."""
+
+    def __init__(self, classes=5):
+        super().__init__()
+        self.fc = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, classes))
+        self.conv = nn.Conv2d(6, classes, 1)
+        g = torch.Generator().manual_seed(7)
+        self.register_buffer("labels", torch.randint(0, classes, (BATCH,), generator=g))
+        self.register_buffer("map_labels", torch.randint(0, classes, (BATCH, 3, 3), generator=g))
+        self.register_buffer("class_weights", 0.5 + torch.rand(classes, generator=g))
+
+    def forward(self, x):
+        ce = F.cross_entropy(self.fc(x), self.labels, weight=self.class_weights, ignore_index=2, reduction="none")
+        maps = x[:, :, None, None].expand(-1, -1, 3, 3) * torch.linspace(0.5, 1.5, 9).reshape(1, 1, 3, 3)
+        # log-sigmoid, not log_softmax (which the exporter would fold into SoftmaxCrossEntropyLoss)
+        nll = F.nll_loss(F.logsigmoid(self.conv(maps)), self.map_labels, reduction="none")
+        mean = F.cross_entropy(self.fc(x), self.labels, label_smoothing=0.0)
+        return torch.cat([ce, nll.flatten(1).sum(1), mean.reshape(1)])
+
+
 class RecurrentClassifier(nn.Module):
     """Embedding, a two-layer bidirectional LSTM or GRU, the last step's state to the classes."""
 
@@ -237,6 +260,7 @@ FAMILIES = {
     # written here as people write them
     "token_encoder": (TokenEncoder, {"ids": ("int64", (BATCH, 8), 50)}, "Transformer encoder over int64 token ids with a padding mask"),
     "causal_decoder": (CausalDecoder, {"ids": ("int64", (BATCH, 7), 30)}, "GPT-style decoder: CumSum positions, Trilu causal mask"),
+    "loss_head": (LossHead, {"x": (BATCH, 6)}, "classifier with its losses: cross_entropy (weights, ignore_index), nll_loss over a map"),
     "lstm_classifier": (lambda: RecurrentClassifier(nn.LSTM), {"ids": ("int64", (BATCH, 7), 40)}, "bidirectional two-layer LSTM text classifier"),
     "gru_classifier": (lambda: RecurrentClassifier(nn.GRU), {"ids": ("int64", (BATCH, 7), 40)}, "bidirectional two-layer GRU text classifier"),
     "audio_conv1d": (AudioNet, {"x": (BATCH, 1, 400)}, "1-D convolutional audio model"),
