@@ -241,6 +241,10 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
         case Op::ArgMax:
         case Op::ArgMin:
             return {};
+        case Op::GatherElements:
+        case Op::GatherElementsGrad:  // linear in input 0, whose rank the indices must share: per direction
+            if (!ts(0)) return {};
+            return perDirection(b, {t[0], ValueRef{}}, k, [&](const std::vector<ValueRef>& s) { return b.op(n.op, {s[0], x[1]}, n.attrs); });
         case Op::Gather:
         case Op::GatherGrad: {  // linear in input 0; the tangents carry a leading axis, so the axis moves by one
             if (!ts(0)) return {};

@@ -257,6 +257,17 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
             a.set("input_shape", std::vector<std::int64_t>(xs.begin(), xs.end()));
             return {b.op(Op::GatherGrad, {g, x[1]}, a), ValueRef{}};
         }
+        case Op::GatherElements: {  // the indices get no adjoint
+            Attributes a = n.attrs;
+            const Shape xs = shapeOf(0);
+            a.set("input_shape", std::vector<std::int64_t>(xs.begin(), xs.end()));
+            return {b.op(Op::GatherElementsGrad, {g, x[1]}, a), ValueRef{}};
+        }
+        case Op::GatherElementsGrad: {
+            Attributes a = n.attrs;
+            a.erase("input_shape");
+            return {b.op(Op::GatherElements, {g, x[1]}, a), ValueRef{}};
+        }
         case Op::GatherGrad: {  // linear in the adjoint it scatters
             Attributes a = n.attrs;
             a.erase("input_shape");

@@ -29,7 +29,7 @@ Cost nodeCost(const Graph& g, NodeId id) {
         // a gather reads only the slices it picks (an embedding table is mostly not read), and
         // eight bytes per index; its adjoint reads the adjoint and adds each element once
         const double indexBytes = elems(inShape(1)) * double(dtypeSize(g.type(n.inputs[1]).dtype));
-        if (n.op == Op::Gather) return Cost{0, out * f + indexBytes, out * f};
+        if (n.op == Op::Gather || n.op == Op::GatherElements) return Cost{0, out * f + indexBytes, out * f};
         const double g0 = elems(inShape(0));
         return Cost{g0, g0 * f + indexBytes, out * f};
     }

@@ -558,7 +558,8 @@ private:
             case Op::Fused: fused(n); return;
             case Op::Conv2dGradInput: convGradInput(n); return;
             case Op::Conv2dGradWeight: convGradWeight(n); return;
-            case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad: case Op::GatherGrad: custom(n); return;
+            case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad: case Op::GatherGrad: case Op::GatherElementsGrad: custom(n); return;
+            case Op::GatherElements: attr(simple("GatherElements"), "axis", n.attrs.getInt(n.op, "axis")); return;
             case Op::Gather: attr(simple("Gather"), "axis", n.attrs.getInt(n.op, "axis")); return;
             case Op::ToFloat: attr(simple("Cast"), "to", std::int64_t(onnx::TensorProto::FLOAT)); return;
             case Op::ArgMax: case Op::ArgMin: {

@@ -140,7 +140,8 @@ void concat(Importer& I);
 void split(Importer& I);
 void slice(Importer& I);
 void gather(Importer& I);
-/// ScatterND with indices known while importing (onnx_import_scatter.cpp).
+/// GatherElements, and ScatterND with indices known while importing (onnx_import_scatter.cpp).
+void gatherElements(Importer& I);
 void scatterND(Importer& I);
 /// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss through one-hot masks (onnx_import_losses.cpp).
 void nllLossOp(Importer& I);

@@ -1,4 +1,10 @@
-// ONNX ScatterND with indices known while importing (computed from shapes and constants, as
+// ONNX GatherElements and ScatterND.
+//
+// GatherElements (torch.gather): with indices known when the graph runs (an INT64 input, an
+// argmax), the gather_elements op; with indices known while importing, a product with a constant
+// one-hot mask summed over the data's axis, so that no integer tensor enters the graph.
+//
+// ScatterND with indices known while importing (computed from shapes and constants, as
 // PyTorch writes an indexed assignment such as Swin Transformer's `mask[h0:h1, w0:w1] = k`).
 // The data is viewed as rows: [R, S], R the product of the first k axes (k = the index tuples'
 // length), S the rest; the updates as [N, S], one row per index tuple. Each output row is the
@@ -24,6 +30,53 @@ std::int64_t product(const Shape& s, std::size_t from, std::size_t to) {
 }
 
 }  // namespace
+
+void gatherElements(Importer& I) {
+    const ValueRef x = I.fin(0);
+    const Shape xs = I.shapeOf(x);
+    const auto rank = std::int64_t(xs.size());
+    if (rank == 0) I.fail("cannot gather from a scalar");
+    const std::int64_t axis = normAxis(I, I.attrInt("axis", 0), rank, "axis");
+    if (I.isIndices(1)) {
+        I.bindFloat(I.out(), I.emit(Op::GatherElements, {x, I.graphValue(1)}, {{"axis", axis}}, I.out()));
+        return;
+    }
+    const IntTensor& idx = I.iin(1, "the indices");
+    if (!idx.allConst()) I.fail("indices that depend on a dynamic dimension (" + I.dynamicNote() + ") are not supported");
+    for (const Sym& d : I.symShape(x))
+        if (!symIsConst(d)) I.fail("data with a dynamic dimension (" + I.dynamicNote() + ") and constant indices is not supported");
+    const Shape& is = idx.shape;
+    if (std::int64_t(is.size()) != rank) I.fail("the indices " + shapeToString(is) + " must have the data's rank (" + shapeToString(xs) + ")");
+    const std::string s = I.out();
+    // the data cut to the indices' extent off the axis, then a new axis before the gathered one
+    ValueRef cut = x;
+    for (std::int64_t d = 0; d < rank; ++d) {
+        if (d == axis) continue;
+        if (is[std::size_t(d)] > xs[std::size_t(d)]) I.fail("the indices " + shapeToString(is) + " are longer than the data " + shapeToString(xs) + " on axis " + std::to_string(d));
+        if (is[std::size_t(d)] < xs[std::size_t(d)])
+            cut = I.emit(Op::Slice, {cut}, {{"starts", Ints{0}}, {"ends", Ints{is[std::size_t(d)]}}, {"axes", Ints{d}}}, s + "/cut" + std::to_string(d));
+    }
+    const ValueRef widened = I.emit(Op::Unsqueeze, {cut}, {{"axes", Ints{axis}}}, s + "/data");
+    // onehot[.., i, k, ..] = (idx[.., i, ..] == k): the indices' shape with the data's axis after the axis
+    const std::int64_t n = xs[std::size_t(axis)];
+    Shape hs = is;
+    hs.insert(hs.begin() + axis + 1, n);
+    std::int64_t inner = 1;
+    for (std::size_t d = std::size_t(axis) + 1; d < is.size(); ++d) inner *= is[d];
+    const std::int64_t total = product(is, 0, is.size()) * n;
+    if (total > (std::int64_t(1) << 24)) I.fail("a one-hot mask of more than 2^24 elements is not supported");
+    std::vector<float> onehot(static_cast<std::size_t>(total), 0.f);
+    const Ints values = idx.values();
+    for (std::int64_t e = 0; e < std::int64_t(values.size()); ++e) {
+        std::int64_t v = values[std::size_t(e)];
+        if (v < -n || v >= n) I.fail("index " + std::to_string(v) + " is out of range for axis " + std::to_string(axis) + " of size " + std::to_string(n));
+        if (v < 0) v += n;
+        const std::int64_t before = e / inner, after = e % inner;  // e = before * inner + after
+        onehot[std::size_t((before * n + v) * inner + after)] = 1.f;
+    }
+    const ValueRef mask = I.constantNode(Tensor::fromVector(hs, onehot), s + "/onehot");
+    I.bindFloat(I.out(), I.emit(Op::Sum, {I.emit(Op::Mul, {widened, mask}, {}, s + "/picked")}, {{"axes", Ints{axis + 1}}, {"keepdims", std::int64_t(0)}}, s));
+}
 
 void scatterND(Importer& I) {
     const std::string reduction = I.attrString("reduction", "none");

@@ -345,6 +345,27 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             if (in[0].shape != o) fail(n, "adjoint has shape " + shapeToString(in[0].shape) + " but the gather's output is " + shapeToString(o));
             return one(data);
         }
+        case Op::GatherElements: case Op::GatherElementsGrad: {
+            // data and indices of one rank, the indices no longer than the data off the axis;
+            // the output has the indices' shape (gather_elements_grad: input_shape)
+            const bool forward = op == Op::GatherElements;
+            Shape data = in[0].shape;
+            if (!forward) {
+                auto declared = n.attrs.getInts(op, "input_shape");
+                data.assign(declared.begin(), declared.end());
+                if (!shapeIsSane(data)) fail(n, "input_shape " + shapeToString(data) + " is invalid");
+            }
+            const Shape& idx = in[1].shape;
+            if (data.empty()) fail(n, "cannot gather from a scalar");
+            if (idx.size() != data.size()) fail(n, "the indices " + shapeToString(idx) + " must have the data's rank (" + shapeToString(data) + ")");
+            const std::int64_t axis = axisAttr(n, "axis", std::int64_t(data.size()));
+            for (std::size_t d = 0; d < data.size(); ++d)
+                if (std::int64_t(d) != axis && idx[d] > data[d])
+                    fail(n, "the indices " + shapeToString(idx) + " are longer than the data " + shapeToString(data) + " on axis " + std::to_string(d));
+            if (forward) return one(idx);
+            if (in[0].shape != idx) fail(n, "adjoint has shape " + shapeToString(in[0].shape) + " but the indices " + shapeToString(idx));
+            return one(data);
+        }
         case Op::Conv2dGradInput: case Op::Conv2dGradWeight: {
             // (g, w) -> dx of shape input_shape, or (x, g) -> dw of shape weight_shape
             const bool wantInput = op == Op::Conv2dGradInput;

@@ -40,9 +40,9 @@ std::int64_t indexBound(const Graph& graph, NodeId input) {
     std::int64_t bound = -1;
     for (const Use& u : graph.users(input)) {
         const Node& user = graph.node(u.user);
-        if (user.op != Op::Gather || u.index != 1 || user.inputs.empty() || !graph.hasType(user.inputs[0])) continue;
+        if ((user.op != Op::Gather && user.op != Op::GatherElements) || u.index != 1 || user.inputs.empty() || !graph.hasType(user.inputs[0])) continue;
         const Shape& data = graph.type(user.inputs[0]).shape;
-        std::int64_t axis = user.attrs.getInt(Op::Gather, "axis");
+        std::int64_t axis = user.attrs.getInt(user.op, "axis");
         if (!normalizeAxis(axis, std::int64_t(data.size()))) continue;
         const std::int64_t size = data[std::size_t(axis)];
         bound = bound < 0 ? size : std::min(bound, size);

@@ -206,6 +206,67 @@ private Q_SLOTS:
         QVERIFY2(test::allClose(fwd[0], rev.outputs[0], 1e-5, 1e-6, &why), why.c_str());
     }
 
+    // gather_elements (torch.gather) against a naive loop, on every axis of a 3-D tensor, with
+    // indices shorter than the data off the axis and negative ones; its gradient (scatter-add,
+    // repeated indices adding up) against finite differences, reverse and forward mode, and its
+    // adjoint's own VJP (second derivatives)
+    void gatherElementsValuesAndGradients_data() {
+        QTest::addColumn<int>("axis");
+        QTest::newRow("axis 0") << 0;
+        QTest::newRow("axis 1") << 1;
+        QTest::newRow("axis 2") << 2;
+    }
+    void gatherElementsValuesAndGradients() {
+        QFETCH(int, axis);
+        const Shape ds{3, 4, 5}, is{2, 3, 4};
+        const Tensor data = randomTensor(ds, 11);
+        const std::int64_t n = ds[std::size_t(axis)];
+        std::vector<std::int64_t> idx;
+        for (std::int64_t i = 0; i < numel(is); ++i) idx.push_back((i * 5) % n - (i % 3 == 0 ? n : 0));
+        Graph g;
+        GraphBuilder b(g);
+        NodeId ids = g.addInput("ids", is, {}, DType::I64);
+        NodeId x = g.addParameter("x", data);
+        ValueRef y = b.op(Op::GatherElements, {{x, 0}, {ids, 0}}, {{"axis", std::int64_t(axis)}}, "ge");
+        g.addOutput("y", y);
+        g.addOutput("loss", b.sum(b.mul(b.op(Op::Sin, {y}, {}, "sin"), b.constant(randomTensor(is, 12), "w")), {0, 1, 2}, false));
+        verifyOrThrow(g);
+        const Bindings bind{{"ids", Tensor::fromInts(is, idx)}};
+        auto cpu = makeCpuExecutor();
+        RunResult r = cpu->run(g, bind);
+        QCOMPARE(r.outputs[0].shape(), is);
+        const std::vector<float> dv = data.toVector(), got = r.outputs[0].toVector();
+        for (std::int64_t e = 0; e < numel(is); ++e) {
+            std::int64_t c[3] = {e / (is[1] * is[2]), (e / is[2]) % is[1], e % is[2]};
+            c[axis] = idx[std::size_t(e)] < 0 ? idx[std::size_t(e)] + n : idx[std::size_t(e)];
+            QCOMPARE(got[std::size_t(e)], dv[std::size_t((c[0] * ds[1] + c[1]) * ds[2] + c[2])]);
+        }
+        NumericGradient num = numericGradient(g, "loss", {"x"}, bind, *cpu);
+        BackwardGraph bw = buildBackward(g, "loss", {{"x"}, false, false});
+        RunResult rev = cpu->run(bw.graph, bind);
+        std::string why;
+        QVERIFY2(test::allClose(rev.outputs[0], num.gradients[0], 1e-3, 1e-4, &why), ("reverse: " + why).c_str());
+        std::vector<Tensor> fwd = forwardModeGradient(g, "loss", {"x"}, bind, *cpu);
+        QVERIFY2(test::allClose(fwd[0], rev.outputs[0], 1e-5, 1e-6, &why), ("forward: " + why).c_str());
+        // the adjoint op's own VJP: the gradient graph differentiated again
+        Graph g2;
+        GraphBuilder b2(g2);
+        NodeId ids2 = g2.addInput("ids", is, {}, DType::I64);
+        NodeId gin = g2.addParameter("g", randomTensor(is, 13));
+        std::vector<std::int64_t> dsv(ds.begin(), ds.end());
+        ValueRef sc = b2.op(Op::GatherElementsGrad, {{gin, 0}, {ids2, 0}}, {{"axis", std::int64_t(axis)}, {"input_shape", dsv}}, "scatter");
+        g2.addOutput("loss", b2.sum(b2.mul(b2.op(Op::Sin, {sc}, {}, "sin"), b2.constant(randomTensor(ds, 14), "w")), {0, 1, 2}, false));
+        verifyOrThrow(g2);
+        NumericGradient num2 = numericGradient(g2, "loss", {"g"}, bind, *cpu);
+        BackwardGraph bw2 = buildBackward(g2, "loss", {{"g"}, false, false});
+        RunResult rev2 = cpu->run(bw2.graph, bind);
+        QVERIFY2(test::allClose(rev2.outputs[0], num2.gradients[0], 1e-3, 1e-4, &why), ("second order: " + why).c_str());
+        // an index out of range names the node and the index
+        std::vector<std::int64_t> bad = idx;
+        bad[5] = n;
+        QVERIFY(errorOf([&] { cpu->run(g, {{"ids", Tensor::fromInts(is, bad)}}); }).contains("out of range"));
+    }
+
     void toFloatMakesMasks() {
         // a padding mask from token ids: equal(to_float(ids), 0), and 1 - mask as the weights of a
         // mean over the tokens that are not padding; the table's gradient skips the padded rows

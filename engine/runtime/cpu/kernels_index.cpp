@@ -1,6 +1,7 @@
 // The Index family, the ops that read i64 values: gather (an embedding lookup when the axis is 0)
 // and its adjoint gather_grad, which adds the adjoint's slices back into zeros at the same indices
-// (several tokens with the same id add into the same row), and to_float. Indices are i64; negative ones count from the end of the axis,
+// (several tokens with the same id add into the same row), gather_elements (torch.gather) and its
+// adjoint, and to_float. Indices are i64; negative ones count from the end of the axis,
 // as in ONNX; one out of range is an error naming the node, the index and where it is.
 #include <cstring>
 
@@ -79,6 +80,48 @@ void gatherGrad(KernelCall& call) {
     });
 }
 
+/// For each element of the indices (row-major), the flat offset it reads in (or adds into) data:
+/// its own coordinates with the axis coordinate replaced by its index. Throws like checkedIndices.
+std::vector<std::int64_t> elementOffsets(const Node& n, const Tensor& indices, const Shape& data, std::int64_t axis) {
+    const Shape& is = indices.shape();
+    const std::vector<std::int64_t> idx = checkedIndices(n, indices, data[std::size_t(axis)]);
+    std::vector<std::int64_t> strides(data.size(), 1), coord(is.size(), 0), offsets(idx.size());
+    for (std::size_t d = data.size(); d-- > 1;) strides[d - 1] = strides[d] * data[d];
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+        std::int64_t off = 0;
+        for (std::size_t d = 0; d < is.size(); ++d) off += (std::int64_t(d) == axis ? idx[k] : coord[d]) * strides[d];
+        offsets[k] = off;
+        for (std::size_t d = is.size(); d-- > 0;) {  // the next coordinate, row-major
+            if (++coord[d] < is[d]) break;
+            coord[d] = 0;
+        }
+    }
+    return offsets;
+}
+
+void gatherElements(KernelCall& call) {
+    const Node& n = call.node;
+    const Tensor data = call.inputs[0].contiguous();
+    const std::int64_t axis = detail::axisOrFail(n, n.attrs.getInt(n.op, "axis"), data.rank());
+    const std::vector<std::int64_t> offsets = elementOffsets(n, call.inputs[1], data.shape(), axis);
+    Tensor& out = newOutput(call, 0, call.outTypes.at(0).shape);
+    const float* src = data.data();
+    float* dst = out.data();
+    for (std::size_t k = 0; k < offsets.size(); ++k) dst[k] = src[offsets[k]];
+}
+
+void gatherElementsGrad(KernelCall& call) {
+    const Node& n = call.node;
+    const Shape& dataShape = call.outTypes.at(0).shape;
+    const std::int64_t axis = detail::axisOrFail(n, n.attrs.getInt(n.op, "axis"), std::int64_t(dataShape.size()));
+    const std::vector<std::int64_t> offsets = elementOffsets(n, call.inputs[1], dataShape, axis);
+    const Tensor g = call.inputs[0].contiguous();
+    Tensor& out = filledOutput(call, 0, dataShape, 0.0f);
+    const float* src = g.data();
+    float* dst = out.data();
+    for (std::size_t k = 0; k < offsets.size(); ++k) dst[offsets[k]] += src[k];  // in order: the same sums every run
+}
+
 /// Integers as float32: exact up to 2^24, an error naming the node beyond (never rounded silently).
 void toFloat(KernelCall& call) {
     const Tensor in = call.inputs[0].contiguous();
@@ -133,6 +176,8 @@ void indexKernel(KernelCall& call) {
         case Op::ToFloat: toFloat(call); return;
         case Op::Gather: gather(call); return;
         case Op::GatherGrad: gatherGrad(call); return;
+        case Op::GatherElements: gatherElements(call); return;
+        case Op::GatherElementsGrad: gatherElementsGrad(call); return;
 #define ADJ_FAMILY_CASE_Index(id)
 #include "ir/op_family_cases.inc"
             detail::fail(call.node, "not an index op");
