@@ -59,8 +59,8 @@ def compare(got, want, rel_l2, worst_rel, scale=None):
 
 
 class Checker:
-    def __init__(self, cli, node, work, name):
-        self.cli, self.node, self.work, self.name = cli, node, work, name
+    def __init__(self, cli, node, work, name, ref):
+        self.cli, self.node, self.work, self.name, self.ref = cli, node, work, name, ref
         self.failures = 0
 
     def fail(self, what):
@@ -86,10 +86,9 @@ class Checker:
         L2 error of at most 1e-1 per tensor, and the median over all gradient tensors at most 1e-3
         (see main()): one ReLU whose input lies within float32 rounding of zero takes the other
         side in float32 than in torch's float64 reference, which moves every gradient upstream of
-        it (by 0.3% in VGG-11 at 224 x 224, 5% in Inception v3 where the flip is in its first layers,
-        whose gradients are small) while a
-        wrong rule or a miswired import moves them by O(1); every op's own gradient is checked
-        against torch to 1e-5 in tst_torch_reference."""
+        it (by 0.3% in VGG-11 at 224 x 224, 5% in Inception v3 where the flip is in its first
+        layers, whose gradients are small), while a wrong rule or a miswired import moves them by
+        O(1); every op's own gradient is checked against torch to 1e-5 in tst_torch_reference."""
         if not os.path.exists(got_file):
             self.fail(f"{what}: {os.path.basename(got_file)} was not written")
             return None
@@ -123,8 +122,7 @@ def main():
     ref = export_models.export(a.model, work)
     print(f"{a.model} ({ref['note']}): {ref['nodes']} ONNX nodes, {ref['parameters']} parameters, "
           f"exported with torch's reference in {time.monotonic() - t0:.1f} s", flush=True)
-    c = Checker(a.cli, a.node, work, a.model)
-    c.ref = ref
+    c = Checker(a.cli, a.node, work, a.model, ref)
     if ref["parameters_not_initializers"]:
         c.fail(f"the export renamed parameters, their gradients cannot be checked: {ref['parameters_not_initializers'][:5]}")
 
