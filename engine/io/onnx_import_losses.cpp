@@ -20,10 +20,8 @@ ValueRef nllLoss(Importer& I, ValueRef logp, int targetIndex, int weightIndex, c
     const std::string reduction = I.attrString("reduction", "mean");
     if (reduction != "none" && reduction != "sum" && reduction != "mean")
         I.fail("reduction '" + reduction + "' is not none, sum or mean");
-    const Shape xs = I.shapeOf(logp);
+    const Shape xs = I.staticShape(logp, "an input");
     if (xs.size() < 2) I.fail("the input must have at least 2 dimensions [N, C, ...], got " + shapeToString(xs));
-    for (const Sym& d : I.symShape(logp))
-        if (!symIsConst(d)) I.fail("an input with a dynamic dimension (" + I.dynamicNote() + ") is not supported");
     const std::int64_t classes = xs[1];
     if (classes > (std::int64_t(1) << 20)) I.fail("more than 2^20 classes are not supported");
 
@@ -32,17 +30,16 @@ ValueRef nllLoss(Importer& I, ValueRef logp, int targetIndex, int weightIndex, c
     want.erase(want.begin() + 1);
     if (I.shapeOf(target) != want) I.fail("the target has shape " + shapeToString(I.shapeOf(target)) + ", the input " + shapeToString(xs) + " needs " + shapeToString(want));
 
-    // class numbers and weights along axis 1: [1, C, 1, ...]
+    // the class weights along axis 1: [1, C, 1, ...]
     Shape classShape(xs.size(), 1);
     classShape[1] = classes;
-    std::vector<float> numbers(static_cast<std::size_t>(classes)), keep(static_cast<std::size_t>(classes), 1.f);
-    for (std::int64_t c = 0; c < classes; ++c) numbers[std::size_t(c)] = float(c);
+    std::vector<float> keep(static_cast<std::size_t>(classes), 1.f);
     if (const auto* ig = I.attr("ignore_index")) {
         const std::int64_t ignore = ig->i();
         if (ignore >= 0 && ignore < classes) keep[std::size_t(ignore)] = 0.f;
     }
     const ValueRef targetAxis = I.emit(Op::Unsqueeze, {target}, {{"axes", Ints{1}}}, stem + "/target");
-    ValueRef onehot = I.emit(Op::Equal, {targetAxis, I.constantNode(Tensor::fromVector(classShape, numbers), stem + "/classes")}, {}, stem + "/onehot");
+    const ValueRef onehot = equalsClassNumbers(I, targetAxis, 1, classes, stem + "/onehot");
     ValueRef classWeight = I.constantNode(Tensor::fromVector(classShape, keep), stem + "/kept");
     if (weightIndex >= 0 && I.has(weightIndex)) {
         const ValueRef w = I.fin(weightIndex);

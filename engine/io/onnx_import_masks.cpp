@@ -11,15 +11,13 @@
 
 namespace adj::onnx_io::ops {
 
-namespace {
-
-std::int64_t staticDim(Importer& I, ValueRef x, std::size_t axis, const std::string& what) {
-    const Sym d = I.symShape(x)[axis];
-    if (!symIsConst(d)) I.fail(what + " must not be a dynamic dimension (" + I.dynamicNote() + ")");
-    return d[0];
+ValueRef equalsClassNumbers(Importer& I, ValueRef index, std::int64_t axis, std::int64_t n, const std::string& stem) {
+    Shape classShape(I.shapeOf(index).size(), 1);
+    classShape[std::size_t(axis)] = n;
+    std::vector<float> numbers(static_cast<std::size_t>(n));
+    for (std::int64_t c = 0; c < n; ++c) numbers[std::size_t(c)] = float(c);
+    return I.emit(Op::Equal, {index, I.constantNode(Tensor::fromVector(classShape, numbers), stem + "/classes")}, {}, stem);
 }
-
-}  // namespace
 
 void hardmax(Importer& I) {
     if (I.opset() < 13) I.fail("Hardmax before opset 13 (the input coerced to 2-D at axis) is not supported");
@@ -27,14 +25,10 @@ void hardmax(Importer& I) {
     const auto rank = std::int64_t(I.shapeOf(x).size());
     if (rank == 0) I.fail("needs an input of rank 1 or more");
     const std::int64_t axis = normAxis(I, I.attrInt("axis", -1), rank, "axis");
-    const std::int64_t n = staticDim(I, x, std::size_t(axis), "the axis");
+    const std::int64_t n = I.staticDim(x, std::size_t(axis), "the axis");
     const std::string s = I.out();
     const ValueRef index = I.emit(Op::ArgMax, {x}, {{"axis", axis}, {"keepdims", std::int64_t(1)}, {"select_last_index", std::int64_t(0)}}, s + "/argmax");
-    Shape classShape(std::size_t(rank), 1);
-    classShape[std::size_t(axis)] = n;
-    std::vector<float> numbers(static_cast<std::size_t>(n));
-    for (std::int64_t c = 0; c < n; ++c) numbers[std::size_t(c)] = float(c);
-    I.bindFloat(I.out(), I.emit(Op::Equal, {I.emit(Op::ToFloat, {index}, {}, s + "/index"), I.constantNode(Tensor::fromVector(classShape, numbers), s + "/classes")}, {}, s));
+    I.bindFloat(I.out(), equalsClassNumbers(I, I.emit(Op::ToFloat, {index}, {}, s + "/index"), axis, n, s));
 }
 
 void trilu(Importer& I) {
@@ -48,7 +42,7 @@ void trilu(Importer& I) {
         if (kv.size() != 1) I.fail("k must hold one value");
         k = kv[0];
     }
-    const std::int64_t rows = staticDim(I, x, xs.size() - 2, "the rows"), cols = staticDim(I, x, xs.size() - 1, "the columns");
+    const std::int64_t rows = I.staticDim(x, xs.size() - 2, "the rows"), cols = I.staticDim(x, xs.size() - 1, "the columns");
     if (rows * cols > (std::int64_t(1) << 24)) I.fail("a mask of more than 2^24 elements is not supported");
     std::vector<float> mask(static_cast<std::size_t>(rows * cols));
     for (std::int64_t i = 0; i < rows; ++i)
@@ -65,7 +59,7 @@ void cumSum(Importer& I) {
     if (axisValues.size() != 1) I.fail("axis must hold one value");
     const std::int64_t axis = normAxis(I, axisValues[0], rank, "axis");
     const bool exclusive = I.attrInt("exclusive", 0) != 0, reverse = I.attrInt("reverse", 0) != 0;
-    const std::int64_t n = staticDim(I, x, std::size_t(axis), "the summed axis");
+    const std::int64_t n = I.staticDim(x, std::size_t(axis), "the summed axis");
     if (n > 4096) I.fail("a summed axis longer than 4096 is not supported (its matrix has n x n elements)");
     // out[j] = sum_i x[i] * M[i][j]
     std::vector<float> m(static_cast<std::size_t>(n * n), 0.f);

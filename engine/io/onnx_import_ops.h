@@ -146,6 +146,9 @@ void scatterND(Importer& I);
 /// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss through one-hot masks (onnx_import_losses.cpp).
 void nllLossOp(Importer& I);
 void softmaxCrossEntropyLoss(Importer& I);
+/// 1 where `index` (float, size 1 on `axis`) equals c, for the class numbers c = 0..n-1 laid along
+/// `axis`: a one-hot mask (Hardmax, the losses' targets).
+ValueRef equalsClassNumbers(Importer& I, ValueRef index, std::int64_t axis, std::int64_t n, const std::string& stem);
 /// Hardmax, Trilu and CumSum through constant masks and matrices (onnx_import_masks.cpp).
 void hardmax(Importer& I);
 void trilu(Importer& I);

@@ -43,8 +43,7 @@ void gatherElements(Importer& I) {
     }
     const IntTensor& idx = I.iin(1, "the indices");
     if (!idx.allConst()) I.fail("indices that depend on a dynamic dimension (" + I.dynamicNote() + ") are not supported");
-    for (const Sym& d : I.symShape(x))
-        if (!symIsConst(d)) I.fail("data with a dynamic dimension (" + I.dynamicNote() + ") and constant indices is not supported");
+    I.staticShape(x, "data");
     const Shape& is = idx.shape;
     if (std::int64_t(is.size()) != rank) I.fail("the indices " + shapeToString(is) + " must have the data's rank (" + shapeToString(xs) + ")");
     const std::string s = I.out();
@@ -84,9 +83,7 @@ void scatterND(Importer& I) {
     const IntTensor& idx = I.iin(1, "the indices");
     if (!idx.allConst()) I.fail("indices that depend on a dynamic dimension (" + I.dynamicNote() + ") are not supported");
     const ValueRef data = I.fin(0), updates = I.fin(2);
-    for (const Sym& d : I.symShape(data))
-        if (!symIsConst(d)) I.fail("a data tensor with a dynamic dimension (" + I.dynamicNote() + ") is not supported");
-    const Shape ds = I.shapeOf(data);
+    const Shape ds = I.staticShape(data, "a data tensor");
     const Shape us = I.shapeOf(updates);
     if (idx.shape.empty()) I.fail("the indices must have at least one dimension");
     const auto k = std::size_t(idx.shape.back());

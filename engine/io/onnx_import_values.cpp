@@ -36,6 +36,18 @@ std::vector<std::int64_t> IntTensor::values() const {
 Importer::Importer(const onnx::ModelProto& model, std::string where, const KnownInputs& known)
     : model_(model), gp_(model.graph()), where_(std::move(where)), known_(known) {}
 
+std::int64_t Importer::staticDim(ValueRef v, std::size_t axis, const std::string& what) const {
+    const Sym d = symShape(v)[axis];
+    if (!symIsConst(d)) fail(what + " must not be a dynamic dimension (" + dynamicNote() + ")");
+    return d[0];
+}
+
+Shape Importer::staticShape(ValueRef v, const std::string& what) const {
+    for (const Sym& d : symShape(v))
+        if (!symIsConst(d)) fail(what + " with a dynamic dimension (" + dynamicNote() + ") is not supported");
+    return shapeOf(v);
+}
+
 const Tensor* Importer::knownInput(ValueRef v) const {
     const Node& n = g_.node(v.node);
     if (n.op != Op::Input) return nullptr;
@@ -147,26 +159,31 @@ ValueRef Importer::fin(int i) {
     return v.kind == Value::Kind::Indices ? r : normalizeBool(v);
 }
 
+IntTensor Importer::integersOf(const Tensor& t, const std::string& label) const {
+    IntTensor r;
+    r.shape = t.shape();
+    if (t.dtype() == DType::I64) {
+        for (auto x : t.toInts()) r.data.push_back(symConst(x));
+        return r;
+    }
+    for (float f : t.toVector()) {
+        if (!(std::fabs(f) < 9.0e15f) || f != std::floor(f)) fail(label + " holds the non-integer value " + std::to_string(f));
+        r.data.push_back(symConst(std::int64_t(f)));
+    }
+    return r;
+}
+
 const IntTensor& Importer::iin(int i, const std::string& what) {
     const Value& v = value(i);
     if (v.kind == Value::Kind::Ints) return v.ints;
     if (const Tensor* t = (v.kind == Value::Kind::Indices || v.kind == Value::Kind::Float) && v.ref.node != kNoNode ? knownInput(v.ref) : nullptr) {
-        // a graph input given before importing: the graph is specialized to its value
+        // a graph input given before importing: the graph is specialized to its value (kept
+        // apart from the input's Value, which other nodes may still read when the graph runs)
         const std::string& name = g_.node(v.ref.node).name;
         auto it = knownInts_.find(name);
         if (it == knownInts_.end()) {
             if (t->numel() > kMaxIntElements) fail(what + " (graph input '" + name + "') holds more than " + std::to_string(kMaxIntElements) + " values");
-            IntTensor r;
-            r.shape = t->shape();
-            if (t->dtype() == DType::I64) {
-                for (auto x : t->toInts()) r.data.push_back(symConst(x));
-            } else {
-                for (float f : t->toVector()) {
-                    if (!(std::fabs(f) < 9.0e15f) || f != std::floor(f)) fail(what + " (graph input '" + name + "') holds the non-integer value " + std::to_string(f));
-                    r.data.push_back(symConst(std::int64_t(f)));
-                }
-            }
-            it = knownInts_.emplace(name, std::move(r)).first;
+            it = knownInts_.emplace(name, integersOf(*t, what + " (graph input '" + name + "')")).first;
         }
         return it->second;
     }
@@ -178,12 +195,7 @@ const IntTensor& Importer::iin(int i, const std::string& what) {
     if (v.kind == Value::Kind::PendingConstant) t = &v.constant;
     else if (v.kind == Value::Kind::Float && g_.node(v.ref.node).op == Op::Constant) t = &g_.node(v.ref.node).value;
     if (t && t->numel() <= kMaxIntElements) {
-        IntTensor r;
-        r.shape = t->shape();
-        for (float f : t->toVector()) {
-            if (!(std::fabs(f) < 9.0e15f) || f != std::floor(f)) fail(what + " (input '" + cur_->input(i) + "') holds the non-integer value " + std::to_string(f));
-            r.data.push_back(symConst(std::int64_t(f)));
-        }
+        IntTensor r = integersOf(*t, what + " (input '" + cur_->input(i) + "')");
         Value& mv = values_.at(cur_->input(i));
         mv = Value{};
         mv.kind = Value::Kind::Ints;

@@ -131,6 +131,11 @@ public:
     const Shape& shapeOf(ValueRef v) const { return g_.type(v).shape; }
     /// A float value's dimensions at the three bindings.
     std::vector<Sym> symShape(ValueRef v) const;
+    /// Dimension `axis` of a float value, which must not depend on a dynamic dimension (the
+    /// error names it as `what`).
+    std::int64_t staticDim(ValueRef v, std::size_t axis, const std::string& what) const;
+    /// A float value's shape, which must not depend on a dynamic dimension (`what` names the value).
+    Shape staticShape(ValueRef v, const std::string& what) const;
     /// "batch" for a dimension that depends on dynamic dims, for messages.
     std::string dynamicNote() const;
 
@@ -159,6 +164,8 @@ private:
     /// " (of node 'N', Op)" for the node that produces `value`, or "" for an input or initializer.
     std::string producerNote(const std::string& value) const;
     ValueRef materialize(const std::string& name, Value& v);
+    /// A constant (float with integral values, or i64) as an integer tensor; `label` names it.
+    IntTensor integersOf(const Tensor& t, const std::string& label) const;
     ValueRef normalizeBool(Value& v);
     std::string nodeLabel(const onnx::NodeProto& n) const;
 

@@ -110,6 +110,15 @@ Shape reshapeShape(const Node& n, const Shape& in) {
     return out;
 }
 
+/// The data a gather reads: input 0's shape, or, for its adjoint, the declared input_shape.
+Shape gatheredShape(const Node& n, const std::vector<ValueType>& in, bool forward) {
+    if (forward) return in[0].shape;
+    auto declared = n.attrs.getInts(n.op, "input_shape");
+    Shape data(declared.begin(), declared.end());
+    if (!shapeIsSane(data)) fail(n, "input_shape " + shapeToString(data) + " is invalid");
+    return data;
+}
+
 Shape convLikeSpatial(const Node& n, const Shape& x, std::int64_t kh, std::int64_t kw, const std::vector<std::int64_t>& strides,
                       const std::vector<std::int64_t>& pads, const std::vector<std::int64_t>& dil) {
     if (strides.size() != 2 || dil.size() != 2) fail(n, "strides and dilations need 2 values");
@@ -330,12 +339,7 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             // gather: data [d0.., dk, ..] and indices I -> [d0.., I.., ..] (dk replaced by I's axes);
             // gather_grad: that output's adjoint and the same indices -> input_shape
             const bool forward = op == Op::Gather;
-            Shape data = in[0].shape;
-            if (!forward) {
-                auto declared = n.attrs.getInts(op, "input_shape");
-                data.assign(declared.begin(), declared.end());
-                if (!shapeIsSane(data)) fail(n, "input_shape " + shapeToString(data) + " is invalid");
-            }
+            const Shape data = gatheredShape(n, in, forward);
             if (data.empty()) fail(n, "cannot gather from a scalar");
             const std::int64_t axis = axisAttr(n, "axis", std::int64_t(data.size()));
             Shape o(data.begin(), data.begin() + axis);
@@ -349,12 +353,7 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             // data and indices of one rank, the indices no longer than the data off the axis;
             // the output has the indices' shape (gather_elements_grad: input_shape)
             const bool forward = op == Op::GatherElements;
-            Shape data = in[0].shape;
-            if (!forward) {
-                auto declared = n.attrs.getInts(op, "input_shape");
-                data.assign(declared.begin(), declared.end());
-                if (!shapeIsSane(data)) fail(n, "input_shape " + shapeToString(data) + " is invalid");
-            }
+            const Shape data = gatheredShape(n, in, forward);
             const Shape& idx = in[1].shape;
             if (data.empty()) fail(n, "cannot gather from a scalar");
             if (idx.size() != data.size()) fail(n, "the indices " + shapeToString(idx) + " must have the data's rank (" + shapeToString(data) + ")");
