@@ -15,6 +15,11 @@ namespace adj::onnx_io::ops {
 
 namespace {
 
+/// A resized length, and the dense interpolation matrix of one axis, are bounded: a file that
+/// asks for more gets an error, never an overflow or an allocation of that size.
+constexpr std::int64_t kMaxResizedLength = std::int64_t(1) << 20;
+constexpr std::int64_t kMaxMatrixElements = std::int64_t(1) << 26;
+
 struct ResizeMode {
     std::string mode, transform, nearest;
     double cubicA = -0.75;
@@ -120,6 +125,7 @@ void resize(Importer& I) {
             const Sym& s = sizes.data[std::size_t(a)];
             if (s == sym[std::size_t(a)]) continue;
             if (!symIsConst(s) || s[0] < 1) I.fail("size " + std::to_string(a) + " must be a positive constant");
+            if (s[0] > kMaxResizedLength) I.fail("size " + std::to_string(a) + " is beyond 2^20");
             out[std::size_t(a)] = s[0];
             scale[std::size_t(a)] = double(s[0]) / double(in[std::size_t(a)]);
         }
@@ -129,7 +135,9 @@ void resize(Importer& I) {
         for (std::int64_t a = 0; a < rank; ++a) {
             if (!(sc[std::size_t(a)] > 0)) I.fail("scale " + std::to_string(a) + " must be positive");
             scale[std::size_t(a)] = sc[std::size_t(a)];
-            out[std::size_t(a)] = std::int64_t(std::floor(double(in[std::size_t(a)]) * sc[std::size_t(a)]));
+            const double length = std::floor(double(in[std::size_t(a)]) * sc[std::size_t(a)]);
+            if (!(length <= double(kMaxResizedLength))) I.fail("scale " + std::to_string(a) + " makes a length beyond 2^20");
+            out[std::size_t(a)] = std::int64_t(length);
             if (out[std::size_t(a)] < 1) I.fail("scale " + std::to_string(a) + " leaves no element");
         }
     } else {
@@ -145,6 +153,9 @@ void resize(Importer& I) {
         if (out[std::size_t(a)] != in[std::size_t(a)] || scale[std::size_t(a)] != 1.0) resized.push_back(a);
     for (std::int64_t a : resized) {
         if (!symIsConst(sym[std::size_t(a)])) I.fail("resizing axis " + std::to_string(a) + ", a dynamic dimension (" + I.dynamicNote() + "), is not supported");
+        if (in[std::size_t(a)] * out[std::size_t(a)] > kMaxMatrixElements)
+            I.fail("resizing axis " + std::to_string(a) + " from " + std::to_string(in[std::size_t(a)]) + " to " + std::to_string(out[std::size_t(a)]) +
+                   " needs an interpolation matrix of more than 2^26 elements");
         const Tensor M = interpolationMatrix(m, in[std::size_t(a)], out[std::size_t(a)], scale[std::size_t(a)]);
         const bool last = a == resized.back();
         const std::string name = last ? I.out() : I.out() + "/axis" + std::to_string(a);
