@@ -20,9 +20,22 @@ namespace adj::fuzz {
 /// small enough that no input costs more than a few milliseconds.
 inline constexpr std::int64_t kFuzzMaxInitElements = std::int64_t(1) << 16;
 
+/// Elements of every constant and parameter value of `graph`.
+inline std::int64_t storedElements(const Graph& graph) {
+    std::int64_t total = 0;
+    for (NodeId id : graph.nodeIds())
+        if (graph.node(id).value.defined()) total += graph.node(id).value.numel();
+    return total;
+}
+
 inline void exerciseLoadedGraph(Graph& graph) {
     if (!verifyGraph(graph).empty()) return;
     const std::string printed = printGraph(graph);
+    // A round trip costs time in proportion to the stored elements (a 3.5 KB ONNX file whose
+    // Resize scales make 2^26-element interpolation matrices spent 30 s writing and reading them
+    // as base64, past the fuzzer's 20 s timeout): beyond the JSON reader's fuzzing cap the round
+    // trips are left out; the same code runs on the smaller tensors of every other input.
+    if (storedElements(graph) > kFuzzMaxInitElements * 4) return;
     const std::string json = graphToJson(graph);
     Graph again = parseGraphJson(json, "round-trip.json", "/nonexistent", kFuzzMaxInitElements * 4);
     if (!verifyGraph(again).empty() || printGraph(again) != printed) {
