@@ -42,6 +42,10 @@ const char* kCommandsText =
     "  bench GRAPH [--input N=F.npy]... [--backend B] [--repeat N] [--warmup K] [--threads T] [--seed S] [--json]\n"
     "                                      time the forward pass: load and plan once, K warm-ups, N timed\n"
     "                                      runs (median, min, max ms, peak bytes); random inputs by default\n"
+    "  memory GRAPH [--backward --of OUTPUT | --train [--loss L] [--optimizer O] [--batch B]]\n"
+    "       [--order topo|min-peak] [--json]\n"
+    "                                      the memory plan: peak, arena, activations kept for the\n"
+    "                                      backward pass, what is live at the peak, each tensor's lifetime\n"
     "  diff A B [--json]                   nodes B adds, removes and changes against A (matched by name,\n"
     "                                      then structure), with the cost of each graph\n"
     "  ops [--json]                        the op table: every op, its inputs, attributes, ONNX name\n"
@@ -58,7 +62,8 @@ std::string usageText() { return std::string(kCommandsText) + "\noptimization pa
 int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
         {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian},
-        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}, {"bench", cmdBench}, {"diff", cmdDiff}};
+        {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}, {"bench", cmdBench}, {"diff", cmdDiff},
+        {"memory", cmdMemory}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();
         return args.empty() ? kUsage : kOk;

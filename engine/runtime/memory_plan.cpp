@@ -6,6 +6,7 @@
 #include "base/errors.h"
 #include "ir/shape_inference.h"
 #include "runtime/bindings.h"
+#include "runtime/memory_schedule.h"
 
 namespace adj {
 
@@ -18,11 +19,55 @@ const PlannedValue* MemoryPlan::find(ValueRef v) const {
     return &values[i];
 }
 
+const PlannedValue* MemoryPlan::bufferOf(ValueRef v) const {
+    const PlannedValue* p = find(v);
+    while (p && (p->placement == BufferPlacement::View || p->placement == BufferPlacement::InPlace)) p = find(p->aliasOf);
+    return p;
+}
+
+std::vector<std::int64_t> MemoryPlan::liveBytesByStep() const {
+    std::vector<std::int64_t> live(schedule.size() + 1, 0);
+    for (const PlannedValue& v : values) {
+        if (v.placement != BufferPlacement::Arena && v.placement != BufferPlacement::Own) continue;
+        live[std::size_t(v.defined)] += v.bytes;
+        live[std::size_t(v.lastUse) + 1] -= v.bytes;
+    }
+    for (std::size_t s = 1; s < live.size(); ++s) live[s] += live[s - 1];
+    live.pop_back();
+    return live;
+}
+
+std::int64_t savedActivationBytes(const Graph& g, const MemoryPlan& plan, const std::vector<char>& forward) {
+    auto inForward = [&](NodeId id) { return std::size_t(id) < forward.size() && forward[std::size_t(id)]; };
+    std::vector<char> counted(plan.values.size(), 0);
+    std::int64_t bytes = 0;
+    for (NodeId id : plan.schedule) {
+        if (inForward(id)) continue;
+        for (const auto& in : g.node(id).inputs) {
+            if (!inForward(in.node)) continue;
+            const PlannedValue* b = plan.bufferOf(in);
+            if (!b) continue;
+            char& c = counted[std::size_t(b - plan.values.data())];
+            if (!c) bytes += b->bytes;
+            c = 1;
+        }
+    }
+    return bytes;
+}
+
 namespace {
 
 std::int64_t alignedBytes(const ValueType& t) {
     const std::int64_t raw = numel(t.shape) * std::int64_t(dtypeSize(t.dtype));
     return (raw + kPlanAlignment - 1) / kPlanAlignment * kPlanAlignment;
+}
+
+/// Ops whose CPU kernels may write their output over an input of the output's shape: each output
+/// element depends on the inputs' elements at the same index only, read before it is written
+/// (the elementwise loops and the fused tiles; kernels_elementwise.cpp, kernels_fused.cpp).
+bool writesOverInput(Op op) {
+    const OpFamily f = opInfo(op).family;
+    return f == OpFamily::Elementwise || f == OpFamily::Fused;
 }
 
 bool overlaps(const PlannedValue& a, const PlannedValue& b) { return a.defined <= b.lastUse && b.defined <= a.lastUse; }
@@ -106,44 +151,84 @@ MemoryPlan planMemory(const Graph& g, const std::vector<NodeId>& schedule, const
         const PlannedValue* p = plan.find(v);
         return p ? &plan.values[std::size_t(p - plan.values.data())] : nullptr;
     };
-    // graph outputs (and the buffers they view) live to the end, outside the arena
+    auto indexOf = [&](const PlannedValue* p) { return std::size_t(p - plan.values.data()); };
+    // Each buffer (a value that is not a view) is held until the last read of any value that
+    // holds it, and is an output buffer when a graph output is held in it.
+    std::vector<int> holdUntil(plan.values.size());
+    std::vector<char> outputHeld(plan.values.size(), 0);
+    for (std::size_t i = 0; i < plan.values.size(); ++i) holdUntil[i] = plan.values[i].lastUse;
     for (const auto& o : g.outputs()) {
         PlannedValue* p = planned(o.value);
         if (!p) continue;
         p->lastUse = last;
         if (p->placement == BufferPlacement::View) p = planned(p->aliasOf);
         if (!p) continue;
-        p->placement = BufferPlacement::Own;
-        p->lastUse = last;
+        holdUntil[indexOf(p)] = last;
+        outputHeld[indexOf(p)] = 1;
     }
-    // a view keeps its root's buffer alive
     for (const PlannedValue& v : plan.values)
         if (v.placement == BufferPlacement::View)
-            if (PlannedValue* root = planned(v.aliasOf)) root->lastUse = std::max(root->lastUse, v.lastUse);
+            if (PlannedValue* root = planned(v.aliasOf)) holdUntil[indexOf(root)] = std::max(holdUntil[indexOf(root)], v.lastUse);
+    // the buffer a value is held in: through views and writes in place to a buffer value
+    auto bufferOf = [&](ValueRef v) -> PlannedValue* {
+        PlannedValue* p = planned(v);
+        while (p && (p->placement == BufferPlacement::View || p->placement == BufferPlacement::InPlace)) p = planned(p->aliasOf);
+        return p;
+    };
+    // writes in place, in schedule order: a buffer that dies at a node takes the node's output
+    for (int s = 0; s < int(schedule.size()); ++s) {
+        const Node& n = g.node(schedule[std::size_t(s)]);
+        if (n.numOutputs() != 1 || !writesOverInput(n.op)) continue;
+        PlannedValue* out = planned(ValueRef{n.id, 0});
+        if (!out || out->placement != BufferPlacement::Arena) continue;
+        for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+            const PlannedValue* in = planned(n.inputs[k]);
+            if (!in || in->placement == BufferPlacement::View || in->shape != out->shape || in->dtype != out->dtype) continue;
+            PlannedValue* buffer = bufferOf(n.inputs[k]);
+            if (!buffer) continue;
+            const std::size_t b = indexOf(buffer);
+            if (outputHeld[b] || holdUntil[b] != s || buffer->bytes < out->bytes) continue;
+            bool sharedWithAnotherInput = false;
+            for (std::size_t j = 0; j < n.inputs.size(); ++j)
+                sharedWithAnotherInput = sharedWithAnotherInput || (n.inputs[j] != n.inputs[k] && bufferOf(n.inputs[j]) == buffer);
+            if (sharedWithAnotherInput) continue;
+            out->placement = BufferPlacement::InPlace;
+            out->aliasOf = buffer->value;
+            out->overwrites = n.inputs[k];
+            holdUntil[b] = std::max(holdUntil[b], holdUntil[indexOf(out)]);
+            outputHeld[b] = char(outputHeld[b] || outputHeld[indexOf(out)]);
+            break;
+        }
+    }
+    // a view names the buffer value that holds what it views (of a value written in place: the
+    // buffer it was written into)
+    for (PlannedValue& v : plan.values)
+        if (v.placement == BufferPlacement::View)
+            if (const PlannedValue* root = bufferOf(v.aliasOf)) v.aliasOf = root->value;
+    for (std::size_t i = 0; i < plan.values.size(); ++i) {
+        PlannedValue& v = plan.values[i];
+        if (v.placement != BufferPlacement::Arena) continue;
+        v.lastUse = holdUntil[i];
+        if (outputHeld[i]) v.placement = BufferPlacement::Own;
+    }
 
-    std::vector<std::int64_t> delta(schedule.size() + 1, 0);
     for (const PlannedValue& v : plan.values) {
         if (v.placement == BufferPlacement::View) continue;
         plan.noReuseBytes += v.bytes;
         if (v.placement == BufferPlacement::Own) plan.ownBytes += v.bytes;
-        delta[std::size_t(v.defined)] += v.bytes;
-        delta[std::size_t(v.lastUse) + 1] -= v.bytes;
     }
-    std::int64_t live = 0;
-    for (std::int64_t d : delta) {
-        live += d;
-        plan.lowerBoundBytes = std::max(plan.lowerBoundBytes, live);
-    }
+    for (std::int64_t live : plan.liveBytesByStep()) plan.lowerBoundBytes = std::max(plan.lowerBoundBytes, live);
     plan.arenaBytes = assignOffsets(plan.values);
     return plan;
 }
 
 namespace {
 
+using TypeTable = std::vector<std::vector<ValueType>>;
+
 /// Infers every scheduled node's output types from the sources' types; `sourceType` gives them.
-MemoryPlan planWithInference(const Graph& g, const std::vector<NodeId>& schedule,
-                             const std::function<ValueType(const Node&)>& sourceType) {
-    std::vector<std::vector<ValueType>> types(std::size_t(g.idBound()));
+TypeTable inferScheduleTypes(const Graph& g, const std::vector<NodeId>& schedule, const std::function<ValueType(const Node&)>& sourceType) {
+    TypeTable types(std::size_t(g.idBound()));
     for (NodeId id : schedule) {
         const Node& n = g.node(id);
         if (isSource(n.op)) {
@@ -161,7 +246,16 @@ MemoryPlan planWithInference(const Graph& g, const std::vector<NodeId>& schedule
         if (int(types[std::size_t(id)].size()) < n.numOutputs())
             throw GraphError("node '" + n.name + "': shape inference gave fewer outputs than the node has");
     }
+    return types;
+}
+
+MemoryPlan planWithTypes(const Graph& g, const std::vector<NodeId>& schedule, const TypeTable& types) {
     return planMemory(g, schedule, [&](ValueRef v) -> const ValueType& { return types[std::size_t(v.node)].at(std::size_t(v.port)); });
+}
+
+MemoryPlan planWithInference(const Graph& g, const std::vector<NodeId>& schedule,
+                             const std::function<ValueType(const Node&)>& sourceType) {
+    return planWithTypes(g, schedule, inferScheduleTypes(g, schedule, sourceType));
 }
 
 ValueType valueTypeOf(const Node& n) {
@@ -171,12 +265,20 @@ ValueType valueTypeOf(const Node& n) {
 
 }  // namespace
 
-MemoryPlan planMemory(const Graph& g, const std::map<std::string, Shape>& inputShapes) {
-    return planWithInference(g, g.liveTopoOrder(), [&](const Node& n) -> ValueType {
+MemoryPlan planMemory(const Graph& g, const std::map<std::string, Shape>& inputShapes, ScheduleOrder order) {
+    const std::vector<NodeId> topo = g.liveTopoOrder();
+    const TypeTable types = inferScheduleTypes(g, topo, [&](const Node& n) -> ValueType {
         if (n.op != Op::Input) return valueTypeOf(n);
         auto it = inputShapes.find(n.name);
         return {it != inputShapes.end() ? it->second : n.declaredShape, n.declaredDType};
     });
+    MemoryPlan plan = planWithTypes(g, topo, types);
+    if (order == ScheduleOrder::MinPeak) {
+        const std::vector<NodeId> greedy = lowPeakOrder(g, topo, [&](ValueRef v) { return alignedBytes(types[std::size_t(v.node)].at(std::size_t(v.port))); });
+        MemoryPlan low = planWithTypes(g, greedy, types);
+        if (low.plannedPeakBytes() < plan.plannedPeakBytes()) plan = std::move(low);
+    }
+    return plan;
 }
 
 MemoryPlan planMemoryForBindings(const Graph& g, const std::vector<NodeId>& schedule, const Bindings& bindings) {

@@ -69,6 +69,9 @@ struct PlannedArena {
     MemoryPlan plan;
     Tensor arena;
     std::vector<std::vector<Tensor>> slots;
+    /// By node id: the input whose buffer the node's output is planned to write over (InPlace);
+    /// node kNoNode where none.
+    std::vector<ValueRef> overwrites;
     std::uint64_t lastUsed = 0;
 };
 
@@ -131,6 +134,11 @@ public:
         }
         for (const auto& o : g.outputs()) ++remaining[std::size_t(o.value.node)];
         lb.bufferOf.assign(std::size_t(valueCount), -1);
+        // by value: whether the run made its buffer (a kernel's, not a source's or a view of one),
+        // so that a node planned to write in place may overwrite it
+        std::vector<char> runMade(std::size_t(valueCount), 0);
+        auto madeByRun = [&](ValueRef v) -> char& { return runMade[std::size_t(lb.firstOfNode[std::size_t(v.node)] + v.port)]; };
+        std::vector<Tensor> inPlaceSlot(1);
         lb.bytes.reserve(std::size_t(valueCount));
         lb.holders.reserve(std::size_t(valueCount));
         if (pa) lb.live = pa->plan.arenaBytes;
@@ -160,13 +168,27 @@ public:
                         inTypes.push_back({t.shape(), t.dtype()});
                     }
                     call.outTypes = inferNodeTypes(n, inTypes);
+                    const Tensor* overwritten = nullptr;
+                    if (pa && pa->overwrites[std::size_t(id)].node != kNoNode) {
+                        const ValueRef w = pa->overwrites[std::size_t(id)];
+                        const Tensor& t = values[std::size_t(w.node)].at(std::size_t(w.port));
+                        if (madeByRun(w) && t.isContiguous() && t.dtype() == DType::F32 && !call.outTypes.empty() &&
+                            t.shape() == call.outTypes[0].shape) {
+                            inPlaceSlot[0] = t;
+                            call.planned = &inPlaceSlot;
+                            overwritten = &t;
+                        }
+                    }
                     cpu::runKernel(call);
+                    inPlaceSlot[0] = Tensor();
                     out = std::move(call.outputs);
                     if (int(out.size()) > std::max(1, n.numOutputs()))
                         throw Error("node '" + n.name + "' (" + std::string(opName(n.op)) + ") produced more outputs than it has");
                     for (std::size_t p = 0; p < out.size(); ++p) {
-                        if (pa) keepOutOfArena(*pa, ValueRef{id, int(p)}, out[p]);
+                        const bool wroteInPlace = p == 0 && overwritten && out[0].defined() && out[0].data() == overwritten->data();
+                        if (pa && !wroteInPlace) keepOutOfArena(*pa, ValueRef{id, int(p)}, out[p]);
                         lb.hold(ValueRef{id, int(p)}, bufferFor(lb, g, n, values, pa, out[p]));
+                        madeByRun(ValueRef{id, int(p)}) = char(madeBy(g, n, values, runMade, lb, out[p]));
                     }
                     lb.mark();
                     for (const auto& v : n.inputs)
@@ -245,7 +267,9 @@ private:
         pa->key = key;
         pa->lastUsed = clock_;
         pa->slots.resize(std::size_t(g.idBound()));
+        pa->overwrites.assign(std::size_t(g.idBound()), ValueRef{});
         for (const PlannedValue& v : pa->plan.values) {
+            if (v.placement == BufferPlacement::InPlace && v.value.port == 0) pa->overwrites[std::size_t(v.value.node)] = v.overwrites;
             if (v.placement != BufferPlacement::Arena || v.bytes == 0 || v.dtype != DType::F32) continue;
             const std::int64_t first = v.offset / std::int64_t(sizeof(float));
             Tensor slot = pa->arena.slice(0, first, first + numel(v.shape)).viewAs(v.shape);
@@ -273,6 +297,19 @@ private:
                 return;
         }
         t = t.clone();
+    }
+
+    /// Whether output `t` of node `n` is in a buffer the run made: not a source's, nor a view of
+    /// one (an output sharing an input's storage is made by the run when that input is).
+    static bool madeBy(const Graph& g, const Node& n, const std::vector<std::vector<Tensor>>& values, const std::vector<char>& runMade,
+                       const LiveBytes& lb, const Tensor& t) {
+        if (!t.defined()) return false;
+        for (const auto& in : n.inputs) {
+            const auto& vs = values[std::size_t(in.node)];
+            if (std::size_t(in.port) < vs.size() && vs[std::size_t(in.port)].sharesStorageWith(t))
+                return !isSource(g.node(in.node).op) && runMade[std::size_t(lb.firstOfNode[std::size_t(in.node)] + in.port)];
+        }
+        return true;
     }
 
     /// The buffer that output `t` of node `n` holds: none for arena memory (the arena is counted

@@ -1,0 +1,183 @@
+// adjoint-cli memory: the memory plan of a graph, of its backward graph (--backward --of OUT) or of
+// its training step (--train), in the topological order or the one that lowers the peak
+// (--order min-peak): the planned peak (arena plus output buffers), the lower bound, the sum
+// without reuse, the activations the backward pass keeps, what is live at the peak, and each
+// tensor's lifetime over the schedule (runtime/memory_plan.h, runtime/memory_schedule.h).
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "autodiff/reverse_mode.h"
+#include "base/errors.h"
+#include "commands.h"
+#include "runtime/memory_plan.h"
+#include "train/training_step.h"
+
+namespace adj::cli {
+
+namespace {
+
+std::string_view placementName(BufferPlacement p) {
+    switch (p) {
+        case BufferPlacement::Arena: return "arena";
+        case BufferPlacement::Own: return "output";
+        case BufferPlacement::View: return "view";
+        case BufferPlacement::InPlace: return "in-place";
+    }
+    return "?";
+}
+
+/// By node id: the nodes `v` depends on, itself included.
+std::vector<char> ancestorsOf(const Graph& g, ValueRef v) {
+    std::vector<char> mark(std::size_t(g.idBound()), 0);
+    std::vector<NodeId> stack{v.node};
+    while (!stack.empty()) {
+        const NodeId id = stack.back();
+        stack.pop_back();
+        if (!g.contains(id) || mark[std::size_t(id)]) continue;
+        mark[std::size_t(id)] = 1;
+        for (const auto& in : g.node(id).inputs) stack.push_back(in.node);
+    }
+    return mark;
+}
+
+ValueRef outputNamed(const Graph& g, const std::string& name) {
+    for (const auto& o : g.outputs())
+        if (o.name == name) return o.value;
+    throw Error("the graph has no output named '" + name + "'");
+}
+
+std::string fixed(double v, int digits) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", digits, v);
+    return text;
+}
+
+/// 1536 -> "1.5 KiB": the nearest binary unit, one decimal.
+std::string readable(std::int64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = double(bytes);
+    int u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        ++u;
+    }
+    return u == 0 ? std::to_string(bytes) + " B" : fixed(v, 1) + " " + units[u];
+}
+
+}  // namespace
+
+int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
+    Args args(argv, {{"--backward", false}, {"--of"}, {"--train", false}, {"--loss"}, {"--optimizer"}, {"--batch"}, {"--order"}, {"--json", false}});
+    const std::string path = graphArgument(args, "memory");
+    const bool backward = args.has("--backward"), training = args.has("--train");
+    if (backward && training) throw UsageError("memory takes --backward or --train, not both");
+    if (args.has("--of") && !backward) throw UsageError("--of goes with --backward");
+    for (const char* option : {"--loss", "--optimizer", "--batch"})
+        if (args.has(option) && !training) throw UsageError(std::string(option) + " goes with --train");
+    ScheduleOrder order = ScheduleOrder::Topological;
+    if (auto o = args.value("--order")) {
+        auto k = scheduleOrderFromName(*o);
+        if (!k) throw UsageError("--order must be topo or min-peak, got '" + *o + "'");
+        order = *k;
+    }
+    Graph g = loadCheckedGraph(path);
+    std::string mode = "forward";
+    std::vector<char> forward;  // by node id, for the activations kept: empty for a forward graph
+    if (backward) {
+        const std::string of = outputArgument(args, g);
+        BackwardGraph bw = buildBackward(g, of);
+        g = std::move(bw.graph);
+        forward.assign(std::size_t(g.idBound()), 0);
+        for (NodeId id : bw.forwardNodes) forward[std::size_t(id)] = 1;
+        mode = "backward of " + of;
+    } else if (training) {
+        train::OptimizerConfig optimizer;
+        if (auto o = args.value("--optimizer")) {
+            auto k = train::parseOptimizerKind(*o);
+            if (!k) throw UsageError("--optimizer must be sgd, momentum or adam, got '" + *o + "'");
+            optimizer.kind = *k;
+        }
+        train::LossKind loss = train::LossKind::CrossEntropy;
+        if (auto l = args.value("--loss")) {
+            auto k = train::parseLossKind(*l);
+            if (!k) throw UsageError("--loss must be cross-entropy or mse, got '" + *l + "'");
+            loss = *k;
+        }
+        const int batch = countArgument(args, "--batch", 64, 1, 1 << 20);
+        train::checkModelGraph(g);
+        train::TrainingStepGraph step = train::buildTrainingStep(g, loss, optimizer, batch);
+        g = std::move(step.graph);
+        forward = ancestorsOf(g, outputNamed(g, step.lossOutput));
+        mode = "training step (" + train::lossName(loss) + ", " + train::optimizerName(optimizer.kind) +
+               ", batch " + std::to_string(batch) + ")";
+    }
+    const MemoryPlan plan = planMemory(g, {}, order);
+    const std::vector<std::int64_t> live = plan.liveBytesByStep();
+    const std::int64_t activations = forward.empty() ? 0 : savedActivationBytes(g, plan, forward);
+    const int peakStep = live.empty() ? 0 : int(std::max_element(live.begin(), live.end()) - live.begin());
+    std::vector<const PlannedValue*> atPeak;
+    for (const PlannedValue& v : plan.values)
+        if ((v.placement == BufferPlacement::Arena || v.placement == BufferPlacement::Own) && v.defined <= peakStep && peakStep <= v.lastUse)
+            atPeak.push_back(&v);
+    std::stable_sort(atPeak.begin(), atPeak.end(), [](const PlannedValue* a, const PlannedValue* b) { return a->bytes > b->bytes; });
+    int inPlace = 0;
+    for (const PlannedValue& v : plan.values) inPlace += v.placement == BufferPlacement::InPlace;
+
+    if (args.has("--json")) {
+        nlohmann::json timeline = nlohmann::json::array();
+        for (const PlannedValue& v : plan.values) {
+            if (v.placement == BufferPlacement::View) continue;
+            nlohmann::json e{{"value", g.valueName(v.value)},
+                             {"node", g.node(v.value.node).name},
+                             {"op", std::string(opName(g.node(v.value.node).op))},
+                             {"bytes", v.bytes},
+                             {"start", v.defined},
+                             {"end", v.lastUse},
+                             {"placement", std::string(placementName(v.placement))}};
+            if (v.placement == BufferPlacement::Arena) e["offset"] = v.offset;
+            if (v.placement == BufferPlacement::InPlace) e["writes_over"] = g.valueName(v.overwrites);
+            if (!forward.empty()) e["forward"] = bool(forward[std::size_t(v.value.node)]);
+            timeline.push_back(std::move(e));
+        }
+        nlohmann::json peakNames = nlohmann::json::array();
+        for (const PlannedValue* v : atPeak) peakNames.push_back(g.valueName(v->value));
+        ctx.out << nlohmann::json{{"graph", g.name},
+                                  {"mode", mode},
+                                  {"order", std::string(scheduleOrderName(order))},
+                                  {"steps", plan.schedule.size()},
+                                  {"peak_bytes", plan.plannedPeakBytes()},
+                                  {"arena_bytes", plan.arenaBytes},
+                                  {"output_bytes", plan.ownBytes},
+                                  {"lower_bound_bytes", plan.lowerBoundBytes},
+                                  {"no_reuse_bytes", plan.noReuseBytes},
+                                  {"activation_bytes", activations},
+                                  {"in_place", inPlace},
+                                  {"peak_step", peakStep},
+                                  {"live_at_peak", peakNames},
+                                  {"live_bytes", live},
+                                  {"timeline", timeline}}
+                       .dump()
+                << "\n";
+        return kOk;
+    }
+    ctx.out << "memory of " << path << ": " << mode << ", " << scheduleOrderName(order) << " order, " << plan.schedule.size() << " steps\n";
+    ctx.out << "planned peak " << plan.plannedPeakBytes() << " B (" << readable(plan.plannedPeakBytes()) << "): arena " << plan.arenaBytes
+            << " B, outputs " << plan.ownBytes << " B\n";
+    ctx.out << "lower bound " << plan.lowerBoundBytes << " B; without reuse " << plan.noReuseBytes << " B (planned peak "
+            << fixed(plan.noReuseBytes > 0 ? double(plan.plannedPeakBytes()) / double(plan.noReuseBytes) : 1.0, 2) << "x of it); "
+            << inPlace << " values written in place\n";
+    if (!forward.empty()) ctx.out << "activations kept for the backward pass: " << activations << " B (" << readable(activations) << ")\n";
+    if (!atPeak.empty()) {
+        ctx.out << "live at the peak (step " << peakStep << ", '" << g.node(plan.schedule[std::size_t(peakStep)]).name << "'):\n";
+        const std::size_t shown = std::min<std::size_t>(atPeak.size(), 10);
+        for (std::size_t i = 0; i < shown; ++i)
+            ctx.out << "  " << g.valueName(atPeak[i]->value) << "  " << atPeak[i]->bytes << " B  (steps " << atPeak[i]->defined << "-"
+                    << atPeak[i]->lastUse << ")\n";
+        if (atPeak.size() > shown) ctx.out << "  ... and " << atPeak.size() - shown << " more\n";
+    }
+    return kOk;
+}
+
+}  // namespace adj::cli
