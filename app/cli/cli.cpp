@@ -24,14 +24,15 @@ const char* kCommandsText =
     "  run GRAPH [--input N=F.npy]... [--out DIR] [--backend cpu|vulkan] [--fallback] [--json]\n"
     "                                      forward pass; writes DIR/<output>.npy\n"
     "  grad GRAPH --of OUTPUT [--wrt N1,N2|all] [--mode reverse|forward|numeric] [--input N=F.npy]...\n"
-    "       [--out DIR] [--json]           gradient of a scalar output; writes DIR/grad_<name>.npy\n"
+    "       [--out DIR] [--memory-limit BYTES] [--json]\n"
+    "                                      gradient of a scalar output; writes DIR/grad_<name>.npy\n"
     "  jacobian GRAPH --of OUTPUT --wrt NAME [--mode forward|reverse] [--input N=F.npy]... [--out DIR] [--json]\n"
     "                                      the full Jacobian and what each mode costs\n"
     "  export GRAPH -o FILE [--backward --of OUTPUT] [--optimized[=-O2]]\n"
     "                                      write .json, .onnx, .dot, .svg or .png\n"
     "  train GRAPH (--dataset NAME | --data X.npy --labels Y.npy | --csv FILE) [--loss cross-entropy|mse]\n"
     "       [--steps N] [--batch B] [--optimizer sgd|momentum|adam] [--lr X] [--seed S] [--backend B]\n"
-    "       [--checkpoint FILE] [--resume FILE] [--save-step-graph FILE.json] [--json]\n"
+    "       [--checkpoint FILE] [--resume FILE] [--save-step-graph FILE.json] [--memory-limit BYTES] [--json]\n"
     "                                      train a model graph; datasets: spirals, moons, circles, xor,\n"
     "                                      blobs, sine, digits\n"
     "  optimize GRAPH -o FILE [-O0|-O1|-O2] [--passes P1,P2,...] [--trace TRACE.json] [--json]\n"
@@ -52,7 +53,9 @@ const char* kCommandsText =
     "\n"
     "GRAPH is a .json graph (docs/FORMAT.md) or an .onnx model. Every command takes\n"
     "--timeout SECONDS: past it, the command stops with an error (exit 1). Exit status: 0 success,\n"
-    "1 bad input (messages begin with 'error:'), 2 bad usage.\n";
+    "1 bad input (messages begin with 'error:'), 2 bad usage. --memory-limit BYTES (grad, train):\n"
+    "run in the order whose planned peak fits (topological, else min-peak), or stop naming the\n"
+    "smallest peak that can be planned.\n";
 
 /// The commands, then the optimization passes from the pipeline's table.
 std::string usageText() { return std::string(kCommandsText) + "\noptimization passes (for --passes):\n" + passTableText(); }

@@ -50,10 +50,12 @@ std::string outputArgument(const Args& args, const Graph& g) {
 }
 
 int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
-    Args args(argv, {{"--of"}, {"--wrt"}, {"--mode"}, {"--input", true, true}, {"--out"}, {"--backend"}, {"--fallback", false}, {"--json", false}});
+    Args args(argv, {{"--of"}, {"--wrt"}, {"--mode"}, {"--input", true, true}, {"--out"}, {"--backend"}, {"--fallback", false},
+                     {"--memory-limit"}, {"--json", false}});
     const std::string path = graphArgument(args, "grad");
     const std::string mode = args.value("--mode").value_or("reverse");
     if (mode != "reverse" && mode != "forward" && mode != "numeric") throw UsageError("--mode must be reverse, forward or numeric, got '" + mode + "'");
+    if (mode == "forward" && args.has("--memory-limit")) throw UsageError("--memory-limit goes with --mode reverse or numeric");
     Graph g = loadCheckedGraph(path, args);
     const std::string of = outputArgument(args, g);
     const std::vector<std::string> wrt = wrtNames(args, g);
@@ -62,7 +64,8 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
     const std::string dir = args.value("--out").value_or(".");
 
     std::vector<Tensor> grads, errors;
-    std::int64_t passes = 0;
+    std::int64_t passes = 0, peakBytes = 0, plannedPeak = 0;
+    ScheduleOrder order = ScheduleOrder::Topological;
     const auto t0 = std::chrono::steady_clock::now();
     try {
         specializeToBindings(g, bindings);
@@ -73,14 +76,25 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
         if (mode == "reverse") {
             BackwardGraph bw = buildBackward(g, of, {wrt, false, false});
             checkMemoryFits(bw.graph, bindings, path);
-            RunResult r = exec->run(bw.graph, bindings);
+            order = orderWithinMemoryLimit(args, bw.graph, bindings, path, &plannedPeak);
+            RunOptions options;
+            options.schedule = order;
+            RunResult r = exec->run(bw.graph, bindings, options);
             grads = r.outputs;
+            peakBytes = r.peakLiveBytes;
             passes = 1;
-        } else if (mode == "forward") {
+        } else if (mode == "numeric") {
+            // each evaluation runs the forward graph, in the topological order
+            if (orderWithinMemoryLimit(args, g, bindings, path, &plannedPeak) != ScheduleOrder::Topological)
+                throw BadInput(path + ": the forward graph fits --memory-limit only in the min-peak order, which numeric mode does not use "
+                                      "(--mode reverse does)");
+            peakBytes = plannedPeak;
+        }
+        if (mode == "forward") {
             int runs = 0;
             grads = forwardModeGradient(g, of, wrt, bindings, *exec, 1024, &runs);
             passes = runs;
-        } else {
+        } else if (mode == "numeric") {
             NumericGradient n = numericGradient(g, of, wrt, bindings, *exec);
             grads = n.gradients;
             errors = n.errors;
@@ -91,7 +105,10 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
     }
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     ensureDirectory(dir);
-    nlohmann::json j{{"backend", exec->name()}, {"device", exec->deviceName()}, {"mode", mode}, {"of", of}, {"passes", passes}, {"ms", ms}};
+    nlohmann::json j{{"backend", exec->name()}, {"device", exec->deviceName()}, {"mode", mode}, {"of", of}, {"passes", passes}, {"ms", ms},
+                     {"peak_bytes", mode == "forward" ? nlohmann::json(nullptr) : nlohmann::json(peakBytes)},
+                     {"planned_peak_bytes", mode == "forward" ? nlohmann::json(nullptr) : nlohmann::json(plannedPeak)},
+                     {"order", std::string(scheduleOrderName(order))}};
     j["gradients"] = nlohmann::json::array();
     for (std::size_t i = 0; i < wrt.size(); ++i) {
         const std::string file = dir + "/" + fileNameFor("grad_" + wrt[i]) + ".npy";

@@ -48,7 +48,7 @@ std::int64_t positiveInteger(const Args& args, const std::string& name, std::int
 
 int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
     Args args(argv, {{"--dataset"}, {"--data"}, {"--labels"}, {"--csv"}, {"--loss"}, {"--steps"}, {"--batch"}, {"--optimizer"}, {"--lr"},
-                     {"--seed"}, {"--backend"}, {"--fallback", false}, {"--checkpoint"}, {"--resume"}, {"--save-step-graph"}, {"--json", false}});
+                     {"--seed"}, {"--backend"}, {"--fallback", false}, {"--checkpoint"}, {"--resume"}, {"--save-step-graph"}, {"--memory-limit"}, {"--json", false}});
     const std::string path = graphArgument(args, "train");
     const bool json = args.has("--json");
 
@@ -89,6 +89,7 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
         throw BadInput(path + ": " + e.what());
     }
     checkMemoryFits(trainer->stepGraph().graph, {}, path);
+    trainer->setSchedule(orderWithinMemoryLimit(args, trainer->stepGraph().graph, {}, path));
     if (auto f = args.value("--save-step-graph")) {
         try {
             saveGraphJson(trainer->stepGraph().graph, *f);
@@ -151,6 +152,7 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
                          {"ms_per_step", median},
                          {"peak_bytes", peakBytes > 0 ? nlohmann::json(peakBytes) : nlohmann::json(nullptr)},
                          {"arena_bytes", arenaBytes},
+                         {"order", std::string(scheduleOrderName(trainer->config().schedule))},
                          {"dataset", trainer->dataset().name},
                          {"optimizer", train::optimizerName(config.optimizer.kind)},
                          {"loss_kind", train::lossName(config.loss)},

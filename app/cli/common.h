@@ -53,6 +53,14 @@ std::string fileNameFor(const std::string& tensorName);
 /// planner cannot shape is let through: running it reports the problem. `what` names the graph.
 void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what);
 
+/// --memory-limit BYTES (grad, train): the execution order in which `graph` with `bindings` plans a
+/// peak within the limit, the topological one first, else the min-peak one
+/// (runtime/memory_schedule.h); BadInput naming the smallest peak Adjoint can plan when neither
+/// fits. Without the option, or for a graph the planner cannot shape, the topological order.
+/// `plannedPeak` receives the chosen order's planned peak (0 when not planned).
+ScheduleOrder orderWithinMemoryLimit(const Args& args, const Graph& graph, const Bindings& bindings, const std::string& what,
+                                     std::int64_t* plannedPeak = nullptr);
+
 /// Creates DIR (and parents) if needed; BadInput when it cannot.
 void ensureDirectory(const std::string& dir);
 /// A count option (--repeat 20) within [low, high], `fallback` when absent; UsageError naming the

@@ -10,6 +10,7 @@
 
 #include "base/errors.h"
 #include "ir/graph.h"
+#include "runtime/memory_schedule.h"
 #include "tensor/tensor.h"
 
 namespace adj {
@@ -27,6 +28,10 @@ struct RunOptions {
     /// (runtime/memory_plan.h); false allocates every value as it goes (the reference path).
     /// keepAllValues turns the planner off too, since every value is handed to the caller.
     bool planMemory = true;
+    /// The order a planned run executes its nodes in: the topological one, or the min-peak order
+    /// when it plans a lower peak (runtime/memory_schedule.h). Unplanned runs go in topological
+    /// order; a backend without a planner ignores it.
+    ScheduleOrder schedule = ScheduleOrder::Topological;
 };
 
 struct RunResult {

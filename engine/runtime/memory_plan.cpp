@@ -253,14 +253,21 @@ MemoryPlan planWithTypes(const Graph& g, const std::vector<NodeId>& schedule, co
     return planMemory(g, schedule, [&](ValueRef v) -> const ValueType& { return types[std::size_t(v.node)].at(std::size_t(v.port)); });
 }
 
-MemoryPlan planWithInference(const Graph& g, const std::vector<NodeId>& schedule,
-                             const std::function<ValueType(const Node&)>& sourceType) {
-    return planWithTypes(g, schedule, inferScheduleTypes(g, schedule, sourceType));
-}
-
 ValueType valueTypeOf(const Node& n) {
     if (!n.value.defined()) throw GraphError("node '" + n.name + "' has no value");
     return {n.value.shape(), n.value.dtype()};
+}
+
+/// The plan over `topo`, or over the greedy reordering of it when that plans a lower peak.
+MemoryPlan planInOrder(const Graph& g, const std::vector<NodeId>& topo, const TypeTable& types, ScheduleOrder order) {
+    MemoryPlan plan = planWithTypes(g, topo, types);
+    if (order == ScheduleOrder::MinPeak) {
+        const std::vector<NodeId> greedy =
+            lowPeakOrder(g, topo, [&](ValueRef v) { return alignedBytes(types[std::size_t(v.node)].at(std::size_t(v.port))); });
+        MemoryPlan low = planWithTypes(g, greedy, types);
+        if (low.plannedPeakBytes() < plan.plannedPeakBytes()) plan = std::move(low);
+    }
+    return plan;
 }
 
 }  // namespace
@@ -272,17 +279,11 @@ MemoryPlan planMemory(const Graph& g, const std::map<std::string, Shape>& inputS
         auto it = inputShapes.find(n.name);
         return {it != inputShapes.end() ? it->second : n.declaredShape, n.declaredDType};
     });
-    MemoryPlan plan = planWithTypes(g, topo, types);
-    if (order == ScheduleOrder::MinPeak) {
-        const std::vector<NodeId> greedy = lowPeakOrder(g, topo, [&](ValueRef v) { return alignedBytes(types[std::size_t(v.node)].at(std::size_t(v.port))); });
-        MemoryPlan low = planWithTypes(g, greedy, types);
-        if (low.plannedPeakBytes() < plan.plannedPeakBytes()) plan = std::move(low);
-    }
-    return plan;
+    return planInOrder(g, topo, types, order);
 }
 
-MemoryPlan planMemoryForBindings(const Graph& g, const std::vector<NodeId>& schedule, const Bindings& bindings) {
-    return planWithInference(g, schedule, [&](const Node& n) -> ValueType {
+MemoryPlan planMemoryForBindings(const Graph& g, const std::vector<NodeId>& schedule, const Bindings& bindings, ScheduleOrder order) {
+    const TypeTable types = inferScheduleTypes(g, schedule, [&](const Node& n) -> ValueType {
         if (n.op != Op::Input) {
             const Tensor& t = sourceValue(n, bindings);
             return {t.shape(), t.dtype()};
@@ -291,6 +292,7 @@ MemoryPlan planMemoryForBindings(const Graph& g, const std::vector<NodeId>& sche
         if (it == bindings.end()) throw Error("graph input '" + n.name + "' has no binding");
         return {it->second.shape(), it->second.dtype()};
     });
+    return planInOrder(g, schedule, types, order);
 }
 
 }  // namespace adj

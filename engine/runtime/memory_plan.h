@@ -119,7 +119,9 @@ MemoryPlan planMemory(const Graph& graph, const std::map<std::string, Shape>& in
 std::int64_t savedActivationBytes(const Graph& graph, const MemoryPlan& plan, const std::vector<char>& forward);
 
 /// As above, with the input shapes of the bound tensors (parameters bound by name use the bound
-/// value's shape, as the executors do).
-MemoryPlan planMemoryForBindings(const Graph& graph, const std::vector<NodeId>& schedule, const Bindings& bindings);
+/// value's shape, as the executors do), over `schedule` (a topological order) or, for MinPeak,
+/// lowPeakOrder's reordering of it when that plans a lower peak.
+MemoryPlan planMemoryForBindings(const Graph& graph, const std::vector<NodeId>& schedule, const Bindings& bindings,
+                                 ScheduleOrder order = ScheduleOrder::Topological);
 
 }  // namespace adj

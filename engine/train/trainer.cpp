@@ -78,7 +78,10 @@ StepReport Trainer::runStep() {
     for (const auto& [n, t] : state_) b[n] = t;
     RunResult r;
     try {
-        r = exec_.run(step_.graph, b, RunOptions{false, config_.checkFinite});
+        RunOptions options;
+        options.checkFinite = config_.checkFinite;
+        options.schedule = config_.schedule;
+        r = exec_.run(step_.graph, b, options);
     } catch (const Error& e) {
         throw TrainingError("step " + std::to_string(stepCount_ + 1) + ": " + e.what());
     }

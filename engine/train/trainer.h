@@ -44,6 +44,8 @@ struct TrainerConfig {
     std::int64_t batchSize = 64;
     std::uint64_t seed = 0;
     bool checkFinite = true;
+    /// The order the step graph's nodes run in (RunOptions::schedule).
+    ScheduleOrder schedule = ScheduleOrder::Topological;
 };
 
 struct StepReport {
@@ -76,6 +78,8 @@ public:
     const TrainingStepGraph& stepGraph() const { return step_; }
     const Dataset& dataset() const { return data_; }
     const TrainerConfig& config() const { return config_; }
+    /// The order the next steps run their nodes in (a memory limit chosen after the step graph).
+    void setSchedule(ScheduleOrder order) { config_.schedule = order; }
     /// Updates done so far.
     std::int64_t step() const { return stepCount_; }
 

@@ -542,6 +542,68 @@ private Q_SLOTS:
         QCOMPARE(text.exitCode, 0);
         QVERIFY2(text.out.contains("planned peak") && text.out.contains("activations kept for the backward pass"), qPrintable(text.out));
 
+        // the executor runs in the order it planned: the min-peak run of the two branches holds
+        // at most the min-peak plan's bytes, with the same outputs
+        {
+            const Graph g = loadGraphFile(dir + "/two_branches.json");
+            auto exec = makeCpuExecutor();
+            const Bindings in{{"x", randomTensor({1024}, 5, 1.f)}};
+            RunOptions lowOrder;
+            lowOrder.schedule = ScheduleOrder::MinPeak;
+            const RunResult a = exec->run(g, in), b = exec->run(g, in, lowOrder);
+            QCOMPARE(a.peakLiveBytes, std::int64_t(2 * 4096 + 2 * 64));
+            QCOMPARE(b.peakLiveBytes, std::int64_t(4096 + 2 * 64));
+            for (std::size_t i = 0; i < a.outputs.size(); ++i) QVERIFY(sameBits(a.outputs[i], b.outputs[i]));
+        }
+
+        // grad --memory-limit: the loss of both branches; runs in the min-peak order when only
+        // that fits, stops naming the smallest planned peak when nothing does
+        {
+            Graph g;
+            g.name = "two_losses";
+            const NodeId x = g.addInput("x", {1024});
+            GraphBuilder b(g);
+            Attributes all;
+            all.set("axes", std::vector<std::int64_t>{0});
+            const ValueRef ea = b.op(Op::Exp, {{x, 0}}), eb = b.op(Op::Sin, {{x, 0}});
+            g.addOutput("loss", b.op(Op::Add, {b.op(Op::Sum, {b.op(Op::Tanh, {ea})}, all), b.op(Op::Sum, {b.op(Op::Tanh, {eb})}, all)}));
+            saveGraphFile(g, dir + "/two_losses.json");
+            writeNpy(dir + "/x.npy", randomTensor({1024}, 6, 1.f));
+            BackwardOptions all_;
+            const Graph back = buildBackward(g, "loss", all_).graph;
+            const std::int64_t topoPeak = planMemory(back).plannedPeakBytes(), lowPeak = planMemory(back, {}, ScheduleOrder::MinPeak).plannedPeakBytes();
+            qInfo("two_losses backward: topological %lld B, min-peak %lld B", (long long)topoPeak, (long long)lowPeak);
+            QVERIFY(lowPeak < topoPeak);
+            const QStringList base{"grad", QString::fromStdString(dir + "/two_losses.json"), "--of", "loss", "--input",
+                                   QString::fromStdString("x=" + dir + "/x.npy"), "--out", QString::fromStdString(dir + "/grads"), "--json"};
+            const test::CliResult free = test::runCli(base);
+            QCOMPARE(free.exitCode, 0);
+            QCOMPARE(json(free).value("order").toString(), QString("topo"));
+            QCOMPARE(json(free).value("planned_peak_bytes").toInteger(), topoPeak);
+            QVERIFY(json(free).value("peak_bytes").toInteger() > 0);
+            const test::CliResult tight = test::runCli(base + QStringList{"--memory-limit", QString::number(lowPeak)});
+            QCOMPARE(tight.exitCode, 0);
+            QCOMPARE(json(tight).value("order").toString(), QString("min-peak"));
+            QVERIFY(json(tight).value("peak_bytes").toInteger() <= lowPeak);
+            const Tensor g1 = readNpy(dir + "/grads/grad_x.npy");
+            const test::CliResult tooTight = test::runCli(base + QStringList{"--memory-limit", QString::number(lowPeak - 1)});
+            QCOMPARE(tooTight.exitCode, 1);
+            QVERIFY2(tooTight.err.startsWith("error:") && tooTight.err.contains(QString::number(lowPeak) + " B"), qPrintable(tooTight.err));
+            QCOMPARE(test::runCli(base + QStringList{"--memory-limit", "-5"}).exitCode, 2);
+            QVERIFY(g1.numel() == 1024);
+        }
+        // train --memory-limit: below the smallest planned peak of the step graph, an error naming it
+        {
+            const QString spirals = QString::fromStdString(test::sourcePath("resources/examples/spirals_mlp.json"));
+            const test::CliResult ok = test::runCli({"train", spirals, "--dataset", "spirals", "--steps", "2", "--memory-limit", "100000000", "--json"});
+            QCOMPARE(ok.exitCode, 0);
+            const QJsonObject summary = QJsonDocument::fromJson(ok.out.split('\n', Qt::SkipEmptyParts).last().toUtf8()).object();
+            QCOMPARE(summary.value("order").toString(), QString("topo"));
+            const test::CliResult no = test::runCli({"train", spirals, "--dataset", "spirals", "--steps", "2", "--memory-limit", "1000"});
+            QCOMPARE(no.exitCode, 1);
+            QVERIFY2(no.err.contains("smallest peak"), qPrintable(no.err));
+        }
+
         QCOMPARE(test::runCli({"memory", QString::fromStdString(mlp), "--order", "fastest"}).exitCode, 2);
         QCOMPARE(test::runCli({"memory", QString::fromStdString(mlp), "--of", "y"}).exitCode, 2);
         QCOMPARE(test::runCli({"memory", QString::fromStdString(mlp), "--backward", "--of", "nope"}).exitCode, 1);

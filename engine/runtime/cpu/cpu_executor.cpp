@@ -117,8 +117,10 @@ public:
         // One planned run at a time per executor; a concurrent run (or one keeping every value for
         // the caller) allocates as it goes.
         std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
-        PlannedArena* pa = (lock.owns_lock() && opt.planMemory && !opt.keepAllValues) ? plannedArena(g, order, bindings) : nullptr;
+        PlannedArena* pa =
+            (lock.owns_lock() && opt.planMemory && !opt.keepAllValues) ? plannedArena(g, order, bindings, opt.schedule) : nullptr;
         if (!pa && lock.owns_lock()) lock.unlock();
+        const std::vector<NodeId>& schedule = pa ? pa->plan.schedule : order;  // the min-peak order, when planned so
 
         // remaining uses of each node among the scheduled nodes, plus graph outputs
         std::vector<int> remaining(std::size_t(g.idBound()), 0);
@@ -147,7 +149,7 @@ public:
         RunResult result;
         result.nodeMicros.assign(std::size_t(g.idBound()), 0.0);
         if (pa) result.arenaBytes = pa->plan.arenaBytes;
-        for (NodeId id : order) {
+        for (NodeId id : schedule) {
             const Node& n = g.node(id);
             const auto t0 = std::chrono::steady_clock::now();
             std::vector<Tensor>& out = values[std::size_t(id)];
@@ -219,9 +221,10 @@ private:
 
     /// The plan for this graph structure and these source shapes, from the cache or made now;
     /// nullptr when the graph cannot be planned (the run then reports the problem as it meets it).
-    PlannedArena* plannedArena(const Graph& g, const std::vector<NodeId>& order, const Bindings& bindings) {
+    PlannedArena* plannedArena(const Graph& g, const std::vector<NodeId>& order, const Bindings& bindings, ScheduleOrder schedule) {
         std::vector<std::int64_t>& key = keyScratch_;
         key.clear();
+        key.push_back(std::int64_t(schedule));
         for (NodeId id : order) {
             const Node& n = g.node(id);
             key.push_back(id);
@@ -259,7 +262,7 @@ private:
             }
         auto pa = std::make_unique<PlannedArena>();
         try {
-            pa->plan = planMemoryForBindings(g, order, bindings);
+            pa->plan = planMemoryForBindings(g, order, bindings, schedule);
             if (pa->plan.arenaBytes > 0) pa->arena = Tensor::empty({pa->plan.arenaBytes / std::int64_t(sizeof(float))});
         } catch (const std::exception&) {
             return nullptr;
