@@ -5,6 +5,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "autodiff/checkpointing.h"
 #include "autodiff/forward_mode.h"
 #include "autodiff/numeric.h"
 #include "autodiff/reverse_mode.h"
@@ -51,11 +52,19 @@ std::string outputArgument(const Args& args, const Graph& g) {
 
 int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
     Args args(argv, {{"--of"}, {"--wrt"}, {"--mode"}, {"--input", true, true}, {"--out"}, {"--backend"}, {"--fallback", false},
-                     {"--memory-limit"}, {"--json", false}});
+                     {"--memory-limit"}, {"--checkpoint"}, {"--json", false}});
     const std::string path = graphArgument(args, "grad");
     const std::string mode = args.value("--mode").value_or("reverse");
     if (mode != "reverse" && mode != "forward" && mode != "numeric") throw UsageError("--mode must be reverse, forward or numeric, got '" + mode + "'");
     if (mode == "forward" && args.has("--memory-limit")) throw UsageError("--memory-limit goes with --mode reverse or numeric");
+    CheckpointPolicy checkpoint;
+    if (auto c = args.value("--checkpoint")) {
+        if (mode != "reverse") throw UsageError("--checkpoint goes with --mode reverse");
+        std::string why;
+        auto p = parseCheckpointPolicy(*c, &why);
+        if (!p) throw UsageError("--checkpoint: " + why);
+        checkpoint = *p;
+    }
     Graph g = loadCheckedGraph(path, args);
     const std::string of = outputArgument(args, g);
     const std::vector<std::string> wrt = wrtNames(args, g);
@@ -65,6 +74,7 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
 
     std::vector<Tensor> grads, errors;
     std::int64_t passes = 0, peakBytes = 0, plannedPeak = 0;
+    std::size_t recomputed = 0;
     ScheduleOrder order = ScheduleOrder::Topological;
     const auto t0 = std::chrono::steady_clock::now();
     try {
@@ -75,6 +85,8 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
         checkMemoryFits(g, bindings, path);
         if (mode == "reverse") {
             BackwardGraph bw = buildBackward(g, of, {wrt, false, false});
+            for (const auto& o : g.outputs())
+                if (o.name == of) recomputed = applyCheckpointing(bw.graph, o.value, checkpoint).recomputed.size();
             checkMemoryFits(bw.graph, bindings, path);
             order = orderWithinMemoryLimit(args, bw.graph, bindings, path, &plannedPeak);
             RunOptions options;
@@ -108,7 +120,9 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
     nlohmann::json j{{"backend", exec->name()}, {"device", exec->deviceName()}, {"mode", mode}, {"of", of}, {"passes", passes}, {"ms", ms},
                      {"peak_bytes", mode == "forward" ? nlohmann::json(nullptr) : nlohmann::json(peakBytes)},
                      {"planned_peak_bytes", mode == "forward" ? nlohmann::json(nullptr) : nlohmann::json(plannedPeak)},
-                     {"order", std::string(scheduleOrderName(order))}};
+                     {"order", std::string(scheduleOrderName(order))},
+                     {"checkpoint", checkpointPolicyName(checkpoint)},
+                     {"recomputed", recomputed}};
     j["gradients"] = nlohmann::json::array();
     for (std::size_t i = 0; i < wrt.size(); ++i) {
         const std::string file = dir + "/" + fileNameFor("grad_" + wrt[i]) + ".npy";

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "autodiff/checkpointing.h"
 #include "autodiff/reverse_mode.h"
 #include "base/errors.h"
 #include "commands.h"
@@ -69,7 +70,7 @@ std::string readable(std::int64_t bytes) {
 }  // namespace
 
 int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
-    Args args(argv, {{"--backward", false}, {"--of"}, {"--train", false}, {"--loss"}, {"--optimizer"}, {"--batch"}, {"--order"}, {"--json", false}});
+    Args args(argv, {{"--backward", false}, {"--of"}, {"--train", false}, {"--loss"}, {"--optimizer"}, {"--batch"}, {"--order"}, {"--checkpoint"}, {"--json", false}});
     const std::string path = graphArgument(args, "memory");
     const bool backward = args.has("--backward"), training = args.has("--train");
     if (backward && training) throw UsageError("memory takes --backward or --train, not both");
@@ -82,11 +83,21 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
         if (!k) throw UsageError("--order must be topo or min-peak, got '" + *o + "'");
         order = *k;
     }
+    CheckpointPolicy checkpoint;
+    if (auto c = args.value("--checkpoint")) {
+        if (!backward && !training) throw UsageError("--checkpoint goes with --backward or --train");
+        std::string why;
+        auto p = parseCheckpointPolicy(*c, &why);
+        if (!p) throw UsageError("--checkpoint: " + why);
+        checkpoint = *p;
+    }
     Graph g = loadCheckedGraph(path);
     std::string mode = "forward";
+    ValueRef lossValue;  // the forward output a backward pass differentiates
     std::vector<char> forward;  // by node id, for the activations kept: empty for a forward graph
     if (backward) {
         const std::string of = outputArgument(args, g);
+        lossValue = outputNamed(g, of);
         BackwardGraph bw = buildBackward(g, of);
         g = std::move(bw.graph);
         forward.assign(std::size_t(g.idBound()), 0);
@@ -109,10 +120,12 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
         train::checkModelGraph(g);
         train::TrainingStepGraph step = train::buildTrainingStep(g, loss, optimizer, batch);
         g = std::move(step.graph);
-        forward = ancestorsOf(g, outputNamed(g, step.lossOutput));
+        lossValue = outputNamed(g, step.lossOutput);
+        forward = ancestorsOf(g, lossValue);
         mode = "training step (" + train::lossName(loss) + ", " + train::optimizerName(optimizer.kind) +
                ", batch " + std::to_string(batch) + ")";
     }
+    const CheckpointResult recompute = backward || training ? applyCheckpointing(g, lossValue, checkpoint) : CheckpointResult{};
     const MemoryPlan plan = planMemory(g, {}, order);
     const std::vector<std::int64_t> live = plan.liveBytesByStep();
     const std::int64_t activations = forward.empty() ? 0 : savedActivationBytes(g, plan, forward);
@@ -138,7 +151,8 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
                              {"placement", std::string(placementName(v.placement))}};
             if (v.placement == BufferPlacement::Arena) e["offset"] = v.offset;
             if (v.placement == BufferPlacement::InPlace) e["writes_over"] = g.valueName(v.overwrites);
-            if (!forward.empty()) e["forward"] = bool(forward[std::size_t(v.value.node)]);
+            if (!forward.empty()) e["forward"] = std::size_t(v.value.node) < forward.size() && forward[std::size_t(v.value.node)];
+            if (auto r = g.node(v.value.node).meta.find("recompute_of"); r != g.node(v.value.node).meta.end()) e["recompute_of"] = r->second;
             timeline.push_back(std::move(e));
         }
         nlohmann::json peakNames = nlohmann::json::array();
@@ -154,6 +168,9 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
                                   {"no_reuse_bytes", plan.noReuseBytes},
                                   {"activation_bytes", activations},
                                   {"in_place", inPlace},
+                                  {"checkpoint", checkpointPolicyName(checkpoint)},
+                                  {"recomputed", recompute.recomputed.size()},
+                                  {"recompute_flops", recompute.recomputeFlops},
                                   {"peak_step", peakStep},
                                   {"live_at_peak", peakNames},
                                   {"live_bytes", live},
@@ -169,6 +186,9 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
             << fixed(plan.noReuseBytes > 0 ? double(plan.plannedPeakBytes()) / double(plan.noReuseBytes) : 1.0, 2) << "x of it); "
             << inPlace << " values written in place\n";
     if (!forward.empty()) ctx.out << "activations kept for the backward pass: " << activations << " B (" << readable(activations) << ")\n";
+    if (checkpoint.kind != CheckpointPolicy::Kind::None)
+        ctx.out << "checkpointing " << checkpointPolicyName(checkpoint) << ": " << recompute.recomputed.size()
+                << " forward nodes computed again in the backward pass (" << formatNumber(recompute.recomputeFlops) << " FLOPs)\n";
     if (!atPeak.empty()) {
         ctx.out << "live at the peak (step " << peakStep << ", '" << g.node(plan.schedule[std::size_t(peakStep)]).name << "'):\n";
         const std::size_t shown = std::min<std::size_t>(atPeak.size(), 10);

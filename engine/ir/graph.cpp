@@ -1,6 +1,7 @@
 #include "ir/graph.h"
 
 #include <algorithm>
+#include <functional>
 #include <queue>
 #include <stdexcept>
 
@@ -237,6 +238,66 @@ const ValueType& Graph::type(ValueRef v) const {
 }
 
 std::vector<NodeId> Graph::topoOrder() const {
+    std::vector<NodeId> base = creationTopoOrder();
+    std::vector<char> late(nodes_.size(), 0);
+    bool anyLate = false;
+    for (NodeId id : base) {
+        const auto& meta = nodes_[std::size_t(id)]->meta;
+        if (meta.empty()) continue;
+        auto it = meta.find(kScheduleKey);
+        late[std::size_t(id)] = it != meta.end() && it->second == kScheduleLate;
+        anyLate = anyLate || late[std::size_t(id)];
+    }
+    if (!anyLate) return base;
+    // Kahn's algorithm over the other nodes, each waiting for the other nodes that it or its late
+    // ancestors read ("effective" inputs); a node's late ancestors come right before it.
+    std::vector<std::vector<NodeId>> effective(nodes_.size());
+    for (NodeId id : base) {
+        std::vector<NodeId>& e = effective[std::size_t(id)];
+        for (const auto& in : nodes_[std::size_t(id)]->inputs) {
+            if (!contains(in.node)) continue;
+            if (late[std::size_t(in.node)]) e.insert(e.end(), effective[std::size_t(in.node)].begin(), effective[std::size_t(in.node)].end());
+            else e.push_back(in.node);
+        }
+        std::sort(e.begin(), e.end());
+        e.erase(std::unique(e.begin(), e.end()), e.end());
+    }
+    std::vector<int> pending(nodes_.size(), 0);
+    std::vector<std::vector<NodeId>> waiters(nodes_.size());
+    std::priority_queue<NodeId, std::vector<NodeId>, std::greater<>> ready;
+    for (NodeId id : base) {
+        if (late[std::size_t(id)]) continue;
+        pending[std::size_t(id)] = int(effective[std::size_t(id)].size());
+        for (NodeId e : effective[std::size_t(id)]) waiters[std::size_t(e)].push_back(id);
+        if (pending[std::size_t(id)] == 0) ready.push(id);
+    }
+    std::vector<char> emitted(nodes_.size(), 0);
+    std::vector<NodeId> order;
+    order.reserve(base.size());
+    // a late node's late inputs first (depth first, inputs in order), then the node
+    std::function<void(NodeId)> emitLate = [&](NodeId id) {
+        if (emitted[std::size_t(id)]) return;
+        for (const auto& in : nodes_[std::size_t(id)]->inputs)
+            if (contains(in.node) && late[std::size_t(in.node)]) emitLate(in.node);
+        emitted[std::size_t(id)] = 1;
+        order.push_back(id);
+    };
+    while (!ready.empty()) {
+        const NodeId id = ready.top();
+        ready.pop();
+        for (const auto& in : nodes_[std::size_t(id)]->inputs)
+            if (contains(in.node) && late[std::size_t(in.node)]) emitLate(in.node);
+        emitted[std::size_t(id)] = 1;
+        order.push_back(id);
+        for (NodeId w : waiters[std::size_t(id)])
+            if (--pending[std::size_t(w)] == 0) ready.push(w);
+    }
+    for (NodeId id : base)  // late nodes no other node needs
+        if (late[std::size_t(id)]) emitLate(id);
+    return order;
+}
+
+std::vector<NodeId> Graph::creationTopoOrder() const {
     // Kahn's algorithm with a min-heap on ids: inputs first, ties in creation order.
     std::vector<int> pending(nodes_.size(), 0);
     std::priority_queue<NodeId, std::vector<NodeId>, std::greater<>> ready;

@@ -125,12 +125,19 @@ public:
     bool hasType(ValueRef v) const;
 
     /// Nodes in an order where inputs come first; ties in creation order (stable for printing).
+    /// A node whose meta "schedule" is "late" (a recomputation, autodiff/checkpointing.h) comes
+    /// as late as it can: just before the first other node that needs it.
     /// Throws GraphError naming a node on the cycle when there is one.
     std::vector<NodeId> topoOrder() const;
     /// As topoOrder, restricted to nodes that the outputs depend on.
     std::vector<NodeId> liveTopoOrder() const;
+    /// The meta key and value that ask topoOrder to run a node as late as it can.
+    static constexpr const char* kScheduleKey = "schedule";
+    static constexpr const char* kScheduleLate = "late";
 
 private:
+    /// Kahn's algorithm, ties in creation order, every node as soon as it can (topoOrder's base).
+    std::vector<NodeId> creationTopoOrder() const;
     void addUse(ValueRef v, NodeId user, int index);
     void dropUse(ValueRef v, NodeId user, int index);
     std::vector<std::unique_ptr<Node>> nodes_;
