@@ -16,6 +16,7 @@
 #include "io/npy.h"
 #include "ir/builder.h"
 #include "ir/verifier.h"
+#include "passes/pipeline.h"
 #include "passes/rewriter.h"
 #include "runtime/executor.h"
 #include "runtime/memory_plan.h"
@@ -197,6 +198,23 @@ private Q_SLOTS:
             for (int p = pos[std::size_t(id)] + 1; p < firstUser; ++p) QVERIFY2(isCopy(order[std::size_t(p)]), g.node(id).name.c_str());
         }
         QCOMPARE(copies, int(r.recomputed.size()));
+    }
+
+    /// CSE leaves the copies alone (merging a copy with its original would undo the rewrite).
+    void cseKeepsCopies() {
+        const Graph model = deepMlp(16, false);
+        Graph g = buildBackward(model, "loss").graph;
+        const CheckpointResult r = applyCheckpointing(g, model.outputs()[0].value, {CheckpointPolicy::Kind::Sqrt, 0});
+        auto copies = [](const Graph& h) {
+            int n = 0;
+            for (NodeId id : h.nodeIds()) n += h.node(id).meta.count("recompute_of") > 0;
+            return n;
+        };
+        QCOMPARE(copies(g), int(r.recomputed.size()));
+        OptimizeOptions cse;
+        cse.passes = {"cse"};
+        optimizeGraph(g, cse);
+        QCOMPARE(copies(g), int(r.recomputed.size()));
     }
 
     /// adjoint-cli: memory --checkpoint reports fewer activation bytes; grad --checkpoint writes
