@@ -9,11 +9,10 @@
 #include <ostream>
 
 #include "autodiff/checkpointing.h"
-#include "autodiff/reverse_mode.h"
 #include "base/errors.h"
 #include "commands.h"
 #include "runtime/memory_plan.h"
-#include "train/training_step.h"
+#include "train/memory_report.h"
 
 namespace adj::cli {
 
@@ -27,26 +26,6 @@ std::string_view placementName(BufferPlacement p) {
         case BufferPlacement::InPlace: return "in-place";
     }
     return "?";
-}
-
-/// By node id: the nodes `v` depends on, itself included.
-std::vector<char> ancestorsOf(const Graph& g, ValueRef v) {
-    std::vector<char> mark(std::size_t(g.idBound()), 0);
-    std::vector<NodeId> stack{v.node};
-    while (!stack.empty()) {
-        const NodeId id = stack.back();
-        stack.pop_back();
-        if (!g.contains(id) || mark[std::size_t(id)]) continue;
-        mark[std::size_t(id)] = 1;
-        for (const auto& in : g.node(id).inputs) stack.push_back(in.node);
-    }
-    return mark;
-}
-
-ValueRef outputNamed(const Graph& g, const std::string& name) {
-    for (const auto& o : g.outputs())
-        if (o.name == name) return o.value;
-    throw Error("the graph has no output named '" + name + "'");
 }
 
 std::string fixed(double v, int digits) {
@@ -91,45 +70,41 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
         if (!p) throw UsageError("--checkpoint: " + why);
         checkpoint = *p;
     }
-    Graph g = loadCheckedGraph(path);
-    std::string mode = "forward";
-    ValueRef lossValue;  // the forward output a backward pass differentiates
-    std::vector<char> forward;  // by node id, for the activations kept: empty for a forward graph
+    train::MemoryRequest request;
+    request.order = order;
+    request.checkpoint = checkpoint;
+    const Graph input = loadCheckedGraph(path);
     if (backward) {
-        const std::string of = outputArgument(args, g);
-        lossValue = outputNamed(g, of);
-        BackwardGraph bw = buildBackward(g, of);
-        g = std::move(bw.graph);
-        forward.assign(std::size_t(g.idBound()), 0);
-        for (NodeId id : bw.forwardNodes) forward[std::size_t(id)] = 1;
-        mode = "backward of " + of;
+        request.pass = train::MemoryPass::Backward;
+        request.of = outputArgument(args, input);
     } else if (training) {
-        train::OptimizerConfig optimizer;
+        request.pass = train::MemoryPass::TrainingStep;
         if (auto o = args.value("--optimizer")) {
             auto k = train::parseOptimizerKind(*o);
             if (!k) throw UsageError("--optimizer must be sgd, momentum or adam, got '" + *o + "'");
-            optimizer.kind = *k;
+            request.optimizer.kind = *k;
         }
-        train::LossKind loss = train::LossKind::CrossEntropy;
         if (auto l = args.value("--loss")) {
             auto k = train::parseLossKind(*l);
             if (!k) throw UsageError("--loss must be cross-entropy or mse, got '" + *l + "'");
-            loss = *k;
+            request.loss = *k;
         }
-        const int batch = countArgument(args, "--batch", 64, 1, 1 << 20);
-        train::checkModelGraph(g);
-        train::TrainingStepGraph step = train::buildTrainingStep(g, loss, optimizer, batch);
-        g = std::move(step.graph);
-        lossValue = outputNamed(g, step.lossOutput);
-        forward = ancestorsOf(g, lossValue);
-        mode = "training step (" + train::lossName(loss) + ", " + train::optimizerName(optimizer.kind) +
-               ", batch " + std::to_string(batch) + ")";
+        request.batchSize = countArgument(args, "--batch", 64, 1, 1 << 20);
     }
-    const CheckpointResult recompute = backward || training ? applyCheckpointing(g, lossValue, checkpoint) : CheckpointResult{};
-    const MemoryPlan plan = planMemory(g, {}, order);
-    const std::vector<std::int64_t> live = plan.liveBytesByStep();
-    const std::int64_t activations = forward.empty() ? 0 : savedActivationBytes(g, plan, forward);
-    const int peakStep = live.empty() ? 0 : int(std::max_element(live.begin(), live.end()) - live.begin());
+    train::MemoryReport report;
+    try {
+        report = train::memoryReport(input, request);
+    } catch (const Error& e) {
+        throw BadInput(path + ": " + e.what());
+    }
+    const Graph& g = report.graph;
+    const MemoryPlan& plan = report.plan;
+    const std::vector<std::int64_t>& live = report.live;
+    const std::int64_t activations = report.activationBytes;
+    const int peakStep = report.peakStep;
+    const CheckpointResult& recompute = report.recompute;
+    const std::string& mode = report.mode;
+    const bool hasForward = !report.forward.empty();
     std::vector<const PlannedValue*> atPeak;
     for (const PlannedValue& v : plan.values)
         if ((v.placement == BufferPlacement::Arena || v.placement == BufferPlacement::Own) && v.defined <= peakStep && peakStep <= v.lastUse)
@@ -151,7 +126,7 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
                              {"placement", std::string(placementName(v.placement))}};
             if (v.placement == BufferPlacement::Arena) e["offset"] = v.offset;
             if (v.placement == BufferPlacement::InPlace) e["writes_over"] = g.valueName(v.overwrites);
-            if (!forward.empty()) e["forward"] = std::size_t(v.value.node) < forward.size() && forward[std::size_t(v.value.node)];
+            if (hasForward) e["forward"] = report.isForward(v.value.node);
             if (auto r = g.node(v.value.node).meta.find("recompute_of"); r != g.node(v.value.node).meta.end()) e["recompute_of"] = r->second;
             timeline.push_back(std::move(e));
         }
@@ -185,7 +160,7 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
     ctx.out << "lower bound " << plan.lowerBoundBytes << " B; without reuse " << plan.noReuseBytes << " B (planned peak "
             << fixed(plan.noReuseBytes > 0 ? double(plan.plannedPeakBytes()) / double(plan.noReuseBytes) : 1.0, 2) << "x of it); "
             << inPlace << " values written in place\n";
-    if (!forward.empty()) ctx.out << "activations kept for the backward pass: " << activations << " B (" << readable(activations) << ")\n";
+    if (hasForward) ctx.out << "activations kept for the backward pass: " << activations << " B (" << readable(activations) << ")\n";
     if (checkpoint.kind != CheckpointPolicy::Kind::None)
         ctx.out << "checkpointing " << checkpointPolicyName(checkpoint) << ": " << recompute.recomputed.size()
                 << " forward nodes computed again in the backward pass (" << formatNumber(recompute.recomputeFlops) << " FLOPs)\n";

@@ -1,0 +1,77 @@
+#include "train/memory_report.h"
+
+#include <algorithm>
+
+#include "autodiff/reverse_mode.h"
+#include "base/errors.h"
+#include "ir/verifier.h"
+#include "train/training_step.h"
+
+namespace adj::train {
+
+namespace {
+
+/// By node id: the nodes `v` depends on, itself included.
+std::vector<char> ancestorsOf(const Graph& g, ValueRef v) {
+    std::vector<char> mark(std::size_t(g.idBound()), 0);
+    std::vector<NodeId> stack{v.node};
+    while (!stack.empty()) {
+        const NodeId id = stack.back();
+        stack.pop_back();
+        if (!g.contains(id) || mark[std::size_t(id)]) continue;
+        mark[std::size_t(id)] = 1;
+        for (const auto& in : g.node(id).inputs) stack.push_back(in.node);
+    }
+    return mark;
+}
+
+ValueRef outputNamed(const Graph& g, const std::string& name) {
+    for (const auto& o : g.outputs())
+        if (o.name == name) return o.value;
+    std::string names;
+    for (const auto& o : g.outputs()) names += (names.empty() ? "" : ", ") + o.name;
+    throw Error("the graph has no output named '" + name + "' (outputs: " + names + ")");
+}
+
+/// The first graph output holding one element (what a backward pass differentiates).
+std::string firstScalarOutput(const Graph& g) {
+    for (const auto& o : g.outputs())
+        if (g.hasType(o.value) && numel(g.type(o.value).shape) == 1) return o.name;
+    throw Error("the graph has no scalar output to differentiate (a loss)");
+}
+
+}  // namespace
+
+MemoryReport memoryReport(const Graph& input, const MemoryRequest& request) {
+    Graph g = input;
+    verifyOrThrow(g);
+    MemoryReport r;
+    r.mode = "forward";
+    ValueRef loss;
+    if (request.pass == MemoryPass::Backward) {
+        const std::string of = request.of.empty() ? firstScalarOutput(g) : request.of;
+        loss = outputNamed(g, of);
+        BackwardGraph bw = buildBackward(g, of);
+        g = std::move(bw.graph);
+        r.mode = "backward of " + of;
+    } else if (request.pass == MemoryPass::TrainingStep) {
+        checkModelGraph(g);
+        TrainingStepGraph step = buildTrainingStep(g, request.loss, request.optimizer, request.batchSize);
+        g = std::move(step.graph);
+        loss = outputNamed(g, step.lossOutput);
+        r.mode = "training step (" + lossName(request.loss) + ", " + optimizerName(request.optimizer.kind) + ", batch " +
+                 std::to_string(request.batchSize) + ")";
+    }
+    if (request.pass != MemoryPass::Forward) {
+        r.forward = ancestorsOf(g, loss);
+        r.recompute = applyCheckpointing(g, loss, request.checkpoint);
+    }
+    r.plan = planMemory(g, {}, request.order);
+    r.live = r.plan.liveBytesByStep();
+    r.peakStep = r.live.empty() ? 0 : int(std::max_element(r.live.begin(), r.live.end()) - r.live.begin());
+    if (!r.forward.empty()) r.activationBytes = savedActivationBytes(g, r.plan, r.forward);
+    r.graph = std::move(g);
+    return r;
+}
+
+}  // namespace adj::train
