@@ -165,6 +165,24 @@ def elementwise_chain():
     write("elementwise_chain", g, {"x": rng.standard_normal(n)})
 
 
+def deep_mlp():
+    n, d, layers = 64, 128, 12
+    params, nodes, h = [], [], "x"
+    for i in range(layers):
+        # (the project's own generator, "init": a few bytes per tensor instead of 16,384 numbers)
+        params += [{"name": f"w{i}", "shape": [d, d], "init": {"kind": "normal", "mean": 0, "std": round(1.0 / np.sqrt(d), 5),
+                                                              "seed": 100 + i}},
+                   {"name": f"b{i}", "shape": [d], "init": {"kind": "zeros"}}]
+        nodes += [node(f"fc{i}", "gemm", [h, f"w{i}", f"b{i}"]), node(f"h{i}", "tanh", [f"fc{i}"])]
+        h = f"h{i}"
+    nodes += [node("squared", "mul", [h, h]), node("loss", "mean", ["squared"])]
+    g = graph("deep_mlp", "The memory lesson: a 12-layer MLP (128 wide, tanh, batch 64) with the loss mean(y^2). Its "
+              "backward graph keeps every layer's activation until the backward pass reaches it (View > Analysis > "
+              "Memory); checkpointing (sqrt) keeps a few and recomputes the others, trading FLOPs for bytes.",
+              [{"name": "x", "shape": [n, d], "dims": ["N", None]}], params, nodes, [("loss", "loss")])
+    write("deep_mlp", g, {"x": rng.standard_normal((n, d))})
+
+
 if __name__ == "__main__":
     os.makedirs(ROOT, exist_ok=True)
     mlp()
@@ -172,3 +190,4 @@ if __name__ == "__main__":
     attention()
     scalar_function()
     elementwise_chain()
+    deep_mlp()

@@ -16,6 +16,7 @@
 #include "graph_view.h"
 #include "io/graphviz.h"
 #include "ir/verifier.h"
+#include "memory_view.h"
 #include "rewrite_timeline.h"
 #include "roofline_chart.h"
 #include "training_controller.h"
@@ -47,6 +48,7 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     rewrite_ = new RewriteTimeline;
     fusion_ = new FusionPanel;
     roofline_ = new RooflineChart;
+    memory_ = new MemoryView;
     dashboard_ = new TrainingDashboard;
     controller_ = new TrainingController(this);
     controller_->attach(dashboard_);
@@ -55,9 +57,11 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     addDock(QStringLiteral("roofline"), tr("Roofline"), roofline_, Qt::RightDockWidgetArea);
     addDock(QStringLiteral("rewrite"), tr("Rewrite timeline"), rewrite_, Qt::BottomDockWidgetArea);
     addDock(QStringLiteral("fusion"), tr("Fusion groups"), fusion_, Qt::BottomDockWidgetArea);
+    addDock(QStringLiteral("memory"), tr("Memory"), memory_, Qt::BottomDockWidgetArea);
     addDock(QStringLiteral("training"), tr("Training"), dashboard_, Qt::BottomDockWidgetArea);
     window_->tabifyDockWidget(docks_["rewrite"], docks_["fusion"]);
-    window_->tabifyDockWidget(docks_["fusion"], docks_["training"]);
+    window_->tabifyDockWidget(docks_["fusion"], docks_["memory"]);
+    window_->tabifyDockWidget(docks_["memory"], docks_["training"]);
     window_->tabifyDockWidget(docks_["autodiff"], docks_["roofline"]);
 
     if (viewMenu) {
@@ -82,6 +86,7 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
         const Entry entries[] = {{"rewrite", tr("&Rewrite Timeline"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R)},
                                  {"fusion", tr("&Fusion Groups"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_U)},
                                  {"roofline", tr("Roo&fline"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L)},
+                                 {"memory", tr("&Memory"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M)},
                                  {"training", tr("&Training Dashboard"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T)}};
         for (const Entry& e : entries) {
             const QString name = QString::fromLatin1(e.name);
@@ -135,12 +140,18 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
         canvas_->centerOnNode(id);
         roofline_->highlightNode(id);
     });
+    connect(memory_, &MemoryView::nodeClicked, this, [this](adj::NodeId id) {
+        if (id == adj::kNoNode || !document_->graph().contains(id)) return;
+        canvas_->graphScene()->selectNode(id);
+        canvas_->centerOnNode(id);
+    });
     // Deferred: the scene also reports selection changes while it deletes its items.
     connect(canvas_->graphScene(), &QGraphicsScene::selectionChanged, this, [this] {
         QTimer::singleShot(0, this, [this, canvas = QPointer<GraphView>(canvas_)] {
             if (!canvas) return;
             const auto ids = canvas->graphScene()->selectedNodeIds();
             roofline_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
+            memory_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
         });
     });
     connect(controller_, &TrainingController::snapshotReady, this, &AnalysisPanels::showLiveAdjoints);
@@ -149,6 +160,11 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     connect(rewrite_, &RewriteTimeline::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("rewrite"), m); });
     connect(fusion_, &FusionPanel::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("fusion"), m); });
     connect(roofline_, &RooflineChart::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("roofline"), m); });
+    connect(memory_, &MemoryView::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("memory"), m); });
+    connect(memory_, &MemoryView::pictureChanged, this, [this] {
+        if (pendingReady_ == QLatin1String("memory") && !memory_->isComputing())
+            QTimer::singleShot(100, this, [this] { emitReadyIf(QStringLiteral("memory"), !memory_->isComputing()); });
+    });
     // A canvas that cannot be laid out (over its budget, Graphviz failing) fails its view.
     connect(autodiff_->backwardView(), &GraphView::layoutFailed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("autodiff"), m); });
     connect(rewrite_->view(), &GraphView::layoutFailed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("rewrite"), m); });
@@ -190,7 +206,7 @@ AnalysisPanels::~AnalysisPanels() { controller_->stop(); }
 
 QStringList AnalysisPanels::viewNames() {
     return {QStringLiteral("autodiff"), QStringLiteral("rewrite"), QStringLiteral("fusion"), QStringLiteral("roofline"),
-            QStringLiteral("training")};
+            QStringLiteral("memory"), QStringLiteral("training")};
 }
 
 QDockWidget* AnalysisPanels::addDock(const QString& name, const QString& title, QWidget* content, int area) {
@@ -265,6 +281,8 @@ bool AnalysisPanels::refreshView(const QString& name, QString* error) {
         fusion_->request(snapshot());
     } else if (name == QLatin1String("roofline")) {
         roofline_->request(snapshot(), machineSource());
+    } else if (name == QLatin1String("memory")) {
+        memory_->request(snapshot());
     } else if (name == QLatin1String("training")) {
         controller_->setModel(document_->graph());
         if (opening) {

@@ -1,7 +1,7 @@
 #pragma once
 // AnalysisPanels: the docks that show what the engine computes from the document's graph: the
 // backward graph beside the forward one (AutodiffView), the rewrite timeline,
-// the fusion groups, the roofline and the training dashboard, plus the View menu's "colour
+// the fusion groups, the roofline, the memory plan (MemoryView) and the training dashboard, plus the View menu's "colour
 // nodes by intensity / by bound". Docks start hidden; each View > Analysis action shows its dock
 // and brings it up to date. While a dock is visible it follows the document's edits (debounced).
 // The roofline and the main canvas are linked both ways: a dot selects and centres its node, a
@@ -32,6 +32,7 @@ class CanvasOverlays;
 class FusionPanel;
 class GraphDocument;
 class GraphView;
+class MemoryView;
 class QAction;
 class QDockWidget;
 class QMainWindow;
@@ -49,7 +50,7 @@ public:
     AnalysisPanels(QMainWindow* window, GraphDocument* document, GraphView* canvas, QMenu* viewMenu);
     ~AnalysisPanels() override;
 
-    /// "autodiff", "rewrite", "fusion", "roofline", "training".
+    /// "autodiff", "rewrite", "fusion", "roofline", "memory", "training".
     static QStringList viewNames();
     /// Shows the named view and starts its analysis; viewReady(name) follows once the result is
     /// applied and drawn (for the training view: after a short run on the document's model), or
@@ -62,6 +63,7 @@ public:
     RewriteTimeline* rewriteTimeline() const { return rewrite_; }
     FusionPanel* fusionPanel() const { return fusion_; }
     RooflineChart* rooflineChart() const { return roofline_; }
+    MemoryView* memoryView() const { return memory_; }
     TrainingDashboard* trainingDashboard() const { return dashboard_; }
     TrainingController* trainingController() const { return controller_; }
     CanvasOverlays* canvasOverlays() const { return canvasOverlays_; }
@@ -104,6 +106,7 @@ private:
     RewriteTimeline* rewrite_;
     FusionPanel* fusion_;
     RooflineChart* roofline_;
+    MemoryView* memory_;
     TrainingDashboard* dashboard_;
     TrainingController* controller_;
     std::map<QString, QDockWidget*> docks_;

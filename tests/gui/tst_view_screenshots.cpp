@@ -15,6 +15,7 @@
 #include <QtCharts/QChart>
 
 #include "analysis_panels.h"
+#include "memory_view.h"
 #include "graph_items.h"
 #include "heatmap.h"
 #include "io/graphviz.h"
@@ -80,6 +81,7 @@ private Q_SLOTS:
         QTest::newRow("rewrite") << "rewrite" << "attention";
         QTest::newRow("fusion") << "fusion" << "elementwise_chain";
         QTest::newRow("roofline") << "roofline" << "attention";
+        QTest::newRow("memory") << "memory" << "attention";
         QTest::newRow("training") << "training" << "spirals_mlp";
     }
     void render() {
@@ -114,6 +116,12 @@ private Q_SLOTS:
                 if (auto* dots = qobject_cast<QScatterSeries*>(series); dots && dots->count() > 0) dotPixels += pixelsOf(image, dots->color());
             qInfo("roofline: %d pixels of dots", dotPixels);
             QVERIFY2(dotPixels >= 40, qPrintable(QStringLiteral("%1 pixels of dots").arg(dotPixels)));
+        } else if (view == "memory") {
+            int barPixels = 0;
+            for (auto kind : {MemoryBar::Kind::Kept, MemoryBar::Kind::Forward, MemoryBar::Kind::Backward, MemoryBar::Kind::Output})
+                barPixels += pixelsOf(image, memoryBarColour(kind));
+            qInfo("memory: %d pixels of bars", barPixels);
+            QVERIFY2(barPixels >= 2000, qPrintable(QStringLiteral("%1 pixels of bars").arg(barPixels)));
         } else if (view == "training") {
             for (int k : {0, 1}) {
                 const int n = pixelsOf(image, classColour(k));

@@ -1,0 +1,140 @@
+// MemoryView (views/memory_view.h): its bars are the plan's buffers with their lifetimes, lanes
+// never put two live bars on one row, the summary gives the plan's figures, the checkpoint and
+// order choices change the plan as adjoint-cli memory says they do, and the user's mouse works:
+// hovering a bar emits its node, clicking one selects the node on the canvas (View > Analysis >
+// Memory, through the panels).
+#include <QComboBox>
+#include <QDockWidget>
+#include <QMainWindow>
+#include <QSignalSpy>
+#include <QtTest>
+#include <map>
+
+#include "analysis_panels.h"
+#include "graph_scene.h"
+#include "graph_view.h"
+#include "gui_test_support.h"
+#include "io/graph_file.h"
+#include "memory_view.h"
+#include "test_support.h"
+#include "train/memory_report.h"
+
+using namespace adj;
+
+namespace {
+
+std::shared_ptr<const Graph> example(const std::string& stem) {
+    return std::make_shared<const Graph>(loadGraphFile(test::sourcePath("resources/examples/" + stem + ".json")));
+}
+
+}  // namespace
+
+class TestMemoryView : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void barsAreThePlansBuffers() {
+        MemoryView view;
+        const auto g = example("mlp");
+        QString error;
+        QVERIFY2(view.requestNow(g, &error), qPrintable(error));  // the backward graph by default
+        train::MemoryRequest r;
+        r.pass = train::MemoryPass::Backward;
+        const train::MemoryReport report = train::memoryReport(*g, r);
+        const MemoryPicture& p = view.picture();
+        std::size_t buffers = 0;
+        for (const PlannedValue& v : report.plan.values)
+            buffers += v.placement == BufferPlacement::Arena || v.placement == BufferPlacement::Own;
+        QCOMPARE(p.bars.size(), buffers);
+        QCOMPARE(p.plannedPeak, report.plan.plannedPeakBytes());
+        QCOMPARE(p.activationBytes, report.activationBytes);
+        QCOMPARE(p.live.size(), report.plan.schedule.size());
+        // no two bars of one lane live at one step
+        std::map<int, std::vector<const MemoryBar*>> lanes;
+        for (const MemoryBar& b : p.bars) lanes[b.lane].push_back(&b);
+        for (const auto& [lane, bars] : lanes)
+            for (std::size_t i = 0; i < bars.size(); ++i)
+                for (std::size_t j = i + 1; j < bars.size(); ++j)
+                    QVERIFY(bars[i]->end < bars[j]->start || bars[j]->end < bars[i]->start);
+        int kept = 0;
+        for (const MemoryBar& b : p.bars) kept += b.kind == MemoryBar::Kind::Kept;
+        QVERIFY(kept > 0);
+        QVERIFY2(view.summaryText().contains("activations kept"), qPrintable(view.summaryText()));
+    }
+
+    void choicesChangeThePlan() {
+        MemoryView view;
+        const auto g = example("spirals_mlp");
+        QVERIFY(view.requestNow(g));
+        // a model has no loss of its own: the backward choice shows its training step
+        QVERIFY2(view.summaryText().contains("no scalar output") && view.summaryText().contains("training step"),
+                 qPrintable(view.summaryText()));
+        const qint64 activations = view.picture().activationBytes;
+        QVERIFY(activations > 0);
+        view.setCheckpoint("sqrt");  // (a choice starts a new analysis)
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isComputing(), 20000);
+        QVERIFY(view.picture().recomputed > 0);
+        QVERIFY(view.picture().activationBytes < activations);
+        int recomputedBars = 0;
+        for (const MemoryBar& b : view.picture().bars) recomputedBars += b.kind == MemoryBar::Kind::Recomputed;
+        QVERIFY(recomputedBars > 0);
+        view.setPass(train::MemoryPass::Forward);
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isComputing(), 20000);
+        QVERIFY2(view.summaryText().startsWith("forward"), qPrintable(view.summaryText()));
+        QCOMPARE(view.picture().activationBytes, qint64(0));
+        train::MemoryRequest forward;
+        QCOMPARE(view.picture().plannedPeak, train::memoryReport(*g, forward).plan.plannedPeakBytes());
+    }
+
+    void mouseOverABarNamesItsNode() {
+        MemoryView view;
+        view.resize(900, 500);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        const auto g = example("mlp");
+        QVERIFY(view.requestNow(g));
+        MemoryTimeline* t = view.timeline();
+        std::size_t target = view.picture().bars.size();
+        for (std::size_t i = 0; i < view.picture().bars.size(); ++i)
+            if (view.picture().bars[i].node != kNoNode && t->barRect(i).width() >= 4 && t->barRect(i).height() >= 3) {
+                target = i;
+                break;
+            }
+        QVERIFY(target < view.picture().bars.size());
+        QSignalSpy hovered(&view, &MemoryView::nodeHovered), clicked(&view, &MemoryView::nodeClicked);
+        const QPoint at = t->barRect(target).center().toPoint();
+        QTest::mouseMove(t, at);
+        QTRY_VERIFY(!hovered.isEmpty());
+        QCOMPARE(hovered.last().first().value<NodeId>(), view.picture().bars[target].node);
+        QTest::mouseClick(t, Qt::LeftButton, {}, at);
+        QCOMPARE(clicked.size(), 1);
+        QCOMPARE(clicked.first().first().value<NodeId>(), view.picture().bars[target].node);
+    }
+
+    /// Through the window: View > Analysis > Memory shows the dock (viewReady), and a click on a
+    /// bar selects its node on the canvas.
+    void clickSelectsOnTheCanvas() {
+        test::AnalysisWindow harness(QSize(1300, 850));
+        QString error;
+        QVERIFY2(harness.openExample("mlp", &error), qPrintable(error));
+        AnalysisPanels* panels = harness.installPanels();
+        harness.window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&harness.window));
+        QSignalSpy ready(panels, &AnalysisPanels::viewReady);
+        QVERIFY2(panels->showView(QStringLiteral("memory"), &error), qPrintable(error));
+        QVERIFY(ready.count() == 1 || ready.wait(30000));
+        QCOMPARE(ready.front().front().toString(), QStringLiteral("memory"));
+        MemoryView* view = panels->memoryView();
+        MemoryTimeline* t = view->timeline();
+        std::size_t target = view->picture().bars.size();
+        for (std::size_t i = 0; i < view->picture().bars.size(); ++i)
+            if (view->picture().bars[i].node != kNoNode && t->barRect(i).width() >= 4 && t->barRect(i).height() >= 3) target = i;
+        QVERIFY(target < view->picture().bars.size());
+        QTest::mouseClick(t, Qt::LeftButton, {}, t->barRect(target).center().toPoint());
+        const auto selected = harness.canvas->graphScene()->selectedNodeIds();
+        QCOMPARE(selected.size(), std::size_t(1));
+        QCOMPARE(selected.front(), view->picture().bars[target].node);
+    }
+};
+
+QTEST_MAIN(TestMemoryView)
+#include "tst_memory_view.moc"
