@@ -32,7 +32,15 @@ run_one() {
     local rc=$?
     local before after
     before=$(find "$source_corpus/$kind" -type f | wc -l)
-    "$program" -merge=1 "$source_corpus/$kind" "$scratch" >>"$log" 2>&1
+    # Keep what adds coverage beyond every seed folder (rewrite_trace also reads the json corpus):
+    # merge into a folder that starts with all the seeds, then copy only the files the merge added.
+    local merged="$out/merged_$kind"
+    rm -rf "$merged" && mkdir -p "$merged"
+    # shellcheck disable=SC2086  # seeds is a list of folders
+    for d in $seeds; do find "$d" -maxdepth 1 -type f -exec cp -t "$merged" {} +; done
+    ls "$merged" >"$out/seeds_$kind.txt"
+    "$program" -merge=1 "$merged" "$scratch" >>"$log" 2>&1
+    ls "$merged" | grep -vxF -f "$out/seeds_$kind.txt" | while read -r f; do cp "$merged/$f" "$source_corpus/$kind/"; done
     after=$(find "$source_corpus/$kind" -type f | wc -l)
     local done_runs rate
     done_runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | awk '{print $2}')
