@@ -11,20 +11,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/byte_size.h"
 #include "base/errors.h"
 
 namespace {
 
-QString readableBytes(qint64 bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = double(bytes);
-    int u = 0;
-    while (v >= 1024.0 && u < 4) {
-        v /= 1024.0;
-        ++u;
-    }
-    return u == 0 ? QStringLiteral("%1 B").arg(bytes) : QStringLiteral("%1 %2").arg(v, 0, 'f', 1).arg(QString::fromLatin1(units[u]));
-}
+QString readableBytes(qint64 bytes) { return QString::fromStdString(adj::readableBytes(bytes)); }
 
 /// The document node a node of the analysed graph stands for: the same name, or for a
 /// recomputation the node it copies.

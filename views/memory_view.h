@@ -59,6 +59,7 @@ public:
     explicit MemoryTimeline(QWidget* parent = nullptr);
     void setPicture(const MemoryPicture* picture);
     void highlightNode(adj::NodeId id);
+    adj::NodeId highlightedNode() const { return highlighted_; }
     /// Where bar `i` is drawn (widget coordinates): tests point the mouse at it.
     QRectF barRect(std::size_t i) const;
     /// The bar under `p`, -1 for none.

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "autodiff/checkpointing.h"
+#include "base/byte_size.h"
 #include "base/errors.h"
 #include "commands.h"
 #include "runtime/memory_plan.h"
@@ -32,18 +33,6 @@ std::string fixed(double v, int digits) {
     char text[64];
     std::snprintf(text, sizeof text, "%.*f", digits, v);
     return text;
-}
-
-/// 1536 -> "1.5 KiB": the nearest binary unit, one decimal.
-std::string readable(std::int64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = double(bytes);
-    int u = 0;
-    while (v >= 1024.0 && u < 4) {
-        v /= 1024.0;
-        ++u;
-    }
-    return u == 0 ? std::to_string(bytes) + " B" : fixed(v, 1) + " " + units[u];
 }
 
 }  // namespace
@@ -155,12 +144,12 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
         return kOk;
     }
     ctx.out << "memory of " << path << ": " << mode << ", " << scheduleOrderName(order) << " order, " << plan.schedule.size() << " steps\n";
-    ctx.out << "planned peak " << plan.plannedPeakBytes() << " B (" << readable(plan.plannedPeakBytes()) << "): arena " << plan.arenaBytes
+    ctx.out << "planned peak " << plan.plannedPeakBytes() << " B (" << readableBytes(plan.plannedPeakBytes()) << "): arena " << plan.arenaBytes
             << " B, outputs " << plan.ownBytes << " B\n";
     ctx.out << "lower bound " << plan.lowerBoundBytes << " B; without reuse " << plan.noReuseBytes << " B (planned peak "
             << fixed(plan.noReuseBytes > 0 ? double(plan.plannedPeakBytes()) / double(plan.noReuseBytes) : 1.0, 2) << "x of it); "
             << inPlace << " values written in place\n";
-    if (hasForward) ctx.out << "activations kept for the backward pass: " << activations << " B (" << readable(activations) << ")\n";
+    if (hasForward) ctx.out << "activations kept for the backward pass: " << activations << " B (" << readableBytes(activations) << ")\n";
     if (checkpoint.kind != CheckpointPolicy::Kind::None)
         ctx.out << "checkpointing " << checkpointPolicyName(checkpoint) << ": " << recompute.recomputed.size()
                 << " forward nodes computed again in the backward pass (" << formatNumber(recompute.recomputeFlops) << " FLOPs)\n";

@@ -133,9 +133,18 @@ std::int64_t allocatableBytes() {
 
 }  // namespace
 
-void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what) {
+namespace {
+
+std::map<std::string, Shape> shapesOf(const Bindings& bindings) {
     std::map<std::string, Shape> shapes;
     for (const auto& [name, tensor] : bindings) shapes[name] = tensor.shape();
+    return shapes;
+}
+
+}  // namespace
+
+void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what) {
+    const std::map<std::string, Shape> shapes = shapesOf(bindings);
     MemoryPlan plan;
     try {
         plan = planMemory(graph, shapes);
@@ -171,8 +180,7 @@ ScheduleOrder orderWithinMemoryLimit(const Args& args, const Graph& graph, const
         limit = args.integer("--memory-limit");
         if (!limit || *limit <= 0) throw UsageError("--memory-limit must be a positive number of bytes");
     }
-    std::map<std::string, Shape> shapes;
-    for (const auto& [name, tensor] : bindings) shapes[name] = tensor.shape();
+    const std::map<std::string, Shape> shapes = shapesOf(bindings);
     MemoryPlan topo;
     try {
         topo = planMemory(graph, shapes);

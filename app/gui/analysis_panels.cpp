@@ -23,6 +23,8 @@
 #include "training_dashboard.h"
 
 namespace {
+// The canvas overlay layer of the memory view's hover mark (the autodiff view uses 0-1 and 10-11).
+constexpr int kMemoryHoverLayer = 20;
 // Training runs this long for the training view's viewReady (a screenshot shows curves).
 constexpr int kTrainingReadyMs = 4000;
 
@@ -140,6 +142,13 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
         canvas_->centerOnNode(id);
         roofline_->highlightNode(id);
     });
+    // hovering a bar marks its node on the canvas, hovering a node outlines its bars
+    connect(memory_, &MemoryView::nodeHovered, this, [this](adj::NodeId id) {
+        std::map<adj::NodeId, NodeMark> marks;
+        if (id != adj::kNoNode) marks[id] = NodeMark{QColor(214, 30, 160), false, tr("bytes")};
+        canvasOverlays_->setNodeMarks(kMemoryHoverLayer, std::move(marks));
+    });
+    connect(canvasOverlays_, &CanvasOverlays::nodeHovered, memory_, &MemoryView::highlightNode);
     connect(memory_, &MemoryView::nodeClicked, this, [this](adj::NodeId id) {
         if (id == adj::kNoNode || !document_->graph().contains(id)) return;
         canvas_->graphScene()->selectNode(id);

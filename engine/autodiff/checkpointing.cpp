@@ -42,16 +42,7 @@ CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPol
     CheckpointResult result;
     if (policy.kind == CheckpointPolicy::Kind::None) return result;
     const std::vector<NodeId> order = g.topoOrder();
-    // the forward pass: what the loss depends on
-    std::vector<char> forward(std::size_t(g.idBound()), 0);
-    std::vector<NodeId> stack{loss.node};
-    while (!stack.empty()) {
-        const NodeId id = stack.back();
-        stack.pop_back();
-        if (!g.contains(id) || forward[std::size_t(id)]) continue;
-        forward[std::size_t(id)] = 1;
-        for (const auto& in : g.node(id).inputs) stack.push_back(in.node);
-    }
+    const std::vector<char> forward = g.dependencies(loss.node);  // the forward pass
     // checkpoints among the forward nodes that compute a buffer, in topological order
     std::vector<NodeId> computing;
     for (NodeId id : order)

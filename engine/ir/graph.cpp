@@ -326,6 +326,19 @@ std::vector<NodeId> Graph::creationTopoOrder() const {
     return order;
 }
 
+std::vector<char> Graph::dependencies(NodeId id) const {
+    std::vector<char> mark(nodes_.size(), 0);
+    std::vector<NodeId> stack{id};
+    while (!stack.empty()) {
+        const NodeId n = stack.back();
+        stack.pop_back();
+        if (!contains(n) || mark[std::size_t(n)]) continue;
+        mark[std::size_t(n)] = 1;
+        for (const auto& in : nodes_[std::size_t(n)]->inputs) stack.push_back(in.node);
+    }
+    return mark;
+}
+
 std::vector<NodeId> Graph::liveTopoOrder() const {
     std::vector<char> live(nodes_.size(), 0);
     std::vector<NodeId> stack;

@@ -131,6 +131,8 @@ public:
     std::vector<NodeId> topoOrder() const;
     /// As topoOrder, restricted to nodes that the outputs depend on.
     std::vector<NodeId> liveTopoOrder() const;
+    /// By node id (idBound() entries): 1 for `id` and every node it depends on.
+    std::vector<char> dependencies(NodeId id) const;
     /// The meta key and value that ask topoOrder to run a node as late as it can.
     static constexpr const char* kScheduleKey = "schedule";
     static constexpr const char* kScheduleLate = "late";

@@ -11,20 +11,6 @@ namespace adj::train {
 
 namespace {
 
-/// By node id: the nodes `v` depends on, itself included.
-std::vector<char> ancestorsOf(const Graph& g, ValueRef v) {
-    std::vector<char> mark(std::size_t(g.idBound()), 0);
-    std::vector<NodeId> stack{v.node};
-    while (!stack.empty()) {
-        const NodeId id = stack.back();
-        stack.pop_back();
-        if (!g.contains(id) || mark[std::size_t(id)]) continue;
-        mark[std::size_t(id)] = 1;
-        for (const auto& in : g.node(id).inputs) stack.push_back(in.node);
-    }
-    return mark;
-}
-
 ValueRef outputNamed(const Graph& g, const std::string& name) {
     for (const auto& o : g.outputs())
         if (o.name == name) return o.value;
@@ -63,7 +49,7 @@ MemoryReport memoryReport(const Graph& input, const MemoryRequest& request) {
                  std::to_string(request.batchSize) + ")";
     }
     if (request.pass != MemoryPass::Forward) {
-        r.forward = ancestorsOf(g, loss);
+        r.forward = g.dependencies(loss.node);
         r.recompute = applyCheckpointing(g, loss, request.checkpoint);
     }
     r.plan = planMemory(g, {}, request.order);

@@ -26,13 +26,6 @@ using namespace adj;
 
 namespace {
 
-Tensor randomTensor(const Shape& shape, unsigned seed, float scale) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.f, scale);
-    std::vector<float> v(std::size_t(numel(shape)));
-    for (auto& x : v) x = dist(rng);
-    return Tensor::fromVector(shape, v);
-}
 
 /// `layers` blocks of h = tanh(h W + b) (residual: h = h + tanh(h W + b)) on a [32, 64] input;
 /// output "loss" = sum(h * h).
@@ -43,8 +36,8 @@ Graph deepMlp(int layers, bool residual) {
     GraphBuilder b(g);
     ValueRef h{x, 0};
     for (int i = 0; i < layers; ++i) {
-        const NodeId w = g.addParameter("w" + std::to_string(i), randomTensor({64, 64}, 10u + unsigned(i), 0.15f));
-        const NodeId bias = g.addParameter("b" + std::to_string(i), randomTensor({64}, 500u + unsigned(i), 0.1f));
+        const NodeId w = g.addParameter("w" + std::to_string(i), test::normalTensor({64, 64}, 10u + unsigned(i), 0.15f));
+        const NodeId bias = g.addParameter("b" + std::to_string(i), test::normalTensor({64}, 500u + unsigned(i), 0.1f));
         const ValueRef t = b.op(Op::Tanh, {b.op(Op::Gemm, {h, {w, 0}, {bias, 0}})});
         h = residual ? b.op(Op::Add, {h, t}) : t;
     }
@@ -53,23 +46,6 @@ Graph deepMlp(int layers, bool residual) {
     return g;
 }
 
-std::vector<char> ancestors(const Graph& g, ValueRef v) {
-    std::vector<char> mark(std::size_t(g.idBound()), 0);
-    std::vector<NodeId> stack{v.node};
-    while (!stack.empty()) {
-        const NodeId id = stack.back();
-        stack.pop_back();
-        if (!g.contains(id) || mark[std::size_t(id)]) continue;
-        mark[std::size_t(id)] = 1;
-        for (const auto& in : g.node(id).inputs) stack.push_back(in.node);
-    }
-    return mark;
-}
-
-bool sameBits(const Tensor& a, const Tensor& b) {
-    const Tensor x = a.contiguous(), y = b.contiguous();
-    return x.shape() == y.shape() && std::memcmp(x.data(), y.data(), std::size_t(x.numel()) * sizeof(float)) == 0;
-}
 
 struct Measured {
     std::int64_t activationBytes = 0, plannedPeak = 0, runPeak = 0;
@@ -85,9 +61,9 @@ Measured measure(const Graph& model, const CheckpointPolicy& policy) {
     m.recomputeFlops = r.recomputeFlops;
     const MemoryPlan plan = planMemory(g);
     m.plannedPeak = plan.plannedPeakBytes();
-    m.activationBytes = savedActivationBytes(g, plan, ancestors(g, loss));
+    m.activationBytes = savedActivationBytes(g, plan, g.dependencies(loss.node));
     auto exec = makeCpuExecutor();
-    const RunResult run = exec->run(g, {{"x", randomTensor({32, 64}, 1, 1.f)}});
+    const RunResult run = exec->run(g, {{"x", test::normalTensor({32, 64}, 1, 1.f)}});
     m.runPeak = run.peakLiveBytes;
     m.gradients = run.outputs;
     return m;
@@ -142,7 +118,7 @@ private Q_SLOTS:
         const Measured none = measure(model, {});
         const Measured with = measure(model, *parseCheckpointPolicy(policy.toStdString()));
         QCOMPARE(with.gradients.size(), none.gradients.size());
-        for (std::size_t i = 0; i < none.gradients.size(); ++i) QVERIFY2(sameBits(with.gradients[i], none.gradients[i]), qPrintable(policy));
+        for (std::size_t i = 0; i < none.gradients.size(); ++i) QVERIFY2(test::sameBits(with.gradients[i], none.gradients[i]), qPrintable(policy));
         QVERIFY(with.activationBytes <= none.activationBytes);
         if (policy == "every:1") QCOMPARE(with.recomputeFlops, 0.0);  // every node a checkpoint
         else QVERIFY(with.recomputeFlops > 0);
@@ -169,7 +145,7 @@ private Q_SLOTS:
         QVERIFY(sqrt.recomputeFlops <= forwardFlops);
         QVERIFY(sqrt.plannedPeak < none.plannedPeak);
         QVERIFY(sqrt.runPeak < none.runPeak);
-        for (std::size_t i = 0; i < none.gradients.size(); ++i) QVERIFY(sameBits(sqrt.gradients[i], none.gradients[i]));
+        for (std::size_t i = 0; i < none.gradients.size(); ++i) QVERIFY(test::sameBits(sqrt.gradients[i], none.gradients[i]));
     }
 
     /// Every copy runs after the whole forward pass, with only other copies between it and the
@@ -183,7 +159,7 @@ private Q_SLOTS:
         const std::vector<NodeId> order = g.liveTopoOrder();
         std::vector<int> pos(std::size_t(g.idBound()), -1);
         for (std::size_t i = 0; i < order.size(); ++i) pos[std::size_t(order[i])] = int(i);
-        const std::vector<char> forward = ancestors(g, model.outputs()[0].value);
+        const std::vector<char> forward = g.dependencies(model.outputs()[0].value.node);
         int lastForward = 0;
         for (NodeId id : order)
             if (forward[std::size_t(id)]) lastForward = std::max(lastForward, pos[std::size_t(id)]);
@@ -222,7 +198,7 @@ private Q_SLOTS:
     void cliCheckpoint() {
         const std::string dir = test::tempDir();
         saveGraphFile(deepMlp(16, false), dir + "/deep.json");
-        writeNpy(dir + "/x.npy", randomTensor({32, 64}, 2, 1.f));
+        writeNpy(dir + "/x.npy", test::normalTensor({32, 64}, 2, 1.f));
         const QString file = QString::fromStdString(dir + "/deep.json");
         auto memory = [&](const QStringList& extra) {
             const test::CliResult r = test::runCli(QStringList{"memory", file, "--backward", "--of", "loss", "--json"} + extra);
@@ -239,7 +215,7 @@ private Q_SLOTS:
             QCOMPARE(r.exitCode, 0);
         }
         for (const char* w : {"grad_w0.npy", "grad_w7.npy"})
-            QVERIFY(sameBits(readNpy(dir + "/none/" + w), readNpy(dir + "/sqrt/" + w)));
+            QVERIFY(test::sameBits(readNpy(dir + "/none/" + w), readNpy(dir + "/sqrt/" + w)));
         QCOMPARE(test::runCli({"grad", file, "--of", "loss", "--checkpoint", "budget:10"}).exitCode, 2);
         QCOMPARE(test::runCli({"memory", file, "--checkpoint", "sqrt"}).exitCode, 2);  // needs --backward or --train
     }

@@ -42,22 +42,15 @@ struct Case {
 
 Graph loadExample(const std::string& stem) { return loadGraphFile(test::sourcePath("resources/examples/" + stem + ".json")); }
 
-Tensor randomTensor(const Shape& shape, unsigned seed, float scale) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.f, scale);
-    std::vector<float> v(std::size_t(numel(shape)));
-    for (auto& x : v) x = dist(rng);
-    return Tensor::fromVector(shape, v);
-}
 
 /// bench/bench_training's model: 784-256-10 ReLU MLP, batch 64.
 Graph mlp784() {
     Graph model;
     model.name = "mlp784";
     const NodeId x = model.addInput("x", {64, 784}, {"N", ""});
-    const NodeId w1 = model.addParameter("w1", randomTensor({784, 256}, 3, 0.05f));
+    const NodeId w1 = model.addParameter("w1", test::normalTensor({784, 256}, 3, 0.05f));
     const NodeId b1 = model.addParameter("b1", Tensor::zeros({256}));
-    const NodeId w2 = model.addParameter("w2", randomTensor({256, 10}, 4, 0.09f));
+    const NodeId w2 = model.addParameter("w2", test::normalTensor({256, 10}, 4, 0.09f));
     const NodeId b2 = model.addParameter("b2", Tensor::zeros({10}));
     GraphBuilder gb(model);
     const ValueRef h = gb.op(Op::Relu, {gb.op(Op::Gemm, {{x, 0}, {w1, 0}, {b1, 0}})});
@@ -114,10 +107,6 @@ Bindings bindingsFor(const Graph& g, const std::string& dir, unsigned seed) {
     return b;
 }
 
-bool sameBits(const Tensor& a, const Tensor& b) {
-    const Tensor x = a.contiguous(), y = b.contiguous();
-    return x.shape() == y.shape() && std::memcmp(x.data(), y.data(), std::size_t(x.numel()) * sizeof(float)) == 0;
-}
 
 /// The plan's own figures and placements, checked against a brute-force reading of the graph.
 void checkPlan(const Graph& g, const MemoryPlan& plan) {
@@ -332,10 +321,10 @@ private Q_SLOTS:
         RunOptions unplanned;
         unplanned.planMemory = false;
         for (unsigned seed : {1u, 2u}) {
-            const Bindings in{{"x", randomTensor({3, 3}, seed, 1.f)}};
+            const Bindings in{{"x", test::normalTensor({3, 3}, seed, 1.f)}};
             const RunResult ref = exec->run(g, in, unplanned), got = exec->run(g, in);
             QVERIFY(got.peakLiveBytes <= plan.plannedPeakBytes());
-            for (std::size_t i = 0; i < ref.outputs.size(); ++i) QVERIFY(sameBits(got.outputs[i], ref.outputs[i]));
+            for (std::size_t i = 0; i < ref.outputs.size(); ++i) QVERIFY(test::sameBits(got.outputs[i], ref.outputs[i]));
         }
 
         train::OptimizerConfig sgd;
@@ -363,16 +352,16 @@ private Q_SLOTS:
             cpu::runKernel(call);
             return call.outputs.at(0);
         };
-        const Tensor a = randomTensor({3, 4}, 1, 1.f), b = randomTensor({3, 4}, 2, 1.f);
+        const Tensor a = test::normalTensor({3, 4}, 1, 1.f), b = test::normalTensor({3, 4}, 2, 1.f);
         const Tensor arena = Tensor::full({64}, 7.f);
         const std::vector<Tensor> slot{arena.slice(0, 16, 28).viewAs({3, 4})};
         const Tensor sum = run(Op::Add, {a, b}, {3, 4}, &slot);
         QVERIFY(sum.data() == slot[0].data());
-        QVERIFY(sameBits(sum, run(Op::Add, {a, b}, {3, 4}, nullptr)));
+        QVERIFY(test::sameBits(sum, run(Op::Add, {a, b}, {3, 4}, nullptr)));
         const std::vector<Tensor> wrongShape{arena.slice(0, 16, 28).viewAs({4, 3})};
         const Tensor fresh = run(Op::Add, {a, b}, {3, 4}, &wrongShape);
         QVERIFY(!fresh.sharesStorageWith(arena));
-        QVERIFY(sameBits(fresh, sum));
+        QVERIFY(test::sameBits(fresh, sum));
         const std::vector<Tensor> viewSlot{arena.slice(0, 32, 44).viewAs({4, 3})};
         const Tensor t = run(Op::Transpose, {a}, {4, 3}, &viewSlot);
         QVERIFY(t.sharesStorageWith(a));
@@ -417,10 +406,10 @@ private Q_SLOTS:
             QVERIFY(ref.peakLiveBytes >= plan.lowerBoundBytes - std::int64_t(plan.values.size()) * kPlanAlignment);
             QCOMPARE(got.outputs.size(), ref.outputs.size());
             for (std::size_t i = 0; i < ref.outputs.size(); ++i)
-                QVERIFY2(sameBits(got.outputs[i], ref.outputs[i]), c.graph.outputs()[i].name.c_str());
+                QVERIFY2(test::sameBits(got.outputs[i], ref.outputs[i]), c.graph.outputs()[i].name.c_str());
             const RunResult all = exec->run(c.graph, b, RunOptions{true, false});
             QCOMPARE(all.arenaBytes, std::int64_t(0));
-            for (std::size_t i = 0; i < ref.outputs.size(); ++i) QVERIFY(sameBits(all.outputs[i], ref.outputs[i]));
+            for (std::size_t i = 0; i < ref.outputs.size(); ++i) QVERIFY(test::sameBits(all.outputs[i], ref.outputs[i]));
         }
     }
 
@@ -434,7 +423,7 @@ private Q_SLOTS:
         for (const Tensor& t : first.outputs) copies.push_back(t.clone());
         const RunResult second = exec->run(c.graph, bindingsFor(c.graph, c.inputsDir, 4));
         for (std::size_t i = 0; i < first.outputs.size(); ++i) {
-            QVERIFY2(sameBits(first.outputs[i], copies[i]), c.graph.outputs()[i].name.c_str());
+            QVERIFY2(test::sameBits(first.outputs[i], copies[i]), c.graph.outputs()[i].name.c_str());
             QVERIFY(!first.outputs[i].sharesStorageWith(second.outputs[i]) || first.outputs[i].numel() == 0);
         }
     }
@@ -547,13 +536,13 @@ private Q_SLOTS:
         {
             const Graph g = loadGraphFile(dir + "/two_branches.json");
             auto exec = makeCpuExecutor();
-            const Bindings in{{"x", randomTensor({1024}, 5, 1.f)}};
+            const Bindings in{{"x", test::normalTensor({1024}, 5, 1.f)}};
             RunOptions lowOrder;
             lowOrder.schedule = ScheduleOrder::MinPeak;
             const RunResult a = exec->run(g, in), b = exec->run(g, in, lowOrder);
             QCOMPARE(a.peakLiveBytes, std::int64_t(2 * 4096 + 2 * 64));
             QCOMPARE(b.peakLiveBytes, std::int64_t(4096 + 2 * 64));
-            for (std::size_t i = 0; i < a.outputs.size(); ++i) QVERIFY(sameBits(a.outputs[i], b.outputs[i]));
+            for (std::size_t i = 0; i < a.outputs.size(); ++i) QVERIFY(test::sameBits(a.outputs[i], b.outputs[i]));
         }
 
         // grad --memory-limit: the loss of both branches; runs in the min-peak order when only
@@ -568,7 +557,7 @@ private Q_SLOTS:
             const ValueRef ea = b.op(Op::Exp, {{x, 0}}), eb = b.op(Op::Sin, {{x, 0}});
             g.addOutput("loss", b.op(Op::Add, {b.op(Op::Sum, {b.op(Op::Tanh, {ea})}, all), b.op(Op::Sum, {b.op(Op::Tanh, {eb})}, all)}));
             saveGraphFile(g, dir + "/two_losses.json");
-            writeNpy(dir + "/x.npy", randomTensor({1024}, 6, 1.f));
+            writeNpy(dir + "/x.npy", test::normalTensor({1024}, 6, 1.f));
             BackwardOptions all_;
             const Graph back = buildBackward(g, "loss", all_).graph;
             const std::int64_t topoPeak = planMemory(back).plannedPeakBytes(), lowPeak = planMemory(back, {}, ScheduleOrder::MinPeak).plannedPeakBytes();
@@ -643,7 +632,7 @@ private Q_SLOTS:
             QVERIFY(ra.arenaBytes > 0);
             QCOMPARE(rb.arenaBytes, std::int64_t(0));
         }
-        for (const auto& [name, t] : a.parameters()) QVERIFY2(sameBits(t, b.parameters().at(name)), name.c_str());
+        for (const auto& [name, t] : a.parameters()) QVERIFY2(test::sameBits(t, b.parameters().at(name)), name.c_str());
         const train::Evaluation ea = a.evaluate(a.dataset().validation), eb = b.evaluate(b.dataset().validation);
         QCOMPARE(std::memcmp(&ea.loss, &eb.loss, sizeof(double)), 0);
     }

@@ -1,8 +1,8 @@
 // MemoryView (views/memory_view.h): its bars are the plan's buffers with their lifetimes, lanes
 // never put two live bars on one row, the summary gives the plan's figures, the checkpoint and
 // order choices change the plan as adjoint-cli memory says they do, and the user's mouse works:
-// hovering a bar emits its node, clicking one selects the node on the canvas (View > Analysis >
-// Memory, through the panels).
+// hovering a bar emits its node and marks it on the canvas, hovering a node outlines its bars,
+// clicking a bar selects the node on the canvas (View > Analysis > Memory, through the panels).
 #include <QComboBox>
 #include <QDockWidget>
 #include <QMainWindow>
@@ -11,6 +11,7 @@
 #include <map>
 
 #include "analysis_panels.h"
+#include "canvas_overlays.h"
 #include "graph_scene.h"
 #include "graph_view.h"
 #include "gui_test_support.h"
@@ -129,6 +130,11 @@ private Q_SLOTS:
         for (std::size_t i = 0; i < view->picture().bars.size(); ++i)
             if (view->picture().bars[i].node != kNoNode && t->barRect(i).width() >= 4 && t->barRect(i).height() >= 3) target = i;
         QVERIFY(target < view->picture().bars.size());
+        const int marksBefore = panels->canvasOverlays()->itemCount();
+        QTest::mouseMove(t, t->barRect(target).center().toPoint());
+        QTRY_VERIFY(panels->canvasOverlays()->itemCount() > marksBefore);  // the node is marked on the canvas
+        panels->canvasOverlays()->setHoveredNode(view->picture().bars[target].node);  // and back
+        QCOMPARE(t->highlightedNode(), view->picture().bars[target].node);
         QTest::mouseClick(t, Qt::LeftButton, {}, t->barRect(target).center().toPoint());
         const auto selected = harness.canvas->graphScene()->selectedNodeIds();
         QCOMPARE(selected.size(), std::size_t(1));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -26,6 +27,21 @@
 namespace adj::test {
 
 std::string sourcePath(const std::string& relative) { return std::string(ADJOINT_SOURCE_DIR) + "/" + relative; }
+
+Tensor normalTensor(const Shape& shape, unsigned seed, float scale) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.f, scale);
+    std::vector<float> v(std::size_t(numel(shape)));
+    for (auto& x : v) x = dist(rng);
+    return Tensor::fromVector(shape, v);
+}
+
+bool sameBits(const Tensor& a, const Tensor& b) {
+    const Tensor x = a.contiguous(), y = b.contiguous();
+    if (x.shape() != y.shape() || x.dtype() != y.dtype()) return false;
+    if (x.dtype() == DType::I64) return x.toInts() == y.toInts();
+    return std::memcmp(x.data(), y.data(), std::size_t(x.numel()) * sizeof(float)) == 0;
+}
 
 std::string tempDir() {
     static std::vector<std::unique_ptr<QTemporaryDir>> dirs;

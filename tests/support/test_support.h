@@ -19,6 +19,11 @@ std::string sourcePath(const std::string& relative);
 /// A fresh empty directory under the system temp dir, removed at exit.
 std::string tempDir();
 
+/// A tensor of normal(0, scale) floats from a seeded std::mt19937 (the same for the same seed).
+Tensor normalTensor(const Shape& shape, unsigned seed, float scale);
+/// Bit-for-bit equality of shape and values (contiguous copies compared).
+bool sameBits(const Tensor& a, const Tensor& b);
+
 /// Float32 tensors by name, in the order of the file that holds them.
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
