@@ -1,7 +1,6 @@
 #include "ir/graph.h"
 
 #include <algorithm>
-#include <functional>
 #include <queue>
 #include <stdexcept>
 
@@ -249,38 +248,52 @@ std::vector<NodeId> Graph::topoOrder() const {
         anyLate = anyLate || late[std::size_t(id)];
     }
     if (!anyLate) return base;
-    // Kahn's algorithm over the other nodes, each waiting for the other nodes that it or its late
-    // ancestors read ("effective" inputs); a node's late ancestors come right before it.
-    std::vector<std::vector<NodeId>> effective(nodes_.size());
-    for (NodeId id : base) {
-        std::vector<NodeId>& e = effective[std::size_t(id)];
-        for (const auto& in : nodes_[std::size_t(id)]->inputs) {
-            if (!contains(in.node)) continue;
-            if (late[std::size_t(in.node)]) e.insert(e.end(), effective[std::size_t(in.node)].begin(), effective[std::size_t(in.node)].end());
-            else e.push_back(in.node);
-        }
-        std::sort(e.begin(), e.end());
-        e.erase(std::unique(e.begin(), e.end()), e.end());
-    }
+    // Kahn's algorithm again, except that a late node whose inputs are all done is parked, not
+    // run: its readers count it as done, and the first of them to run emits it (with its parked
+    // late inputs, inputs first) just before itself. Linear in nodes and edges.
     std::vector<int> pending(nodes_.size(), 0);
-    std::vector<std::vector<NodeId>> waiters(nodes_.size());
     std::priority_queue<NodeId, std::vector<NodeId>, std::greater<>> ready;
+    std::vector<NodeId> done;  // nodes just run or parked, whose readers are still to be told
     for (NodeId id : base) {
-        if (late[std::size_t(id)]) continue;
-        pending[std::size_t(id)] = int(effective[std::size_t(id)].size());
-        for (NodeId e : effective[std::size_t(id)]) waiters[std::size_t(e)].push_back(id);
-        if (pending[std::size_t(id)] == 0) ready.push(id);
+        for (const auto& in : nodes_[std::size_t(id)]->inputs)
+            if (contains(in.node)) ++pending[std::size_t(id)];
+        if (pending[std::size_t(id)] == 0) (late[std::size_t(id)] ? done.push_back(id) : ready.push(id));
     }
+    auto tellReaders = [&] {
+        while (!done.empty()) {
+            const NodeId id = done.back();
+            done.pop_back();
+            for (const Use& u : users_[std::size_t(id)])
+                if (--pending[std::size_t(u.user)] == 0) (late[std::size_t(u.user)] ? done.push_back(u.user) : ready.push(u.user));
+        }
+    };
+    tellReaders();
     std::vector<char> emitted(nodes_.size(), 0);
     std::vector<NodeId> order;
     order.reserve(base.size());
-    // a late node's late inputs first (depth first, inputs in order), then the node
-    std::function<void(NodeId)> emitLate = [&](NodeId id) {
-        if (emitted[std::size_t(id)]) return;
-        for (const auto& in : nodes_[std::size_t(id)]->inputs)
-            if (contains(in.node) && late[std::size_t(in.node)]) emitLate(in.node);
-        emitted[std::size_t(id)] = 1;
-        order.push_back(id);
+    // a parked node's parked inputs first, depth first without recursion, then the node
+    std::vector<std::pair<NodeId, std::size_t>> stack;
+    auto emitLate = [&](NodeId root) {
+        if (emitted[std::size_t(root)]) return;
+        stack.assign(1, {root, 0});
+        while (!stack.empty()) {
+            auto& [id, next] = stack.back();
+            const auto& inputs = nodes_[std::size_t(id)]->inputs;
+            bool descended = false;
+            while (next < inputs.size()) {
+                const NodeId in = inputs[next++].node;
+                if (contains(in) && late[std::size_t(in)] && !emitted[std::size_t(in)]) {
+                    emitted[std::size_t(in)] = 2;  // (on the stack)
+                    stack.emplace_back(in, 0);
+                    descended = true;
+                    break;
+                }
+            }
+            if (descended) continue;
+            emitted[std::size_t(id)] = 1;
+            order.push_back(id);
+            stack.pop_back();
+        }
     };
     while (!ready.empty()) {
         const NodeId id = ready.top();
@@ -289,8 +302,8 @@ std::vector<NodeId> Graph::topoOrder() const {
             if (contains(in.node) && late[std::size_t(in.node)]) emitLate(in.node);
         emitted[std::size_t(id)] = 1;
         order.push_back(id);
-        for (NodeId w : waiters[std::size_t(id)])
-            if (--pending[std::size_t(w)] == 0) ready.push(w);
+        done.push_back(id);
+        tellReaders();
     }
     for (NodeId id : base)  // late nodes no other node needs
         if (late[std::size_t(id)]) emitLate(id);

@@ -104,6 +104,32 @@ private Q_SLOTS:
         QCOMPARE(order.size(), std::size_t(5));
     }
 
+    /// A long chain of late nodes, each with an input of its own that is not late: the order is
+    /// complete and topological, and every late node comes after its own side input (a chain of
+    /// 20,000 such nodes took quadratic work in a first version of the late order).
+    void longLateChains() {
+        Graph g;
+        const NodeId x = g.addInput("x", {2});
+        GraphBuilder b(g);
+        ValueRef chain{x, 0};
+        for (int i = 0; i < 20000; ++i) {
+            // (names of their own: Graph::freshName probes "add_1", "add_2", ... one by one)
+            const ValueRef side = b.op(Op::Exp, {{x, 0}}, {}, "side" + std::to_string(i));
+            chain = b.op(Op::Add, {chain, side}, {}, "chain" + std::to_string(i));
+            g.node(chain.node).meta[Graph::kScheduleKey] = Graph::kScheduleLate;
+        }
+        g.addOutput("y", b.op(Op::Neg, {chain}));
+        const std::vector<NodeId> order = g.topoOrder();
+        QCOMPARE(order.size(), g.nodeCount());
+        std::vector<int> pos(std::size_t(g.idBound()), -1);
+        for (std::size_t i = 0; i < order.size(); ++i) pos[std::size_t(order[i])] = int(i);
+        for (NodeId id : order)
+            for (const auto& in : g.node(id).inputs) QVERIFY(pos[std::size_t(in.node)] < pos[std::size_t(id)]);
+        // the late chain runs just before the output's negation, all of it at the end
+        QCOMPARE(pos[std::size_t(g.outputs()[0].value.node)], int(order.size()) - 1);
+        QCOMPARE(pos[std::size_t(chain.node)], int(order.size()) - 2);
+    }
+
     void gradientsAreBitIdentical_data() {
         QTest::addColumn<bool>("residual");
         QTest::addColumn<QString>("policy");
