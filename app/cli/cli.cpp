@@ -43,7 +43,7 @@ const char* kCommandsText =
     "  bench GRAPH [--input N=F.npy]... [--backend B] [--repeat N] [--warmup K] [--threads T] [--seed S] [--json]\n"
     "                                      time the forward pass: load and plan once, K warm-ups, N timed\n"
     "                                      runs (median, min, max ms, peak bytes); random inputs by default\n"
-    "  memory GRAPH [--backward --of OUTPUT | --train [--loss L] [--optimizer O] [--batch B]]\n"
+    "  memory GRAPH [--backward [--of OUTPUT] | --train [--loss L] [--optimizer O] [--batch B]]\n"
     "       [--checkpoint none|sqrt|every:K] [--order topo|min-peak] [--json]\n"
     "                                      the memory plan: peak, arena, activations kept for the\n"
     "                                      backward pass, what is live at the peak, each tensor's lifetime\n"

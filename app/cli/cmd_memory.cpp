@@ -65,7 +65,7 @@ int cmdMemory(const std::vector<std::string>& argv, Context& ctx) {
     const Graph input = loadCheckedGraph(path);
     if (backward) {
         request.pass = train::MemoryPass::Backward;
-        request.of = outputArgument(args, input);
+        if (args.has("--of")) request.of = outputArgument(args, input);  // (else the first scalar output)
     } else if (training) {
         request.pass = train::MemoryPass::TrainingStep;
         if (auto o = args.value("--optimizer")) {

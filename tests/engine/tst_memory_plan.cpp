@@ -488,6 +488,10 @@ private Q_SLOTS:
         const test::CliResult back = test::runCli({"memory", QString::fromStdString(dir + "/sum_exp.json"), "--backward", "--of", "loss", "--json"});
         QCOMPARE(back.exitCode, 0);
         QCOMPARE(json(back).value("activation_bytes").toInteger(), std::int64_t(4032));
+        // without --of: the first scalar output
+        const test::CliResult first = test::runCli({"memory", QString::fromStdString(dir + "/sum_exp.json"), "--backward", "--json"});
+        QCOMPARE(first.exitCode, 0);
+        QCOMPARE(json(first).value("mode").toString(), QString("backward of loss"));
 
         // two branches, each a large exp then its sum: the topological (creation) order computes
         // both exps before either sum, 2 x 4096 B in the arena; min-peak reduces the first before
