@@ -49,14 +49,6 @@ MemoryPicture memoryPicture(const adj::train::MemoryReport& report, const adj::G
     const adj::MemoryPlan& plan = report.plan;
     const adj::Graph& g = report.graph;
     MemoryPicture p;
-    // buffers the backward pass reads of the forward pass: the kept activations
-    std::vector<char> kept(plan.values.size(), 0);
-    for (adj::NodeId id : plan.schedule) {
-        if (report.forward.empty() || report.isForward(id)) continue;
-        for (const auto& in : g.node(id).inputs)
-            if (report.isForward(in.node))
-                if (const adj::PlannedValue* b = plan.bufferOf(in)) kept[std::size_t(b - plan.values.data())] = 1;
-    }
     std::vector<int> writers(plan.values.size(), 0);
     for (const adj::PlannedValue& v : plan.values)
         if (v.placement == BufferPlacement::InPlace)
@@ -73,7 +65,7 @@ MemoryPicture memoryPicture(const adj::train::MemoryReport& report, const adj::G
         const adj::Node& n = g.node(v.value.node);
         if (n.meta.count("recompute_of")) bar.kind = MemoryBar::Kind::Recomputed;
         else if (v.placement == BufferPlacement::Own) bar.kind = MemoryBar::Kind::Output;
-        else if (kept[i]) bar.kind = MemoryBar::Kind::Kept;
+        else if (i < report.savedBuffers.size() && report.savedBuffers[i]) bar.kind = MemoryBar::Kind::Kept;
         else if (report.forward.empty() || report.isForward(v.value.node)) bar.kind = MemoryBar::Kind::Forward;
         else bar.kind = MemoryBar::Kind::Backward;
         bar.node = documentNodeOf(g, v.value.node, document);

@@ -37,21 +37,23 @@ std::vector<std::int64_t> MemoryPlan::liveBytesByStep() const {
     return live;
 }
 
-std::int64_t savedActivationBytes(const Graph& g, const MemoryPlan& plan, const std::vector<char>& forward) {
+std::vector<char> savedActivationBuffers(const Graph& g, const MemoryPlan& plan, const std::vector<char>& forward) {
     auto inForward = [&](NodeId id) { return std::size_t(id) < forward.size() && forward[std::size_t(id)]; };
-    std::vector<char> counted(plan.values.size(), 0);
-    std::int64_t bytes = 0;
+    std::vector<char> saved(plan.values.size(), 0);
     for (NodeId id : plan.schedule) {
         if (inForward(id)) continue;
-        for (const auto& in : g.node(id).inputs) {
-            if (!inForward(in.node)) continue;
-            const PlannedValue* b = plan.bufferOf(in);
-            if (!b) continue;
-            char& c = counted[std::size_t(b - plan.values.data())];
-            if (!c) bytes += b->bytes;
-            c = 1;
-        }
+        for (const auto& in : g.node(id).inputs)
+            if (inForward(in.node))
+                if (const PlannedValue* b = plan.bufferOf(in)) saved[std::size_t(b - plan.values.data())] = 1;
     }
+    return saved;
+}
+
+std::int64_t savedActivationBytes(const Graph& g, const MemoryPlan& plan, const std::vector<char>& forward) {
+    const std::vector<char> saved = savedActivationBuffers(g, plan, forward);
+    std::int64_t bytes = 0;
+    for (std::size_t i = 0; i < saved.size(); ++i)
+        if (saved[i]) bytes += plan.values[i].bytes;
     return bytes;
 }
 

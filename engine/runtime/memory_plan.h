@@ -117,6 +117,8 @@ MemoryPlan planMemory(const Graph& graph, const std::map<std::string, Shape>& in
 /// The bytes of the activations a backward pass keeps: the buffers holding values that nodes in
 /// `forward` compute and nodes outside it read (each buffer once). `forward` is by node id.
 std::int64_t savedActivationBytes(const Graph& graph, const MemoryPlan& plan, const std::vector<char>& forward);
+/// Those buffers, by index into plan.values (1 for a buffer the backward pass keeps).
+std::vector<char> savedActivationBuffers(const Graph& graph, const MemoryPlan& plan, const std::vector<char>& forward);
 
 /// As above, with the input shapes of the bound tensors (parameters bound by name use the bound
 /// value's shape, as the executors do), over `schedule` (a topological order) or, for MinPeak,

@@ -55,7 +55,11 @@ MemoryReport memoryReport(const Graph& input, const MemoryRequest& request) {
     r.plan = planMemory(g, {}, request.order);
     r.live = r.plan.liveBytesByStep();
     r.peakStep = r.live.empty() ? 0 : int(std::max_element(r.live.begin(), r.live.end()) - r.live.begin());
-    if (!r.forward.empty()) r.activationBytes = savedActivationBytes(g, r.plan, r.forward);
+    if (!r.forward.empty()) {
+        r.savedBuffers = savedActivationBuffers(g, r.plan, r.forward);
+        for (std::size_t i = 0; i < r.savedBuffers.size(); ++i)
+            if (r.savedBuffers[i]) r.activationBytes += r.plan.values[i].bytes;
+    }
     r.graph = std::move(g);
     return r;
 }

@@ -42,7 +42,9 @@ struct MemoryReport {
     int peakStep = 0;
     /// By node id of `graph`: the forward pass (what the loss depends on); empty for Forward.
     std::vector<char> forward;
-    /// The buffers the backward pass keeps of the forward pass (savedActivationBytes).
+    /// The buffers the backward pass keeps of the forward pass, by index into plan.values
+    /// (savedActivationBuffers; empty for Forward), and their bytes.
+    std::vector<char> savedBuffers;
     std::int64_t activationBytes = 0;
     CheckpointResult recompute;
 

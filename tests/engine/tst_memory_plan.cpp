@@ -108,6 +108,24 @@ Bindings bindingsFor(const Graph& g, const std::string& dir, unsigned seed) {
 }
 
 
+/// x of 1024 floats, exp(x) and sin(x): two large values that a schedule may hold together or not.
+struct TwoBranches {
+    Graph g;
+    GraphBuilder b{g};
+    ValueRef ea, eb;
+    explicit TwoBranches(const std::string& name) {
+        g.name = name;
+        const NodeId x = g.addInput("x", {1024});
+        ea = b.op(Op::Exp, {{x, 0}});
+        eb = b.op(Op::Sin, {{x, 0}});
+    }
+    ValueRef sum(ValueRef v) {
+        Attributes all;
+        all.set("axes", std::vector<std::int64_t>{0});
+        return b.op(Op::Sum, {v}, all);
+    }
+};
+
 /// The plan's own figures and placements, checked against a brute-force reading of the graph.
 void checkPlan(const Graph& g, const MemoryPlan& plan) {
     const int steps = int(plan.schedule.size());
@@ -497,16 +515,10 @@ private Q_SLOTS:
         // both exps before either sum, 2 x 4096 B in the arena; min-peak reduces the first before
         // computing the second, 4096 B; both sums are outputs (64 B each)
         {
-            Graph g;
-            g.name = "two_branches";
-            const NodeId x = g.addInput("x", {1024});
-            GraphBuilder b(g);
-            Attributes all;
-            all.set("axes", std::vector<std::int64_t>{0});
-            const ValueRef ea = b.op(Op::Exp, {{x, 0}}), eb = b.op(Op::Sin, {{x, 0}});
-            g.addOutput("a", b.op(Op::Sum, {ea}, all));
-            g.addOutput("b", b.op(Op::Sum, {eb}, all));
-            saveGraphFile(g, dir + "/two_branches.json");
+            TwoBranches t("two_branches");
+            t.g.addOutput("a", t.sum(t.ea));
+            t.g.addOutput("b", t.sum(t.eb));
+            saveGraphFile(t.g, dir + "/two_branches.json");
         }
         const QString branches = QString::fromStdString(dir + "/two_branches.json");
         const test::CliResult topo = test::runCli({"memory", branches, "--json"});
@@ -552,14 +564,9 @@ private Q_SLOTS:
         // grad --memory-limit: the loss of both branches; runs in the min-peak order when only
         // that fits, stops naming the smallest planned peak when nothing does
         {
-            Graph g;
-            g.name = "two_losses";
-            const NodeId x = g.addInput("x", {1024});
-            GraphBuilder b(g);
-            Attributes all;
-            all.set("axes", std::vector<std::int64_t>{0});
-            const ValueRef ea = b.op(Op::Exp, {{x, 0}}), eb = b.op(Op::Sin, {{x, 0}});
-            g.addOutput("loss", b.op(Op::Add, {b.op(Op::Sum, {b.op(Op::Tanh, {ea})}, all), b.op(Op::Sum, {b.op(Op::Tanh, {eb})}, all)}));
+            TwoBranches t("two_losses");
+            t.g.addOutput("loss", t.b.op(Op::Add, {t.sum(t.b.op(Op::Tanh, {t.ea})), t.sum(t.b.op(Op::Tanh, {t.eb}))}));
+            const Graph& g = t.g;
             saveGraphFile(g, dir + "/two_losses.json");
             writeNpy(dir + "/x.npy", test::normalTensor({1024}, 6, 1.f));
             BackwardOptions all_;
