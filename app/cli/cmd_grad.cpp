@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "autodiff/checkpointing.h"
+#include "memory_limit.h"
 #include "autodiff/forward_mode.h"
 #include "autodiff/numeric.h"
 #include "autodiff/reverse_mode.h"
@@ -57,14 +58,9 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
     const std::string mode = args.value("--mode").value_or("reverse");
     if (mode != "reverse" && mode != "forward" && mode != "numeric") throw UsageError("--mode must be reverse, forward or numeric, got '" + mode + "'");
     if (mode == "forward" && args.has("--memory-limit")) throw UsageError("--memory-limit goes with --mode reverse or numeric");
+    if (args.has("--checkpoint") && mode != "reverse") throw UsageError("--checkpoint goes with --mode reverse");
+    const std::optional<CheckpointPolicy> requested = checkpointPolicyArgument(args);
     CheckpointPolicy checkpoint;
-    if (auto c = args.value("--checkpoint")) {
-        if (mode != "reverse") throw UsageError("--checkpoint goes with --mode reverse");
-        std::string why;
-        auto p = parseCheckpointPolicy(*c, &why);
-        if (!p) throw UsageError("--checkpoint: " + why);
-        checkpoint = *p;
-    }
     Graph g = loadCheckedGraph(path, args);
     const std::string of = outputArgument(args, g);
     const std::vector<std::string> wrt = wrtNames(args, g);
@@ -85,10 +81,15 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
         checkMemoryFits(g, bindings, path);
         if (mode == "reverse") {
             BackwardGraph bw = buildBackward(g, of, {wrt, false, false});
+            std::optional<ValueRef> loss;
             for (const auto& o : g.outputs())
-                if (o.name == of) recomputed = applyCheckpointing(bw.graph, o.value, checkpoint).recomputed.size();
+                if (o.name == of) loss = o.value;
+            const MemoryFit fit = fitMemoryLimit(args, bw.graph, loss, requested, bindings, path);
             checkMemoryFits(bw.graph, bindings, path);
-            order = orderWithinMemoryLimit(args, bw.graph, bindings, path, &plannedPeak);
+            order = fit.order;
+            checkpoint = fit.checkpoint;
+            recomputed = fit.recomputed;
+            plannedPeak = fit.plannedPeak;
             RunOptions options;
             options.schedule = order;
             RunResult r = exec->run(bw.graph, bindings, options);
@@ -97,7 +98,10 @@ int cmdGrad(const std::vector<std::string>& argv, Context& ctx) {
             passes = 1;
         } else if (mode == "numeric") {
             // each evaluation runs the forward graph, in the topological order
-            if (orderWithinMemoryLimit(args, g, bindings, path, &plannedPeak) != ScheduleOrder::Topological)
+            Graph forward = g;
+            const MemoryFit fit = fitMemoryLimit(args, forward, std::nullopt, std::nullopt, bindings, path);
+            plannedPeak = fit.plannedPeak;
+            if (fit.order != ScheduleOrder::Topological)
                 throw BadInput(path + ": the forward graph fits --memory-limit only in the min-peak order, which numeric mode does not use "
                                       "(--mode reverse does)");
             peakBytes = plannedPeak;

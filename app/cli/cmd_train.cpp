@@ -8,6 +8,7 @@
 #include "base/errors.h"
 #include "commands.h"
 #include "io/json_format.h"
+#include "memory_limit.h"
 #include "base/median.h"
 #include "train/checkpoint.h"
 #include "train/datasets.h"
@@ -48,9 +49,11 @@ std::int64_t positiveInteger(const Args& args, const std::string& name, std::int
 
 int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
     Args args(argv, {{"--dataset"}, {"--data"}, {"--labels"}, {"--csv"}, {"--loss"}, {"--steps"}, {"--batch"}, {"--optimizer"}, {"--lr"},
-                     {"--seed"}, {"--backend"}, {"--fallback", false}, {"--checkpoint"}, {"--resume"}, {"--save-step-graph"}, {"--memory-limit"}, {"--json", false}});
+                     {"--seed"}, {"--backend"}, {"--fallback", false}, {"--checkpoint", true, true}, {"--resume"}, {"--save-step-graph"}, {"--memory-limit"}, {"--json", false}});
     const std::string path = graphArgument(args, "train");
     const bool json = args.has("--json");
+    std::optional<std::string> checkpointPath;  // --checkpoint FILE (a policy goes to recomputation)
+    const std::optional<CheckpointPolicy> recompute = checkpointPolicyArgument(args, true, &checkpointPath);
 
     train::TrainerConfig config;
     if (auto o = args.value("--optimizer")) {
@@ -88,8 +91,18 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
     } catch (const Error& e) {
         throw BadInput(path + ": " + e.what());
     }
-    checkMemoryFits(trainer->stepGraph().graph, {}, path);
-    trainer->setSchedule(orderWithinMemoryLimit(args, trainer->stepGraph().graph, {}, path));
+    MemoryFit fit;
+    {
+        const train::TrainingStepGraph& step = trainer->stepGraph();
+        Graph g = step.graph;
+        std::optional<ValueRef> loss;
+        for (const auto& o : g.outputs())
+            if (o.name == step.lossOutput) loss = o.value;
+        fit = fitMemoryLimit(args, g, loss, recompute, {}, path);
+        checkMemoryFits(g, {}, path);
+        if (fit.recomputed > 0) trainer->replaceStepGraph(std::move(g));
+        trainer->setSchedule(fit.order);
+    }
     if (auto f = args.value("--save-step-graph")) {
         try {
             saveGraphJson(trainer->stepGraph().graph, *f);
@@ -105,7 +118,6 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
             throw BadInput(msg.rfind(*r, 0) == 0 ? msg : *r + ": " + msg);
         }
     }
-    const auto checkpointPath = args.value("--checkpoint");
     auto saveCheckpoint = [&] {
         if (!checkpointPath) return;
         try {
@@ -152,7 +164,10 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
                          {"ms_per_step", median},
                          {"peak_bytes", peakBytes > 0 ? nlohmann::json(peakBytes) : nlohmann::json(nullptr)},
                          {"arena_bytes", arenaBytes},
+                         {"planned_peak_bytes", fit.plannedPeak},
                          {"order", std::string(scheduleOrderName(trainer->config().schedule))},
+                         {"checkpoint", checkpointPolicyName(fit.checkpoint)},
+                         {"recomputed", fit.recomputed},
                          {"dataset", trainer->dataset().name},
                          {"optimizer", train::optimizerName(config.optimizer.kind)},
                          {"loss_kind", train::lossName(config.loss)},

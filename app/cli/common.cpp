@@ -133,15 +133,11 @@ std::int64_t allocatableBytes() {
 
 }  // namespace
 
-namespace {
-
 std::map<std::string, Shape> shapesOf(const Bindings& bindings) {
     std::map<std::string, Shape> shapes;
     for (const auto& [name, tensor] : bindings) shapes[name] = tensor.shape();
     return shapes;
 }
-
-}  // namespace
 
 void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what) {
     const std::map<std::string, Shape> shapes = shapesOf(bindings);
@@ -171,32 +167,6 @@ void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::st
     throw BadInput(what + ": running it needs about " + gb(need) + " of memory (the peak of its memory plan" +
                    (need > double(plan.plannedPeakBytes()) ? ", inputs included" : "") + ") and " + gb(double(available)) +
                    " is available: stopped before allocating (adjoint-cli memory shows the plan)");
-}
-
-ScheduleOrder orderWithinMemoryLimit(const Args& args, const Graph& graph, const Bindings& bindings, const std::string& what,
-                                     std::int64_t* plannedPeak) {
-    std::optional<long long> limit;
-    if (args.has("--memory-limit")) {
-        limit = args.integer("--memory-limit");
-        if (!limit || *limit <= 0) throw UsageError("--memory-limit must be a positive number of bytes");
-    }
-    const std::map<std::string, Shape> shapes = shapesOf(bindings);
-    MemoryPlan topo;
-    try {
-        topo = planMemory(graph, shapes);
-    } catch (const Error&) {
-        if (plannedPeak) *plannedPeak = 0;
-        return ScheduleOrder::Topological;  // the run names the shape problem
-    }
-    if (plannedPeak) *plannedPeak = topo.plannedPeakBytes();
-    if (!limit || topo.plannedPeakBytes() <= *limit) return ScheduleOrder::Topological;
-    const MemoryPlan low = planMemory(graph, shapes, ScheduleOrder::MinPeak);
-    if (plannedPeak) *plannedPeak = low.plannedPeakBytes();
-    if (low.plannedPeakBytes() <= *limit) return ScheduleOrder::MinPeak;
-    throw BadInput(what + ": --memory-limit " + std::to_string(*limit) + " B is below the smallest peak it can be planned in: " +
-                   std::to_string(low.plannedPeakBytes()) + " B (the " +
-                   (low.plannedPeakBytes() < topo.plannedPeakBytes() ? "min-peak" : "topological") +
-                   " order; recomputing activations is not available yet). adjoint-cli memory shows the plan");
 }
 
 std::string fileNameFor(const std::string& tensorName) {

@@ -3,6 +3,7 @@
 // output files, and the error type that becomes exit status 1.
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ void saveGraphOrFail(const Graph& graph, const std::string& path, const DotOptio
 std::string graphArgument(const Args& args, const std::string& command);
 /// Reads every --input NAME=FILE.npy. Names must be graph inputs or parameters.
 Bindings readBindings(const Args& args, const Graph& graph);
+/// The shapes of the bound tensors, by name (the input shapes planMemory takes).
+std::map<std::string, Shape> shapesOf(const Bindings& bindings);
 /// A tensor name as a file name: every character outside [A-Za-z0-9._-] becomes '_'.
 std::string fileNameFor(const std::string& tensorName);
 /// Stops the command before it allocates (BadInput) when running `graph` with `bindings` would
@@ -52,14 +55,6 @@ std::string fileNameFor(const std::string& tensorName);
 /// available now (MemAvailable) and what the address-space limit (ulimit -v) leaves. A graph the
 /// planner cannot shape is let through: running it reports the problem. `what` names the graph.
 void checkMemoryFits(const Graph& graph, const Bindings& bindings, const std::string& what);
-
-/// --memory-limit BYTES (grad, train): the execution order in which `graph` with `bindings` plans a
-/// peak within the limit, the topological one first, else the min-peak one
-/// (runtime/memory_schedule.h); BadInput naming the smallest peak Adjoint can plan when neither
-/// fits. Without the option, or for a graph the planner cannot shape, the topological order.
-/// `plannedPeak` receives the chosen order's planned peak (0 when not planned).
-ScheduleOrder orderWithinMemoryLimit(const Args& args, const Graph& graph, const Bindings& bindings, const std::string& what,
-                                     std::int64_t* plannedPeak = nullptr);
 
 /// Creates DIR (and parents) if needed; BadInput when it cannot.
 void ensureDirectory(const std::string& dir);

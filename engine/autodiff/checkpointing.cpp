@@ -1,5 +1,7 @@
 #include "autodiff/checkpointing.h"
 
+#include "autodiff/checkpoint_budget.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -24,8 +26,15 @@ std::optional<CheckpointPolicy> parseCheckpointPolicy(std::string_view text, std
             return fail("every:K needs a whole number K from 1 to 999999, got '" + digits + "'");
         return CheckpointPolicy{CheckpointPolicy::Kind::EveryK, std::stoi(digits)};
     }
-    if (text.rfind("budget:", 0) == 0) return fail("the budget policy is not available yet (none, sqrt and every:K are)");
-    return fail("the checkpoint policy must be none, sqrt or every:K, got '" + std::string(text) + "'");
+    if (text.rfind("budget:", 0) == 0) {
+        const std::string digits(text.substr(7));
+        if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos || std::stoll(digits) < 1)
+            return fail("budget:BYTES needs a whole number of bytes from 1 up, got '" + digits + "'");
+        CheckpointPolicy p{CheckpointPolicy::Kind::Budget, 0};
+        p.budgetBytes = std::stoll(digits);
+        return p;
+    }
+    return fail("the checkpoint policy must be none, sqrt, every:K or budget:BYTES, got '" + std::string(text) + "'");
 }
 
 std::string checkpointPolicyName(const CheckpointPolicy& p) {
@@ -33,28 +42,51 @@ std::string checkpointPolicyName(const CheckpointPolicy& p) {
         case CheckpointPolicy::Kind::None: return "none";
         case CheckpointPolicy::Kind::Sqrt: return "sqrt";
         case CheckpointPolicy::Kind::EveryK: return "every:" + std::to_string(p.k);
+        case CheckpointPolicy::Kind::Budget: return "budget:" + std::to_string(p.budgetBytes);
     }
     return "none";
 }
 
-CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPolicy& policy) {
+std::vector<NodeId> checkpointCandidates(const Graph& g, ValueRef loss) {
     if (!g.contains(loss.node)) throw GraphError("checkpointing: the loss value is not in the graph");
-    CheckpointResult result;
-    if (policy.kind == CheckpointPolicy::Kind::None) return result;
-    const std::vector<NodeId> order = g.topoOrder();
-    const std::vector<char> forward = g.dependencies(loss.node);  // the forward pass
-    // checkpoints among the forward nodes that compute a buffer, in topological order
+    const std::vector<char> forward = g.dependencies(loss.node);
     std::vector<NodeId> computing;
-    for (NodeId id : order)
+    for (NodeId id : g.topoOrder())
         if (forward[std::size_t(id)] && !isSource(g.node(id).op) && !returnsView(g.node(id).op)) computing.push_back(id);
+    return computing;
+}
+
+CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPolicy& policy, const PlanContext& context) {
+    if (!g.contains(loss.node)) throw GraphError("checkpointing: the loss value is not in the graph");
+    if (policy.kind == CheckpointPolicy::Kind::None) return {};
+    const std::vector<NodeId> computing = checkpointCandidates(g, loss);
+    std::vector<char> keep(std::size_t(g.idBound()), 0);
+    if (policy.kind == CheckpointPolicy::Kind::Budget) {
+        const CheckpointChoice choice = chooseCheckpoints(g, loss, policy.budgetBytes, context);
+        if (!choice.fits)
+            throw CheckpointBudgetError("checkpoint budget " + std::to_string(policy.budgetBytes) +
+                                            " B is below the smallest peak recomputation can plan this graph in: " +
+                                            std::to_string(choice.peakBytes) + " B",
+                                        choice.peakBytes);
+        for (std::size_t i = 0; i < computing.size(); ++i) keep[std::size_t(computing[i])] = choice.keep[i];
+        return applyCheckpointSet(g, loss, keep);
+    }
     const std::size_t n = computing.size();
     const std::size_t every = policy.kind == CheckpointPolicy::Kind::Sqrt
                                   ? std::max<std::size_t>(1, std::size_t(std::ceil(std::sqrt(double(n)))))
                                   : std::size_t(std::max(1, policy.k));
-    std::vector<char> keep(std::size_t(g.idBound()), 0);
     for (std::size_t i = 0; i < n; ++i)
         if ((i + 1) % every == 0) keep[std::size_t(computing[i])] = 1;
+    return applyCheckpointSet(g, loss, keep);
+}
 
+CheckpointResult applyCheckpointSet(Graph& g, ValueRef loss, const std::vector<char>& keepById) {
+    if (!g.contains(loss.node)) throw GraphError("checkpointing: the loss value is not in the graph");
+    CheckpointResult result;
+    const std::vector<NodeId> order = g.topoOrder();
+    const std::vector<char> forward = g.dependencies(loss.node);  // the forward pass
+    std::vector<char> keep = keepById;
+    keep.resize(std::size_t(g.idBound()), 1);
     // copies, made on demand back to checkpoints and sources
     std::map<NodeId, NodeId> copyOf;
     std::function<ValueRef(ValueRef)> recomputed = [&](ValueRef v) -> ValueRef {

@@ -8,7 +8,8 @@
 //   backward (gradients, optimizer updates).
 // - A policy picks the checkpoints among the forward nodes that compute a buffer (views are free
 //   to recompute), in topological order: every k-th, or the ends of sqrt(n) equal segments
-//   (Chen's sqrt(n) policy). Sources are never recomputed.
+//   (Chen's sqrt(n) policy), or the set that fits a byte budget with the fewest FLOPs recomputed
+//   (autodiff/checkpoint_budget.h). Sources are never recomputed.
 // - Each backward read of a forward value that is not a checkpoint (nor a source) is rewired to a
 //   copy of the value's node, whose inputs are copied the same way back to checkpoints and
 //   sources; one copy per forward node, shared by every backward reader. Copies carry the meta
@@ -17,22 +18,29 @@
 //   values die during the forward pass, and the copies live only as long as the backward pass
 //   needs them.
 // - The copies compute the same ops on the same values, so the gradients are bit-identical.
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/errors.h"
 #include "ir/graph.h"
+#include "runtime/memory_schedule.h"
 
 namespace adj {
 
 struct CheckpointPolicy {
-    enum class Kind { None, EveryK, Sqrt } kind = Kind::None;
+    enum class Kind { None, EveryK, Sqrt, Budget } kind = Kind::None;
     /// EveryK: keep every k-th forward node's values.
     int k = 0;
+    /// Budget: the planned peak (runtime/memory_plan.h, arena plus outputs) the graph must fit in.
+    std::int64_t budgetBytes = 0;
 };
 
-/// "none", "sqrt" or "every:K" (K >= 1); nullopt with the reason in `why` otherwise.
+/// "none", "sqrt", "every:K" (K >= 1) or "budget:BYTES" (BYTES >= 1); nullopt with the reason in
+/// `why` otherwise.
 std::optional<CheckpointPolicy> parseCheckpointPolicy(std::string_view text, std::string* why = nullptr);
 std::string checkpointPolicyName(const CheckpointPolicy& policy);
 
@@ -45,8 +53,32 @@ struct CheckpointResult {
     double recomputeFlops = 0;
 };
 
+/// How the budget policy plans the graphs it compares: the input shapes (as planMemory takes
+/// them) and the execution order.
+struct PlanContext {
+    std::map<std::string, Shape> inputShapes;
+    ScheduleOrder order = ScheduleOrder::Topological;
+};
+
+/// The budget is below the smallest peak the budget policy can plan the graph in (named in the
+/// message and in smallestPeakBytes).
+class CheckpointBudgetError : public Error {
+public:
+    CheckpointBudgetError(const std::string& what, std::int64_t smallest) : Error(what), smallestPeakBytes(smallest) {}
+    std::int64_t smallestPeakBytes = 0;
+};
+
 /// Rewrites `g` in place as described above. `loss` is the forward output the backward pass
-/// differentiates. Policy None changes nothing. Throws GraphError when `loss` is not in the graph.
-CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPolicy& policy);
+/// differentiates. Policy None changes nothing. Throws GraphError when `loss` is not in the graph,
+/// CheckpointBudgetError when no set of checkpoints fits a Budget policy's bytes.
+CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPolicy& policy, const PlanContext& context = {});
+
+/// The nodes a policy chooses checkpoints among: the forward nodes (what `loss` depends on) that
+/// compute a buffer of their own (no sources, no views), in topological order.
+std::vector<NodeId> checkpointCandidates(const Graph& g, ValueRef loss);
+
+/// The rewrite with the checkpoints given: `keep` by node id (1: the backward pass reads the
+/// value as it is; 0: it computes it again). Nodes past keep's end count as kept.
+CheckpointResult applyCheckpointSet(Graph& g, ValueRef loss, const std::vector<char>& keep);
 
 }  // namespace adj

@@ -50,7 +50,7 @@ MemoryReport memoryReport(const Graph& input, const MemoryRequest& request) {
     }
     if (request.pass != MemoryPass::Forward) {
         r.forward = g.dependencies(loss.node);
-        r.recompute = applyCheckpointing(g, loss, request.checkpoint);
+        r.recompute = applyCheckpointing(g, loss, request.checkpoint, {{}, request.order});
     }
     r.plan = planMemory(g, {}, request.order);
     r.live = r.plan.liveBytesByStep();

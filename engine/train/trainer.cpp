@@ -52,6 +52,18 @@ Trainer::Trainer(const Graph& model, Dataset data, TrainerConfig config, Executo
         for (const auto& s : step_.stateInputs[i]) state_[s] = Tensor::zeros(params_.at(step_.parameters[i]).shape());
 }
 
+void Trainer::replaceStepGraph(Graph graph) {
+    auto names = [](const Graph& g) {
+        std::vector<std::string> inputs, outputs;
+        for (NodeId id : g.inputNodes()) inputs.push_back(g.node(id).name);
+        for (const auto& o : g.outputs()) outputs.push_back(o.name);
+        return std::make_pair(inputs, outputs);
+    };
+    if (names(graph) != names(step_.graph))
+        throw Error("the new step graph has other inputs or outputs than the training step's (a rewrite must keep them)");
+    step_.graph = std::move(graph);
+}
+
 Tensor Trainer::targetsFor(const DataSplit& split, const std::vector<std::int64_t>* rows) const {
     if (!data_.isClassification()) return rows ? gatherRows(split.targets, *rows) : split.targets;
     std::vector<int> labels;

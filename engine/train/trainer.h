@@ -78,6 +78,10 @@ public:
     const TrainingStepGraph& stepGraph() const { return step_; }
     const Dataset& dataset() const { return data_; }
     const TrainerConfig& config() const { return config_; }
+    /// A rewrite of stepGraph().graph that keeps its inputs and outputs (recomputation,
+    /// autodiff/checkpointing.h) for the next steps; throws adj::Error when an input or output
+    /// differs.
+    void replaceStepGraph(Graph graph);
     /// The order the next steps run their nodes in (a memory limit chosen after the step graph).
     void setSchedule(ScheduleOrder order) { config_.schedule = order; }
     /// Updates done so far.

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "autodiff/checkpoint_budget.h"
 #include "autodiff/checkpointing.h"
 #include "autodiff/reverse_mode.h"
 #include "cost/cost_model.h"
@@ -80,7 +81,9 @@ private Q_SLOTS:
         QVERIFY(parseCheckpointPolicy("sqrt")->kind == CheckpointPolicy::Kind::Sqrt);
         QCOMPARE(parseCheckpointPolicy("every:3")->k, 3);
         QCOMPARE(checkpointPolicyName(*parseCheckpointPolicy("every:3")), std::string("every:3"));
-        for (const char* bad : {"every:0", "every:", "every:x", "every:99999999", "sqrtt", "budget:100", ""}) {
+        QCOMPARE(parseCheckpointPolicy("budget:100")->budgetBytes, std::int64_t(100));
+        QCOMPARE(checkpointPolicyName(*parseCheckpointPolicy("budget:4096")), std::string("budget:4096"));
+        for (const char* bad : {"every:0", "every:", "every:x", "every:99999999", "sqrtt", "budget:0", "budget:", "budget:1e6", "budget:-5", ""}) {
             QVERIFY2(!parseCheckpointPolicy(bad, &why), bad);
             QVERIFY(!why.empty());
         }
@@ -242,8 +245,146 @@ private Q_SLOTS:
         }
         for (const char* w : {"grad_w0.npy", "grad_w7.npy"})
             QVERIFY(test::sameBits(readNpy(dir + "/none/" + w), readNpy(dir + "/sqrt/" + w)));
-        QCOMPARE(test::runCli({"grad", file, "--of", "loss", "--checkpoint", "budget:10"}).exitCode, 2);
+        const test::CliResult tiny = test::runCli({"grad", file, "--of", "loss", "--input", QString::fromStdString("x=" + dir + "/x.npy"),
+                                                   "--checkpoint", "budget:10", "--out", QString::fromStdString(dir + "/tiny")});
+        QCOMPARE(tiny.exitCode, 1);
+        QVERIFY2(tiny.err.startsWith("error:") && tiny.err.contains("smallest peak"), qPrintable(tiny.err));
+        QCOMPARE(test::runCli({"grad", file, "--of", "loss", "--checkpoint", "budget:ten"}).exitCode, 2);
+        QCOMPARE(test::runCli({"grad", file, "--of", "loss", "--mode", "numeric", "--checkpoint", "sqrt"}).exitCode, 2);
         QCOMPARE(test::runCli({"memory", file, "--checkpoint", "sqrt"}).exitCode, 2);  // needs --backward or --train
+    }
+    /// The budget policy against the exact answer: on graphs small enough to rewrite and plan
+    /// every set of checkpoints, the exact search is the optimum; the heuristic (what larger
+    /// graphs get) must fit every budget from its own smallest peak up, recompute no less than the
+    /// optimum (a check of both), no more than sqrt(n) wherever sqrt(n) fits, and nothing when
+    /// the plain graph fits; its smallest peak is within 10% of the true one.
+    void budgetHeuristicAgainstExact_data() {
+        QTest::addColumn<int>("layers");
+        QTest::addColumn<bool>("residual");
+        QTest::newRow("plain 5 layers") << 5 << false;
+        QTest::newRow("residual 3 layers") << 3 << true;
+    }
+    void budgetHeuristicAgainstExact() {
+        QFETCH(int, layers);
+        QFETCH(bool, residual);
+        const Graph model = deepMlp(layers, residual);
+        const Graph g = buildBackward(model, "loss").graph;
+        const ValueRef loss = model.outputs()[0].value;
+        QVERIFY(checkpointCandidates(g, loss).size() <= std::size_t(kExactCandidates));
+        const std::int64_t plainPeak = planMemory(g).plannedPeakBytes();
+        const CheckpointChoice exactFloor = chooseCheckpointsExact(g, loss, 0), heuristicFloor = chooseCheckpointsHeuristic(g, loss, 0);
+        QVERIFY(!exactFloor.fits && exactFloor.exact && !heuristicFloor.fits);
+        QCOMPARE(exactFloor.evaluated, 1 << checkpointCandidates(g, loss).size());
+        Graph sqrtGraph = g;
+        const double sqrtFlops = applyCheckpointing(sqrtGraph, loss, {CheckpointPolicy::Kind::Sqrt, 0}).recomputeFlops;
+        const std::int64_t sqrtPeak = planMemory(sqrtGraph).plannedPeakBytes();
+        qInfo("plain peak %lld B; smallest feasible peak: exact %lld B, heuristic %lld B; sqrt(n): %lld B for %.0f FLOPs",
+              (long long)plainPeak, (long long)exactFloor.peakBytes, (long long)heuristicFloor.peakBytes, (long long)sqrtPeak, sqrtFlops);
+        QVERIFY(exactFloor.peakBytes < plainPeak);
+        QVERIFY(exactFloor.peakBytes <= heuristicFloor.peakBytes);
+        QVERIFY(double(heuristicFloor.peakBytes) <= 1.10 * double(exactFloor.peakBytes));
+        const int steps = 8;
+        for (int i = 0; i <= steps; ++i) {
+            const std::int64_t budget = exactFloor.peakBytes + (plainPeak - exactFloor.peakBytes) * i / steps;
+            const CheckpointChoice exact = chooseCheckpointsExact(g, loss, budget), heuristic = chooseCheckpointsHeuristic(g, loss, budget);
+            qInfo("budget %lld B: exact %.0f FLOPs (peak %lld B), heuristic %s %.0f FLOPs (peak %lld B, %d sets planned)", (long long)budget,
+                  exact.recomputeFlops, (long long)exact.peakBytes, heuristic.fits ? "fits," : "does not fit,", heuristic.recomputeFlops,
+                  (long long)heuristic.peakBytes, heuristic.evaluated);
+            QVERIFY(exact.fits && exact.peakBytes <= budget);
+            if (budget >= heuristicFloor.peakBytes) QVERIFY(heuristic.fits && heuristic.peakBytes <= budget);
+            if (heuristic.fits) QVERIFY(heuristic.recomputeFlops >= exact.recomputeFlops);
+            if (budget >= sqrtPeak) QVERIFY(heuristic.recomputeFlops <= sqrtFlops);
+            if (budget >= plainPeak) {
+                QCOMPARE(exact.recomputeFlops, 0.0);
+                QCOMPARE(heuristic.recomputeFlops, 0.0);
+            }
+        }
+    }
+
+    /// budget:BYTES on 64 layers (the heuristic): the planned peak fits, the gradients are
+    /// bit-identical, it recomputes no more than sqrt(n) at sqrt(n)'s peak, and a budget below
+    /// every peak it can plan is an error naming the smallest.
+    void budgetPolicyOnDeepNetworks() {
+        const Graph model = deepMlp(64, false);
+        const Measured none = measure(model, {}), sqrt = measure(model, {CheckpointPolicy::Kind::Sqrt, 0});
+        for (std::int64_t budget : {sqrt.plannedPeak, (sqrt.plannedPeak + none.plannedPeak) / 2}) {
+            CheckpointPolicy policy{CheckpointPolicy::Kind::Budget, 0};
+            policy.budgetBytes = budget;
+            const Measured m = measure(model, policy);
+            qInfo("budget %lld B: planned peak %lld B, %.0f FLOPs recomputed (sqrt(n): %lld B, %.0f FLOPs; none: %lld B)", (long long)budget,
+                  (long long)m.plannedPeak, m.recomputeFlops, (long long)sqrt.plannedPeak, sqrt.recomputeFlops, (long long)none.plannedPeak);
+            QVERIFY(m.plannedPeak <= budget);
+            QVERIFY(m.recomputeFlops <= sqrt.recomputeFlops);
+            if (budget > sqrt.plannedPeak) QVERIFY(m.recomputeFlops < sqrt.recomputeFlops);
+            for (std::size_t i = 0; i < none.gradients.size(); ++i) QVERIFY(test::sameBits(m.gradients[i], none.gradients[i]));
+        }
+        Graph g = buildBackward(model, "loss").graph;
+        CheckpointPolicy tiny{CheckpointPolicy::Kind::Budget, 0};
+        tiny.budgetBytes = 1000;
+        try {
+            applyCheckpointing(g, model.outputs()[0].value, tiny);
+            QFAIL("a budget of 1000 B fitted");
+        } catch (const CheckpointBudgetError& e) {
+            QVERIFY(e.smallestPeakBytes > 1000 && e.smallestPeakBytes <= sqrt.plannedPeak);
+            QVERIFY2(std::string(e.what()).find(std::to_string(e.smallestPeakBytes)) != std::string::npos, e.what());
+        }
+    }
+
+    /// grad --memory-limit without --checkpoint: below what any order plans, Adjoint recomputes
+    /// (budget at the limit) and writes the same gradients; below the smallest peak it can reach
+    /// with recomputation, exit 1 naming that peak. train takes a policy and a file as --checkpoint.
+    void cliMemoryLimitRecomputes() {
+        const std::string dir = test::tempDir();
+        const Graph model = deepMlp(16, false);
+        saveGraphFile(model, dir + "/deep.json");
+        writeNpy(dir + "/x.npy", test::normalTensor({32, 64}, 2, 1.f));
+        const Graph back = buildBackward(model, "loss").graph;
+        const ValueRef loss = model.outputs()[0].value;
+        std::int64_t orderFloor = std::min(planMemory(back).plannedPeakBytes(), planMemory(back, {}, ScheduleOrder::MinPeak).plannedPeakBytes());
+        std::int64_t floor = orderFloor;
+        for (ScheduleOrder order : {ScheduleOrder::Topological, ScheduleOrder::MinPeak})
+            floor = std::min(floor, chooseCheckpoints(back, loss, 0, {{}, order}).peakBytes);
+        QVERIFY(floor < orderFloor);
+        const QStringList base{"grad", QString::fromStdString(dir + "/deep.json"), "--of", "loss", "--input",
+                               QString::fromStdString("x=" + dir + "/x.npy"), "--json", "--out"};
+        const test::CliResult plain = test::runCli(base + QStringList{QString::fromStdString(dir + "/plain")});
+        QCOMPARE(plain.exitCode, 0);
+        const std::int64_t limit = (floor + orderFloor) / 2;
+        const test::CliResult fit = test::runCli(base + QStringList{QString::fromStdString(dir + "/fit"), "--memory-limit", QString::number(limit)});
+        QVERIFY2(fit.exitCode == 0, qPrintable(fit.err));
+        const QJsonObject j = QJsonDocument::fromJson(fit.out.toUtf8()).object();
+        QCOMPARE(j.value("checkpoint").toString(), "budget:" + QString::number(limit));
+        QVERIFY(j.value("recomputed").toInt() > 0);
+        QVERIFY(j.value("planned_peak_bytes").toInteger() <= limit);
+        for (const char* w : {"grad_w0.npy", "grad_w9.npy"})
+            QVERIFY(test::sameBits(readNpy(dir + "/plain/" + w), readNpy(dir + "/fit/" + w)));
+        const test::CliResult no = test::runCli(base + QStringList{QString::fromStdString(dir + "/no"), "--memory-limit", QString::number(floor - 1)});
+        QCOMPARE(no.exitCode, 1);
+        QVERIFY2(no.err.startsWith("error:") && no.err.contains(QString::number(floor) + " B") && no.err.contains("recomputing"), qPrintable(no.err));
+        // an explicit policy is kept: sqrt within a limit it does not fit names sqrt's smallest peak
+        const test::CliResult sqrtTooTight =
+            test::runCli(base + QStringList{QString::fromStdString(dir + "/s"), "--checkpoint", "sqrt", "--memory-limit", QString::number(floor - 1)});
+        QCOMPARE(sqrtTooTight.exitCode, 1);
+        QVERIFY2(sqrtTooTight.err.contains("--checkpoint sqrt"), qPrintable(sqrtTooTight.err));
+
+        // train: --checkpoint POLICY and --checkpoint FILE together; the losses are the plain run's
+        const QString spirals = QString::fromStdString(test::sourcePath("resources/examples/spirals_mlp.json"));
+        const QString state = QString::fromStdString(dir + "/state.ckpt");
+        const QStringList trainBase{"train", spirals, "--dataset", "spirals", "--steps", "3", "--seed", "4", "--json"};
+        const test::CliResult trainPlain = test::runCli(trainBase);
+        const test::CliResult trainSqrt = test::runCli(trainBase + QStringList{"--checkpoint", "sqrt", "--checkpoint", state});
+        QVERIFY2(trainSqrt.exitCode == 0, qPrintable(trainSqrt.err));
+        QVERIFY(QFileInfo::exists(state));
+        const QStringList a = trainPlain.out.split('\n', Qt::SkipEmptyParts), b = trainSqrt.out.split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(a.size(), b.size());
+        for (int i = 0; i + 1 < a.size(); ++i)
+            QCOMPARE(QJsonDocument::fromJson(a[i].toUtf8()).object().value("loss").toDouble(),
+                     QJsonDocument::fromJson(b[i].toUtf8()).object().value("loss").toDouble());
+        const QJsonObject summary = QJsonDocument::fromJson(b.last().toUtf8()).object();
+        QCOMPARE(summary.value("checkpoint").toString(), QString("sqrt"));
+        QVERIFY(summary.value("recomputed").toInt() > 0);
+        QCOMPARE(test::runCli(trainBase + QStringList{"--checkpoint", "every:x"}).exitCode, 2);
+        QCOMPARE(test::runCli(trainBase + QStringList{"--checkpoint", "sqrt", "--checkpoint", "every:2"}).exitCode, 2);
     }
 };
 
