@@ -183,6 +183,23 @@ def deep_mlp():
     write("deep_mlp", g, {"x": rng.standard_normal((n, d))})
 
 
+def wide_branches():
+    n, d, branches = 128, 512, 4
+    nodes = [node(f"scaled{i}", "mul", ["x", f"s{i}"]) for i in range(branches)]
+    nodes += [node(f"e{i}", "exp", [f"scaled{i}"]) for i in range(branches)]
+    nodes += [node(f"r{i}", "mean", [f"e{i}"]) for i in range(branches)]
+    total = "r0"
+    for i in range(1, branches):
+        nodes.append(node(f"sum{i}", "add", [total, f"r{i}"]))
+        total = f"sum{i}"
+    g = graph("wide_branches", "The scheduling lesson: four branches, each a 256 KB exp of the input reduced to one "
+              "number. Run in the order the nodes were written (every exp first, then the means) the four exps are "
+              "live together; run branch by branch they never are. View > Analysis > Memory, Compare orders.",
+              [{"name": "x", "shape": [n, d], "dims": ["N", None]}], [],
+              [const(f"s{i}", 0.1 * (i + 1)) for i in range(branches)] + nodes, [("loss", total)])
+    write("wide_branches", g, {"x": rng.standard_normal((n, d))})
+
+
 if __name__ == "__main__":
     os.makedirs(ROOT, exist_ok=True)
     mlp()
@@ -191,3 +208,4 @@ if __name__ == "__main__":
     scalar_function()
     elementwise_chain()
     deep_mlp()
+    wide_branches()

@@ -1,5 +1,6 @@
 #include "memory_view.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -124,6 +125,11 @@ void MemoryTimeline::setPicture(const MemoryPicture* picture) {
     update();
 }
 
+void MemoryTimeline::setCurveTop(qint64 bytes) {
+    curveTop_ = bytes;
+    update();
+}
+
 void MemoryTimeline::highlightNode(adj::NodeId id) {
     highlighted_ = id;
     update();
@@ -179,7 +185,7 @@ void MemoryTimeline::paintEvent(QPaintEvent*) {
     const MemoryPicture& p = *picture_;
     // the live bytes, filled, with the peak marked
     const QRectF c = curveArea();
-    const qint64 top = std::max<qint64>(1, *std::max_element(p.live.begin(), p.live.end()));
+    const qint64 top = std::max<qint64>({1, curveTop_, *std::max_element(p.live.begin(), p.live.end())});
     QPainterPath curve;
     curve.moveTo(xOf(p.firstStep), c.bottom());
     for (std::size_t s = std::size_t(p.firstStep); s < p.live.size(); ++s) {
@@ -246,13 +252,15 @@ void MemoryTimeline::leaveEvent(QEvent*) {
 // ---- MemoryView ----
 
 MemoryView::MemoryView(QWidget* parent)
-    : QWidget(parent), pass_(new QComboBox), checkpoint_(new QComboBox), order_(new QComboBox), summary_(new QLabel),
-      timeline_(new MemoryTimeline),
+    : QWidget(parent), pass_(new QComboBox), checkpoint_(new QComboBox), order_(new QComboBox),
+      compare_(new QCheckBox(tr("Compare orders"))), summary_(new QLabel), caption_(new QLabel), comparedCaption_(new QLabel),
+      timeline_(new MemoryTimeline), comparedTimeline_(new MemoryTimeline),
       compute_([this](MemoryPicture&& p) { apply(std::move(p)); },
                [this](const QString& m) {
                    picture_ = {};
                    summary_->setText(tr("Memory: %1").arg(m));
                    timeline_->setPicture(&picture_);
+                   showComparison();
                    Q_EMIT pictureChanged();
                    Q_EMIT failed(m);
                }) {
@@ -273,6 +281,8 @@ MemoryView::MemoryView(QWidget* parent)
     controls->addWidget(new QLabel(tr("Checkpoints:")));
     controls->addWidget(checkpoint_);
     controls->addWidget(order_);
+    compare_->setToolTip(tr("Plan the graph in both orders and draw them one above the other, on one byte scale"));
+    controls->addWidget(compare_);
     controls->addStretch(1);
     auto* legend = new QLabel;
     QString l;
@@ -290,16 +300,27 @@ MemoryView::MemoryView(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addWidget(summary_);
+    layout->addWidget(caption_);
     layout->addWidget(timeline_, 1);
+    layout->addWidget(comparedCaption_);
+    layout->addWidget(comparedTimeline_, 1);
+    comparedTimeline_->setObjectName(QStringLiteral("memoryTimelineMinPeak"));
     timeline_->setPicture(&picture_);
+    showComparison();
     auto again = [this] {
         if (graph_) request(graph_);
     };
     connect(pass_, &QComboBox::currentIndexChanged, this, again);
     connect(checkpoint_, &QComboBox::currentIndexChanged, this, again);
     connect(order_, &QComboBox::currentIndexChanged, this, again);
+    connect(compare_, &QCheckBox::toggled, this, [this, again](bool on) {
+        order_->setEnabled(!on);
+        again();
+    });
     connect(timeline_, &MemoryTimeline::nodeHovered, this, &MemoryView::nodeHovered);
     connect(timeline_, &MemoryTimeline::nodeClicked, this, &MemoryView::nodeClicked);
+    connect(comparedTimeline_, &MemoryTimeline::nodeHovered, this, &MemoryView::nodeHovered);
+    connect(comparedTimeline_, &MemoryTimeline::nodeClicked, this, &MemoryView::nodeClicked);
 }
 
 adj::train::MemoryRequest MemoryView::currentRequest() const {
@@ -311,26 +332,37 @@ adj::train::MemoryRequest MemoryView::currentRequest() const {
 }
 
 std::function<MemoryPicture()> MemoryView::computation(std::shared_ptr<const adj::Graph> graph) const {
-    return [graph, request = currentRequest()] {
-        try {
-            return memoryPicture(adj::train::memoryReport(*graph, request), *graph);
-        } catch (const adj::Error&) {
-            // a model without a loss has no backward graph of its own: show its training step,
-            // or else its forward pass, and say so
-            if (request.pass != adj::train::MemoryPass::Backward) throw;
-            for (auto pass : {adj::train::MemoryPass::TrainingStep, adj::train::MemoryPass::Forward}) {
-                adj::train::MemoryRequest other = request;
-                other.pass = pass;
-                try {
-                    MemoryPicture p = memoryPicture(adj::train::memoryReport(*graph, other), *graph);
-                    p.summary = tr("(no scalar output to differentiate) ") + p.summary;
-                    return p;
-                } catch (const adj::Error&) {
-                }
-            }
-            throw;
-        }
+    const bool compare = compare_->isChecked();
+    return [graph, request = currentRequest(), compare] {
+        if (!compare) return memoryPictureOrFallback(*graph, request);
+        adj::train::MemoryRequest topo = request, low = request;
+        topo.order = adj::ScheduleOrder::Topological;
+        low.order = adj::ScheduleOrder::MinPeak;
+        MemoryPicture p = memoryPictureOrFallback(*graph, topo);
+        p.compared = std::make_shared<const MemoryPicture>(memoryPictureOrFallback(*graph, low));
+        return p;
     };
+}
+
+MemoryPicture memoryPictureOrFallback(const adj::Graph& document, const adj::train::MemoryRequest& request) {
+    try {
+        return memoryPicture(adj::train::memoryReport(document, request), document);
+    } catch (const adj::Error&) {
+        // a model without a loss has no backward graph of its own: show its training step, or
+        // else its forward pass, and say so
+        if (request.pass != adj::train::MemoryPass::Backward) throw;
+        for (auto pass : {adj::train::MemoryPass::TrainingStep, adj::train::MemoryPass::Forward}) {
+            adj::train::MemoryRequest other = request;
+            other.pass = pass;
+            try {
+                MemoryPicture p = memoryPicture(adj::train::memoryReport(document, other), document);
+                p.summary = QObject::tr("(no scalar output to differentiate) ") + p.summary;
+                return p;
+            } catch (const adj::Error&) {
+            }
+        }
+        throw;
+    }
 }
 
 void MemoryView::request(std::shared_ptr<const adj::Graph> graph) {
@@ -348,11 +380,46 @@ void MemoryView::apply(MemoryPicture&& p) {
     picture_ = std::move(p);
     summary_->setText(picture_.summary);
     timeline_->setPicture(&picture_);
+    showComparison();
     Q_EMIT pictureChanged();
 }
+
+void MemoryView::showComparison() {
+    const MemoryPicture* other = picture_.compared.get();
+    caption_->setVisible(other != nullptr);
+    comparedCaption_->setVisible(other != nullptr);
+    comparedTimeline_->setVisible(other != nullptr);
+    comparedTimeline_->setPicture(other);
+    if (!other) {
+        timeline_->setCurveTop(0);
+        caption_->clear();
+        comparedCaption_->clear();
+        return;
+    }
+    auto top = [](const MemoryPicture& p) { return p.live.empty() ? qint64(0) : *std::max_element(p.live.begin(), p.live.end()); };
+    const qint64 scale = std::max(top(picture_), top(*other));
+    timeline_->setCurveTop(scale);
+    comparedTimeline_->setCurveTop(scale);
+    caption_->setText(tr("<b>Topological order</b>: planned peak %1").arg(readableBytes(picture_.plannedPeak)));
+    QString c = tr("<b>Min-peak order</b>: planned peak %1").arg(readableBytes(other->plannedPeak));
+    if (other->plannedPeak < picture_.plannedPeak && picture_.plannedPeak > 0)
+        c += tr(" (%1x of the topological order's)").arg(double(other->plannedPeak) / double(picture_.plannedPeak), 0, 'f', 2);
+    else c += tr(" (the greedy order plans no lower peak here: the topological order is kept)");
+    comparedCaption_->setText(c);
+}
+
+QString MemoryView::comparisonText() const {
+    if (!picture_.compared) return {};
+    return caption_->text() + QLatin1Char('\n') + comparedCaption_->text();
+}
+
+void MemoryView::setCompareOrders(bool on) { compare_->setChecked(on); }
 
 void MemoryView::setPass(adj::train::MemoryPass pass) { pass_->setCurrentIndex(pass_->findData(int(pass))); }
 void MemoryView::setCheckpoint(const QString& policy) { checkpoint_->setCurrentText(policy); }
 void MemoryView::setOrder(adj::ScheduleOrder order) { order_->setCurrentIndex(order_->findData(int(order))); }
 QString MemoryView::summaryText() const { return summary_->text(); }
-void MemoryView::highlightNode(adj::NodeId id) { timeline_->highlightNode(id); }
+void MemoryView::highlightNode(adj::NodeId id) {
+    timeline_->highlightNode(id);
+    comparedTimeline_->highlightNode(id);
+}

@@ -8,6 +8,10 @@
 // backward pass keeps (orange), other forward values (blue), backward values (green),
 // recomputations (purple), graph outputs (grey).
 //
+// "Compare orders" plans the same graph in the topological order and in the min-peak order
+// (runtime/memory_schedule.h) and draws the two timelines one above the other on one byte scale,
+// each captioned with its peak: the lecture's point that the order decides the memory.
+//
 // Linked with the canvas: hovering a bar names its tensor and emits nodeHovered, clicking emits
 // nodeClicked (the document's node; a recomputation stands for the node it copies), and
 // highlightNode outlines the bars of a node selected elsewhere. request() computes off the GUI
@@ -19,6 +23,7 @@
 #include "async_analysis.h"
 #include "train/memory_report.h"
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 
@@ -46,10 +51,16 @@ struct MemoryPicture {
     QString summary;
     qint64 plannedPeak = 0, lowerBound = 0, noReuse = 0, activationBytes = 0;
     int recomputed = 0;
+    /// With "Compare orders": this picture is the topological order's, `compared` the min-peak
+    /// order's; null otherwise.
+    std::shared_ptr<const MemoryPicture> compared;
 };
 
 /// Builds the picture of a report; `document` maps its nodes back to the document's.
 MemoryPicture memoryPicture(const adj::train::MemoryReport& report, const adj::Graph& document);
+/// The picture of `request` for `document`; a Backward request of a graph without a scalar output
+/// falls back to its training step, else its forward pass (the summary says so). Throws adj::Error.
+MemoryPicture memoryPictureOrFallback(const adj::Graph& document, const adj::train::MemoryRequest& request);
 QColor memoryBarColour(MemoryBar::Kind kind);
 
 /// The painted part: the live-bytes curve and the lanes of bars.
@@ -58,6 +69,9 @@ class MemoryTimeline : public QWidget {
 public:
     explicit MemoryTimeline(QWidget* parent = nullptr);
     void setPicture(const MemoryPicture* picture);
+    /// The byte count at the top of the live-bytes curve (two timelines compared share one);
+    /// 0: the picture's own largest.
+    void setCurveTop(qint64 bytes);
     void highlightNode(adj::NodeId id);
     adj::NodeId highlightedNode() const { return highlighted_; }
     /// Where bar `i` is drawn (widget coordinates): tests point the mouse at it.
@@ -82,6 +96,7 @@ private:
     double laneHeight() const;
     double xOf(double step) const;
     const MemoryPicture* picture_ = nullptr;
+    qint64 curveTop_ = 0;
     adj::NodeId highlighted_ = adj::kNoNode;
     int hovered_ = -1;
 };
@@ -98,9 +113,15 @@ public:
     void setPass(adj::train::MemoryPass pass);
     void setCheckpoint(const QString& policy);  ///< "none", "sqrt", "every:K"
     void setOrder(adj::ScheduleOrder order);
+    /// Both orders, one above the other (the order choice then has no effect).
+    void setCompareOrders(bool on);
     bool isComputing() const { return compute_.isBusy(); }
     const MemoryPicture& picture() const { return picture_; }
     MemoryTimeline* timeline() const { return timeline_; }
+    /// The min-peak order's timeline while comparing orders (hidden otherwise).
+    MemoryTimeline* comparedTimeline() const { return comparedTimeline_; }
+    /// The captions of the two timelines while comparing ("" otherwise).
+    QString comparisonText() const;
     QString summaryText() const;
 
 public Q_SLOTS:
@@ -117,11 +138,16 @@ private:
     std::function<MemoryPicture()> computation(std::shared_ptr<const adj::Graph> graph) const;
     adj::train::MemoryRequest currentRequest() const;
     void apply(MemoryPicture&& p);
+    void showComparison();
     QComboBox* pass_;
     QComboBox* checkpoint_;
     QComboBox* order_;
+    QCheckBox* compare_;
     QLabel* summary_;
+    QLabel* caption_;
+    QLabel* comparedCaption_;
     MemoryTimeline* timeline_;
+    MemoryTimeline* comparedTimeline_;
     MemoryPicture picture_;
     std::shared_ptr<const adj::Graph> graph_;
     AsyncAnalysis<MemoryPicture> compute_;

@@ -86,6 +86,42 @@ private Q_SLOTS:
         QCOMPARE(view.picture().plannedPeak, train::memoryReport(*g, forward).plan.plannedPeakBytes());
     }
 
+    /// Compare orders: the topological and the min-peak plans one above the other, on one byte
+    /// scale, captioned with their peaks (wide_branches: the four exps live together, or one at a
+    /// time); unchecked, one timeline again.
+    void compareOrdersSideBySide() {
+        MemoryView view;
+        view.resize(1100, 640);
+        const auto g = example("wide_branches");
+        view.setPass(train::MemoryPass::Forward);
+        view.setCompareOrders(true);
+        QVERIFY(view.requestNow(g));
+        QVERIFY(view.picture().compared);
+        train::MemoryRequest topo, low;
+        low.order = ScheduleOrder::MinPeak;
+        const std::int64_t topoPeak = train::memoryReport(*g, topo).plan.plannedPeakBytes();
+        const std::int64_t lowPeak = train::memoryReport(*g, low).plan.plannedPeakBytes();
+        QCOMPARE(view.picture().plannedPeak, topoPeak);
+        QCOMPARE(view.picture().compared->plannedPeak, lowPeak);
+        QVERIFY(double(lowPeak) <= 0.3 * double(topoPeak));
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QVERIFY(view.comparedTimeline()->isVisible());
+        QVERIFY2(view.comparisonText().contains("Topological order") && view.comparisonText().contains("Min-peak order") &&
+                     view.comparisonText().contains("0.25x"),
+                 qPrintable(view.comparisonText()));
+        // hovering a node elsewhere outlines its bars in both
+        view.highlightNode(*g->findNode("e0"));
+        QCOMPARE(view.comparedTimeline()->highlightedNode(), *g->findNode("e0"));
+        const QImage image = view.grab().toImage();
+        if (!qEnvironmentVariableIsEmpty("ADJOINT_SCREENSHOT_DIR"))
+            QVERIFY(image.save(qEnvironmentVariable("ADJOINT_SCREENSHOT_DIR") + "/memory_orders.png"));
+        view.setCompareOrders(false);
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isComputing(), 20000);
+        QVERIFY(!view.picture().compared);
+        QVERIFY(!view.comparedTimeline()->isVisible());
+    }
+
     void mouseOverABarNamesItsNode() {
         MemoryView view;
         view.resize(900, 500);
