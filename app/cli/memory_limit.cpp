@@ -36,7 +36,9 @@ std::optional<std::int64_t> plannedPeak(const Graph& g, const std::map<std::stri
     }
 }
 
-std::string bytesText(std::int64_t bytes) { return std::to_string(bytes) + " B (" + readableBytes(bytes) + ")"; }
+std::string bytesText(std::int64_t bytes) {
+    return std::to_string(bytes) + " B" + (bytes >= 1024 ? " (" + readableBytes(bytes) + ")" : "");
+}
 
 }  // namespace
 
