@@ -1,4 +1,4 @@
-// Recomputation (autodiff/checkpointing.h) on the graphs of the memory issue's goal, one SGD
+// Recomputation (passes/checkpointing.h) on the graphs of the memory issue's goal, one SGD
 // training step each (forward, cross-entropy, backward, update; the CPU executor, 2 threads):
 //   1. a 64-layer ReLU MLP, width 256, batch 64;
 //   2. a 32-block residual CNN: a 3x3 stem, 32 blocks x + conv(relu(conv(x))) (16 channels,
@@ -19,7 +19,7 @@
 
 #include <tbb/global_control.h>
 
-#include "autodiff/checkpointing.h"
+#include "passes/checkpointing.h"
 #include "bench_util.h"
 #include "base/median.h"
 #include "cost/cost_model.h"

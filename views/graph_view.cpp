@@ -194,10 +194,12 @@ void GraphView::applyFraming() {
     Q_EMIT zoomChanged(zoom());
 }
 
-void GraphView::centerOnNode(adj::NodeId id) {
+void GraphView::centerOnNode(adj::NodeId id, bool middle) {
     GraphNodeItem* item = scene_->nodeItem(id);
     scene_->selectNode(id);
-    if (item) ensureVisible(item, 40, 40);
+    if (!item) return;
+    if (middle) centerOn(item);
+    else ensureVisible(item, 40, 40);
 }
 
 void GraphView::wheelEvent(QWheelEvent* event) {

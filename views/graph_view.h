@@ -66,8 +66,8 @@ public Q_SLOTS:
     void setZoom(double zoom);
     /// Shows the whole graph (until the user zooms, also after resizes).
     void fitToWindow();
-    /// Selects a node and scrolls it into view.
-    void centerOnNode(adj::NodeId id);
+    /// Selects a node and scrolls it into view (`middle`: to the middle of the view).
+    void centerOnNode(adj::NodeId id, bool middle = false);
     /// Presentation mode: thicker, darker drawing, a white background, and 1.5x magnification
     /// (the initial framing and fit allow 1.5x larger scales).
     void setPresentationMode(bool on);

@@ -9,6 +9,7 @@
 #include <QSlider>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -21,6 +22,7 @@
 #include "graph_view.h"
 #include "ir/verifier.h"
 #include "passes/trace_replay.h"
+#include "train/memory_report.h"
 
 namespace {
 const QColor kRemoved(215, 40, 40);
@@ -33,7 +35,7 @@ QString signedQuantity(double v, const QString& unit) {
 
 RewriteTimeline::RewriteTimeline(QWidget* parent)
     : QWidget(parent), view_(new GraphView(this)), overlays_(new CanvasOverlays(view_)), preset_(new QComboBox(this)),
-      passes_(new QListWidget(this)), run_(new QPushButton(tr("Run"), this)), slider_(new QSlider(Qt::Horizontal, this)),
+      source_(new QComboBox(this)), passes_(new QListWidget(this)), run_(new QPushButton(tr("Run"), this)), slider_(new QSlider(Qt::Horizontal, this)),
       stepLabel_(new QLabel(this)), costs_(new QTableWidget(4, 4, this)), busy_(new QLabel(this)),
       optimize_([this](Optimized&& r) { applyOptimized(std::move(r)); }, [this](const QString& m) { showOptimizeFailure(m); }),
       replay_([this](adj::ReplayedStep&& r) { applyReplay(std::move(r)); },
@@ -51,7 +53,15 @@ RewriteTimeline::RewriteTimeline(QWidget* parent)
     presetRow->addWidget(preset_, 1);
     presetRow->addWidget(run_);
     side->addLayout(presetRow);
-    passes_->setToolTip(tr("The passes run in this order; uncheck one to leave it out."));
+    auto* sourceRow = new QHBoxLayout;
+    sourceRow->addWidget(new QLabel(tr("Graph"), controls));
+    source_->addItem(tr("As drawn"), int(Source::Drawn));
+    source_->addItem(tr("Backward graph"), int(Source::Backward));
+    source_->setToolTip(tr("Backward graph: the graph with the reverse-mode gradients of its first scalar output (a model without "
+                           "one: its training step), where the checkpoint pass recomputes activations"));
+    sourceRow->addWidget(source_, 1);
+    side->addLayout(sourceRow);
+    passes_->setToolTip(tr("The passes run in this order; check or uncheck one to add or leave it out."));
     side->addWidget(passes_, 1);
     stepLabel_->setWordWrap(true);
     stepLabel_->setTextFormat(Qt::RichText);
@@ -99,6 +109,14 @@ RewriteTimeline::RewriteTimeline(QWidget* parent)
         else Q_EMIT failed(tr("no graph to optimize"));
     });
     connect(slider_, &QSlider::valueChanged, this, &RewriteTimeline::setStep);
+    // a step's drawing scrolls to what it changed (once the scene's new size has reached the
+    // scroll bars: the next turn of the event loop)
+    connect(view_, &GraphView::layoutApplied, this, [this] {
+        if (focus_ == adj::kNoNode) return;
+        QTimer::singleShot(0, this, [this, id = focus_] {
+            if (focus_ == id) view_->centerOnNode(id, true);
+        });
+    });
     connect(prev, &QToolButton::clicked, this, [this] { slider_->setValue(slider_->value() - 1); });
     connect(next, &QToolButton::clicked, this, [this] { slider_->setValue(slider_->value() + 1); });
     preset_->setCurrentIndex(adj::kMaxOptLevel);
@@ -111,13 +129,30 @@ void RewriteTimeline::setPreset(int level) {
         return;
     }
     passes_->clear();
-    for (const std::string& p : adj::pipelinePasses(level)) {
+    const std::vector<std::string> inLevel = adj::pipelinePasses(level);
+    auto add = [this](const std::string& p, bool checked, const QString& note) {
         auto* item = new QListWidgetItem(QString::fromStdString(p), passes_);
-        item->setToolTip(QString::fromStdString(adj::findPass(p)->description));
+        item->setToolTip(QString::fromStdString(adj::findPass(p)->description) + note);
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-        item->setCheckState(Qt::Checked);
-    }
+        item->setCheckState(checked ? Qt::Checked : Qt::Unchecked);
+    };
+    for (const std::string& p : inLevel) add(p, true, {});
+    for (const std::string& p : adj::knownPasses())
+        if (std::find(inLevel.begin(), inLevel.end(), p) == inLevel.end()) add(p, false, tr(" (not in -O%1)").arg(level));
 }
+
+bool RewriteTimeline::setPassChecked(const QString& pass, bool checked) {
+    for (int i = 0; i < passes_->count(); ++i)
+        if (passes_->item(i)->text() == pass) {
+            passes_->item(i)->setCheckState(checked ? Qt::Checked : Qt::Unchecked);
+            return true;
+        }
+    return false;
+}
+
+void RewriteTimeline::setSource(Source source) { source_->setCurrentIndex(source_->findData(int(source))); }
+
+RewriteTimeline::Source RewriteTimeline::source() const { return Source(source_->currentData().toInt()); }
 
 std::vector<std::string> RewriteTimeline::checkedPasses() const {
     std::vector<std::string> out;
@@ -154,8 +189,23 @@ int RewriteTimeline::busiestStep(const adj::RewriteTrace& trace) {
 }
 
 RewriteTimeline::Optimized RewriteTimeline::optimize(std::shared_ptr<const adj::Graph> graph, std::vector<std::string> passes,
-                                                     StartAt start) {
+                                                     StartAt start, Source source) {
     adj::Graph copy = *graph;
+    if (source == Source::Backward) {
+        adj::train::MemoryRequest backward;
+        backward.pass = adj::train::MemoryPass::Backward;
+        backward.keepForwardOutputs = true;  // the loss stays: -O2 keeps it, the checkpoint pass finds it
+        try {
+            copy = adj::train::passGraph(copy, backward).graph;
+        } catch (const adj::Error&) {
+            backward.pass = adj::train::MemoryPass::TrainingStep;  // a model: its training step
+            try {
+                copy = adj::train::passGraph(copy, backward).graph;
+            } catch (const adj::Error&) {
+                throw adj::GraphError("no backward graph: the graph has no scalar output to differentiate and is not a model to train");
+            }
+        }
+    }
     const auto problems = adj::verifyGraph(copy);
     if (!problems.empty()) throw adj::GraphError("cannot optimize an invalid graph: " + problems.front().message);
     auto trace = std::make_shared<adj::RewriteTrace>();
@@ -173,11 +223,15 @@ bool RewriteTimeline::run(QString* error) {
         return false;
     }
     updateBusy();
-    return optimize_.runNow([graph = graph_, passes = checkedPasses()] { return optimize(graph, passes, StartAt::FirstStep); }, error);
+    return optimize_.runNow([graph = graph_, passes = checkedPasses(), source = source()] {
+        return optimize(graph, passes, StartAt::FirstStep, source);
+    }, error);
 }
 
 void RewriteTimeline::request(std::shared_ptr<const adj::Graph> graph, StartAt start) {
-    optimize_.start([graph = std::move(graph), passes = checkedPasses(), start] { return optimize(graph, passes, start); });
+    optimize_.start([graph = std::move(graph), passes = checkedPasses(), start, source = source()] {
+        return optimize(graph, passes, start, source);
+    });
     updateBusy();
 }
 
@@ -237,13 +291,16 @@ void RewriteTimeline::setStep(int k) {
     } else {
         const adj::RewriteStep& s = trace_->steps[std::size_t(k - 1)];
         stepLabel_->setText(tr("<b>Step %1/%2</b> &nbsp; pass <b>%3</b>, rule <b>%4</b> at <i>%5</i><br>"
-                               "<span style='color:#c02020'>removed %6</span> · <span style='color:#149040'>added %7</span>")
+                               "<span style='color:#c02020'>removed %6</span> · <span style='color:#149040'>added %7</span>%8")
                                 .arg(k)
                                 .arg(stepCount())
                                 .arg(QString::fromStdString(s.pass).toHtmlEscaped(), QString::fromStdString(s.rule).toHtmlEscaped(),
                                      QString::fromStdString(s.root).toHtmlEscaped())
                                 .arg(s.removed.size())
-                                .arg(s.added.size()));
+                                .arg(s.added.size())
+                                .arg(s.retargeted.empty()      ? QString()
+                                     : s.retargeted.size() == 1 ? tr(" · 1 input now reads the copy")
+                                                                : tr(" · %1 inputs now read the copy").arg(s.retargeted.size())));
         showCosts(s.before, s.after, start);
         replay_.start([trace = trace_, k] { return adj::replayTo(*trace, k - 1); });
     }
@@ -262,6 +319,7 @@ void RewriteTimeline::applyReplay(adj::ReplayedStep&& r) {
     overlays_->clearAll();
     overlays_->setNodeFills(std::move(fills));
     overlays_->setNodeMarks(0, std::move(marks));
+    focus_ = !r.added.empty() ? r.added.front() : !r.removed.empty() ? r.removed.front() : adj::kNoNode;
     view_->showGraph(r.graph, {}, !std::exchange(reframe_, false));
 }
 

@@ -4,13 +4,20 @@
 // slider then steps through the trace one rule application at a time. The canvas shows the graph
 // at step k (rebuilt by replaying the trace) with the nodes step k removes in red and the nodes it
 // adds in green, and the table shows the step's cost delta (FLOPs, bytes, kernels, intensity) and
-// the cumulative change since the start.
+// the cumulative change since the start. The canvas scrolls to the node the step adds (or
+// removes).
 //
 // Both the optimization and the replay of a step run off the GUI thread: request() optimizes on
 // a worker and shows the chosen step when the trace arrives; setStep() updates the step's text and
 // costs at once and draws the replayed graph when its worker is done. A newer request drops an
 // older one's result; meanwhile the view says "computing…" and keeps its previous drawing. run()
 // is the synchronous form of the optimization (tests).
+//
+// The graph optimized is the document's as drawn, or (the "Graph" choice) its backward graph: the
+// reverse-mode gradients of its first scalar output (its outputs kept beside them, so that the
+// passes keep the loss the checkpoint pass needs), or for a model without one its training step
+// (train/memory_report.h, passGraph). The pass list holds the preset's passes, checked, then the
+// passes of no -O level (checkpoint: recomputation, which needs a backward pass), unchecked.
 #include <QWidget>
 #include <memory>
 
@@ -36,6 +43,8 @@ public:
     /// Which step a new trace opens at: step 1, or the step that changes the most nodes at once
     /// (the first of them; step 1 when all are alike).
     enum class StartAt { FirstStep, BusiestStep };
+    /// What is optimized: the graph as drawn or its backward graph.
+    enum class Source { Drawn, Backward };
 
     /// The graph to optimize (copied); clears the trace.
     void setGraph(const adj::Graph& graph);
@@ -43,8 +52,12 @@ public:
     /// timeline's graph and trace (traceChanged) and the view shows the `start` step. A failure
     /// clears the view and emits failed.
     void request(std::shared_ptr<const adj::Graph> graph, StartAt start = StartAt::FirstStep);
-    /// Fills the pass list from -O<level>, all checked.
+    /// Fills the pass list from -O<level>, checked, then the other passes, unchecked.
     void setPreset(int level);
+    /// Checks or unchecks a pass of the list (false when the list has no such pass).
+    bool setPassChecked(const QString& pass, bool checked);
+    void setSource(Source source);
+    Source source() const;
     /// Optimizes a copy of the graph with the checked passes and shows step 1 (or the unchanged
     /// graph when nothing applies). Returns false with the message when it fails.
     bool run(QString* error = nullptr);
@@ -84,7 +97,7 @@ private:
         std::shared_ptr<const adj::RewriteTrace> trace;
         StartAt start = StartAt::FirstStep;
     };
-    static Optimized optimize(std::shared_ptr<const adj::Graph> graph, std::vector<std::string> passes, StartAt start);
+    static Optimized optimize(std::shared_ptr<const adj::Graph> graph, std::vector<std::string> passes, StartAt start, Source source);
     void applyOptimized(Optimized&& result);
     void showOptimizeFailure(const QString& message);
     void applyReplay(adj::ReplayedStep&& step);
@@ -96,9 +109,12 @@ private:
     int step_ = 0;
     /// The next drawing is of a new trace: frame it afresh.
     bool reframe_ = false;
+    /// The node the drawn step adds (or else removes), scrolled to once laid out.
+    adj::NodeId focus_ = adj::kNoNode;
     GraphView* view_;
     CanvasOverlays* overlays_;
     QComboBox* preset_;
+    QComboBox* source_;
     QListWidget* passes_;
     QPushButton* run_;
     QSlider* slider_;

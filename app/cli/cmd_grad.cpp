@@ -5,7 +5,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "autodiff/checkpointing.h"
+#include "passes/checkpointing.h"
 #include "memory_limit.h"
 #include "autodiff/forward_mode.h"
 #include "autodiff/numeric.h"

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "autodiff/checkpointing.h"
+#include "passes/checkpointing.h"
 #include "base/byte_size.h"
 #include "base/errors.h"
 #include "commands.h"

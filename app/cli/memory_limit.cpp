@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "autodiff/checkpoint_budget.h"
+#include "passes/checkpoint_budget.h"
 #include "base/byte_size.h"
 #include "common.h"
 #include "runtime/memory_plan.h"

@@ -1,13 +1,13 @@
 #pragma once
 // --checkpoint POLICY and --memory-limit BYTES (grad, train): running a graph within a memory
 // limit (the lecture's runtime scheduling), first by the order of its nodes, then by recomputing
-// activations (autodiff/checkpointing.h, autodiff/checkpoint_budget.h).
+// activations (passes/checkpointing.h, passes/checkpoint_budget.h).
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "args.h"
-#include "autodiff/checkpointing.h"
+#include "passes/checkpointing.h"
 #include "ir/graph.h"
 #include "runtime/executor.h"
 

@@ -152,6 +152,7 @@ BackwardGraph buildBackward(const Graph& forward, const std::string& of, const B
         seed = b.constant(Tensor::full(outShape, 1.f), "seed_" + of);
     }
     g.node(seed.node).meta["role"] = "backward";
+    g.node(seed.node).meta["seed_of"] = g.valueName(ofValue);  // the loss, for recomputation (passes/checkpointing.h)
 
     std::vector<ValueRef> grads = backpropagate(b, order, {{ofValue, seed}}, targets, &r.adjointOf);
 

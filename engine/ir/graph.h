@@ -125,7 +125,7 @@ public:
     bool hasType(ValueRef v) const;
 
     /// Nodes in an order where inputs come first; ties in creation order (stable for printing).
-    /// A node whose meta "schedule" is "late" (a recomputation, autodiff/checkpointing.h) comes
+    /// A node whose meta "schedule" is "late" (a recomputation, passes/checkpointing.h) comes
     /// as late as it can: just before the first other node that needs it.
     /// Throws GraphError naming a node on the cycle when there is one.
     std::vector<NodeId> topoOrder() const;

@@ -30,7 +30,7 @@ const std::vector<ValueRef>& canonicalInputs(const Node& n, std::vector<ValueRef
 
 bool mergeable(const Node& n) {
     if (n.op == Op::Input || n.op == Op::Parameter) return false;
-    // a recomputation (autodiff/checkpointing.h) repeats its original on purpose: merging the
+    // a recomputation (passes/checkpointing.h) repeats its original on purpose: merging the
     // two would undo the memory it saves
     if (n.meta.count("recompute_of")) return false;
     if (n.op == Op::Constant) return n.value.defined() && n.value.numel() <= kCseMaxConstant;

@@ -1,5 +1,7 @@
 #include "passes/pipeline.h"
 
+#include "passes/checkpointing.h"
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -79,6 +81,12 @@ const std::vector<PassInfo>& passTable() {
          .run = [](Rewriter& rw) { rw.run(fusionRules(), true); },
          .stepsO1 = {},
          .stepsO2 = {13}},
+        {.name = "checkpoint",
+         .description = "forward values a backward pass reads are recomputed from sqrt(n) checkpoints: less memory, more FLOPs",
+         .run = runCheckpointPass,
+         .stepsO1 = {},
+         .stepsO2 = {},
+         .sweep = true},
     };
     return table;
 }

@@ -265,6 +265,34 @@ void Rewriter::commit(const std::string& rule, NodeId root, const std::vector<Va
     trace_->steps.push_back(std::move(step));
 }
 
+void Rewriter::retarget(const std::string& rule, NodeId root, const std::vector<InputRetarget>& changes, NodeId mark) {
+    ensureSize();
+    RewriteStep step;
+    step.pass = pass_;
+    step.rule = rule;
+    step.root = g_.contains(root) ? g_.node(root).name : std::string();
+    step.before = cost_;
+    for (NodeId k = mark; k < g_.idBound(); ++k) {
+        if (!g_.contains(k)) continue;
+        const CostSummary c = costOf(k);
+        cost_.flops += c.flops;
+        cost_.bytes += c.bytes;
+        cost_.kernels += c.kernels;
+        if (trace_) step.added.push_back(traceNode(k));
+        push(k);
+    }
+    for (const InputRetarget& change : changes) {
+        g_.setInput(change.user, change.input, change.value);
+        push(change.user);
+        if (trace_) step.retargeted.push_back({g_.node(change.user).name, change.input, g_.valueName(change.value)});
+    }
+    ++applications_;
+    if (!trace_) return;
+    step.after = cost_;
+    if (g_.nodeCount() <= kTraceMaxGraphTextNodes) step.graphText = printGraph(g_);
+    trace_->steps.push_back(std::move(step));
+}
+
 void Rewriter::removeDead(const std::string& rule, const std::vector<NodeId>& nodes) {
     RewriteStep step;
     step.pass = pass_;
@@ -332,6 +360,11 @@ std::string RewriteTrace::toJson(bool pretty) const {
         nlohmann::json step{{"index", i},          {"pass", s.pass},       {"rule", s.rule},
                             {"root", s.root},      {"added", added},       {"rewired", rewired},
                             {"removed", s.removed}, {"cost_before", costJson(s.before)}, {"cost_after", costJson(s.after)}};
+        if (!s.retargeted.empty()) {
+            nlohmann::json retargeted = nlohmann::json::array();
+            for (const auto& r : s.retargeted) retargeted.push_back({{"user", r.user}, {"input", r.input}, {"value", r.value}});
+            step["retargeted"] = std::move(retargeted);
+        }
         if (!s.graphText.empty()) step["graph_text"] = s.graphText;
         steps.push_back(std::move(step));
     }

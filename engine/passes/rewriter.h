@@ -44,6 +44,14 @@ struct TraceNode {
     bool valuesOmitted = false;  // a tensor larger than kTraceMaxValues: rebuild by rerunning the pass
 };
 
+/// One input of one node, set to another value (not every use of a value, as `rewired` does):
+/// the recomputations of passes/checkpointing.h take over the backward pass's reads only.
+struct RetargetedInput {
+    std::string user;
+    int input = 0;
+    std::string value;
+};
+
 /// One application of one rule.
 struct RewriteStep {
     std::string pass;
@@ -51,6 +59,7 @@ struct RewriteStep {
     std::string root;
     std::vector<TraceNode> added;                               // in creation order
     std::vector<std::pair<std::string, std::string>> rewired;  // every use of first now reads second
+    std::vector<RetargetedInput> retargeted;                    // after rewired: single inputs set
     std::vector<std::string> removed;                           // in removal order
     CostSummary before, after;
     /// The printed graph after the step, when the graph has at most kTraceMaxGraphTextNodes nodes.
@@ -87,6 +96,13 @@ struct RewriteTrace {
 };
 
 class Rewriter;
+
+/// For Rewriter::retarget: input `input` of node `user` becomes `value`.
+struct InputRetarget {
+    NodeId user = kNoNode;
+    int input = 0;
+    ValueRef value;
+};
 
 /// What a rule returns: nothing (no match) or one replacement value per output of the root.
 /// passes/matchers.h holds the vocabulary rules are written in.
@@ -133,6 +149,10 @@ public:
     /// Records and applies a replacement computed outside run() (whole-graph passes use it):
     /// nodes created since `mark` (a graph().idBound() taken before building) are the added ones.
     void replace(const std::string& rule, NodeId root, const std::vector<ValueRef>& values, NodeId mark);
+    /// Records and applies a change of single inputs (one node's input, not every use of a value,
+    /// as replace does): nodes created since `mark` are the added ones, then each change's input
+    /// reads its value. Nothing is removed.
+    void retarget(const std::string& rule, NodeId root, const std::vector<InputRetarget>& changes, NodeId mark);
     /// Removes a node that has no users and is no graph output, and whatever becomes dead
     /// behind it (graph inputs and parameters stay), recording one step.
     void removeDead(const std::string& rule, const std::vector<NodeId>& nodes);

@@ -42,6 +42,13 @@ void replayStep(Graph& g, const RewriteStep& step, bool removeNodes) {
         g.addNode(t.op, std::move(inputs), t.attrs, t.name);
     }
     for (const auto& [from, to] : step.rewired) g.replaceAllUses(valueByName(g, from, step), valueByName(g, to, step));
+    for (const RetargetedInput& r : step.retargeted) {
+        auto user = g.findNode(r.user);
+        if (!user || r.input < 0 || std::size_t(r.input) >= g.node(*user).inputs.size())
+            throw GraphError("rewrite trace step '" + step.rule + "' sets input " + std::to_string(r.input) + " of '" + r.user +
+                             "', which it does not have");
+        g.setInput(*user, r.input, valueByName(g, r.value, step));
+    }
     if (!removeNodes) return;
     for (const std::string& name : step.removed) {
         auto id = g.findNode(name);

@@ -28,29 +28,38 @@ std::string firstScalarOutput(const Graph& g) {
 
 }  // namespace
 
-MemoryReport memoryReport(const Graph& input, const MemoryRequest& request) {
-    Graph g = input;
+PassGraph passGraph(const Graph& input, const MemoryRequest& request) {
+    PassGraph p{input, std::nullopt, "forward"};
+    Graph& g = p.graph;
     verifyOrThrow(g);
-    MemoryReport r;
-    r.mode = "forward";
-    ValueRef loss;
     if (request.pass == MemoryPass::Backward) {
         const std::string of = request.of.empty() ? firstScalarOutput(g) : request.of;
-        loss = outputNamed(g, of);
-        BackwardGraph bw = buildBackward(g, of);
+        const ValueRef loss = outputNamed(g, of);
+        BackwardOptions options;
+        options.keepForwardOutputs = request.keepForwardOutputs;
+        BackwardGraph bw = buildBackward(g, of, options);
         g = std::move(bw.graph);
-        r.mode = "backward of " + of;
+        p.loss = loss;
+        p.mode = "backward of " + of;
     } else if (request.pass == MemoryPass::TrainingStep) {
         checkModelGraph(g);
         TrainingStepGraph step = buildTrainingStep(g, request.loss, request.optimizer, request.batchSize);
         g = std::move(step.graph);
-        loss = outputNamed(g, step.lossOutput);
-        r.mode = "training step (" + lossName(request.loss) + ", " + optimizerName(request.optimizer.kind) + ", batch " +
+        p.loss = outputNamed(g, step.lossOutput);
+        p.mode = "training step (" + lossName(request.loss) + ", " + optimizerName(request.optimizer.kind) + ", batch " +
                  std::to_string(request.batchSize) + ")";
     }
-    if (request.pass != MemoryPass::Forward) {
-        r.forward = g.dependencies(loss.node);
-        r.recompute = applyCheckpointing(g, loss, request.checkpoint, {{}, request.order});
+    return p;
+}
+
+MemoryReport memoryReport(const Graph& input, const MemoryRequest& request) {
+    PassGraph pass = passGraph(input, request);
+    Graph& g = pass.graph;
+    MemoryReport r;
+    r.mode = pass.mode;
+    if (pass.loss) {
+        r.forward = g.dependencies(pass.loss->node);
+        r.recompute = applyCheckpointing(g, *pass.loss, request.checkpoint, {{}, request.order});
     }
     r.plan = planMemory(g, {}, request.order);
     r.live = r.plan.liveBytesByStep();

@@ -1,14 +1,15 @@
 #pragma once
 // Where the bytes go, for adjoint-cli memory and the GUI's memory view: the memory plan
 // (runtime/memory_plan.h) of a graph's forward pass, of its backward graph, or of its training
-// step, after a checkpoint policy (autodiff/checkpointing.h) and in a schedule order
+// step, after a checkpoint policy (passes/checkpointing.h) and in a schedule order
 // (runtime/memory_schedule.h), with the live bytes per step, the peak and the activations the
 // backward pass keeps.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "autodiff/checkpointing.h"
+#include "passes/checkpointing.h"
 #include "ir/graph.h"
 #include "runtime/memory_plan.h"
 #include "train/losses.h"
@@ -22,6 +23,9 @@ struct MemoryRequest {
     MemoryPass pass = MemoryPass::Forward;
     /// Backward: the scalar output to differentiate; empty: the first scalar output.
     std::string of;
+    /// Backward: keep the forward graph's outputs (the loss among them) as outputs of the backward
+    /// graph, so that optimizing it keeps the loss (the rewrite timeline's backward graph).
+    bool keepForwardOutputs = false;
     /// TrainingStep: the loss, optimizer and batch of the step graph.
     LossKind loss = LossKind::CrossEntropy;
     OptimizerConfig optimizer;
@@ -50,6 +54,17 @@ struct MemoryReport {
 
     bool isForward(NodeId id) const { return id >= 0 && std::size_t(id) < forward.size() && forward[std::size_t(id)]; }
 };
+
+/// What a request plans before recomputation: the graph itself (Forward), its backward graph
+/// (Backward) or its training step (TrainingStep), with the loss a backward pass differentiates
+/// (none for Forward) and the mode in words ("backward of loss"). Throws adj::Error as
+/// memoryReport does. The rewrite timeline's "backward graph" comes from here too.
+struct PassGraph {
+    Graph graph;
+    std::optional<ValueRef> loss;
+    std::string mode;
+};
+PassGraph passGraph(const Graph& graph, const MemoryRequest& request);
 
 /// The report for `graph` (shapes as declared). Throws adj::Error naming the problem: no scalar
 /// output to differentiate, a model that does not train (checkModelGraph), a shape problem.

@@ -79,7 +79,7 @@ public:
     const Dataset& dataset() const { return data_; }
     const TrainerConfig& config() const { return config_; }
     /// A rewrite of stepGraph().graph that keeps its inputs and outputs (recomputation,
-    /// autodiff/checkpointing.h) for the next steps; throws adj::Error when an input or output
+    /// passes/checkpointing.h) for the next steps; throws adj::Error when an input or output
     /// differs.
     void replaceStepGraph(Graph graph);
     /// The order the next steps run their nodes in (a memory limit chosen after the step graph).

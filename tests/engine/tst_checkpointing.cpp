@@ -1,4 +1,4 @@
-// Recomputation (autodiff/checkpointing.h): on deep MLPs, plain and residual, the sqrt(n) and
+// Recomputation (passes/checkpointing.h): on deep MLPs, plain and residual, the sqrt(n) and
 // every-k policies give gradients bit-identical to the backward graph without checkpointing,
 // keep a fraction of its activations (sqrt: at most 0.25x on 64 layers, the figure Chen et al.
 // report), run each copy just before the node that needs it, and lower both the planned and the
@@ -9,16 +9,17 @@
 #include <cstring>
 #include <random>
 
-#include "autodiff/checkpoint_budget.h"
-#include "autodiff/checkpointing.h"
 #include "autodiff/reverse_mode.h"
 #include "cost/cost_model.h"
 #include "io/graph_file.h"
 #include "io/npy.h"
 #include "ir/builder.h"
 #include "ir/verifier.h"
+#include "passes/checkpoint_budget.h"
+#include "passes/checkpointing.h"
 #include "passes/pipeline.h"
 #include "passes/rewriter.h"
+#include "passes/trace_replay.h"
 #include "runtime/executor.h"
 #include "runtime/memory_plan.h"
 #include "test_support.h"
@@ -220,6 +221,58 @@ private Q_SLOTS:
         cse.passes = {"cse"};
         optimizeGraph(g, cse);
         QCOMPARE(copies(g), int(r.recomputed.size()));
+    }
+
+    /// The pass "checkpoint" (in no -O level): sqrt(n) recomputation of the backward pass, one
+    /// trace step per copy (rule "recompute": the copy added, the backward reads it takes over
+    /// retargeted); replaying the trace gives the optimized graph node for node; a graph without a
+    /// backward pass, or one already checkpointed, is left alone.
+    void checkpointPassIsTraced() {
+        const Graph model = deepMlp(16, false);
+        const Graph plain = buildBackward(model, "loss").graph;
+        Graph g = plain;
+        RewriteTrace trace;
+        OptimizeOptions options;
+        options.passes = {"checkpoint"};
+        options.trace = &trace;
+        optimizeGraph(g, options);
+        Graph reference = plain;
+        const CheckpointResult r = applyCheckpointing(reference, model.outputs()[0].value, {CheckpointPolicy::Kind::Sqrt, 0});
+        QCOMPARE(trace.steps.size(), r.recomputed.size());
+        QCOMPARE(g.nodeCount(), reference.nodeCount());
+        std::size_t retargeted = 0;
+        for (const RewriteStep& step : trace.steps) {
+            QCOMPARE(step.pass, std::string("checkpoint"));
+            QCOMPARE(step.rule, std::string("recompute"));
+            QCOMPARE(step.added.size(), std::size_t(1));
+            QVERIFY(step.removed.empty());
+            QVERIFY(step.after.flops > step.before.flops);
+            retargeted += step.retargeted.size();
+        }
+        QVERIFY(retargeted > 0);
+        QVERIFY(trace.toJson(false).find("\"retargeted\":[{\"input\"") != std::string::npos);
+        const Graph replayed = replayAfter(trace, int(trace.steps.size()));
+        QCOMPARE(replayed.nodeCount(), g.nodeCount());
+        for (NodeId id : g.nodeIds()) {
+            const Node& n = g.node(id);
+            const auto other = replayed.findNode(n.name);
+            QVERIFY2(other, n.name.c_str());
+            QCOMPARE(replayed.node(*other).op, n.op);
+            QCOMPARE(replayed.node(*other).inputs.size(), n.inputs.size());
+            for (std::size_t i = 0; i < n.inputs.size(); ++i)
+                QCOMPARE(replayed.valueName(replayed.node(*other).inputs[i]), g.valueName(n.inputs[i]));
+        }
+        QVERIFY(planMemory(g).plannedPeakBytes() < planMemory(plain).plannedPeakBytes());
+        for (const Graph* unchanged : std::initializer_list<const Graph*>{&model, &g}) {
+            Graph h = *unchanged;
+            RewriteTrace none;
+            options.trace = &none;
+            optimizeGraph(h, options);
+            QCOMPARE(none.steps.size(), std::size_t(0));
+            QCOMPARE(h.nodeCount(), unchanged->nodeCount());
+        }
+        QVERIFY(findDifferentiatedLoss(plain).has_value());
+        QVERIFY(!findDifferentiatedLoss(model).has_value());
     }
 
     /// adjoint-cli: memory --checkpoint reports fewer activation bytes; grad --checkpoint writes

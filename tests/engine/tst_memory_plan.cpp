@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/checkpoint_budget.h"
+#include "passes/checkpoint_budget.h"
 #include "autodiff/reverse_mode.h"
 #include "base/errors.h"
 #include "io/graph_file.h"

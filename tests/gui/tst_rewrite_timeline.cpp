@@ -10,6 +10,8 @@
 
 #include "base/errors.h"
 #include "canvas_overlays.h"
+#include "graph_scene.h"
+#include "graph_items.h"
 #include "graph_view.h"
 #include "io/json_format.h"
 #include "ir/printer.h"
@@ -125,11 +127,59 @@ private Q_SLOTS:
         RewriteTimeline timeline;
         timeline.setGraph(loadExample(QStringLiteral("elementwise_chain")));
         for (int i = 0; i < timeline.passList()->count(); ++i) timeline.passList()->item(i)->setCheckState(Qt::Unchecked);
-        timeline.passList()->item(timeline.passList()->count() - 2)->setCheckState(Qt::Checked);  // fusion
+        QVERIFY(timeline.setPassChecked(QStringLiteral("fusion"), true));
         QCOMPARE(timeline.checkedPasses(), std::vector<std::string>{"fusion"});
         QVERIFY(timeline.run());
         for (const RewriteStep& s : timeline.trace()->steps) QCOMPARE(QString::fromStdString(s.pass), QStringLiteral("fusion"));
         QVERIFY(timeline.stepCount() > 0);
+    }
+
+    /// Recomputation in the timeline: the checkpoint pass (unchecked after the preset's passes)
+    /// finds no backward pass in the graph as drawn; on its backward graph each copy is a step,
+    /// drawn as one added node, with the backward reads it takes over named.
+    void recomputationOnTheBackwardGraph() {
+        RewriteTimeline timeline;
+        timeline.resize(1300, 760);
+        timeline.show();
+        timeline.setGraph(loadExample(QStringLiteral("deep_mlp")));
+        timeline.setPreset(2);
+        QCOMPARE(timeline.checkedPasses(), pipelinePasses(2));
+        QListWidgetItem* last = timeline.passList()->item(timeline.passList()->count() - 1);
+        QCOMPARE(last->text(), QStringLiteral("checkpoint"));
+        QCOMPARE(last->checkState(), Qt::Unchecked);
+        for (int i = 0; i < timeline.passList()->count(); ++i) timeline.passList()->item(i)->setCheckState(Qt::Unchecked);
+        QVERIFY(timeline.setPassChecked(QStringLiteral("checkpoint"), true));
+        QString error;
+        QVERIFY2(timeline.run(&error), qPrintable(error));
+        QCOMPARE(timeline.stepCount(), 0);  // the forward graph has no backward pass
+        timeline.setSource(RewriteTimeline::Source::Backward);
+        QVERIFY2(timeline.run(&error), qPrintable(error));
+        QVERIFY(timeline.stepCount() > 3);
+        for (const RewriteStep& s : timeline.trace()->steps) {
+            QCOMPARE(QString::fromStdString(s.pass), QStringLiteral("checkpoint"));
+            QCOMPARE(QString::fromStdString(s.rule), QStringLiteral("recompute"));
+        }
+        int k = 1;
+        while (k <= timeline.stepCount() && timeline.trace()->steps[std::size_t(k - 1)].retargeted.empty()) ++k;
+        QVERIFY(k <= timeline.stepCount());
+        timeline.setStep(k);
+        QVERIFY2(timeline.stepText().contains(QStringLiteral("now read the copy")), qPrintable(timeline.stepText()));
+        QTRY_VERIFY_WITH_TIMEOUT(!timeline.isComputing() && !timeline.view()->isLayoutPending(), 30000);
+        QCOMPARE(timeline.overlays()->itemCount(), 1);  // the copy, added
+        QTest::qWait(50);  // (the view scrolls to it on the next turn of the event loop)
+        const auto copy = timeline.view()->graphScene()->nodeItem(replayTo(*timeline.trace(), k - 1).added.front());
+        QVERIFY(copy);
+        QVERIFY2(timeline.view()->mapToScene(timeline.view()->viewport()->rect()).boundingRect().contains(copy->sceneBoundingRect().center()),
+                 "the step's new node is not in view");
+        if (!qEnvironmentVariableIsEmpty("ADJOINT_SCREENSHOT_DIR"))
+            QVERIFY(timeline.grab().save(qEnvironmentVariable("ADJOINT_SCREENSHOT_DIR") + "/rewrite_checkpoint.png"));
+        // after -O2's passes: the copies are of the optimized backward graph's nodes
+        timeline.setPreset(2);
+        QVERIFY(timeline.setPassChecked(QStringLiteral("checkpoint"), true));
+        QVERIFY2(timeline.run(&error), qPrintable(error));
+        QVERIFY(std::any_of(timeline.trace()->steps.begin(), timeline.trace()->steps.end(),
+                            [](const RewriteStep& s) { return s.pass == "checkpoint"; }));
+        QCOMPARE(QString::fromStdString(timeline.trace()->steps.back().pass), QStringLiteral("checkpoint"));
     }
 
     void invalidGraphFails() {

@@ -9,7 +9,7 @@
 // - A policy picks the checkpoints among the forward nodes that compute a buffer (views are free
 //   to recompute), in topological order: every k-th, or the ends of sqrt(n) equal segments
 //   (Chen's sqrt(n) policy), or the set that fits a byte budget with the fewest FLOPs recomputed
-//   (autodiff/checkpoint_budget.h). Sources are never recomputed.
+//   (passes/checkpoint_budget.h). Sources are never recomputed.
 // - Each backward read of a forward value that is not a checkpoint (nor a source) is rewired to a
 //   copy of the value's node, whose inputs are copied the same way back to checkpoints and
 //   sources; one copy per forward node, shared by every backward reader. Copies carry the meta
@@ -27,6 +27,7 @@
 
 #include "base/errors.h"
 #include "ir/graph.h"
+#include "passes/rewriter.h"
 #include "runtime/memory_schedule.h"
 
 namespace adj {
@@ -71,14 +72,26 @@ public:
 /// Rewrites `g` in place as described above. `loss` is the forward output the backward pass
 /// differentiates. Policy None changes nothing. Throws GraphError when `loss` is not in the graph,
 /// CheckpointBudgetError when no set of checkpoints fits a Budget policy's bytes.
-CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPolicy& policy, const PlanContext& context = {});
+CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPolicy& policy, const PlanContext& context = {},
+                                    Rewriter* recorder = nullptr);
 
 /// The nodes a policy chooses checkpoints among: the forward nodes (what `loss` depends on) that
 /// compute a buffer of their own (no sources, no views), in topological order.
 std::vector<NodeId> checkpointCandidates(const Graph& g, ValueRef loss);
 
 /// The rewrite with the checkpoints given: `keep` by node id (1: the backward pass reads the
-/// value as it is; 0: it computes it again). Nodes past keep's end count as kept.
-CheckpointResult applyCheckpointSet(Graph& g, ValueRef loss, const std::vector<char>& keep);
+/// value as it is; 0: it computes it again). Nodes past keep's end count as kept. With a
+/// `recorder` (a Rewriter on `g`), each copy and the backward reads it takes over are one rewrite
+/// step (rule "recompute", rooted at the node copied), so that a trace replays the rewrite.
+CheckpointResult applyCheckpointSet(Graph& g, ValueRef loss, const std::vector<char>& keep, Rewriter* recorder = nullptr);
+
+/// The scalar value a backward pass in the graph differentiates: the value its seed names (meta
+/// "seed_of", buildBackward's graphs), else the first scalar graph output that some node outside
+/// its forward pass reads (a training step's loss); nullopt when the graph has no backward pass.
+std::optional<ValueRef> findDifferentiatedLoss(const Graph& g);
+
+/// The pass "checkpoint" (passes/pipeline.h): sqrt(n) recomputation of the backward pass of
+/// findDifferentiatedLoss's output, each copy a step of the trace; nothing without a backward pass.
+void runCheckpointPass(Rewriter& rewriter);
 
 }  // namespace adj

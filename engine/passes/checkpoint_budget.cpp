@@ -1,4 +1,4 @@
-#include "autodiff/checkpoint_budget.h"
+#include "passes/checkpoint_budget.h"
 
 #include <algorithm>
 #include <cmath>

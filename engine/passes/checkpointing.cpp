@@ -1,10 +1,9 @@
-#include "autodiff/checkpointing.h"
+#include "passes/checkpointing.h"
 
-#include "autodiff/checkpoint_budget.h"
+#include "passes/checkpoint_budget.h"
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -56,7 +55,7 @@ std::vector<NodeId> checkpointCandidates(const Graph& g, ValueRef loss) {
     return computing;
 }
 
-CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPolicy& policy, const PlanContext& context) {
+CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPolicy& policy, const PlanContext& context, Rewriter* recorder) {
     if (!g.contains(loss.node)) throw GraphError("checkpointing: the loss value is not in the graph");
     if (policy.kind == CheckpointPolicy::Kind::None) return {};
     const std::vector<NodeId> computing = checkpointCandidates(g, loss);
@@ -69,7 +68,7 @@ CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPol
                                             std::to_string(choice.peakBytes) + " B",
                                         choice.peakBytes);
         for (std::size_t i = 0; i < computing.size(); ++i) keep[std::size_t(computing[i])] = choice.keep[i];
-        return applyCheckpointSet(g, loss, keep);
+        return applyCheckpointSet(g, loss, keep, recorder);
     }
     const std::size_t n = computing.size();
     const std::size_t every = policy.kind == CheckpointPolicy::Kind::Sqrt
@@ -77,46 +76,78 @@ CheckpointResult applyCheckpointing(Graph& g, ValueRef loss, const CheckpointPol
                                   : std::size_t(std::max(1, policy.k));
     for (std::size_t i = 0; i < n; ++i)
         if ((i + 1) % every == 0) keep[std::size_t(computing[i])] = 1;
-    return applyCheckpointSet(g, loss, keep);
+    return applyCheckpointSet(g, loss, keep, recorder);
 }
 
-CheckpointResult applyCheckpointSet(Graph& g, ValueRef loss, const std::vector<char>& keepById) {
+CheckpointResult applyCheckpointSet(Graph& g, ValueRef loss, const std::vector<char>& keepById, Rewriter* recorder) {
     if (!g.contains(loss.node)) throw GraphError("checkpointing: the loss value is not in the graph");
     CheckpointResult result;
     const std::vector<NodeId> order = g.topoOrder();
     const std::vector<char> forward = g.dependencies(loss.node);  // the forward pass
+    const std::size_t bound = std::size_t(g.idBound());
     std::vector<char> keep = keepById;
-    keep.resize(std::size_t(g.idBound()), 1);
-    // copies, made on demand back to checkpoints and sources
-    std::map<NodeId, NodeId> copyOf;
-    std::function<ValueRef(ValueRef)> recomputed = [&](ValueRef v) -> ValueRef {
-        const Node& original = g.node(v.node);
-        if (!forward[std::size_t(v.node)] || isSource(original.op) || keep[std::size_t(v.node)]) return v;
-        if (auto it = copyOf.find(v.node); it != copyOf.end()) return {it->second, v.port};
+    keep.resize(bound, 1);
+    auto needsCopy = [&](NodeId id) {
+        return forward[std::size_t(id)] && !keep[std::size_t(id)] && !isSource(g.node(id).op);
+    };
+    // 1. the copies the backward reads need, back to checkpoints and sources, inputs first
+    std::vector<char> planned(bound, 0);
+    std::vector<NodeId> copyOrder;
+    auto plan = [&](NodeId root) {
+        if (planned[std::size_t(root)]) return;
+        planned[std::size_t(root)] = 1;
+        std::vector<std::pair<NodeId, std::size_t>> stack{{root, 0}};  // (node, next input)
+        while (!stack.empty()) {
+            const NodeId id = stack.back().first;
+            const std::size_t i = stack.back().second++;
+            const Node& n = g.node(id);
+            if (i < n.inputs.size()) {
+                const NodeId in = n.inputs[i].node;
+                if (g.contains(in) && needsCopy(in) && !planned[std::size_t(in)]) {
+                    planned[std::size_t(in)] = 1;
+                    stack.emplace_back(in, 0);
+                }
+                continue;
+            }
+            copyOrder.push_back(id);
+            stack.pop_back();
+        }
+    };
+    std::map<NodeId, std::vector<std::pair<NodeId, int>>> readers;  // forward node -> backward (user, input)
+    for (NodeId id : order) {
+        if (forward[std::size_t(id)]) continue;
+        const std::vector<ValueRef>& inputs = g.node(id).inputs;
+        for (std::size_t i = 0; i < inputs.size(); ++i)
+            if (g.contains(inputs[i].node) && needsCopy(inputs[i].node)) {
+                plan(inputs[i].node);
+                readers[inputs[i].node].emplace_back(id, int(i));
+            }
+    }
+    // 2. each copy, then the backward reads it serves (one rewrite step each when recorded)
+    std::vector<NodeId> copyOf(bound, kNoNode);
+    for (NodeId id : copyOrder) {
+        const NodeId mark = g.idBound();
         std::vector<ValueRef> inputs;
-        for (const auto& in : original.inputs) inputs.push_back(recomputed(in));
-        const Node& o = g.node(v.node);  // (re-read: the recursion may have grown the graph)
+        for (const ValueRef& in : g.node(id).inputs)
+            inputs.push_back(g.contains(in.node) && copyOf[std::size_t(in.node)] != kNoNode ? ValueRef{copyOf[std::size_t(in.node)], in.port} : in);
+        const Node& o = g.node(id);
         const NodeId c = g.addNode(o.op, inputs, o.attrs, g.freshName(o.name + "/recompute"));
         Node& copy = g.node(c);
-        const Node& src = g.node(v.node);
+        const Node& src = g.node(id);
         copy.outputs = src.outputs;
         copy.meta["recompute_of"] = src.name;
         copy.meta[Graph::kScheduleKey] = Graph::kScheduleLate;
         if (auto grp = src.meta.find("group"); grp != src.meta.end()) copy.meta["group"] = grp->second;
-        copyOf[v.node] = c;
+        copyOf[std::size_t(id)] = c;
         result.recomputed.push_back(src.name);
         result.recomputeFlops += nodeCost(g, c).flops;
-        return {c, v.port};
-    };
-    // every backward read of a forward value goes to the checkpoint or its copy
-    for (NodeId id : order) {
-        if (forward[std::size_t(id)]) continue;
-        const std::size_t inputs = g.node(id).inputs.size();
-        for (std::size_t i = 0; i < inputs; ++i) {
-            const ValueRef in = g.node(id).inputs[i];
-            if (!g.contains(in.node)) continue;
-            const ValueRef to = recomputed(in);
-            if (to != in) g.setInput(id, int(i), to);
+        std::vector<InputRetarget> changes;
+        if (auto r = readers.find(id); r != readers.end())
+            for (const auto& [user, index] : r->second) changes.push_back({user, index, {c, g.node(user).inputs[std::size_t(index)].port}});
+        if (recorder) {
+            recorder->retarget("recompute", id, changes, mark);
+        } else {
+            for (const InputRetarget& change : changes) g.setInput(change.user, change.input, change.value);
         }
     }
     // what the backward pass (copies included) still reads of the forward pass
@@ -129,6 +160,37 @@ CheckpointResult applyCheckpointSet(Graph& g, ValueRef loss, const std::vector<c
     }
     result.kept.assign(kept.begin(), kept.end());
     return result;
+}
+
+std::optional<ValueRef> findDifferentiatedLoss(const Graph& g) {
+    auto differentiated = [&](ValueRef v) {
+        if (!g.contains(v.node) || !g.hasType(v) || numel(g.type(v).shape) != 1) return false;
+        const std::vector<char> forward = g.dependencies(v.node);
+        for (NodeId id : g.nodeIds()) {
+            if (forward[std::size_t(id)] || g.node(id).meta.count("recompute_of")) continue;
+            for (const ValueRef& in : g.node(id).inputs)
+                if (g.contains(in.node) && forward[std::size_t(in.node)] && !isSource(g.node(in.node).op)) return true;
+        }
+        return false;
+    };
+    // a backward graph: its seed names the value it differentiates (reverse_mode.h)
+    for (NodeId id : g.nodeIds())
+        if (auto s = g.node(id).meta.find("seed_of"); s != g.node(id).meta.end())
+            if (auto v = g.findValue(s->second); v && differentiated(*v)) return *v;
+    // a training step: its loss is an output
+    for (const auto& o : g.outputs())
+        if (differentiated(o.value)) return o.value;
+    return std::nullopt;
+}
+
+void runCheckpointPass(Rewriter& rewriter) {
+    Graph& g = rewriter.graph();
+    const auto loss = findDifferentiatedLoss(g);
+    if (!loss) return;
+    // once: a graph that already holds recomputations is left as it is
+    for (NodeId id : g.nodeIds())
+        if (g.node(id).meta.count("recompute_of")) return;
+    applyCheckpointing(g, *loss, {CheckpointPolicy::Kind::Sqrt, 0}, {}, &rewriter);
 }
 
 }  // namespace adj

@@ -1,5 +1,5 @@
 #pragma once
-// The budget policy of recomputation (autodiff/checkpointing.h): among the sets of checkpoints,
+// The budget policy of recomputation (passes/checkpointing.h): among the sets of checkpoints,
 // the one whose graph plans within a byte budget (the planned peak, runtime/memory_plan.h) with
 // the fewest FLOPs computed again (the cost model's count of the copies).
 //
@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "autodiff/checkpointing.h"
+#include "passes/checkpointing.h"
 
 namespace adj {
 
