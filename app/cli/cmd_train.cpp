@@ -98,7 +98,9 @@ int cmdTrain(const std::vector<std::string>& argv, Context& ctx) {
         std::optional<ValueRef> loss;
         for (const auto& o : g.outputs())
             if (o.name == step.lossOutput) loss = o.value;
-        fit = fitMemoryLimit(args, g, loss, recompute, {}, path);
+        std::vector<std::string> donated = step.parameters;  // as the Trainer donates them
+        for (const auto& slots : step.stateInputs) donated.insert(donated.end(), slots.begin(), slots.end());
+        fit = fitMemoryLimit(args, g, loss, recompute, {}, path, donated);
         checkMemoryFits(g, {}, path);
         if (fit.recomputed > 0) trainer->replaceStepGraph(std::move(g));
         trainer->setSchedule(fit.order);

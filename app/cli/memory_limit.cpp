@@ -28,9 +28,10 @@ std::optional<CheckpointPolicy> checkpointPolicyArgument(const Args& args, bool 
 
 namespace {
 
-std::optional<std::int64_t> plannedPeak(const Graph& g, const std::map<std::string, Shape>& shapes, ScheduleOrder order) {
+std::optional<std::int64_t> plannedPeak(const Graph& g, const std::map<std::string, Shape>& shapes, ScheduleOrder order,
+                                        const std::vector<std::string>& donated) {
     try {
-        return planMemory(g, shapes, order).plannedPeakBytes();
+        return planMemory(g, shapes, order, donated).plannedPeakBytes();
     } catch (const Error&) {
         return std::nullopt;
     }
@@ -43,7 +44,7 @@ std::string bytesText(std::int64_t bytes) {
 }  // namespace
 
 MemoryFit fitMemoryLimit(const Args& args, Graph& graph, std::optional<ValueRef> loss, const std::optional<CheckpointPolicy>& requested,
-                         const Bindings& bindings, const std::string& what) {
+                         const Bindings& bindings, const std::string& what, const std::vector<std::string>& donated) {
     std::optional<long long> limit;
     if (args.has("--memory-limit")) {
         limit = args.integer("--memory-limit");
@@ -55,7 +56,7 @@ MemoryFit fitMemoryLimit(const Args& args, Graph& graph, std::optional<ValueRef>
         throw UsageError("--checkpoint needs a backward pass to recompute for");
     auto applyPolicy = [&](Graph& g, const CheckpointPolicy& policy, ScheduleOrder order) {
         if (!loss || policy.kind == CheckpointPolicy::Kind::None) return std::size_t(0);
-        return applyCheckpointing(g, *loss, policy, {shapes, order}).recomputed.size();
+        return applyCheckpointing(g, *loss, policy, {shapes, order, donated}).recomputed.size();
     };
 
     if (!limit || requested) {
@@ -73,7 +74,7 @@ MemoryFit fitMemoryLimit(const Args& args, Graph& graph, std::optional<ValueRef>
             } catch (const Error&) {
                 return fit;  // the run names the shape problem
             }
-            const auto peak = plannedPeak(g, shapes, order);
+            const auto peak = plannedPeak(g, shapes, order, donated);
             if (!peak || !limit || *peak <= *limit) {
                 graph = std::move(g);
                 fit.order = order;
@@ -96,7 +97,7 @@ MemoryFit fitMemoryLimit(const Args& args, Graph& graph, std::optional<ValueRef>
     std::int64_t smallest = -1;
     std::string how;
     for (ScheduleOrder order : {ScheduleOrder::Topological, ScheduleOrder::MinPeak}) {
-        const auto peak = plannedPeak(graph, shapes, order);
+        const auto peak = plannedPeak(graph, shapes, order, donated);
         if (!peak) return fit;
         if (*peak <= *limit) {
             fit.order = order;
@@ -107,7 +108,7 @@ MemoryFit fitMemoryLimit(const Args& args, Graph& graph, std::optional<ValueRef>
     }
     if (loss) {
         for (ScheduleOrder order : {ScheduleOrder::Topological, ScheduleOrder::MinPeak}) {
-            const CheckpointChoice choice = chooseCheckpoints(graph, *loss, *limit, {shapes, order});
+            const CheckpointChoice choice = chooseCheckpoints(graph, *loss, *limit, {shapes, order, donated});
             if (choice.fits) {
                 CheckpointPolicy policy{CheckpointPolicy::Kind::Budget, 0};
                 policy.budgetBytes = *limit;

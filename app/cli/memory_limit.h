@@ -36,8 +36,9 @@ struct MemoryFit {
 /// - with --memory-limit alone: the topological order, else the min-peak one, else (when there is
 ///   a loss) the budget policy at the limit in either order: the fewest FLOPs recomputed that fit.
 /// BadInput naming the smallest peak it can plan when nothing fits. A graph the planner cannot
-/// shape runs as it is (the run names the problem).
+/// shape runs as it is (the run names the problem). `donated`: the inputs the run will donate
+/// (RunOptions::donatedInputs; train: parameters and optimizer state), planned as it runs.
 MemoryFit fitMemoryLimit(const Args& args, Graph& graph, std::optional<ValueRef> loss, const std::optional<CheckpointPolicy>& requested,
-                         const Bindings& bindings, const std::string& what);
+                         const Bindings& bindings, const std::string& what, const std::vector<std::string>& donated = {});
 
 }  // namespace adj::cli

@@ -27,7 +27,7 @@ public:
         std::vector<char> byId(std::size_t(g_.idBound()), 0);  // views: recomputed (free)
         for (std::size_t i = 0; i < candidates_.size(); ++i) byId[std::size_t(candidates_[i])] = keep[i];
         const CheckpointResult r = applyCheckpointSet(copy, loss_, byId);
-        c.peakBytes = planMemory(copy, context_.inputShapes, context_.order).plannedPeakBytes();
+        c.peakBytes = planMemory(copy, context_.inputShapes, context_.order, context_.donated).plannedPeakBytes();
         c.recomputeFlops = r.recomputeFlops;
         c.fits = c.peakBytes <= budget;
         ++evaluated_;

@@ -55,10 +55,12 @@ struct CheckpointResult {
 };
 
 /// How the budget policy plans the graphs it compares: the input shapes (as planMemory takes
-/// them) and the execution order.
+/// them), the execution order and the donated inputs.
 struct PlanContext {
     std::map<std::string, Shape> inputShapes;
     ScheduleOrder order = ScheduleOrder::Topological;
+    /// Inputs the run donates (RunOptions::donatedInputs), as the planner takes them.
+    std::vector<std::string> donated;
 };
 
 /// The budget is below the smallest peak the budget policy can plan the graph in (named in the

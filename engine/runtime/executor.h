@@ -32,6 +32,13 @@ struct RunOptions {
     /// when it plans a lower peak (runtime/memory_schedule.h). Unplanned runs go in topological
     /// order; a backend without a planner ignores it.
     ScheduleOrder schedule = ScheduleOrder::Topological;
+    /// Graph inputs and bound parameters whose tensors a planned run may write over
+    /// (runtime/memory_plan.h): the
+    /// elementwise node that reads one last writes its output into it, as JAX's donate_argnums,
+    /// so a training step updates its parameters in place. The caller gives up those tensors: after
+    /// the run (or a failed one) read them only through the outputs. Backends without a planner
+    /// ignore it.
+    std::vector<std::string> donatedInputs;
 };
 
 struct RunResult {

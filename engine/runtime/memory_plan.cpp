@@ -109,11 +109,13 @@ std::int64_t assignOffsets(std::vector<PlannedValue>& values) {
 
 }  // namespace
 
-MemoryPlan planMemory(const Graph& g, const std::vector<NodeId>& schedule, const std::function<const ValueType&(ValueRef)>& typeOf) {
+MemoryPlan planMemory(const Graph& g, const std::vector<NodeId>& schedule, const std::function<const ValueType&(ValueRef)>& typeOf,
+                      const std::vector<std::string>& donated) {
     MemoryPlan plan;
     plan.schedule = schedule;
     plan.firstValueOfNode.assign(std::size_t(g.idBound()), -1);
     std::vector<int> stepOf(std::size_t(g.idBound()), -1);
+    std::vector<int> sourceLastRead(std::size_t(g.idBound()), -1);  // (every node's, used for sources)
     const int last = std::max(0, int(schedule.size()) - 1);
     // values, with their root and the last step that reads each one directly
     for (int s = 0; s < int(schedule.size()); ++s) {
@@ -124,6 +126,7 @@ MemoryPlan planMemory(const Graph& g, const std::vector<NodeId>& schedule, const
             if (!g.contains(in.node)) throw GraphError("node '" + n.name + "' has an unconnected input");
             if (stepOf[std::size_t(in.node)] < 0)
                 throw GraphError("node '" + n.name + "' reads '" + g.node(in.node).name + "', which is not scheduled before it");
+            sourceLastRead[std::size_t(in.node)] = std::max(sourceLastRead[std::size_t(in.node)], s);
             if (const PlannedValue* p = plan.find(in)) {
                 auto& pv = plan.values[std::size_t(p - plan.values.data())];
                 pv.lastUse = std::max(pv.lastUse, s);
@@ -177,17 +180,80 @@ MemoryPlan planMemory(const Graph& g, const std::vector<NodeId>& schedule, const
         while (p && (p->placement == BufferPlacement::View || p->placement == BufferPlacement::InPlace)) p = planned(p->aliasOf);
         return p;
     };
+    // donated inputs and bound parameters: held until the last read through any view; never one
+    // a graph output reads as it is
+    std::vector<char> donatable(std::size_t(g.idBound()), 0);
+    for (const std::string& name : donated)
+        if (auto id = g.findNode(name); id && (g.node(*id).op == Op::Input || g.node(*id).op == Op::Parameter) && stepOf[std::size_t(*id)] >= 0)
+            donatable[std::size_t(*id)] = 1;
+    for (const auto& o : g.outputs())
+        if (g.contains(o.value.node)) donatable[std::size_t(o.value.node)] = 0;
+    for (const PlannedValue& v : plan.values)
+        if (v.placement == BufferPlacement::View && g.contains(v.aliasOf.node) && isSource(g.node(v.aliasOf.node).op)) {
+            int& r = sourceLastRead[std::size_t(v.aliasOf.node)];
+            r = std::max(r, v.lastUse);
+            for (const auto& o : g.outputs())
+                if (o.value == v.value) donatable[std::size_t(v.aliasOf.node)] = 0;
+        }
+    // a donated input written over: until when the values written over it are held, and whether
+    // a graph output holds one; the donated input at the root of a value's writes in place
+    std::vector<int> donatedHold(std::size_t(g.idBound()), -1);
+    std::vector<char> donatedOutput(std::size_t(g.idBound()), 0);
+    auto donatedRoot = [&](ValueRef v) -> ValueRef {
+        const PlannedValue* p = planned(v);
+        while (p && (p->placement == BufferPlacement::InPlace || p->placement == BufferPlacement::View)) {
+            const PlannedValue* next = planned(p->aliasOf);
+            if (!next) return donatedHold[std::size_t(p->aliasOf.node)] >= 0 ? p->aliasOf : ValueRef{};
+            p = next;
+        }
+        return {};
+    };
     // writes in place, in schedule order: a buffer that dies at a node takes the node's output
+    // (or a donated input that the node reads last)
     for (int s = 0; s < int(schedule.size()); ++s) {
         const Node& n = g.node(schedule[std::size_t(s)]);
         if (n.numOutputs() != 1 || !writesOverInput(n.op)) continue;
         PlannedValue* out = planned(ValueRef{n.id, 0});
         if (!out || out->placement != BufferPlacement::Arena) continue;
+        bool donatedInto = false;
+        for (std::size_t k = 0; k < n.inputs.size() && !donatedInto; ++k) {
+            const NodeId src = n.inputs[k].node;
+            if (!donatable[std::size_t(src)] || sourceLastRead[std::size_t(src)] != s || typeOf(n.inputs[k]) != ValueType{out->shape, out->dtype})
+                continue;
+            bool readTwice = false;
+            for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+                const PlannedValue* other = planned(n.inputs[j]);
+                readTwice = readTwice || (j != k && (n.inputs[j].node == src || (other && other->placement == BufferPlacement::View &&
+                                                                                    other->aliasOf.node == src)));
+            }
+            if (readTwice) continue;
+            out->placement = BufferPlacement::InPlace;
+            out->aliasOf = n.inputs[k];
+            out->overwrites = n.inputs[k];
+            donatable[std::size_t(src)] = 0;
+            donatedHold[std::size_t(src)] = holdUntil[indexOf(out)];
+            donatedOutput[std::size_t(src)] = outputHeld[indexOf(out)];
+            donatedInto = true;
+        }
+        if (donatedInto) continue;
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
             const PlannedValue* in = planned(n.inputs[k]);
             if (!in || in->placement == BufferPlacement::View || in->shape != out->shape || in->dtype != out->dtype) continue;
             PlannedValue* buffer = bufferOf(n.inputs[k]);
-            if (!buffer) continue;
+            if (!buffer) {
+                // a chain of writes over a donated input goes on while nothing else holds it
+                const ValueRef root = donatedRoot(n.inputs[k]);
+                if (root.node == kNoNode || donatedHold[std::size_t(root.node)] != s || donatedOutput[std::size_t(root.node)]) continue;
+                bool shared = false;
+                for (std::size_t j = 0; j < n.inputs.size(); ++j) shared = shared || (j != k && donatedRoot(n.inputs[j]) == root);
+                if (shared) continue;
+                out->placement = BufferPlacement::InPlace;
+                out->aliasOf = root;
+                out->overwrites = n.inputs[k];
+                donatedHold[std::size_t(root.node)] = holdUntil[indexOf(out)];
+                donatedOutput[std::size_t(root.node)] = outputHeld[indexOf(out)];
+                break;
+            }
             const std::size_t b = indexOf(buffer);
             if (outputHeld[b] || holdUntil[b] != s || buffer->bytes < out->bytes) continue;
             bool sharedWithAnotherInput = false;
@@ -251,8 +317,9 @@ TypeTable inferScheduleTypes(const Graph& g, const std::vector<NodeId>& schedule
     return types;
 }
 
-MemoryPlan planWithTypes(const Graph& g, const std::vector<NodeId>& schedule, const TypeTable& types) {
-    return planMemory(g, schedule, [&](ValueRef v) -> const ValueType& { return types[std::size_t(v.node)].at(std::size_t(v.port)); });
+MemoryPlan planWithTypes(const Graph& g, const std::vector<NodeId>& schedule, const TypeTable& types, const std::vector<std::string>& donated) {
+    return planMemory(
+        g, schedule, [&](ValueRef v) -> const ValueType& { return types[std::size_t(v.node)].at(std::size_t(v.port)); }, donated);
 }
 
 ValueType valueTypeOf(const Node& n) {
@@ -261,12 +328,13 @@ ValueType valueTypeOf(const Node& n) {
 }
 
 /// The plan over `topo`, or over the greedy reordering of it when that plans a lower peak.
-MemoryPlan planInOrder(const Graph& g, const std::vector<NodeId>& topo, const TypeTable& types, ScheduleOrder order) {
-    MemoryPlan plan = planWithTypes(g, topo, types);
+MemoryPlan planInOrder(const Graph& g, const std::vector<NodeId>& topo, const TypeTable& types, ScheduleOrder order,
+                       const std::vector<std::string>& donated) {
+    MemoryPlan plan = planWithTypes(g, topo, types, donated);
     if (order == ScheduleOrder::MinPeak) {
         const std::vector<NodeId> greedy =
             lowPeakOrder(g, topo, [&](ValueRef v) { return alignedBytes(types[std::size_t(v.node)].at(std::size_t(v.port))); });
-        MemoryPlan low = planWithTypes(g, greedy, types);
+        MemoryPlan low = planWithTypes(g, greedy, types, donated);
         if (low.plannedPeakBytes() < plan.plannedPeakBytes()) plan = std::move(low);
     }
     return plan;
@@ -274,17 +342,19 @@ MemoryPlan planInOrder(const Graph& g, const std::vector<NodeId>& topo, const Ty
 
 }  // namespace
 
-MemoryPlan planMemory(const Graph& g, const std::map<std::string, Shape>& inputShapes, ScheduleOrder order) {
+MemoryPlan planMemory(const Graph& g, const std::map<std::string, Shape>& inputShapes, ScheduleOrder order,
+                      const std::vector<std::string>& donated) {
     const std::vector<NodeId> topo = g.liveTopoOrder();
     const TypeTable types = inferScheduleTypes(g, topo, [&](const Node& n) -> ValueType {
         if (n.op != Op::Input) return valueTypeOf(n);
         auto it = inputShapes.find(n.name);
         return {it != inputShapes.end() ? it->second : n.declaredShape, n.declaredDType};
     });
-    return planInOrder(g, topo, types, order);
+    return planInOrder(g, topo, types, order, donated);
 }
 
-MemoryPlan planMemoryForBindings(const Graph& g, const std::vector<NodeId>& schedule, const Bindings& bindings, ScheduleOrder order) {
+MemoryPlan planMemoryForBindings(const Graph& g, const std::vector<NodeId>& schedule, const Bindings& bindings, ScheduleOrder order,
+                                  const std::vector<std::string>& donated) {
     const TypeTable types = inferScheduleTypes(g, schedule, [&](const Node& n) -> ValueType {
         if (n.op != Op::Input) {
             const Tensor& t = sourceValue(n, bindings);
@@ -294,7 +364,7 @@ MemoryPlan planMemoryForBindings(const Graph& g, const std::vector<NodeId>& sche
         if (it == bindings.end()) throw Error("graph input '" + n.name + "' has no binding");
         return {it->second.shape(), it->second.dtype()};
     });
-    return planInOrder(g, schedule, types, order);
+    return planInOrder(g, schedule, types, order, donated);
 }
 
 }  // namespace adj

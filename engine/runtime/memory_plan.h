@@ -11,6 +11,12 @@
 //   PyTorch's in-place ops and ONNX Runtime's planner do: the buffer then lives on to the
 //   output's last use. Never over a source, a graph output, a buffer still read later (through
 //   any value or view that holds it), or one that another input of the node also reads.
+// - Donated inputs (RunOptions::donatedInputs: a training step's parameters and optimizer state,
+//   as JAX's donate_argnums): the caller's buffer of a graph input (or of a parameter the caller
+//   binds) may take the output of the
+//   elementwise node that reads it last (through any view), of its shape and type, when no graph
+//   output reads the input as it is; the output then holds no buffer of its own (InPlace over the
+//   source), so an optimizer's updated parameters cost no memory beyond the parameters.
 // - Placement: graph outputs, and every buffer that a graph output views, are never placed in
 //   the arena ("own" buffers, allocated fresh on every run) because a caller keeps outputs across
 //   runs while the arena is rewritten by the next one. Sources (inputs, parameters, constants)
@@ -63,7 +69,7 @@ struct PlannedValue {
     int lastUse = 0;
     BufferPlacement placement = BufferPlacement::Arena;
     /// View and InPlace: the value whose buffer this one shares (an Arena or Own value, or a
-    /// source for a view).
+    /// source for a view or a write over a donated input).
     ValueRef aliasOf;
     /// InPlace: the input of this value's node whose buffer it writes over.
     ValueRef overwrites;
@@ -102,9 +108,11 @@ struct MemoryPlan {
 
 /// Plans `schedule` (a topological order of `graph`'s nodes that the outputs need: sources
 /// first where used) with `typeOf` giving the type of every value of every scheduled non-source
-/// node. Throws GraphError naming the node when an input is not scheduled before its user.
+/// node (and of the donated inputs). Throws GraphError naming the node when an input is not
+/// scheduled before its user. `donated`: names of graph inputs and bound parameters whose buffers
+/// may be written over.
 MemoryPlan planMemory(const Graph& graph, const std::vector<NodeId>& schedule,
-                      const std::function<const ValueType&(ValueRef)>& typeOf);
+                      const std::function<const ValueType&(ValueRef)>& typeOf, const std::vector<std::string>& donated = {});
 
 /// Plans the nodes the outputs need with shapes inferred from the given input shapes (inputs not
 /// named take their declared shape) and the parameters' and constants' values, in the
@@ -112,7 +120,7 @@ MemoryPlan planMemory(const Graph& graph, const std::vector<NodeId>& schedule,
 /// peak (runtime/memory_schedule.h). For the GUI and the CLI: nothing runs. Throws GraphError
 /// naming the node on a shape problem.
 MemoryPlan planMemory(const Graph& graph, const std::map<std::string, Shape>& inputShapes = {},
-                      ScheduleOrder order = ScheduleOrder::Topological);
+                      ScheduleOrder order = ScheduleOrder::Topological, const std::vector<std::string>& donated = {});
 
 /// The bytes of the activations a backward pass keeps: the buffers holding values that nodes in
 /// `forward` compute and nodes outside it read (each buffer once). `forward` is by node id.
@@ -124,6 +132,6 @@ std::vector<char> savedActivationBuffers(const Graph& graph, const MemoryPlan& p
 /// value's shape, as the executors do), over `schedule` (a topological order) or, for MinPeak,
 /// lowPeakOrder's reordering of it when that plans a lower peak.
 MemoryPlan planMemoryForBindings(const Graph& graph, const std::vector<NodeId>& schedule, const Bindings& bindings,
-                                 ScheduleOrder order = ScheduleOrder::Topological);
+                                 ScheduleOrder order = ScheduleOrder::Topological, const std::vector<std::string>& donated = {});
 
 }  // namespace adj

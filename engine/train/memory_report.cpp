@@ -46,6 +46,8 @@ PassGraph passGraph(const Graph& input, const MemoryRequest& request) {
         TrainingStepGraph step = buildTrainingStep(g, request.loss, request.optimizer, request.batchSize);
         g = std::move(step.graph);
         p.loss = outputNamed(g, step.lossOutput);
+        p.donated = step.parameters;
+        for (const auto& slots : step.stateInputs) p.donated.insert(p.donated.end(), slots.begin(), slots.end());
         p.mode = "training step (" + lossName(request.loss) + ", " + optimizerName(request.optimizer.kind) + ", batch " +
                  std::to_string(request.batchSize) + ")";
     }
@@ -59,9 +61,9 @@ MemoryReport memoryReport(const Graph& input, const MemoryRequest& request) {
     r.mode = pass.mode;
     if (pass.loss) {
         r.forward = g.dependencies(pass.loss->node);
-        r.recompute = applyCheckpointing(g, *pass.loss, request.checkpoint, {{}, request.order});
+        r.recompute = applyCheckpointing(g, *pass.loss, request.checkpoint, {{}, request.order, pass.donated});
     }
-    r.plan = planMemory(g, {}, request.order);
+    r.plan = planMemory(g, {}, request.order, pass.donated);
     r.live = r.plan.liveBytesByStep();
     r.peakStep = r.live.empty() ? 0 : int(std::max_element(r.live.begin(), r.live.end()) - r.live.begin());
     if (!r.forward.empty()) {

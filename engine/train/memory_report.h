@@ -63,6 +63,9 @@ struct PassGraph {
     Graph graph;
     std::optional<ValueRef> loss;
     std::string mode;
+    /// TrainingStep: the parameter and optimizer-state inputs, donated as the Trainer donates them
+    /// (RunOptions::donatedInputs: the updates are written over them).
+    std::vector<std::string> donated;
 };
 PassGraph passGraph(const Graph& graph, const MemoryRequest& request);
 

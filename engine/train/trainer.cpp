@@ -86,13 +86,20 @@ StepReport Trainer::runStep() {
     b[step_.targetInput] = targetsFor(data_.train, &rows);
     b[step_.learningRateInput] = Tensor::scalar(config_.optimizer.learningRate);
     b[step_.stepInput] = Tensor::scalar(float(stepCount_ + 1));
-    for (const auto& [n, t] : params_) b[n] = t;
-    for (const auto& [n, t] : state_) b[n] = t;
+    RunOptions options;
+    options.checkFinite = config_.checkFinite;
+    options.schedule = config_.schedule;
+    // Parameters and optimizer state are donated (RunOptions::donatedInputs): the step writes
+    // their updates over them, which the next lines take as the new values anyway. A tensor that
+    // someone else also holds (a copy from parameters(), checkpoint() or trainedModel()) is not
+    // donated, so such snapshots keep their values.
+    for (const auto* held : {&params_, &state_})
+        for (const auto& [n, t] : *held) {
+            b[n] = t;
+            if (t.storage() && t.storage().use_count() == 2) options.donatedInputs.push_back(n);  // ours and the binding's
+        }
     RunResult r;
     try {
-        RunOptions options;
-        options.checkFinite = config_.checkFinite;
-        options.schedule = config_.schedule;
         r = exec_.run(step_.graph, b, options);
     } catch (const Error& e) {
         throw TrainingError("step " + std::to_string(stepCount_ + 1) + ": " + e.what());

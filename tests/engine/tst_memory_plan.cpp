@@ -128,7 +128,7 @@ struct TwoBranches {
 };
 
 /// The plan's own figures and placements, checked against a brute-force reading of the graph.
-void checkPlan(const Graph& g, const MemoryPlan& plan) {
+void checkPlan(const Graph& g, const MemoryPlan& plan, const std::vector<std::string>& donated = {}) {
     const int steps = int(plan.schedule.size());
     std::vector<int> stepOf(std::size_t(g.idBound()), -1);
     for (int s = 0; s < steps; ++s) stepOf[std::size_t(plan.schedule[std::size_t(s)])] = s;
@@ -153,16 +153,18 @@ void checkPlan(const Graph& g, const MemoryPlan& plan) {
             QCOMPARE(b->lastUse, steps - 1);
             QVERIFY2(b->placement == BufferPlacement::Own, "a graph output's buffer is in the arena");
         }
-    // writes in place: over a buffer of the same size and type, never over a source or a graph
-    // output, and no read of a version of a buffer comes after the next write over it (only the
-    // writing node itself reads what it overwrites at that step)
+    // writes in place: over a buffer of the same size and type, never over a source (but a
+    // donated one) or a graph output, and no read of a version of a buffer comes after the next
+    // write over it (only the writing node itself reads what it overwrites at that step)
     std::set<ValueRef> outputValues;
     for (const auto& o : g.outputs()) outputValues.insert(o.value);
     for (const PlannedValue& w : plan.values) {
         if (w.placement != BufferPlacement::InPlace) continue;
         const PlannedValue* over = plan.find(w.overwrites);
-        QVERIFY2(over && over->placement != BufferPlacement::View, "a write in place over a source or a view");
-        QVERIFY(over->shape == w.shape && over->dtype == w.dtype);
+        const bool overDonated =
+            !over && std::find(donated.begin(), donated.end(), g.node(w.overwrites.node).name) != donated.end();
+        QVERIFY2(overDonated || (over && over->placement != BufferPlacement::View), "a write in place over a source or a view");
+        if (over) QVERIFY(over->shape == w.shape && over->dtype == w.dtype);
         QVERIFY(!outputValues.count(w.overwrites));
         QVERIFY(bufferOf(w.overwrites) == bufferOf(w.value));
         const Node& writer = g.node(w.value.node);
@@ -358,6 +360,77 @@ private Q_SLOTS:
         int bigWrites = 0;
         for (const PlannedValue& v : sp.values) bigWrites += v.placement == BufferPlacement::InPlace && v.bytes >= w1Bytes;
         QVERIFY(bigWrites >= 2);  // lr * dW1 over dW1, the new w1 over lr * dW1
+    }
+
+    /// Donated inputs (RunOptions::donatedInputs): an SGD or Adam step writes every updated
+    /// parameter and optimizer state over its input, so they cost no memory of their own; the run
+    /// writes into the caller's tensors and equals an unplanned run bit for bit; an input that a
+    /// graph output reads as it is, or that a later node reads, is not written over.
+    void donatedInputsTakeTheUpdates() {
+        for (auto kind : {train::OptimizerKind::Sgd, train::OptimizerKind::Adam}) {
+            train::OptimizerConfig config;
+            config.kind = kind;
+            const Graph model = mlp784();
+            const train::TrainingStepGraph ts = train::buildTrainingStep(model, train::LossKind::CrossEntropy, config, 64);
+            std::vector<std::string> donated = ts.parameters;
+            for (const auto& slots : ts.stateInputs) donated.insert(donated.end(), slots.begin(), slots.end());
+            const MemoryPlan plain = planMemory(ts.graph), plan = planMemory(ts.graph, {}, ScheduleOrder::Topological, donated);
+            checkPlan(ts.graph, plan, donated);
+            qInfo("mlp784 %s step: planned peak %lld B donated, %lld B not (outputs %lld -> %lld B); no reuse %lld B (%.2fx)",
+                  train::optimizerName(kind).c_str(), (long long)plan.plannedPeakBytes(), (long long)plain.plannedPeakBytes(),
+                  (long long)plain.ownBytes, (long long)plan.ownBytes, (long long)plan.noReuseBytes,
+                  double(plan.plannedPeakBytes()) / double(plan.noReuseBytes));
+            std::int64_t parameterBytes = 0;
+            for (NodeId id : model.parameterNodes()) parameterBytes += model.node(id).value.numel() * 4;
+            QVERIFY(plan.ownBytes <= plain.ownBytes - parameterBytes);
+            std::map<std::string, ValueRef> outputs;
+            for (const auto& o : ts.graph.outputs()) outputs[o.name] = o.value;
+            auto writesOver = [&](const std::string& output, const std::string& input) {
+                const PlannedValue* v = plan.find(outputs.at(output));
+                return v && v->placement == BufferPlacement::InPlace && ts.graph.node(v->aliasOf.node).name == input;
+            };
+            for (std::size_t i = 0; i < ts.parameters.size(); ++i) {
+                QVERIFY2(writesOver(ts.newParameterOutputs[i], ts.parameters[i]), ts.parameters[i].c_str());
+                for (std::size_t k = 0; k < ts.stateInputs[i].size(); ++k)
+                    QVERIFY2(writesOver(ts.newStateOutputs[i][k], ts.stateInputs[i][k]), ts.stateInputs[i][k].c_str());
+            }
+            // the run: into the caller's tensors, the same bits as without a plan
+            Bindings bindings{{ts.featureInput, test::normalTensor({64, 784}, 9, 1.f)}, {ts.learningRateInput, Tensor::scalar(0.01f)},
+                              {ts.stepInput, Tensor::scalar(1)}};
+            Tensor targets = Tensor::zeros({64, 10});
+            for (int r = 0; r < 64; ++r) targets.data()[r * 10 + r % 10] = 1;
+            bindings[ts.targetInput] = targets;
+            for (NodeId id : model.parameterNodes()) bindings[model.node(id).name] = model.node(id).value.clone();
+            for (std::size_t i = 0; i < ts.parameters.size(); ++i)
+                for (const auto& s : ts.stateInputs[i]) bindings[s] = test::normalTensor(bindings[ts.parameters[i]].shape(), 11, 0.01f).clone();
+            Bindings reference;
+            for (const auto& [name, t] : bindings) reference[name] = t.clone();
+            auto exec = makeCpuExecutor();
+            RunOptions unplanned, donating;
+            unplanned.planMemory = false;
+            donating.donatedInputs = donated;
+            const RunResult want = exec->run(ts.graph, reference, unplanned);
+            const RunResult got = exec->run(ts.graph, bindings, donating);
+            for (std::size_t i = 0; i < want.outputs.size(); ++i) QVERIFY(test::sameBits(got.outputs[i], want.outputs[i]));
+            for (std::size_t o = 0; o < ts.graph.outputs().size(); ++o)
+                if (ts.graph.outputs()[o].name == ts.newParameterOutputs[0])
+                    QVERIFY(got.outputs[o].sharesStorageWith(bindings.at(ts.parameters[0])));
+            QVERIFY(got.peakLiveBytes <= plan.plannedPeakBytes());
+        }
+        // not over an input a graph output reads as it is, nor one read after the node
+        Graph g;
+        const NodeId x = g.addInput("x", {4, 4}), y = g.addInput("y", {4, 4});
+        GraphBuilder b(g);
+        const ValueRef nx = b.op(Op::Neg, {{x, 0}});
+        const ValueRef ey = b.op(Op::Exp, {{y, 0}});
+        const ValueRef later = b.op(Op::Add, {ey, {y, 0}});  // y's last reader: over y
+        g.addOutput("x", {x, 0});
+        g.addOutput("nx", nx);
+        g.addOutput("later", later);
+        const MemoryPlan p = planMemory(g, {}, ScheduleOrder::Topological, {"x", "y"});
+        QVERIFY(p.find(nx)->placement != BufferPlacement::InPlace);
+        QVERIFY(p.find(ey)->placement != BufferPlacement::InPlace);
+        QVERIFY(p.find(later)->placement == BufferPlacement::InPlace && (p.find(later)->overwrites == ValueRef{y, 0}));
     }
 
     /// Kernels write into the planned buffer when its shape fits, allocate otherwise, and view

@@ -83,6 +83,7 @@ private Q_SLOTS:
     void regressionLearnsSine();
     void cancellation();
     void nanNamesTheNode();
+    void stepsUpdateParametersInPlace();
     void checkpointRoundTrip();
     void resumeIsBitIdentical();
     void modelChecks();
@@ -258,6 +259,31 @@ void TestTraining::nanNamesTheNode() {
         const std::string m = e.what();
         QVERIFY2(m.find("step 1") != std::string::npos && m.find("'bad_log'") != std::string::npos && m.find("NaN") != std::string::npos, m.c_str());
     }
+}
+
+/// The trainer donates its parameters and optimizer state to each step (RunOptions::
+/// donatedInputs): the update is written over the tensor it replaces, unless someone else holds
+/// that tensor (the model's own values at step 1, a snapshot taken from parameters()), whose
+/// values then stay as they were.
+void TestTraining::stepsUpdateParametersInPlace() {
+    auto exec = makeCpuExecutor();
+    TrainerConfig config = shortConfig(10);
+    config.optimizer.kind = OptimizerKind::Adam;
+    Trainer t(loadExample("spirals_mlp.json"), makeDataset("spirals"), config, *exec);
+    const std::string name = t.parameters().begin()->first;
+    const Tensor original = t.trainedModel().node(*t.trainedModel().findNode(name)).value.clone();
+    t.runStep();  // step 1: the model's values are shared with the trainer's copy of the model
+    const Tensor snapshot = t.parameters().at(name);
+    const std::vector<float> saved = snapshot.toVector();
+    t.runStep();  // step 2: the snapshot is shared
+    QCOMPARE(snapshot.toVector(), saved);
+    QVERIFY(!t.parameters().at(name).sharesStorageWith(snapshot));
+    const float* before = t.parameters().at(name).data();
+    t.runStep();  // step 3: nobody else holds step 2's values: written over
+    QCOMPARE(t.parameters().at(name).data(), before);
+    QVERIFY(!t.parameters().at(name).sharesStorageWith(snapshot));
+    QVERIFY(t.parameters().at(name).toVector() != saved);
+    QVERIFY(t.parameters().at(name).toVector() != original.toVector());
 }
 
 void TestTraining::checkpointRoundTrip() {

@@ -72,6 +72,8 @@ struct PlannedArena {
     /// By node id: the input whose buffer the node's output is planned to write over (InPlace);
     /// node kNoNode where none.
     std::vector<ValueRef> overwrites;
+    /// By node id: when that buffer is a donated input's (RunOptions::donatedInputs), the input.
+    std::vector<ValueRef> overDonated;
     std::uint64_t lastUsed = 0;
 };
 
@@ -118,7 +120,7 @@ public:
         // the caller) allocates as it goes.
         std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
         PlannedArena* pa =
-            (lock.owns_lock() && opt.planMemory && !opt.keepAllValues) ? plannedArena(g, order, bindings, opt.schedule) : nullptr;
+            (lock.owns_lock() && opt.planMemory && !opt.keepAllValues) ? plannedArena(g, order, bindings, opt.schedule, opt.donatedInputs) : nullptr;
         if (!pa && lock.owns_lock()) lock.unlock();
         const std::vector<NodeId>& schedule = pa ? pa->plan.schedule : order;  // the min-peak order, when planned so
 
@@ -174,7 +176,15 @@ public:
                     if (pa && pa->overwrites[std::size_t(id)].node != kNoNode) {
                         const ValueRef w = pa->overwrites[std::size_t(id)];
                         const Tensor& t = values[std::size_t(w.node)].at(std::size_t(w.port));
-                        if (madeByRun(w) && t.isContiguous() && t.dtype() == DType::F32 && !call.outTypes.empty() &&
+                        // (the plan writes over a source only when the caller donated it)
+                        // over a donated input (or a value written over one): the caller's tensor,
+                        // when it is a whole buffer (never a parameter's own value)
+                        const Node& root = g.node(pa->overDonated[std::size_t(id)].node == kNoNode ? w.node : pa->overDonated[std::size_t(id)].node);
+                        const bool donated = root.op == Op::Input || (root.op == Op::Parameter && bindings.count(root.name));
+                        const bool ours = pa->overDonated[std::size_t(id)].node != kNoNode
+                                              ? donated && t.storage() && t.storage()->bytes() == std::size_t(t.numel()) * sizeof(float)
+                                              : bool(madeByRun(w));
+                        if (ours && t.isContiguous() && t.dtype() == DType::F32 && !call.outTypes.empty() &&
                             t.shape() == call.outTypes[0].shape) {
                             inPlaceSlot[0] = t;
                             call.planned = &inPlaceSlot;
@@ -221,7 +231,8 @@ private:
 
     /// The plan for this graph structure and these source shapes, from the cache or made now;
     /// nullptr when the graph cannot be planned (the run then reports the problem as it meets it).
-    PlannedArena* plannedArena(const Graph& g, const std::vector<NodeId>& order, const Bindings& bindings, ScheduleOrder schedule) {
+    PlannedArena* plannedArena(const Graph& g, const std::vector<NodeId>& order, const Bindings& bindings, ScheduleOrder schedule,
+                               const std::vector<std::string>& donated) {
         std::vector<std::int64_t>& key = keyScratch_;
         key.clear();
         key.push_back(std::int64_t(schedule));
@@ -254,6 +265,9 @@ private:
             key.push_back(o.value.node);
             key.push_back(o.value.port);
         }
+        key.push_back(-2);
+        for (const std::string& name : donated)
+            if (auto id = g.findNode(name)) key.push_back(*id);
         ++clock_;
         for (auto& c : cache_)
             if (c->key == key) {
@@ -262,7 +276,7 @@ private:
             }
         auto pa = std::make_unique<PlannedArena>();
         try {
-            pa->plan = planMemoryForBindings(g, order, bindings, schedule);
+            pa->plan = planMemoryForBindings(g, order, bindings, schedule, donated);
             if (pa->plan.arenaBytes > 0) pa->arena = Tensor::empty({pa->plan.arenaBytes / std::int64_t(sizeof(float))});
         } catch (const std::exception&) {
             return nullptr;
@@ -271,8 +285,12 @@ private:
         pa->lastUsed = clock_;
         pa->slots.resize(std::size_t(g.idBound()));
         pa->overwrites.assign(std::size_t(g.idBound()), ValueRef{});
+        pa->overDonated.assign(std::size_t(g.idBound()), ValueRef{});
         for (const PlannedValue& v : pa->plan.values) {
-            if (v.placement == BufferPlacement::InPlace && v.value.port == 0) pa->overwrites[std::size_t(v.value.node)] = v.overwrites;
+            if (v.placement == BufferPlacement::InPlace && v.value.port == 0) {
+                pa->overwrites[std::size_t(v.value.node)] = v.overwrites;
+                if (!pa->plan.find(v.aliasOf)) pa->overDonated[std::size_t(v.value.node)] = v.aliasOf;  // a source: donated
+            }
             if (v.placement != BufferPlacement::Arena || v.bytes == 0 || v.dtype != DType::F32) continue;
             const std::int64_t first = v.offset / std::int64_t(sizeof(float));
             Tensor slot = pa->arena.slice(0, first, first + numel(v.shape)).viewAs(v.shape);
