@@ -107,6 +107,17 @@ MemoryPicture memoryPicture(const adj::train::MemoryReport& report, const adj::G
                     .arg(readableBytes(p.plannedPeak), readableBytes(p.lowerBound), readableBytes(p.noReuse));
     if (!report.forward.empty()) s += QObject::tr("; activations kept for the backward pass %1").arg(readableBytes(p.activationBytes));
     if (p.recomputed > 0) s += QObject::tr("; %n forward nodes recomputed", nullptr, p.recomputed);
+    // the tensors live at the peak, largest first
+    std::vector<const MemoryBar*> atPeak;
+    for (const MemoryBar& b : p.bars)
+        if (b.start <= p.peakStep && p.peakStep <= b.end) atPeak.push_back(&b);
+    std::stable_sort(atPeak.begin(), atPeak.end(), [](const MemoryBar* a, const MemoryBar* b) { return a->bytes > b->bytes; });
+    for (const MemoryBar* b : atPeak) p.livePeak << QStringLiteral("%1 (%2)").arg(b->name.section(QLatin1Char(' '), 0, 0), readableBytes(b->bytes));
+    if (!atPeak.empty()) {
+        constexpr int kShown = 6;
+        s += QObject::tr("\nLive at the peak (step %1, %2): %3").arg(p.peakStep).arg(p.peakNode, p.livePeak.mid(0, kShown).join(QStringLiteral(", ")));
+        if (p.livePeak.size() > kShown) s += QObject::tr(" and %1 more").arg(p.livePeak.size() - kShown);
+    }
     p.summary = s;
     return p;
 }

@@ -4,7 +4,8 @@
 // (train/memory_report.h), it draws every buffer as a bar over the execution order, from the step
 // that makes it to its last use (bars packed into lanes that never overlap), the live bytes as a
 // curve above them with the peak marked, and the figures: planned peak, lower bound, bytes without
-// reuse, activations kept for the backward pass, nodes recomputed. Colours: forward values the
+// reuse, activations kept for the backward pass, nodes recomputed, and the tensors live at the
+// peak (largest first). Colours: forward values the
 // backward pass keeps (orange), other forward values (blue), backward values (green),
 // recomputations (purple), graph outputs (grey).
 //
@@ -16,6 +17,7 @@
 // nodeClicked (the document's node; a recomputation stands for the node it copies), and
 // highlightNode outlines the bars of a node selected elsewhere. request() computes off the GUI
 // thread (views/async_analysis.h); a newer request drops an older one's result.
+#include <QStringList>
 #include <QWidget>
 #include <memory>
 #include <vector>
@@ -48,6 +50,8 @@ struct MemoryPicture {
     int firstStep = 0;
     int lanes = 0;
     QString peakNode;
+    /// The buffers live at the peak step, largest first: "name (size)".
+    QStringList livePeak;
     QString summary;
     qint64 plannedPeak = 0, lowerBound = 0, noReuse = 0, activationBytes = 0;
     int recomputed = 0;

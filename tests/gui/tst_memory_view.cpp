@@ -60,6 +60,13 @@ private Q_SLOTS:
         for (const MemoryBar& b : p.bars) kept += b.kind == MemoryBar::Kind::Kept;
         QVERIFY(kept > 0);
         QVERIFY2(view.summaryText().contains("activations kept"), qPrintable(view.summaryText()));
+        // the tensors live at the peak are listed, as adjoint-cli memory lists them
+        int livePeak = 0;
+        for (const PlannedValue& v : report.plan.values)
+            livePeak += (v.placement == BufferPlacement::Arena || v.placement == BufferPlacement::Own) && v.defined <= report.peakStep &&
+                        report.peakStep <= v.lastUse;
+        QCOMPARE(p.livePeak.size(), livePeak);
+        QVERIFY2(view.summaryText().contains("Live at the peak (step " + QString::number(report.peakStep)), qPrintable(view.summaryText()));
     }
 
     void choicesChangeThePlan() {
@@ -129,6 +136,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&view));
         const auto g = example("mlp");
         QVERIFY(view.requestNow(g));
+        QTest::qWait(20);  // (the summary's new lines move the timeline: let the layout settle)
         MemoryTimeline* t = view.timeline();
         std::size_t target = view.picture().bars.size();
         for (std::size_t i = 0; i < view.picture().bars.size(); ++i)
