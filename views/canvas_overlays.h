@@ -49,6 +49,11 @@ public:
     void clearAll();
 
     const std::vector<NodeHull>& hulls() const { return hulls_; }
+    /// The marks of one layer (empty when none).
+    std::map<adj::NodeId, NodeMark> nodeMarks(int layer) const {
+        auto it = marks_.find(layer);
+        return it == marks_.end() ? std::map<adj::NodeId, NodeMark>{} : it->second;
+    }
     /// Number of overlay items now on the canvas (for tests).
     int itemCount() const;
     /// The node under the mouse, kNoNode when none.

@@ -23,8 +23,10 @@
 #include "training_dashboard.h"
 
 namespace {
-// The canvas overlay layer of the memory view's hover mark (the autodiff view uses 0-1 and 10-11).
+// The canvas overlay layers of the memory view: its hover mark and the activations its plan keeps
+// for the backward pass (the autodiff view uses 0-1 and 10-11).
 constexpr int kMemoryHoverLayer = 20;
+constexpr int kMemoryKeptLayer = 21;
 // Training runs this long for the training view's viewReady (a screenshot shows curves).
 constexpr int kTrainingReadyMs = 4000;
 
@@ -171,6 +173,13 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     connect(roofline_, &RooflineChart::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("roofline"), m); });
     connect(memory_, &MemoryView::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("memory"), m); });
     connect(memory_, &MemoryView::pictureChanged, this, [this] {
+        // the activations the backward pass keeps, marked on the canvas while the view is shown
+        std::map<adj::NodeId, NodeMark> kept;
+        if (docks_["memory"]->isVisible())
+            for (const MemoryBar& b : memory_->picture().bars)
+                if (b.kind == MemoryBar::Kind::Kept && b.node != adj::kNoNode && document_->graph().contains(b.node))
+                    kept[b.node] = NodeMark{memoryBarColour(MemoryBar::Kind::Kept), true, tr("kept")};
+        canvasOverlays_->setNodeMarks(kMemoryKeptLayer, std::move(kept));
         if (pendingReady_ == QLatin1String("memory") && !memory_->isComputing())
             QTimer::singleShot(100, this, [this] { emitReadyIf(QStringLiteral("memory"), !memory_->isComputing()); });
     });
@@ -226,6 +235,10 @@ QDockWidget* AnalysisPanels::addDock(const QString& name, const QString& title, 
     dock->hide();
     docks_[name] = dock;
     connect(dock, &QDockWidget::visibilityChanged, this, [this, name](bool visible) {
+        if (!visible && name == QLatin1String("memory")) {  // its canvas marks go with it
+            canvasOverlays_->setNodeMarks(kMemoryKeptLayer, {});
+            canvasOverlays_->setNodeMarks(kMemoryHoverLayer, {});
+        }
         // (a view shown again over an unchanged graph keeps its state, such as the rewrite step)
         if (visible && name != QLatin1String("training") && pendingReady_ != name && !upToDate_.contains(name)) refreshView(name);
     });

@@ -9,6 +9,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 #include <map>
+#include <set>
 
 #include "analysis_panels.h"
 #include "canvas_overlays.h"
@@ -169,6 +170,13 @@ private Q_SLOTS:
         QVERIFY(ready.count() == 1 || ready.wait(30000));
         QCOMPARE(ready.front().front().toString(), QStringLiteral("memory"));
         MemoryView* view = panels->memoryView();
+        // the activations kept for the backward pass are marked on the canvas ("kept")
+        std::set<NodeId> kept;
+        for (const MemoryBar& b : view->picture().bars)
+            if (b.kind == MemoryBar::Kind::Kept && b.node != kNoNode) kept.insert(b.node);
+        QVERIFY(!kept.empty());
+        QTRY_COMPARE(panels->canvasOverlays()->nodeMarks(21).size(), kept.size());
+        for (const auto& [id, mark] : panels->canvasOverlays()->nodeMarks(21)) QVERIFY(kept.count(id) && mark.badge == "kept");
         MemoryTimeline* t = view->timeline();
         std::size_t target = view->picture().bars.size();
         for (std::size_t i = 0; i < view->picture().bars.size(); ++i)
@@ -183,6 +191,8 @@ private Q_SLOTS:
         const auto selected = harness.canvas->graphScene()->selectedNodeIds();
         QCOMPARE(selected.size(), std::size_t(1));
         QCOMPARE(selected.front(), view->picture().bars[target].node);
+        panels->dock(QStringLiteral("memory"))->hide();  // closing the view takes its marks away
+        QVERIFY(panels->canvasOverlays()->nodeMarks(21).empty());
     }
 };
 
