@@ -176,9 +176,9 @@ public:
                     if (pa && pa->overwrites[std::size_t(id)].node != kNoNode) {
                         const ValueRef w = pa->overwrites[std::size_t(id)];
                         const Tensor& t = values[std::size_t(w.node)].at(std::size_t(w.port));
-                        // (the plan writes over a source only when the caller donated it)
-                        // over a donated input (or a value written over one): the caller's tensor,
-                        // when it is a whole buffer (never a parameter's own value)
+                        // The plan writes over a source only when the caller donated it: over a
+                        // donated input (or a value written over one), the caller's tensor when it
+                        // is a whole buffer (never a parameter's own value); else a buffer the run made.
                         const Node& root = g.node(pa->overDonated[std::size_t(id)].node == kNoNode ? w.node : pa->overDonated[std::size_t(id)].node);
                         const bool donated = root.op == Op::Input || (root.op == Op::Parameter && bindings.count(root.name));
                         const bool ours = pa->overDonated[std::size_t(id)].node != kNoNode
