@@ -215,14 +215,13 @@ void Rewriter::eraseCascade(NodeId start, std::vector<std::string>& removed, Cos
     }
 }
 
-void Rewriter::commit(const std::string& rule, NodeId root, const std::vector<ValueRef>& values, NodeId mark) {
+RewriteStep Rewriter::openStep(const std::string& rule, NodeId root, NodeId mark, CostSummary& delta) {
     ensureSize();
     RewriteStep step;
     step.pass = pass_;
     step.rule = rule;
     step.root = g_.contains(root) ? g_.node(root).name : std::string();
     step.before = cost_;
-    CostSummary delta;
     for (NodeId k = mark; k < g_.idBound(); ++k) {
         if (!g_.contains(k)) continue;
         const CostSummary c = costOf(k);
@@ -231,6 +230,23 @@ void Rewriter::commit(const std::string& rule, NodeId root, const std::vector<Va
         delta.kernels += c.kernels;
         if (trace_) step.added.push_back(traceNode(k));
     }
+    return step;
+}
+
+void Rewriter::closeStep(RewriteStep&& step, const CostSummary& delta) {
+    cost_.flops += delta.flops;
+    cost_.bytes += delta.bytes;
+    cost_.kernels += delta.kernels;
+    ++applications_;
+    if (!trace_) return;
+    step.after = cost_;
+    if (g_.nodeCount() <= kTraceMaxGraphTextNodes) step.graphText = printGraph(g_);
+    trace_->steps.push_back(std::move(step));
+}
+
+void Rewriter::commit(const std::string& rule, NodeId root, const std::vector<ValueRef>& values, NodeId mark) {
+    CostSummary delta;
+    RewriteStep step = openStep(rule, root, mark, delta);
     std::vector<NodeId> replaced;
     if (g_.contains(root)) {
         const Node& r = g_.node(root);
@@ -254,64 +270,32 @@ void Rewriter::commit(const std::string& rule, NodeId root, const std::vector<Va
     for (NodeId r : replaced) eraseCascade(r, removed, delta);
     for (NodeId k = g_.idBound(); k-- > mark;)  // new nodes the replacement did not use
         if (g_.contains(k)) eraseCascade(k, removed, delta);
-    cost_.flops += delta.flops;
-    cost_.bytes += delta.bytes;
-    cost_.kernels += delta.kernels;
-    ++applications_;
-    if (!trace_) return;
     step.removed = std::move(removed);
-    step.after = cost_;
-    if (g_.nodeCount() <= kTraceMaxGraphTextNodes) step.graphText = printGraph(g_);
-    trace_->steps.push_back(std::move(step));
+    closeStep(std::move(step), delta);
 }
 
 void Rewriter::retarget(const std::string& rule, NodeId root, const std::vector<InputRetarget>& changes, NodeId mark) {
-    ensureSize();
-    RewriteStep step;
-    step.pass = pass_;
-    step.rule = rule;
-    step.root = g_.contains(root) ? g_.node(root).name : std::string();
-    step.before = cost_;
-    for (NodeId k = mark; k < g_.idBound(); ++k) {
-        if (!g_.contains(k)) continue;
-        const CostSummary c = costOf(k);
-        cost_.flops += c.flops;
-        cost_.bytes += c.bytes;
-        cost_.kernels += c.kernels;
-        if (trace_) step.added.push_back(traceNode(k));
-        push(k);
-    }
+    CostSummary delta;
+    RewriteStep step = openStep(rule, root, mark, delta);
+    for (NodeId k = mark; k < g_.idBound(); ++k)
+        if (g_.contains(k)) push(k);
     for (const InputRetarget& change : changes) {
         g_.setInput(change.user, change.input, change.value);
         push(change.user);
         if (trace_) step.retargeted.push_back({g_.node(change.user).name, change.input, g_.valueName(change.value)});
     }
-    ++applications_;
-    if (!trace_) return;
-    step.after = cost_;
-    if (g_.nodeCount() <= kTraceMaxGraphTextNodes) step.graphText = printGraph(g_);
-    trace_->steps.push_back(std::move(step));
+    closeStep(std::move(step), delta);
 }
 
 void Rewriter::removeDead(const std::string& rule, const std::vector<NodeId>& nodes) {
-    RewriteStep step;
-    step.pass = pass_;
-    step.rule = rule;
-    step.before = cost_;
     CostSummary delta;
+    RewriteStep step = openStep(rule, kNoNode, g_.idBound(), delta);  // (adds nothing)
     std::vector<std::string> removed;
     for (NodeId id : nodes) eraseCascade(id, removed, delta);
     if (removed.empty()) return;
-    cost_.flops += delta.flops;
-    cost_.bytes += delta.bytes;
-    cost_.kernels += delta.kernels;
-    ++applications_;
-    if (!trace_) return;
     step.root = removed.front();
     step.removed = std::move(removed);
-    step.after = cost_;
-    if (g_.nodeCount() <= kTraceMaxGraphTextNodes) step.graphText = printGraph(g_);
-    trace_->steps.push_back(std::move(step));
+    closeStep(std::move(step), delta);
 }
 
 // ---- JSON ----

@@ -174,6 +174,11 @@ public:
 
 private:
     void push(NodeId id);
+    /// A step of this pass and rule at `root` (its name, the cost before), with the nodes created
+    /// since `mark` as added ones; their cost goes into `delta`.
+    RewriteStep openStep(const std::string& rule, NodeId root, NodeId mark, CostSummary& delta);
+    /// Applies `delta` to the running cost, counts the application and records the step.
+    void closeStep(RewriteStep&& step, const CostSummary& delta);
     void commit(const std::string& rule, NodeId root, const std::vector<ValueRef>& values, NodeId mark);
     void eraseCascade(NodeId start, std::vector<std::string>& removed, CostSummary& delta);
     void ensureSize();
