@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "passes/checkpoint_budget.h"
 #include "base/byte_size.h"
 #include "common.h"
 #include "runtime/memory_plan.h"
@@ -51,79 +50,57 @@ MemoryFit fitMemoryLimit(const Args& args, Graph& graph, std::optional<ValueRef>
         if (!limit || *limit <= 0) throw UsageError("--memory-limit must be a positive number of bytes");
     }
     const std::map<std::string, Shape> shapes = shapesOf(bindings);
-    MemoryFit fit;
     if (requested && requested->kind != CheckpointPolicy::Kind::None && !loss)
         throw UsageError("--checkpoint needs a backward pass to recompute for");
-    auto applyPolicy = [&](Graph& g, const CheckpointPolicy& policy, ScheduleOrder order) {
-        if (!loss || policy.kind == CheckpointPolicy::Kind::None) return std::size_t(0);
-        return applyCheckpointing(g, *loss, policy, {shapes, order, donated}).recomputed.size();
-    };
 
-    if (!limit || requested) {
-        const CheckpointPolicy policy = requested.value_or(CheckpointPolicy{});
-        std::int64_t smallest = -1;
-        std::string smallestOrder;
+    // A policy in the topological order, else the min-peak one: the first whose planned peak is
+    // within the limit (any, without a limit); `smallest` and `how` keep the lowest peak seen.
+    std::int64_t smallest = -1;
+    std::string how;
+    auto tryPolicy = [&](const CheckpointPolicy& policy) -> std::optional<MemoryFit> {
         for (ScheduleOrder order : {ScheduleOrder::Topological, ScheduleOrder::MinPeak}) {
             Graph g = graph;
-            std::size_t recomputed = 0;
+            MemoryFit fit;
+            fit.order = order;
+            fit.checkpoint = policy;
+            const std::string where = std::string(scheduleOrderName(order)) + " order" +
+                                      (policy.kind == CheckpointPolicy::Kind::None ? "" : ", recomputing activations");
             try {
-                recomputed = applyPolicy(g, policy, order);
+                if (loss && policy.kind != CheckpointPolicy::Kind::None)
+                    fit.recomputed = applyCheckpointing(g, *loss, policy, {shapes, order, donated}).recomputed.size();
             } catch (const CheckpointBudgetError& e) {
-                if (smallest < 0 || e.smallestPeakBytes < smallest) smallest = e.smallestPeakBytes, smallestOrder = std::string(scheduleOrderName(order));
+                if (smallest < 0 || e.smallestPeakBytes < smallest) smallest = e.smallestPeakBytes, how = where;
                 continue;
             } catch (const Error&) {
-                return fit;  // the run names the shape problem
+                return MemoryFit{};  // the run names the shape problem
             }
             const auto peak = plannedPeak(g, shapes, order, donated);
             if (!peak || !limit || *peak <= *limit) {
                 graph = std::move(g);
-                fit.order = order;
-                fit.checkpoint = policy;
-                fit.recomputed = recomputed;
                 fit.plannedPeak = peak.value_or(0);
                 return fit;
             }
-            if (smallest < 0 || *peak < smallest) smallest = *peak, smallestOrder = std::string(scheduleOrderName(order));
+            if (smallest < 0 || *peak < smallest) smallest = *peak, how = where;
         }
+        return std::nullopt;
+    };
+
+    if (!limit || requested) {
+        const CheckpointPolicy policy = requested.value_or(CheckpointPolicy{});
+        if (auto fit = tryPolicy(policy)) return *fit;
         if (!limit)  // a budget that fits in no order
             throw BadInput(what + ": --checkpoint " + checkpointPolicyName(policy) + " is below the smallest peak recomputation can plan: " +
-                           bytesText(smallest) + " (" + smallestOrder + " order)");
+                           bytesText(smallest) + " (" + how + ")");
         throw BadInput(what + ": --memory-limit " + std::to_string(*limit) + " B is below the smallest peak it can be planned in with --checkpoint " +
-                       checkpointPolicyName(policy) + ": " + bytesText(smallest) + " (" + smallestOrder +
-                       " order; without --checkpoint, Adjoint chooses what to recompute). adjoint-cli memory shows the plan");
+                       checkpointPolicyName(policy) + ": " + bytesText(smallest) + " (" + how +
+                       "; without --checkpoint, Adjoint chooses what to recompute). adjoint-cli memory shows the plan");
     }
-
-    // a limit and no policy: the order first, then recomputation
-    std::int64_t smallest = -1;
-    std::string how;
-    for (ScheduleOrder order : {ScheduleOrder::Topological, ScheduleOrder::MinPeak}) {
-        const auto peak = plannedPeak(graph, shapes, order, donated);
-        if (!peak) return fit;
-        if (*peak <= *limit) {
-            fit.order = order;
-            fit.plannedPeak = *peak;
-            return fit;
-        }
-        if (smallest < 0 || *peak < smallest) smallest = *peak, how = std::string(scheduleOrderName(order)) + " order";
-    }
+    // a limit and no policy: the order first, then recomputation within the limit
+    if (auto fit = tryPolicy(CheckpointPolicy{})) return *fit;
     if (loss) {
-        for (ScheduleOrder order : {ScheduleOrder::Topological, ScheduleOrder::MinPeak}) {
-            const CheckpointChoice choice = chooseCheckpoints(graph, *loss, *limit, {shapes, order, donated});
-            if (choice.fits) {
-                CheckpointPolicy policy{CheckpointPolicy::Kind::Budget, 0};
-                policy.budgetBytes = *limit;
-                const std::vector<NodeId> candidates = checkpointCandidates(graph, *loss);
-                std::vector<char> keep(std::size_t(graph.idBound()), 0);
-                for (std::size_t i = 0; i < candidates.size(); ++i) keep[std::size_t(candidates[i])] = choice.keep[i];
-                fit.recomputed = applyCheckpointSet(graph, *loss, keep).recomputed.size();
-                fit.order = order;
-                fit.checkpoint = policy;
-                fit.plannedPeak = choice.peakBytes;
-                return fit;
-            }
-            if (choice.peakBytes < smallest)
-                smallest = choice.peakBytes, how = std::string(scheduleOrderName(order)) + " order, recomputing activations";
-        }
+        CheckpointPolicy budget{CheckpointPolicy::Kind::Budget, 0};
+        budget.budgetBytes = *limit;
+        if (auto fit = tryPolicy(budget)) return *fit;
     }
     throw BadInput(what + ": --memory-limit " + std::to_string(*limit) + " B is below the smallest peak it can be planned in: " +
                    bytesText(smallest) + " (" + how + "). adjoint-cli memory shows the plan");
