@@ -5,13 +5,18 @@
 # of an hour on two cores).
 #
 #   scripts/ctest-under-load.sh [BUILD_DIR] [RUNS]        (default: build 10)
+#   BUSY_COMMAND='...'  each busy loop first runs this command (with $1 = 1 or 2), then spins: the
+#                       load can be useful CPU-bound work, a fuzzer for one. Say so with the figures.
 set -uo pipefail
 build=${1:-build}
 runs=${2:-10}
-spin() { while :; do :; done; }
-spin & first=$!
-spin & second=$!
-trap 'kill $first $second 2>/dev/null' EXIT
+spin() {
+    if [[ -n ${BUSY_COMMAND:-} ]]; then bash -c "$BUSY_COMMAND" busy "$1"; fi
+    while :; do :; done
+}
+spin 1 & first=$!
+spin 2 & second=$!
+trap 'pkill -P $first; pkill -P $second; kill $first $second 2>/dev/null' EXIT
 for ((i = 1; i <= runs; ++i)); do
     start=$SECONDS
     if ctest --test-dir "$build" -j 2 --output-on-failure >"$build/under-load-$i.log" 2>&1; then
