@@ -171,7 +171,8 @@ void MainWindow::exportDialog(ExportKind kind) {
     const QString suggestion = dir + QLatin1Char('/') + stem + QLatin1Char('_') + QLatin1String(kinds[int(kind)]) + QStringLiteral(".json");
     QString path = QFileDialog::getSaveFileName(
         this, tr("Export Graph"), suggestion,
-        tr("Adjoint graph (*.json);;ONNX model (*.onnx);;Graphviz DOT (*.dot);;SVG image (*.svg);;PNG image (*.png)"));
+        tr("Adjoint graph (*.json);;ONNX model (*.onnx);;Graphviz DOT (*.dot);;SVG image (*.svg);;PNG image (*.png);;"
+           "PyTorch module (*.py)"));
     if (path.isEmpty()) return;
     QString error;
     if (!exportTo(kind, path, &error)) QMessageBox::warning(this, tr("Cannot export graph"), error);

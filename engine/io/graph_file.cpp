@@ -11,6 +11,7 @@
 #include "io/json_format.h"
 #include "io/onnx_export.h"
 #include "io/onnx_import.h"
+#include "io/pytorch_export.h"
 
 namespace adj {
 
@@ -22,6 +23,7 @@ GraphFileKind graphFileKindFromExtension(const std::string& path) {
     if (ext == ".dot" || ext == ".gv") return GraphFileKind::Dot;
     if (ext == ".svg") return GraphFileKind::Svg;
     if (ext == ".png") return GraphFileKind::Png;
+    if (ext == ".py") return GraphFileKind::PyTorch;
     return GraphFileKind::Unknown;
 }
 
@@ -59,9 +61,10 @@ void saveGraphFile(const Graph& graph, const std::string& path, const DotOptions
         case GraphFileKind::Svg: renderGraph(graph, path, "svg", drawing); return;
         case GraphFileKind::Png: renderGraph(graph, path, "png", drawing); return;
         case GraphFileKind::Onnx: saveGraphOnnx(graph, path); return;
+        case GraphFileKind::PyTorch: savePyTorchModule(graph, path); return;
         case GraphFileKind::Unknown: break;
     }
-    throw Error(path + ": unknown file type (use .json, .onnx, .dot, .svg or .png)");
+    throw Error(path + ": unknown file type (use .json, .onnx, .dot, .svg, .png or .py)");
 }
 
 }  // namespace adj

@@ -1,6 +1,7 @@
 #pragma once
 // Graph files by kind: loading recognises JSON and ONNX by extension and content; saving picks
-// the format from the extension (.json, .onnx, .dot, .svg, .png).
+// the format from the extension (.json, .onnx, .dot, .svg, .png, and .py: a PyTorch module with
+// its parameters in an .npz beside it, io/pytorch_export.h).
 #include <string>
 
 #include "io/graphviz.h"
@@ -9,7 +10,7 @@
 
 namespace adj {
 
-enum class GraphFileKind { Json, Onnx, Dot, Svg, Png, Unknown };
+enum class GraphFileKind { Json, Onnx, Dot, Svg, Png, PyTorch, Unknown };
 
 /// By extension (case-insensitive).
 GraphFileKind graphFileKindFromExtension(const std::string& path);

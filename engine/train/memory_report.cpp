@@ -29,7 +29,7 @@ std::string firstScalarOutput(const Graph& g) {
 }  // namespace
 
 PassGraph passGraph(const Graph& input, const MemoryRequest& request) {
-    PassGraph p{input, std::nullopt, "forward"};
+    PassGraph p{input, std::nullopt, "forward", {}};
     Graph& g = p.graph;
     verifyOrThrow(g);
     if (request.pass == MemoryPass::Backward) {

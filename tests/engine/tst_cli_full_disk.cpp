@@ -30,7 +30,7 @@ private Q_SLOTS:
         const QString attention = source("resources/examples/attention.json"), scalar = source("resources/examples/scalar_function.json");
         const QString in = source("resources/examples/inputs/scalar_function/");
         const QStringList inputs{"--input", "x1=" + in + "x1.npy", "--input", "x2=" + in + "x2.npy"};
-        for (const char* ext : {"json", "onnx", "dot", "svg", "png"})
+        for (const char* ext : {"json", "onnx", "dot", "svg", "png", "py"})
             QTest::addRow("export .%s", ext) << QStringList{"export", attention, "-o", QString("out.") + ext} << QString("out.") + ext;
         QTest::newRow("export --backward") << QStringList{"export", scalar, "--backward", "--of", "f", "-o", "bw.json"} << "bw.json";
         QTest::newRow("optimize .json") << QStringList{"optimize", attention, "-O2", "-o", "opt.json"} << "opt.json";

@@ -32,7 +32,7 @@ private Q_SLOTS:
         const QString in = source("resources/examples/inputs/scalar_function/");
         const QStringList inputs{"--input", "x1=" + in + "x1.npy", "--input", "x2=" + in + "x2.npy"};
         for (const char* point : {"write", "rename"}) {
-            for (const char* ext : {"json", "onnx", "dot", "svg", "png"})
+            for (const char* ext : {"json", "onnx", "dot", "svg", "png", "py"})
                 QTest::addRow("export .%s, %s", ext, point) << QStringList{"export", attention, "-o", QString("out.") + ext} << QString("out.") + ext
                                                             << point;
             QTest::addRow("optimize .json, %s", point) << QStringList{"optimize", attention, "-O2", "-o", "opt.json"} << "opt.json" << point;

@@ -1,6 +1,7 @@
 #pragma once
 // What every loader fuzz target does with a graph that loaded: verify it, and when it verifies,
-// print it and write it back out as JSON and ONNX and read those again. Every adj::Error is an
+// print it, write it back out as JSON and ONNX and read those again, and write it as a PyTorch
+// module. Every adj::Error is an
 // expected answer to bad input; anything else (a crash, a sanitizer report, another exception, a
 // round trip that changes the printed graph) stops the fuzzer.
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "io/json_format.h"
 #include "io/onnx_export.h"
 #include "io/onnx_import.h"
+#include "io/pytorch_export.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 
@@ -52,6 +54,11 @@ inline void exerciseLoadedGraph(Graph& graph) {
         }
     } catch (const Error&) {
         // Not every verified graph is expressible in ONNX (the export says which node): fine.
+    }
+    try {
+        (void)pytorchModule(graph, "model.npz");
+    } catch (const Error&) {
+        // nor in PyTorch (derivative ops; the export names the node)
     }
 }
 
