@@ -2,6 +2,7 @@
 // kind its extension names (io/graph_file.h); a .py file is a PyTorch module, and --train adds
 // the script that trains it as `train` would, under torchrun too (train/pytorch_training_script.h).
 #include <filesystem>
+#include <optional>
 #include <ostream>
 
 #include "autodiff/reverse_mode.h"
@@ -11,60 +12,77 @@
 #include "io/graph_file.h"
 #include "io/npy.h"
 #include "io/pytorch_export.h"
+#include "runtime/executor.h"
 #include "train/pytorch_training_script.h"
+#include "train/trainer.h"
 #include "training_options.h"
 
 namespace adj::cli {
 
 namespace {
 
-/// --train: the training script beside the module, and the training split of the data the
-/// options name (if any) as <stem>_x.npy and <stem>_y.npy. Returns the files written.
-std::vector<std::string> writeTrainingScript(const Args& args, const Graph& model, const std::string& modulePath) {
-    const std::filesystem::path module(modulePath);
-    const std::string stem = module.stem().string();
-    auto beside = [&](const std::string& name) { return (module.parent_path() / name).string(); };
-    if (model.inputNodes().size() != 1 || model.outputs().size() != 1)
-        throw BadInput("export --train needs a model graph with one input (the features) and one output (the predictions); this one has " +
-                       std::to_string(model.inputNodes().size()) + " inputs and " + std::to_string(model.outputs().size()) + " outputs");
-    const train::TrainerConfig config = trainerConfigFromArgs(args);
+/// What --train writes, checked before anything is written.
+struct TrainingExport {
     train::PyTorchTrainingOptions options;
-    options.moduleName = stem;
-    options.optimizer = config.optimizer;
-    options.steps = config.steps;
-    options.batch = config.batchSize;
-    options.seed = config.seed;
-    options.loss = train::LossKind::CrossEntropy;
-    std::vector<std::string> written;
+    std::optional<train::Dataset> data;  // the data the options name, if any
+};
+
+/// --train's options, the data they name and the model checked as `train` checks them (a
+/// Trainer is built on the data, so that export --train accepts what train accepts).
+TrainingExport prepareTrainingExport(const Args& args, const Graph& model, const std::string& graphPath, const std::string& modulePath) {
+    if (model.inputNodes().size() != 1 || model.outputs().size() != 1)
+        throw BadInput(graphPath + ": export --train needs a model graph with one input (the features) and one output (the predictions); this one has " +
+                       std::to_string(model.inputNodes().size()) + " inputs and " + std::to_string(model.outputs().size()) + " outputs");
+    train::TrainerConfig config = trainerConfigFromArgs(args);
+    TrainingExport t;
+    const std::string stem = std::filesystem::path(modulePath).stem().string();
+    t.options.moduleName = stem;
+    t.options.optimizer = config.optimizer;
+    t.options.steps = config.steps;
+    t.options.batch = config.batchSize;
+    t.options.seed = config.seed;
     if (args.has("--dataset") || args.has("--data") || args.has("--csv")) {
-        const train::Dataset data = trainingDataFromArgs(args);
-        options.loss = trainingLossFromArgs(args, data);
-        options.classLabels = data.isClassification();
-        options.dataFile = stem + "_x.npy";
-        options.labelsFile = stem + "_y.npy";
-        Tensor labels = data.train.targets;
-        if (data.isClassification())
-            labels = Tensor::fromInts({data.train.size()}, std::vector<std::int64_t>(data.train.labels.begin(), data.train.labels.end()));
+        t.data = trainingDataFromArgs(args);
+        config.loss = trainingLossFromArgs(args, *t.data);
         try {
-            writeNpy(beside(options.dataFile), data.train.x);
-            writeNpy(beside(options.labelsFile), labels);
+            auto cpu = makeCpuExecutor();
+            train::Trainer check(model, *t.data, config, *cpu);
         } catch (const Error& e) {
-            throw BadInput(e.what());
+            throw BadInput(graphPath + ": " + e.what());
         }
-        written = {beside(options.dataFile), beside(options.labelsFile)};
+        t.options.loss = config.loss;
+        t.options.classLabels = t.data->isClassification();
+        t.options.dataFile = stem + "_x.npy";
+        t.options.labelsFile = stem + "_y.npy";
     } else if (auto l = args.value("--loss")) {
         auto k = train::parseLossKind(*l);
         if (!k) throw UsageError("--loss must be cross-entropy or mse, got '" + *l + "'");
-        options.loss = *k;
-        options.classLabels = *k != train::LossKind::MeanSquaredError;
+        t.options.loss = *k;
+        t.options.classLabels = *k != train::LossKind::MeanSquaredError;
     }
-    const std::string script = beside(stem + "_train.py");
+    return t;
+}
+
+/// The training script beside the module, and the training split of the data (if any) as
+/// <stem>_x.npy and <stem>_y.npy. Returns the files written.
+std::vector<std::string> writeTrainingExport(const TrainingExport& t, const std::string& modulePath) {
+    auto beside = [&](const std::string& name) { return (std::filesystem::path(modulePath).parent_path() / name).string(); };
+    std::vector<std::string> written{beside(t.options.moduleName + "_train.py")};
     try {
-        writeFileAtomically(script, train::pytorchTrainingScript(options));
+        if (t.data) {
+            const train::DataSplit& split = t.data->train;
+            Tensor labels = split.targets;
+            if (t.data->isClassification())
+                labels = Tensor::fromInts({split.size()}, std::vector<std::int64_t>(split.labels.begin(), split.labels.end()));
+            writeNpy(beside(t.options.dataFile), split.x);
+            writeNpy(beside(t.options.labelsFile), labels);
+            written.push_back(beside(t.options.dataFile));
+            written.push_back(beside(t.options.labelsFile));
+        }
+        writeFileAtomically(written.front(), train::pytorchTrainingScript(t.options));
     } catch (const Error& e) {
         throw BadInput(e.what());
     }
-    written.insert(written.begin(), script);
     return written;
 }
 
@@ -103,13 +121,15 @@ int cmdExport(const std::vector<std::string>& argv, Context& ctx) {
         }
     }
     if (args.has("--optimized")) optimizeOrFail(g, optimizeOptionsFrom(args.value("--optimized").value_or(""), ""), path);
+    std::optional<TrainingExport> training;  // checked before anything is written
+    if (train) training = prepareTrainingExport(args, g, path, *outPath);
     DotOptions drawing;
     if (args.has("--backward")) drawing.layBackwardPassUpwards(g, forwardNodes);
     saveGraphOrFail(g, *outPath, drawing);
     ctx.out << "wrote " << *outPath << "\n";
     if (graphFileKindFromExtension(*outPath) == GraphFileKind::PyTorch) ctx.out << "wrote " << pytorchParametersPath(*outPath) << "\n";
-    if (train)
-        for (const auto& f : writeTrainingScript(args, g, *outPath)) ctx.out << "wrote " << f << "\n";
+    if (training)
+        for (const auto& f : writeTrainingExport(*training, *outPath)) ctx.out << "wrote " << f << "\n";
     return kOk;
 }
 

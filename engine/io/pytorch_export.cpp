@@ -49,6 +49,26 @@ std::string shapeWithNames(const Shape& s, const std::vector<std::string>& dimNa
     return out + "]";
 }
 
+/// A graph's text inside a comment: one line, whatever the name holds (a newline would end the
+/// comment and start code).
+std::string commentText(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) out += c < 0x20 || c == 0x7f ? ' ' : char(c);
+    return out;
+}
+
+/// A graph's text inside a """docstring""": backslashes and quotes escaped, so that it ends where
+/// the file ends it.
+std::string docText(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\r' || (c < 0x20 && c != '\n') || c == 0x7f) out += ' ';
+        else out += char(c);
+    }
+    return out;
+}
+
 std::string pythonDType(DType t) { return t == DType::I64 ? "int64" : "float32"; }
 
 bool isPythonReserved(const std::string& s) {
@@ -64,7 +84,9 @@ bool isPythonReserved(const std::string& s) {
         "training", "forward", "to", "type", "half", "double", "cpu", "cuda", "train", "eval", "apply", "buffers",
         "children", "modules", "parameters", "state_dict", "load_state_dict", "zero_grad", "register_buffer",
         "register_parameter", "named_parameters", "named_buffers", "named_modules", "named_children", "requires_grad_",
-        "add_module", "get_parameter", "get_buffer", "extra_repr", "dump_patches"};
+        "add_module", "get_parameter", "get_buffer", "extra_repr", "dump_patches",
+        // the functions of the elementwise ops whose names are Python's own (abs, pow, round)
+        "abs_", "pow_", "round_"};
     return kReserved.count(s) != 0 || s.rfind("f_", 0) == 0 || s.rfind("_", 0) == 0 || opFromName(s).has_value();
 }
 
@@ -78,7 +100,8 @@ std::string identifier(const std::string& name, std::set<std::string>& taken) {
     }
     while (!s.empty() && s.back() == '_') s.pop_back();
     if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) s = "v" + s;
-    if (isPythonReserved(s)) s += "_";
+    // names beginning f_ or _ stay reserved whatever follows them: those take a prefix
+    while (isPythonReserved(s)) s = s[0] == '_' || s.rfind("f_", 0) == 0 ? "v" + s : s + "_";
     std::string candidate = s;
     for (int k = 2; taken.count(candidate); ++k) candidate = s + "_" + std::to_string(k);
     taken.insert(candidate);
@@ -206,7 +229,7 @@ private:
     std::string newLocal(const std::string& name) { return identifier(name, locals_); }
 
     void line(const std::string& target, const std::string& expr, const Node& n) {
-        body_ += "        " + target + " = " + expr + "  # " + n.name + " (" + std::string(opName(n.op)) + ")\n";
+        body_ += "        " + target + " = " + expr + "  # " + commentText(n.name) + " (" + std::string(opName(n.op)) + ")\n";
     }
 
     std::string useHelper(const std::string& name) {
@@ -328,7 +351,7 @@ void Writer::statement(const Node& n) {
                         value = useHelper("_broadcast_to_all") + "(" + value + others + ")";
                     }
                     const std::string r = last ? target : newLocal(n.name + "_r" + std::to_string(k));
-                    body_ += "        " + r + " = " + value + (last ? "  # " + n.name + " (fused)" : "") + "\n";
+                    body_ += "        " + r + " = " + value + (last ? "  # " + commentText(n.name) + " (fused)" : "") + "\n";
                     registers.push_back(r);
                     reads.push_back(std::move(read));
                 }
@@ -531,18 +554,7 @@ void Writer::statement(const Node& n) {
     line(target, e, n);
 }
 
-std::string pyString(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') out += '\\', out += char(c);
-        else if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else out += char(c);
-    }
-    return out + "\"";
-}
+std::string pyString(const std::string& s) { return pythonStringLiteral(s); }
 
 std::string Writer::assemble() const {
     std::ostringstream py;
@@ -567,17 +579,17 @@ std::string Writer::assemble() const {
     };
 
     // the docstring: what forward takes and returns
-    py << "\"\"\"" << (g_.name.empty() ? "A graph" : g_.name) << " as a PyTorch module, exported by Adjoint (adjoint-cli export).\n";
-    if (!g_.description.empty()) py << "\n" << g_.description << "\n";
+    py << "\"\"\"" << (g_.name.empty() ? "A graph" : docText(g_.name)) << " as a PyTorch module, exported by Adjoint (adjoint-cli export).\n";
+    if (!g_.description.empty()) py << "\n" << docText(g_.description) << "\n";
     py << "\nforward(" << (args.empty() ? "" : args.substr(2)) << ") takes the graph's inputs in order:\n";
     for (const auto& [id, name] : inputs_) {
         const Node& n = g_.node(id);
-        py << "    " << name << ": " << pythonDType(n.declaredDType) << " " << shapeWithNames(n.declaredShape, n.dimNames) << "\n";
+        py << "    " << name << ": " << pythonDType(n.declaredDType) << " " << docText(shapeWithNames(n.declaredShape, n.dimNames)) << "\n";
         inputNames.push_back(n.name);
     }
     py << "and returns " << (g_.outputs().size() == 1 ? "the output" : "a tuple of the outputs") << " (OUTPUTS).\n\n"
-       << "    import " << moduleName << "\n"
-       << "    model = " << moduleName << ".load()  # the parameters of " << npzName_ << ", beside this file\n"
+       << "    import " << docText(moduleName) << "\n"
+       << "    model = " << docText(moduleName) << ".load()  # the parameters of " << docText(npzName_) << ", beside this file\n"
        << "\"\"\"\n"
        << "import os\n\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\n\n"
        << "INPUTS = " << list(inputNames) << "  # the graph's inputs, in forward's order\n"
@@ -607,7 +619,7 @@ std::string Writer::assemble() const {
     }
     py << "\n    def forward(self" << args << "):\n" << body_ << "        return " << (outputs.empty() ? "None" : outputs) << "\n\n\n"
        << "def load(path=None):\n"
-       << "    \"\"\"A Model with the parameters and constants of " << npzName_ << " (beside this file) or of PATH.\"\"\"\n"
+       << "    \"\"\"A Model with the parameters and constants of " << docText(npzName_) << " (beside this file) or of PATH.\"\"\"\n"
        << "    model = Model()\n"
        << "    if path is None:\n"
        << "        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), " << pyString(npzName_) << ")\n"

@@ -174,6 +174,23 @@ std::string pythonFloatLiteral(double v) {
     return s;
 }
 
+std::string pythonStringLiteral(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += char(c);
+        } else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += char(c);
+        }
+    }
+    return out + "\"";
+}
+
 std::string pytorchScalarFunction(const std::string& name) {
     // the f_* of runtime/scalar_math.h; arguments may be tensors or Python floats
     static const std::map<std::string, std::string> kBodies{

@@ -24,6 +24,9 @@ PythonExpression pythonFromScalarExpr(std::string_view expr);
 /// (0.1f -> "0.1", 2 -> "2.0"); float('nan') and float('inf') otherwise.
 std::string pythonFloatLiteral(double v);
 
+/// A Python string literal holding `s` (quotes, backslashes and control characters escaped).
+std::string pythonStringLiteral(const std::string& s);
+
 /// The Python definition (one line) of f_NAME over tensors and Python floats; throws Error for a
 /// name runtime/scalar_math.h does not have.
 std::string pytorchScalarFunction(const std::string& name);

@@ -4,8 +4,9 @@
 // hyper-parameters that `adjoint-cli train` would use (losses.h and optimizers.h follow
 // torch.optim's conventions, so the optimizer is torch.optim's own), in one process or, under
 // torchrun, in several with DistributedDataParallel (gloo backend, CPU). Every process draws the
-// same global batch each step and takes its equal share of the rows; DDP averages the gradients,
-// so P processes follow the trajectory of one process on the combined batch.
+// same global batch each step, the rows `train` draws with the same seed (batches.h's sampler and
+// base/rng's generator, written out in Python), and takes its equal share of them; DDP averages
+// the gradients, so P processes follow one process on the combined batch, and both follow train.
 #include <cstdint>
 #include <string>
 

@@ -87,6 +87,39 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(m.tensors[0].first), QStringLiteral("training_"));
     }
 
+    // A graph file is data: whatever its names and description hold, the module is the module
+    // (a newline in a node's name would otherwise end the comment it is in and start a line of
+    // code; three quotes in the description would end the docstring).
+    void hostileNamesStayInert() {
+        Graph g;
+        g.name = "evil \"\"\" graph \\";
+        g.description = "ends here: \"\"\" os.system('touch /tmp/pwned') \"\"\" and a backslash \\";
+        const NodeId x = g.addInput("x", {2});
+        const NodeId a = g.addNode(Op::Abs, {{x, 0}}, {}, "abs");  // a local named as the function abs_
+        const NodeId b = g.addNode(Op::Neg, {{a, 0}}, {}, "n\nimport os; os.system('touch /tmp/pwned')");
+        const NodeId c = g.addNode(Op::Neg, {{b, 0}}, {}, "f_exp");  // the prefix of the written functions
+        const NodeId d = g.addNode(Op::Neg, {{c, 0}}, {}, "_private");
+        g.addOutput("y", {d, 0});
+        const std::string py = pytorchModule(g, "m.npz").source;
+        std::size_t lines = 0, imports = 0;
+        for (std::size_t at = 0; at < py.size();) {
+            const std::size_t end = py.find('\n', at);
+            const std::string line = py.substr(at, end - at);
+            if (line.rfind("import os", 0) == 0) ++imports;
+            ++lines;
+            at = end == std::string::npos ? py.size() : end + 1;
+        }
+        QCOMPARE(imports, std::size_t(1));  // the file's own
+        std::size_t quotes = 0;
+        for (std::size_t at = py.find("\"\"\""); at != std::string::npos; at = py.find("\"\"\"", at + 3))
+            if (at == 0 || py[at - 1] != '\\') ++quotes;
+        QVERIFY2(quotes % 2 == 0, py.c_str());
+        QVERIFY2(py.find("abs__ = abs_(x)") != std::string::npos, py.c_str());
+        QVERIFY2(py.find("vf_exp = ") != std::string::npos, py.c_str());
+        QVERIFY2(py.find("v_private = ") != std::string::npos, py.c_str());
+        QVERIFY2(lines > 10, py.c_str());
+    }
+
     void aDerivativeOpIsRefusedByName() {
         Graph graph;
         const NodeId g = graph.addInput("g", {1, 2, 3, 3});
@@ -140,6 +173,11 @@ private Q_SLOTS:
         r = test::runCli({"export", QString::fromStdString(test::sourcePath("resources/examples/mlp.json")), "-o", dir + "/two.py", "--train"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("one input (the features) and one output"), qPrintable(r.err));
+        // checked as train checks it, before anything is written: spirals_mlp reads 2 features, digits have 64
+        r = test::runCli({"export", mlp, "-o", dir + "/digits.py", "--train", "--dataset", "digits"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("64 features"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(dir + "/digits.py") && !QFile::exists(dir + "/digits.npz"));
         r = test::runCli({"export", mlp, "-o", dir + "/m.py", "--train", "--dataset", "spirals"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         for (const char* f : {"/m.py", "/m.npz", "/m_train.py", "/m_x.npy", "/m_y.npy"}) QVERIFY2(QFile::exists(dir + f), f);
