@@ -45,6 +45,8 @@ def write(name, g, example_inputs):
     with open(os.path.join(ROOT, name + ".json"), "w") as f:
         json.dump(g, f, indent=1)
         f.write("\n")
+    if not example_inputs:
+        return
     d = os.path.join(ROOT, "inputs", name)
     os.makedirs(d, exist_ok=True)
     for k, v in example_inputs.items():
@@ -200,6 +202,28 @@ def wide_branches():
     write("wide_branches", g, {"x": rng.standard_normal((n, d))})
 
 
+def partition_lesson():
+    n, d, layers, classes = 512, 512, 8, 10
+    params, nodes, h = [], [], "x"
+    for i in range(layers):
+        out = classes if i == layers - 1 else d
+        params += [{"name": f"w{i}", "shape": [d, out], "init": {"kind": "normal", "mean": 0, "std": round(1.0 / np.sqrt(d), 5),
+                                                                "seed": 200 + i}},
+                   {"name": f"b{i}", "shape": [out], "init": {"kind": "zeros"}}]
+        nodes.append(node(f"fc{i}", "gemm", [h, f"w{i}", f"b{i}"]))
+        if i < layers - 1:
+            nodes.append(node(f"h{i}", "relu", [f"fc{i}"]))
+            h = f"h{i}"
+    g = graph("partition_lesson", "The parallelization lesson: an 8-layer MLP (512 wide, 7 MB of weights) trained on two "
+              "GPUs, 512 rows a step. Over PCIe (adjoint-cli partition partition_lesson.json --cluster pcie2) data "
+              "parallelism is fastest: all-reducing 7 MB of gradients, mostly while the backward pass goes on, costs less "
+              "than a pipeline's idle stages and its extra kernel launches. Over 25 Gb/s Ethernet (--cluster ethernet2) "
+              "the all-reduce takes longer than the whole step, and the pipeline, which sends only the activations at its "
+              "cut, wins. docs/PARALLEL.md.",
+              [{"name": "x", "shape": [n, d], "dims": ["N", None]}], params, nodes, [("logits", f"fc{layers - 1}")])
+    write("partition_lesson", g, {})  # no saved inputs: 1 MB of random rows says nothing
+
+
 if __name__ == "__main__":
     os.makedirs(ROOT, exist_ok=True)
     mlp()
@@ -209,3 +233,4 @@ if __name__ == "__main__":
     elementwise_chain()
     deep_mlp()
     wide_branches()
+    partition_lesson()

@@ -53,6 +53,11 @@ const char* kCommandsText =
     "       [--checkpoint none|sqrt|every:K|budget:BYTES] [--order topo|min-peak] [--json]\n"
     "                                      the memory plan: peak, arena, activations kept for the\n"
     "                                      backward pass, what is live at the peak, each tensor's lifetime\n"
+    "  partition GRAPH --cluster C.json|pcie2|nvlink8|ethernet2|local [--strategy dp|pp|tp|placement|auto]\n"
+    "       [--devices N] [--microbatches M] [--batch B] [--allreduce ring|tree] [--schedule gpipe|1f1b]\n"
+    "       [--loss L] [--json]\n"
+    "                                      one training step simulated over a cluster: step time, each\n"
+    "                                      device's busy time and peak memory, the bytes on each link\n"
     "  diff A B [--json]                   nodes B adds, removes and changes against A (matched by name,\n"
     "                                      then structure), with the cost of each graph\n"
     "  ops [--json]                        the op table: every op, its inputs, attributes, ONNX name\n"
@@ -72,7 +77,7 @@ int runCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     static const std::map<std::string, std::function<int(const std::vector<std::string>&, Context&)>> commands = {
         {"validate", cmdValidate}, {"info", cmdInfo}, {"run", cmdRun}, {"export", cmdExport}, {"grad", cmdGrad}, {"jacobian", cmdJacobian},
         {"optimize", cmdOptimize}, {"roofline", cmdRoofline}, {"train", cmdTrain}, {"ops", cmdOps}, {"bench", cmdBench}, {"diff", cmdDiff},
-        {"memory", cmdMemory}};
+        {"memory", cmdMemory}, {"partition", cmdPartition}};
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? err : out) << usageText();
         return args.empty() ? kUsage : kOk;

@@ -20,6 +20,7 @@ int cmdOps(const std::vector<std::string>& argv, Context& ctx);
 int cmdBench(const std::vector<std::string>& argv, Context& ctx);
 int cmdDiff(const std::vector<std::string>& argv, Context& ctx);
 int cmdMemory(const std::vector<std::string>& argv, Context& ctx);
+int cmdPartition(const std::vector<std::string>& argv, Context& ctx);
 
 /// -O level text ("-O2") and a --passes list as pipeline options; UsageError when unknown.
 OptimizeOptions optimizeOptionsFrom(const std::string& levelText, const std::string& passList);

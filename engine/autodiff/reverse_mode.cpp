@@ -21,7 +21,7 @@ void markAdjoint(Graph& g, ValueRef adjoint, ValueRef of, std::map<NodeId, Value
 }  // namespace
 
 std::vector<ValueRef> backpropagate(GraphBuilder& b, const std::vector<NodeId>& order, const std::map<ValueRef, ValueRef>& seeds,
-                                    const std::vector<ValueRef>& targets, std::map<NodeId, ValueRef>* adjointOf) {
+                                    const std::vector<ValueRef>& targets, std::map<NodeId, ValueRef>* adjointOf, std::vector<NodeId>* madeFor) {
     Graph& g = b.graph();
     // Only nodes that depend on a target need adjoints.
     std::set<NodeId> targetNodes;
@@ -42,6 +42,7 @@ std::vector<ValueRef> backpropagate(GraphBuilder& b, const std::vector<NodeId>& 
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         const NodeId id = *it;
         if (!needed.count(id)) continue;
+        const NodeId firstMade = g.idBound();
         const Node& n = g.node(id);
         std::vector<ValueRef> outGrads(std::size_t(n.numOutputs()));
         bool any = false;
@@ -59,12 +60,22 @@ std::vector<ValueRef> backpropagate(GraphBuilder& b, const std::vector<NodeId>& 
             outGrads[std::size_t(p)] = total;
             any = true;
         }
-        if (!any || isSource(n.op)) continue;
+        if (!any || isSource(n.op)) {
+            if (madeFor) {  // the sum of a source's adjoint (a parameter's gradient)
+                madeFor->resize(std::size_t(g.idBound()), kNoNode);
+                for (NodeId made = firstMade; made < g.idBound(); ++made) (*madeFor)[std::size_t(made)] = id;
+            }
+            continue;
+        }
         b.setPrefix("d_" + n.name + ".");
         std::vector<ValueRef> inGrads = vjpRule(b, g.node(id), outGrads);
         const Node& again = g.node(id);
         for (std::size_t i = 0; i < again.inputs.size() && i < inGrads.size(); ++i)
             if (isSet(inGrads[i]) && needed.count(again.inputs[i].node)) contributions[again.inputs[i]].push_back(inGrads[i]);
+        if (madeFor) {
+            madeFor->resize(std::size_t(g.idBound()), kNoNode);
+            for (NodeId made = firstMade; made < g.idBound(); ++made) (*madeFor)[std::size_t(made)] = id;
+        }
     }
     b.setPrefix(savedPrefix);
 
@@ -154,7 +165,9 @@ BackwardGraph buildBackward(const Graph& forward, const std::string& of, const B
     g.node(seed.node).meta["role"] = "backward";
     g.node(seed.node).meta["seed_of"] = g.valueName(ofValue);  // the loss, for recomputation (passes/checkpointing.h)
 
-    std::vector<ValueRef> grads = backpropagate(b, order, {{ofValue, seed}}, targets, &r.adjointOf);
+    std::vector<ValueRef> grads = backpropagate(b, order, {{ofValue, seed}}, targets, &r.adjointOf, &r.madeFor);
+    r.madeFor.resize(std::size_t(g.idBound()), kNoNode);
+    r.madeFor[std::size_t(seed.node)] = ofValue.node;
 
     std::vector<GraphOutput> outs;
     for (std::size_t i = 0; i < targets.size(); ++i) {

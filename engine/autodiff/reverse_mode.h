@@ -30,6 +30,11 @@ struct BackwardGraph {
     std::map<NodeId, ValueRef> adjointOf;
     /// Forward values that the backward nodes read: the tensors the backward pass keeps alive.
     std::vector<ValueRef> savedValues;
+    /// By node id (in `graph`; may be shorter than idBound()): for a backward node, the forward
+    /// node whose VJP rule made it, or whose outputs' adjoint contributions it sums (a source's
+    /// for a parameter's gradient); the seed is made for the output it differentiates. kNoNode
+    /// for forward nodes. The partitioner places backward work by it (parallel/step_workload.h).
+    std::vector<NodeId> madeFor;
     /// Node ids (in `graph`) of the forward part; everything else is backward.
     std::vector<NodeId> forwardNodes;
     /// The graph outputs holding the gradients, in the order of `wrt`: "grad_<name>".
@@ -47,6 +52,7 @@ BackwardGraph buildBackward(const Graph& forward, const std::string& of, const B
 /// (forward nodes in topological order) and returns the accumulated adjoint of each value in
 /// `targets` (kNoNode node for "no gradient"). Records complete adjoints in `adjointOf`.
 std::vector<ValueRef> backpropagate(GraphBuilder& b, const std::vector<NodeId>& order, const std::map<ValueRef, ValueRef>& seeds,
-                                    const std::vector<ValueRef>& targets, std::map<NodeId, ValueRef>* adjointOf = nullptr);
+                                    const std::vector<ValueRef>& targets, std::map<NodeId, ValueRef>* adjointOf = nullptr,
+                                    std::vector<NodeId>* madeFor = nullptr);
 
 }  // namespace adj

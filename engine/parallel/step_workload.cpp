@@ -1,0 +1,130 @@
+#include "parallel/step_workload.h"
+
+#include <algorithm>
+
+#include "autodiff/reverse_mode.h"
+#include "base/errors.h"
+#include "ir/verifier.h"
+#include "train/training_step.h"
+
+namespace adj::parallel {
+
+std::vector<NodeId> StepWorkload::forwardOrder() const {
+    std::vector<NodeId> f;
+    for (NodeId id : order)
+        if (isForward(id)) f.push_back(id);
+    return f;
+}
+
+Cost StepWorkload::costOf(const std::vector<NodeId>& nodes) const {
+    Cost c;
+    for (NodeId id : nodes) c += cost[std::size_t(id)];
+    return c;
+}
+
+double workSeconds(const Cost& c, const ClusterDevice& device) {
+    if (c.flops <= 0 && c.bytes() <= 0) return 0;
+    return std::max(c.flops / device.peakFlops, c.bytes() / device.memoryBandwidth) + device.launchSeconds;
+}
+
+double workSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, const ClusterDevice& device) {
+    double s = 0;
+    for (NodeId id : nodes) s += workSeconds(w.cost[std::size_t(id)], device);
+    return s;
+}
+
+Cost updateCost(double bytes) { return Cost{bytes / 4 * 2, bytes * 2, bytes}; }
+
+StepWorkload buildStepWorkload(const Graph& model, train::LossKind loss, std::int64_t batch) {
+    StepWorkload w;
+    w.batch = batch;
+    w.loss = loss;
+    Graph lossGraph = train::buildLossGraph(model, loss, batch);
+    std::vector<std::string> parameters;
+    for (NodeId id : lossGraph.parameterNodes()) parameters.push_back(lossGraph.node(id).name);
+    if (parameters.empty()) throw Error("the model has no parameters: a training step has nothing to update");
+    BackwardGraph bw = buildBackward(lossGraph, "loss", {parameters, false, true});
+    verifyOrThrow(bw.graph);
+    w.graph = std::move(bw.graph);
+    const Graph& g = w.graph;
+    const std::size_t bound = std::size_t(g.idBound());
+    w.forward.assign(bound, 0);
+    for (NodeId id : bw.forwardNodes)
+        if (g.contains(id)) w.forward[std::size_t(id)] = 1;
+    w.cost.assign(bound, Cost{});
+    w.outputBytes.assign(bound, 0);
+    w.owner.assign(bound, kNoNode);
+    w.saved.assign(bound, 0);
+    std::vector<int> position(bound, -1);
+    for (NodeId id : g.liveTopoOrder()) {
+        const Node& n = g.node(id);
+        for (int p = 0; p < n.numOutputs(); ++p) {
+            const ValueType& t = g.type({id, p});
+            w.outputBytes[std::size_t(id)] += double(numel(t.shape)) * double(dtypeSize(t.dtype));
+        }
+        if (isSource(n.op)) continue;
+        position[std::size_t(id)] = int(w.order.size());
+        w.order.push_back(id);
+        w.cost[std::size_t(id)] = nodeCost(g, id);
+    }
+    // Owners: forward nodes own themselves; a backward node belongs to the forward node whose rule
+    // made it, or (a parameter's gradient sum, anything else) to the latest owner among its inputs.
+    NodeId lastForward = kNoNode;
+    for (NodeId id : w.order)
+        if (w.isForward(id)) {
+            w.owner[std::size_t(id)] = id;
+            lastForward = id;
+        }
+    for (NodeId id : w.order) {
+        if (w.isForward(id)) continue;
+        const NodeId made = std::size_t(id) < bw.madeFor.size() ? bw.madeFor[std::size_t(id)] : kNoNode;
+        NodeId owner = kNoNode;
+        if (made != kNoNode && g.contains(made) && !isSource(g.node(made).op) && w.isForward(made)) {
+            owner = made;
+        } else {
+            for (const ValueRef& in : g.node(id).inputs) {
+                const NodeId o = w.owner[std::size_t(in.node)];
+                if (o != kNoNode && (owner == kNoNode || position[std::size_t(o)] > position[std::size_t(owner)])) owner = o;
+            }
+        }
+        w.owner[std::size_t(id)] = owner != kNoNode ? owner : lastForward;
+    }
+    // Sources belong to their first user's owner (a parameter lives where it is first used).
+    for (NodeId id : g.nodeIds()) {
+        if (!isSource(g.node(id).op)) continue;
+        NodeId owner = kNoNode;
+        for (const Use& u : g.users(id)) {
+            const NodeId o = w.owner[std::size_t(u.user)];
+            if (o != kNoNode && (owner == kNoNode || position[std::size_t(o)] < position[std::size_t(owner)])) owner = o;
+        }
+        w.owner[std::size_t(id)] = owner;
+    }
+    // What the backward pass keeps: forward values it reads, traced through views to the node
+    // that holds the memory.
+    for (NodeId id : w.order) {
+        if (w.isForward(id)) continue;
+        for (const ValueRef& in : g.node(id).inputs) {
+            NodeId holder = in.node;
+            while (w.isForward(holder) && !isSource(g.node(holder).op) && w.cost[std::size_t(holder)].bytesWritten <= 0 &&
+                   !g.node(holder).inputs.empty())
+                holder = g.node(holder).inputs.front().node;
+            if (w.isForward(holder) && !isSource(g.node(holder).op)) w.saved[std::size_t(holder)] = 1;
+        }
+    }
+    for (std::size_t i = 0; i < bw.wrt.size(); ++i) {
+        ParameterGradient p;
+        p.name = bw.wrt[i];
+        p.parameter = *g.findNode(p.name);
+        for (const GraphOutput& o : g.outputs())
+            if (o.name == bw.gradientOutputs[i]) p.gradient = o.value.node;
+        p.bytes = w.outputBytes[std::size_t(p.parameter)];
+        w.parameterBytes += p.bytes;
+        w.parameters.push_back(p);
+    }
+    std::stable_sort(w.parameters.begin(), w.parameters.end(), [&](const ParameterGradient& a, const ParameterGradient& b) {
+        return position[std::size_t(a.gradient)] < position[std::size_t(b.gradient)];
+    });
+    return w;
+}
+
+}  // namespace adj::parallel

@@ -1,0 +1,70 @@
+#pragma once
+// One training step of a model as the partitioner sees it: the model with its loss
+// (train/training_step.h) and the backward graph of that loss with respect to the parameters
+// (autodiff/reverse_mode.h), at one batch size; each node's cost (cost/cost_model.h); the
+// forward node that each backward node works for (so that a split of the forward graph places
+// the backward work with it); the activations the backward pass keeps; and the parameters with
+// their gradients in the order the backward pass completes them (the order in which data
+// parallelism can start reducing them).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cost/cost_model.h"
+#include "ir/graph.h"
+#include "parallel/cluster.h"
+#include "train/losses.h"
+
+namespace adj::parallel {
+
+struct ParameterGradient {
+    std::string name;
+    NodeId parameter = kNoNode;
+    /// The node whose output is the complete gradient.
+    NodeId gradient = kNoNode;
+    double bytes = 0;
+};
+
+struct StepWorkload {
+    Graph graph;
+    std::int64_t batch = 0;
+    train::LossKind loss = train::LossKind::CrossEntropy;
+    /// The nodes one step computes (no sources), in topological order.
+    std::vector<NodeId> order;
+    /// By node id: 1 for the forward pass (the model and its loss).
+    std::vector<char> forward;
+    /// By node id: the forward node a node's work belongs to (itself for a forward node).
+    std::vector<NodeId> owner;
+    /// By node id.
+    std::vector<Cost> cost;
+    std::vector<double> outputBytes;
+    /// By node id: 1 for a forward node whose output the backward pass keeps (through views: the
+    /// node that holds the memory).
+    std::vector<char> saved;
+    /// In the order the backward pass completes them.
+    std::vector<ParameterGradient> parameters;
+    double parameterBytes = 0;
+
+    bool isForward(NodeId id) const { return forward[std::size_t(id)] != 0; }
+    /// The forward nodes in topological order.
+    std::vector<NodeId> forwardOrder() const;
+    /// Sum of the costs of `nodes`.
+    Cost costOf(const std::vector<NodeId>& nodes) const;
+};
+
+/// The step of `model` (one input of features [N, ...], one output [N, K]: what `train` takes)
+/// with `loss`, at `batch` rows. Throws adj::Error when the model does not train (an op without
+/// a VJP rule, no parameters, a loss that does not fit).
+StepWorkload buildStepWorkload(const Graph& model, train::LossKind loss, std::int64_t batch);
+
+/// Seconds of work of cost `c` on `device`: the roofline's max(FLOPs / peak, bytes / bandwidth),
+/// plus the device's launch cost when the work is a kernel at all (views cost nothing).
+double workSeconds(const Cost& c, const ClusterDevice& device);
+/// One kernel of each node, summed.
+double workSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, const ClusterDevice& device);
+
+/// The cost of one SGD update of `bytes` of parameters (read parameter and gradient, write the
+/// parameter: 2 FLOPs and 12 bytes per float).
+Cost updateCost(double bytes);
+
+}  // namespace adj::parallel
