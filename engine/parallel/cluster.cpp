@@ -88,6 +88,7 @@ public:
     explicit Reader(std::string where) : where_(std::move(where)) {}
 
     Cluster read(const std::string& text) {
+        linked_.clear();
         json root;
         try {
             root = json::parse(text, nullptr, true, false);
@@ -105,6 +106,7 @@ public:
         if (c.devices.size() > 1024) fail("devices", "more than 1024 devices");
         if (const auto it = root.find("links"); it != root.end()) {
             if (!it->is_array()) fail("links", "must be an array");
+            if (it->size() > kMaxLinks) fail("links", "more than " + std::to_string(kMaxLinks) + " links");
             for (std::size_t i = 0; i < it->size(); ++i) readLink((*it)[i], "links[" + std::to_string(i) + "]", c);
         }
         if (c.devices.size() > 1 && c.links.empty()) fail("links", "several devices and no link between them");
@@ -117,8 +119,8 @@ private:
         throw Error(where_ + (field.empty() ? "" : ": " + field) + ": " + what);
     }
     void keys(const json& object, const std::string& field, std::initializer_list<const char*> allowed) const {
-        for (const auto& [key, value] : object.items()) {
-            (void)value;
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            const std::string key = it.key();
             if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }))
                 fail(field, "unknown field \"" + key + "\"");
         }
@@ -174,7 +176,7 @@ private:
             if (c.devices[i].name == name.get<std::string>()) return int(i);
         fail(field, "no device named '" + name.get<std::string>() + "'");
     }
-    void readLink(const json& l, const std::string& field, Cluster& c) const {
+    void readLink(const json& l, const std::string& field, Cluster& c) {
         if (!l.is_object()) fail(field, "must be an object");
         keys(l, field, {"between", "bandwidth", "latency_seconds"});
         const json& between = required(l, field, "between");
@@ -192,15 +194,18 @@ private:
             pairs.emplace_back(a, b);
         }
         for (const auto& [a, b] : pairs) {
-            if (c.linkBetween(a, b) >= 0)
+            if (!linked_.insert({std::min(a, b), std::max(a, b)}).second)
                 fail(field, "a second link between '" + c.devices[std::size_t(a)].name + "' and '" + c.devices[std::size_t(b)].name + "'");
             link.a = a;
             link.b = b;
             c.links.push_back(link);
+            if (c.links.size() > kMaxLinks) fail("links", "more than " + std::to_string(kMaxLinks) + " links");
         }
     }
 
+    static constexpr std::size_t kMaxLinks = 1 << 16;
     std::string where_;
+    std::set<std::pair<int, int>> linked_;
 };
 
 Cluster uniform(const std::string& name, const std::string& description, const std::string& stem, int n, ClusterDevice device, double linkBandwidth,
