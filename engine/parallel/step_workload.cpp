@@ -67,38 +67,43 @@ StepWorkload buildStepWorkload(const Graph& model, train::LossKind loss, std::in
         w.order.push_back(id);
         w.cost[std::size_t(id)] = nodeCost(g, id);
     }
-    // Owners: forward nodes own themselves; a backward node belongs to the forward node whose rule
-    // made it, or (a parameter's gradient sum, anything else) to the latest owner among its inputs.
+    // Owners: forward nodes own themselves; a source belongs to its first forward user (a
+    // parameter lives where it is first used); a backward node belongs to the forward node whose
+    // rule made it, or, summing a parameter's gradient, to the parameter's owner (so that the
+    // partial gradients of a weight used in two places flow back to where it lives, never
+    // against the backward pass), or else to the latest owner among its inputs.
     NodeId lastForward = kNoNode;
     for (NodeId id : w.order)
         if (w.isForward(id)) {
             w.owner[std::size_t(id)] = id;
             lastForward = id;
         }
+    auto firstUserOwner = [&](NodeId source, bool forwardOnly) {
+        NodeId owner = kNoNode;
+        for (const Use& u : g.users(source)) {
+            if (forwardOnly && !w.isForward(u.user)) continue;
+            const NodeId o = w.owner[std::size_t(u.user)];
+            if (o != kNoNode && (owner == kNoNode || position[std::size_t(o)] < position[std::size_t(owner)])) owner = o;
+        }
+        return owner;
+    };
+    for (NodeId id : g.nodeIds())
+        if (isSource(g.node(id).op)) w.owner[std::size_t(id)] = firstUserOwner(id, true);
     for (NodeId id : w.order) {
         if (w.isForward(id)) continue;
         const NodeId made = std::size_t(id) < bw.madeFor.size() ? bw.madeFor[std::size_t(id)] : kNoNode;
         NodeId owner = kNoNode;
-        if (made != kNoNode && g.contains(made) && !isSource(g.node(made).op) && w.isForward(made)) {
-            owner = made;
-        } else {
+        if (made != kNoNode && g.contains(made) && w.isForward(made))
+            owner = isSource(g.node(made).op) ? w.owner[std::size_t(made)] : made;
+        if (owner == kNoNode)
             for (const ValueRef& in : g.node(id).inputs) {
                 const NodeId o = w.owner[std::size_t(in.node)];
                 if (o != kNoNode && (owner == kNoNode || position[std::size_t(o)] > position[std::size_t(owner)])) owner = o;
             }
-        }
         w.owner[std::size_t(id)] = owner != kNoNode ? owner : lastForward;
     }
-    // Sources belong to their first user's owner (a parameter lives where it is first used).
-    for (NodeId id : g.nodeIds()) {
-        if (!isSource(g.node(id).op)) continue;
-        NodeId owner = kNoNode;
-        for (const Use& u : g.users(id)) {
-            const NodeId o = w.owner[std::size_t(u.user)];
-            if (o != kNoNode && (owner == kNoNode || position[std::size_t(o)] < position[std::size_t(owner)])) owner = o;
-        }
-        w.owner[std::size_t(id)] = owner;
-    }
+    for (NodeId id : g.nodeIds())  // sources only backward nodes read (the seed, constants of rules)
+        if (isSource(g.node(id).op) && w.owner[std::size_t(id)] == kNoNode) w.owner[std::size_t(id)] = firstUserOwner(id, false);
     // What the backward pass keeps: forward values it reads, traced through views to the node
     // that holds the memory.
     for (NodeId id : w.order) {

@@ -151,6 +151,31 @@ private Q_SLOTS:
         QCOMPARE(w.parameterBytes, double(16 * 16 + 16 * 16 + 16 * 4) * 4);
     }
 
+    void aWeightUsedTwiceSumsItsGradientWhereItLives() {
+        // fc0 and fc3 share w (tied weights, as a language model's embedding and its output layer)
+        Graph g;
+        ValueRef h{g.addInput("x", {16, 32}), 0};
+        const NodeId w = g.addParameter("w", Tensor::full({32, 32}, 0.01f));
+        for (int l = 0; l < 4; ++l) {
+            const NodeId weight = l == 0 || l == 3 ? w : g.addParameter("v" + std::to_string(l), Tensor::full({32, 32}, 0.01f));
+            h = {g.addNode(Op::MatMul, {h, {weight, 0}}, {}, "fc" + std::to_string(l)), 0};
+            if (l < 3) h = {g.addNode(Op::Relu, {h}, {}, "relu" + std::to_string(l)), 0};
+        }
+        g.addOutput("logits", h);
+        const StepWorkload work = buildStepWorkload(g, train::LossKind::CrossEntropy, 16);
+        const ParameterGradient& tied = *std::find_if(work.parameters.begin(), work.parameters.end(), [](const ParameterGradient& p) { return p.name == "w"; });
+        QCOMPARE(work.owner[std::size_t(tied.gradient)], *work.graph.findNode("fc0"));
+        PartitionOptions o;
+        o.kind = StrategyKind::PipelineParallel;
+        for (PipelineSchedule schedule : {PipelineSchedule::GPipe, PipelineSchedule::OneFOneB}) {
+            o.schedule = schedule;
+            const PartitionResult r = simulatePartition(g, *clusterPreset("pcie2"), o);  // no deadlock
+            QVERIFY(r.stepSeconds > 0);
+            QCOMPARE(r.deviceOfNode.at("fc0"), 0);
+            QCOMPARE(r.deviceOfNode.at("fc3"), 1);
+        }
+    }
+
     void ringAllReduceSendsTwoNMinusOneOverNOfTheGradients() {
         const Graph model = mlp(4, 256, 64, 10);
         for (int n : {2, 4, 8}) {
