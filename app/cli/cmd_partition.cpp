@@ -5,12 +5,17 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <ostream>
 
 #include "base/byte_size.h"
 #include "base/errors.h"
 #include "base/files.h"
 #include "commands.h"
+#include "base/median.h"
+#include "base/rng.h"
+#include "parallel/real_execution.h"
+#include "parallel/step_workload.h"
 #include "parallel/strategies.h"
 
 namespace adj::cli {
@@ -92,6 +97,8 @@ int cmdPartition(const std::vector<std::string>& argv, Context& ctx) {
                      {"--allreduce"},
                      {"--schedule"},
                      {"--loss"},
+                     {"--run", false},
+                     {"--repeat"},
                      {"--json", false}});
     const std::string path = graphArgument(args, "partition");
     const std::string strategy = args.value("--strategy").value_or("auto");
@@ -138,8 +145,30 @@ int cmdPartition(const std::vector<std::string>& argv, Context& ctx) {
             lines.push_back(path + ": the model does not fit on cluster '" + cluster.name + "' under " + r.key + ": " + r.overflow);
         throw BadInput(lines);
     }
+    // --run: the chosen plan for real, each device an arena of one thread (parallel/real_execution.h)
+    std::vector<double> measured;
+    if (args.has("--run")) {
+        const int repeat = countArgument(args, "--repeat", 5, 1, 1000);
+        const std::int64_t rows = chosen.batch;
+        Shape featureShape = model.node(model.inputNodes().front()).declaredShape;
+        featureShape[0] = rows;
+        const Shape outputShape = model.type(model.outputs().front().value).shape;
+        Rng rng(1);
+        Tensor features = Tensor::empty(featureShape), targets = Tensor::zeros({rows, outputShape.back()});
+        for (std::int64_t i = 0; i < features.numel(); ++i) features.data()[i] = float(rng.normal());
+        for (std::int64_t r = 0; r < rows; ++r) targets.data()[r * outputShape.back() + std::int64_t(rng.next() % std::uint64_t(outputShape.back()))] = 1.f;
+        try {
+            for (int k = 0; k < repeat; ++k) measured.push_back(parallel::runStepForReal(chosen, features, targets, 0.01f).stepSeconds);
+        } catch (const Error& e) {
+            throw BadInput(path + ": --run: " + e.what());
+        }
+    }
     if (args.has("--json")) {
         nlohmann::json j = resultJson(chosen);
+        if (!measured.empty()) {
+            j["measured_ms"] = median(measured) * 1e3;
+            j["measured_runs"] = measured.size();
+        }
         j["graph"] = model.name;
         j["cluster"] = cluster.name;
         if (automatic) {
@@ -159,6 +188,10 @@ int cmdPartition(const std::vector<std::string>& argv, Context& ctx) {
                     << (&r == &chosen ? "<- fastest" : "") << "\n";
     }
     printResult(ctx.out, chosen);
+    if (!measured.empty())
+        ctx.out << "run for real (each device a oneTBB arena of one thread): " << ms(median(measured)) << " ms a step (median of " << measured.size()
+                << "), simulated " << ms(chosen.stepSeconds) << " ms (" << std::to_string(int(std::lround(100 * chosen.stepSeconds / median(measured))))
+                << "% of it)\n";
     return kOk;
 }
 

@@ -13,16 +13,32 @@ std::vector<int> after(int task) { return task >= 0 ? std::vector<int>{task} : s
 /// `steps` ring steps of `chunk` bytes: at step k device i sends to device i+1 what it received
 /// at step k-1 (its own data at step 0, and in `ownDataSteps` it adds its own data to it).
 std::vector<std::vector<int>> ringSteps(StepTasks& tasks, const Cluster& cluster, const std::vector<int>& devices, double chunk, int steps,
-                                        int ownDataSteps, const std::vector<int>& readyOn, const std::string& label, TaskPhase phase) {
+                                        int ownDataSteps, const std::vector<int>& readyOn, const std::string& label, TaskPhase phase, int bucket,
+                                        bool reduceScatterFirst) {
     const int n = int(devices.size());
     std::vector<int> previous(std::size_t(n), -1);
     for (int k = 0; k < steps; ++k) {
         std::vector<int> sent(std::size_t(n), -1);
         for (int i = 0; i < n; ++i) {
             std::vector<int> deps = after(previous[std::size_t((i + n - 1) % n)]);
-            if (k < ownDataSteps && readyOn[std::size_t(i)] >= 0) deps.push_back(readyOn[std::size_t(i)]);
+            // a collective starts once every device has entered it: a step waits for its sender's
+            // data and for its receiver's, whose own chunk the incoming one is added to
+            for (int end : {i, (i + 1) % n})
+                if (k < ownDataSteps && readyOn[std::size_t(end)] >= 0) deps.push_back(readyOn[std::size_t(end)]);
             sent[std::size_t(i)] = tasks.send(cluster, devices[std::size_t(i)], devices[std::size_t((i + 1) % n)], chunk, phase, std::move(deps),
                                               label + " step " + std::to_string(k + 1) + "/" + std::to_string(steps));
+            // (every hop of a routed transfer carries the same chunk; the receiver acts on the last)
+            const bool reducing = reduceScatterFirst && k < n - 1;
+            const int gatherStep = reduceScatterFirst ? k - (n - 1) : k;
+            const int c = reducing ? ((i - k) % n + n) % n : ((i + 1 - gatherStep) % n + n) % n;
+            for (int t = sent[std::size_t(i)]; t >= 0 && tasks.tasks()[std::size_t(t)].bucket < 0 && tasks.tasks()[std::size_t(t)].kind == TaskKind::Transfer;
+                 t = tasks.tasks()[std::size_t(t)].after.empty() ? -1 : tasks.tasks()[std::size_t(t)].after.front()) {
+                SimTask& task = tasks.tasks()[std::size_t(t)];
+                task.bucket = bucket;
+                task.chunk = c;
+                task.reduce = reducing;
+                if (task.device == devices[std::size_t(i)]) break;  // the first hop
+            }
         }
         previous = sent;
     }
@@ -34,11 +50,12 @@ std::vector<std::vector<int>> ringSteps(StepTasks& tasks, const Cluster& cluster
 }  // namespace
 
 std::vector<std::vector<int>> addAllReduce(StepTasks& tasks, const Cluster& cluster, const std::vector<int>& devices, double bytes,
-                                           AllReduceAlgorithm algorithm, const std::vector<int>& readyOn, const std::string& label, TaskPhase phase) {
+                                           AllReduceAlgorithm algorithm, const std::vector<int>& readyOn, const std::string& label, TaskPhase phase,
+                                           int bucket) {
     const int n = int(devices.size());
     if (n < 2 || bytes <= 0) return std::vector<std::vector<int>>(std::size_t(n));
     if (algorithm == AllReduceAlgorithm::Ring)
-        return ringSteps(tasks, cluster, devices, bytes / n, 2 * (n - 1), n - 1, readyOn, label + " (ring)", phase);
+        return ringSteps(tasks, cluster, devices, bytes / n, 2 * (n - 1), n - 1, readyOn, label + " (ring)", phase, bucket, true);
     // A binary tree over the positions: reduce toward position 0, then broadcast back down.
     std::vector<int> up(std::size_t(n), -1), down(std::size_t(n), -1);
     auto children = [&](int i) {
@@ -71,7 +88,7 @@ std::vector<std::vector<int>> addAllGather(StepTasks& tasks, const Cluster& clus
                                            const std::vector<int>& readyOn, const std::string& label, TaskPhase phase) {
     const int n = int(devices.size());
     if (n < 2 || bytes <= 0) return std::vector<std::vector<int>>(std::size_t(n));
-    return ringSteps(tasks, cluster, devices, bytes / n, n - 1, 1, readyOn, label + " (all-gather)", phase);
+    return ringSteps(tasks, cluster, devices, bytes / n, n - 1, 1, readyOn, label + " (all-gather)", phase, -1, false);
 }
 
 }  // namespace adj::parallel

@@ -14,11 +14,14 @@ enum class AllReduceAlgorithm { Ring, Tree };
 const char* allReduceName(AllReduceAlgorithm a);
 
 /// Adds an all-reduce of `bytes` (the same size on every device) over `devices` (cluster device
-/// indices, in ring order). `readyOn[i]` is the task after which devices[i]'s data is ready (-1:
+/// indices, in ring order). A ring's steps say which chunk of `bucket` each carries: at
+/// reduce-scatter step k device i sends chunk (i - k) mod n, which the next device adds to its own;
+/// at all-gather step k it sends chunk (i + 1 - k) mod n, which the next device takes. `readyOn[i]` is the task after which devices[i]'s data is ready (-1:
 /// at once). Returns, per device, the tasks after which it holds the reduced data (none when
 /// there was nothing to do: one device, or no bytes).
 std::vector<std::vector<int>> addAllReduce(StepTasks& tasks, const Cluster& cluster, const std::vector<int>& devices, double bytes, AllReduceAlgorithm algorithm,
-                              const std::vector<int>& readyOn, const std::string& label, TaskPhase phase = TaskPhase::Collective);
+                              const std::vector<int>& readyOn, const std::string& label, TaskPhase phase = TaskPhase::Collective,
+                              int bucket = -1);
 
 /// Adds an all-gather over a ring: each device contributes bytes / n and ends with all `bytes`.
 std::vector<std::vector<int>> addAllGather(StepTasks& tasks, const Cluster& cluster, const std::vector<int>& devices, double bytes, const std::vector<int>& readyOn,

@@ -14,7 +14,9 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
     if (request.batch % n != 0)
         throw Error("data parallelism: the batch of " + std::to_string(request.batch) + " rows does not split evenly over " + std::to_string(n) +
                     " devices (--batch)");
-    const StepWorkload w = buildStepWorkload(request.model, request.options.loss, request.batch / n);
+    auto shared = std::make_shared<StepWorkload>(buildStepWorkload(request.model, request.options.loss, request.batch / n));
+    const StepWorkload& w = *shared;
+    r.workload = shared;
     r.key = std::string("dp-") + allReduceName(request.options.allReduce);
     r.description = "data parallel, " + std::string(allReduceName(request.options.allReduce)) + " all-reduce, " + std::to_string(n) +
                     " devices x " + std::to_string(w.batch) + " rows";
@@ -28,8 +30,12 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
     };
     std::vector<Bucket> buckets;
     for (const ParameterGradient& p : w.parameters) {
-        if (buckets.empty() || buckets.back().bytes >= request.options.bucketBytes) buckets.emplace_back();
+        if (buckets.empty() || buckets.back().bytes >= request.options.bucketBytes) {
+            buckets.emplace_back();
+            r.buckets.emplace_back();
+        }
         buckets.back().bytes += p.bytes;
+        r.buckets.back().push_back(p.name);
         buckets.back().lastPosition = std::max(buckets.back().lastPosition, position[std::size_t(p.gradient)]);
     }
 
@@ -54,6 +60,7 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
         f.seconds = workSeconds(w, forward, device);
         f.allocateBytes = savedBytes;
         f.label = "forward";
+        f.nodes = forward;
         int previous = r.tasks.add(std::move(f));
         std::size_t next = 0;
         auto segment = [&](std::vector<NodeId> nodes, const std::string& label) {
@@ -63,6 +70,7 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
             b.seconds = workSeconds(w, nodes, device);
             b.after = {previous};
             b.label = label;
+            b.nodes = std::move(nodes);
             previous = r.tasks.add(std::move(b));
         };
         for (std::size_t k = 0; k < buckets.size(); ++k) {
@@ -79,7 +87,8 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
     for (int d = 0; d < n; ++d) updateAfter[std::size_t(d)].push_back(lastBackward[std::size_t(d)]);
     for (std::size_t k = 0; k < buckets.size(); ++k) {
         const auto done = addAllReduce(r.tasks, cluster, devices, buckets[k].bytes, request.options.allReduce, readyOn[k],
-                                       "all-reduce bucket " + std::to_string(k + 1) + " (" + readableBytes(std::int64_t(buckets[k].bytes)) + ")");
+                                       "all-reduce bucket " + std::to_string(k + 1) + " (" + readableBytes(std::int64_t(buckets[k].bytes)) + ")",
+                                       TaskPhase::Collective, int(k));
         for (int d = 0; d < n; ++d)
             for (int t : done[std::size_t(d)]) updateAfter[std::size_t(d)].push_back(t);
     }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ir/graph.h"
 #include "parallel/cluster.h"
 
 namespace adj::parallel {
@@ -35,6 +36,17 @@ struct SimTask {
     double releaseBytes = 0;
     int microbatch = -1;
     std::string label;
+
+    // What a real run of the step does for the task (parallel/real_execution.h):
+    /// a computation: the workload's nodes it runs, in order;
+    std::vector<NodeId> nodes;
+    /// a transfer of activations or adjoints: the values it carries;
+    std::vector<ValueRef> values;
+    /// a step of a ring all-reduce: its bucket and chunk, and whether the receiver adds the chunk
+    /// to its own (reduce-scatter) or takes it (all-gather).
+    int bucket = -1;
+    int chunk = -1;
+    bool reduce = false;
 };
 
 struct TaskSpan {

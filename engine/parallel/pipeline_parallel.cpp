@@ -70,7 +70,9 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
     if (request.batch % m != 0)
         throw Error("pipeline parallelism: the batch of " + std::to_string(request.batch) + " rows does not split evenly into " + std::to_string(m) +
                     " micro-batches (--batch, --microbatches)");
-    const StepWorkload w = buildStepWorkload(request.model, request.options.loss, request.batch / m);
+    auto shared = std::make_shared<StepWorkload>(buildStepWorkload(request.model, request.options.loss, request.batch / m));
+    const StepWorkload& w = *shared;
+    r.workload = shared;
     const bool gpipe = request.options.schedule == PipelineSchedule::GPipe;
     r.key = gpipe ? "pp-gpipe" : "pp-1f1b";
     r.description = "pipeline parallel, " + std::string(gpipe ? "GPipe" : "1F1B") + ", " + std::to_string(stages) + " stages, " + std::to_string(m) +
@@ -124,6 +126,7 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
             t.allocateBytes = saved[std::size_t(s)];
             t.microbatch = k;
             t.label = "F" + std::to_string(k + 1);
+            t.nodes = forwardNodes[std::size_t(s)];
             f[std::size_t(s)][std::size_t(k)] = r.tasks.add(std::move(t));
         };
         auto addBackward = [&](int k) {
@@ -134,6 +137,7 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
             t.releaseBytes = saved[std::size_t(s)];
             t.microbatch = k;
             t.label = "B" + std::to_string(k + 1);
+            t.nodes = backwardNodes[std::size_t(s)];
             t.after = {f[std::size_t(s)][std::size_t(k)]};
             b[std::size_t(s)][std::size_t(k)] = r.tasks.add(std::move(t));
         };
@@ -176,12 +180,14 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
     }
     // Sum the bytes per (from, to, kind) so that one transfer per micro-batch carries them.
     std::map<std::tuple<int, int, int>, double> sends;  // kind 0: forward to forward, 1: forward to backward, 2: backward to backward
+    std::map<std::tuple<int, int, int>, std::vector<ValueRef>> carried;
     for (const auto& [key, c] : crossings) {
         const auto [node, port, to] = key;
         (void)port;
         const int from = stageOf[std::size_t(node)];
         const int kind = w.isForward(node) ? (c.readByForward ? 0 : 1) : 2;
         sends[{from, to, kind}] += c.bytes;
+        carried[{from, to, kind}].push_back({node, port});
         const NodeId fromModel = modelNodeOf(request.model, w, w.owner[std::size_t(node)]);
         const NodeId toModel = modelNodeOf(request.model, w, w.owner[std::size_t(c.reader)]);
         if (fromModel != kNoNode && toModel != kNoNode)
@@ -194,7 +200,10 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
             const int sink = kind == 0 ? f[std::size_t(to)][std::size_t(k)] : b[std::size_t(to)][std::size_t(k)];
             const int sent = r.tasks.send(cluster, from, to, bytes, TaskPhase::Activation, {source},
                                           std::string(kind == 2 ? "adjoints" : "activations") + " " + std::to_string(k + 1), k);
-            if (sent >= 0) r.tasks.tasks()[std::size_t(sink)].after.push_back(sent);
+            if (sent >= 0) {
+                r.tasks.tasks()[std::size_t(sink)].after.push_back(sent);
+                r.tasks.tasks()[std::size_t(sent)].values = carried[key];
+            }
         }
 
     for (NodeId id : forward) {

@@ -121,7 +121,10 @@ StepWorkload buildStepWorkload(const Graph& model, train::LossKind loss, std::in
         p.name = bw.wrt[i];
         p.parameter = *g.findNode(p.name);
         for (const GraphOutput& o : g.outputs())
-            if (o.name == bw.gradientOutputs[i]) p.gradient = o.value.node;
+            if (o.name == bw.gradientOutputs[i]) {
+                p.gradient = o.value.node;
+                p.value = o.value;
+            }
         p.bytes = w.outputBytes[std::size_t(p.parameter)];
         w.parameterBytes += p.bytes;
         w.parameters.push_back(p);

@@ -20,8 +20,9 @@ namespace adj::parallel {
 struct ParameterGradient {
     std::string name;
     NodeId parameter = kNoNode;
-    /// The node whose output is the complete gradient.
+    /// The node whose output is the complete gradient, and that output.
     NodeId gradient = kNoNode;
+    ValueRef value;
     double bytes = 0;
 };
 

@@ -22,6 +22,7 @@
 // the activations kept for the backward pass), the bytes on each link, and the device of each
 // forward node for the view.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@
 #include "train/losses.h"
 
 namespace adj::parallel {
+
+struct StepWorkload;
 
 enum class StrategyKind { DataParallel, PipelineParallel, TensorParallel, Placement };
 enum class PipelineSchedule { GPipe, OneFOneB };
@@ -97,6 +100,10 @@ struct PartitionResult {
     std::vector<CrossEdge> crossEdges;
     /// Empty when every device holds its share; otherwise the first device that does not, in words.
     std::string overflow;
+    /// The step the tasks run (the batch of one device for dp, of one micro-batch for pp; the
+    /// tasks' nodes and values are its ids), and for dp the gradients of each bucket.
+    std::shared_ptr<const StepWorkload> workload;
+    std::vector<std::vector<std::string>> buckets;
 
     bool fits() const { return overflow.empty(); }
 };
