@@ -216,8 +216,8 @@ def partition_lesson():
             h = f"h{i}"
     g = graph("partition_lesson", "The parallelization lesson: an 8-layer MLP (512 wide, 7 MB of weights) trained on two "
               "GPUs, 512 rows a step. Over PCIe (adjoint-cli partition partition_lesson.json --cluster pcie2) data "
-              "parallelism is fastest: all-reducing 7 MB of gradients, mostly while the backward pass goes on, costs less "
-              "than a pipeline's idle stages and its extra kernel launches. Over 25 Gb/s Ethernet (--cluster ethernet2) "
+              "parallelism is fastest: all-reducing 7 MB of gradients (one 25 MB bucket, sent once the backward pass "
+              "ends) costs less than a pipeline's idle stages and its extra kernel launches. Over 25 Gb/s Ethernet (--cluster ethernet2) "
               "the all-reduce takes longer than the whole step, and the pipeline, which sends only the activations at its "
               "cut, wins. docs/PARALLEL.md.",
               [{"name": "x", "shape": [n, d], "dims": ["N", None]}], params, nodes, [("logits", f"fc{layers - 1}")])

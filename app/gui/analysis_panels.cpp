@@ -7,16 +7,20 @@
 #include <QPointer>
 #include <QStatusBar>
 #include <cmath>
+#include <iterator>
 #include <utility>
 
 #include "autodiff_view.h"
+#include "base/byte_size.h"
 #include "canvas_overlays.h"
 #include "fusion_panel.h"
 #include "graph_document.h"
+#include "graph_scene.h"
 #include "graph_view.h"
 #include "io/graphviz.h"
 #include "ir/verifier.h"
 #include "memory_view.h"
+#include "partition_view.h"
 #include "rewrite_timeline.h"
 #include "roofline_chart.h"
 #include "training_controller.h"
@@ -27,6 +31,8 @@ namespace {
 // for the backward pass (the autodiff view uses 0-1 and 10-11).
 constexpr int kMemoryHoverLayer = 20;
 constexpr int kMemoryKeptLayer = 21;
+// the partition view's bytes received by each node from another device
+constexpr int kPartitionLayer = 30;
 // Training runs this long for the training view's viewReady (a screenshot shows curves).
 constexpr int kTrainingReadyMs = 4000;
 
@@ -53,6 +59,7 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     fusion_ = new FusionPanel;
     roofline_ = new RooflineChart;
     memory_ = new MemoryView;
+    partition_ = new PartitionView;
     dashboard_ = new TrainingDashboard;
     controller_ = new TrainingController(this);
     controller_->attach(dashboard_);
@@ -62,10 +69,12 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     addDock(QStringLiteral("rewrite"), tr("Rewrite timeline"), rewrite_, Qt::BottomDockWidgetArea);
     addDock(QStringLiteral("fusion"), tr("Fusion groups"), fusion_, Qt::BottomDockWidgetArea);
     addDock(QStringLiteral("memory"), tr("Memory"), memory_, Qt::BottomDockWidgetArea);
+    addDock(QStringLiteral("partition"), tr("Partition over devices"), partition_, Qt::BottomDockWidgetArea);
     addDock(QStringLiteral("training"), tr("Training"), dashboard_, Qt::BottomDockWidgetArea);
     window_->tabifyDockWidget(docks_["rewrite"], docks_["fusion"]);
     window_->tabifyDockWidget(docks_["fusion"], docks_["memory"]);
-    window_->tabifyDockWidget(docks_["memory"], docks_["training"]);
+    window_->tabifyDockWidget(docks_["memory"], docks_["partition"]);
+    window_->tabifyDockWidget(docks_["partition"], docks_["training"]);
     window_->tabifyDockWidget(docks_["autodiff"], docks_["roofline"]);
 
     if (viewMenu) {
@@ -91,6 +100,7 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
                                  {"fusion", tr("&Fusion Groups"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_U)},
                                  {"roofline", tr("Roo&fline"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L)},
                                  {"memory", tr("&Memory"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M)},
+                                 {"partition", tr("&Partition over Devices"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D)},
                                  {"training", tr("&Training Dashboard"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T)}};
         for (const Entry& e : entries) {
             const QString name = QString::fromLatin1(e.name);
@@ -171,6 +181,22 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     connect(rewrite_, &RewriteTimeline::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("rewrite"), m); });
     connect(fusion_, &FusionPanel::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("fusion"), m); });
     connect(roofline_, &RooflineChart::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("roofline"), m); });
+    connect(partition_, &PartitionView::placeRequested, this, [this](const QString& device) {
+        const auto ids = canvas_->graphScene()->selectedNodeIds();
+        if (ids.empty()) {
+            report(tr("Select the nodes to place on the canvas first"));
+            return;
+        }
+        document_->placeNodes(ids, device);
+        upToDate_.insert(QStringLiteral("partition"));  // (simulated here, on the placed graph)
+        partition_->request(snapshot(), QStringLiteral("placement"));
+    });
+    connect(partition_, &PartitionView::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("partition"), m); });
+    connect(partition_, &PartitionView::pictureChanged, this, [this] {
+        showPartition();
+        if (pendingReady_ == QLatin1String("partition") && !partition_->isComputing())
+            QTimer::singleShot(100, this, [this] { emitReadyIf(QStringLiteral("partition"), !partition_->isComputing()); });
+    });
     connect(memory_, &MemoryView::failed, this, [this](const QString& m) { viewAnalysisFailed(QStringLiteral("memory"), m); });
     connect(memory_, &MemoryView::pictureChanged, this, [this] {
         // the activations the backward pass keeps, marked on the canvas while the view is shown
@@ -224,7 +250,7 @@ AnalysisPanels::~AnalysisPanels() { controller_->stop(); }
 
 QStringList AnalysisPanels::viewNames() {
     return {QStringLiteral("autodiff"), QStringLiteral("rewrite"), QStringLiteral("fusion"), QStringLiteral("roofline"),
-            QStringLiteral("memory"), QStringLiteral("training")};
+            QStringLiteral("memory"), QStringLiteral("partition"), QStringLiteral("training")};
 }
 
 QDockWidget* AnalysisPanels::addDock(const QString& name, const QString& title, QWidget* content, int area) {
@@ -239,6 +265,7 @@ QDockWidget* AnalysisPanels::addDock(const QString& name, const QString& title, 
             canvasOverlays_->setNodeMarks(kMemoryKeptLayer, {});
             canvasOverlays_->setNodeMarks(kMemoryHoverLayer, {});
         }
+        if (!visible && name == QLatin1String("partition")) showPartition();  // its colours go with it
         // (a view shown again over an unchanged graph keeps its state, such as the rewrite step)
         if (visible && name != QLatin1String("training") && pendingReady_ != name && !upToDate_.contains(name)) refreshView(name);
     });
@@ -305,6 +332,8 @@ bool AnalysisPanels::refreshView(const QString& name, QString* error) {
         roofline_->request(snapshot(), machineSource());
     } else if (name == QLatin1String("memory")) {
         memory_->request(snapshot());
+    } else if (name == QLatin1String("partition")) {
+        partition_->request(snapshot());
     } else if (name == QLatin1String("training")) {
         controller_->setModel(document_->graph());
         if (opening) {
@@ -329,6 +358,47 @@ void AnalysisPanels::refresh() {
         refreshView(name);
     }
     applyColouring();
+}
+
+QColor AnalysisPanels::deviceColour(int d) {
+    if (d == adj::parallel::kAllDevices) return {215, 215, 215};
+    if (d == adj::parallel::kSplitDevices) return {120, 200, 200};
+    static const QColor kColours[] = {{110, 160, 235}, {245, 170, 80}, {120, 200, 120}, {225, 120, 170},
+                                      {170, 140, 225}, {200, 190, 90}, {100, 200, 210}, {230, 120, 110}};
+    return kColours[std::size_t(d) % std::size(kColours)];
+}
+
+void AnalysisPanels::showPartition() {
+    const PartitionPicture& p = partition_->picture();
+    const adj::parallel::PartitionResult* r = p.result();
+    if (!docks_["partition"]->isVisible() || !r) {  // the document's own colours come back
+        canvasOverlays_->setNodeMarks(kPartitionLayer, {});
+        canvasOverlays_->setEdgeWeights({});
+        applyColouring();
+        return;
+    }
+    const adj::Graph& g = document_->graph();
+    std::map<adj::NodeId, QColor> fills;
+    for (const auto& [name, device] : r->deviceOfNode)
+        if (auto id = g.findNode(name)) fills[*id] = deviceColour(device);
+    fills_.cancel();
+    canvasOverlays_->setNodeFills(std::move(fills));
+    double most = 0;
+    for (const adj::parallel::CrossEdge& e : r->crossEdges) most = std::max(most, e.bytes);
+    std::map<adj::ValueRef, double> weights;
+    std::map<adj::NodeId, NodeMark> marks;
+    std::map<adj::NodeId, double> received;
+    for (const adj::parallel::CrossEdge& e : r->crossEdges) {
+        const auto from = g.findNode(e.from), to = g.findNode(e.to);
+        if (!from || !to || e.fromDevice > e.toDevice) continue;  // (forward edges: the adjoints go back over the same)
+        for (const adj::ValueRef& in : g.node(*to).inputs)
+            if (in.node == *from) weights[in] = 0.35 + 0.65 * (most > 0 ? e.bytes / most : 1);
+        received[*to] += e.bytes;
+    }
+    for (const auto& [id, bytes] : received)
+        marks[id] = NodeMark{QColor(210, 70, 90), false, QStringLiteral("← %1").arg(QString::fromStdString(adj::readableBytes(std::int64_t(bytes))))};
+    canvasOverlays_->setEdgeWeights(std::move(weights), QColor(210, 70, 90));
+    canvasOverlays_->setNodeMarks(kPartitionLayer, std::move(marks));
 }
 
 void AnalysisPanels::setColouring(Colouring colouring) {

@@ -33,6 +33,7 @@ class FusionPanel;
 class GraphDocument;
 class GraphView;
 class MemoryView;
+class PartitionView;
 class QAction;
 class QDockWidget;
 class QMainWindow;
@@ -50,7 +51,7 @@ public:
     AnalysisPanels(QMainWindow* window, GraphDocument* document, GraphView* canvas, QMenu* viewMenu);
     ~AnalysisPanels() override;
 
-    /// "autodiff", "rewrite", "fusion", "roofline", "memory", "training".
+    /// "autodiff", "rewrite", "fusion", "roofline", "memory", "partition", "training".
     static QStringList viewNames();
     /// Shows the named view and starts its analysis; viewReady(name) follows once the result is
     /// applied and drawn (for the training view: after a short run on the document's model), or
@@ -64,6 +65,10 @@ public:
     FusionPanel* fusionPanel() const { return fusion_; }
     RooflineChart* rooflineChart() const { return roofline_; }
     MemoryView* memoryView() const { return memory_; }
+    PartitionView* partitionView() const { return partition_; }
+    /// The colour of device `d` on the canvas and in the partition view (kAllDevices and
+    /// kSplitDevices of parallel/strategies.h have colours of their own).
+    static QColor deviceColour(int d);
     TrainingDashboard* trainingDashboard() const { return dashboard_; }
     TrainingController* trainingController() const { return controller_; }
     CanvasOverlays* canvasOverlays() const { return canvasOverlays_; }
@@ -97,6 +102,8 @@ private:
     void emitReadyIf(const QString& name, bool drawn);
     void showLiveAdjoints(const TrainingSnapshot& snapshot);
     void showHoveredTensor(adj::NodeId id);
+    /// Colours the canvas by the partition view's devices and thickens the edges that cross.
+    void showPartition();
 
     QMainWindow* window_;
     GraphDocument* document_;
@@ -107,6 +114,7 @@ private:
     FusionPanel* fusion_;
     RooflineChart* roofline_;
     MemoryView* memory_;
+    PartitionView* partition_;
     TrainingDashboard* dashboard_;
     TrainingController* controller_;
     std::map<QString, QDockWidget*> docks_;

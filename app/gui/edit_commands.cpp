@@ -244,3 +244,21 @@ void SetGroupCommand::undo() {
     }
     doc_->notifyChanged();
 }
+
+SetDeviceCommand::SetDeviceCommand(GraphDocument* doc, std::vector<NodeId> nodes, std::string device, const QString& text)
+    : doc_(doc), nodes_(std::move(nodes)), device_(std::move(device)) {
+    for (NodeId id : nodes_) old_.push_back(metaValue(doc->graph().node(id), "device"));
+    setText(text);
+}
+
+void SetDeviceCommand::redo() {
+    Graph& g = doc_->mutableGraph();
+    for (NodeId id : nodes_) setOrErase(g.node(id).meta, "device", device_.empty() ? std::nullopt : std::optional<std::string>(device_));
+    for (NodeId id : nodes_) doc_->notifyNodeChanged(id);
+}
+
+void SetDeviceCommand::undo() {
+    Graph& g = doc_->mutableGraph();
+    for (std::size_t i = 0; i < nodes_.size(); ++i) setOrErase(g.node(nodes_[i]).meta, "device", old_[i]);
+    for (NodeId id : nodes_) doc_->notifyNodeChanged(id);
+}

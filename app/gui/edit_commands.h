@@ -146,3 +146,19 @@ private:
     bool collapsed_;
     std::vector<Old> old_;
 };
+
+/// Places nodes on a device for the partition view's placement by hand: node meta "device" (a
+/// device's name; empty removes it). Like groups, editor metadata that survives a JSON save and
+/// leaves the graph's semantics alone (parallel/strategies.h reads it).
+class SetDeviceCommand : public QUndoCommand {
+public:
+    SetDeviceCommand(GraphDocument* doc, std::vector<adj::NodeId> nodes, std::string device, const QString& text);
+    void redo() override;
+    void undo() override;
+
+private:
+    GraphDocument* doc_;
+    std::vector<adj::NodeId> nodes_;
+    std::string device_;
+    std::vector<std::optional<std::string>> old_;
+};

@@ -204,6 +204,23 @@ void GraphDocument::setGroupCollapsed(const QString& group, bool collapsed) {
                                    (collapsed ? tr("Collapse %1") : tr("Expand %1")).arg(group)));
 }
 
+void GraphDocument::placeNodes(const std::vector<NodeId>& ids, const QString& device) {
+    std::vector<NodeId> live;
+    for (NodeId id : ids)
+        if (graph_.contains(id) && std::find(live.begin(), live.end(), id) == live.end() && deviceOf(id) != device) live.push_back(id);
+    if (live.empty()) return;
+    undo_.push(new SetDeviceCommand(this, live, device.toStdString(),
+                                    device.isEmpty() ? tr("Unplace %n nodes", nullptr, int(live.size()))
+                                                     : tr("Place %n nodes on %1", nullptr, int(live.size())).arg(device)));
+}
+
+QString GraphDocument::deviceOf(NodeId node) const {
+    if (!graph_.contains(node)) return {};
+    const auto& meta = graph_.node(node).meta;
+    auto it = meta.find("device");
+    return it == meta.end() ? QString() : QString::fromStdString(it->second);
+}
+
 QString GraphDocument::groupOf(NodeId node) const {
     if (!graph_.contains(node)) return {};
     const auto& meta = graph_.node(node).meta;

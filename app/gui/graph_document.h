@@ -81,6 +81,13 @@ public:
     QStringList groups() const;
     bool hasPosition(adj::NodeId node) const;
 
+    // ---- placement by hand (node meta "device", for the partition view; semantics unchanged) ----
+    /// Places the nodes on the named device, or takes their placement away with an empty name
+    /// (one undo step).
+    void placeNodes(const std::vector<adj::NodeId>& ids, const QString& device);
+    /// The device a node is placed on, or an empty string.
+    QString deviceOf(adj::NodeId node) const;
+
     // ---- clipboard ----
     /// The JSON text (adjoint-graph format) of the given nodes and the edges among them; inputs
     /// from outside the selection are left unconnected.

@@ -281,7 +281,7 @@ private Q_SLOTS:
     // (3) An analysis that fails on the worker reaches the user as a message; nothing crashes.
     void workerErrorReachesTheUser_data() {
         QTest::addColumn<QString>("view");
-        for (const char* v : {"autodiff", "rewrite", "fusion", "roofline"}) QTest::newRow(v) << v;
+        for (const char* v : {"autodiff", "rewrite", "fusion", "roofline", "partition"}) QTest::newRow(v) << v;
     }
     void workerErrorReachesTheUser() {
         QFETCH(QString, view);

@@ -82,6 +82,7 @@ private Q_SLOTS:
         QTest::newRow("fusion") << "fusion" << "elementwise_chain";
         QTest::newRow("roofline") << "roofline" << "attention";
         QTest::newRow("memory") << "memory" << "attention";
+        QTest::newRow("partition") << "partition" << "partition_lesson";
         QTest::newRow("training") << "training" << "spirals_mlp";
     }
     void render() {
