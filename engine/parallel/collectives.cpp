@@ -25,19 +25,18 @@ std::vector<std::vector<int>> ringSteps(StepTasks& tasks, const Cluster& cluster
             // data and for its receiver's, whose own chunk the incoming one is added to
             for (int end : {i, (i + 1) % n})
                 if (k < ownDataSteps && readyOn[std::size_t(end)] >= 0) deps.push_back(readyOn[std::size_t(end)]);
+            const std::size_t firstHop = tasks.tasks().size();
             sent[std::size_t(i)] = tasks.send(cluster, devices[std::size_t(i)], devices[std::size_t((i + 1) % n)], chunk, phase, std::move(deps),
                                               label + " step " + std::to_string(k + 1) + "/" + std::to_string(steps));
             // (every hop of a routed transfer carries the same chunk; the receiver acts on the last)
             const bool reducing = reduceScatterFirst && k < n - 1;
             const int gatherStep = reduceScatterFirst ? k - (n - 1) : k;
             const int c = reducing ? ((i - k) % n + n) % n : ((i + 1 - gatherStep) % n + n) % n;
-            for (int t = sent[std::size_t(i)]; t >= 0 && tasks.tasks()[std::size_t(t)].bucket < 0 && tasks.tasks()[std::size_t(t)].kind == TaskKind::Transfer;
-                 t = tasks.tasks()[std::size_t(t)].after.empty() ? -1 : tasks.tasks()[std::size_t(t)].after.front()) {
-                SimTask& task = tasks.tasks()[std::size_t(t)];
+            for (std::size_t t = firstHop; t < tasks.tasks().size(); ++t) {  // the hops send() added
+                SimTask& task = tasks.tasks()[t];
                 task.bucket = bucket;
                 task.chunk = c;
                 task.reduce = reducing;
-                if (task.device == devices[std::size_t(i)]) break;  // the first hop
             }
         }
         previous = sent;

@@ -22,8 +22,7 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
                     " devices x " + std::to_string(w.batch) + " rows";
 
     // Buckets of gradients in the order the backward pass completes them.
-    std::vector<int> position(std::size_t(w.graph.idBound()), -1);
-    for (std::size_t i = 0; i < w.order.size(); ++i) position[std::size_t(w.order[i])] = int(i);
+    const std::vector<int>& position = w.position;
     struct Bucket {
         double bytes = 0;
         int lastPosition = -1;

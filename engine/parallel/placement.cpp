@@ -37,8 +37,7 @@ std::vector<double> buildPlacement(const BuildRequest& request, PartitionResult&
     r.key = "placement";
     r.description = "placement by hand, " + std::to_string(n) + " devices, batch " + std::to_string(w.batch);
 
-    std::vector<int> position(std::size_t(g.idBound()), -1);
-    for (std::size_t i = 0; i < w.order.size(); ++i) position[std::size_t(w.order[i])] = int(i);
+    const std::vector<int>& position = w.position;
     std::vector<int> deviceOf(std::size_t(g.idBound()), 0);
     for (NodeId id : w.forwardOrder()) {
         const NodeId model = modelNodeOf(request.model, w, id);

@@ -16,12 +16,6 @@ std::vector<NodeId> StepWorkload::forwardOrder() const {
     return f;
 }
 
-Cost StepWorkload::costOf(const std::vector<NodeId>& nodes) const {
-    Cost c;
-    for (NodeId id : nodes) c += cost[std::size_t(id)];
-    return c;
-}
-
 double workSeconds(const Cost& c, const ClusterDevice& device) {
     if (c.flops <= 0 && c.bytes() <= 0) return 0;
     return std::max(c.flops / device.peakFlops, c.bytes() / device.memoryBandwidth) + device.launchSeconds;
@@ -55,7 +49,8 @@ StepWorkload buildStepWorkload(const Graph& model, train::LossKind loss, std::in
     w.outputBytes.assign(bound, 0);
     w.owner.assign(bound, kNoNode);
     w.saved.assign(bound, 0);
-    std::vector<int> position(bound, -1);
+    w.position.assign(bound, -1);
+    std::vector<int>& position = w.position;
     for (NodeId id : g.liveTopoOrder()) {
         const Node& n = g.node(id);
         for (int p = 0; p < n.numOutputs(); ++p) {

@@ -30,8 +30,10 @@ struct StepWorkload {
     Graph graph;
     std::int64_t batch = 0;
     train::LossKind loss = train::LossKind::CrossEntropy;
-    /// The nodes one step computes (no sources), in topological order.
+    /// The nodes one step computes (no sources), in topological order, and by node id the place
+    /// of each in it (-1 for sources).
     std::vector<NodeId> order;
+    std::vector<int> position;
     /// By node id: 1 for the forward pass (the model and its loss).
     std::vector<char> forward;
     /// By node id: the forward node a node's work belongs to (itself for a forward node).
@@ -49,8 +51,6 @@ struct StepWorkload {
     bool isForward(NodeId id) const { return forward[std::size_t(id)] != 0; }
     /// The forward nodes in topological order.
     std::vector<NodeId> forwardOrder() const;
-    /// Sum of the costs of `nodes`.
-    Cost costOf(const std::vector<NodeId>& nodes) const;
 };
 
 /// The step of `model` (one input of features [N, ...], one output [N, K]: what `train` takes)
