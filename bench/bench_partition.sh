@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The partitioning simulator against reality (issue #20, point 4): for each model and strategy,
 # adjoint-cli partition --cluster local --run simulates one training step over two devices of this
-# machine (the `local` preset: one device per hardware thread, with its share of the roofs that
-# roofline --measure finds) and then runs the same plan for real, each device a oneTBB arena of
-# one thread and each transfer a copy (parallel/real_execution.h). Prints the simulated step, the
-# measured one (median of REPEAT runs) and their ratio, ROUNDS times interleaved, with the load
-# average. Run it on a quiet machine and quote the medians of the ratios (bench/RESULTS.md).
+# machine (the `local` preset: one device per hardware thread, node times measured on one thread
+# beside the other, docs/PARALLEL.md) and then runs the same plan for real, each device a thread
+# with a oneTBB arena of one and each transfer a copy (parallel/real_execution.h). Prints the
+# simulated step, the measured one (median of REPEAT steps after two warm-ups) and their ratio,
+# ROUNDS times interleaved, with the load average. Run it on a quiet machine and quote the medians
+# of the ratios (bench/RESULTS.md).
 #
 #   bench/bench_partition.sh [BUILD_DIR] [ROUNDS] [REPEAT]     (default: build 3 5)
 set -euo pipefail

@@ -194,7 +194,7 @@ PartitionView::PartitionView(QWidget* parent)
     cluster_->setObjectName(QStringLiteral("partitionCluster"));
     for (const std::string& name : adj::parallel::clusterPresetNames()) {
         // (local measures this machine: built on a worker, only when chosen)
-        const QString description = name == "local" ? tr("this machine as roofline --measure finds it: one device per thread")
+        const QString description = name == "local" ? tr("this machine: one device per thread, node times measured on one thread")
                                                     : QString::fromStdString(adj::parallel::clusterPreset(name)->description);
         cluster_->addItem(QString::fromStdString(name), QString::fromStdString(name));
         cluster_->setItemData(cluster_->count() - 1, description, Qt::ToolTipRole);

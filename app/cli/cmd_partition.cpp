@@ -86,6 +86,36 @@ void printResult(std::ostream& out, const parallel::PartitionResult& r) {
             << readableBytes(std::int64_t(r.allReduceBytesPerDevice)) << "\n";
 }
 
+/// The run whose step time is the median one (the lower middle for an even count).
+const parallel::RealStep& medianRun(const std::vector<parallel::RealStep>& runs) {
+    std::vector<std::size_t> order(runs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return runs[a].stepSeconds < runs[b].stepSeconds; });
+    return runs[order[(order.size() - 1) / 2]];
+}
+
+/// The summed task time of each phase, simulated and measured in one real run: where the cost
+/// model and the machine part.
+struct PhaseTimes {
+    std::string phase;
+    int tasks = 0;
+    double simulated = 0, measured = 0;
+};
+
+std::vector<PhaseTimes> phaseTimes(const parallel::PartitionResult& plan, const parallel::RealStep& run) {
+    std::vector<PhaseTimes> out;
+    const std::vector<parallel::SimTask>& tasks = plan.tasks.tasks();
+    for (std::size_t i = 0; i < tasks.size() && i < run.spans.size(); ++i) {
+        const std::string name = std::string(tasks[i].kind == parallel::TaskKind::Transfer ? "send " : "") + parallel::taskPhaseName(tasks[i].phase);
+        auto it = std::find_if(out.begin(), out.end(), [&](const PhaseTimes& p) { return p.phase == name; });
+        if (it == out.end()) it = out.insert(out.end(), PhaseTimes{name});
+        ++it->tasks;
+        it->simulated += tasks[i].seconds;
+        it->measured += run.spans[i].end - run.spans[i].start;
+    }
+    return out;
+}
+
 }  // namespace
 
 int cmdPartition(const std::vector<std::string>& argv, Context& ctx) {
@@ -147,6 +177,7 @@ int cmdPartition(const std::vector<std::string>& argv, Context& ctx) {
     }
     // --run: the chosen plan for real, each device an arena of one thread (parallel/real_execution.h)
     std::vector<double> measured;
+    std::vector<parallel::RealStep> runs;
     if (args.has("--run")) {
         const int repeat = countArgument(args, "--repeat", 5, 1, 1000);
         const std::int64_t rows = chosen.batch;
@@ -158,7 +189,8 @@ int cmdPartition(const std::vector<std::string>& argv, Context& ctx) {
         for (std::int64_t i = 0; i < features.numel(); ++i) features.data()[i] = float(rng.normal());
         for (std::int64_t r = 0; r < rows; ++r) targets.data()[r * outputShape.back() + std::int64_t(rng.next() % std::uint64_t(outputShape.back()))] = 1.f;
         try {
-            for (int k = 0; k < repeat; ++k) measured.push_back(parallel::runStepForReal(chosen, features, targets, 0.01f).stepSeconds);
+            runs = parallel::runStepsForReal(chosen, features, targets, 0.01f, 2, repeat);
+            for (const parallel::RealStep& r : runs) measured.push_back(r.stepSeconds);
         } catch (const Error& e) {
             throw BadInput(path + ": --run: " + e.what());
         }
@@ -168,6 +200,10 @@ int cmdPartition(const std::vector<std::string>& argv, Context& ctx) {
         if (!measured.empty()) {
             j["measured_ms"] = median(measured) * 1e3;
             j["measured_runs"] = measured.size();
+            nlohmann::json phases = nlohmann::json::array();
+            for (const PhaseTimes& p : phaseTimes(chosen, medianRun(runs)))
+                phases.push_back({{"phase", p.phase}, {"tasks", p.tasks}, {"simulated_ms", p.simulated * 1e3}, {"measured_ms", p.measured * 1e3}});
+            j["measured_phases"] = phases;
         }
         j["graph"] = model.name;
         j["cluster"] = cluster.name;
@@ -189,9 +225,14 @@ int cmdPartition(const std::vector<std::string>& argv, Context& ctx) {
     }
     printResult(ctx.out, chosen);
     if (!measured.empty())
-        ctx.out << "run for real (each device a oneTBB arena of one thread): " << ms(median(measured)) << " ms a step (median of " << measured.size()
+        ctx.out << "run for real (each device a thread with a oneTBB arena of one): " << ms(median(measured)) << " ms a step (median of " << measured.size()
                 << "), simulated " << ms(chosen.stepSeconds) << " ms (" << std::to_string(int(std::lround(100 * chosen.stepSeconds / median(measured))))
                 << "% of it)\n";
+    if (!runs.empty()) {
+        ctx.out << "  " << padded("task time by phase", 22) << padded("tasks", 8) << padded("simulated ms", 15) << "measured ms (that run)\n";
+        for (const PhaseTimes& p : phaseTimes(chosen, medianRun(runs)))
+            ctx.out << "  " << padded(p.phase, 22) << padded(std::to_string(p.tasks), 8) << padded(ms(p.simulated), 15) << ms(p.measured) << "\n";
+    }
     return kOk;
 }
 

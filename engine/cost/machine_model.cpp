@@ -8,6 +8,7 @@
 #include <array>
 #include <optional>
 #include <tbb/info.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
@@ -76,7 +77,8 @@ double measureGemmFlops() {
     return best;
 }
 
-/// Bytes/s of a parallel copy of a buffer much larger than the caches.
+/// Bytes/s of a parallel copy of a buffer much larger than the caches (on one thread when called
+/// inside an arena of one).
 double measureBandwidth() {
     const std::size_t n = std::size_t(1) << 24;  // 64 MiB per buffer
     std::vector<float> a(n, 1.f), b(n, 0.f);
@@ -117,6 +119,11 @@ MachineModel calibrateMachine() {
     m.threads = tbb::info::default_concurrency();
     m.peakFlops = std::max(measureFlops(m.threads), measureGemmFlops());
     m.bandwidth = measureBandwidth();
+    tbb::task_arena one(1);
+    one.execute([&] {
+        m.threadPeakFlops = std::max(measureFlops(1), measureGemmFlops());
+        m.threadBandwidth = measureBandwidth();
+    });
     return m;
 }
 
@@ -139,8 +146,9 @@ MachineModel machineModel() {
             // cache would convert to int with undefined behaviour)
             const auto& t = j.at("threads");
             if (t.is_number_integer() && t == threads) {
-                MachineModel m{j.at("peak_flops").get<double>(), j.at("bandwidth").get<double>(), threads};
-                if (j.value("version", 0) == 3 && m.peakFlops > 0 && m.bandwidth > 0) return m;
+                MachineModel m{j.at("peak_flops").get<double>(), j.at("bandwidth").get<double>(), threads,
+                               j.at("thread_peak_flops").get<double>(), j.at("thread_bandwidth").get<double>()};
+                if (j.value("version", 0) == 4 && m.peakFlops > 0 && m.bandwidth > 0 && m.threadPeakFlops > 0 && m.threadBandwidth > 0) return m;
             }
         }
     } catch (const std::exception&) {
@@ -150,7 +158,8 @@ MachineModel machineModel() {
     try {
         std::filesystem::create_directories(std::filesystem::path(path).parent_path());
         // atomically: two processes calibrating at once, or a full disk, never leave half a file
-        writeFileAtomically(path, nlohmann::json{{"version", 3}, {"peak_flops", m.peakFlops}, {"bandwidth", m.bandwidth}, {"threads", m.threads}}.dump(1) + "\n");
+        writeFileAtomically(path, nlohmann::json{{"version", 4}, {"peak_flops", m.peakFlops}, {"bandwidth", m.bandwidth}, {"threads", m.threads},
+                                                          {"thread_peak_flops", m.threadPeakFlops}, {"thread_bandwidth", m.threadBandwidth}}.dump(1) + "\n");
     } catch (const std::exception&) {
         // a cache we cannot write is no error
     }

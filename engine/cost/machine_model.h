@@ -15,6 +15,10 @@ struct MachineModel {
     double peakFlops = 0;      // FLOP/s, all threads
     double bandwidth = 0;      // bytes/s, all threads
     int threads = 0;
+    /// The same roofs for one thread alone (a oneTBB arena of one): what a single-threaded
+    /// device of the partitioning simulator's `local` preset reaches.
+    double threadPeakFlops = 0;
+    double threadBandwidth = 0;
     /// The ridge point: intensity above which a kernel is compute-bound.
     double ridge() const { return bandwidth > 0 ? peakFlops / bandwidth : 0; }
     /// min(peak, intensity * bandwidth).

@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <atomic>
+#include <thread>
 #include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -150,7 +153,7 @@ private:
     }
     void readDevice(const json& d, const std::string& field, Cluster& c) const {
         if (!d.is_object()) fail(field, "must be an object");
-        keys(d, field, {"name", "count", "peak_flops", "memory_bandwidth", "memory_bytes", "launch_seconds"});
+        keys(d, field, {"name", "count", "peak_flops", "memory_bandwidth", "memory_bytes", "launch_seconds", "measured"});
         ClusterDevice device;
         const json& name = required(d, field, "name");
         if (!name.is_string() || name.get<std::string>().empty()) fail(field + ".name", "must be a non-empty string");
@@ -159,6 +162,10 @@ private:
         device.memoryBandwidth = number(d, field, "memory_bandwidth", true, 0, false);
         device.memoryBytes = number(d, field, "memory_bytes", true, 0, false);
         device.launchSeconds = number(d, field, "launch_seconds", false, 0, true);
+        if (const auto it = d.find("measured"); it != d.end()) {
+            if (!it->is_boolean()) fail(field + ".measured", "must be true or false");
+            device.measured = it->get<bool>();
+        }
         const double count = number(d, field, "count", false, 1, false);
         if (count != std::floor(count) || count > 1024) fail(field + ".count", "must be a whole number from 1 to 1024");
         for (int k = 0; k < int(count); ++k) {
@@ -222,9 +229,40 @@ Cluster uniform(const std::string& name, const std::string& description, const s
     return c;
 }
 
+/// Seconds from one thread's setting a flag to another's seeing it while it spins (as the
+/// devices of a real run wait, parallel/real_execution.h): the median of 2,000 one-way hand-offs
+/// between two threads, measured once per process.
+double threadHandOffSeconds() {
+    static const double seconds = [] {
+        constexpr int kRounds = 2000;
+        std::atomic<int> turn{0};  // even: the first thread's move, odd: the second's
+        std::vector<double> oneWay;
+        oneWay.reserve(2 * kRounds);
+        std::atomic<std::int64_t> sentAt{0};
+        auto stamp = [] { return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
+        auto play = [&](int parity, bool record) {
+            for (int k = 0; k < kRounds; ++k) {
+                const int mine = 2 * k + parity;
+                for (int spins = 0; turn.load(std::memory_order_acquire) != mine; ++spins)
+                    if (spins > 1000) std::this_thread::yield();  // (a machine of one core)
+                if (record) oneWay.push_back(double(stamp() - sentAt.load(std::memory_order_relaxed)) * 1e-9);
+                sentAt.store(stamp(), std::memory_order_relaxed);
+                turn.store(mine + 1, std::memory_order_release);
+            }
+        };
+        std::thread other([&] { play(1, false); });
+        play(0, true);
+        other.join();
+        oneWay.erase(oneWay.begin());  // (the first waited for the thread to start)
+        std::nth_element(oneWay.begin(), oneWay.begin() + std::ptrdiff_t(oneWay.size() / 2), oneWay.end());
+        return oneWay[oneWay.size() / 2];
+    }();
+    return seconds;
+}
+
 // A data-centre GPU's float32 roofs (an A100's order of magnitude): 19.5 TFLOP/s, 1.9 TB/s of
 // HBM, 5 us per kernel launch.
-ClusterDevice gpu(double memoryBytes) { return {"", 19.5e12, 1.9e12, memoryBytes, 5e-6}; }
+ClusterDevice gpu(double memoryBytes) { return {"", 19.5e12, 1.9e12, memoryBytes, 5e-6, false}; }
 
 }  // namespace
 
@@ -237,12 +275,15 @@ std::string clusterJson(const Cluster& c) {
     root["name"] = c.name;
     if (!c.description.empty()) root["description"] = c.description;
     root["devices"] = nlohmann::ordered_json::array();
-    for (const ClusterDevice& d : c.devices)
-        root["devices"].push_back({{"name", d.name},
-                                   {"peak_flops", d.peakFlops},
-                                   {"memory_bandwidth", d.memoryBandwidth},
-                                   {"memory_bytes", d.memoryBytes},
-                                   {"launch_seconds", d.launchSeconds}});
+    for (const ClusterDevice& d : c.devices) {
+        nlohmann::ordered_json device{{"name", d.name},
+                                      {"peak_flops", d.peakFlops},
+                                      {"memory_bandwidth", d.memoryBandwidth},
+                                      {"memory_bytes", d.memoryBytes},
+                                      {"launch_seconds", d.launchSeconds}};
+        if (d.measured) device["measured"] = true;
+        root["devices"].push_back(std::move(device));
+    }
     root["links"] = nlohmann::ordered_json::array();
     for (const ClusterLink& l : c.links)
         root["links"].push_back({{"between", {c.devices[std::size_t(l.a)].name, c.devices[std::size_t(l.b)].name}},
@@ -267,11 +308,11 @@ std::optional<Cluster> clusterPreset(const std::string& name) {
         const MachineModel m = machineModel();
         const int threads = std::max(1, m.threads);
         const double memory = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
-        // One device per thread with its share of the measured roofs; a transfer between two is a
-        // copy through memory (read and write: half the bandwidth), a task hand-off's latency.
-        ClusterDevice core{"", m.peakFlops / threads, m.bandwidth / threads, memory / threads, 1e-6};
-        return uniform(name, "this machine as roofline --measure finds it: one device per thread", "cpu", threads, core,
-                       m.bandwidth / 2, 5e-6);
+        // One device per thread with one thread's roofs, its node times measured; a transfer
+        // between two is a copy at one thread's copy bandwidth after a hand-off between threads.
+        ClusterDevice core{"", m.threadPeakFlops, m.threadBandwidth, memory / threads, 1e-6, true};
+        return uniform(name, "this machine: one device per thread, node times measured on one thread", "cpu", threads, core,
+                       m.threadBandwidth, threadHandOffSeconds());
     }
     return std::nullopt;
 }

@@ -15,6 +15,9 @@ struct ClusterDevice {
     double memoryBandwidth = 0;  // bytes/s
     double memoryBytes = 0;
     double launchSeconds = 0;    // fixed cost of each kernel (a GPU's launch, a CPU's dispatch)
+    /// A thread of this machine (the `local` preset, or "measured": true in a file): the simulator
+    /// times the step's nodes here (parallel/node_profile.h) instead of using the roofs.
+    bool measured = false;
 };
 
 struct ClusterLink {
@@ -50,9 +53,10 @@ std::string clusterJson(const Cluster& cluster);
 
 /// The presets' names: pcie2, nvlink8, ethernet2, local.
 const std::vector<std::string>& clusterPresetNames();
-/// A preset by name; nullopt for another name. `local` measures this machine (cost/machine_model.h,
-/// cached): one device per hardware thread, each with its share of the roofs, joined by copies
-/// through memory.
+/// A preset by name; nullopt for another name. `local` is this machine: one device per hardware
+/// thread with the roofs one thread reaches (cost/machine_model.h, cached), whose node times the
+/// simulator measures (ClusterDevice::measured), joined by copies through memory at one thread's
+/// copy bandwidth with a thread hand-off's latency (measured once per process).
 std::optional<Cluster> clusterPreset(const std::string& name);
 /// A preset's name or a file's path, as the CLI's --cluster takes it.
 Cluster clusterFromArgument(const std::string& presetOrPath);

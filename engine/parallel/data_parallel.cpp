@@ -14,7 +14,7 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
     if (request.batch % n != 0)
         throw Error("data parallelism: the batch of " + std::to_string(request.batch) + " rows does not split evenly over " + std::to_string(n) +
                     " devices (--batch)");
-    auto shared = std::make_shared<StepWorkload>(buildStepWorkload(request.model, request.options.loss, request.batch / n));
+    auto shared = makeWorkload(request, request.batch / n);
     const StepWorkload& w = *shared;
     r.workload = shared;
     r.key = std::string("dp-") + allReduceName(request.options.allReduce);
@@ -56,7 +56,7 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
         SimTask f;
         f.phase = TaskPhase::Forward;
         f.device = d;
-        f.seconds = workSeconds(w, forward, device);
+        f.seconds = taskSeconds(w, forward, device);
         f.allocateBytes = savedBytes;
         f.label = "forward";
         f.nodes = forward;
@@ -66,7 +66,7 @@ std::vector<double> buildDataParallel(const BuildRequest& request, PartitionResu
             SimTask b;
             b.phase = TaskPhase::Backward;
             b.device = d;
-            b.seconds = workSeconds(w, nodes, device);
+            b.seconds = taskSeconds(w, nodes, device);
             b.after = {previous};
             b.label = label;
             b.nodes = std::move(nodes);

@@ -70,7 +70,7 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
     if (request.batch % m != 0)
         throw Error("pipeline parallelism: the batch of " + std::to_string(request.batch) + " rows does not split evenly into " + std::to_string(m) +
                     " micro-batches (--batch, --microbatches)");
-    auto shared = std::make_shared<StepWorkload>(buildStepWorkload(request.model, request.options.loss, request.batch / m));
+    auto shared = makeWorkload(request, request.batch / m);
     const StepWorkload& w = *shared;
     r.workload = shared;
     const bool gpipe = request.options.schedule == PipelineSchedule::GPipe;
@@ -87,7 +87,7 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
     std::vector<double> work(forward.size(), 0);
     std::size_t withWork = 0;
     for (std::size_t i = 0; i < forward.size(); ++i) {
-        work[i] = workSeconds(w.cost[std::size_t(forward[i])], reference);
+        work[i] = nodeSeconds(w, forward[i], reference);
         if (auto it = backwardOf.find(forward[i]); it != backwardOf.end()) work[i] += workSeconds(w, it->second, reference);
         withWork += work[i] > 0;
     }
@@ -116,8 +116,8 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
     std::vector<std::vector<int>> f(std::size_t(stages), std::vector<int>(std::size_t(m), -1)), b = f;
     for (int s = 0; s < stages; ++s) {
         const ClusterDevice& device = cluster.devices[std::size_t(s)];
-        const double forwardSeconds = workSeconds(w, forwardNodes[std::size_t(s)], device);
-        const double backwardSeconds = workSeconds(w, backwardNodes[std::size_t(s)], device);
+        const double forwardSeconds = taskSeconds(w, forwardNodes[std::size_t(s)], device);
+        const double backwardSeconds = taskSeconds(w, backwardNodes[std::size_t(s)], device);
         auto addForward = [&](int k) {
             SimTask t;
             t.phase = TaskPhase::Forward;

@@ -32,7 +32,9 @@ int metaDevice(const Node& node, const Cluster& cluster) {
 std::vector<double> buildPlacement(const BuildRequest& request, PartitionResult& r) {
     const Cluster& cluster = request.cluster;
     const int n = int(cluster.devices.size());
-    const StepWorkload w = buildStepWorkload(request.model, request.options.loss, request.batch);
+    const std::shared_ptr<StepWorkload> workload = makeWorkload(request, request.batch);
+    const StepWorkload& w = *workload;
+    r.workload = workload;
     const Graph& g = w.graph;
     r.key = "placement";
     r.description = "placement by hand, " + std::to_string(n) + " devices, batch " + std::to_string(w.batch);
@@ -67,7 +69,7 @@ std::vector<double> buildPlacement(const BuildRequest& request, PartitionResult&
         SimTask t;
         t.phase = w.isForward(id) ? TaskPhase::Forward : TaskPhase::Backward;
         t.device = d;
-        t.seconds = workSeconds(w.cost[std::size_t(id)], cluster.devices[std::size_t(d)]);
+        t.seconds = nodeSeconds(w, id, cluster.devices[std::size_t(d)]);
         if (w.saved[std::size_t(id)]) {
             t.allocateBytes = w.outputBytes[std::size_t(id)];
             saved[std::size_t(d)] += t.allocateBytes;

@@ -3,6 +3,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "base/errors.h"
+#include "base/thread_affinity.h"
 #include "ir/verifier.h"
 #include "parallel/step_workload.h"
 #include "runtime/executor.h"
@@ -98,7 +100,8 @@ Tensor rows(const Tensor& t, std::int64_t begin, std::int64_t count) { return t.
 
 }  // namespace
 
-RealStep runStepForReal(const PartitionResult& plan, const Tensor& features, const Tensor& targets, float lr) {
+std::vector<RealStep> runStepsForReal(const PartitionResult& plan, const Tensor& features, const Tensor& targets, float lr, int warmups, int runs) {
+    if (warmups < 0 || runs < 1) throw Error("a real run takes at least one timed step");
     if (plan.kind != StrategyKind::DataParallel && plan.kind != StrategyKind::PipelineParallel)
         throw Error("a real run takes data or pipeline parallelism, not " + plan.key);
     if (plan.key == "dp-tree") throw Error("a real run takes the ring all-reduce, not the tree");
@@ -130,15 +133,6 @@ RealStep runStepForReal(const PartitionResult& plan, const Tensor& features, con
     for (NodeId id : g.inputNodes())
         if (g.node(id).name != "targets") featureName = g.node(id).name;
     const ValueRef featureValue{*g.findNode(featureName), 0}, targetValue{*g.findNode("targets"), 0};
-    for (int d = 0; d < n; ++d)
-        for (int share = 0; share < shares; ++share) {
-            if (dp && share != d) continue;
-            const int key = dp ? -1 : share;
-            stores[std::size_t(d)]->put(key, featureValue, rows(features, share * w.batch, w.batch));
-            stores[std::size_t(d)]->put(key, targetValue, rows(targets, share * w.batch, w.batch));
-            for (const ParameterGradient& p : w.parameters)  // a gradient no node makes: the rule's zeros
-                if (isSource(g.node(p.gradient).op)) stores[std::size_t(d)]->put(key, p.value, g.node(p.gradient).value.clone());
-        }
     std::set<ValueRef> gradients;
     for (const ParameterGradient& p : w.parameters) gradients.insert(p.value);
     std::vector<std::vector<ParameterGradient>> bucketGradients(plan.buckets.size());
@@ -147,26 +141,73 @@ RealStep runStepForReal(const PartitionResult& plan, const Tensor& features, con
             for (const ParameterGradient& p : w.parameters)
                 if (p.name == name) bucketGradients[k].push_back(p);
 
-    RealStep result;
-    result.spans.assign(tasks.size(), {});
-    result.sentBytes.assign(std::size_t(n), 0);
-    result.allReduceBytes.assign(std::size_t(n), 0);
+    // What one step needs at its start: each device's inputs for its rows and the zero gradients
+    // no node makes. Stores are refilled before every step, so each step is the same step.
+    auto fillStores = [&] {
+        for (int d = 0; d < n; ++d) {
+            Store& store = *stores[std::size_t(d)];
+            store.values.clear();
+            for (int share = 0; share < shares; ++share) {
+                if (dp && share != d) continue;
+                const int key = dp ? -1 : share;
+                store.put(key, featureValue, rows(features, share * w.batch, w.batch));
+                store.put(key, targetValue, rows(targets, share * w.batch, w.batch));
+                for (const ParameterGradient& p : w.parameters)  // a gradient no node makes: the rule's zeros
+                    if (isSource(g.node(p.gradient).op)) store.put(key, p.value, g.node(p.gradient).value.clone());
+            }
+        }
+    };
+
+    // Each device is a thread that runs its computations and sends its transfers in the plan's
+    // order (task indices follow dependencies, so the lowest unfinished task can always go on).
+    // A device waits as a device does, spinning (giving way to any other runnable thread) rather
+    // than sleeping: waking a sleeping thread costs tens to hundreds of microseconds on a virtual
+    // machine, which would swamp the steps of small models. After kSpinSeconds without news it
+    // sleeps on its condition variable.
+    constexpr double kSpinSeconds = 0.05;
     std::mutex mutex;
-    std::condition_variable changed;
-    std::vector<char> done(tasks.size(), 0);
-    std::vector<double> doneAt(tasks.size(), 0);
+    std::vector<int> ownerOf(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) ownerOf[i] = tasks[i].device;  // (a transfer's sender)
+    std::vector<std::vector<int>> wakes(tasks.size());  // the devices a task's end may let go on
+    for (std::size_t j = 0; j < tasks.size(); ++j)
+        for (int i : tasks[j].after)
+            if (std::find(wakes[std::size_t(i)].begin(), wakes[std::size_t(i)].end(), ownerOf[j]) == wakes[std::size_t(i)].end())
+                wakes[std::size_t(i)].push_back(ownerOf[j]);
+    std::vector<std::condition_variable> wakeUp(std::size_t(n) + 1);  // each device's, then the caller's
+    const std::size_t caller = std::size_t(n);
+    std::unique_ptr<std::atomic<bool>[]> done(new std::atomic<bool>[tasks.size()]);
+    std::atomic<std::size_t> doneCount{0};
+    std::atomic<int> generation{0};  // the step the devices may run (1-based); 0: none yet
+    std::atomic<bool> stop{false};   // the run is over, or a task failed
     std::string failure;
-    const Clock::time_point start = Clock::now();
+    RealStep result;
+    // The clock starts when a step is released to devices that already exist (devices exist before
+    // a step; making them is no part of its time).
+    Clock::time_point start;
     auto now = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
     auto ready = [&](std::size_t i) {
-        return std::all_of(tasks[i].after.begin(), tasks[i].after.end(), [&](int d) { return done[std::size_t(d)] != 0; });
+        return std::all_of(tasks[i].after.begin(), tasks[i].after.end(), [&](int d) { return done[std::size_t(d)].load(std::memory_order_acquire); });
+    };
+    // Device `self` waits until `condition` holds or the run stops; false when it stopped.
+    auto waitFor = [&](int self, const auto& condition) {
+        const Clock::time_point since = Clock::now();
+        while (!condition() && !stop.load(std::memory_order_acquire)) {
+            if (std::chrono::duration<double>(Clock::now() - since).count() < kSpinSeconds) {
+                std::this_thread::yield();
+                continue;
+            }
+            std::unique_lock<std::mutex> lock(mutex);
+            wakeUp[std::size_t(self)].wait(lock, [&] { return condition() || stop.load(std::memory_order_acquire); });
+        }
+        return !stop.load(std::memory_order_acquire);
     };
     auto finish = [&](std::size_t i, double begin) {
-        std::lock_guard<std::mutex> lock(mutex);
-        result.spans[i] = {begin, now()};
-        doneAt[i] = result.spans[i].end;
-        done[i] = 1;
-        changed.notify_all();
+        result.spans[i] = {begin, now()};  // (each task's span is written by its owner alone)
+        done[i].store(true, std::memory_order_release);
+        const bool last = doneCount.fetch_add(1, std::memory_order_acq_rel) + 1 == tasks.size();
+        std::lock_guard<std::mutex> lock(mutex);  // (a sleeping waiter checks under the lock: no lost wake-up)
+        for (int d : wakes[i]) wakeUp[std::size_t(d)].notify_one();
+        if (last) wakeUp[caller].notify_one();
     };
 
     auto compute = [&](std::size_t i, Executor& executor) {
@@ -181,26 +222,22 @@ RealStep runStepForReal(const PartitionResult& plan, const Tensor& features, con
             for (std::size_t k = 0; k < piece.outputs.size(); ++k)  // (a gradient is all-reduced in place: a buffer of its own)
                 store.put(key, piece.outputs[k], gradients.count(piece.outputs[k]) ? out.outputs[k].clone() : std::move(out.outputs[k]));
         } else if (t.phase == TaskPhase::Update) {  // SGD on the gradients this device holds
+            const float scale = lr / float(dp ? n : plan.microbatches);
             for (const ParameterGradient& p : w.parameters) {
-                Tensor sum;
-                int count = 0;
-                for (int m = dp ? -1 : 0; m < (dp ? 0 : plan.microbatches); ++m) {
+                std::vector<Tensor> parts;
+                {
                     std::lock_guard<std::mutex> lock(store.mutex);
-                    auto it = store.values.find({m, p.value});
-                    if (it == store.values.end()) continue;
-                    if (!sum.defined()) sum = it->second.clone();
-                    else {
-                        float* s = sum.data();
-                        const Tensor part = it->second.contiguous();
-                        for (std::int64_t e = 0; e < sum.numel(); ++e) s[e] += part.data()[e];
-                    }
-                    ++count;
+                    for (int m = dp ? -1 : 0; m < (dp ? 0 : plan.microbatches); ++m)
+                        if (auto it = store.values.find({m, p.value}); it != store.values.end()) parts.push_back(it->second.contiguous());
                 }
-                if (!count) continue;  // (another stage's parameter)
+                if (parts.empty()) continue;  // (another stage's parameter)
                 Tensor updated = g.node(p.parameter).value.clone();
                 float* u = updated.data();
-                const float scale = lr / float(dp ? n : plan.microbatches);
-                for (std::int64_t e = 0; e < updated.numel(); ++e) u[e] -= scale * sum.data()[e];
+                const std::int64_t count = updated.numel();
+                for (const Tensor& part : parts) {
+                    const float* gp = part.data();
+                    for (std::int64_t e = 0; e < count; ++e) u[e] -= scale * gp[e];
+                }
                 std::lock_guard<std::mutex> lock(mutex);
                 if (t.device == 0 || !dp) result.parameters[p.name] = std::move(updated);
             }
@@ -239,78 +276,103 @@ RealStep runStepForReal(const PartitionResult& plan, const Tensor& features, con
                 to.put(t.microbatch, v, std::move(copy));
             }
         }
-        std::lock_guard<std::mutex> lock(mutex);
-        result.sentBytes[std::size_t(t.device)] += bytes;
+        result.sentBytes[std::size_t(t.device)] += bytes;  // (by the sender alone)
         if (t.bucket >= 0) result.allReduceBytes[std::size_t(t.device)] += bytes;
     };
     auto fail = [&](const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);
         if (failure.empty()) failure = e.what();
-        changed.notify_all();
+        stop.store(true, std::memory_order_release);
+        for (std::condition_variable& c : wakeUp) c.notify_all();
     };
 
+    const int total = warmups + runs;
+    // Each device on a core of its own when the machine has enough (as a device is its own
+    // hardware): two spinning devices that the scheduler put on one core would take turns.
+    std::vector<int> cores = allowedCores();
+    if (int(cores.size()) < n) cores.clear();
     std::vector<std::thread> threads;
     for (int d = 0; d < n; ++d)
         threads.emplace_back([&, d] {
+            if (!cores.empty()) pinThisThread(cores[std::size_t(d)]);  // (a refusal leaves the thread where it is)
             tbb::task_arena arena(1);
             std::unique_ptr<Executor> executor = makeCpuExecutor();
-            for (std::size_t i = 0; i < tasks.size(); ++i) {
-                if (tasks[i].kind != TaskKind::Compute || tasks[i].device != d) continue;
-                {
-                    std::unique_lock<std::mutex> lock(mutex);
-                    changed.wait(lock, [&] { return ready(i) || !failure.empty(); });
-                    if (!failure.empty()) return;
-                }
+            std::vector<std::size_t> computes, sends;  // this device's, in the plan's order
+            for (std::size_t i = 0; i < tasks.size(); ++i)
+                if (tasks[i].device == d) (tasks[i].kind == TaskKind::Compute ? computes : sends).push_back(i);
+            auto run = [&](std::size_t i) {
                 const double begin = now();
                 try {
-                    arena.execute([&] { compute(i, *executor); });
+                    if (tasks[i].kind == TaskKind::Compute) arena.execute([&] { compute(i, *executor); });
+                    else transfer(i);
                 } catch (const std::exception& e) {
-                    fail(Error(cluster.devices[std::size_t(d)].name + ", " + tasks[i].label + ": " + e.what()));
-                    return;
+                    fail(Error(tasks[i].kind == TaskKind::Compute ? cluster.devices[std::size_t(d)].name + ", " + tasks[i].label + ": " + e.what()
+                                                                  : tasks[i].label + ": " + e.what()));
+                    return false;
                 }
                 finish(i, begin);
+                return true;
+            };
+            std::vector<char> sent(sends.size());
+            for (int step = 1; step <= total; ++step) {
+                if (!waitFor(d, [&] { return generation.load(std::memory_order_acquire) >= step; })) return;
+                std::fill(sent.begin(), sent.end(), 0);
+                std::size_t next = 0, sendsLeft = sends.size();
+                // A ready transfer goes first (the first ready in the plan's order), then the next
+                // computation once it is ready: the computations keep the plan's order, as the
+                // simulator's devices do, and a transfer waits only while its sender computes.
+                auto readySend = [&] {
+                    for (std::size_t q = 0; q < sends.size(); ++q)
+                        if (!sent[q] && ready(sends[q])) return q;
+                    return sends.size();
+                };
+                while (next < computes.size() || sendsLeft > 0) {
+                    std::size_t q = sends.size();
+                    if (!waitFor(d, [&] { return (q = readySend()) < sends.size() || (next < computes.size() && ready(computes[next])); })) return;
+                    if (q < sends.size()) {
+                        if (!run(sends[q])) return;
+                        sent[q] = 1;
+                        --sendsLeft;
+                    } else if (!run(computes[next++])) {
+                        return;
+                    }
+                }
             }
         });
-    // one thread per direction of each link that carries something: first ready, first sent
-    std::map<std::pair<int, int>, std::vector<std::size_t>> directions;
-    for (std::size_t i = 0; i < tasks.size(); ++i)
-        if (tasks[i].kind == TaskKind::Transfer) directions[{tasks[i].link, tasks[i].device}].push_back(i);
-    for (const auto& [direction, list] : directions)
-        threads.emplace_back([&, queue = list] {
-            std::vector<char> sent(queue.size(), 0);
-            for (std::size_t left = queue.size(); left > 0; --left) {
-                std::size_t pick = queue.size();
-                {
-                    std::unique_lock<std::mutex> lock(mutex);
-                    changed.wait(lock, [&] {
-                        if (!failure.empty()) return true;
-                        double best = 0;
-                        pick = queue.size();
-                        for (std::size_t q = 0; q < queue.size(); ++q) {
-                            if (sent[q] || !ready(queue[q])) continue;
-                            double at = 0;
-                            for (int dep : tasks[queue[q]].after) at = std::max(at, doneAt[std::size_t(dep)]);
-                            if (pick == queue.size() || at < best) pick = q, best = at;
-                        }
-                        return pick < queue.size();
-                    });
-                    if (!failure.empty()) return;
-                }
-                sent[pick] = 1;
-                const double begin = now();
-                try {
-                    transfer(queue[pick]);
-                } catch (const std::exception& e) {
-                    fail(Error(tasks[queue[pick]].label + ": " + e.what()));
-                    return;
-                }
-                finish(queue[pick], begin);
-            }
-        });
+
+    // The steps, one after another: refill the stores, release the step, wait for its last task.
+    std::vector<RealStep> steps;
+    for (int step = 1; step <= total; ++step) {
+        fillStores();
+        result = RealStep{};
+        result.spans.assign(tasks.size(), {});
+        result.sentBytes.assign(std::size_t(n), 0);
+        result.allReduceBytes.assign(std::size_t(n), 0);
+        for (std::size_t i = 0; i < tasks.size(); ++i) done[i].store(false, std::memory_order_relaxed);
+        doneCount.store(0, std::memory_order_relaxed);
+        {
+            std::unique_lock<std::mutex> lock(mutex);
+            start = Clock::now();
+            generation.store(step, std::memory_order_release);
+            for (std::size_t d = 0; d < std::size_t(n); ++d) wakeUp[d].notify_all();
+            wakeUp[caller].wait(lock, [&] { return doneCount.load(std::memory_order_acquire) == tasks.size() || stop.load(std::memory_order_acquire); });
+        }
+        if (stop.load(std::memory_order_acquire)) break;
+        for (const TaskSpan& s : result.spans) result.stepSeconds = std::max(result.stepSeconds, s.end);
+        if (step > warmups) steps.push_back(std::move(result));
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        stop.store(true, std::memory_order_release);
+        for (std::condition_variable& c : wakeUp) c.notify_all();
+    }
     for (std::thread& t : threads) t.join();
     if (!failure.empty()) throw Error(failure);
-    for (const TaskSpan& s : result.spans) result.stepSeconds = std::max(result.stepSeconds, s.end);
-    return result;
+    return steps;
+}
+
+RealStep runStepForReal(const PartitionResult& plan, const Tensor& features, const Tensor& targets, float lr) {
+    return runStepsForReal(plan, features, targets, lr, 0, 1).front();
 }
 
 std::map<std::string, Tensor> referenceStep(const Graph& model, train::LossKind loss, const Tensor& features, const Tensor& targets, float lr) {

@@ -1,6 +1,7 @@
 #include "parallel/step_workload.h"
 
 #include <algorithm>
+#include <set>
 
 #include "autodiff/reverse_mode.h"
 #include "base/errors.h"
@@ -21,10 +22,38 @@ double workSeconds(const Cost& c, const ClusterDevice& device) {
     return std::max(c.flops / device.peakFlops, c.bytes() / device.memoryBandwidth) + device.launchSeconds;
 }
 
+double nodeSeconds(const StepWorkload& w, NodeId id, const ClusterDevice& device) {
+    if (device.measured && std::size_t(id) < w.measuredSeconds.size()) return w.measuredSeconds[std::size_t(id)];
+    return workSeconds(w.cost[std::size_t(id)], device);
+}
+
 double workSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, const ClusterDevice& device) {
     double s = 0;
-    for (NodeId id : nodes) s += workSeconds(w.cost[std::size_t(id)], device);
+    for (NodeId id : nodes) s += nodeSeconds(w, id, device);
     return s;
+}
+
+double taskSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, const ClusterDevice& device) {
+    double seconds = workSeconds(w, nodes, device);
+    if (!device.measured || nodes.empty()) return seconds;
+    // A task of this machine is one executor run: its fixed cost, and the values that leave the
+    // task handed out in buffers of their own (a write of their bytes), which inside the step's
+    // one run stayed in its arena.
+    std::set<NodeId> inside(nodes.begin(), nodes.end());
+    std::set<ValueRef> outputs;
+    for (const GraphOutput& o : w.graph.outputs()) outputs.insert(o.value);
+    double leaving = 0;
+    for (NodeId id : nodes) {
+        const Node& n = w.graph.node(id);
+        for (int p = 0; p < n.numOutputs(); ++p) {
+            bool leaves = outputs.count({id, p}) != 0;
+            for (const Use& u : w.graph.users(id)) leaves = leaves || (!inside.count(u.user) && w.graph.node(u.user).inputs[std::size_t(u.index)].port == p);
+            if (!leaves) continue;
+            const ValueType& t = w.graph.type({id, p});
+            leaving += double(numel(t.shape)) * double(dtypeSize(t.dtype));
+        }
+    }
+    return seconds + w.measuredRunSeconds + leaving / device.memoryBandwidth;
 }
 
 Cost updateCost(double bytes) { return Cost{bytes / 4 * 2, bytes * 2, bytes}; }

@@ -47,6 +47,12 @@ struct StepWorkload {
     /// In the order the backward pass completes them.
     std::vector<ParameterGradient> parameters;
     double parameterBytes = 0;
+    /// By node id: seconds measured on one thread of this machine (parallel/node_profile.h),
+    /// for devices that are this machine's threads; empty when not measured.
+    std::vector<double> measuredSeconds;
+    /// The measured fixed cost of one run of the CPU executor beyond its nodes' times (its plan
+    /// looked up, bindings, outputs handed back): what each task of such a device pays once.
+    double measuredRunSeconds = 0;
 
     bool isForward(NodeId id) const { return forward[std::size_t(id)] != 0; }
     /// The forward nodes in topological order.
@@ -61,8 +67,15 @@ StepWorkload buildStepWorkload(const Graph& model, train::LossKind loss, std::in
 /// Seconds of work of cost `c` on `device`: the roofline's max(FLOPs / peak, bytes / bandwidth),
 /// plus the device's launch cost when the work is a kernel at all (views cost nothing).
 double workSeconds(const Cost& c, const ClusterDevice& device);
-/// One kernel of each node, summed.
+/// Seconds of node `id` on `device`: its measured time when the device is one of this machine's
+/// threads (ClusterDevice::measured) and the workload was measured, else workSeconds of its cost.
+double nodeSeconds(const StepWorkload& w, NodeId id, const ClusterDevice& device);
+/// One kernel of each node, summed (nodeSeconds).
 double workSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, const ClusterDevice& device);
+/// The nodes as one task of `device`: workSeconds plus, on a measured device, one executor run's
+/// fixed cost (StepWorkload::measuredRunSeconds) and the write of the values that leave the task
+/// (at the device's bandwidth).
+double taskSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, const ClusterDevice& device);
 
 /// The cost of one SGD update of `bytes` of parameters (read parameter and gradient, write the
 /// parameter: 2 FLOPs and 12 bytes per float).

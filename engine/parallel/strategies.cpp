@@ -1,9 +1,11 @@
 #include "parallel/strategies.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "base/byte_size.h"
 #include "base/errors.h"
+#include "parallel/node_profile.h"
 #include "parallel/strategy_builders.h"
 
 namespace adj::parallel {
@@ -27,6 +29,20 @@ const char* strategyName(StrategyKind kind) {
 }
 
 namespace detail {
+
+std::shared_ptr<StepWorkload> makeWorkload(const BuildRequest& request, std::int64_t batch) {
+    auto w = std::make_shared<StepWorkload>(buildStepWorkload(request.model, request.options.loss, batch));
+    const auto& devices = request.cluster.devices;
+    const int measured = int(std::count_if(devices.begin(), devices.end(), [](const ClusterDevice& d) { return d.measured; }));
+    if (measured > 0) {
+        // (as many at once as the devices, up to the threads this machine has)
+        const int threads = std::max(1, int(std::thread::hardware_concurrency()));
+        NodeProfile profile = measureNodeSeconds(*w, std::min(measured, threads));
+        w->measuredSeconds = std::move(profile.seconds);
+        w->measuredRunSeconds = profile.runSeconds;
+    }
+    return w;
+}
 
 NodeId modelNodeOf(const Graph& model, const StepWorkload& w, NodeId id) {
     const auto found = model.findNode(w.graph.node(id).name);

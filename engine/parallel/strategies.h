@@ -100,8 +100,9 @@ struct PartitionResult {
     std::vector<CrossEdge> crossEdges;
     /// Empty when every device holds its share; otherwise the first device that does not, in words.
     std::string overflow;
-    /// The step the tasks run (the batch of one device for dp, of one micro-batch for pp; the
-    /// tasks' nodes and values are its ids), and for dp the gradients of each bucket.
+    /// The step the tasks run (the batch of one device for dp, of one micro-batch for pp, the
+    /// whole batch for tp and placement; the tasks' nodes and values are its ids), and for dp the
+    /// gradients of each bucket.
     std::shared_ptr<const StepWorkload> workload;
     std::vector<std::vector<std::string>> buckets;
 

@@ -1,6 +1,7 @@
 #pragma once
 // What the strategies share (strategies.cpp calls them; one file each). Not a public header: see
 // parallel/strategies.h.
+#include <memory>
 #include <vector>
 
 #include "parallel/step_workload.h"
@@ -22,6 +23,9 @@ std::vector<double> buildPipelineParallel(const BuildRequest& request, Partition
 std::vector<double> buildTensorParallel(const BuildRequest& request, PartitionResult& result);
 std::vector<double> buildPlacement(const BuildRequest& request, PartitionResult& result);
 
+/// The step at `batch` rows, its nodes timed on this machine when a device is one of its threads
+/// (ClusterDevice::measured, parallel/node_profile.h).
+std::shared_ptr<StepWorkload> makeWorkload(const BuildRequest& request, std::int64_t batch);
 /// The model's node of the same name as workload node `id`, or kNoNode (the loss's nodes).
 NodeId modelNodeOf(const Graph& model, const StepWorkload& w, NodeId id);
 /// Bytes of one value.

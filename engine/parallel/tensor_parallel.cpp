@@ -37,7 +37,9 @@ struct Collective {
 std::vector<double> buildTensorParallel(const BuildRequest& request, PartitionResult& r) {
     const Cluster& cluster = request.cluster;
     const int n = int(cluster.devices.size());
-    const StepWorkload w = buildStepWorkload(request.model, request.options.loss, request.batch);
+    const std::shared_ptr<StepWorkload> workload = makeWorkload(request, request.batch);
+    const StepWorkload& w = *workload;
+    r.workload = workload;
     const Graph& g = w.graph;
     r.key = "tp";
     r.description = "tensor parallel (Megatron-LM matmul splits), " + std::to_string(n) + " devices, batch " + std::to_string(w.batch);
@@ -101,7 +103,10 @@ std::vector<double> buildTensorParallel(const BuildRequest& request, PartitionRe
             t.phase = phase;
             t.device = d;
             double seconds = 0;
-            for (NodeId id : run[std::size_t(d)]) seconds += workSeconds(w.cost[std::size_t(id)] * share[std::size_t(id)], cluster.devices[std::size_t(d)]);
+            for (NodeId id : run[std::size_t(d)]) {
+                const ClusterDevice& device = cluster.devices[std::size_t(d)];
+                seconds += device.measured ? nodeSeconds(w, id, device) * share[std::size_t(id)] : workSeconds(w.cost[std::size_t(id)] * share[std::size_t(id)], device);
+            }
             t.seconds = seconds;
             if (last[std::size_t(d)] >= 0) t.after.push_back(last[std::size_t(d)]);
             if (first) t.allocateBytes = saved;

@@ -343,6 +343,11 @@ private Q_SLOTS:
         QCOMPARE(four.devices.size(), std::size_t(4));
         QCOMPARE(four.devices[3].name, std::string("gpu3"));
         QCOMPARE(four.links.size(), std::size_t(6));
+        QVERIFY(problem("{\"devices\": [" + device + ", \"measured\": 1}]}").find("devices[0].measured: must be true or false") != std::string::npos);
+        const Cluster measured = parseCluster("{\"devices\": [" + device + ", \"measured\": true}]}", "c");
+        QVERIFY(measured.devices[0].measured);
+        QVERIFY(parseCluster(clusterJson(measured), "c").devices[0].measured);
+        QVERIFY(!four.devices[0].measured);
         for (const char* name : {"pcie2", "nvlink8", "ethernet2"}) {
             const Cluster preset = *clusterPreset(name);
             const Cluster again = parseCluster(clusterJson(preset), name);
@@ -350,6 +355,36 @@ private Q_SLOTS:
             QCOMPARE(again.links.size(), preset.links.size());
             QCOMPARE(again.links.front().bandwidth, preset.links.front().bandwidth);
         }
+    }
+
+    void aMeasuredDeviceTakesTheNodeTimesOfThisMachine() {
+        // The local preset: this machine's threads, node times measured (not the roofs).
+        const Cluster local = *clusterPreset("local");
+        QVERIFY(!local.devices.empty());
+        for (const ClusterDevice& d : local.devices) QVERIFY(d.measured && d.peakFlops > 0 && d.memoryBandwidth > 0);
+        if (!local.links.empty()) QVERIFY(local.links.front().latencySeconds > 0 && local.links.front().latencySeconds < 1e-3);
+        // The same two devices, measured and not: the measured step uses the times of its nodes
+        // (each positive, a GEMM's far from the 1 PFLOP/s roof said here), the other the roofs.
+        const Graph model = mlp(3, 128, 64, 10);
+        Cluster roofs = uniformCluster(2, 1e15, 1e15, 1e9, 1e-6), measured = roofs;
+        for (ClusterDevice& d : measured.devices) d.measured = true;
+        PartitionOptions o;
+        o.kind = StrategyKind::DataParallel;
+        o.batch = 64;
+        const PartitionResult byRoofs = simulatePartition(model, roofs, o), byTimes = simulatePartition(model, measured, o);
+        QVERIFY(byRoofs.workload->measuredSeconds.empty());
+        const StepWorkload& w = *byTimes.workload;
+        QCOMPARE(w.measuredSeconds.size(), std::size_t(w.graph.idBound()));
+        QVERIFY(w.measuredRunSeconds >= 0);
+        for (NodeId id : w.order)
+            if (w.graph.node(id).op == Op::MatMul) {
+                QVERIFY(w.measuredSeconds[std::size_t(id)] > 0);
+                QCOMPARE(nodeSeconds(w, id, measured.devices[0]), w.measuredSeconds[std::size_t(id)]);
+                QVERIFY(nodeSeconds(w, id, roofs.devices[0]) < w.measuredSeconds[std::size_t(id)]);
+            }
+        QVERIFY(byTimes.stepSeconds > byRoofs.stepSeconds);
+        // measured once: the slider's re-runs take the kept times
+        QCOMPARE(simulatePartition(model, measured, o).workload->measuredSeconds, w.measuredSeconds);
     }
 
     void theCliKeepsItsContract() {
@@ -391,6 +426,18 @@ private Q_SLOTS:
         QCOMPARE(unknown.exitCode, 1);
         QVERIFY2(unknown.err.contains("neither a preset"), qPrintable(unknown.err));
         QCOMPARE(runCli({"partition", graph, "--cluster", "pcie2", "--devices", "3"}).exitCode, 1);
+        // --run on this machine: the measured step and, by phase, simulated against measured time
+        const auto real = runCli({"partition", graph, "--cluster", "local", "--devices", "1", "--strategy", "dp", "--run", "--repeat", "2", "--json"});
+        QVERIFY2(real.exitCode == 0, qPrintable(real.err));
+        const QJsonObject rj = QJsonDocument::fromJson(real.out.toUtf8()).object();
+        QVERIFY(rj["measured_ms"].toDouble() > 0);
+        QCOMPARE(rj["measured_runs"].toInt(), 2);
+        QStringList phases;
+        for (const QJsonValue& p : rj["measured_phases"].toArray()) {
+            phases << p.toObject()["phase"].toString();
+            QVERIFY(p.toObject()["tasks"].toInt() >= 1 && p.toObject()["measured_ms"].toDouble() >= 0 && p.toObject()["simulated_ms"].toDouble() >= 0);
+        }
+        QVERIFY2(phases.contains("forward") && phases.contains("backward") && phases.contains("update"), qPrintable(phases.join(",")));
     }
 };
 

@@ -106,6 +106,27 @@ private Q_SLOTS:
         }
     }
 
+    void stepsRepeatedOnTheSameDevicesAreTheSameStep() {
+        // Devices made once, two warm-up steps and three timed ones: each step starts from the
+        // same parameters and inputs, so each ends where the one-device step does.
+        const Graph model = mlp(3, 32, 64, 8);
+        const Tensor x = test::normalTensor({64, 32}, 4, 1.f), y = oneHot(64, 8);
+        const auto reference = referenceStep(model, train::LossKind::CrossEntropy, x, y, 0.5f);
+        for (StrategyKind kind : {StrategyKind::DataParallel, StrategyKind::PipelineParallel}) {
+            PartitionOptions o;
+            o.kind = kind;
+            o.batch = 64;
+            const std::vector<RealStep> steps = runStepsForReal(simulatePartition(model, twoCores(), o), x, y, 0.5f, 2, 3);
+            QCOMPARE(steps.size(), std::size_t(3));
+            for (const RealStep& step : steps) {
+                compareParameters(step, reference);
+                QVERIFY(step.stepSeconds > 0);
+                for (const TaskSpan& span : step.spans) QVERIFY(span.start >= 0 && span.end >= span.start && span.end <= step.stepSeconds);
+            }
+        }
+        QVERIFY_THROWS_EXCEPTION(adj::Error, runStepsForReal(simulatePartition(model, twoCores(), {}), x, y, 0.5f, 0, 0));
+    }
+
     void whatItCannotRunIsAnError() {
         const Graph model = mlp(2, 16, 8, 4);
         const Tensor x = test::normalTensor({8, 16}, 3, 1.f), y = oneHot(8, 4);

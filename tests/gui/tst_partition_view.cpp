@@ -23,6 +23,7 @@
 #include "graph_view.h"
 #include "gui_test_support.h"
 #include "io/graph_file.h"
+#include "parallel/step_workload.h"
 #include "partition_view.h"
 #include "test_support.h"
 
@@ -83,6 +84,27 @@ private Q_SLOTS:
         QTest::mouseClick(view.table()->viewport(), Qt::LeftButton, {}, cell.center());
         QCOMPARE(view.picture().shown, last);
         QVERIFY(view.summaryText().contains(QString::fromStdString(view.picture().results[std::size_t(last)].key)));
+    }
+
+    void thisMachineIsSimulatedFromItsMeasuredNodeTimes() {
+        // Picking the `local` cluster, as a person does from the box: this machine's threads,
+        // whose node times the worker measures before it simulates.
+        PartitionView view;
+        view.resize(1000, 600);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QString error;
+        const auto digits = std::make_shared<const Graph>(loadGraphFile(test::sourcePath("resources/examples/digits_mlp.json")));
+        QVERIFY2(view.requestNow(digits, &error), qPrintable(error));
+        auto* cluster = view.findChild<QComboBox*>(QStringLiteral("partitionCluster"));
+        QVERIFY(cluster);
+        QSignalSpy changed(&view, &PartitionView::pictureChanged);
+        cluster->setCurrentIndex(cluster->findText(QStringLiteral("local")));
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isComputing() && !changed.isEmpty(), 60000);
+        QVERIFY(view.picture().clusterText.contains(QStringLiteral("measured")));
+        const parallel::PartitionResult* shown = view.picture().result();
+        QVERIFY(shown && !shown->workload->measuredSeconds.empty());
+        QVERIFY(view.summaryText().contains("cpu0"));
     }
 
     void theCanvasShowsWhereEachNodeRuns() {
