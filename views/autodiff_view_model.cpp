@@ -98,8 +98,8 @@ adj::Bindings sampleBindings(const adj::Graph& graph, std::uint64_t seed) {
         adj::Shape shape = n.declaredShape;
         for (auto& d : shape)
             if (d < 0) d = 2;
-        if (n.declaredDType == adj::DType::I64) {
-            b[n.name] = adj::sampleIndices(graph, id, shape, rng);
+        if (adj::isIntegral(n.declaredDType)) {
+            b[n.name] = adj::sampleIntegerInput(graph, id, shape, rng);
             continue;
         }
         std::vector<float> values(std::size_t(adj::numel(shape)));

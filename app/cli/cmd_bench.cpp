@@ -28,8 +28,8 @@ void bindRandomInputs(const Graph& g, Bindings& bindings, std::uint64_t seed) {
     for (NodeId id : g.inputNodes()) {
         const Node& n = g.node(id);
         if (bindings.count(n.name)) continue;
-        if (n.declaredDType == DType::I64) {  // indices: valid ones, uniform over the gathered axis
-            bindings[n.name] = sampleIndices(g, id, n.declaredShape, rng);
+        if (isIntegral(n.declaredDType)) {  // indices: valid ones, uniform over the gathered axis; bools at random
+            bindings[n.name] = sampleIntegerInput(g, id, n.declaredShape, rng);
             continue;
         }
         Tensor t = Tensor::empty(n.declaredShape);

@@ -91,10 +91,23 @@ Bindings readBindings(const Args& args, const Graph& graph) {
             throw BadInput("--input " + name + ": the graph has no input or parameter named '" + name + "'");
         try {
             const Node& n = graph.node(*id);
-            const bool indices = n.op == Op::Input && n.declaredDType == DType::I64;
-            Tensor t = readNpy(file, indices ? NpyIntegers::Keep : NpyIntegers::ToFloat);
-            if (indices && t.dtype() != DType::I64)
-                throw BadInput(file + ": input '" + name + "' takes integer indices (i64); the file holds floats (save it as int64)");
+            const DType want = n.op == Op::Input ? n.declaredDType : DType::F32;
+            Tensor t = readNpy(file, isIntegral(want) ? NpyIntegers::Keep : NpyIntegers::ToFloat);
+            if (t.dtype() != want) {
+                // integers widen or narrow when every value fits; floats never become integers
+                if (t.dtype() == DType::F32 || want == DType::Bool || t.dtype() == DType::Bool)
+                    throw BadInput(file + ": input '" + name + "' takes " + std::string(dtypeName(want)) + " values; the file holds " +
+                                   std::string(dtypeName(t.dtype())) + " (save it as " + (want == DType::I64 ? "int64" : want == DType::I32 ? "int32" : "bool") + ")");
+                const std::vector<std::int64_t> values = t.toInts();
+                Tensor converted = Tensor::empty(t.shape(), want);
+                for (std::size_t k = 0; k < values.size(); ++k) {
+                    if (want == DType::I32 && (values[k] < INT32_MIN || values[k] > INT32_MAX))
+                        throw BadInput(file + ": input '" + name + "' takes i32 values; element " + std::to_string(k) + " is " + std::to_string(values[k]));
+                    if (want == DType::I32) converted.ptr<std::int32_t>()[k] = std::int32_t(values[k]);
+                    else converted.ptr<std::int64_t>()[k] = values[k];
+                }
+                t = converted;
+            }
             b[name] = std::move(t);
         } catch (const Error& e) {
             throw BadInput(e.what());

@@ -126,6 +126,7 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
     const ValueRef out{n.id, 0};
     const Shape os = b.graph().type({n.id, port}).shape;
     auto ts = [&](std::size_t i) { return isSet(t[i]); };
+    if (b.graph().type({n.id, port}).dtype != DType::F32) return {};  // integers and bools have no tangent
     if (hasDecomposition(n.op)) return jvpByDecomposition(b, n, t, k);
 
     switch (n.op) {
@@ -237,7 +238,9 @@ ValueRef jvpRule(GraphBuilder& b, const Node& n, const std::vector<ValueRef>& t,
             a.set("value", 0.0);  // the padding is constant: its tangent is zero, whatever the pad value
             return b.op(Op::Pad, {t[0]}, a);
         }
-        case Op::ToFloat:  // integers have no tangent
+        case Op::Cast:  // f32 to f32 passes the tangent on; integers and bools have none
+            if (b.graph().type(x[0]).dtype == DType::F32 && ts(0)) return t[0];
+            return {};
         case Op::ArgMax:
         case Op::ArgMin:
             return {};

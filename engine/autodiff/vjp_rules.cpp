@@ -75,6 +75,8 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
     const std::vector<ValueRef> x = n.inputs;
     auto shapeOf = [&](std::size_t i) { return b.shape(x[i]); };
     const ValueRef out{n.id, 0};
+    // gradients flow through float values only: an integer or bool result has no adjoint to pass on
+    if (n.numOutputs() >= 1 && b.graph().type(out).dtype != DType::F32) return std::vector<ValueRef>(x.size());
     if (hasDecomposition(n.op)) return vjpByDecomposition(b, n, g);
 
     switch (n.op) {
@@ -247,7 +249,9 @@ std::vector<ValueRef> vjpRule(GraphBuilder& b, const Node& n, const std::vector<
             return {b.op(Op::Concat, parts, {{"axis", axis}})};
         }
 
-        case Op::ToFloat:  // integers have no adjoint
+        case Op::Cast:  // f32 to f32 passes the adjoint on; integers and bools have none
+            if (b.graph().type(x[0]).dtype == DType::F32) return {g};
+            return {ValueRef{}};
         case Op::ArgMax:   // piecewise constant, and integer
         case Op::ArgMin:
             return {ValueRef{}};

@@ -197,8 +197,9 @@ private:
         Shape shape = readShape(*e.j, e.place);
         DType dtype = DType::F32;
         if (const json* t = find(*e.j, "dtype")) {
-            if (!t->is_string() || (t->get<std::string>() != "f32" && t->get<std::string>() != "i64"))
-                fail(e.place + ".dtype must be \"f32\" or \"i64\", not " + brief(*t));
+            if (!t->is_string() || !dtypeFromName(t->get<std::string>()) ||
+                (*dtypeFromName(t->get<std::string>()) != DType::F32 && !isIntegral(*dtypeFromName(t->get<std::string>()))))
+                fail(e.place + ".dtype must be \"f32\", \"i64\", \"i32\" or \"bool\", not " + brief(*t));
             dtype = *dtypeFromName(t->get<std::string>());
         }
         std::vector<std::string> dims;
@@ -235,11 +236,11 @@ private:
         if (*op == Op::Input) fail(subject + ": graph inputs belong in \"inputs\", not \"nodes\"");
         if (*op == Op::Parameter) fail(subject + ": parameters belong in \"parameters\", not \"nodes\"");
         if (*op == Op::Constant) {
-            checkKeys(j, e.place, {"name", "op", "shape", "values", "base64", "file", "init", "inputs", "attrs", "meta"});
+            checkKeys(j, e.place, {"name", "op", "shape", "dtype", "values", "base64", "file", "init", "inputs", "attrs", "meta"});
             if (const json* in = find(j, "inputs"); in && !(in->is_array() && in->empty())) fail(subject + ": a constant has no inputs");
             if (const json* at = find(j, "attrs"); at && !(at->is_object() && at->empty())) fail(subject + ": a constant has no attributes");
             Shape shape = readShape(j, e.place);
-            Tensor t = readData(j, e.place, "constant " + sq(e.name), shape);
+            Tensor t = find(j, "dtype") ? readIntegerData(j, e.place, "constant " + sq(e.name), shape) : readData(j, e.place, "constant " + sq(e.name), shape);
             NodeId id = g.addConstant(std::move(t), e.name);
             readMeta(j, e.place, g.node(id));
             return kNoNode;
@@ -363,6 +364,40 @@ private:
     }
 
     // ---- tensor data ----
+
+    /// An integer or bool constant: "dtype" ("i64", "i32" or "bool") and "values", whole numbers
+    /// in that type's range (bools: 0 or 1, or true and false).
+    Tensor readIntegerData(const json& obj, const std::string& place, const std::string& subject, const Shape& shape) {
+        const json& t = *find(obj, "dtype");
+        const std::optional<DType> type = t.is_string() ? dtypeFromName(t.get<std::string>()) : std::nullopt;
+        if (!type || !isIntegral(*type)) fail(place + ".dtype of a constant must be \"i64\", \"i32\" or \"bool\", not " + brief(t));
+        const json* d = find(obj, "values");
+        if (!d || !d->is_array()) fail(subject + ": an integer constant gives its \"values\" as an array");
+        const std::int64_t n = numel(shape);
+        if (std::int64_t(d->size()) != n)
+            fail(subject + ": \"values\" holds " + std::to_string(d->size()) + " numbers but shape " + shapeToString(shape) + " needs " + std::to_string(n));
+        Tensor out = Tensor::empty(shape, *type);
+        for (std::size_t i = 0; i < d->size(); ++i) {
+            const json& v = (*d)[i];
+            const std::string at = place + ".values[" + std::to_string(i) + "]";
+            if (*type == DType::Bool) {
+                if (v.is_boolean()) out.ptr<std::uint8_t>()[i] = v.get<bool>();
+                else if (v.is_number_integer() && (v.get<std::int64_t>() == 0 || v.get<std::int64_t>() == 1)) out.ptr<std::uint8_t>()[i] = std::uint8_t(v.get<std::int64_t>());
+                else fail(at + " must be true, false, 0 or 1, not " + brief(v));
+                continue;
+            }
+            if (!v.is_number_integer()) fail(at + " must be a whole number, not " + brief(v));
+            if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX)) fail(at + " = " + brief(v) + " is out of i64 range");
+            const std::int64_t x = v.get<std::int64_t>();
+            if (*type == DType::I32) {
+                if (x < INT32_MIN || x > INT32_MAX) fail(at + " = " + brief(v) + " is out of i32 range");
+                out.ptr<std::int32_t>()[i] = std::int32_t(x);
+            } else {
+                out.ptr<std::int64_t>()[i] = x;
+            }
+        }
+        return out;
+    }
 
     Tensor readData(const json& obj, const std::string& place, const std::string& subject, const Shape& shape) {
         const char* kinds[] = {"values", "base64", "file", "init"};

@@ -132,8 +132,16 @@ private:
 
     void writeTensor(const Node& n, const char* what, ojson& e) {
         if (!n.value.defined()) fail(std::string(what) + " " + sq(n.name) + " has no value");
+        if (n.op == Op::Constant && isIntegral(n.value.dtype())) {  // integers and bools: "dtype" and whole numbers, inline
+            e["shape"] = n.value.shape();
+            e["dtype"] = std::string(dtypeName(n.value.dtype()));
+            ojson vals = ojson::array();
+            for (std::int64_t v : n.value.toInts()) vals.push_back(v);
+            e["values"] = std::move(vals);
+            return;
+        }
         if (n.value.dtype() != DType::F32)
-            fail(std::string(what) + " " + sq(n.name) + " is " + std::string(dtypeName(n.value.dtype())) + "; only f32 is written");
+            fail(std::string(what) + " " + sq(n.name) + " is " + std::string(dtypeName(n.value.dtype())) + "; only f32 parameters are written");
         const Tensor t = n.value.contiguous();
         e["shape"] = t.shape();
         const std::int64_t count = t.numel();

@@ -26,9 +26,9 @@ constexpr std::size_t kMagicLen = 6;
 /// Longest header accepted (NumPy itself refuses more than 10000 bytes by default).
 constexpr std::uint64_t kMaxHeaderLen = 1u << 20;
 
-enum class NpyType { F4, F8, I8, I4 };
+enum class NpyType { F4, F8, I8, I4, B1 };
 
-std::size_t npyTypeSize(NpyType t) { return (t == NpyType::F8 || t == NpyType::I8) ? 8 : 4; }
+std::size_t npyTypeSize(NpyType t) { return (t == NpyType::F8 || t == NpyType::I8) ? 8 : t == NpyType::B1 ? 1 : 4; }
 
 struct NpyHeader {
     NpyType type = NpyType::F4;
@@ -182,10 +182,11 @@ NpyType parseDescr(const std::string& descr, const std::string& where) {
     if (descr == "<f8") return NpyType::F8;
     if (descr == "<i8") return NpyType::I8;
     if (descr == "<i4") return NpyType::I4;
+    if (descr == "|b1" || descr == "?" || descr == "<b1") return NpyType::B1;
     if (!descr.empty() && descr[0] == '>')
         throw FormatError(where + ": big-endian dtype '" + quoteForMessage(descr) + "' is not supported (use '<f4')");
     throw FormatError(where + ": unsupported dtype '" + quoteForMessage(descr) +
-                      "' (expected float32 '<f4', float64 '<f8', int64 '<i8' or int32 '<i4')");
+                      "' (expected float32 '<f4', float64 '<f8', int64 '<i8', int32 '<i4' or bool '|b1')");
 }
 
 std::uint32_t readLe(const unsigned char* p, int bytes) {
@@ -264,28 +265,33 @@ void convertToFloat(NpyType type, const char* src, float* dst, std::size_t n) {
         case NpyType::F8: convertEach<double>(src, dst, n, doubleToFloat); break;
         case NpyType::I8: convertEach<std::int64_t>(src, dst, n, toFloat); break;
         case NpyType::I4: convertEach<std::int32_t>(src, dst, n, toFloat); break;
+        case NpyType::B1: convertEach<std::uint8_t>(src, dst, n, [](std::uint8_t v) { return v ? 1.f : 0.f; }); break;
     }
 }
 
-bool isIntegerType(NpyType type) { return type == NpyType::I8 || type == NpyType::I4; }
+bool isIntegerType(NpyType type) { return type == NpyType::I8 || type == NpyType::I4 || type == NpyType::B1; }
 
-/// The tensor a file of `type` is read into: I64 for integer files read with NpyIntegers::Keep,
-/// F32 otherwise.
-DType readDType(NpyType type, NpyIntegers ints) { return ints == NpyIntegers::Keep && isIntegerType(type) ? DType::I64 : DType::F32; }
+/// The tensor a file of `type` is read into: with NpyIntegers::Keep, an integer or bool file
+/// keeps its type (I64, I32, Bool); F32 otherwise.
+DType readDType(NpyType type, NpyIntegers ints) {
+    if (ints != NpyIntegers::Keep || !isIntegerType(type)) return DType::F32;
+    return type == NpyType::I8 ? DType::I64 : type == NpyType::I4 ? DType::I32 : DType::Bool;
+}
 
 /// Converts `n` elements of type `type` at `src` into `t`'s elements from flat index `at` on.
 void convertInto(NpyType type, const char* src, Tensor& t, std::size_t at, std::size_t n) {
-    if (t.dtype() != DType::I64) {
+    if (t.dtype() == DType::F32) {
         convertToFloat(type, src, t.data() + at, n);
         return;
     }
-    std::int64_t* dst = t.i64() + at;
-    if (type == NpyType::I8) std::memcpy(dst, src, n * 8);
-    else convertEach<std::int32_t>(src, dst, n, [](std::int32_t v) { return std::int64_t(v); });
+    // kept as it is: the file's own element type (readDType)
+    std::memcpy(t.bytes() + at * dtypeSize(t.dtype()), src, n * dtypeSize(t.dtype()));
+    if (t.dtype() == DType::Bool)  // (any nonzero byte is true)
+        for (std::size_t i = 0; i < n; ++i) t.ptr<std::uint8_t>()[at + i] = t.ptr<std::uint8_t>()[at + i] != 0;
 }
 
 std::string npyHeaderBytes(const Shape& shape, DType dtype) {
-    const char* descr = dtype == DType::I64 ? "<i8" : "<f4";
+    const char* descr = dtype == DType::I64 ? "<i8" : dtype == DType::I32 ? "<i4" : dtype == DType::Bool ? "|b1" : "<f4";
     std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + pyShape(shape) + ", }";
     // magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64
     std::size_t total = 10 + dict.size() + 1;
@@ -302,8 +308,8 @@ std::string npyHeaderBytes(const Shape& shape, DType dtype) {
 
 Tensor checkedContiguous(const Tensor& t, const std::string& where) {
     if (!t.defined()) throw FormatError(where + ": cannot write an undefined tensor");
-    if (t.dtype() != DType::F32 && t.dtype() != DType::I64)
-        throw FormatError(where + ": cannot write a " + std::string(dtypeName(t.dtype())) + " tensor (f32 and i64 are written)");
+    if (t.dtype() != DType::F32 && !isIntegral(t.dtype()))
+        throw FormatError(where + ": cannot write a " + std::string(dtypeName(t.dtype())) + " tensor (f32, i64, i32 and bool are written)");
     return t.contiguous();
 }
 
@@ -364,8 +370,8 @@ Tensor readNpy(const std::string& path, NpyIntegers ints) {
     if (std::fseek(f, long(h.dataOffset), SEEK_SET) != 0) throw FormatError(path + ": cannot seek (" + errnoText() + ")");
     const std::size_t n = std::size_t(t.numel());
     const std::size_t esize = npyTypeSize(h.type);
-    if (h.type == NpyType::F4 || (h.type == NpyType::I8 && t.dtype() == DType::I64)) {
-        void* dst = t.dtype() == DType::I64 ? static_cast<void*>(t.i64()) : static_cast<void*>(t.data());
+    if ((h.type == NpyType::F4 && t.dtype() == DType::F32) || (t.dtype() != DType::F32 && t.dtype() != DType::Bool)) {
+        void* dst = t.bytes();  // (the file's own type, bit for bit)
         if (std::fread(dst, esize, n, f) != n) throw FormatError(path + ": the file is shorter than its header says (read error)");
         return t;
     }

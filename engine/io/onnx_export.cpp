@@ -23,11 +23,21 @@ namespace {
 using namespace onnx_io;
 using Ints = std::vector<std::int64_t>;
 
+/// ONNX's element type for ours (f32, i64, i32, bool; the importer refuses the others).
+int onnxElementType(DType t) {
+    switch (t) {
+        case DType::I64: return onnx::TensorProto::INT64;
+        case DType::I32: return onnx::TensorProto::INT32;
+        case DType::Bool: return onnx::TensorProto::BOOL;
+        default: return onnx::TensorProto::FLOAT;
+    }
+}
+
 void setTensor(onnx::TensorProto& t, const Tensor& value) {
     const Tensor c = value.contiguous();
-    t.set_data_type(onnx::TensorProto::FLOAT);
+    t.set_data_type(onnxElementType(c.dtype()));
     for (auto d : c.shape()) t.add_dims(d);
-    t.set_raw_data(std::string(reinterpret_cast<const char*>(c.data()), std::size_t(c.numel()) * sizeof(float)));
+    t.set_raw_data(std::string(reinterpret_cast<const char*>(c.bytes()), std::size_t(c.numel()) * dtypeSize(c.dtype())));
 }
 
 class Exporter {
@@ -420,7 +430,7 @@ private:
                 auto* vi = gp_->add_input();
                 vi->set_name(out);
                 auto* tt = vi->mutable_type()->mutable_tensor_type();
-                tt->set_elem_type(n.declaredDType == DType::I64 ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
+                tt->set_elem_type(onnxElementType(n.declaredDType));
                 auto* shape = tt->mutable_shape();
                 bool symbolic = false;
                 std::string declared;
@@ -561,7 +571,12 @@ private:
             case Op::MaxPoolGrad: case Op::MaxPoolSelect: case Op::AvgPoolGrad: case Op::GatherGrad: case Op::GatherElementsGrad: custom(n); return;
             case Op::GatherElements: attr(simple("GatherElements"), "axis", n.attrs.getInt(n.op, "axis")); return;
             case Op::Gather: attr(simple("Gather"), "axis", n.attrs.getInt(n.op, "axis")); return;
-            case Op::ToFloat: attr(simple("Cast"), "to", std::int64_t(onnx::TensorProto::FLOAT)); return;
+            case Op::Cast: {
+                const std::string to = n.attrs.getString(n.op, "to");
+                attr(simple("Cast"), "to", std::int64_t(to == "i64" ? onnx::TensorProto::INT64 : to == "i32" ? onnx::TensorProto::INT32
+                                                        : to == "bool" ? onnx::TensorProto::BOOL : onnx::TensorProto::FLOAT));
+                return;
+            }
             case Op::ArgMax: case Op::ArgMin: {
                 auto* o = simple(n.op == Op::ArgMax ? "ArgMax" : "ArgMin");
                 attr(o, "axis", n.attrs.getInt(n.op, "axis"));
@@ -605,7 +620,7 @@ private:
             auto* vi = gp_->add_output();
             vi->set_name(outName);
             auto* tt = vi->mutable_type()->mutable_tensor_type();
-            tt->set_elem_type(g_.type(o.value).dtype == DType::I64 ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
+            tt->set_elem_type(onnxElementType(g_.type(o.value).dtype));
             const Shape& s = shapeOf(o.value);
             auto* shape = tt->mutable_shape();
             for (std::size_t d = 0; d < s.size(); ++d) {

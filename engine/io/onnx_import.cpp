@@ -8,6 +8,7 @@
 #include "base/files.h"
 #include "io/onnx_importer.h"
 #include "base/errors.h"
+#include "ir/element_types.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
 
@@ -56,11 +57,13 @@ void Importer::addInputs() {
             continue;
         }
         const auto& tt = in.type().tensor_type();
-        const bool indices = tt.elem_type() == onnx::TensorProto::INT64;
-        if (!isFloatType(tt.elem_type()) && !indices) {
+        // int64 and int32 values stay integers (Indices); bool values become 0/1 masks
+        const bool indices = tt.elem_type() == onnx::TensorProto::INT64 || tt.elem_type() == onnx::TensorProto::INT32;
+        const bool truth = tt.elem_type() == onnx::TensorProto::BOOL;
+        if (!isFloatType(tt.elem_type()) && !indices && !truth) {
             Value v;
             v.kind = Value::Kind::Error;
-            v.error = what + " has element type " + dataTypeName(tt.elem_type()) + "; only float and int64 inputs are supported";
+            v.error = what + " has element type " + dataTypeName(tt.elem_type()) + "; only float, int64, int32 and bool inputs are supported";
             values_[in.name()] = v;
             continue;
         }
@@ -96,10 +99,20 @@ void Importer::addInputs() {
             dims.push_back(name);
         }
         if (!shapeIsSane(shape)) fail(what + " has dims " + shapeToString(shape) + ", which are too large");
-        NodeId id = g_.addInput(in.name(), shape, dims, indices ? DType::I64 : DType::F32);
+        const DType type = tt.elem_type() == onnx::TensorProto::INT64 ? DType::I64
+                           : tt.elem_type() == onnx::TensorProto::INT32 ? DType::I32
+                           : truth                                      ? DType::Bool
+                                                                        : DType::F32;
+        NodeId id = g_.addInput(in.name(), shape, dims, type);
         if (dynamic) probes_[ValueRef{id, 0}] = probe;
-        if (indices) bindIndices(in.name(), {id, 0});
-        else bindFloat(in.name(), {id, 0});
+        if (indices) {
+            bindIndices(in.name(), {id, 0});
+        } else if (truth) {  // a bool input read as a 0/1 mask, the form masks have in the graph
+            const ValueRef mask = emit(Op::Cast, {ValueRef{id, 0}}, {}, in.name() + "/mask");
+            bindFloat(in.name(), mask, true);
+        } else {
+            bindFloat(in.name(), {id, 0});
+        }
     }
 }
 
@@ -144,7 +157,7 @@ void Importer::convertCustom(const onnx::NodeProto& n) {
     for (int i = 0; i < n.input_size(); ++i) {
         if (!has(i)) fail("input " + std::to_string(i) + " is empty; ops of the ai.adjoint domain take no optional inputs");
         // the Index family's input 1 is its int64 indices
-        ins.push_back(readsIntegers(op, std::size_t(i)) ? graphValue(i) : fin(i));
+        ins.push_back(takesIndices(op, std::size_t(i)) ? graphValue(i) : fin(i));
     }
     Attributes attrs;
     for (const auto& a : n.attribute()) {
@@ -210,24 +223,38 @@ void Importer::addOutputs() {
         Value& v = it->second;
         const std::string what = "graph output '" + o.name() + "'";
         if (v.kind == Value::Kind::Error) fail(v.error);
-        // Values are computed and written as float32: an output the file declares of another type
-        // (int64 indices, bool masks, float64) is refused rather than written with a type it does not have.
+        // An output has the element type the file declares: float32, int64, int32 or bool (masks
+        // cast to bool, integers computed as integers or cast from the float values that carried
+        // them); any other (float64, float16, uint8...) is refused rather than written with a
+        // type it does not have.
         const int declared = o.type().tensor_type().elem_type();
-        if (v.kind == Value::Kind::Indices && declared != onnx::TensorProto::UNDEFINED && declared != onnx::TensorProto::INT64)
-            fail(what + " is int64 but declared " + dataTypeName(declared));
-        if (v.kind != Value::Kind::Indices && declared != onnx::TensorProto::UNDEFINED && declared != onnx::TensorProto::FLOAT)
+        using T = onnx::TensorProto;
+        const DType type = declared == T::INT64 ? DType::I64 : declared == T::INT32 ? DType::I32 : declared == T::BOOL ? DType::Bool : DType::F32;
+        if (declared != T::UNDEFINED && declared != T::FLOAT && declared != T::INT64 && declared != T::INT32 && declared != T::BOOL)
             fail(what + producerNote(o.name()) + " has element type " + dataTypeName(declared) +
-                 "; Adjoint computes and writes float32 outputs only (integer, boolean and float64 outputs are not supported yet)");
-        if (v.kind == Value::Kind::Ints) {
-            if (!v.ints.allConst()) fail(what + " is an integer tensor that depends on a dynamic dimension; only float outputs are supported");
-            materialize(o.name(), v);
-        } else if (v.kind == Value::Kind::PendingConstant) {
-            materialize(o.name(), v);
+                 "; Adjoint writes float32, int64, int32 and bool outputs (float64, float16 and narrower integers are not supported)");
+        if (v.kind == Value::Kind::Indices && type == DType::F32 && declared != T::UNDEFINED)
+            fail(what + " is " + std::string(dtypeName(g_.type(v.ref).dtype)) + " but declared " + dataTypeName(declared));
+        ValueRef result;
+        if (v.kind == Value::Kind::Ints && type != DType::F32) {
+            if (!v.ints.allConst()) fail(what + " is an integer tensor that depends on a dynamic dimension (" + dynamicNote() + ")");
+            Tensor t = Tensor::fromInts(v.ints.shape, v.ints.values());
+            result = constantNode(t, o.name());
+        } else {
+            if (v.kind == Value::Kind::Ints) {
+                if (!v.ints.allConst()) fail(what + " is an integer tensor that depends on a dynamic dimension; only float outputs are supported");
+                materialize(o.name(), v);
+            } else if (v.kind == Value::Kind::PendingConstant) {
+                materialize(o.name(), v);
+            }
+            result = v.kind == Value::Kind::Indices ? v.ref : normalizeBool(v);
         }
+        if (g_.type(result).dtype != type)
+            result = emit(Op::Cast, {result}, {{"to", std::string(dtypeName(type))}}, o.name() + "/" + std::string(dtypeName(type)));
         auto orig = original.find(o.name());
         std::string outName = orig != original.end() && !taken.count(orig->second) ? orig->second : o.name();
         if (!taken.insert(outName).second) fail("graph output '" + o.name() + "' is listed twice");
-        g_.addOutput(outName, normalizeBool(v));
+        g_.addOutput(outName, result);
     }
 }
 

@@ -28,7 +28,7 @@ void hardmax(Importer& I) {
     const std::int64_t n = I.staticDim(x, std::size_t(axis), "the axis");
     const std::string s = I.out();
     const ValueRef index = I.emit(Op::ArgMax, {x}, {{"axis", axis}, {"keepdims", std::int64_t(1)}, {"select_last_index", std::int64_t(0)}}, s + "/argmax");
-    I.bindFloat(I.out(), equalsClassNumbers(I, I.emit(Op::ToFloat, {index}, {}, s + "/index"), axis, n, s));
+    I.bindFloat(I.out(), equalsClassNumbers(I, I.emit(Op::Cast, {index}, {}, s + "/index"), axis, n, s));
 }
 
 void trilu(Importer& I) {

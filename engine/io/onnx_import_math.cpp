@@ -19,6 +19,11 @@ void elementwise(Importer& I, Op op, char intOp) {
         I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], intOp); }));
         return;
     }
+    if (const std::optional<DType> integers = I.integerInputs();
+        integers && (op == Op::Add || op == Op::Sub || op == Op::Mul || op == Op::Div || op == Op::Maximum || op == Op::Minimum)) {
+        I.bindIndices(I.out(), I.emit(op, {I.intIn(0, *integers), I.intIn(1, *integers)}, {}, I.out()));  // computed in integers
+        return;
+    }
     ValueRef a = I.fin(0), b = I.fin(1);
     I.bindFloat(I.out(), I.emit(op, {a, b}, {}, I.out()));
 }
@@ -52,6 +57,10 @@ void unary(Importer& I, Op op) {
                    }));
         return;
     }
+    if (I.isIndices(0) && (op == Op::Neg || op == Op::Abs || op == Op::Sign)) {
+        I.bindIndices(I.out(), I.emit(op, {I.value(0).ref}, {}, I.out()));
+        return;
+    }
     I.bindFloat(I.out(), I.emit(op, {I.fin(0)}, {}, I.out()));
 }
 
@@ -73,10 +82,11 @@ void variadic(Importer& I, Op op, char intOp) {
                    }));
         return;
     }
-    ValueRef acc = I.fin(0);
+    const std::optional<DType> integers = (op == Op::Add || op == Op::Maximum || op == Op::Minimum) ? I.integerInputs() : std::nullopt;
+    ValueRef acc = I.numIn(0, integers);
     for (int i = 1; i < I.numInputs(); ++i)
-        acc = I.emit(op, {acc, I.fin(i)}, {}, i + 1 == I.numInputs() ? I.out() : I.out() + "/" + std::to_string(i));
-    I.bindFloat(I.out(), acc);
+        acc = I.emit(op, {acc, I.numIn(i, integers)}, {}, i + 1 == I.numInputs() ? I.out() : I.out() + "/" + std::to_string(i));
+    I.bindData(I.out(), acc);
 }
 
 void compare(Importer& I, char kind) {
@@ -87,7 +97,8 @@ void compare(Importer& I, char kind) {
         I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], kind); }));
         return;
     }
-    ValueRef a = I.fin(0), b = I.fin(1), r;
+    const std::optional<DType> integers = I.integerInputs();  // integers compared as integers
+    ValueRef a = I.numIn(0, integers), b = I.numIn(1, integers), r;
     switch (kind) {
         case '>': r = I.emit(Op::Greater, {a, b}, {}, I.out()); break;
         case '<': r = I.emit(Op::Greater, {b, a}, {}, I.out()); break;
@@ -134,8 +145,13 @@ void where(Importer& I) {
                    }));
         return;
     }
-    ValueRef c = I.finRaw(0), a = I.fin(1), b = I.fin(2);
-    I.bindFloat(I.out(), I.emit(Op::Where, {c, a, b}, {}, I.out()));
+    ValueRef c = I.finRaw(0);
+    // integer values picked as integers when both are (a constant one with a runtime one)
+    std::optional<DType> integers;
+    if ((I.isIndices(1) || I.isInts(1)) && (I.isIndices(2) || I.isInts(2)) && (I.isIndices(1) || I.isIndices(2)))
+        integers = I.graph().type(I.value(I.isIndices(1) ? 1 : 2).ref).dtype;
+    ValueRef a = I.numIn(1, integers), b = I.numIn(2, integers);
+    I.bindData(I.out(), I.emit(Op::Where, {c, a, b}, {}, I.out()));
 }
 
 void clip(Importer& I) {

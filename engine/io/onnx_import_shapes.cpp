@@ -22,7 +22,7 @@ void reshape(Importer& I) {
         I.bindInts(I.out(), std::move(r));
         return;
     }
-    ValueRef x = I.fin(0);
+    ValueRef x = I.dataIn(0);
     const std::vector<Sym> xs = I.symShape(x);
     Ints out;
     int unknown = 0;
@@ -45,7 +45,7 @@ void reshape(Importer& I) {
             I.fail("the target shape depends on dynamic dimensions (" + I.dynamicNote() + ") in a way that a fixed shape with 0 and -1 cannot express");
         std::replace(out.begin(), out.end(), std::int64_t(-2), std::int64_t(-1));
     }
-    I.bindFloat(I.out(), I.emit(Op::Reshape, {x}, {{"shape", out}}, I.out()));
+    I.bindData(I.out(), I.emit(Op::Reshape, {x}, {{"shape", out}}, I.out()));
 }
 
 void expand(Importer& I) {
@@ -62,7 +62,7 @@ void expand(Importer& I) {
         I.bindInts(I.out(), intBroadcast(I, {&x, &shapeOnly}, [](const std::vector<Sym>& v) { return v[0]; }));
         return;
     }
-    ValueRef x = I.fin(0);
+    ValueRef x = I.dataIn(0);
     const std::vector<Sym> xs = I.symShape(x);
     const auto n = std::int64_t(target.data.size()), offset = n - std::int64_t(xs.size());
     Ints out;
@@ -83,10 +83,10 @@ void expand(Importer& I) {
     ValueRef r = grown.empty() || expands ? I.emit(Op::Expand, {x}, {{"shape", out}}, grown.empty() ? I.out() : I.out() + "/fixed") : x;
     for (std::size_t a : grown)
         r = I.emit(Op::Add, {r, dynamicZeros(I, target.data[a], std::size_t(n), a, I.out() + "/dim" + std::to_string(a))}, {}, I.out());
-    I.bindFloat(I.out(), r);
+    I.bindData(I.out(), r);
 }
 
-void flatten(Importer& I) { I.bindFloat(I.out(), I.emit(Op::Flatten, {I.fin(0)}, {{"axis", I.attrInt("axis", 1)}}, I.out())); }
+void flatten(Importer& I) { I.bindData(I.out(), I.emit(Op::Flatten, {I.dataIn(0)}, {{"axis", I.attrInt("axis", 1)}}, I.out())); }
 
 void transpose(Importer& I) {
     if (I.isInts(0)) {
@@ -95,7 +95,7 @@ void transpose(Importer& I) {
     }
     Attributes at;
     if (auto perm = I.attrInts("perm")) at.set("perm", *perm);
-    I.bindFloat(I.out(), I.emit(Op::Transpose, {I.fin(0)}, at, I.out()));
+    I.bindData(I.out(), I.emit(Op::Transpose, {I.dataIn(0)}, at, I.out()));
 }
 
 void squeeze(Importer& I) {
@@ -116,7 +116,7 @@ void squeeze(Importer& I) {
         I.bindInts(I.out(), std::move(r));
         return;
     }
-    ValueRef x = I.fin(0);
+    ValueRef x = I.dataIn(0);
     if (!axes) {
         // Squeeze every dimension of size 1 that is not dynamic (a dynamic one is 1 by default only).
         Ints found;
@@ -125,7 +125,7 @@ void squeeze(Importer& I) {
             if (dims[d] == symConst(1)) found.push_back(std::int64_t(d));
         axes = found;
     }
-    I.bindFloat(I.out(), I.emit(Op::Squeeze, {x}, {{"axes", *axes}}, I.out()));
+    I.bindData(I.out(), I.emit(Op::Squeeze, {x}, {{"axes", *axes}}, I.out()));
 }
 
 void unsqueeze(Importer& I) {
@@ -137,7 +137,7 @@ void unsqueeze(Importer& I) {
         I.bindInts(I.out(), std::move(r));
         return;
     }
-    I.bindFloat(I.out(), I.emit(Op::Unsqueeze, {I.fin(0)}, {{"axes", *axes}}, I.out()));
+    I.bindData(I.out(), I.emit(Op::Unsqueeze, {I.dataIn(0)}, {{"axes", *axes}}, I.out()));
 }
 
 void concat(Importer& I) {
@@ -184,13 +184,14 @@ void concat(Importer& I) {
         return;
     }
     std::vector<ValueRef> ins;
+    const std::optional<DType> integers = I.integerInputs();  // integers joined as integers
     for (int i = 0; i < I.numInputs(); ++i)
-        if (I.has(i)) ins.push_back(I.fin(i));
-    I.bindFloat(I.out(), I.emit(Op::Concat, ins, {{"axis", axis}}, I.out()));
+        if (I.has(i)) ins.push_back(I.numIn(i, integers));
+    I.bindData(I.out(), I.emit(Op::Concat, ins, {{"axis", axis}}, I.out()));
 }
 
 void split(Importer& I) {
-    ValueRef x = I.fin(0);
+    ValueRef x = I.dataIn(0);
     const std::int64_t axisAttr = I.attrInt("axis", 0);
     const auto& s = I.shapeOf(x);
     const std::int64_t axis = normAxis(I, axisAttr, std::int64_t(s.size()), "axis");
@@ -212,7 +213,7 @@ void split(Importer& I) {
     if (std::int64_t(sizes->size()) != outputs) I.fail("split has " + std::to_string(sizes->size()) + " sizes for " + std::to_string(outputs) + " outputs");
     const std::string stem = !I.node().name().empty() ? I.node().name() : I.out(0);
     NodeId id = I.emitNode(Op::Split, {x}, {{"axis", axis}, {"sizes", *sizes}}, stem);
-    for (int k = 0; k < outputs; ++k) I.bindFloat(I.node().output(k), {id, k});
+    for (int k = 0; k < outputs; ++k) I.bindData(I.node().output(k), {id, k});
 }
 
 void slice(Importer& I) {
@@ -231,7 +232,7 @@ void slice(Importer& I) {
         I.bindInts(I.out(), intSlice(I, I.value(0).ints, starts.values(), ends.values(), axes, steps));
         return;
     }
-    ValueRef x = I.fin(0);
+    ValueRef x = I.dataIn(0);
     const auto dims = I.symShape(x);
     Ints st, en;
     for (std::size_t i = 0; i < n; ++i) {
@@ -245,16 +246,16 @@ void slice(Importer& I) {
     }
     Attributes at{{"starts", st}, {"ends", en}, {"axes", axes}};
     if (std::any_of(steps.begin(), steps.end(), [](std::int64_t v) { return v != 1; })) at.set("steps", steps);
-    I.bindFloat(I.out(), I.emit(Op::Slice, {x}, at, I.out()));
+    I.bindData(I.out(), I.emit(Op::Slice, {x}, at, I.out()));
 }
 
 void gather(Importer& I) {
     const std::int64_t axisAttr = I.attrInt("axis", 0);
     if (I.isIndices(1)) {  // indices known when the graph runs (token ids): a gather node
-        const ValueRef x = I.fin(0);
+        const ValueRef x = I.dataIn(0);
         const auto rank = std::int64_t(I.shapeOf(x).size());
         if (rank == 0) I.fail("cannot gather from a scalar");
-        I.bindFloat(I.out(), I.emit(Op::Gather, {x, I.graphValue(1)}, {{"axis", normAxis(I, axisAttr, rank, "axis")}}, I.out()));
+        I.bindData(I.out(), I.emit(Op::Gather, {x, I.graphValue(1)}, {{"axis", normAxis(I, axisAttr, rank, "axis")}}, I.out()));
         return;
     }
     const IntTensor& idx = I.iin(1, "the indices");
@@ -263,7 +264,7 @@ void gather(Importer& I) {
         I.bindInts(I.out(), intGather(I, I.value(0).ints, idx.values(), idx.shape, axisAttr));
         return;
     }
-    ValueRef x = I.fin(0);
+    ValueRef x = I.dataIn(0);
     const Shape& s = I.shapeOf(x);
     if (s.empty()) I.fail("cannot gather from a scalar");
     const std::int64_t axis = normAxis(I, axisAttr, std::int64_t(s.size()), "axis");
@@ -282,7 +283,7 @@ void gather(Importer& I) {
     if (idx.shape.empty()) {
         // A scalar index: slice [i, i+1) then squeeze the axis.
         ValueRef sl = sliceOf(v[0], v[0] + 1, I.out() + "/slice");
-        I.bindFloat(I.out(), I.emit(Op::Squeeze, {sl}, {{"axes", Ints{axis}}}, I.out()));
+        I.bindData(I.out(), I.emit(Op::Squeeze, {sl}, {{"axes", Ints{axis}}}, I.out()));
         return;
     }
     if (v.empty()) I.fail("Gather with no indices is not supported");
@@ -294,12 +295,12 @@ void gather(Importer& I) {
     }
     if (runs.size() > 256) I.fail("Gather of " + std::to_string(v.size()) + " scattered indices is not supported");
     if (runs.size() == 1) {
-        I.bindFloat(I.out(), sliceOf(runs[0].first, runs[0].second, I.out()));
+        I.bindData(I.out(), sliceOf(runs[0].first, runs[0].second, I.out()));
         return;
     }
     std::vector<ValueRef> parts;
     for (std::size_t k = 0; k < runs.size(); ++k) parts.push_back(sliceOf(runs[k].first, runs[k].second, I.out() + "/slice_" + std::to_string(k)));
-    I.bindFloat(I.out(), I.emit(Op::Concat, parts, {{"axis", axis}}, I.out()));
+    I.bindData(I.out(), I.emit(Op::Concat, parts, {{"axis", axis}}, I.out()));
 }
 
 void argExtreme(Importer& I, Op op) {
@@ -316,13 +317,13 @@ void pad(Importer& I) {
     const std::string mode = I.attrString("mode", "constant");
     if (mode != "constant") I.fail("mode '" + mode + "' is not supported (only constant padding)");
     if (I.has(3)) I.fail("the axes input is not supported");
-    ValueRef x = I.fin(0);
+    ValueRef x = I.dataIn(0);
     const Ints pads = I.constInts(1, "pads");
     if (pads.size() != 2 * I.shapeOf(x).size()) I.fail("pads has " + std::to_string(pads.size()) + " values for rank " + std::to_string(I.shapeOf(x).size()));
     for (auto p : pads)
         if (p < 0) I.fail("negative pads (cropping) are not supported");
     const double value = I.has(2) ? I.constScalar(2, "constant_value") : 0.0;
-    I.bindFloat(I.out(), I.emit(Op::Pad, {x}, {{"pads", pads}, {"value", value}}, I.out()));
+    I.bindData(I.out(), I.emit(Op::Pad, {x}, {{"pads", pads}, {"value", value}}, I.out()));
 }
 
 }  // namespace adj::onnx_io::ops

@@ -144,13 +144,53 @@ ValueRef Importer::indicesAsFloat(const std::string& name) {
     auto it = values_.find(name);
     if (it == values_.end() || it->second.kind != Value::Kind::Indices) fail("'" + name + "' is not an INT64 graph input");
     Value& v = it->second;
-    if (v.asFloat.node == kNoNode) v.asFloat = emit(Op::ToFloat, {v.ref}, {}, name + "/float");
+    if (v.asFloat.node == kNoNode) v.asFloat = emit(Op::Cast, {v.ref}, {}, name + "/float");
     return v.asFloat;
 }
 
 ValueRef Importer::graphValue(int i) {
     if (isIndices(i)) return value(i).ref;
     return finRaw(i);
+}
+
+std::optional<DType> Importer::integerInputs() const {
+    std::optional<DType> type;
+    for (int i = 0; i < numInputs(); ++i) {
+        if (!has(i)) continue;
+        const Value& v = value(i);
+        if (v.kind == Value::Kind::Indices) {
+            if (!type) type = g_.type(v.ref).dtype;
+        } else if (v.kind != Value::Kind::Ints) {
+            return std::nullopt;
+        }
+    }
+    return type;
+}
+
+ValueRef Importer::intIn(int i, DType type) {
+    const Value& v = value(i);
+    if (v.kind == Value::Kind::Indices) {
+        if (g_.type(v.ref).dtype == type) return v.ref;
+        return emit(Op::Cast, {v.ref}, {{"to", std::string(dtypeName(type))}}, cur_->input(i) + "/" + std::string(dtypeName(type)));
+    }
+    if (v.kind != Value::Kind::Ints) fail("input " + std::to_string(i) + " must be an integer tensor here");
+    if (!v.ints.allConst()) fail("input '" + cur_->input(i) + "' is an integer tensor that depends on a dynamic dimension (" + dynamicNote() + ")");
+    Tensor t = Tensor::fromInts(v.ints.shape, v.ints.values());
+    if (type == DType::I32) {
+        Tensor narrow = Tensor::empty(t.shape(), DType::I32);
+        const std::vector<std::int64_t> values = t.toInts();
+        for (std::size_t k = 0; k < values.size(); ++k) {
+            if (values[k] < INT32_MIN || values[k] > INT32_MAX) fail("input '" + cur_->input(i) + "' holds " + std::to_string(values[k]) + ", beyond int32");
+            narrow.ptr<std::int32_t>()[k] = std::int32_t(values[k]);
+        }
+        t = narrow;
+    }
+    return constantNode(t, cur_->input(i));
+}
+
+void Importer::bindData(const std::string& name, ValueRef r) {
+    if (isIntegral(g_.type(r).dtype) && g_.type(r).dtype != DType::Bool) bindIndices(name, r);
+    else bindFloat(name, r);
 }
 
 ValueRef Importer::fin(int i) {

@@ -53,9 +53,10 @@ struct IntTensor {
 /// What an ONNX value name stands for.
 struct Value {
     // Float: a float graph value. Ints: an integer tensor evaluated while importing (shapes, axes).
-    // Indices: an int64 graph value known only when the graph runs (a graph input of token ids):
-    // Gather reads it as its indices, any other op as float values through one to_float node
-    // (asFloat; exact up to 2^24, an error beyond), so that masks compare token ids.
+    // Indices: an int64 or int32 graph value known only when the graph runs (a graph input of
+    // token ids, or what integer ops make of one): data movement, integer arithmetic and
+    // comparisons take it as it is (integerInputs), Gather as its indices, any other op as float
+    // values through one cast node (asFloat; exact up to 2^24, an error beyond).
     enum class Kind { Float, Ints, Indices, PendingConstant, Error };
     Kind kind = Kind::Float;
     ValueRef ref;             // Float, Indices: the graph value
@@ -95,6 +96,19 @@ public:
     bool isIndices(int i) const { return value(i).kind == Value::Kind::Indices; }
     /// Input i as a graph value of any type: fin's for a float, the value itself for indices.
     ValueRef graphValue(int i);
+    /// When some inputs are integer values known only when the graph runs and every other given
+    /// input is an integer too (constants included): their element type (i64 or i32), so that the
+    /// op computes on integers (ir/element_types.h). nullopt otherwise (the op computes in float).
+    std::optional<DType> integerInputs() const;
+    /// Input i as an integer graph value of `type`: an Indices value (cast when its type differs)
+    /// or an integer constant made a Constant node.
+    ValueRef intIn(int i, DType type);
+    /// intIn when `type` is given, else fin.
+    ValueRef numIn(int i, std::optional<DType> type) { return type ? intIn(i, *type) : fin(i); }
+    /// Input i as data to move (reshape, slice, concat...): an integer value as it is, else fin's.
+    ValueRef dataIn(int i) { return isIndices(i) ? value(i).ref : fin(i); }
+    /// Binds `name` to a graph value by its element type: an integer one as Indices, else Float.
+    void bindData(const std::string& name, ValueRef r);
     /// The float view of the INT64 graph input `name`: its one to_float node (made on first use).
     ValueRef indicesAsFloat(const std::string& name);
     /// Input i as a float graph value: integer constants and pending float constants become

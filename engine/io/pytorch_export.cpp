@@ -488,7 +488,11 @@ void Writer::statement(const Node& n) {
             case Op::GatherElements:
                 e = useHelper("_gather_elements") + "(" + in(n, 0) + ", " + in(n, 1) + ", " + std::to_string(at.getInt(op, "axis")) + ")";
                 break;
-            case Op::ToFloat: e = in(n, 0) + ".to(torch.float32)"; break;
+            case Op::Cast: {
+                const std::string to = at.getString(op, "to");
+                e = in(n, 0) + ".to(torch." + std::string(to == "i64" ? "int64" : to == "i32" ? "int32" : to == "bool" ? "bool" : "float32") + ")";
+                break;
+            }
             case Op::ArgMax: case Op::ArgMin:
                 e = useHelper("_arg_extreme") + "(" + in(n, 0) + ", " + std::to_string(at.getInt(op, "axis")) + ", " +
                     std::to_string(at.getInt(op, "keepdims")) + ", " + std::to_string(at.getInt(op, "select_last_index")) + ", " +

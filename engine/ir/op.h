@@ -128,11 +128,6 @@ inline bool isReduction(Op op) { return hasGroup(op, RED); }
 inline bool isMovement(Op op) { return hasGroup(op, MOVE); }
 inline bool isSource(Op op) { return hasGroup(op, SRC); }
 /// An op whose CPU and Vulkan kernels return a view of input 0 (no buffer of its own).
-/// Whether input `i` of `op` is i64 (every other input of every op is f32): the indices of gather
-/// and gather_grad (input 1) and to_float's input.
-inline bool readsIntegers(Op op, std::size_t i) {
-    return opInfo(op).family == OpFamily::Index && i == (op == Op::ToFloat ? 0u : 1u);
-}
 inline bool returnsView(Op op) { return opInfo(op).family == OpFamily::View; }
 /// An op that runs a kernel (not a source, not a view).
 inline bool isKernelOp(Op op) { return opInfo(op).family != OpFamily::Source && opInfo(op).family != OpFamily::View; }

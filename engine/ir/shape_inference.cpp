@@ -1,5 +1,7 @@
 #include "ir/shape_inference.h"
 
+#include "ir/element_types.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -145,7 +147,7 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
         case Op::Parameter:
         case Op::Constant:
             if (!n.value.defined()) fail(n, "has no value");
-            return one(n.value.shape());
+            return {ValueType{n.value.shape(), n.value.dtype()}};
 
 #include "ir/op_elementwise_cases.inc"
             return one(broadcastAll(n, in));
@@ -323,7 +325,7 @@ std::vector<ValueType> infer(const Node& n, const std::vector<ValueType>& in) {
             }
             return one(out);
         }
-        case Op::ToFloat:
+        case Op::Cast:
             return one(in[0].shape);
         case Op::ArgMax: case Op::ArgMin: {
             const Shape& x = in[0].shape;
@@ -452,17 +454,14 @@ std::vector<ValueType> inferNodeTypes(const Node& node, const std::vector<ValueT
                                                        : std::to_string(info.minInputs) + " to " + std::to_string(info.maxInputs);
         fail(node, "takes " + want + " inputs, got " + std::to_string(k));
     }
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        // the indices of the Index family are i64; every other input of every op is f32
-        const DType want = readsIntegers(node.op, i) ? DType::I64 : DType::F32;
-        if (inputs[i].dtype != want)
-            fail(node, "input " + std::to_string(i) + " is " + std::string(dtypeName(inputs[i].dtype)) + ", this op takes " +
-                           std::string(dtypeName(want)) + (want == DType::I64 ? " indices" : " (integers go into gather's indices or to_float)"));
-    }
+    std::vector<DType> types;  // (ir/element_types.h: which ops take which element types)
+    for (const ValueType& t : inputs) types.push_back(t.dtype);
     std::vector<ValueType> out;
     try {
+        const std::vector<DType> outTypes = outputElementTypes(node, types);
         out = infer(node, inputs);
-    } catch (const std::invalid_argument& e) {  // attribute missing or of the wrong type
+        for (std::size_t p = 0; p < out.size() && p < outTypes.size(); ++p) out[p].dtype = outTypes[p];
+    } catch (const std::invalid_argument& e) {  // attribute missing or of the wrong type, or an element type the op does not take
         fail(node, e.what());
     } catch (const std::out_of_range& e) {
         fail(node, e.what());

@@ -16,6 +16,14 @@ constexpr std::size_t kMaxGroupInstrs = 64;
 constexpr std::size_t kMaxGroupInputs = 16;
 
 bool fusible(Op op) { return isElementwise(op) && !isSource(op); }
+/// A fused kernel computes in float32: a node that reads or makes integer or bool values stays out.
+bool floatOnly(const Graph& g, const Node& n) {
+    for (const ValueRef& v : n.inputs)
+        if (g.type(v).dtype != DType::F32) return false;
+    for (const ValueType& t : n.outputs)
+        if (t.dtype != DType::F32) return false;
+    return true;
+}
 
 /// Instructions a node brings into a group: its program's for a `fused` node, else one.
 std::size_t instructionCount(const Node& n) {
@@ -26,13 +34,14 @@ std::size_t instructionCount(const Node& n) {
 /// roots the group instead (the worklist visits consumers first).
 bool defersToConsumer(const Rewriter& rw, const Node& root) {
     const Node* c = soleUser(rw, root.id);
-    return c && fusible(c->op) && !c->outputs.empty() && c->outputs[0].shape == root.outputs[0].shape;
+    return c && fusible(c->op) && floatOnly(rw.graph(), *c) && !c->outputs.empty() && c->outputs[0].shape == root.outputs[0].shape;
 }
 
 /// Why producer `p` cannot join the group rooted at a node with output shape `shape` (empty: it can).
 std::string rejectReason(const Rewriter& rw, const Node& p, const Shape& shape, const std::set<NodeId>& group) {
     const Graph& g = rw.graph();
     if (!fusible(p.op)) return "not elementwise";
+    if (!floatOnly(g, p)) return "integer or bool values";
     if (p.outputs.empty() || p.outputs[0].shape != shape) return "broadcast changes shape";
     if (rw.isGraphOutput(p.id)) return "producer is a graph output";
     for (const auto& u : g.users(p.id))
@@ -148,7 +157,7 @@ RuleSet fusionRules() {
     RewriteRule fuse{"fuse-elementwise", roots, [](Rewriter& rw, NodeId id) -> RewriteResult {
         const Graph& g = rw.graph();
         const Node& root = g.node(id);
-        if (defersToConsumer(rw, root)) return kNoMatch;
+        if (!floatOnly(g, root) || defersToConsumer(rw, root)) return kNoMatch;
         const FusionGroup grp = growGroup(rw, root);
         auto noteAll = [&](const std::string& groupName) {  // consumers inside the group are named by it
             for (const auto& [edge, why] : grp.rejected)

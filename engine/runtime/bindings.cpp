@@ -58,6 +58,21 @@ Tensor sampleIndices(const Graph& graph, NodeId input, const Shape& shape, Rng& 
     return t;
 }
 
+Tensor sampleIntegerInput(const Graph& graph, NodeId input, const Shape& shape, Rng& rng) {
+    const DType type = graph.node(input).declaredDType;
+    if (type == DType::I64) return sampleIndices(graph, input, shape, rng);
+    Tensor t = Tensor::empty(shape, type);
+    if (type == DType::I32) {
+        const Tensor wide = sampleIndices(graph, input, shape, rng);
+        for (std::int64_t i = 0; i < t.numel(); ++i) t.ptr<std::int32_t>()[i] = std::int32_t(wide.i64()[i]);
+    } else if (type == DType::Bool) {
+        for (std::int64_t i = 0; i < t.numel(); ++i) t.ptr<std::uint8_t>()[i] = std::uint8_t(rng.below(2));
+    } else {
+        throw Error("graph input '" + graph.node(input).name + "' is " + std::string(dtypeName(type)) + ", not an integer or bool input");
+    }
+    return t;
+}
+
 void specializeToBindings(Graph& graph, const Bindings& bindings) {
     for (NodeId id : graph.inputNodes()) {
         Node& n = graph.node(id);

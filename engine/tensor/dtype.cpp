@@ -9,6 +9,7 @@ std::size_t dtypeSize(DType t) {
         case DType::BF16: return 2;
         case DType::I64: return 8;
         case DType::I32: return 4;
+        case DType::Bool: return 1;
     }
     return 4;
 }
@@ -20,12 +21,13 @@ std::string_view dtypeName(DType t) {
         case DType::BF16: return "bf16";
         case DType::I64: return "i64";
         case DType::I32: return "i32";
+        case DType::Bool: return "bool";
     }
     return "?";
 }
 
 std::optional<DType> dtypeFromName(std::string_view name) {
-    for (DType t : {DType::F32, DType::F16, DType::BF16, DType::I64, DType::I32})
+    for (DType t : {DType::F32, DType::F16, DType::BF16, DType::I64, DType::I32, DType::Bool})
         if (dtypeName(t) == name) return t;
     return std::nullopt;
 }

@@ -297,7 +297,7 @@ void Tensor::copyFrom(const Tensor& src) {
 std::vector<float> Tensor::toVector() const {
     std::vector<float> v(static_cast<std::size_t>(numel()));
     if (!defined()) return v;
-    if (dtype_ == DType::I64) {
+    if (isIntegral(dtype_)) {
         const std::vector<std::int64_t> ints = toInts();
         std::transform(ints.begin(), ints.end(), v.begin(), [](std::int64_t x) { return float(x); });
         return v;
@@ -314,8 +314,13 @@ std::vector<float> Tensor::toVector() const {
 std::vector<std::int64_t> Tensor::toInts() const {
     std::vector<std::int64_t> v(static_cast<std::size_t>(numel()));
     if (!defined()) return v;
-    const std::int64_t* d = i64();
-    forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) { v[std::size_t(i)] = d[off]; });
+    auto read = [&](const auto* d) { forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) { v[std::size_t(i)] = std::int64_t(d[off]); }); };
+    switch (dtype_) {
+        case DType::I64: read(ptr<std::int64_t>()); break;
+        case DType::I32: read(ptr<std::int32_t>()); break;
+        case DType::Bool: read(ptr<std::uint8_t>()); break;
+        default: throw std::logic_error("toInts() of a " + std::string(dtypeName(dtype_)) + " tensor");
+    }
     return v;
 }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "tensor/dtype.h"
@@ -61,6 +63,15 @@ public:
     /// Pointer to the first element of an I64 tensor (std::logic_error for any other dtype).
     std::int64_t* i64();
     const std::int64_t* i64() const;
+    /// The first element's bytes, whatever the element type (for kernels that only move elements).
+    std::byte* bytes() { return storage_->data() + std::size_t(offset_) * dtypeSize(dtype_); }
+    const std::byte* bytes() const { return storage_->data() + std::size_t(offset_) * dtypeSize(dtype_); }
+    /// Pointer to the first element as T, which must be the element type's own (float for F32,
+    /// std::int64_t for I64, std::int32_t for I32, std::uint8_t for Bool; std::logic_error else).
+    template <class T>
+    T* ptr();
+    template <class T>
+    const T* ptr() const { return const_cast<Tensor*>(this)->ptr<T>(); }
     /// Element at a multi-index, through the strides.
     float at(std::initializer_list<std::int64_t> index) const;
     float& at(std::initializer_list<std::int64_t> index);
@@ -85,9 +96,11 @@ public:
     Tensor contiguous() const;
     /// Always a fresh contiguous copy.
     Tensor clone() const;
-    /// Values in row-major logical order (an I64 tensor's converted to float, exact below 2^24).
+    /// Values in row-major logical order (an integer or bool tensor's converted to float, exact
+    /// below 2^24).
     std::vector<float> toVector() const;
-    /// An I64 tensor's values in row-major logical order (std::logic_error for any other dtype).
+    /// An I64, I32 or Bool tensor's values in row-major logical order (std::logic_error for a
+    /// float tensor).
     std::vector<std::int64_t> toInts() const;
     /// Copies `src` (same shape and dtype) into this tensor's elements, whatever both layouts are.
     void copyFrom(const Tensor& src);
@@ -100,6 +113,20 @@ private:
     Strides strides_;
     std::int64_t offset_ = 0;
 };
+
+/// The element type that holds T (F32 for float, I64, I32, Bool for std::uint8_t).
+template <class T>
+constexpr DType dtypeOf();
+template <> constexpr DType dtypeOf<float>() { return DType::F32; }
+template <> constexpr DType dtypeOf<std::int64_t>() { return DType::I64; }
+template <> constexpr DType dtypeOf<std::int32_t>() { return DType::I32; }
+template <> constexpr DType dtypeOf<std::uint8_t>() { return DType::Bool; }
+
+template <class T>
+T* Tensor::ptr() {
+    if (dtype_ != dtypeOf<T>()) throw std::logic_error("element pointer of the wrong type for a " + std::string(dtypeName(dtype_)) + " tensor");
+    return reinterpret_cast<T*>(storage_->data()) + offset_;
+}
 
 /// Calls f(outIndex, offsetA) for every element of `t` in row-major order, with offsets in elements
 /// relative to t.data(). The workhorse for strided kernels.

@@ -274,7 +274,7 @@ private Q_SLOTS:
         GraphBuilder b(g);
         NodeId ids = g.addInput("ids", {2, 3}, {}, DType::I64);
         NodeId t = g.addParameter("table", randomTensor({5, 2}, 10));
-        ValueRef asFloat = b.op(Op::ToFloat, {{ids, 0}}, {}, "ids_float");
+        ValueRef asFloat = b.op(Op::Cast, {{ids, 0}}, {}, "ids_float");
         ValueRef pad = b.op(Op::Equal, {asFloat, b.constant(0.f, "zero")}, {}, "pad");
         ValueRef keep = b.op(Op::Sub, {b.constant(1.f, "one"), pad}, {}, "keep");
         ValueRef e = b.op(Op::Gather, {{t, 0}, {ids, 0}}, {{"axis", std::int64_t(0)}}, "emb");

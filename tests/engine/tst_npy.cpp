@@ -74,6 +74,7 @@ private Q_SLOTS:
     void malformedInMemory();
     void missingFile();
     void writeIsAtomic();
+    void integerAndBoolFilesKeepTheirType();
     void writeErrors();
 };
 
@@ -262,10 +263,32 @@ void TestNpy::writeIsAtomic() {
     QCOMPARE(files, QStringList{"a.npy"});  // no temporary left behind
 }
 
+void TestNpy::integerAndBoolFilesKeepTheirType() {
+    // written as '<i4' and '|b1', read back with Keep as the same type and values, and as floats
+    // without it (what NumPy reads: tests/fixtures cover NumPy's own files)
+    const std::string dir = test::tempDir();
+    Tensor i32 = Tensor::empty({3}, DType::I32);
+    for (int k = 0; k < 3; ++k) i32.ptr<std::int32_t>()[k] = (k - 1) * 70000;
+    Tensor flags = Tensor::empty({2, 2}, DType::Bool);
+    for (int k = 0; k < 4; ++k) flags.ptr<std::uint8_t>()[k] = std::uint8_t(k % 3 == 0);
+    writeNpy(dir + "/i32.npy", i32);
+    writeNpy(dir + "/b.npy", flags);
+    QVERIFY(encodeNpy(i32).find("'descr': '<i4'") != std::string::npos);
+    QVERIFY(encodeNpy(flags).find("'descr': '|b1'") != std::string::npos);
+    const Tensor i32Back = readNpy(dir + "/i32.npy", NpyIntegers::Keep), flagsBack = readNpy(dir + "/b.npy", NpyIntegers::Keep);
+    QCOMPARE(i32Back.dtype(), DType::I32);
+    QCOMPARE(i32Back.toInts(), (std::vector<std::int64_t>{-70000, 0, 70000}));
+    QCOMPARE(flagsBack.dtype(), DType::Bool);
+    QCOMPARE(flagsBack.shape(), (Shape{2, 2}));
+    QCOMPARE(flagsBack.toInts(), (std::vector<std::int64_t>{1, 0, 0, 1}));
+    QCOMPARE(readNpy(dir + "/b.npy").toVector(), (std::vector<float>{1.f, 0.f, 0.f, 1.f}));
+    QCOMPARE(readNpy(dir + "/i32.npy").toVector(), (std::vector<float>{-70000.f, 0.f, 70000.f}));
+}
+
 void TestNpy::writeErrors() {
     const std::string dir = test::tempDir();
     QVERIFY_THROWS_EXCEPTION(FormatError, writeNpy(dir + "/undefined.npy", Tensor()));
-    QVERIFY_THROWS_EXCEPTION(FormatError, writeNpy(dir + "/i32.npy", Tensor::zeros({2}, DType::I32)));  // f32 and i64 are written
+    QVERIFY_THROWS_EXCEPTION(FormatError, writeNpy(dir + "/f16.npy", Tensor::zeros({2}, DType::F16)));  // f32, i64, i32 and bool are written
     try {
         writeNpy(dir + "/no/such/dir/x.npy", Tensor::scalar(1.f));
         QFAIL("no FormatError thrown");

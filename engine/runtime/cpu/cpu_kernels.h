@@ -21,8 +21,8 @@ struct KernelCall {
 };
 
 /// Output `i` for a kernel to write every element of, stored as call.outputs[i] (resized as
-/// needed): the planned buffer when the executor gave one of exactly `shape`, else a fresh
-/// uninitialised tensor. The reference stays valid until call.outputs is resized.
+/// needed), of the element type call.outTypes[i] names: the planned buffer when the executor gave
+/// one of exactly `shape` and that type, else a fresh uninitialised tensor. The reference stays valid until call.outputs is resized.
 Tensor& newOutput(KernelCall& call, std::size_t i, const Shape& shape);
 /// newOutput with every element set to `value` (for kernels that accumulate).
 Tensor& filledOutput(KernelCall& call, std::size_t i, const Shape& shape, float value);
@@ -32,6 +32,8 @@ void runKernel(KernelCall& call);
 
 // One function per kernel family of ops.def (OpFamily), called by runKernel.
 void elementwiseKernel(KernelCall& call);  // kernels_elementwise.cpp
+/// The elementwise ops that take integer or bool values (ir/element_types.h); kernels_integer.cpp.
+void integerElementwiseKernel(KernelCall& call);
 void matmulKernel(KernelCall& call);       // kernels_matmul.cpp (MatMul, Gemm)
 void reductionKernel(KernelCall& call);    // kernels_reduce.cpp (Sum, Mean, Max, Softmax, LogSoftmax)
 void viewKernel(KernelCall& call);         // kernels_movement.cpp (reshape, transpose, slice, ...: views)

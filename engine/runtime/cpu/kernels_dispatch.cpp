@@ -3,6 +3,7 @@
 #include <string>
 
 #include "runtime/cpu/cpu_kernels.h"
+#include "ir/element_types.h"
 #include "runtime/cpu/kernel_util.h"
 
 namespace adj::cpu {
@@ -15,12 +16,15 @@ void checkCall(const KernelCall& call) {
     const int count = int(call.inputs.size());
     if (count < info.minInputs || (info.maxInputs >= 0 && count > info.maxInputs))
         detail::fail(n, "got " + std::to_string(count) + " inputs");
-    for (int i = 0; i < info.minInputs; ++i) {
+    std::vector<DType> types;
+    for (int i = 0; i < count; ++i) {
         if (!call.inputs[std::size_t(i)].defined()) detail::fail(n, "input " + std::to_string(i) + " is undefined");
-        const DType want = readsIntegers(n.op, std::size_t(i)) ? DType::I64 : DType::F32;
-        if (call.inputs[std::size_t(i)].dtype() != want)
-            detail::fail(n, "input " + std::to_string(i) + " is " + std::string(dtypeName(call.inputs[std::size_t(i)].dtype())) + ", not " +
-                                std::string(dtypeName(want)));
+        types.push_back(call.inputs[std::size_t(i)].dtype());
+    }
+    try {
+        (void)outputElementTypes(n, types);  // (ir/element_types.h)
+    } catch (const std::invalid_argument& e) {
+        detail::fail(n, e.what());
     }
     if (call.outTypes.empty()) detail::fail(n, "no output types were given");
 }
@@ -30,10 +34,12 @@ void checkCall(const KernelCall& call) {
 Tensor& newOutput(KernelCall& call, std::size_t i, const Shape& shape) {
     if (call.outputs.size() <= i) call.outputs.resize(i + 1);
     Tensor& out = call.outputs[i];
-    if (call.planned && i < call.planned->size() && (*call.planned)[i].defined() && (*call.planned)[i].shape() == shape)
+    const DType type = i < call.outTypes.size() ? call.outTypes[i].dtype : DType::F32;
+    if (call.planned && i < call.planned->size() && (*call.planned)[i].defined() && (*call.planned)[i].shape() == shape &&
+        (*call.planned)[i].dtype() == type)
         out = (*call.planned)[i];
     else
-        out = Tensor::empty(shape);
+        out = Tensor::empty(shape, type);
     return out;
 }
 

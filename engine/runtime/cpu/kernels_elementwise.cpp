@@ -127,6 +127,8 @@ void runMap(KernelCall& call, const EwParams& params, F f) {
 
 void elementwiseKernel(KernelCall& call) {
     if (!hasScalarExpr(call.node.op)) throw std::logic_error(detail::nodePrefix(call.node) + "not an elementwise op");
+    for (const Tensor& t : call.inputs)
+        if (t.dtype() != DType::F32) return integerElementwiseKernel(call);
     const EwParams params = ewParams(call.node.op, call.node.attrs);
     visitElementwise(call.node.op, params, [&](auto arity, auto f) { runMap<arity>(call, params, withArity<arity>(f)); });
 }

@@ -1,9 +1,12 @@
 // The Index family, the ops that read i64 values: gather (an embedding lookup when the axis is 0)
 // and its adjoint gather_grad, which adds the adjoint's slices back into zeros at the same indices
 // (several tokens with the same id add into the same row), gather_elements (torch.gather) and its
-// adjoint, and to_float. Indices are i64; negative ones count from the end of the axis,
+// adjoint, argmax and argmin, and cast (element types). Indices are i64; negative ones count from the end of the axis,
 // as in ONNX; one out of range is an error naming the node, the index and where it is.
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 #include "runtime/cpu/kernel_util.h"
 
@@ -46,13 +49,14 @@ void gather(KernelCall& call) {
     const std::vector<std::int64_t> idx = checkedIndices(n, call.inputs[1], s.axisSize);
     const auto count = std::int64_t(idx.size());
     Tensor& out = newOutput(call, 0, call.outTypes.at(0).shape);
-    const float* src = data.data();
-    float* dst = out.data();
-    // one row of `inner` floats per (outer, index) pair
+    const std::byte* src = data.bytes();  // (any element type: gather only moves elements)
+    std::byte* dst = out.bytes();
+    const std::size_t row = std::size_t(s.inner) * dtypeSize(data.dtype());
+    // one row of `inner` elements per (outer, index) pair
     detail::parallelFor(s.outer * count, s.inner, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t r = begin; r < end; ++r) {
             const std::int64_t o = r / count, k = r % count;
-            std::memcpy(dst + r * s.inner, src + (o * s.axisSize + idx[std::size_t(k)]) * s.inner, std::size_t(s.inner) * sizeof(float));
+            std::memcpy(dst + std::size_t(r) * row, src + std::size_t(o * s.axisSize + idx[std::size_t(k)]) * row, row);
         }
     });
 }
@@ -105,9 +109,10 @@ void gatherElements(KernelCall& call) {
     const std::int64_t axis = detail::axisOrFail(n, n.attrs.getInt(n.op, "axis"), data.rank());
     const std::vector<std::int64_t> offsets = elementOffsets(n, call.inputs[1], data.shape(), axis);
     Tensor& out = newOutput(call, 0, call.outTypes.at(0).shape);
-    const float* src = data.data();
-    float* dst = out.data();
-    for (std::size_t k = 0; k < offsets.size(); ++k) dst[k] = src[offsets[k]];
+    const std::byte* src = data.bytes();  // (any element type)
+    std::byte* dst = out.bytes();
+    const std::size_t size = dtypeSize(data.dtype());
+    for (std::size_t k = 0; k < offsets.size(); ++k) std::memcpy(dst + k * size, src + std::size_t(offsets[k]) * size, size);
 }
 
 void gatherElementsGrad(KernelCall& call) {
@@ -122,18 +127,63 @@ void gatherElementsGrad(KernelCall& call) {
     for (std::size_t k = 0; k < offsets.size(); ++k) dst[offsets[k]] += src[k];  // in order: the same sums every run
 }
 
-/// Integers as float32: exact up to 2^24, an error naming the node beyond (never rounded silently).
-void toFloat(KernelCall& call) {
+/// One element converted: nothing is rounded or wrapped silently. An integer beyond float32's
+/// exact integers (2^24), a float that is not finite or does not fit the integer type, and an
+/// i64 beyond i32's range are errors naming the node and the element; a float becomes an integer
+/// toward zero, anything nonzero is true.
+template <class To, class From>
+To convertElement(const Node& n, From v, std::int64_t i) {
+    auto failAt = [&](const std::string& what) { detail::fail(n, what + " (element " + std::to_string(i) + ")"); };
+    if constexpr (std::is_same_v<To, std::uint8_t>) {
+        return v != From(0) ? 1 : 0;
+    } else if constexpr (std::is_same_v<To, float>) {
+        if constexpr (!std::is_same_v<From, float>) {
+            constexpr std::int64_t kExact = std::int64_t(1) << 24;
+            if (std::int64_t(v) > kExact || std::int64_t(v) < -kExact)
+                failAt("the integer " + std::to_string(std::int64_t(v)) + " is beyond float32's exact integers (2^24)");
+        }
+        return float(v);
+    } else if constexpr (std::is_same_v<From, float>) {
+        if (!std::isfinite(v)) failAt("cannot make an integer of " + std::to_string(v));
+        const double t = std::trunc(double(v));
+        if (t < double(std::numeric_limits<To>::min()) || t >= -double(std::numeric_limits<To>::min()))
+            failAt(std::to_string(v) + " does not fit " + std::string(dtypeName(dtypeOf<To>())));
+        return To(t);
+    } else {
+        if (std::int64_t(v) < std::int64_t(std::numeric_limits<To>::min()) || std::int64_t(v) > std::int64_t(std::numeric_limits<To>::max()))
+            failAt("the integer " + std::to_string(std::int64_t(v)) + " does not fit " + std::string(dtypeName(dtypeOf<To>())));
+        return To(v);
+    }
+}
+
+template <class To, class From>
+void convertAll(KernelCall& call, const Tensor& in, Tensor& out) {
+    const From* src = in.ptr<From>();
+    To* dst = out.ptr<To>();
+    for (std::int64_t i = 0; i < in.numel(); ++i) dst[i] = convertElement<To>(call.node, src[i], i);
+}
+
+template <class To>
+void convertFrom(KernelCall& call, const Tensor& in, Tensor& out) {
+    switch (in.dtype()) {
+        case DType::F32: convertAll<To, float>(call, in, out); return;
+        case DType::I64: convertAll<To, std::int64_t>(call, in, out); return;
+        case DType::I32: convertAll<To, std::int32_t>(call, in, out); return;
+        case DType::Bool: convertAll<To, std::uint8_t>(call, in, out); return;
+        default: detail::fail(call.node, "cannot cast from " + std::string(dtypeName(in.dtype())));
+    }
+}
+
+/// cast: element type conversion (ir/element_types.h).
+void cast(KernelCall& call) {
     const Tensor in = call.inputs[0].contiguous();
-    const std::int64_t* src = in.i64();
     Tensor& out = newOutput(call, 0, in.shape());
-    float* dst = out.data();
-    constexpr std::int64_t kExact = std::int64_t(1) << 24;
-    for (std::int64_t i = 0; i < in.numel(); ++i) {
-        if (src[i] > kExact || src[i] < -kExact)
-            detail::fail(call.node, "the integer " + std::to_string(src[i]) + " (element " + std::to_string(i) +
-                                        ") is beyond float32's exact integers (2^24)");
-        dst[i] = float(src[i]);
+    switch (out.dtype()) {
+        case DType::F32: convertFrom<float>(call, in, out); return;
+        case DType::I64: convertFrom<std::int64_t>(call, in, out); return;
+        case DType::I32: convertFrom<std::int32_t>(call, in, out); return;
+        case DType::Bool: convertFrom<std::uint8_t>(call, in, out); return;
+        default: detail::fail(call.node, "cannot cast to " + std::string(dtypeName(out.dtype())));
     }
 }
 
@@ -173,7 +223,7 @@ void argExtreme(KernelCall& call) {
 void indexKernel(KernelCall& call) {
     switch (call.node.op) {
         case Op::ArgMax: case Op::ArgMin: argExtreme(call); return;
-        case Op::ToFloat: toFloat(call); return;
+        case Op::Cast: cast(call); return;
         case Op::Gather: gather(call); return;
         case Op::GatherGrad: gatherGrad(call); return;
         case Op::GatherElements: gatherElements(call); return;

@@ -127,16 +127,29 @@ void concat(KernelCall& call) {
         const std::int64_t len = t.shape()[ax];
         if (len > 0 && t.numel() > 0) {
             Tensor dst = out.slice(axis, pos, pos + len);
-            detail::stridedCopy(dst, t);
+            if (t.dtype() == DType::F32) detail::stridedCopy(dst, t);
+            else dst.copyFrom(t);  // (integers and bools: element by element)
         }
         pos += len;
     }
     setOutput(call, out);
 }
 
+/// Every element of `t` (contiguous, of any element type) set to `value` in that type.
+void fillWith(Tensor& t, double value) {
+    switch (t.dtype()) {
+        case DType::F32: std::fill_n(t.ptr<float>(), t.numel(), float(value)); return;
+        case DType::I64: std::fill_n(t.ptr<std::int64_t>(), t.numel(), std::int64_t(value)); return;
+        case DType::I32: std::fill_n(t.ptr<std::int32_t>(), t.numel(), std::int32_t(value)); return;
+        case DType::Bool: std::fill_n(t.ptr<std::uint8_t>(), t.numel(), std::uint8_t(value != 0)); return;
+        default: throw std::invalid_argument("cannot pad a " + std::string(dtypeName(t.dtype())) + " tensor");
+    }
+}
+
 void pad(KernelCall& call) {
     const Tensor& x = call.inputs[0];
-    Tensor out = filledOutput(call, 0, call.outTypes[0].shape, float(call.node.attrs.getFloat(call.node.op, "value")));
+    Tensor out = newOutput(call, 0, call.outTypes[0].shape);
+    fillWith(out, call.node.attrs.getFloat(call.node.op, "value"));
     auto pads = call.node.attrs.getInts(call.node.op, "pads");
     Tensor view = out;
     for (std::size_t a = 0; a < x.shape().size(); ++a) view = view.slice(std::int64_t(a), pads[a], pads[a] + x.shape()[a]);

@@ -118,11 +118,15 @@ RunResult VulkanExecutor::run(const Graph& g, const Bindings& bindings, const Ru
     for (const auto& o : g.outputs())
         if (!g.contains(o.value.node)) throw GraphError("output '" + o.name + "' refers to a value that does not exist");
     const std::vector<NodeId> order = g.liveTopoOrder();
-    for (NodeId id : order) {  // unsupported ops and integer inputs fail before any work
+    for (NodeId id : order) {  // unsupported ops and integer or bool values fail before any work
         const Node& n = g.node(id);
         if (n.op == Op::Input && n.declaredDType != DType::F32)
             throw Error("graph input '" + n.name + "' is " + std::string(dtypeName(n.declaredDType)) +
                         ": the Vulkan backend has no integer tensors yet (run it with --backend cpu)");
+        for (int p = 0; p < n.numOutputs(); ++p)
+            if (g.hasType({id, p}) && g.type({id, p}).dtype != DType::F32)
+                throw Error("node '" + n.name + "' (" + std::string(opName(n.op)) + ") makes " + std::string(dtypeName(g.type({id, p}).dtype)) +
+                            " values: the Vulkan backend has no integer tensors yet (run it with --backend cpu)");
     }
     for (NodeId id : order)
         if (!vk::vulkanSupports(g.node(id).op))

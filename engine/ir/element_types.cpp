@@ -1,0 +1,107 @@
+#include "ir/element_types.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace adj {
+
+namespace {
+
+std::string typeList(std::initializer_list<DType> types) {
+    std::string s;
+    for (DType t : types) s += (s.empty() ? "" : " or ") + std::string(dtypeName(t));
+    return s;
+}
+
+[[noreturn]] void refuse(std::size_t i, DType got, const std::string& takes) {
+    throw std::invalid_argument("input " + std::to_string(i) + " is " + std::string(dtypeName(got)) + ", this op takes " + takes);
+}
+
+void require(const std::vector<DType>& in, std::size_t i, std::initializer_list<DType> allowed, const std::string& note = "") {
+    if (i < in.size() && std::find(allowed.begin(), allowed.end(), in[i]) == allowed.end())
+        refuse(i, in[i], typeList(allowed) + note);
+}
+
+/// Inputs [from, to) all of input `from`'s type.
+void sameType(const std::vector<DType>& in, std::size_t from, std::size_t to) {
+    for (std::size_t i = from + 1; i < std::min(to, in.size()); ++i)
+        if (in[i] != in[from])
+            throw std::invalid_argument("input " + std::to_string(i) + " is " + std::string(dtypeName(in[i])) + " and input " + std::to_string(from) +
+                                        " " + std::string(dtypeName(in[from])) + ": this op takes inputs of one type");
+}
+
+bool integerArithmetic(Op op) {
+    switch (op) {
+        case Op::Neg: case Op::Abs: case Op::Sign: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Maximum: case Op::Minimum:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+bool takesIndices(Op op, std::size_t i) {
+    switch (op) {
+        case Op::Gather: case Op::GatherGrad: case Op::GatherElements: case Op::GatherElementsGrad: return i == 1;
+        default: return false;
+    }
+}
+
+DType castTarget(const Node& node) {
+    const std::string to = node.attrs.getString(node.op, "to");
+    const auto t = dtypeFromName(to);
+    if (!t || (*t != DType::F32 && !isIntegral(*t))) throw std::invalid_argument("cast to '" + to + "': the types are f32, i64, i32 and bool");
+    return *t;
+}
+
+std::vector<DType> outputElementTypes(const Node& node, const std::vector<DType>& in) {
+    const Op op = node.op;
+    if (op == Op::Input) return {node.declaredDType};
+    if (isSource(op)) return {node.value.defined() ? node.value.dtype() : DType::F32};
+    const int outputs = std::max(1, node.numOutputs());
+    const std::vector<DType> f32(std::size_t(outputs), DType::F32);
+    // the gather family: i64 indices; gather and gather_elements move data of any type
+    if (op == Op::Gather || op == Op::GatherElements || op == Op::GatherGrad || op == Op::GatherElementsGrad) {
+        require(in, 1, {DType::I64}, " indices");
+        if (op == Op::GatherGrad || op == Op::GatherElementsGrad) {
+            require(in, 0, {DType::F32});
+            return f32;
+        }
+        return {in.at(0)};
+    }
+    if (op == Op::Cast) return {castTarget(node)};
+    if (op == Op::ArgMax || op == Op::ArgMin) {
+        require(in, 0, {DType::F32});
+        return {DType::I64};
+    }
+    // data movement that keeps its input's values: any type, every data input the same
+    if (isMovement(op) && (opInfo(op).family == OpFamily::View || op == Op::Concat || op == Op::Pad)) {
+        require(in, 0, {DType::F32, DType::I64, DType::I32, DType::Bool});
+        sameType(in, 0, in.size());
+        return std::vector<DType>(std::size_t(outputs), in.empty() ? DType::F32 : in[0]);
+    }
+    if (integerArithmetic(op)) {
+        require(in, 0, {DType::F32, DType::I64, DType::I32});
+        sameType(in, 0, in.size());
+        return {in.at(0)};
+    }
+    if (op == Op::Greater || op == Op::Equal) {
+        if (op == Op::Equal) require(in, 0, {DType::F32, DType::I64, DType::I32, DType::Bool});
+        else require(in, 0, {DType::F32, DType::I64, DType::I32});
+        sameType(in, 0, in.size());
+        return f32;  // a 0/1 mask
+    }
+    if (op == Op::Where) {
+        require(in, 0, {DType::F32, DType::Bool}, " (a mask or a bool condition)");
+        require(in, 1, {DType::F32, DType::I64, DType::I32});
+        sameType(in, 1, 3);
+        return {in.size() > 1 ? in[1] : DType::F32};
+    }
+    for (std::size_t i = 0; i < in.size(); ++i)
+        if (in[i] != DType::F32)
+            refuse(i, in[i], "f32 (integers compute only in data movement, +, -, *, /, neg, abs, sign, maximum, minimum and comparisons; cast converts)");
+    return f32;
+}
+
+}  // namespace adj
