@@ -7,6 +7,8 @@
 // parts.
 #include "io/onnx_import_ops.h"
 
+#include <limits>
+
 namespace adj::onnx_io::ops {
 
 namespace {
@@ -52,9 +54,90 @@ void reduceComposite(Importer& I, char kind) {
         case 'm':  // ReduceMin: -max(-x)
             I.bindFloat(y, I.emit(Op::Neg, {I.emit(Op::Max, {I.emit(Op::Neg, {x}, {}, y + "/neg")}, at, y + "/max")}, {}, y));
             return;
+        case 'p': {  // ReduceProd: (-1)^(negatives) exp(sum log |x|); a zero makes log -inf and the product 0
+            const ValueRef magnitude = I.emit(Op::Exp, {I.emit(Op::Sum, {I.emit(Op::Log, {I.emit(Op::Abs, {x}, {}, y + "/abs")}, {}, y + "/log")}, at, y + "/sum")}, {}, y + "/magnitude");
+            const ValueRef negatives = I.emit(Op::Sum, {I.emit(Op::Greater, {scalar(I, 0.f, "zero"), x}, {}, y + "/negative")}, at, y + "/negatives");
+            // parity p = n - 2 floor(n / 2); sign = 1 - 2p
+            const ValueRef half = I.emit(Op::Floor, {I.emit(Op::Mul, {negatives, scalar(I, 0.5f, "half")}, {}, y + "/halved")}, {}, y + "/floor");
+            const ValueRef parity = I.emit(Op::Sub, {negatives, I.emit(Op::Mul, {half, scalar(I, 2.f, "two")}, {}, y + "/even")}, {}, y + "/parity");
+            const ValueRef sign = I.emit(Op::Sub, {scalar(I, 1.f, "one"), I.emit(Op::Mul, {parity, scalar(I, 2.f, "two_")}, {}, y + "/flip")}, {}, y + "/sign");
+            I.bindFloat(y, I.emit(Op::Mul, {sign, magnitude}, {}, y));
+            return;
+        }
         default:
             I.fail("internal: unknown reduction");
     }
+}
+
+void isNaN(Importer& I) {
+    const ValueRef x = I.fin(0);
+    const std::string& y = I.out();
+    I.bindFloat(y, I.emit(Op::Sub, {scalar(I, 1.f, "one"), I.emit(Op::Equal, {x, x}, {}, y + "/is_number")}, {}, y), true);
+}
+
+void isInf(Importer& I) {
+    const ValueRef x = I.fin(0);
+    const std::string& y = I.out();
+    const bool positive = I.attrInt("detect_positive", 1) != 0, negative = I.attrInt("detect_negative", 1) != 0;
+    const float inf = std::numeric_limits<float>::infinity();
+    ValueRef r = scalar(I, 0.f, "none");
+    if (positive) r = I.emit(Op::Equal, {x, scalar(I, inf, "inf")}, {}, negative ? y + "/positive" : y);
+    if (negative) {
+        const ValueRef n = I.emit(Op::Equal, {x, scalar(I, -inf, "minus_inf")}, {}, positive ? y + "/negative" : y);
+        r = positive ? I.emit(Op::Maximum, {r, n}, {}, y) : n;
+    }
+    if (!positive && !negative) {  // all false, of x's shape: (x == x) - (x == x), 0 for NaN too
+        const ValueRef same = I.emit(Op::Equal, {x, x}, {}, y + "/same");
+        r = I.emit(Op::Sub, {same, same}, {}, y);
+    }
+    I.bindFloat(y, r, true);
+}
+
+void tile(Importer& I) {
+    const std::vector<std::int64_t> repeats = I.constInts(1, "the repeats");
+    ValueRef x = I.dataIn(0);
+    const Shape& shape = I.shapeOf(x);
+    if (repeats.size() != shape.size())
+        I.fail(std::to_string(repeats.size()) + " repeats for an input of rank " + std::to_string(shape.size()));
+    std::int64_t total = numel(shape);
+    for (std::size_t a = 0; a < repeats.size(); ++a) {
+        if (repeats[a] < 0) I.fail("repeats must not be negative, got " + std::to_string(repeats[a]));
+        if (repeats[a] > 1 && total > kMaxElements / repeats[a]) I.fail("the tiled tensor would be too large");
+        total *= std::max<std::int64_t>(repeats[a], 1);
+    }
+    for (std::size_t a = 0; a < repeats.size(); ++a) {
+        if (repeats[a] == 1) continue;
+        if (repeats[a] == 0) {
+            x = I.emit(Op::Slice, {x}, {{"starts", std::vector<std::int64_t>{0}}, {"ends", std::vector<std::int64_t>{0}}, {"axes", std::vector<std::int64_t>{std::int64_t(a)}}},
+                       I.out() + "/empty" + std::to_string(a));
+            continue;
+        }
+        x = I.emit(Op::Concat, std::vector<ValueRef>(std::size_t(repeats[a]), x), {{"axis", std::int64_t(a)}}, I.out() + "/axis" + std::to_string(a));
+    }
+    if (I.graph().node(x.node).name != I.out()) x = I.emit(Op::Reshape, {x}, {{"shape", std::vector<std::int64_t>(I.shapeOf(x).begin(), I.shapeOf(x).end())}}, I.out());
+    I.bindData(I.out(), x);
+}
+
+void eyeLike(Importer& I) {
+    const Shape shape = I.isIndices(0) || I.value(0).kind == Value::Kind::Float ? I.staticShape(I.graphValue(0), "the input") : I.value(0).ints.shape;
+    if (shape.size() != 2) I.fail("EyeLike takes a 2-D input, got shape " + shapeToString(shape));
+    const std::int64_t k = I.attrInt("k", 0);
+    using T = onnx::TensorProto;
+    int type = int(I.attrInt("dtype", 0));
+    if (!I.attr("dtype")) type = I.isIndices(0) ? (I.graph().type(I.value(0).ref).dtype == DType::I32 ? T::INT32 : T::INT64) : T::FLOAT;
+    const DType dtype = type == T::INT64 ? DType::I64 : type == T::INT32 ? DType::I32 : type == T::FLOAT || type == T::DOUBLE ? DType::F32 : DType::F16;
+    if (dtype == DType::F16) I.fail("EyeLike of type " + dataTypeName(type) + " is not supported (float, int64 and int32 are)");
+    Tensor eye = Tensor::zeros(shape, dtype);
+    for (std::int64_t r = 0; r < shape[0]; ++r) {
+        const std::int64_t c = r + k;
+        if (c < 0 || c >= shape[1]) continue;
+        const std::int64_t at = r * shape[1] + c;
+        if (dtype == DType::F32) eye.data()[at] = 1.f;
+        else if (dtype == DType::I64) eye.i64()[at] = 1;
+        else eye.ptr<std::int32_t>()[at] = 1;
+    }
+    if (dtype == DType::F32) I.bindPending(I.out(), eye);
+    else I.bindData(I.out(), I.constantNode(eye, I.out()));
 }
 
 void mean(Importer& I) {

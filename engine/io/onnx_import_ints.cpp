@@ -42,6 +42,7 @@ Sym symOp(const Importer& I, const Sym& a, const Sym& b, char op) {
             case 'M': z = std::max(x, y); break;
             case '&': z = (x != 0) && (y != 0); break;
             case '|': z = (x != 0) || (y != 0); break;
+            case '^': z = (x != 0) != (y != 0); break;
             default: I.fail("internal: unknown integer op");
         }
         if (overflow) I.fail("integer overflow in shape arithmetic");

@@ -31,6 +31,38 @@ void hardmax(Importer& I) {
     I.bindFloat(I.out(), equalsClassNumbers(I, I.emit(Op::Cast, {index}, {}, s + "/index"), axis, n, s));
 }
 
+void oneHot(Importer& I) {
+    // y = off + (on - off) * (index == class) along a new axis; negative indices count from depth
+    const double depthValue = I.constScalar(1, "depth");
+    if (!(depthValue >= 1 && depthValue <= double(kMaxIntElements))) I.fail("depth must be from 1 to " + std::to_string(kMaxIntElements) + ", got " + std::to_string(depthValue));
+    const auto depth = std::int64_t(depthValue);
+    // values [off, on]: a constant, or a graph input given before importing
+    const Value& vv = I.value(2);
+    std::vector<float> values;
+    if (vv.kind == Value::Kind::Ints) {
+        for (std::int64_t x : vv.ints.values()) values.push_back(float(x));
+    } else {
+        const Tensor* t = vv.kind == Value::Kind::PendingConstant ? &vv.constant
+                          : I.graph().node(vv.ref.node).op == Op::Constant ? &I.graph().node(vv.ref.node).value
+                                                                            : I.knownInput(vv.ref);
+        if (!t) I.fail("the values (input '" + I.inName(2) + "') must be known while importing");
+        values = t->toVector();
+    }
+    if (values.size() != 2) I.fail("the values must hold [off, on], got " + std::to_string(values.size()) + " numbers");
+    const ValueRef index = I.fin(0);
+    const auto rank = std::int64_t(I.shapeOf(index).size()) + 1;
+    const std::int64_t axis = normAxis(I, I.attrInt("axis", -1), rank, "axis");
+    const std::string s = I.out();
+    const ValueRef zero = I.constantNode(Tensor::scalar(0.f), s + "/zero");
+    const ValueRef wrapped = I.emit(Op::Where, {I.emit(Op::Greater, {zero, index}, {}, s + "/negative"),
+                                                I.emit(Op::Add, {index, I.constantNode(Tensor::scalar(float(depth)), s + "/depth")}, {}, s + "/from_end"), index},
+                                    {}, s + "/index");
+    const ValueRef placed = I.emit(Op::Unsqueeze, {wrapped}, {{"axes", Ints{axis}}}, s + "/placed");
+    const ValueRef hot = equalsClassNumbers(I, placed, axis, depth, s + "/hot");
+    const ValueRef scaled = I.emit(Op::Mul, {hot, I.constantNode(Tensor::scalar(values[1] - values[0]), s + "/on_minus_off")}, {}, s + "/scaled");
+    I.bindFloat(s, I.emit(Op::Add, {scaled, I.constantNode(Tensor::scalar(values[0]), s + "/off")}, {}, s));
+}
+
 void trilu(Importer& I) {
     const ValueRef x = I.fin(0);
     const Shape& xs = I.shapeOf(x);

@@ -113,7 +113,7 @@ void compare(Importer& I, char kind) {
 }
 
 void logical(Importer& I, char kind) {
-    // 'n' Not, '&' And, '|' Or
+    // 'n' Not, '&' And, '|' Or, '^' Xor
     if (kind == 'n') {
         if (I.isInts(0)) {
             I.bindInts(I.out(), intMap(I.value(0).ints, [](std::int64_t v) -> std::int64_t { return v == 0; }));
@@ -130,6 +130,11 @@ void logical(Importer& I, char kind) {
         return;
     }
     ValueRef a = I.fin(0), b = I.fin(1);
+    if (kind == '^') {  // a + b - 2ab on 0/1 masks
+        const ValueRef both = I.emit(Op::Mul, {I.emit(Op::Mul, {a, b}, {}, I.out() + "/both"), I.constantNode(Tensor::scalar(2.f), I.out() + "/two")}, {}, I.out() + "/twice");
+        I.bindFloat(I.out(), I.emit(Op::Sub, {I.emit(Op::Add, {a, b}, {}, I.out() + "/either"), both}, {}, I.out()), true);
+        return;
+    }
     I.bindFloat(I.out(), I.emit(kind == '&' ? Op::Mul : Op::Maximum, {a, b}, {}, I.out()), true);
 }
 

@@ -35,6 +35,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"Equal", [](Importer& I) { compare(I, '='); }}, {"GreaterOrEqual", [](Importer& I) { compare(I, 'g'); }},
         {"LessOrEqual", [](Importer& I) { compare(I, 'l'); }},
         {"Not", [](Importer& I) { logical(I, 'n'); }}, {"And", [](Importer& I) { logical(I, '&'); }}, {"Or", [](Importer& I) { logical(I, '|'); }},
+        {"Xor", [](Importer& I) { logical(I, '^'); }}, {"IsNaN", isNaN}, {"IsInf", isInf},
         // linear algebra, normalization
         {"MatMul", [](Importer& I) { I.bindFloat(I.out(), I.emit(Op::MatMul, {I.fin(0), I.fin(1)}, {}, I.out())); }},
         {"Gemm", gemm},
@@ -54,6 +55,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"ReduceLogSum", [](Importer& I) { reduceComposite(I, 'l'); }},
         {"ReduceLogSumExp", [](Importer& I) { reduceComposite(I, 'e'); }},
         {"ReduceMin", [](Importer& I) { reduceComposite(I, 'm'); }},
+        {"ReduceProd", [](Importer& I) { reduceComposite(I, 'p'); }},
         {"Mean", mean},
         // activations read as compositions of the table's elementwise ops
         {"Softsign", [](Importer& I) { activationComposite(I, "Softsign"); }},
@@ -79,11 +81,11 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         // data movement
         {"Reshape", reshape}, {"Expand", expand}, {"Flatten", flatten}, {"Transpose", transpose}, {"Squeeze", squeeze},
         {"Unsqueeze", unsqueeze}, {"Concat", concat}, {"Split", split}, {"Slice", slice}, {"Gather", gather}, {"Pad", pad},
-        {"ScatterND", scatterND}, {"GatherElements", gatherElements},
+        {"ScatterND", scatterND}, {"GatherElements", gatherElements}, {"Tile", tile},
         // losses
         {"NegativeLogLikelihoodLoss", nllLossOp}, {"SoftmaxCrossEntropyLoss", softmaxCrossEntropyLoss},
         // constant masks and matrices
-        {"Hardmax", hardmax}, {"Trilu", trilu}, {"CumSum", cumSum},
+        {"Hardmax", hardmax}, {"Trilu", trilu}, {"CumSum", cumSum}, {"EyeLike", eyeLike}, {"OneHot", oneHot},
         // values
         {"Identity", identity}, {"Dropout", dropout}, {"Constant", constant}, {"ConstantOfShape", constantOfShape},
         {"Cast", cast}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},

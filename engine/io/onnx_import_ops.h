@@ -79,6 +79,16 @@ void tableOp(Importer& I, Op op);
 /// ReduceL1 ('1'), ReduceL2 ('2'), ReduceSumSquare ('s'), ReduceLogSum ('l'), ReduceLogSumExp
 /// ('e') and ReduceMin ('m') as compositions of sum, max and elementwise ops.
 void reduceComposite(Importer& I, char kind);
+/// IsNaN (1 - (x == x)) and IsInf (x == +inf, x == -inf, as detect_positive and detect_negative
+/// ask) as 0/1 masks.
+void isNaN(Importer& I);
+/// OneHot with a known depth and values: off + (on - off) * (index == class).
+void oneHot(Importer& I);
+void isInf(Importer& I);
+/// Tile with constant repeats: copies joined along each repeated axis (any element type).
+void tile(Importer& I);
+/// EyeLike: a constant of the input's (static) shape with ones on diagonal k, of the type asked.
+void eyeLike(Importer& I);
 /// The variadic Mean: the inputs' sum over their count.
 void mean(Importer& I);
 /// Softsign, ThresholdedRelu, Shrink, PRelu, Celu, Sinh, Cosh, Tan, Asinh, Acosh, Atanh (the ONNX

@@ -21,7 +21,13 @@ constexpr std::int64_t kMaxConstantOfShape = std::int64_t(1) << 24;
 void identity(Importer& I) { I.bindValue(I.out(), I.value(0)); }
 
 void dropout(Importer& I) {
-    I.requireUnused(1, "the mask");
+    const bool training = I.has(2) && I.constScalar(2, "training_mode") != 0;
+    if (!training && I.outputUsed(1)) {  // inference: every element kept, the mask all true
+        const ValueRef x = I.fin(0);
+        const Shape shape = I.staticShape(x, "the input");
+        I.bindFloat(I.node().output(1), I.constantNode(Tensor::full(shape, 1.f), I.node().output(1)), true);
+    }
+    if (training) I.requireUnused(1, "the mask");
     // training mode with a ratio of 0 drops nothing (torchvision 0.14's Swin calls F.dropout(attn,
     // p=0.0) without passing training=False, so even an eval-mode export has one)
     if (I.has(2) && I.constScalar(2, "training_mode") != 0) {

@@ -262,7 +262,7 @@ double Importer::constScalar(int i, const std::string& what) {
     else if (g_.node(v.ref.node).op == Op::Constant || g_.node(v.ref.node).op == Op::Parameter) t = &g_.node(v.ref.node).value;
     else t = knownInput(v.ref);
     if (!t || t->numel() != 1) fail(what + " (input '" + cur_->input(i) + "') must be a constant scalar");
-    if (t->dtype() == DType::I64) return double(t->toInts()[0]);
+    if (isIntegral(t->dtype())) return double(t->toInts()[0]);
     return t->flatAt(0);
 }
 
