@@ -495,7 +495,9 @@ std::string dotEdgeLabel(const Graph& graph, ValueRef value) {
     const Node& n = graph.node(value.node);
     const std::string port = n.numOutputs() > 1 ? concat("#", std::to_string(value.port)) : std::string();
     if (value.port < 0 || std::size_t(value.port) >= n.outputs.size()) return port;
-    const std::string shape = shapeLabel(n.outputs[std::size_t(value.port)].shape);
+    const ValueType& t = n.outputs[std::size_t(value.port)];
+    // a value that is not float32 says its type (ids, masks, shapes): "i64 4×16"
+    const std::string shape = (t.dtype != DType::F32 ? std::string(dtypeName(t.dtype)) + " " : std::string()) + shapeLabel(t.shape);
     return port.empty() ? shape : port + " " + shape;
 }
 
