@@ -17,6 +17,7 @@
 
 namespace {
 const QColor kSaved(230, 130, 0);
+const QColor kNoGradient(130, 130, 130);
 const QColor kLinked(214, 30, 160);
 const QColor kForwardPart(236, 236, 236);
 enum Layer { SavedLayer = 0, HoverLayer = 1 };
@@ -171,16 +172,26 @@ void AutodiffView::setAnalysis(std::shared_ptr<const AutodiffAnalysis> analysis)
     setBusy(false);
     analysis_ = std::move(analysis);
     const AutodiffAnalysis& a = *analysis_;
-    title_->setText(tr("<b>%1</b> &nbsp; %2 backward nodes; dashed orange: saved tensors; hover a node to see its "
-                       "partner.")
-                        .arg(a.description.toHtmlEscaped())
-                        .arg(a.costs.backwardNodes));
-    secondOrder_->setEnabled(a.order < 3);
-
     std::map<adj::NodeId, QColor> fills;
     for (adj::NodeId id : a.backward.forwardNodes) fills[id] = kForwardPart;
     std::map<adj::NodeId, NodeMark> saved;
     for (const adj::ValueRef& v : a.backward.savedValues) saved[v.node] = NodeMark{kSaved, true, tr("saved")};
+    // Integer and bool values carry no gradient (token ids, masks, shapes): the path stops there.
+    int noGradient = 0;
+    for (adj::NodeId id : a.backward.forwardNodes) {
+        const adj::Graph& bg = a.backward.graph;
+        if (bg.node(id).numOutputs() < 1 || !bg.hasType({id, 0}) || bg.type({id, 0}).dtype == adj::DType::F32) continue;
+        ++noGradient;
+        const QString type = QString::fromUtf8(adj::dtypeName(bg.type({id, 0}).dtype).data());
+        if (auto it = saved.find(id); it != saved.end()) it->second.badge = tr("saved, %1: no gradient").arg(type);
+        else saved[id] = NodeMark{kNoGradient, true, tr("%1: no gradient").arg(type)};
+    }
+    title_->setText(tr("<b>%1</b> &nbsp; %2 backward nodes; dashed orange: saved tensors;%3 hover a node to see its "
+                       "partner.")
+                        .arg(a.description.toHtmlEscaped())
+                        .arg(a.costs.backwardNodes)
+                        .arg(noGradient ? tr(" dashed grey: integer or bool values, which carry no gradient;") : QString()));
+    secondOrder_->setEnabled(a.order < 3);
     overlays_->clearAll();
     overlays_->setNodeFills(std::move(fills));
     overlays_->setNodeMarks(SavedLayer, saved);

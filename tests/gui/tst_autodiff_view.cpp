@@ -216,6 +216,29 @@ private Q_SLOTS:
             QVERIFY(view.finiteDifferenceTable()->item(r, 5)->text() != QStringLiteral("NO"));
     }
 
+    void integerValuesAreMarkedWithoutGradient() {
+        // loss = sum(table[ids] * w): the gradient reaches the table through gather, and stops at
+        // the i64 ids, which the view marks so
+        Graph g;
+        const NodeId ids = g.addInput("ids", {3}, {}, DType::I64);
+        const NodeId table = g.addParameter("table", Tensor::full({5, 2}, 0.5f));
+        const NodeId rows = g.addNode(Op::Gather, {{table, 0}, {ids, 0}}, {{"axis", std::int64_t(0)}}, "rows");
+        const NodeId total = g.addNode(Op::Sum, {{rows, 0}}, {}, "total");
+        g.addOutput("loss", {total, 0});
+        verifyOrThrow(g);
+        AutodiffView view(nullptr);
+        view.resize(800, 600);
+        view.show();
+        QString error;
+        QVERIFY2(view.showBackwardOf(g, &error), qPrintable(error));
+        QVERIFY(waitLayout(view.backwardView()));
+        const auto marks = view.backwardOverlays()->nodeMarks(0);
+        QVERIFY(marks.count(ids));
+        QVERIFY2(marks.at(ids).badge.contains(QStringLiteral("i64: no gradient")), qPrintable(marks.at(ids).badge));
+        QVERIFY(!marks.count(table) || !marks.at(table).badge.contains(QStringLiteral("no gradient")));
+        QCOMPARE(view.analysis()->backward.wrt, std::vector<std::string>{"table"});
+    }
+
     void viewReportsFailure() {
         AutodiffView view(nullptr);
         Graph g;
