@@ -153,6 +153,8 @@ void gather(Importer& I);
 /// GatherElements, and ScatterND with indices known while importing (onnx_import_scatter.cpp).
 void gatherElements(Importer& I);
 void scatterND(Importer& I);
+/// GatherND (batch_dims 0): a gather of the data's rows at the index tuples' flat row numbers.
+void gatherND(Importer& I);
 /// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss through one-hot masks (onnx_import_losses.cpp).
 void nllLossOp(Importer& I);
 void softmaxCrossEntropyLoss(Importer& I);

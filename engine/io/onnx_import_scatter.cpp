@@ -77,6 +77,60 @@ void gatherElements(Importer& I) {
     I.bindFloat(I.out(), I.emit(Op::Sum, {I.emit(Op::Mul, {widened, mask}, {}, s + "/picked")}, {{"axes", Ints{axis + 1}}, {"keepdims", std::int64_t(0)}}, s));
 }
 
+void gatherND(Importer& I) {
+    // the index tuples [..., k] as one flat row number of the data seen as [rows, rest...], then a
+    // gather of rows: constant indices are folded here, indices known only when the graph runs are
+    // combined with integer ops (negative ones counted from the end of their axis)
+    if (I.attrInt("batch_dims", 0) != 0) I.fail("batch_dims " + std::to_string(I.attrInt("batch_dims", 0)) + " is not supported (only 0)");
+    const ValueRef data = I.dataIn(0);
+    const Shape ds = I.staticShape(data, "the data");
+    const std::string s = I.out();
+    Shape is;
+    if (I.isInts(1)) is = I.value(1).ints.shape;
+    else if (I.isIndices(1)) is = I.staticShape(I.value(1).ref, "the indices");
+    else I.fail("the indices must be integers");
+    if (is.empty()) I.fail("the indices must have at least one dimension");
+    const auto k = std::size_t(is.back());
+    if (k < 1 || k > ds.size()) I.fail("index tuples of length " + std::to_string(k) + " for data of rank " + std::to_string(ds.size()));
+    const std::int64_t rows = product(ds, 0, k);
+    Shape rowShape{rows};
+    rowShape.insert(rowShape.end(), ds.begin() + std::ptrdiff_t(k), ds.end());
+    const Shape tupleShape(is.begin(), is.end() - 1);
+    const std::int64_t tuples = product(tupleShape, 0, tupleShape.size());
+    ValueRef flat;
+    if (I.isInts(1)) {
+        const IntTensor& idx = I.value(1).ints;
+        if (!idx.allConst()) I.fail("indices that depend on a dynamic dimension (" + I.dynamicNote() + ") are not supported");
+        const Ints values = idx.values();
+        Ints rowOf;
+        for (std::int64_t u = 0; u < tuples; ++u) {
+            std::int64_t r = 0;
+            for (std::size_t j = 0; j < k; ++j) {
+                std::int64_t i = values[std::size_t(u) * k + j];
+                if (i < -ds[j] || i >= ds[j]) I.fail("index " + std::to_string(i) + " is out of range for axis " + std::to_string(j) + " of size " + std::to_string(ds[j]));
+                r = r * ds[j] + (i < 0 ? i + ds[j] : i);
+            }
+            rowOf.push_back(r);
+        }
+        flat = I.constantNode(Tensor::fromInts(tupleShape.empty() ? Shape{} : tupleShape, rowOf), s + "/rows");
+    } else {
+        const ValueRef idx = I.intIn(1, DType::I64);
+        const std::int64_t last = std::int64_t(is.size()) - 1;
+        for (std::size_t j = 0; j < k; ++j) {
+            const ValueRef part = I.emit(Op::Squeeze, {I.emit(Op::Slice, {idx}, {{"starts", Ints{std::int64_t(j)}}, {"ends", Ints{std::int64_t(j) + 1}}, {"axes", Ints{last}}},
+                                                                s + "/index" + std::to_string(j))},
+                                         {{"axes", Ints{last}}}, s + "/at" + std::to_string(j));
+            const ValueRef dim = I.constantNode(Tensor::fromInts({}, {ds[j]}), s + "/size" + std::to_string(j));
+            const ValueRef wrapped = I.emit(Op::Where, {I.emit(Op::Greater, {I.constantNode(Tensor::fromInts({}, {0}), s + "/zero" + std::to_string(j)), part}, {}, s + "/negative" + std::to_string(j)),
+                                                         I.emit(Op::Add, {part, dim}, {}, s + "/from_end" + std::to_string(j)), part},
+                                            {}, s + "/wrapped" + std::to_string(j));
+            flat = j == 0 ? wrapped : I.emit(Op::Add, {I.emit(Op::Mul, {flat, dim}, {}, s + "/scaled" + std::to_string(j)), wrapped}, {}, s + "/row" + std::to_string(j));
+        }
+    }
+    const ValueRef table = I.emit(Op::Reshape, {data}, {{"shape", Ints(rowShape.begin(), rowShape.end())}}, s + "/table");
+    I.bindData(s, I.emit(Op::Gather, {table, flat}, {{"axis", std::int64_t(0)}}, s));
+}
+
 void scatterND(Importer& I) {
     const std::string reduction = I.attrString("reduction", "none");
     if (reduction != "none") I.fail("reduction '" + reduction + "' is not supported (only 'none')");

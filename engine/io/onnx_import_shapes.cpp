@@ -315,13 +315,43 @@ void argExtreme(Importer& I, Op op) {
 
 void pad(Importer& I) {
     const std::string mode = I.attrString("mode", "constant");
-    if (mode != "constant") I.fail("mode '" + mode + "' is not supported (only constant padding)");
+    if (mode != "constant" && mode != "edge" && mode != "reflect") I.fail("mode '" + mode + "' is not supported (constant, edge and reflect are)");
     if (I.has(3)) I.fail("the axes input is not supported");
     ValueRef x = I.dataIn(0);
     const Ints pads = I.constInts(1, "pads");
     if (pads.size() != 2 * I.shapeOf(x).size()) I.fail("pads has " + std::to_string(pads.size()) + " values for rank " + std::to_string(I.shapeOf(x).size()));
     for (auto p : pads)
         if (p < 0) I.fail("negative pads (cropping) are not supported");
+    if (mode != "constant") {
+        // edge and reflect: each padded axis gathered at constant positions (the edge repeated,
+        // or mirrored without it), so the gradient adds back into the positions read
+        const std::size_t rank = I.shapeOf(x).size();
+        for (std::size_t a = 0; a < rank; ++a) {
+            const std::int64_t before = pads[a], after = pads[rank + a];
+            if (before == 0 && after == 0) continue;
+            const std::int64_t n = I.staticDim(x, a, "a padded axis");
+            if (n == 0) I.fail(mode + " padding of an empty axis");
+            if (mode == "reflect" && (before >= n || after >= n))
+                I.fail("reflect padding of " + std::to_string(std::max(before, after)) + " on an axis of size " + std::to_string(n) + " (at most " + std::to_string(n - 1) + ")");
+            if (n + before + after > kMaxIntElements) I.fail("the padded axis would have more than " + std::to_string(kMaxIntElements) + " positions");
+            std::vector<std::int64_t> at;
+            for (std::int64_t i = -before; i < n + after; ++i) {
+                std::int64_t j = i;
+                if (mode == "edge") j = std::clamp<std::int64_t>(i, 0, n - 1);
+                else if (i < 0) j = -i;
+                else if (i >= n) j = 2 * (n - 1) - i;
+                at.push_back(j);
+            }
+            const ValueRef positions = I.constantNode(Tensor::fromInts({std::int64_t(at.size())}, at), I.out() + "/positions" + std::to_string(a));
+            x = I.emit(Op::Gather, {x, positions}, {{"axis", std::int64_t(a)}}, I.out() + "/axis" + std::to_string(a));
+        }
+        if (I.graph().node(x.node).name != I.out()) {
+            const Shape& shape = I.shapeOf(x);
+            x = I.emit(Op::Reshape, {x}, {{"shape", Ints(shape.begin(), shape.end())}}, I.out());
+        }
+        I.bindData(I.out(), x);
+        return;
+    }
     const double value = I.has(2) ? I.constScalar(2, "constant_value") : 0.0;
     I.bindData(I.out(), I.emit(Op::Pad, {x}, {{"pads", pads}, {"value", value}}, I.out()));
 }
