@@ -81,7 +81,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         // data movement
         {"Reshape", reshape}, {"Expand", expand}, {"Flatten", flatten}, {"Transpose", transpose}, {"Squeeze", squeeze},
         {"Unsqueeze", unsqueeze}, {"Concat", concat}, {"Split", split}, {"Slice", slice}, {"Gather", gather}, {"Pad", pad},
-        {"ScatterND", scatterND}, {"GatherElements", gatherElements}, {"Tile", tile}, {"GatherND", gatherND},
+        {"ScatterND", scatterND}, {"GatherElements", gatherElements}, {"Tile", tile}, {"GatherND", gatherND}, {"ScatterElements", scatterElements}, {"Scatter", scatterElements},
         // losses
         {"NegativeLogLikelihoodLoss", nllLossOp}, {"SoftmaxCrossEntropyLoss", softmaxCrossEntropyLoss},
         // constant masks and matrices

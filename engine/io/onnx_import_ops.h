@@ -155,6 +155,8 @@ void gatherElements(Importer& I);
 void scatterND(Importer& I);
 /// GatherND (batch_dims 0): a gather of the data's rows at the index tuples' flat row numbers.
 void gatherND(Importer& I);
+/// ScatterElements (and the deprecated Scatter), reduction none or add.
+void scatterElements(Importer& I);
 /// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss through one-hot masks (onnx_import_losses.cpp).
 void nllLossOp(Importer& I);
 void softmaxCrossEntropyLoss(Importer& I);

@@ -77,6 +77,32 @@ void gatherElements(Importer& I) {
     I.bindFloat(I.out(), I.emit(Op::Sum, {I.emit(Op::Mul, {widened, mask}, {}, s + "/picked")}, {{"axes", Ints{axis + 1}}, {"keepdims", std::int64_t(0)}}, s));
 }
 
+void scatterElements(Importer& I) {
+    // the updates added into zeros of the data's shape at their indices (gather_elements_grad, the
+    // adjoint of gather_elements), then taken where an index wrote (reduction none) or added to
+    // the data (add). Indices are int64 values (constant ones become a constant node).
+    const std::string reduction = I.attrString("reduction", "none");
+    if (reduction != "none" && reduction != "add") I.fail("reduction '" + reduction + "' is not supported (none and add are)");
+    const ValueRef data = I.fin(0), updates = I.fin(2);
+    const Shape ds = I.staticShape(data, "the data");
+    const Shape us = I.staticShape(updates, "the updates");
+    const auto rank = std::int64_t(ds.size());
+    if (rank == 0) I.fail("cannot scatter into a scalar");
+    const std::int64_t axis = normAxis(I, I.attrInt("axis", 0), rank, "axis");
+    const ValueRef idx = I.intIn(1, DType::I64);
+    if (I.shapeOf(idx) != us) I.fail("the indices " + shapeToString(I.shapeOf(idx)) + " and the updates " + shapeToString(us) + " must have one shape");
+    const std::string s = I.out();
+    const Attributes at{{"axis", axis}, {"input_shape", Ints(ds.begin(), ds.end())}};
+    const ValueRef placed = I.emit(Op::GatherElementsGrad, {updates, idx}, at, s + "/placed");
+    if (reduction == "add") {
+        I.bindFloat(s, I.emit(Op::Add, {data, placed}, {}, s));
+        return;
+    }
+    const ValueRef hits = I.emit(Op::GatherElementsGrad, {I.constantNode(Tensor::full(us, 1.f), s + "/ones"), idx}, at, s + "/hits");
+    const ValueRef written = I.emit(Op::Greater, {hits, I.constantNode(Tensor::scalar(0.f), s + "/zero")}, {}, s + "/written");
+    I.bindFloat(s, I.emit(Op::Where, {written, placed, data}, {}, s));
+}
+
 void gatherND(Importer& I) {
     // the index tuples [..., k] as one flat row number of the data seen as [rows, rest...], then a
     // gather of rows: constant indices are folded here, indices known only when the graph runs are
