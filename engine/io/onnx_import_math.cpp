@@ -36,10 +36,27 @@ void mod(Importer& I) {
         I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], fmod ? 'f' : '%'); }));
         return;
     }
+    if (const std::optional<DType> integers = I.integerInputs()) {
+        // integers known only when the graph runs: r = a - b (a / b) with division toward zero (C's
+        // remainder, fmod 1); fmod 0 moves a nonzero r of the other sign than b by b (Python's %)
+        const ValueRef a = I.intIn(0, *integers), b = I.intIn(1, *integers);
+        const std::string s = I.out();
+        const ValueRef r = I.emit(Op::Sub, {a, I.emit(Op::Mul, {b, I.emit(Op::Div, {a, b}, {}, s + "/quotient")}, {}, s + "/multiple")}, {}, fmod ? s : s + "/remainder");
+        if (fmod) {
+            I.bindIndices(s, r);
+            return;
+        }
+        const ValueRef zero = I.constantNode(*integers == DType::I64 ? Tensor::fromInts({}, {0}) : Tensor::zeros({}, DType::I32), s + "/zero");
+        const ValueRef one = I.constantNode(Tensor::scalar(1.f), s + "/one"), two = I.constantNode(Tensor::scalar(2.f), s + "/two");
+        const ValueRef rNeg = I.emit(Op::Greater, {zero, r}, {}, s + "/r_negative"), bNeg = I.emit(Op::Greater, {zero, b}, {}, s + "/b_negative");
+        const ValueRef differ = I.emit(Op::Sub, {I.emit(Op::Add, {rNeg, bNeg}, {}, s + "/either"), I.emit(Op::Mul, {I.emit(Op::Mul, {rNeg, bNeg}, {}, s + "/both"), two}, {}, s + "/twice")}, {}, s + "/signs_differ");
+        const ValueRef nonzero = I.emit(Op::Sub, {one, I.emit(Op::Equal, {r, zero}, {}, s + "/is_zero")}, {}, s + "/nonzero");
+        const ValueRef move = I.emit(Op::Mul, {differ, nonzero}, {}, s + "/move");
+        I.bindIndices(s, I.emit(Op::Where, {move, I.emit(Op::Add, {r, b}, {}, s + "/moved"), r}, {}, s));
+        return;
+    }
     // float values: ONNX defines only fmod 1, a - b * trunc(a / b) (trunc(q) = sign(q) floor(|q|)),
     // differentiable in a (1) and b (-trunc(a / b)) between the jumps
-    if (!fmod && (I.isIndices(0) || I.isIndices(1)))
-        I.fail("an integer remainder (fmod 0) of int64 values known only when the graph runs is not supported (integer arithmetic happens while importing)");
     if (!fmod) I.fail("fmod 0 (an integer remainder) on float values is not defined by ONNX; set fmod to 1");
     const ValueRef a = I.fin(0), b = I.fin(1);
     const std::string s = I.out();
