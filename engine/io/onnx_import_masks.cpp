@@ -1,11 +1,14 @@
 // ONNX ops that are the table's ops with a constant mask or matrix made while importing:
-//   Hardmax  one-hot of argmax along the axis: equal(to_float(argmax(x, keepdims)), class numbers)
+//   Hardmax  one-hot of argmax along the axis: equal(cast(argmax(x, keepdims)), class numbers)
+//   OneHot   off + (on - off) * (index == class numbers) along the new axis
+//   TopK     k rounds of argmax (argmin), each extreme gathered and then masked out
 //   Trilu    where(triangular mask of the last two axes, x, 0)
 //   CumSum   a matmul along the axis by a triangular matrix of ones (inclusive or exclusive,
 //            forward or reverse); the axis moved last and back by a transpose. It costs L x L
 //            multiply-adds per row of length L where a scan would cost L, which the cost model
 //            shows; differentiable (the gradient is the transposed matrix)
 #include <algorithm>
+#include <limits>
 
 #include "io/onnx_import_ops.h"
 
@@ -61,6 +64,44 @@ void oneHot(Importer& I) {
     const ValueRef hot = equalsClassNumbers(I, placed, axis, depth, s + "/hot");
     const ValueRef scaled = I.emit(Op::Mul, {hot, I.constantNode(Tensor::scalar(values[1] - values[0]), s + "/on_minus_off")}, {}, s + "/scaled");
     I.bindFloat(s, I.emit(Op::Add, {scaled, I.constantNode(Tensor::scalar(values[0]), s + "/off")}, {}, s));
+}
+
+void topK(Importer& I) {
+    // k rounds of argmax (argmin for the smallest): each picks the first extreme left, gathers its
+    // value, and masks it out with -inf (+inf); sorted, ties to the lower index, as ONNX's
+    // reference. Differentiable in x through the gathers.
+    const ValueRef x = I.fin(0);
+    const auto rank = std::int64_t(I.shapeOf(x).size());
+    if (rank == 0) I.fail("needs an input of rank 1 or more");
+    const std::int64_t axis = normAxis(I, I.attrInt("axis", -1), rank, "axis");
+    const std::int64_t n = I.staticDim(x, std::size_t(axis), "the axis");
+    const Ints kv = I.constInts(1, "k");
+    if (kv.size() != 1) I.fail("k must hold one value");
+    const std::int64_t k = kv[0];
+    if (k < 0 || k > n) I.fail("k = " + std::to_string(k) + " for an axis of size " + std::to_string(n));
+    if (k > 64) I.fail("k = " + std::to_string(k) + ": at most 64 is supported (one pass over the axis per element kept)");
+    if (k == 0) I.fail("k = 0 (empty outputs) is not supported");
+    const bool largest = I.attrInt("largest", 1) != 0;
+    const std::string s = I.out();
+    const float away = largest ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+    const ValueRef masked = I.constantNode(Tensor::scalar(away), s + "/used");
+    ValueRef left = x;
+    std::vector<ValueRef> values, indices;
+    for (std::int64_t r = 0; r < k; ++r) {
+        const std::string step = s + "/" + std::to_string(r);
+        const ValueRef at = I.emit(largest ? Op::ArgMax : Op::ArgMin, {left}, {{"axis", axis}, {"keepdims", std::int64_t(1)}, {"select_last_index", std::int64_t(0)}}, step + "/at");
+        indices.push_back(at);
+        values.push_back(I.emit(Op::GatherElements, {x, at}, {{"axis", axis}}, step + "/value"));
+        if (r + 1 < k) {
+            const ValueRef hit = equalsClassNumbers(I, I.emit(Op::Cast, {at}, {}, step + "/index"), axis, n, step + "/hit");
+            left = I.emit(Op::Where, {hit, masked, left}, {}, step + "/left");
+        }
+    }
+    const ValueRef v = values.size() == 1 ? I.emit(Op::Reshape, {values[0]}, {{"shape", Ints(I.shapeOf(values[0]).begin(), I.shapeOf(values[0]).end())}}, s)
+                                          : I.emit(Op::Concat, values, {{"axis", axis}}, s);
+    I.bindFloat(I.node().output(0), v);
+    if (I.node().output_size() > 1 && !I.node().output(1).empty())
+        I.bindIndices(I.node().output(1), indices.size() == 1 ? indices[0] : I.emit(Op::Concat, indices, {{"axis", axis}}, I.node().output(1)));
 }
 
 void trilu(Importer& I) {

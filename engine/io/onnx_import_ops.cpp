@@ -85,7 +85,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         // losses
         {"NegativeLogLikelihoodLoss", nllLossOp}, {"SoftmaxCrossEntropyLoss", softmaxCrossEntropyLoss},
         // constant masks and matrices
-        {"Hardmax", hardmax}, {"Trilu", trilu}, {"CumSum", cumSum}, {"EyeLike", eyeLike}, {"OneHot", oneHot},
+        {"Hardmax", hardmax}, {"Trilu", trilu}, {"CumSum", cumSum}, {"EyeLike", eyeLike}, {"OneHot", oneHot}, {"TopK", topK},
         // values
         {"Identity", identity}, {"Dropout", dropout}, {"Constant", constant}, {"ConstantOfShape", constantOfShape},
         {"Cast", cast}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},

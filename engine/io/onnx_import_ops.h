@@ -84,6 +84,8 @@ void reduceComposite(Importer& I, char kind);
 void isNaN(Importer& I);
 /// OneHot with a known depth and values: off + (on - off) * (index == class).
 void oneHot(Importer& I);
+/// TopK (k constant, at most 64): k rounds of argmax or argmin, each extreme masked out after it.
+void topK(Importer& I);
 void isInf(Importer& I);
 /// Tile with constant repeats: copies joined along each repeated axis (any element type).
 void tile(Importer& I);
