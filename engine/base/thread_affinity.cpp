@@ -23,4 +23,10 @@ bool pinThisThread(int core) {
     return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
 }
 
+bool pinToOwnCore(int index, int count) {
+    const std::vector<int> cores = allowedCores();
+    if (index < 0 || int(cores.size()) < count || index >= int(cores.size())) return false;
+    return pinThisThread(cores[std::size_t(index)]);
+}
+
 }  // namespace adj

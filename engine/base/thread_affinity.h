@@ -10,5 +10,8 @@ namespace adj {
 std::vector<int> allowedCores();
 /// Pins the calling thread to `core`; false when the system refuses (the thread stays as it was).
 bool pinThisThread(int core);
+/// One of `count` threads that each stand in for a device: thread `index` takes the index-th
+/// allowed core, when the process has at least `count` of them (else it stays where it is).
+bool pinToOwnCore(int index, int count);
 
 }  // namespace adj

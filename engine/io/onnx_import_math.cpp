@@ -8,6 +8,7 @@
 
 #include "io/onnx_import_ops.h"
 #include "base/errors.h"
+#include "ir/element_types.h"
 #include "ir/verifier.h"
 
 namespace adj::onnx_io::ops {
@@ -19,8 +20,7 @@ void elementwise(Importer& I, Op op, char intOp) {
         I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], intOp); }));
         return;
     }
-    if (const std::optional<DType> integers = I.integerInputs();
-        integers && (op == Op::Add || op == Op::Sub || op == Op::Mul || op == Op::Div || op == Op::Maximum || op == Op::Minimum)) {
+    if (const std::optional<DType> integers = I.integerInputs(); integers && computesOnIntegers(op)) {
         I.bindIndices(I.out(), I.emit(op, {I.intIn(0, *integers), I.intIn(1, *integers)}, {}, I.out()));  // computed in integers
         return;
     }
@@ -74,7 +74,7 @@ void unary(Importer& I, Op op) {
                    }));
         return;
     }
-    if (I.isIndices(0) && (op == Op::Neg || op == Op::Abs || op == Op::Sign)) {
+    if (I.isIndices(0) && computesOnIntegers(op)) {
         I.bindIndices(I.out(), I.emit(op, {I.value(0).ref}, {}, I.out()));
         return;
     }
@@ -99,7 +99,7 @@ void variadic(Importer& I, Op op, char intOp) {
                    }));
         return;
     }
-    const std::optional<DType> integers = (op == Op::Add || op == Op::Maximum || op == Op::Minimum) ? I.integerInputs() : std::nullopt;
+    const std::optional<DType> integers = computesOnIntegers(op) ? I.integerInputs() : std::nullopt;
     ValueRef acc = I.numIn(0, integers);
     for (int i = 1; i < I.numInputs(); ++i)
         acc = I.emit(op, {acc, I.numIn(i, integers)}, {}, i + 1 == I.numInputs() ? I.out() : I.out() + "/" + std::to_string(i));

@@ -30,7 +30,9 @@ void sameType(const std::vector<DType>& in, std::size_t from, std::size_t to) {
                                         " " + std::string(dtypeName(in[from])) + ": this op takes inputs of one type");
 }
 
-bool integerArithmetic(Op op) {
+}  // namespace
+
+bool computesOnIntegers(Op op) {
     switch (op) {
         case Op::Neg: case Op::Abs: case Op::Sign: case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Maximum: case Op::Minimum:
             return true;
@@ -38,8 +40,6 @@ bool integerArithmetic(Op op) {
             return false;
     }
 }
-
-}  // namespace
 
 bool takesIndices(Op op, std::size_t i) {
     switch (op) {
@@ -81,7 +81,7 @@ std::vector<DType> outputElementTypes(const Node& node, const std::vector<DType>
         sameType(in, 0, in.size());
         return std::vector<DType>(std::size_t(outputs), in.empty() ? DType::F32 : in[0]);
     }
-    if (integerArithmetic(op)) {
+    if (computesOnIntegers(op)) {
         require(in, 0, {DType::F32, DType::I64, DType::I32});
         sameType(in, 0, in.size());
         return {in.at(0)};

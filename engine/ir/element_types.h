@@ -21,6 +21,10 @@ namespace adj {
 /// std::invalid_argument naming the input and what the op takes.
 std::vector<DType> outputElementTypes(const Node& node, const std::vector<DType>& inputs);
 
+/// Whether `op` computes on i64 and i32 values (neg, abs, sign, add, sub, mul, div, maximum,
+/// minimum), as on f32.
+bool computesOnIntegers(Op op);
+
 /// Whether input `i` of `op` holds i64 indices (the gather family's input 1).
 bool takesIndices(Op op, std::size_t i);
 

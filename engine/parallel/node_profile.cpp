@@ -43,11 +43,8 @@ NodeProfile measure(const Graph& g, int concurrent) {
     std::vector<std::vector<double>> runs;
     std::vector<double> overheads;
     std::mutex mutex;
-    // (each on a core of its own when there are enough, as the devices of a real run are)
-    std::vector<int> cores = allowedCores();
-    if (int(cores.size()) < concurrent) cores.clear();
     auto device = [&](int index) {
-        if (!cores.empty()) pinThisThread(cores[std::size_t(index)]);
+        pinToOwnCore(index, concurrent);  // (as the devices of a real run are)
         tbb::task_arena arena(1);
         arena.execute([&] {
             std::unique_ptr<Executor> executor = makeCpuExecutor();

@@ -32,9 +32,8 @@ struct Piece {
     std::vector<ValueRef> outputs;  // in the workload graph, the piece's outputs in order
 };
 
-Piece extractPiece(const Graph& g, const std::vector<NodeId>& nodes, const std::set<ValueRef>& graphOutputs) {
+Piece extractPiece(const Graph& g, const std::vector<NodeId>& nodes) {
     Piece piece;
-    std::set<NodeId> inside(nodes.begin(), nodes.end());
     std::map<ValueRef, ValueRef> mapped;
     std::map<NodeId, NodeId> sources;
     auto valueOf = [&](const ValueRef& v) -> ValueRef {
@@ -62,15 +61,9 @@ Piece extractPiece(const Graph& g, const std::vector<NodeId>& nodes, const std::
         const NodeId copy = piece.graph.addNode(n.op, std::move(ins), n.attrs, n.name);
         for (int p = 0; p < n.numOutputs(); ++p) mapped[{id, p}] = {copy, p};
     }
-    for (NodeId id : nodes) {
-        const Node& n = g.node(id);
-        for (int p = 0; p < n.numOutputs(); ++p) {
-            bool outside = graphOutputs.count({id, p}) != 0;
-            for (const Use& u : g.users(id)) outside = outside || (!inside.count(u.user) && g.node(u.user).inputs[std::size_t(u.index)].port == p);
-            if (!outside) continue;
-            piece.graph.addOutput("out" + std::to_string(piece.outputs.size()), mapped[{id, p}]);
-            piece.outputs.push_back({id, p});
-        }
+    for (const ValueRef& v : valuesLeaving(g, nodes)) {
+        piece.graph.addOutput("out" + std::to_string(piece.outputs.size()), mapped[v]);
+        piece.outputs.push_back(v);
     }
     verifyOrThrow(piece.graph);
     return piece;
@@ -119,11 +112,9 @@ std::vector<RealStep> runStepsForReal(const PartitionResult& plan, const Tensor&
             throw Error("a real run sends over direct links only");
 
     // The pieces, the stores and the inputs, before the clock starts.
-    std::set<ValueRef> graphOutputs;
-    for (const GraphOutput& o : g.outputs()) graphOutputs.insert(o.value);
     std::vector<std::unique_ptr<Piece>> pieces(tasks.size());
     for (std::size_t i = 0; i < tasks.size(); ++i)
-        if (tasks[i].kind == TaskKind::Compute && !tasks[i].nodes.empty()) pieces[i] = std::make_unique<Piece>(extractPiece(g, tasks[i].nodes, graphOutputs));
+        if (tasks[i].kind == TaskKind::Compute && !tasks[i].nodes.empty()) pieces[i] = std::make_unique<Piece>(extractPiece(g, tasks[i].nodes));
     std::vector<std::unique_ptr<Store>> stores;
     for (int d = 0; d < n; ++d) {
         stores.push_back(std::make_unique<Store>());
@@ -166,13 +157,11 @@ std::vector<RealStep> runStepsForReal(const PartitionResult& plan, const Tensor&
     // sleeps on its condition variable.
     constexpr double kSpinSeconds = 0.05;
     std::mutex mutex;
-    std::vector<int> ownerOf(tasks.size());
-    for (std::size_t i = 0; i < tasks.size(); ++i) ownerOf[i] = tasks[i].device;  // (a transfer's sender)
-    std::vector<std::vector<int>> wakes(tasks.size());  // the devices a task's end may let go on
+    std::vector<std::vector<int>> wakes(tasks.size());  // the devices (a transfer's: its sender) a task's end may let go on
     for (std::size_t j = 0; j < tasks.size(); ++j)
         for (int i : tasks[j].after)
-            if (std::find(wakes[std::size_t(i)].begin(), wakes[std::size_t(i)].end(), ownerOf[j]) == wakes[std::size_t(i)].end())
-                wakes[std::size_t(i)].push_back(ownerOf[j]);
+            if (std::find(wakes[std::size_t(i)].begin(), wakes[std::size_t(i)].end(), tasks[j].device) == wakes[std::size_t(i)].end())
+                wakes[std::size_t(i)].push_back(tasks[j].device);
     std::vector<std::condition_variable> wakeUp(std::size_t(n) + 1);  // each device's, then the caller's
     const std::size_t caller = std::size_t(n);
     std::unique_ptr<std::atomic<bool>[]> done(new std::atomic<bool>[tasks.size()]);
@@ -287,14 +276,12 @@ std::vector<RealStep> runStepsForReal(const PartitionResult& plan, const Tensor&
     };
 
     const int total = warmups + runs;
-    // Each device on a core of its own when the machine has enough (as a device is its own
-    // hardware): two spinning devices that the scheduler put on one core would take turns.
-    std::vector<int> cores = allowedCores();
-    if (int(cores.size()) < n) cores.clear();
     std::vector<std::thread> threads;
     for (int d = 0; d < n; ++d)
         threads.emplace_back([&, d] {
-            if (!cores.empty()) pinThisThread(cores[std::size_t(d)]);  // (a refusal leaves the thread where it is)
+            // a core of its own when the machine has enough (a device is its own hardware): two
+            // spinning devices that the scheduler put on one core would take turns
+            pinToOwnCore(d, n);
             tbb::task_arena arena(1);
             std::unique_ptr<Executor> executor = makeCpuExecutor();
             std::vector<std::size_t> computes, sends;  // this device's, in the plan's order

@@ -33,25 +33,32 @@ double workSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, cons
     return s;
 }
 
+std::vector<ValueRef> valuesLeaving(const Graph& g, const std::vector<NodeId>& nodes) {
+    const std::set<NodeId> inside(nodes.begin(), nodes.end());
+    std::set<ValueRef> outputs;
+    for (const GraphOutput& o : g.outputs()) outputs.insert(o.value);
+    std::vector<ValueRef> leaving;
+    for (NodeId id : nodes) {
+        const Node& n = g.node(id);
+        for (int p = 0; p < n.numOutputs(); ++p) {
+            bool leaves = outputs.count({id, p}) != 0;
+            for (const Use& u : g.users(id)) leaves = leaves || (!inside.count(u.user) && g.node(u.user).inputs[std::size_t(u.index)].port == p);
+            if (leaves) leaving.push_back({id, p});
+        }
+    }
+    return leaving;
+}
+
 double taskSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, const ClusterDevice& device) {
     double seconds = workSeconds(w, nodes, device);
     if (!device.measured || nodes.empty()) return seconds;
     // A task of this machine is one executor run: its fixed cost, and the values that leave the
     // task handed out in buffers of their own (a write of their bytes), which inside the step's
     // one run stayed in its arena.
-    std::set<NodeId> inside(nodes.begin(), nodes.end());
-    std::set<ValueRef> outputs;
-    for (const GraphOutput& o : w.graph.outputs()) outputs.insert(o.value);
     double leaving = 0;
-    for (NodeId id : nodes) {
-        const Node& n = w.graph.node(id);
-        for (int p = 0; p < n.numOutputs(); ++p) {
-            bool leaves = outputs.count({id, p}) != 0;
-            for (const Use& u : w.graph.users(id)) leaves = leaves || (!inside.count(u.user) && w.graph.node(u.user).inputs[std::size_t(u.index)].port == p);
-            if (!leaves) continue;
-            const ValueType& t = w.graph.type({id, p});
-            leaving += double(numel(t.shape)) * double(dtypeSize(t.dtype));
-        }
+    for (const ValueRef& v : valuesLeaving(w.graph, nodes)) {
+        const ValueType& t = w.graph.type(v);
+        leaving += double(numel(t.shape)) * double(dtypeSize(t.dtype));
     }
     return seconds + w.measuredRunSeconds + leaving / device.memoryBandwidth;
 }

@@ -72,6 +72,9 @@ double workSeconds(const Cost& c, const ClusterDevice& device);
 double nodeSeconds(const StepWorkload& w, NodeId id, const ClusterDevice& device);
 /// One kernel of each node, summed (nodeSeconds).
 double workSeconds(const StepWorkload& w, const std::vector<NodeId>& nodes, const ClusterDevice& device);
+/// The values of `nodes` (a task's) that leave them: read by a node outside, or a graph output;
+/// in the nodes' order, then by port.
+std::vector<ValueRef> valuesLeaving(const Graph& g, const std::vector<NodeId>& nodes);
 /// The nodes as one task of `device`: workSeconds plus, on a measured device, one executor run's
 /// fixed cost (StepWorkload::measuredRunSeconds) and the write of the values that leave the task
 /// (at the device's bandwidth).

@@ -2,8 +2,7 @@
 // div, maximum and minimum computed in i64 or i32 (two's-complement wrap-around, as NumPy and
 // ONNX Runtime; division toward zero, by zero an error naming the node), comparisons of any one
 // type giving a float 0/1 mask, and where with a bool condition or values of an integer type.
-// NumPy broadcasting through stride-0 views; a plain strided loop, since integer values are shapes,
-// ids and masks, not the bulk of a model's work.
+// NumPy broadcasting through stride-0 views, walked with kernel_util.h's row layouts.
 #include <cstdint>
 #include <type_traits>
 
@@ -13,30 +12,25 @@ namespace adj::cpu {
 
 namespace {
 
-/// Each input seen with the output's shape (broadcast with stride 0).
-std::vector<Tensor> broadcastInputs(const KernelCall& call, const Shape& shape) {
-    std::vector<Tensor> views;
-    for (const Tensor& t : call.inputs) views.push_back(t.expand(shape));
-    return views;
-}
-
-/// Calls f(outIndex, offsets of each input) over the output's elements in row-major order.
+/// Calls f(output index, offset of each input) for every output element: the inputs broadcast
+/// to the output's shape with stride 0, walked row by row (kernel_util.h's RowLayout), in
+/// parallel when large. Operand 0 of the layout is the (contiguous) output.
 template <std::size_t N, class F>
-void forEachBroadcast(const Shape& shape, const std::vector<Tensor>& in, F&& f) {
-    const std::int64_t total = numel(shape);
-    if (total == 0) return;
-    const std::size_t r = shape.size();
-    std::array<std::int64_t, N> off{};
-    std::vector<std::int64_t> idx(r, 0);
-    for (std::int64_t i = 0; i < total; ++i) {
-        f(i, off);
-        for (std::size_t d = r; d-- > 0;) {
-            for (std::size_t k = 0; k < N; ++k) off[k] += in[k].strides()[d];
-            if (++idx[d] < shape[d]) break;
-            for (std::size_t k = 0; k < N; ++k) off[k] -= in[k].strides()[d] * shape[d];
-            idx[d] = 0;
-        }
+void forEachBroadcast(const KernelCall& call, const Tensor& out, F&& f) {
+    std::array<Tensor, N> views;
+    std::array<const Strides*, N + 1> strides{&out.strides()};
+    for (std::size_t k = 0; k < N; ++k) {
+        views[k] = call.inputs[k].expand(out.shape());
+        strides[k + 1] = &views[k].strides();
     }
+    const auto L = detail::makeRowLayout<N + 1>(out.shape(), strides);
+    detail::parallelRows(L, 1, [&](const std::array<std::int64_t, N + 1>& off, std::int64_t n, const std::array<std::int64_t, N + 1>& st) {
+        for (std::int64_t j = 0; j < n; ++j) {
+            std::array<std::int64_t, N> at;
+            for (std::size_t k = 0; k < N; ++k) at[k] = off[k + 1] + j * st[k + 1];
+            f(off[0] + j * st[0], at);
+        }
+    });
 }
 
 /// Wrap-around arithmetic without undefined behaviour: through the unsigned type.
@@ -74,44 +68,37 @@ T integerBinary(const Node& n, T a, T b) {
 template <class T>
 void arithmetic(KernelCall& call) {
     const Node& n = call.node;
-    const Shape& shape = call.outTypes.at(0).shape;
-    const std::vector<Tensor> in = broadcastInputs(call, shape);
-    Tensor& out = newOutput(call, 0, shape);
+    Tensor& out = newOutput(call, 0, call.outTypes.at(0).shape);
     T* dst = out.ptr<T>();
-    if (in.size() == 1) {
-        const T* a = in[0].ptr<T>();
-        forEachBroadcast<1>(shape, in, [&](std::int64_t i, const std::array<std::int64_t, 1>& o) { dst[i] = integerUnary<T>(n.op, a[o[0]]); });
+    const T* a = call.inputs[0].ptr<T>();
+    if (call.inputs.size() == 1) {
+        forEachBroadcast<1>(call, out, [&](std::int64_t i, const std::array<std::int64_t, 1>& o) { dst[i] = integerUnary<T>(n.op, a[o[0]]); });
     } else {
-        const T* a = in[0].ptr<T>();
-        const T* b = in[1].ptr<T>();
-        forEachBroadcast<2>(shape, in, [&](std::int64_t i, const std::array<std::int64_t, 2>& o) { dst[i] = integerBinary<T>(n, a[o[0]], b[o[1]]); });
+        const T* b = call.inputs[1].ptr<T>();
+        forEachBroadcast<2>(call, out, [&](std::int64_t i, const std::array<std::int64_t, 2>& o) { dst[i] = integerBinary<T>(n, a[o[0]], b[o[1]]); });
     }
 }
 
 template <class T>
 void compare(KernelCall& call) {
-    const Shape& shape = call.outTypes.at(0).shape;
-    const std::vector<Tensor> in = broadcastInputs(call, shape);
-    Tensor& out = newOutput(call, 0, shape);
+    Tensor& out = newOutput(call, 0, call.outTypes.at(0).shape);
     float* dst = out.data();
-    const T* a = in[0].ptr<T>();
-    const T* b = in[1].ptr<T>();
+    const T* a = call.inputs[0].ptr<T>();
+    const T* b = call.inputs[1].ptr<T>();
     const bool greater = call.node.op == Op::Greater;
-    forEachBroadcast<2>(shape, in, [&](std::int64_t i, const std::array<std::int64_t, 2>& o) {
+    forEachBroadcast<2>(call, out, [&](std::int64_t i, const std::array<std::int64_t, 2>& o) {
         dst[i] = (greater ? a[o[0]] > b[o[1]] : a[o[0]] == b[o[1]]) ? 1.f : 0.f;
     });
 }
 
 template <class C, class T>
 void select(KernelCall& call) {
-    const Shape& shape = call.outTypes.at(0).shape;
-    const std::vector<Tensor> in = broadcastInputs(call, shape);
-    Tensor& out = newOutput(call, 0, shape);
+    Tensor& out = newOutput(call, 0, call.outTypes.at(0).shape);
     T* dst = out.ptr<T>();
-    const C* c = in[0].ptr<C>();
-    const T* x = in[1].ptr<T>();
-    const T* y = in[2].ptr<T>();
-    forEachBroadcast<3>(shape, in, [&](std::int64_t i, const std::array<std::int64_t, 3>& o) { dst[i] = c[o[0]] != C(0) ? x[o[1]] : y[o[2]]; });
+    const C* c = call.inputs[0].ptr<C>();
+    const T* x = call.inputs[1].ptr<T>();
+    const T* y = call.inputs[2].ptr<T>();
+    forEachBroadcast<3>(call, out, [&](std::int64_t i, const std::array<std::int64_t, 3>& o) { dst[i] = c[o[0]] != C(0) ? x[o[1]] : y[o[2]]; });
 }
 
 template <class C>
