@@ -10,6 +10,32 @@ float f_log(float x) { return x < 0.0 ? uintBitsToFloat(0x7fc00000u) : (x == 0.0
 float f_sqrt(float x) { return x < 0.0 ? uintBitsToFloat(0x7fc00000u) : sqrt(x); }
 float f_sin(float x) { return sin(x); }
 float f_cos(float x) { return cos(x); }
+// asin, acos and atan by Cephes' single-precision polynomials (within 2 ulp), since GLSL's
+// built-ins are allowed far less precision (lavapipe's are off in the fourth digit)
+float adj_asin_core(float a) {  // asin(a) for 0 <= a <= 1
+    float z, s;
+    if (a > 0.5) { z = 0.5 * (1.0 - a); s = sqrt(z); } else { z = a * a; s = a; }
+    float p = ((((4.2163199048e-2 * z + 2.4181311049e-2) * z + 4.5470025998e-2) * z + 7.4953002686e-2) * z + 1.6666752422e-1) * z * s + s;
+    return a > 0.5 ? 1.5707963267948966 - 2.0 * p : p;
+}
+float f_asin(float x) {
+    if (abs(x) > 1.0) return uintBitsToFloat(0x7fc00000u);  // NaN
+    return sign(x) * adj_asin_core(abs(x));
+}
+float f_acos(float x) {
+    if (abs(x) > 1.0) return uintBitsToFloat(0x7fc00000u);
+    if (x < -0.5) return 3.14159265358979 - 2.0 * adj_asin_core(sqrt(0.5 * (1.0 + x)));
+    if (x > 0.5) return 2.0 * adj_asin_core(sqrt(0.5 * (1.0 - x)));
+    return 1.5707963267948966 - f_asin(x);
+}
+float f_atan(float x) {
+    float a = abs(x), y0 = 0.0;
+    if (a > 2.414213562373095) { y0 = 1.5707963267948966; a = -1.0 / a; }
+    else if (a > 0.4142135623730950) { y0 = 0.7853981633974483; a = (a - 1.0) / (a + 1.0); }
+    float z = a * a;
+    float y = (((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1) * z * a + a;
+    return sign(x) * (y0 + y);
+}
 float f_tanh(float x) {
     if (isnan(x)) return x;
     if (abs(x) > 9.0) return sign(x);

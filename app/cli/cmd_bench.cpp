@@ -28,7 +28,7 @@ void bindRandomInputs(const Graph& g, Bindings& bindings, std::uint64_t seed) {
     for (NodeId id : g.inputNodes()) {
         const Node& n = g.node(id);
         if (bindings.count(n.name)) continue;
-        if (isIntegral(n.declaredDType)) {  // indices: valid ones, uniform over the gathered axis; bools at random
+        if (n.declaredDType != DType::F32) {  // indices: valid ones, uniform over the gathered axis; bools at random; other floats normal
             bindings[n.name] = sampleIntegerInput(g, id, n.declaredShape, rng);
             continue;
         }

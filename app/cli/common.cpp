@@ -11,12 +11,15 @@
 #include <map>
 #include <ostream>
 #include <sstream>
+#include <cstring>
+#include <utility>
 
 #include "io/graph_file.h"
 #include "io/npy.h"
 #include "runtime/fallback_executor.h"
 #include "runtime/memory_plan.h"
 #include "tensor/dtype.h"
+#include "tensor/dtype_visit.h"
 #include "runtime/vulkan/vulkan_executor.h"
 #include "base/errors.h"
 #include "ir/verifier.h"
@@ -80,6 +83,62 @@ std::string graphArgument(const Args& args, const std::string& command) {
     return args.positional().front();
 }
 
+namespace {
+
+/// `t` (as read from `file`) as input `name` of type `want`: the same type as it is; integers
+/// widened or narrowed when every value fits; float32 or float16 widened to f64 exactly; uint16
+/// bits as bf16 (NumPy has no bfloat16; .npy files hold its bits as '<u2'). Anything that would
+/// round or reinterpret values is refused, naming the input, the file and both types.
+Tensor convertedForInput(const Tensor& t, DType want, const std::string& file, const std::string& name) {
+    if (t.dtype() == want) return t;
+    const Tensor c = t.contiguous();
+    if (want == DType::BF16 && c.dtype() == DType::U16) {
+        Tensor bits = Tensor::empty(c.shape(), DType::BF16);
+        std::memcpy(bits.bytes(), c.bytes(), std::size_t(c.numel()) * 2);
+        return bits;
+    }
+    if (want == DType::F64 && (c.dtype() == DType::F32 || c.dtype() == DType::F16)) {
+        Tensor wide = Tensor::empty(c.shape(), DType::F64);
+        const std::vector<float> values = c.toVector();
+        std::copy(values.begin(), values.end(), wide.ptr<double>());
+        return wide;
+    }
+    if (isInteger(want) && isInteger(c.dtype())) {
+        Tensor converted = Tensor::empty(c.shape(), want);
+        const bool wideUnsigned = c.dtype() == DType::U64;
+        visitIntegerDType(want, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const std::vector<std::int64_t> values = c.toInts();
+            for (std::size_t k = 0; k < values.size(); ++k) {
+                const bool fits = wideUnsigned ? std::in_range<T>(std::uint64_t(values[k])) : std::in_range<T>(values[k]);
+                if (!fits)
+                    throw BadInput(file + ": input '" + name + "' takes " + std::string(dtypeName(want)) + " values; element " + std::to_string(k) + " is " +
+                                   (wideUnsigned ? std::to_string(std::uint64_t(values[k])) : std::to_string(values[k])));
+                converted.ptr<T>()[k] = wideUnsigned ? T(std::uint64_t(values[k])) : T(values[k]);
+            }
+        });
+        return converted;
+    }
+    // NumPy's name of each type, for the advice
+    const auto numpyName = [](DType t) -> std::string {
+        switch (t) {
+            case DType::F32: return "float32";
+            case DType::F64: return "float64";
+            case DType::F16: return "float16";
+            case DType::BF16: return "uint16 holding the bfloat16 bits";
+            case DType::Bool: return "bool";
+            default: {
+                const std::string n(dtypeName(t));
+                return (n[0] == 'u' ? "uint" : "int") + n.substr(1);
+            }
+        }
+    };
+    throw BadInput(file + ": input '" + name + "' takes " + std::string(dtypeName(want)) + " values; the file holds " + std::string(dtypeName(c.dtype())) +
+                   " (save it as " + numpyName(want) + ")");
+}
+
+}  // namespace
+
 Bindings readBindings(const Args& args, const Graph& graph) {
     Bindings b;
     for (const auto& spec : args.values("--input")) {
@@ -92,23 +151,7 @@ Bindings readBindings(const Args& args, const Graph& graph) {
         try {
             const Node& n = graph.node(*id);
             const DType want = n.op == Op::Input ? n.declaredDType : DType::F32;
-            Tensor t = readNpy(file, isIntegral(want) ? NpyIntegers::Keep : NpyIntegers::ToFloat);
-            if (t.dtype() != want) {
-                // integers widen or narrow when every value fits; floats never become integers
-                if (t.dtype() == DType::F32 || want == DType::Bool || t.dtype() == DType::Bool)
-                    throw BadInput(file + ": input '" + name + "' takes " + std::string(dtypeName(want)) + " values; the file holds " +
-                                   std::string(dtypeName(t.dtype())) + " (save it as " + (want == DType::I64 ? "int64" : want == DType::I32 ? "int32" : "bool") + ")");
-                const std::vector<std::int64_t> values = t.toInts();
-                Tensor converted = Tensor::empty(t.shape(), want);
-                for (std::size_t k = 0; k < values.size(); ++k) {
-                    if (want == DType::I32 && (values[k] < INT32_MIN || values[k] > INT32_MAX))
-                        throw BadInput(file + ": input '" + name + "' takes i32 values; element " + std::to_string(k) + " is " + std::to_string(values[k]));
-                    if (want == DType::I32) converted.ptr<std::int32_t>()[k] = std::int32_t(values[k]);
-                    else converted.ptr<std::int64_t>()[k] = values[k];
-                }
-                t = converted;
-            }
-            b[name] = std::move(t);
+            b[name] = convertedForInput(readNpy(file, want == DType::F32 ? NpyIntegers::ToFloat : NpyIntegers::Keep), want, file, name);
         } catch (const Error& e) {
             throw BadInput(e.what());
         }

@@ -12,8 +12,10 @@
 #include <set>
 
 #include "base/errors.h"
+#include "tensor/dtype_visit.h"
 #include "base/files.h"
 #include "io/json_format.h"
+#include "tensor/dtype_visit.h"
 #include "io/json_format_text.h"
 #include "io/npy.h"
 
@@ -365,12 +367,12 @@ private:
 
     // ---- tensor data ----
 
-    /// An integer or bool constant: "dtype" ("i64", "i32" or "bool") and "values", whole numbers
+    /// An integer or bool constant: "dtype" (an integer type or "bool") and "values", whole numbers
     /// in that type's range (bools: 0 or 1, or true and false).
     Tensor readIntegerData(const json& obj, const std::string& place, const std::string& subject, const Shape& shape) {
         const json& t = *find(obj, "dtype");
         const std::optional<DType> type = t.is_string() ? dtypeFromName(t.get<std::string>()) : std::nullopt;
-        if (!type || !isIntegral(*type)) fail(place + ".dtype of a constant must be \"i64\", \"i32\" or \"bool\", not " + brief(t));
+        if (!type || !isIntegral(*type)) fail(place + ".dtype of a constant must be an integer type (\"i64\", \"i32\", \"i16\", \"i8\", \"u64\", \"u32\", \"u16\", \"u8\") or \"bool\", not " + brief(t));
         const json* d = find(obj, "values");
         if (!d || !d->is_array()) fail(subject + ": an integer constant gives its \"values\" as an array");
         const std::int64_t n = numel(shape);
@@ -387,14 +389,14 @@ private:
                 continue;
             }
             if (!v.is_number_integer()) fail(at + " must be a whole number, not " + brief(v));
-            if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX)) fail(at + " = " + brief(v) + " is out of i64 range");
-            const std::int64_t x = v.get<std::int64_t>();
-            if (*type == DType::I32) {
-                if (x < INT32_MIN || x > INT32_MAX) fail(at + " = " + brief(v) + " is out of i32 range");
-                out.ptr<std::int32_t>()[i] = std::int32_t(x);
-            } else {
-                out.ptr<std::int64_t>()[i] = x;
-            }
+            visitIntegerDType(*type, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                const bool fits = v.is_number_unsigned() ? v.get<std::uint64_t>() <= std::uint64_t(std::numeric_limits<T>::max())
+                                                         : v.get<std::int64_t>() >= std::int64_t(std::numeric_limits<T>::min()) &&
+                                                               (std::is_unsigned_v<T> || v.get<std::int64_t>() <= std::int64_t(std::numeric_limits<T>::max()));
+                if (!fits) fail(at + " = " + brief(v) + " is out of " + std::string(dtypeName(*type)) + " range");
+                out.ptr<T>()[i] = v.is_number_unsigned() ? T(v.get<std::uint64_t>()) : T(v.get<std::int64_t>());
+            });
         }
         return out;
     }

@@ -136,7 +136,12 @@ private:
             e["shape"] = n.value.shape();
             e["dtype"] = std::string(dtypeName(n.value.dtype()));
             ojson vals = ojson::array();
-            for (std::int64_t v : n.value.toInts()) vals.push_back(v);
+            if (n.value.dtype() == DType::U64) {  // (beyond int64's range as unsigned numbers)
+                const Tensor c = n.value.contiguous();
+                for (std::int64_t i = 0; i < c.numel(); ++i) vals.push_back(c.ptr<std::uint64_t>()[i]);
+            } else {
+                for (std::int64_t v : n.value.toInts()) vals.push_back(v);
+            }
             e["values"] = std::move(vals);
             return;
         }

@@ -15,6 +15,7 @@
 
 #include "base/errors.h"
 #include "base/files.h"
+#include "tensor/dtype_visit.h"
 
 static_assert(std::endian::native == std::endian::little, "the .npy reader and writer assume a little-endian host");
 
@@ -26,12 +27,18 @@ constexpr std::size_t kMagicLen = 6;
 /// Longest header accepted (NumPy itself refuses more than 10000 bytes by default).
 constexpr std::uint64_t kMaxHeaderLen = 1u << 20;
 
-enum class NpyType { F4, F8, I8, I4, B1 };
-
-std::size_t npyTypeSize(NpyType t) { return (t == NpyType::F8 || t == NpyType::I8) ? 8 : t == NpyType::B1 ? 1 : 4; }
+/// A file's element type is one of ours (kNpyTypes); bf16 has no NumPy dtype and is written as
+/// '<u2' holding the raw bits.
+struct NpyType {
+    const char* descr;
+    DType dtype;
+};
+constexpr NpyType kNpyTypes[] = {{"<f4", DType::F32}, {"<f8", DType::F64}, {"<f2", DType::F16}, {"<i8", DType::I64},
+                                 {"<i4", DType::I32}, {"<i2", DType::I16}, {"|i1", DType::I8},  {"|u1", DType::U8},
+                                 {"<u2", DType::U16}, {"<u4", DType::U32}, {"<u8", DType::U64}, {"|b1", DType::Bool}};
 
 struct NpyHeader {
-    NpyType type = NpyType::F4;
+    DType type = DType::F32;
     Shape shape;
     std::uint64_t dataOffset = 0;
 };
@@ -177,16 +184,17 @@ private:
     std::size_t i_ = 0;
 };
 
-NpyType parseDescr(const std::string& descr, const std::string& where) {
-    if (descr == "<f4") return NpyType::F4;
-    if (descr == "<f8") return NpyType::F8;
-    if (descr == "<i8") return NpyType::I8;
-    if (descr == "<i4") return NpyType::I4;
-    if (descr == "|b1" || descr == "?" || descr == "<b1") return NpyType::B1;
+DType parseDescr(const std::string& descr, const std::string& where) {
+    if (descr == "?" || descr == "<b1") return DType::Bool;
+    if (descr == "<i1") return DType::I8;
+    if (descr == "<u1") return DType::U8;
+    for (const NpyType& t : kNpyTypes)
+        if (descr == t.descr) return t.dtype;
     if (!descr.empty() && descr[0] == '>')
         throw FormatError(where + ": big-endian dtype '" + quoteForMessage(descr) + "' is not supported (use '<f4')");
     throw FormatError(where + ": unsupported dtype '" + quoteForMessage(descr) +
-                      "' (expected float32 '<f4', float64 '<f8', int64 '<i8', int32 '<i4' or bool '|b1')");
+                      "' (expected float32 '<f4', float64 '<f8', float16 '<f2', int64 '<i8', int32 '<i4', int16 '<i2', int8 '|i1', "
+                      "uint8 '|u1', uint16 '<u2', uint32 '<u4', uint64 '<u8' or bool '|b1')");
 }
 
 std::uint32_t readLe(const unsigned char* p, int bytes) {
@@ -230,7 +238,7 @@ NpyHeader parseHeader(const char* bytes, std::size_t avail, std::uint64_t fileSi
     if (!shapeIsSane(h.shape))
         throw FormatError(where + ": .npy shape " + quoteForMessage(shapeText) + " is absurd (negative, or more than 2^34 elements)");
     h.dataOffset = pre + headerLen;
-    const std::uint64_t want = std::uint64_t(numel(h.shape)) * npyTypeSize(h.type);
+    const std::uint64_t want = std::uint64_t(numel(h.shape)) * dtypeSize(h.type);
     const std::uint64_t have = fileSize - h.dataOffset;
     if (want != have)
         throw FormatError(where + ": header says shape " + pyShape(h.shape) + " (" + std::to_string(want) +
@@ -247,39 +255,32 @@ float doubleToFloat(double v) {
     return float(v);
 }
 
-/// Reads `n` values of type T (unaligned) at `src` into floats at `dst`, each through `convert`.
-template <typename T, typename Out, typename Convert>
-void convertEach(const char* src, Out* dst, std::size_t n, Convert convert) {
-    for (std::size_t i = 0; i < n; ++i) {
-        T v;
-        std::memcpy(&v, src + sizeof(T) * i, sizeof(T));
-        dst[i] = convert(v);
+/// Converts `n` elements of type `type` at `src` (unaligned) into floats at `dst`: integers
+/// exactly below 2^24, f64 rounded to nearest (beyond float32's range: +-inf), f16 exactly, bools 0/1.
+void convertToFloat(DType type, const char* src, float* dst, std::size_t n) {
+    if (type == DType::F32) {
+        std::memcpy(dst, src, n * 4);
+        return;
     }
+    visitDType(type, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        for (std::size_t i = 0; i < n; ++i) {
+            T v;
+            std::memcpy(&v, src + sizeof(T) * i, sizeof(T));
+            if constexpr (std::is_same_v<T, double>) dst[i] = doubleToFloat(v);
+            else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) dst[i] = toFloat(v);
+            else if constexpr (decltype(tag)::dtype == DType::Bool) dst[i] = v ? 1.f : 0.f;
+            else dst[i] = float(v);
+        }
+    });
 }
 
-/// Converts `n` elements of type `type` at `src` into floats at `dst`.
-void convertToFloat(NpyType type, const char* src, float* dst, std::size_t n) {
-    const auto toFloat = [](auto v) { return float(v); };
-    switch (type) {
-        case NpyType::F4: std::memcpy(dst, src, n * 4); break;
-        case NpyType::F8: convertEach<double>(src, dst, n, doubleToFloat); break;
-        case NpyType::I8: convertEach<std::int64_t>(src, dst, n, toFloat); break;
-        case NpyType::I4: convertEach<std::int32_t>(src, dst, n, toFloat); break;
-        case NpyType::B1: convertEach<std::uint8_t>(src, dst, n, [](std::uint8_t v) { return v ? 1.f : 0.f; }); break;
-    }
-}
-
-bool isIntegerType(NpyType type) { return type == NpyType::I8 || type == NpyType::I4 || type == NpyType::B1; }
-
-/// The tensor a file of `type` is read into: with NpyIntegers::Keep, an integer or bool file
-/// keeps its type (I64, I32, Bool); F32 otherwise.
-DType readDType(NpyType type, NpyIntegers ints) {
-    if (ints != NpyIntegers::Keep || !isIntegerType(type)) return DType::F32;
-    return type == NpyType::I8 ? DType::I64 : type == NpyType::I4 ? DType::I32 : DType::Bool;
-}
+/// The tensor a file of `type` is read into: with NpyIntegers::Keep, the file's own type; F32
+/// otherwise.
+DType readDType(DType type, NpyIntegers ints) { return ints == NpyIntegers::Keep ? type : DType::F32; }
 
 /// Converts `n` elements of type `type` at `src` into `t`'s elements from flat index `at` on.
-void convertInto(NpyType type, const char* src, Tensor& t, std::size_t at, std::size_t n) {
+void convertInto(DType type, const char* src, Tensor& t, std::size_t at, std::size_t n) {
     if (t.dtype() == DType::F32) {
         convertToFloat(type, src, t.data() + at, n);
         return;
@@ -291,7 +292,9 @@ void convertInto(NpyType type, const char* src, Tensor& t, std::size_t at, std::
 }
 
 std::string npyHeaderBytes(const Shape& shape, DType dtype) {
-    const char* descr = dtype == DType::I64 ? "<i8" : dtype == DType::I32 ? "<i4" : dtype == DType::Bool ? "|b1" : "<f4";
+    const char* descr = "<u2";  // (bf16: its raw bits)
+    for (const NpyType& t : kNpyTypes)
+        if (t.dtype == dtype) descr = t.descr;
     std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + pyShape(shape) + ", }";
     // magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64
     std::size_t total = 10 + dict.size() + 1;
@@ -308,8 +311,6 @@ std::string npyHeaderBytes(const Shape& shape, DType dtype) {
 
 Tensor checkedContiguous(const Tensor& t, const std::string& where) {
     if (!t.defined()) throw FormatError(where + ": cannot write an undefined tensor");
-    if (t.dtype() != DType::F32 && !isIntegral(t.dtype()))
-        throw FormatError(where + ": cannot write a " + std::string(dtypeName(t.dtype())) + " tensor (f32, i64, i32 and bool are written)");
     return t.contiguous();
 }
 
@@ -369,8 +370,8 @@ Tensor readNpy(const std::string& path, NpyIntegers ints) {
     Tensor t = Tensor::empty(h.shape, readDType(h.type, ints));
     if (std::fseek(f, long(h.dataOffset), SEEK_SET) != 0) throw FormatError(path + ": cannot seek (" + errnoText() + ")");
     const std::size_t n = std::size_t(t.numel());
-    const std::size_t esize = npyTypeSize(h.type);
-    if ((h.type == NpyType::F4 && t.dtype() == DType::F32) || (t.dtype() != DType::F32 && t.dtype() != DType::Bool)) {
+    const std::size_t esize = dtypeSize(h.type);
+    if (t.dtype() == h.type && t.dtype() != DType::Bool) {
         void* dst = t.bytes();  // (the file's own type, bit for bit)
         if (std::fread(dst, esize, n, f) != n) throw FormatError(path + ": the file is shorter than its header says (read error)");
         return t;

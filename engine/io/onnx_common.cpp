@@ -55,6 +55,31 @@ std::string dataTypeName(int t) {
 
 bool isFloatType(int t) { return t == onnx::TensorProto::FLOAT || t == onnx::TensorProto::DOUBLE; }
 
+namespace {
+struct TypePair {
+    int onnx;
+    DType ours;
+};
+constexpr TypePair kTypePairs[] = {
+    {onnx::TensorProto::FLOAT, DType::F32},  {onnx::TensorProto::DOUBLE, DType::F64}, {onnx::TensorProto::FLOAT16, DType::F16},
+    {onnx::TensorProto::BFLOAT16, DType::BF16}, {onnx::TensorProto::INT64, DType::I64}, {onnx::TensorProto::INT32, DType::I32},
+    {onnx::TensorProto::INT16, DType::I16},  {onnx::TensorProto::INT8, DType::I8},    {onnx::TensorProto::UINT64, DType::U64},
+    {onnx::TensorProto::UINT32, DType::U32}, {onnx::TensorProto::UINT16, DType::U16}, {onnx::TensorProto::UINT8, DType::U8},
+    {onnx::TensorProto::BOOL, DType::Bool}};
+}  // namespace
+
+std::optional<DType> dtypeOfOnnx(int dataType) {
+    for (const TypePair& p : kTypePairs)
+        if (p.onnx == dataType) return p.ours;
+    return std::nullopt;
+}
+
+int onnxDataType(DType t) {
+    for (const TypePair& p : kTypePairs)
+        if (p.ours == t) return p.onnx;
+    return onnx::TensorProto::UNDEFINED;
+}
+
 bool isIntegerType(int t) {
     using T = onnx::TensorProto;
     switch (t) {

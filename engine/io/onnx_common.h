@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,5 +56,11 @@ std::vector<std::int64_t> readIntTensor(const onnx::TensorProto& t, const std::s
 
 bool isFloatType(int dataType);
 bool isIntegerType(int dataType);  // the integer types and BOOL
+
+/// Our element type for an ONNX data type (FLOAT16 f16, UINT8 u8, BOOL bool...); nullopt for
+/// STRING, complex and the others we have no type for.
+std::optional<DType> dtypeOfOnnx(int dataType);
+/// ONNX's data type for ours.
+int onnxDataType(DType t);
 
 }  // namespace adj::onnx_io

@@ -1,4 +1,5 @@
 #include "io/onnx_export.h"
+#include "ir/element_types.h"
 
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
@@ -23,15 +24,8 @@ namespace {
 using namespace onnx_io;
 using Ints = std::vector<std::int64_t>;
 
-/// ONNX's element type for ours (f32, i64, i32, bool; the importer refuses the others).
-int onnxElementType(DType t) {
-    switch (t) {
-        case DType::I64: return onnx::TensorProto::INT64;
-        case DType::I32: return onnx::TensorProto::INT32;
-        case DType::Bool: return onnx::TensorProto::BOOL;
-        default: return onnx::TensorProto::FLOAT;
-    }
-}
+/// ONNX's element type for ours.
+int onnxElementType(DType t) { return onnxDataType(t); }
 
 void setTensor(onnx::TensorProto& t, const Tensor& value) {
     const Tensor c = value.contiguous();
@@ -573,8 +567,7 @@ private:
             case Op::Gather: attr(simple("Gather"), "axis", n.attrs.getInt(n.op, "axis")); return;
             case Op::Cast: {
                 const std::string to = n.attrs.getString(n.op, "to");
-                attr(simple("Cast"), "to", std::int64_t(to == "i64" ? onnx::TensorProto::INT64 : to == "i32" ? onnx::TensorProto::INT32
-                                                        : to == "bool" ? onnx::TensorProto::BOOL : onnx::TensorProto::FLOAT));
+                attr(simple("Cast"), "to", std::int64_t(onnxDataType(castTarget(n))));
                 return;
             }
             case Op::ArgMax: case Op::ArgMin: {

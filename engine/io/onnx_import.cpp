@@ -57,16 +57,16 @@ void Importer::addInputs() {
             continue;
         }
         const auto& tt = in.type().tensor_type();
-        // int64 and int32 values stay integers (Indices); bool values become 0/1 masks
-        const bool indices = tt.elem_type() == onnx::TensorProto::INT64 || tt.elem_type() == onnx::TensorProto::INT32;
-        const bool truth = tt.elem_type() == onnx::TensorProto::BOOL;
-        if (!isFloatType(tt.elem_type()) && !indices && !truth) {
+        // f32 values are Float; bool values become 0/1 masks; every other type stays itself (Indices)
+        const std::optional<DType> type = dtypeOfOnnx(tt.elem_type());
+        if (!type) {
             Value v;
             v.kind = Value::Kind::Error;
-            v.error = what + " has element type " + dataTypeName(tt.elem_type()) + "; only float, int64, int32 and bool inputs are supported";
+            v.error = what + " has element type " + dataTypeName(tt.elem_type()) + "; only numeric and bool inputs are supported";
             values_[in.name()] = v;
             continue;
         }
+        const bool truth = *type == DType::Bool;
         if (!tt.has_shape()) fail(what + " has no shape (its rank is needed)");
         if (tt.shape().dim_size() > kMaxRank) fail(what + " has " + std::to_string(tt.shape().dim_size()) + " dimensions, more than " + std::to_string(kMaxRank));
         Shape shape;
@@ -99,13 +99,9 @@ void Importer::addInputs() {
             dims.push_back(name);
         }
         if (!shapeIsSane(shape)) fail(what + " has dims " + shapeToString(shape) + ", which are too large");
-        const DType type = tt.elem_type() == onnx::TensorProto::INT64 ? DType::I64
-                           : tt.elem_type() == onnx::TensorProto::INT32 ? DType::I32
-                           : truth                                      ? DType::Bool
-                                                                        : DType::F32;
-        NodeId id = g_.addInput(in.name(), shape, dims, type);
+        NodeId id = g_.addInput(in.name(), shape, dims, *type);
         if (dynamic) probes_[ValueRef{id, 0}] = probe;
-        if (indices) {
+        if (*type != DType::F32 && !truth) {
             bindIndices(in.name(), {id, 0});
         } else if (truth) {  // a bool input read as a 0/1 mask, the form masks have in the graph
             const ValueRef mask = emit(Op::Cast, {ValueRef{id, 0}}, {}, in.name() + "/mask");
@@ -223,18 +219,21 @@ void Importer::addOutputs() {
         Value& v = it->second;
         const std::string what = "graph output '" + o.name() + "'";
         if (v.kind == Value::Kind::Error) fail(v.error);
-        // An output has the element type the file declares: float32, int64, int32 or bool (masks
-        // cast to bool, integers computed as integers or cast from the float values that carried
-        // them); any other (float64, float16, uint8...) is refused rather than written with a
-        // type it does not have.
+        // An output has the element type the file declares (masks cast to bool, integers computed
+        // as integers or cast from the float values that carried them). A value computed in
+        // float32 is not written as a wider or narrower float type, which would claim a precision
+        // it was not computed in.
         const int declared = o.type().tensor_type().elem_type();
         using T = onnx::TensorProto;
-        const DType type = declared == T::INT64 ? DType::I64 : declared == T::INT32 ? DType::I32 : declared == T::BOOL ? DType::Bool : DType::F32;
-        if (declared != T::UNDEFINED && declared != T::FLOAT && declared != T::INT64 && declared != T::INT32 && declared != T::BOOL)
-            fail(what + producerNote(o.name()) + " has element type " + dataTypeName(declared) +
-                 "; Adjoint writes float32, int64, int32 and bool outputs (float64, float16 and narrower integers are not supported)");
+        const std::optional<DType> declaredType = declared == T::UNDEFINED ? std::optional<DType>(DType::F32) : dtypeOfOnnx(declared);
+        if (!declaredType) fail(what + producerNote(o.name()) + " has element type " + dataTypeName(declared) + ", which Adjoint does not write");
+        const DType type = *declaredType;
         if (v.kind == Value::Kind::Indices && type == DType::F32 && declared != T::UNDEFINED)
             fail(what + " is " + std::string(dtypeName(g_.type(v.ref).dtype)) + " but declared " + dataTypeName(declared));
+        const bool computedInF32 = v.kind == Value::Kind::Float || (v.kind == Value::Kind::Indices && g_.type(v.ref).dtype == DType::F32);
+        if ((type == DType::F64 || isHalf(type)) && computedInF32)
+            fail(what + producerNote(o.name()) + " is declared " + dataTypeName(declared) +
+                 " but was computed in float32 here (an op on its path computes in float32 only); it is not written as " + dataTypeName(declared));
         ValueRef result;
         if (v.kind == Value::Kind::Ints && type != DType::F32) {
             if (!v.ints.allConst()) fail(what + " is an integer tensor that depends on a dynamic dimension (" + dynamicNote() + ")");

@@ -28,31 +28,33 @@ ValueRef scalar(Importer& I, float v, const std::string& what) { return I.consta
 }  // namespace
 
 void reduceComposite(Importer& I, char kind) {
-    const ValueRef x = I.fin(0);
+    // f64 values in double (every op below computes in it); ReduceProd's sign in float32 only
+    const bool f64 = kind != 'p' && I.isIndices(0) && I.graph().type(I.value(0).ref).dtype == DType::F64;
+    const ValueRef x = f64 ? I.value(0).ref : I.fin(0);
     const std::string& y = I.out();
     const Attributes at = reduceAttrs(I, keepDims(I));
     switch (kind) {
         case '1':  // ReduceL1: sum |x|
-            I.bindFloat(y, I.emit(Op::Sum, {I.emit(Op::Abs, {x}, {}, y + "/abs")}, at, y));
+            I.bindData(y, I.emit(Op::Sum, {I.emit(Op::Abs, {x}, {}, y + "/abs")}, at, y));
             return;
         case '2':  // ReduceL2: sqrt(sum x^2)
-            I.bindFloat(y, I.emit(Op::Sqrt, {I.emit(Op::Sum, {I.emit(Op::Mul, {x, x}, {}, y + "/square")}, at, y + "/sum")}, {}, y));
+            I.bindData(y, I.emit(Op::Sqrt, {I.emit(Op::Sum, {I.emit(Op::Mul, {x, x}, {}, y + "/square")}, at, y + "/sum")}, {}, y));
             return;
         case 's':  // ReduceSumSquare
-            I.bindFloat(y, I.emit(Op::Sum, {I.emit(Op::Mul, {x, x}, {}, y + "/square")}, at, y));
+            I.bindData(y, I.emit(Op::Sum, {I.emit(Op::Mul, {x, x}, {}, y + "/square")}, at, y));
             return;
         case 'l':  // ReduceLogSum
-            I.bindFloat(y, I.emit(Op::Log, {I.emit(Op::Sum, {x}, at, y + "/sum")}, {}, y));
+            I.bindData(y, I.emit(Op::Log, {I.emit(Op::Sum, {x}, at, y + "/sum")}, {}, y));
             return;
         case 'e': {  // ReduceLogSumExp, shifted by the maximum so that exp cannot overflow
             const ValueRef m = I.emit(Op::Max, {x}, reduceAttrs(I, true), y + "/max");
             const ValueRef mOut = keepDims(I) ? m : I.emit(Op::Max, {x}, at, y + "/max_out");
             const ValueRef e = I.emit(Op::Exp, {I.emit(Op::Sub, {x, m}, {}, y + "/shifted")}, {}, y + "/exp");
-            I.bindFloat(y, I.emit(Op::Add, {I.emit(Op::Log, {I.emit(Op::Sum, {e}, at, y + "/sum")}, {}, y + "/log"), mOut}, {}, y));
+            I.bindData(y, I.emit(Op::Add, {I.emit(Op::Log, {I.emit(Op::Sum, {e}, at, y + "/sum")}, {}, y + "/log"), mOut}, {}, y));
             return;
         }
         case 'm':  // ReduceMin: -max(-x)
-            I.bindFloat(y, I.emit(Op::Neg, {I.emit(Op::Max, {I.emit(Op::Neg, {x}, {}, y + "/neg")}, at, y + "/max")}, {}, y));
+            I.bindData(y, I.emit(Op::Neg, {I.emit(Op::Max, {I.emit(Op::Neg, {x}, {}, y + "/neg")}, at, y + "/max")}, {}, y));
             return;
         case 'p': {  // ReduceProd: (-1)^(negatives) exp(sum log |x|); a zero makes log -inf and the product 0
             const ValueRef magnitude = I.emit(Op::Exp, {I.emit(Op::Sum, {I.emit(Op::Log, {I.emit(Op::Abs, {x}, {}, y + "/abs")}, {}, y + "/log")}, at, y + "/sum")}, {}, y + "/magnitude");
@@ -61,7 +63,7 @@ void reduceComposite(Importer& I, char kind) {
             const ValueRef half = I.emit(Op::Floor, {I.emit(Op::Mul, {negatives, scalar(I, 0.5f, "half")}, {}, y + "/halved")}, {}, y + "/floor");
             const ValueRef parity = I.emit(Op::Sub, {negatives, I.emit(Op::Mul, {half, scalar(I, 2.f, "two")}, {}, y + "/even")}, {}, y + "/parity");
             const ValueRef sign = I.emit(Op::Sub, {scalar(I, 1.f, "one"), I.emit(Op::Mul, {parity, scalar(I, 2.f, "two_")}, {}, y + "/flip")}, {}, y + "/sign");
-            I.bindFloat(y, I.emit(Op::Mul, {sign, magnitude}, {}, y));
+            I.bindData(y, I.emit(Op::Mul, {sign, magnitude}, {}, y));
             return;
         }
         default:
@@ -122,21 +124,14 @@ void eyeLike(Importer& I) {
     const Shape shape = I.isIndices(0) || I.value(0).kind == Value::Kind::Float ? I.staticShape(I.graphValue(0), "the input") : I.value(0).ints.shape;
     if (shape.size() != 2) I.fail("EyeLike takes a 2-D input, got shape " + shapeToString(shape));
     const std::int64_t k = I.attrInt("k", 0);
-    using T = onnx::TensorProto;
-    int type = int(I.attrInt("dtype", 0));
-    if (!I.attr("dtype")) type = I.isIndices(0) ? (I.graph().type(I.value(0).ref).dtype == DType::I32 ? T::INT32 : T::INT64) : T::FLOAT;
-    const DType dtype = type == T::INT64 ? DType::I64 : type == T::INT32 ? DType::I32 : type == T::FLOAT || type == T::DOUBLE ? DType::F32 : DType::F16;
-    if (dtype == DType::F16) I.fail("EyeLike of type " + dataTypeName(type) + " is not supported (float, int64 and int32 are)");
-    Tensor eye = Tensor::zeros(shape, dtype);
-    for (std::int64_t r = 0; r < shape[0]; ++r) {
-        const std::int64_t c = r + k;
-        if (c < 0 || c >= shape[1]) continue;
-        const std::int64_t at = r * shape[1] + c;
-        if (dtype == DType::F32) eye.data()[at] = 1.f;
-        else if (dtype == DType::I64) eye.i64()[at] = 1;
-        else eye.ptr<std::int32_t>()[at] = 1;
-    }
-    if (dtype == DType::F32) I.bindPending(I.out(), eye);
+    std::optional<DType> dtype = I.isIndices(0) ? I.graph().type(I.value(0).ref).dtype : DType::F32;  // by default the input's type
+    if (I.attr("dtype")) dtype = dtypeOfOnnx(int(I.attrInt("dtype", 0)));
+    if (!dtype || *dtype == DType::Bool) I.fail("EyeLike of type " + dataTypeName(int(I.attrInt("dtype", 0))) + " is not supported");
+    std::vector<std::int64_t> ones(std::size_t(numel(shape)), 0);
+    for (std::int64_t r = 0; r < shape[0]; ++r)
+        if (r + k >= 0 && r + k < shape[1]) ones[std::size_t(r * shape[1] + r + k)] = 1;
+    const Tensor eye = I.typedConstant(shape, ones, *dtype, "the identity");
+    if (*dtype == DType::F32) I.bindPending(I.out(), eye);
     else I.bindData(I.out(), I.constantNode(eye, I.out()));
 }
 

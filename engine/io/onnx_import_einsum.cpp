@@ -197,8 +197,11 @@ private:
 void einsum(Importer& I) {
     const Equation e = parseEquation(I, I.attrString("equation", ""), I.numInputs());
     std::vector<Term> terms;
+    // f64 operands contract in double (transposes, products, sums and matmuls all compute in it)
+    std::optional<DType> type = I.integerInputs();
+    if (type != DType::F64) type.reset();
     for (int k = 0; k < I.numInputs(); ++k) {
-        Term t{I.fin(k), e.inputs[std::size_t(k)]};
+        Term t{I.numIn(k, type), e.inputs[std::size_t(k)]};
         if (I.shapeOf(t.value).size() != t.letters.size())
             I.fail("operand " + std::to_string(k) + " has rank " + std::to_string(I.shapeOf(t.value).size()) + ", its term '" + t.letters + "' has " +
                    std::to_string(t.letters.size()) + " letters");
@@ -217,7 +220,7 @@ void einsum(Importer& I) {
     const std::vector<Sym> dims = I.symShape(y);
     Ints same;
     for (std::size_t i = 0; i < dims.size(); ++i) same.push_back(symIsConst(dims[i]) ? I.shapeOf(y)[i] : 0);
-    I.bindFloat(I.out(), I.emit(Op::Reshape, {y}, {{"shape", same}}, I.out()));
+    I.bindData(I.out(), I.emit(Op::Reshape, {y}, {{"shape", same}}, I.out()));
 }
 
 }  // namespace adj::onnx_io::ops

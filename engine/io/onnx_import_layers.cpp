@@ -213,6 +213,12 @@ void pool(Importer& I, Op op) {
     Attributes at{{"kernel", kernel}, {"strides", strides}, {"pads", pads}};
     if (!isMax) at.set("count_include_pad", includePad);
     bindSpatial(I, I.emit(op, {x}, at, rank == 1 ? I.out() + "/2d" : I.out()), rank);
+    // integer values (uint8 images) pooled as float32, which holds them exactly (the cast in
+    // refuses any beyond 2^24): the maximum is one of them, given back in their type
+    if (const DType type = I.isIndices(0) ? I.graph().type(I.value(0).ref).dtype : DType::F32; isMax && isInteger(type)) {
+        const ValueRef pooled = I.valueNamed(I.out()).ref;
+        I.bindIndices(I.out(), I.emit(Op::Cast, {pooled}, {{"to", std::string(dtypeName(type))}}, I.out() + "/" + std::string(dtypeName(type))));
+    }
 }
 
 void globalMaxPool(Importer& I) {

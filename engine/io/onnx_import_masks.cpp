@@ -125,7 +125,9 @@ void trilu(Importer& I) {
 }
 
 void cumSum(Importer& I) {
-    const ValueRef x = I.fin(0);
+    // f64 values summed in double (a matmul in f64); others as float32
+    const DType type = I.isIndices(0) && I.graph().type(I.value(0).ref).dtype == DType::F64 ? DType::F64 : DType::F32;
+    const ValueRef x = type == DType::F64 ? I.value(0).ref : I.fin(0);
     const auto rank = std::int64_t(I.shapeOf(x).size());
     if (rank == 0) I.fail("needs an input of rank 1 or more");
     const Ints axisValues = I.constInts(1, "axis");
@@ -135,16 +137,16 @@ void cumSum(Importer& I) {
     const std::int64_t n = I.staticDim(x, std::size_t(axis), "the summed axis");
     if (n > 4096) I.fail("a summed axis longer than 4096 is not supported (its matrix has n x n elements)");
     // out[j] = sum_i x[i] * M[i][j]
-    std::vector<float> m(static_cast<std::size_t>(n * n), 0.f);
+    std::vector<std::int64_t> m(static_cast<std::size_t>(n * n), 0);
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
             const bool take = reverse ? (exclusive ? i > j : i >= j) : (exclusive ? i < j : i <= j);
-            m[std::size_t(i * n + j)] = take ? 1.f : 0.f;
+            m[std::size_t(i * n + j)] = take ? 1 : 0;
         }
     const std::string s = I.out();
-    const ValueRef matrix = I.constantNode(Tensor::fromVector({n, n}, m), s + "/triangle");
+    const ValueRef matrix = I.constantNode(I.typedConstant({n, n}, m, type, "the triangle"), s + "/triangle");
     if (axis == rank - 1) {
-        I.bindFloat(I.out(), I.emit(Op::MatMul, {x, matrix}, {}, s));
+        I.bindData(I.out(), I.emit(Op::MatMul, {x, matrix}, {}, s));
         return;
     }
     Ints perm(static_cast<std::size_t>(rank));
@@ -152,7 +154,7 @@ void cumSum(Importer& I) {
     std::swap(perm[std::size_t(axis)], perm.back());
     const ValueRef moved = I.emit(Op::Transpose, {x}, {{"perm", perm}}, s + "/axis_last");
     const ValueRef summed = I.emit(Op::MatMul, {moved, matrix}, {}, s + "/sums");
-    I.bindFloat(I.out(), I.emit(Op::Transpose, {summed}, {{"perm", perm}}, s));
+    I.bindData(I.out(), I.emit(Op::Transpose, {summed}, {{"perm", perm}}, s));
 }
 
 }  // namespace adj::onnx_io::ops

@@ -10,6 +10,7 @@
 #include "base/errors.h"
 #include "ir/element_types.h"
 #include "ir/verifier.h"
+#include "tensor/dtype_visit.h"
 
 namespace adj::onnx_io::ops {
 
@@ -20,8 +21,8 @@ void elementwise(Importer& I, Op op, char intOp) {
         I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], intOp); }));
         return;
     }
-    if (const std::optional<DType> integers = I.integerInputs(); integers && computesOnIntegers(op)) {
-        I.bindIndices(I.out(), I.emit(op, {I.intIn(0, *integers), I.intIn(1, *integers)}, {}, I.out()));  // computed in integers
+    if (const std::optional<DType> type = I.integerInputs(); type && computesIn(op, *type)) {
+        I.bindData(I.out(), I.emit(op, {I.intIn(0, *type), I.intIn(1, *type)}, {}, I.out()));  // computed in the inputs' type
         return;
     }
     ValueRef a = I.fin(0), b = I.fin(1);
@@ -36,7 +37,20 @@ void mod(Importer& I) {
         I.bindInts(I.out(), intBroadcast(I, {&a, &b}, [&](const std::vector<Sym>& v) { return symOp(I, v[0], v[1], fmod ? 'f' : '%'); }));
         return;
     }
-    if (const std::optional<DType> integers = I.integerInputs()) {
+    const std::optional<DType> type = I.integerInputs();
+    if (type && isHalf(*type)) {
+        // f16, bf16: the remainder in float32 (exact widening; one rounding at the end)
+        const ValueRef a = I.emit(Op::Cast, {I.intIn(0, *type)}, {{"to", std::string("f32")}}, I.out() + "/a_f32");
+        const ValueRef b = I.emit(Op::Cast, {I.intIn(1, *type)}, {{"to", std::string("f32")}}, I.out() + "/b_f32");
+        if (!fmod) I.fail("fmod 0 (an integer remainder) on float values is not defined by ONNX; set fmod to 1");
+        const std::string s = I.out();
+        const ValueRef q = I.emit(Op::Div, {a, b}, {}, s + "/quotient");
+        const ValueRef t = I.emit(Op::Mul, {I.emit(Op::Sign, {q}, {}, s + "/sign"), I.emit(Op::Floor, {I.emit(Op::Abs, {q}, {}, s + "/abs")}, {}, s + "/floor")}, {}, s + "/trunc");
+        const ValueRef r = I.emit(Op::Sub, {a, I.emit(Op::Mul, {b, t}, {}, s + "/multiple")}, {}, s + "/f32");
+        I.bindData(s, I.emit(Op::Cast, {r}, {{"to", std::string(dtypeName(*type))}}, s));
+        return;
+    }
+    if (const std::optional<DType> integers = type && isInteger(*type) ? type : std::nullopt) {
         // integers known only when the graph runs: r = a - b (a / b) with division toward zero (C's
         // remainder, fmod 1); fmod 0 moves a nonzero r of the other sign than b by b (Python's %)
         const ValueRef a = I.intIn(0, *integers), b = I.intIn(1, *integers);
@@ -46,7 +60,7 @@ void mod(Importer& I) {
             I.bindIndices(s, r);
             return;
         }
-        const ValueRef zero = I.constantNode(*integers == DType::I64 ? Tensor::fromInts({}, {0}) : Tensor::zeros({}, DType::I32), s + "/zero");
+        const ValueRef zero = I.constantNode(I.typedConstant({}, {0}, *integers, "zero"), s + "/zero");
         const ValueRef one = I.constantNode(Tensor::scalar(1.f), s + "/one"), two = I.constantNode(Tensor::scalar(2.f), s + "/two");
         const ValueRef rNeg = I.emit(Op::Greater, {zero, r}, {}, s + "/r_negative"), bNeg = I.emit(Op::Greater, {zero, b}, {}, s + "/b_negative");
         const ValueRef differ = I.emit(Op::Sub, {I.emit(Op::Add, {rNeg, bNeg}, {}, s + "/either"), I.emit(Op::Mul, {I.emit(Op::Mul, {rNeg, bNeg}, {}, s + "/both"), two}, {}, s + "/twice")}, {}, s + "/signs_differ");
@@ -58,11 +72,31 @@ void mod(Importer& I) {
     // float values: ONNX defines only fmod 1, a - b * trunc(a / b) (trunc(q) = sign(q) floor(|q|)),
     // differentiable in a (1) and b (-trunc(a / b)) between the jumps
     if (!fmod) I.fail("fmod 0 (an integer remainder) on float values is not defined by ONNX; set fmod to 1");
-    const ValueRef a = I.fin(0), b = I.fin(1);
+    const std::optional<DType> f64 = type == DType::F64 ? type : std::nullopt;  // (computed in double)
+    const ValueRef a = I.numIn(0, f64), b = I.numIn(1, f64);
     const std::string s = I.out();
     const ValueRef q = I.emit(Op::Div, {a, b}, {}, s + "/quotient");
     const ValueRef t = I.emit(Op::Mul, {I.emit(Op::Sign, {q}, {}, s + "/sign"), I.emit(Op::Floor, {I.emit(Op::Abs, {q}, {}, s + "/abs")}, {}, s + "/floor")}, {}, s + "/trunc");
-    I.bindFloat(I.out(), I.emit(Op::Sub, {a, I.emit(Op::Mul, {b, t}, {}, s + "/multiple")}, {}, s));
+    I.bindData(I.out(), I.emit(Op::Sub, {a, I.emit(Op::Mul, {b, t}, {}, s + "/multiple")}, {}, s));
+}
+
+void bitShift(Importer& I) {
+    // x << s = x * 2^s and x >> s = x / 2^s in the unsigned type (wrap-around and truncating
+    // division give the shifts exactly), 2^s gathered from the type's table of powers of two
+    const std::string direction = I.attrString("direction", "");
+    if (direction != "LEFT" && direction != "RIGHT") I.fail("attribute 'direction' must be LEFT or RIGHT, got '" + direction + "'");
+    const std::optional<DType> type = I.integerInputs();
+    if (!type || !isUnsigned(*type) || *type == DType::Bool)
+        I.fail("BitShift takes unsigned integer values known when the graph runs (uint8, uint16, uint32, uint64)");
+    const std::int64_t width = std::int64_t(dtypeSize(*type)) * 8;
+    Tensor table = Tensor::empty({width}, *type);
+    visitIntegerDType(*type, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        for (std::int64_t k = 0; k < width; ++k) table.ptr<T>()[k] = T(std::uint64_t(1) << k);
+    });
+    const std::string s = I.out();
+    const ValueRef powers = I.emit(Op::Gather, {I.constantNode(table, s + "/powers_of_two"), I.intIn(1, DType::I64)}, {{"axis", std::int64_t(0)}}, s + "/two_to_the_shift");
+    I.bindIndices(s, I.emit(direction == "LEFT" ? Op::Mul : Op::Div, {I.intIn(0, *type), powers}, {}, s));
 }
 
 void unary(Importer& I, Op op) {
@@ -74,8 +108,8 @@ void unary(Importer& I, Op op) {
                    }));
         return;
     }
-    if (I.isIndices(0) && computesOnIntegers(op)) {
-        I.bindIndices(I.out(), I.emit(op, {I.value(0).ref}, {}, I.out()));
+    if (I.isIndices(0) && computesIn(op, I.graph().type(I.value(0).ref).dtype)) {
+        I.bindData(I.out(), I.emit(op, {I.value(0).ref}, {}, I.out()));
         return;
     }
     I.bindFloat(I.out(), I.emit(op, {I.fin(0)}, {}, I.out()));
@@ -99,7 +133,8 @@ void variadic(Importer& I, Op op, char intOp) {
                    }));
         return;
     }
-    const std::optional<DType> integers = computesOnIntegers(op) ? I.integerInputs() : std::nullopt;
+    std::optional<DType> integers = I.integerInputs();
+    if (integers && !computesIn(op, *integers)) integers.reset();
     ValueRef acc = I.numIn(0, integers);
     for (int i = 1; i < I.numInputs(); ++i)
         acc = I.emit(op, {acc, I.numIn(i, integers)}, {}, i + 1 == I.numInputs() ? I.out() : I.out() + "/" + std::to_string(i));
@@ -177,14 +212,16 @@ void where(Importer& I) {
 }
 
 void clip(Importer& I) {
-    ValueRef y = I.fin(0);
-    if (I.has(1)) y = I.emit(Op::Maximum, {y, I.fin(1)}, {}, I.has(2) ? I.out() + "/min" : I.out());
-    if (I.has(2)) y = I.emit(Op::Minimum, {y, I.fin(2)}, {}, I.out());
+    std::optional<DType> type = I.integerInputs();  // clipped in the input's type where it computes
+    if (type && !computesIn(Op::Maximum, *type)) type.reset();
+    ValueRef y = I.numIn(0, type);
+    if (I.has(1)) y = I.emit(Op::Maximum, {y, I.numIn(1, type)}, {}, I.has(2) ? I.out() + "/min" : I.out());
+    if (I.has(2)) y = I.emit(Op::Minimum, {y, I.numIn(2, type)}, {}, I.out());
     if (!I.has(1) && !I.has(2)) {
         identity(I);
         return;
     }
-    I.bindFloat(I.out(), y);
+    I.bindData(I.out(), y);
 }
 
 void reciprocal(Importer& I) {
@@ -235,14 +272,15 @@ void reduce(Importer& I, Op op) {
     const auto axes = I.axesOf(1, inputSince);
     const std::int64_t keep = I.attrInt("keepdims", 1) != 0;
     const bool noop = I.attrInt("noop_with_empty_axes", 0) != 0;
-    ValueRef x = I.fin(0);
+    // in the input's own type where the reduction computes in it (f64)
+    const ValueRef x = I.isIndices(0) && computesIn(op, I.graph().type(I.value(0).ref).dtype) ? I.value(0).ref : I.fin(0);
     if ((!axes || axes->empty()) && noop) {
-        I.bindFloat(I.out(), x);
+        I.bindData(I.out(), x);
         return;
     }
     Attributes at{{"keepdims", keep}};
     if (axes && !axes->empty()) at.set("axes", *axes);
-    I.bindFloat(I.out(), I.emit(op, {x}, at, I.out()));
+    I.bindData(I.out(), I.emit(op, {x}, at, I.out()));
 }
 
 /// An elementwise op of the table read from the ONNX op its entry names: float inputs, and the
@@ -260,9 +298,11 @@ void tableOp(Importer& I, Op op) {
         probe.attrs.set(a.name(), double(a.f()));
     }
     for (const auto& problem : checkAttributes(probe)) I.fail(problem.substr(problem.find("): ") + 3));  // after "node '...' (op)"
+    std::optional<DType> type = I.integerInputs();  // in the inputs' type where the op computes in it
+    if (type && !computesIn(op, *type)) type.reset();
     std::vector<ValueRef> ins;
-    for (int i = 0; i < I.numInputs(); ++i) ins.push_back(I.fin(i));
-    I.bindFloat(I.out(), I.emit(op, std::move(ins), probe.attrs, I.out()));
+    for (int i = 0; i < I.numInputs(); ++i) ins.push_back(I.numIn(i, type));
+    I.bindData(I.out(), I.emit(op, std::move(ins), probe.attrs, I.out()));
 }
 
 }  // namespace adj::onnx_io::ops

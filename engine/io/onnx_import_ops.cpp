@@ -1,6 +1,7 @@
 // The ONNX importer's handler table: each ONNX op (default domain) to its handler
 // (onnx_import_ops.h); the elementwise ops of the op table are added from their ONNX names.
 #include "io/onnx_import_ops.h"
+#include "ir/element_types.h"
 
 #include <map>
 #include <string>
@@ -37,7 +38,11 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"Not", [](Importer& I) { logical(I, 'n'); }}, {"And", [](Importer& I) { logical(I, '&'); }}, {"Or", [](Importer& I) { logical(I, '|'); }},
         {"Xor", [](Importer& I) { logical(I, '^'); }}, {"IsNaN", isNaN}, {"IsInf", isInf},
         // linear algebra, normalization
-        {"MatMul", [](Importer& I) { I.bindFloat(I.out(), I.emit(Op::MatMul, {I.fin(0), I.fin(1)}, {}, I.out())); }},
+        {"MatMul", [](Importer& I) {
+             std::optional<DType> type = I.integerInputs();  // f64 products in double
+             if (type && !computesIn(Op::MatMul, *type)) type.reset();
+             I.bindData(I.out(), I.emit(Op::MatMul, {I.numIn(0, type), I.numIn(1, type)}, {}, I.out()));
+         }},
         {"Gemm", gemm},
         {"Einsum", einsum},
         {"ArgMax", [](Importer& I) { argExtreme(I, Op::ArgMax); }}, {"ArgMin", [](Importer& I) { argExtreme(I, Op::ArgMin); }},
@@ -88,7 +93,8 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"Hardmax", hardmax}, {"Trilu", trilu}, {"CumSum", cumSum}, {"EyeLike", eyeLike}, {"OneHot", oneHot}, {"TopK", topK},
         // values
         {"Identity", identity}, {"Dropout", dropout}, {"Constant", constant}, {"ConstantOfShape", constantOfShape},
-        {"Cast", cast}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},
+        {"Cast", cast}, {"CastLike", castLike}, {"BitShift", bitShift}, {"HannWindow", [](Importer& I) { window(I, 'h'); }}, {"HammingWindow", [](Importer& I) { window(I, 'm'); }},
+        {"BlackmanWindow", [](Importer& I) { window(I, 'b'); }}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},
       };
       for (const OpInfo& info : allOps())
           if (info.family == OpFamily::Elementwise && !info.onnx.empty() && !t.count(std::string(info.onnx)))

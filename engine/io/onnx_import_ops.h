@@ -180,6 +180,10 @@ void range(Importer& I);
 void shapeOp(Importer& I);
 void sizeOp(Importer& I);
 void cast(Importer& I);
+void castLike(Importer& I);
+void bitShift(Importer& I);
+// onnx_import_signal.cpp: kind h Hann, m Hamming, b Blackman
+void window(Importer& I, char kind);
 void ifOp(Importer& I);
 
 }  // namespace adj::onnx_io::ops

@@ -186,9 +186,44 @@ void constantOfShape(Importer& I) {
     }
 }
 
+namespace {
+
+/// Whether input i holds float values (not integers): a float32 value or constant, or an f64,
+/// f16 or bf16 one.
+bool holdsFloats(Importer& I, int i) {
+    const Value& v = I.value(i);
+    if (v.kind == Kind::Float || v.kind == Kind::PendingConstant) return true;
+    return v.kind == Kind::Indices && isFloating(I.graph().type(v.ref).dtype);
+}
+
+/// A Range of float values known while importing (constants, or graph inputs given before
+/// importing: the graph is specialized to them), made in the type of input 0.
+void floatRange(Importer& I) {
+    const double start = I.constScalar(0, "start"), limit = I.constScalar(1, "limit"), delta = I.constScalar(2, "delta");
+    if (delta == 0) I.fail("delta is 0");
+    const double count = std::ceil((limit - start) / delta);
+    if (!(count <= double(kMaxIntResult))) I.fail("Range of " + std::to_string(count) + " elements is too large");
+    const auto n = std::int64_t(std::max(count, 0.0));
+    const DType type = I.isIndices(0) ? I.graph().type(I.value(0).ref).dtype : DType::F32;
+    if (type == DType::F32) {
+        std::vector<float> v(static_cast<std::size_t>(n));
+        for (std::int64_t i = 0; i < n; ++i) v[std::size_t(i)] = float(start + double(i) * delta);
+        I.bindPending(I.out(), Tensor::fromVector({n}, v));
+        return;
+    }
+    if (type != DType::F64) I.fail("Range of " + std::string(dtypeName(type)) + " values is not supported (float, double and integers are)");
+    Tensor t = Tensor::empty({n}, DType::F64);
+    for (std::int64_t i = 0; i < n; ++i) t.ptr<double>()[i] = start + double(i) * delta;
+    I.bindIndices(I.out(), I.constantNode(t, I.out()));
+}
+
+}  // namespace
+
 void range(Importer& I) {
-    if (!I.isInts(0) || !I.isInts(1) || !I.isInts(2)) I.fail("Range is supported on constant integer inputs only");
-    const Sym s = symScalar(I, I.value(0).ints, "start"), l = symScalar(I, I.value(1).ints, "limit"), d = symScalar(I, I.value(2).ints, "delta");
+    if (holdsFloats(I, 0) || holdsFloats(I, 1) || holdsFloats(I, 2)) return floatRange(I);
+    // integers evaluated while importing, or graph inputs given to `run` (the graph is specialized to them)
+    const IntTensor ts = I.iin(0, "start"), tl = I.iin(1, "limit"), td = I.iin(2, "delta");
+    const Sym s = symScalar(I, ts, "start"), l = symScalar(I, tl, "limit"), d = symScalar(I, td, "delta");
     if (!symIsConst(s) || !symIsConst(l) || !symIsConst(d)) I.fail("a Range that depends on a dynamic dimension is not supported");
     if (d[0] == 0) I.fail("delta is 0");
     const double count = std::ceil((double(l[0]) - double(s[0])) / double(d[0]));
@@ -226,36 +261,55 @@ void sizeOp(Importer& I) {
     I.bindInts(I.out(), IntTensor{{}, {n}});
 }
 
-void cast(Importer& I) {
-    const auto* a = I.attr("to");
-    if (!a) I.fail("attribute 'to' is missing");
-    const auto to = int(I.attrInt("to", 0));
-    using T = onnx::TensorProto;
-    // FLOAT16 and BFLOAT16 are refused rather than computed in float32: their values would not be
-    // rounded to the narrower type, and the file would say one thing while Adjoint computed another.
-    if (to == T::FLOAT16 || to == T::BFLOAT16)
-        I.fail("Cast to " + dataTypeName(to) + " is not supported: Adjoint computes in float32 and would not round to " + dataTypeName(to) +
-               "'s precision");
-    const bool toFloat = to == T::FLOAT || to == T::DOUBLE;
-    const bool toBool = to == T::BOOL;
-    if (!toFloat && !isIntegerType(to)) I.fail("Cast to " + dataTypeName(to) + " is not supported");
+namespace {
+
+/// Cast and CastLike: input 0 converted to `target` (ir/element_types.h's cast: integers never
+/// rounded or wrapped silently, floats rounded to a narrower float type to nearest even).
+void castTo(Importer& I, DType target) {
     const Value& v = I.value(0);
+    const std::string to(dtypeName(target));
     if (v.kind == Kind::Ints) {
-        if (toFloat) {
+        if (target == DType::F32) {
             if (!v.ints.allConst()) I.fail("Cast to float of an integer tensor that depends on a dynamic dimension (" + I.dynamicNote() + ") is not supported");
             std::vector<float> f;
             for (auto x : v.ints.values()) f.push_back(float(x));
             I.bindPending(I.out(), Tensor::fromVector(v.ints.shape, f));
+        } else if (isIntegral(target)) {
+            I.bindInts(I.out(), target == DType::Bool ? intMap(v.ints, [](std::int64_t x) -> std::int64_t { return x != 0; }) : v.ints);
         } else {
-            I.bindInts(I.out(), toBool ? intMap(v.ints, [](std::int64_t x) -> std::int64_t { return x != 0; }) : v.ints);
+            if (!v.ints.allConst()) I.fail("Cast to " + to + " of an integer tensor that depends on a dynamic dimension (" + I.dynamicNote() + ") is not supported");
+            I.bindIndices(I.out(), I.constantNode(I.typedConstant(v.ints.shape, v.ints.values(), target, "input '" + I.inName(0) + "'"), I.out()));
         }
         return;
     }
-    if (v.kind == Kind::Indices && to == T::INT64) {  // token ids cast to what they are
-        I.bindValue(I.out(), v);
+    if (v.kind == Kind::Indices && target == DType::F32 && isInteger(I.graph().type(v.ref).dtype) && I.knownInput(v.ref)) {
+        // an integer input given before importing, to float: a constant, as its integers are
+        // (so that what is computed from it, a Range's limit, is known too)
+        const IntTensor& known = I.iin(0, "the value");
+        if (known.allConst()) {
+            std::vector<float> f;
+            for (auto x : known.values()) f.push_back(float(x));
+            I.bindPending(I.out(), Tensor::fromVector(known.shape, f));
+            return;
+        }
+    }
+    if (v.kind == Kind::Indices) {  // a value of its own type: converted when the graph runs
+        const DType from = I.graph().type(v.ref).dtype;
+        if (from == target) {
+            I.bindValue(I.out(), v);
+        } else if (target == DType::Bool) {  // a truth value, as the graph holds them: a 0/1 mask
+            const ValueRef b = I.emit(Op::Cast, {v.ref}, {{"to", to}}, I.out() + "/bool");
+            I.bindFloat(I.out(), I.emit(Op::Cast, {b}, {{"to", std::string("f32")}}, I.out()), true);
+        } else if (target == DType::F32 && isInteger(from)) {
+            I.bindFloat(I.out(), I.fin(0));  // the value's one float view (exact up to 2^24)
+        } else if (target == DType::F32) {
+            I.bindFloat(I.out(), I.emit(Op::Cast, {v.ref}, {}, I.out()));  // (rounded to nearest)
+        } else {
+            I.bindIndices(I.out(), I.emit(Op::Cast, {v.ref}, {{"to", to}}, I.out()));
+        }
         return;
     }
-    if (toFloat) {
+    if (target == DType::F32) {
         if (v.kind == Kind::PendingConstant) {
             I.bindValue(I.out(), v);
             return;
@@ -268,7 +322,7 @@ void cast(Importer& I) {
         I.bindFloat(I.out(), r);
         return;
     }
-    if (toBool) {
+    if (target == DType::Bool) {
         if (v.kind == Kind::Float && v.isBool) {
             I.bindValue(I.out(), v);
             return;
@@ -281,19 +335,45 @@ void cast(Importer& I) {
         I.bindValue(I.out(), b);
         return;
     }
-    // float -> integer: only known constants (truncated toward zero, as ONNX's Cast).
+    // float32 -> integer: a known constant stays an integer tensor evaluated while importing
+    // (truncated toward zero, as ONNX's Cast), so that shapes computed from it stay known
     const Tensor* t = nullptr;
     if (v.kind == Kind::PendingConstant) t = &v.constant;
     else if (I.graph().node(v.ref.node).op == Op::Constant) t = &I.graph().node(v.ref.node).value;
-    if (!t) I.fail("Cast of a computed float value to " + dataTypeName(to) + " is not supported (integer tensors must be known while importing)");
-    if (t->numel() > kMaxIntResult) I.fail("integer result too large");
-    IntTensor r;
-    r.shape = t->shape();
-    for (float f : t->toVector()) {
-        if (!(std::fabs(f) < 9.0e18f)) I.fail("Cast of a non-finite or huge value to an integer");
-        r.data.push_back(symConst(std::int64_t(std::trunc(f))));
+    if (t && isInteger(target) && t->numel() <= kMaxIntResult) {
+        IntTensor r;
+        r.shape = t->shape();
+        for (float f : t->toVector()) {
+            if (!(std::fabs(f) < 9.0e18f)) I.fail("Cast of a non-finite or huge value to an integer");
+            r.data.push_back(symConst(std::int64_t(std::trunc(f))));
+        }
+        I.bindInts(I.out(), std::move(r));
+        return;
     }
-    I.bindInts(I.out(), std::move(r));
+    // computed float32 values -> an integer or another float type, when the graph runs
+    I.bindIndices(I.out(), I.emit(Op::Cast, {I.fin(0)}, {{"to", to}}, I.out()));
+}
+
+}  // namespace
+
+void cast(Importer& I) {
+    if (!I.attr("to")) I.fail("attribute 'to' is missing");
+    const auto to = int(I.attrInt("to", 0));
+    const std::optional<DType> target = dtypeOfOnnx(to);
+    if (!target) I.fail("Cast to " + dataTypeName(to) + " is not supported");
+    castTo(I, *target);
+}
+
+void castLike(Importer& I) {
+    // the target is input 1's element type
+    const Value& like = I.value(1);
+    std::optional<DType> target;
+    if (like.kind == Kind::Indices) target = I.graph().type(like.ref).dtype;
+    else if (like.kind == Kind::Float) target = like.isBool ? DType::Bool : DType::F32;
+    else if (like.kind == Kind::PendingConstant) target = DType::F32;
+    else if (const std::optional<int> declared = I.declaredElementType(I.inName(1))) target = dtypeOfOnnx(*declared);
+    if (!target) I.fail("the element type of input 1 ('" + I.inName(1) + "') is not known or not supported");
+    castTo(I, *target);
 }
 
 void ifOp(Importer& I) {

@@ -3,9 +3,11 @@
 // bindings, and binding ONNX names to what they stand for.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <limits>
 
 #include "io/onnx_importer.h"
+#include "tensor/dtype_visit.h"
 #include "base/errors.h"
 #include "ir/shape_inference.h"
 
@@ -48,7 +50,20 @@ Shape Importer::staticShape(ValueRef v, const std::string& what) const {
     return shapeOf(v);
 }
 
+std::optional<int> Importer::declaredElementType(const std::string& name) const {
+    for (const auto& t : gp_.initializer())
+        if (t.name() == name) return t.data_type();
+    for (const auto* list : {&gp_.input(), &gp_.value_info(), &gp_.output()})
+        for (const auto& vi : *list)
+            if (vi.name() == name && vi.type().has_tensor_type()) return vi.type().tensor_type().elem_type();
+    return std::nullopt;
+}
+
 const Tensor* Importer::knownInput(ValueRef v) const {
+    // a bool input is read through its cast to a 0/1 mask: the mask's values are the input's
+    if (g_.node(v.node).op == Op::Cast && g_.node(v.node).inputs.size() == 1 && g_.node(g_.node(v.node).inputs[0].node).op == Op::Input &&
+        g_.node(g_.node(v.node).inputs[0].node).declaredDType == DType::Bool)
+        v = g_.node(v.node).inputs[0];
     const Node& n = g_.node(v.node);
     if (n.op != Op::Input) return nullptr;
     auto it = known_.find(n.name);
@@ -144,6 +159,11 @@ ValueRef Importer::indicesAsFloat(const std::string& name) {
     auto it = values_.find(name);
     if (it == values_.end() || it->second.kind != Value::Kind::Indices) fail("'" + name + "' is not an INT64 graph input");
     Value& v = it->second;
+    const DType type = g_.type(v.ref).dtype;
+    if (isFloating(type))  // never narrowed silently: the op must compute in the value's own type
+        fail("input '" + name + "' is " + std::string(dtypeName(type)) + ", and this op computes in float32 only (" + std::string(dtypeName(type)) +
+             " values compute in " + (type == DType::F64 ? "elementwise ops, MatMul, ReduceSum/Mean/Max/LogSumExp, CumSum, Einsum, Cast and data movement"
+                                                            : "elementwise ops, Cast and data movement") + ")");
     if (v.asFloat.node == kNoNode) v.asFloat = emit(Op::Cast, {v.ref}, {}, name + "/float");
     return v.asFloat;
 }
@@ -175,21 +195,36 @@ ValueRef Importer::intIn(int i, DType type) {
     }
     if (v.kind != Value::Kind::Ints) fail("input " + std::to_string(i) + " must be an integer tensor here");
     if (!v.ints.allConst()) fail("input '" + cur_->input(i) + "' is an integer tensor that depends on a dynamic dimension (" + dynamicNote() + ")");
-    Tensor t = Tensor::fromInts(v.ints.shape, v.ints.values());
-    if (type == DType::I32) {
-        Tensor narrow = Tensor::empty(t.shape(), DType::I32);
-        const std::vector<std::int64_t> values = t.toInts();
+    return constantNode(typedConstant(v.ints.shape, v.ints.values(), type, "input '" + cur_->input(i) + "'"), cur_->input(i));
+}
+
+Tensor Importer::typedConstant(const Shape& shape, const std::vector<std::int64_t>& values, DType type, const std::string& what) const {
+    Tensor t = Tensor::empty(shape, type);
+    visitDType(type, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T* p = t.ptr<T>();
         for (std::size_t k = 0; k < values.size(); ++k) {
-            if (values[k] < INT32_MIN || values[k] > INT32_MAX) fail("input '" + cur_->input(i) + "' holds " + std::to_string(values[k]) + ", beyond int32");
-            narrow.ptr<std::int32_t>()[k] = std::int32_t(values[k]);
+            const std::int64_t x = values[k];
+            if constexpr (decltype(tag)::dtype == DType::Bool) {
+                p[k] = x != 0;
+            } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16> || std::is_floating_point_v<T>) {
+                const int digits = std::is_same_v<T, double> ? 53 : std::is_same_v<T, float> ? 24 : std::is_same_v<T, Half> ? 11 : 8;
+                if (x > (std::int64_t(1) << digits) || x < -(std::int64_t(1) << digits))
+                    fail(what + " holds " + std::to_string(x) + ", which " + std::string(dtypeName(type)) + " does not hold exactly");
+                if constexpr (std::is_same_v<T, Half>) p[k] = toHalf(float(x));
+                else if constexpr (std::is_same_v<T, BFloat16>) p[k] = toBFloat16(float(x));
+                else p[k] = T(x);
+            } else {
+                if (!std::in_range<T>(x)) fail(what + " holds " + std::to_string(x) + ", beyond " + std::string(dtypeName(type)));
+                p[k] = T(x);
+            }
         }
-        t = narrow;
-    }
-    return constantNode(t, cur_->input(i));
+    });
+    return t;
 }
 
 void Importer::bindData(const std::string& name, ValueRef r) {
-    if (isIntegral(g_.type(r).dtype) && g_.type(r).dtype != DType::Bool) bindIndices(name, r);
+    if (g_.type(r).dtype != DType::F32 && g_.type(r).dtype != DType::Bool) bindIndices(name, r);
     else bindFloat(name, r);
 }
 

@@ -52,11 +52,12 @@ struct IntTensor {
 
 /// What an ONNX value name stands for.
 struct Value {
-    // Float: a float graph value. Ints: an integer tensor evaluated while importing (shapes, axes).
-    // Indices: an int64 or int32 graph value known only when the graph runs (a graph input of
-    // token ids, or what integer ops make of one): data movement, integer arithmetic and
-    // comparisons take it as it is (integerInputs), Gather as its indices, any other op as float
-    // values through one cast node (asFloat; exact up to 2^24, an error beyond).
+    // Float: a float32 graph value. Ints: an integer tensor evaluated while importing (shapes, axes).
+    // Indices: a graph value of any other type (int64 token ids, uint8 pixels, f64 or f16 values:
+    // ir/element_types.h) known only when the graph runs: data movement, comparisons and the ops
+    // that compute in its type take it as it is (integerInputs), Gather as its indices; any other
+    // op reads an integer one as float values through one cast node (asFloat; exact up to 2^24,
+    // an error beyond) and refuses a float one (f64, f16, bf16 are never narrowed silently).
     enum class Kind { Float, Ints, Indices, PendingConstant, Error };
     Kind kind = Kind::Float;
     ValueRef ref;             // Float, Indices: the graph value
@@ -96,13 +97,16 @@ public:
     bool isIndices(int i) const { return value(i).kind == Value::Kind::Indices; }
     /// Input i as a graph value of any type: fin's for a float, the value itself for indices.
     ValueRef graphValue(int i);
-    /// When some inputs are integer values known only when the graph runs and every other given
-    /// input is an integer too (constants included): their element type (i64 or i32), so that the
-    /// op computes on integers (ir/element_types.h). nullopt otherwise (the op computes in float).
+    /// When some inputs are Indices values (of a type other than f32) and every other given input
+    /// is one too or an integer constant: the first one's element type, so that the op computes
+    /// in it where it can (ir/element_types.h, computesIn). nullopt otherwise (the op computes in
+    /// float32).
     std::optional<DType> integerInputs() const;
-    /// Input i as an integer graph value of `type`: an Indices value (cast when its type differs)
-    /// or an integer constant made a Constant node.
+    /// Input i as a graph value of `type`: an Indices value (cast when its type differs) or an
+    /// integer constant made a Constant node of that type.
     ValueRef intIn(int i, DType type);
+    /// A constant of `type` holding whole numbers; fails naming `what` when one does not fit.
+    Tensor typedConstant(const Shape& shape, const std::vector<std::int64_t>& values, DType type, const std::string& what) const;
     /// intIn when `type` is given, else fin.
     ValueRef numIn(int i, std::optional<DType> type) { return type ? intIn(i, *type) : fin(i); }
     /// Input i as data to move (reshape, slice, concat...): an integer value as it is, else fin's.
@@ -123,6 +127,8 @@ public:
     std::vector<std::int64_t> constInts(int i, const std::string& what);
     /// The value of a graph input given before importing (KnownInputs), or null.
     const Tensor* knownInput(ValueRef v) const;
+    /// The element type the file gives `name` (a graph input, an initializer or a value_info), if any.
+    std::optional<int> declaredElementType(const std::string& name) const;
     /// A known float scalar: a constant, an initializer's value or an integer constant.
     double constScalar(int i, const std::string& what);
 

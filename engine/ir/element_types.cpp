@@ -41,6 +41,22 @@ bool computesOnIntegers(Op op) {
     }
 }
 
+bool computesIn(Op op, DType t) {
+    if (t == DType::F32) return true;
+    if (isInteger(t)) return computesOnIntegers(op);
+    const bool elementwise = opInfo(op).family == OpFamily::Elementwise && op != Op::Where && op != Op::Greater && op != Op::Equal;
+    if (t == DType::F64) return elementwise || op == Op::MatMul || op == Op::Sum || op == Op::Mean || op == Op::Max;
+    if (isHalf(t)) return elementwise;
+    return false;
+}
+
+std::string typesComputedIn(Op op) {
+    std::string s;
+    for (DType t : kAllDTypes)
+        if (computesIn(op, t)) s += (s.empty() ? "" : ", ") + std::string(dtypeName(t));
+    return s;
+}
+
 bool takesIndices(Op op, std::size_t i) {
     switch (op) {
         case Op::Gather: case Op::GatherGrad: case Op::GatherElements: case Op::GatherElementsGrad: return i == 1;
@@ -51,7 +67,7 @@ bool takesIndices(Op op, std::size_t i) {
 DType castTarget(const Node& node) {
     const std::string to = node.attrs.getString(node.op, "to");
     const auto t = dtypeFromName(to);
-    if (!t || (*t != DType::F32 && !isIntegral(*t))) throw std::invalid_argument("cast to '" + to + "': the types are f32, i64, i32 and bool");
+    if (!t) throw std::invalid_argument("cast to '" + to + "': the types are f32, f64, f16, bf16, i64, i32, i16, i8, u64, u32, u16, u8 and bool");
     return *t;
 }
 
@@ -77,30 +93,27 @@ std::vector<DType> outputElementTypes(const Node& node, const std::vector<DType>
     }
     // data movement that keeps its input's values: any type, every data input the same
     if (isMovement(op) && (opInfo(op).family == OpFamily::View || op == Op::Concat || op == Op::Pad)) {
-        require(in, 0, {DType::F32, DType::I64, DType::I32, DType::Bool});
         sameType(in, 0, in.size());
         return std::vector<DType>(std::size_t(outputs), in.empty() ? DType::F32 : in[0]);
     }
-    if (computesOnIntegers(op)) {
-        require(in, 0, {DType::F32, DType::I64, DType::I32});
-        sameType(in, 0, in.size());
-        return {in.at(0)};
-    }
     if (op == Op::Greater || op == Op::Equal) {
-        if (op == Op::Equal) require(in, 0, {DType::F32, DType::I64, DType::I32, DType::Bool});
-        else require(in, 0, {DType::F32, DType::I64, DType::I32});
         sameType(in, 0, in.size());
         return f32;  // a 0/1 mask
     }
     if (op == Op::Where) {
         require(in, 0, {DType::F32, DType::Bool}, " (a mask or a bool condition)");
-        require(in, 1, {DType::F32, DType::I64, DType::I32});
         sameType(in, 1, 3);
         return {in.size() > 1 ? in[1] : DType::F32};
     }
+    if (!in.empty() && in[0] != DType::F32 && computesIn(op, in[0])) {
+        sameType(in, 0, in.size());
+        return std::vector<DType>(std::size_t(outputs), in[0]);
+    }
     for (std::size_t i = 0; i < in.size(); ++i)
-        if (in[i] != DType::F32)
-            refuse(i, in[i], "f32 (integers compute only in data movement, +, -, *, /, neg, abs, sign, maximum, minimum and comparisons; cast converts)");
+        if (in[i] != DType::F32) {
+            const std::string others = typesComputedIn(op);
+            refuse(i, in[i], others == "f32" ? "f32 only (cast converts)" : others + " (all inputs of one type; cast converts)");
+        }
     return f32;
 }
 

@@ -1,5 +1,9 @@
 #include "runtime/bindings.h"
 
+#include <limits>
+
+#include "tensor/dtype_visit.h"
+
 #include "base/errors.h"
 #include "ir/verifier.h"
 
@@ -62,13 +66,24 @@ Tensor sampleIntegerInput(const Graph& graph, NodeId input, const Shape& shape, 
     const DType type = graph.node(input).declaredDType;
     if (type == DType::I64) return sampleIndices(graph, input, shape, rng);
     Tensor t = Tensor::empty(shape, type);
-    if (type == DType::I32) {
-        const Tensor wide = sampleIndices(graph, input, shape, rng);
-        for (std::int64_t i = 0; i < t.numel(); ++i) t.ptr<std::int32_t>()[i] = std::int32_t(wide.i64()[i]);
-    } else if (type == DType::Bool) {
+    if (type == DType::Bool) {
         for (std::int64_t i = 0; i < t.numel(); ++i) t.ptr<std::uint8_t>()[i] = std::uint8_t(rng.below(2));
-    } else {
-        throw Error("graph input '" + graph.node(input).name + "' is " + std::string(dtypeName(type)) + ", not an integer or bool input");
+    } else if (isInteger(type)) {  // valid indices that fit the type (an index bound beyond it is cut to the type's range)
+        const Tensor wide = sampleIndices(graph, input, shape, rng);
+        visitIntegerDType(type, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            for (std::int64_t i = 0; i < t.numel(); ++i) t.ptr<T>()[i] = T(std::min<std::int64_t>(wide.i64()[i], std::int64_t(std::numeric_limits<T>::max())));
+        });
+    } else if (isFloating(type)) {  // standard normal values, as float inputs get
+        visitDType(type, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            for (std::int64_t i = 0; i < t.numel(); ++i) {
+                const double v = rng.normal();
+                if constexpr (std::is_same_v<T, Half>) t.ptr<T>()[i] = toHalf(float(v));
+                else if constexpr (std::is_same_v<T, BFloat16>) t.ptr<T>()[i] = toBFloat16(float(v));
+                else if constexpr (std::is_floating_point_v<T>) t.ptr<T>()[i] = T(v);
+            }
+        });
     }
     return t;
 }

@@ -23,8 +23,9 @@ std::int64_t indexBound(const Graph& graph, NodeId input);
 /// Indices for an i64 input of `shape`, uniform in [0, indexBound): what tools that run a graph on
 /// sample inputs bind to it (a float sample would not be a valid index).
 Tensor sampleIndices(const Graph& graph, NodeId input, const Shape& shape, Rng& rng);
-/// A value for integer or bool graph input `input` (its declared type): i64 and i32 as
-/// sampleIndices, bool true or false at random.
+/// A value for graph input `input` of a type other than f32 (its declared type): integers as
+/// sampleIndices (within the type's range), bool true or false at random, f64, f16 and bf16
+/// standard normal values.
 Tensor sampleIntegerInput(const Graph& graph, NodeId input, const Shape& shape, Rng& rng);
 
 /// Sets every bound input's declared shape to the bound tensor's shape (after checkBinding) and

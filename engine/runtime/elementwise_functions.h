@@ -14,9 +14,10 @@ namespace adj {
 
 #define OP(...)
 #define EW(id, name, arity, groups, flops, attrs, onnx, expr, ...)                                                                      \
-    [[gnu::always_inline]] inline float ew_##id([[maybe_unused]] float a, [[maybe_unused]] float b, [[maybe_unused]] float c, [[maybe_unused]] float alpha, \
-                         [[maybe_unused]] float beta, [[maybe_unused]] float gamma) {                                                 \
-        return expr;                                                                                                                 \
+    template <class T = float>                                                                                                       \
+    [[gnu::always_inline]] inline T ew_##id([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T c, [[maybe_unused]] T alpha,  \
+                         [[maybe_unused]] T beta, [[maybe_unused]] T gamma) {                                                         \
+        return T(expr);                                                                                                              \
     }
 #include "ir/ops.def"
 #undef OP
@@ -39,6 +40,23 @@ template <class Visit>
 #define EW(id, name, arity, ...) \
     case Op::id:                 \
         return visit(Arity<arity>{}, [p](float a, float b, float c) __attribute__((always_inline)) { return ew_##id(a, b, c, p[0], p[1], p[2]); });
+#include "ir/ops.def"
+#undef OP
+#undef EW
+    }
+    throw std::logic_error("op '" + std::string(opName(op)) + "' has no scalar expression");
+}
+
+/// visitElementwise for values of type T (double for f64): f(a, b, c) computes one element in T.
+template <class T, class Visit>
+decltype(auto) visitElementwiseIn(Op op, const EwParams& p, Visit&& visit) {
+    switch (op) {
+#define OP(id, ...) \
+    case Op::id:    \
+        break;
+#define EW(id, name, arity, ...) \
+    case Op::id:                 \
+        return visit(Arity<arity>{}, [p](T a, T b, T c) { return ew_##id<T>(a, b, c, T(p[0]), T(p[1]), T(p[2])); });
 #include "ir/ops.def"
 #undef OP
 #undef EW

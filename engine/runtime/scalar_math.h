@@ -53,6 +53,9 @@ inline float f_log(float x) { return std::log(x); }
 inline float f_sqrt(float x) { return std::sqrt(x); }
 inline float f_sin(float x) { return std::sin(x); }
 inline float f_cos(float x) { return std::cos(x); }
+inline float f_asin(float x) { return std::asin(x); }
+inline float f_acos(float x) { return std::acos(x); }
+inline float f_atan(float x) { return std::atan(x); }
 /// tanh: an odd polynomial below |x| = 0.625 (where 1 - 2/(e^2x + 1) would cancel), else that form.
 inline float f_tanh(float x) {
     const float ax = std::fabs(x);
@@ -101,5 +104,29 @@ inline float f_ceil(float x) { return std::ceil(x); }
 /// Rounds half to even (as ONNX's Round and torch.round): the default rounding mode, which the
 /// engine never changes.
 inline float f_round(float x) { return std::nearbyint(x); }
+
+// The same functions in double, for f64 values (ir/element_types.h): the library's own, to double
+// precision. The expressions of ops.def compile for both (float literals widen exactly).
+inline double f_abs(double x) { return std::fabs(x); }
+inline double f_exp(double x) { return std::exp(x); }
+inline double f_log(double x) { return std::log(x); }
+inline double f_sqrt(double x) { return std::sqrt(x); }
+inline double f_sin(double x) { return std::sin(x); }
+inline double f_cos(double x) { return std::cos(x); }
+inline double f_asin(double x) { return std::asin(x); }
+inline double f_acos(double x) { return std::acos(x); }
+inline double f_atan(double x) { return std::atan(x); }
+inline double f_tanh(double x) { return std::tanh(x); }
+inline double f_sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+inline double f_erf(double x) { return std::erf(x); }
+inline double f_pow(double a, double b) { return std::pow(a, b); }
+inline double f_max(double a, double b) { return (a != a || b != b) ? double(NAN) : (a > b ? a : b); }
+inline double f_min(double a, double b) { return (a != a || b != b) ? double(NAN) : (a < b ? a : b); }
+inline double f_clamp(double x, double lo, double hi) { return x < lo ? lo : (x > hi ? hi : x); }
+inline double f_expm1(double x) { return std::expm1(x); }
+inline double f_log1p(double x) { return std::log1p(x); }
+inline double f_floor(double x) { return std::floor(x); }
+inline double f_ceil(double x) { return std::ceil(x); }
+inline double f_round(double x) { return std::nearbyint(x); }
 
 }  // namespace adj

@@ -1,5 +1,7 @@
 #include "tensor/tensor.h"
 
+#include "tensor/dtype_visit.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -297,9 +299,15 @@ void Tensor::copyFrom(const Tensor& src) {
 std::vector<float> Tensor::toVector() const {
     std::vector<float> v(static_cast<std::size_t>(numel()));
     if (!defined()) return v;
-    if (isIntegral(dtype_)) {
-        const std::vector<std::int64_t> ints = toInts();
-        std::transform(ints.begin(), ints.end(), v.begin(), [](std::int64_t x) { return float(x); });
+    if (dtype_ != DType::F32) {  // converted: integers exact below 2^24, f64 rounded, f16 and bf16 exact
+        visitDType(dtype_, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const T* d = reinterpret_cast<const T*>(storage_->data()) + offset_;
+            forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) {
+                if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) v[std::size_t(i)] = toFloat(d[off]);
+                else v[std::size_t(i)] = float(d[off]);
+            });
+        });
         return v;
     }
     const float* d = data();
@@ -315,12 +323,11 @@ std::vector<std::int64_t> Tensor::toInts() const {
     std::vector<std::int64_t> v(static_cast<std::size_t>(numel()));
     if (!defined()) return v;
     auto read = [&](const auto* d) { forEachOffset(shape_, strides_, [&](std::int64_t i, std::int64_t off) { v[std::size_t(i)] = std::int64_t(d[off]); }); };
-    switch (dtype_) {
-        case DType::I64: read(ptr<std::int64_t>()); break;
-        case DType::I32: read(ptr<std::int32_t>()); break;
-        case DType::Bool: read(ptr<std::uint8_t>()); break;
-        default: throw std::logic_error("toInts() of a " + std::string(dtypeName(dtype_)) + " tensor");
-    }
+    if (dtype_ == DType::Bool) read(ptr<std::uint8_t>());
+    else if (isInteger(dtype_))  // (a u64 beyond int64's range wraps)
+        visitIntegerDType(dtype_, [&](auto tag) { read(ptr<typename decltype(tag)::type>()); });
+    else
+        throw std::logic_error("toInts() of a " + std::string(dtypeName(dtype_)) + " tensor");
     return v;
 }
 

@@ -7,9 +7,11 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tensor/dtype.h"
+#include "tensor/half.h"
 #include "tensor/shape.h"
 
 namespace adj {
@@ -114,17 +116,31 @@ private:
     std::int64_t offset_ = 0;
 };
 
-/// The element type that holds T (F32 for float, I64, I32, Bool for std::uint8_t).
+/// The element type that holds T (F32 for float, ..., Bool for std::uint8_t, which also holds U8).
 template <class T>
 constexpr DType dtypeOf();
 template <> constexpr DType dtypeOf<float>() { return DType::F32; }
+template <> constexpr DType dtypeOf<double>() { return DType::F64; }
+template <> constexpr DType dtypeOf<Half>() { return DType::F16; }
+template <> constexpr DType dtypeOf<BFloat16>() { return DType::BF16; }
 template <> constexpr DType dtypeOf<std::int64_t>() { return DType::I64; }
 template <> constexpr DType dtypeOf<std::int32_t>() { return DType::I32; }
+template <> constexpr DType dtypeOf<std::int16_t>() { return DType::I16; }
+template <> constexpr DType dtypeOf<std::int8_t>() { return DType::I8; }
+template <> constexpr DType dtypeOf<std::uint64_t>() { return DType::U64; }
+template <> constexpr DType dtypeOf<std::uint32_t>() { return DType::U32; }
+template <> constexpr DType dtypeOf<std::uint16_t>() { return DType::U16; }
 template <> constexpr DType dtypeOf<std::uint8_t>() { return DType::Bool; }
+
+/// Whether T is the C++ type that stores `t`'s elements (std::uint8_t stores both U8 and Bool).
+template <class T>
+constexpr bool storesType(DType t) {
+    return t == dtypeOf<T>() || (std::is_same_v<T, std::uint8_t> && t == DType::U8);
+}
 
 template <class T>
 T* Tensor::ptr() {
-    if (dtype_ != dtypeOf<T>()) throw std::logic_error("element pointer of the wrong type for a " + std::string(dtypeName(dtype_)) + " tensor");
+    if (!storesType<T>(dtype_)) throw std::logic_error("element pointer of the wrong type for a " + std::string(dtypeName(dtype_)) + " tensor");
     return reinterpret_cast<T*>(storage_->data()) + offset_;
 }
 

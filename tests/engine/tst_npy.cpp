@@ -197,7 +197,7 @@ void TestNpy::malformed_data() {
     QTest::newRow("dict without shape") << makeNpy("{'descr': '<f4', 'fortran_order': False}\n", floatBytes(6)) << "no 'shape'";
     QTest::newRow("unexpected key") << makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}\n", floatBytes(2))
                                     << "unexpected key 'x'";
-    QTest::newRow("unknown dtype") << makeNpy(dictFor("<u2", "(2, 3)"), std::string(12, '\0')) << "unsupported dtype '<u2'";
+    QTest::newRow("unknown dtype") << makeNpy(dictFor("<c8", "(2, 3)"), std::string(48, '\0')) << "unsupported dtype '<c8'";
     QTest::newRow("big-endian dtype") << makeNpy(dictFor(">f4", "(2, 3)"), floatBytes(6)) << "big-endian dtype '>f4'";
     QTest::newRow("structured dtype") << makeNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }\n", floatBytes(2))
                                       << "structured dtypes are not supported";
@@ -288,7 +288,6 @@ void TestNpy::integerAndBoolFilesKeepTheirType() {
 void TestNpy::writeErrors() {
     const std::string dir = test::tempDir();
     QVERIFY_THROWS_EXCEPTION(FormatError, writeNpy(dir + "/undefined.npy", Tensor()));
-    QVERIFY_THROWS_EXCEPTION(FormatError, writeNpy(dir + "/f16.npy", Tensor::zeros({2}, DType::F16)));  // f32, i64, i32 and bool are written
     try {
         writeNpy(dir + "/no/such/dir/x.npy", Tensor::scalar(1.f));
         QFAIL("no FormatError thrown");

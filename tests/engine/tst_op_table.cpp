@@ -92,8 +92,10 @@ std::vector<std::array<float, 3>> smoothPoints(const Row& row, int arity, std::m
         if (!std::isfinite(y)) continue;
         bool smooth = true;
         for (int k = 0; k < arity && smooth; ++k) {
-            const double d1 = finiteDifference(row, x, std::size_t(k), 1.0 / 64), d2 = finiteDifference(row, x, std::size_t(k), 1.0 / 128);
-            smooth = std::isfinite(d1) && std::abs(d1 - d2) <= 1e-3 * (1.0 + std::abs(d2));
+            // three steps: a kink within two steps of x can make two of them agree by accident
+            const double d1 = finiteDifference(row, x, std::size_t(k), 1.0 / 64), d2 = finiteDifference(row, x, std::size_t(k), 1.0 / 128),
+                         d3 = finiteDifference(row, x, std::size_t(k), 1.0 / 256);
+            smooth = std::isfinite(d1) && std::abs(d1 - d2) <= 1e-3 * (1.0 + std::abs(d2)) && std::abs(d2 - d3) <= 1e-3 * (1.0 + std::abs(d3));
         }
         if (smooth) pts.push_back(x);
     }

@@ -34,6 +34,10 @@ void runKernel(KernelCall& call);
 void elementwiseKernel(KernelCall& call);  // kernels_elementwise.cpp
 /// The elementwise ops that take integer or bool values (ir/element_types.h); kernels_integer.cpp.
 void integerElementwiseKernel(KernelCall& call);
+/// f64, f16 and bf16 values (ir/element_types.h): whether this call is one (its first input of
+/// such a type, an op that computes in it), and the kernel that runs it; kernels_float_types.cpp.
+bool runsFloatTypesKernel(const KernelCall& call);
+void floatTypesKernel(KernelCall& call);
 void matmulKernel(KernelCall& call);       // kernels_matmul.cpp (MatMul, Gemm)
 void reductionKernel(KernelCall& call);    // kernels_reduce.cpp (Sum, Mean, Max, Softmax, LogSoftmax)
 void viewKernel(KernelCall& call);         // kernels_movement.cpp (reshape, transpose, slice, ...: views)

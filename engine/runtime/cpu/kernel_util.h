@@ -124,6 +124,27 @@ void parallelRows(const RowLayout<N>& L, std::int64_t costPerElement, F&& f) {
                 [&](std::int64_t r0, std::int64_t r1) { forRows(L, r0, r1, f); });
 }
 
+/// Calls f(output index, offset of each input) for every element of `out` (contiguous): the
+/// first N inputs of `call` broadcast to out's shape with stride 0, walked row by row, in parallel
+/// when large. For the typed kernels (any element type; offsets in elements).
+template <std::size_t N, class F>
+void forEachBroadcast(const KernelCall& call, const Tensor& out, F&& f) {
+    std::array<Tensor, N> views;
+    std::array<const Strides*, N + 1> strides{&out.strides()};
+    for (std::size_t k = 0; k < N; ++k) {
+        views[k] = call.inputs[k].expand(out.shape());
+        strides[k + 1] = &views[k].strides();
+    }
+    const auto L = makeRowLayout<N + 1>(out.shape(), strides);
+    parallelRows(L, 1, [&](const std::array<std::int64_t, N + 1>& off, std::int64_t n, const std::array<std::int64_t, N + 1>& st) {
+        for (std::int64_t j = 0; j < n; ++j) {
+            std::array<std::int64_t, N> at;
+            for (std::size_t k = 0; k < N; ++k) at[k] = off[k + 1] + j * st[k + 1];
+            f(off[0] + j * st[0], at);
+        }
+    });
+}
+
 /// Copies src into dst (same shape), any layouts, in parallel when large.
 inline void stridedCopy(Tensor& dst, const Tensor& src) {
     if (dst.numel() == 0) return;

@@ -53,6 +53,10 @@ void runKernel(KernelCall& call) {
     const Node& n = call.node;
     if (!isSource(n.op)) checkCall(call);
     try {
+        if (!isSource(n.op) && runsFloatTypesKernel(call)) {
+            floatTypesKernel(call);
+            return;
+        }
         switch (opInfo(n.op).family) {
         case OpFamily::Source:
             throw std::logic_error(detail::nodePrefix(n) + "source nodes are handled by the executor");

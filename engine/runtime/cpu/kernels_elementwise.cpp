@@ -128,7 +128,7 @@ void runMap(KernelCall& call, const EwParams& params, F f) {
 void elementwiseKernel(KernelCall& call) {
     if (!hasScalarExpr(call.node.op)) throw std::logic_error(detail::nodePrefix(call.node) + "not an elementwise op");
     for (const Tensor& t : call.inputs)
-        if (t.dtype() != DType::F32) return integerElementwiseKernel(call);
+        if (t.dtype() != DType::F32) return integerElementwiseKernel(call);  // (f64, f16, bf16: floatTypesKernel, before this)
     const EwParams params = ewParams(call.node.op, call.node.attrs);
     visitElementwise(call.node.op, params, [&](auto arity, auto f) { runMap<arity>(call, params, withArity<arity>(f)); });
 }

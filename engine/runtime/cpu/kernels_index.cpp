@@ -5,10 +5,12 @@
 // as in ONNX; one out of range is an error naming the node, the index and where it is.
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <limits>
 #include <type_traits>
 
 #include "runtime/cpu/kernel_util.h"
+#include "tensor/dtype_visit.h"
 
 namespace adj::cpu {
 
@@ -127,64 +129,96 @@ void gatherElementsGrad(KernelCall& call) {
     for (std::size_t k = 0; k < offsets.size(); ++k) dst[offsets[k]] += src[k];  // in order: the same sums every run
 }
 
-/// One element converted: nothing is rounded or wrapped silently. An integer beyond float32's
-/// exact integers (2^24), a float that is not finite or does not fit the integer type, and an
-/// i64 beyond i32's range are errors naming the node and the element; a float becomes an integer
-/// toward zero, anything nonzero is true.
-template <class To, class From>
-To convertElement(const Node& n, From v, std::int64_t i) {
+template <class T>
+constexpr bool isFloatC = std::is_floating_point_v<T> || std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
+
+/// A float-type element as float or double (f16 and bf16 exactly as float).
+template <class T>
+auto widened(T v) {
+    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) return toFloat(v);
+    else return v;
+}
+
+/// float(v), with values beyond float32's range becoming +-inf (a plain cast of such a double is
+/// undefined behaviour).
+float narrowToFloat(double v) {
+    constexpr double kLimit = 3.4028235677973366e38;  // FLT_MAX plus just under half an ulp
+    if (v >= kLimit) return std::numeric_limits<float>::infinity();
+    if (v <= -kLimit) return -std::numeric_limits<float>::infinity();
+    return float(v);
+}
+
+/// A float or double value rounded to the float type To (nearest, ties to even).
+template <class To, class V>
+To roundTo(V v) {
+    if constexpr (std::is_same_v<To, double>) return double(v);
+    else {
+        const float f = std::is_same_v<V, double> ? narrowToFloat(double(v)) : float(v);
+        if constexpr (std::is_same_v<To, float>) return f;
+        else if constexpr (std::is_same_v<To, Half>) return toHalf(f);
+        else return toBFloat16(f);
+    }
+}
+
+/// The integers a float type holds exactly: up to 2^digits.
+template <class T>
+constexpr int exactDigits() {
+    if constexpr (std::is_same_v<T, double>) return 53;
+    else if constexpr (std::is_same_v<T, float>) return 24;
+    else if constexpr (std::is_same_v<T, Half>) return 11;
+    else return 8;
+}
+
+/// One element converted: nothing is wrapped silently, and integers are never rounded. An
+/// integer beyond the float type's exact integers (f32: 2^24, f64: 2^53, f16: 2^11, bf16: 2^8), a
+/// float that is not finite or does not fit the integer type, and an integer beyond the target's
+/// range are errors naming the node and the element; a float becomes an integer toward zero,
+/// anything nonzero is true, and floats round to a narrower float type to nearest even (values
+/// beyond its range become infinite).
+template <class ToTag, class FromTag>
+typename ToTag::type convertElement(const Node& n, typename FromTag::type v, std::int64_t i) {
+    using To = typename ToTag::type;
+    using From = typename FromTag::type;
     auto failAt = [&](const std::string& what) { detail::fail(n, what + " (element " + std::to_string(i) + ")"); };
-    if constexpr (std::is_same_v<To, std::uint8_t>) {
-        return v != From(0) ? 1 : 0;
-    } else if constexpr (std::is_same_v<To, float>) {
-        if constexpr (!std::is_same_v<From, float>) {
-            constexpr std::int64_t kExact = std::int64_t(1) << 24;
-            if (std::int64_t(v) > kExact || std::int64_t(v) < -kExact)
-                failAt("the integer " + std::to_string(std::int64_t(v)) + " is beyond float32's exact integers (2^24)");
+    const std::string toName(dtypeName(ToTag::dtype));
+    if constexpr (ToTag::dtype == DType::Bool) {
+        return widened(v) != decltype(widened(v))(0) ? 1 : 0;
+    } else if constexpr (isFloatC<To>) {
+        if constexpr (isFloatC<From>) {
+            return roundTo<To>(widened(v));
+        } else {
+            constexpr std::uint64_t kExact = std::uint64_t(1) << exactDigits<To>();
+            const bool exact = std::is_signed_v<From> && v < 0 ? std::uint64_t(0) - std::uint64_t(std::int64_t(v)) <= kExact : std::uint64_t(v) <= kExact;
+            if (!exact)
+                failAt("the integer " + std::to_string(v) + " is beyond " + toName + "'s exact integers (2^" + std::to_string(exactDigits<To>()) + ")");
+            return roundTo<To>(double(v));
         }
-        return float(v);
-    } else if constexpr (std::is_same_v<From, float>) {
-        if (!std::isfinite(v)) failAt("cannot make an integer of " + std::to_string(v));
-        const double t = std::trunc(double(v));
-        if (t < double(std::numeric_limits<To>::min()) || t >= -double(std::numeric_limits<To>::min()))
-            failAt(std::to_string(v) + " does not fit " + std::string(dtypeName(dtypeOf<To>())));
+    } else if constexpr (isFloatC<From>) {
+        const double d = double(widened(v));
+        if (!std::isfinite(d)) failAt("cannot make an integer of " + std::to_string(d));
+        const double t = std::trunc(d);
+        if (t < double(std::numeric_limits<To>::min()) || t >= double(std::numeric_limits<To>::max()) + 1.0)
+            failAt(std::to_string(d) + " does not fit " + toName);
         return To(t);
     } else {
-        if (std::int64_t(v) < std::int64_t(std::numeric_limits<To>::min()) || std::int64_t(v) > std::int64_t(std::numeric_limits<To>::max()))
-            failAt("the integer " + std::to_string(std::int64_t(v)) + " does not fit " + std::string(dtypeName(dtypeOf<To>())));
+        if (!std::in_range<To>(v)) failAt("the integer " + std::to_string(v) + " does not fit " + toName);
         return To(v);
     }
 }
 
-template <class To, class From>
-void convertAll(KernelCall& call, const Tensor& in, Tensor& out) {
-    const From* src = in.ptr<From>();
-    To* dst = out.ptr<To>();
-    for (std::int64_t i = 0; i < in.numel(); ++i) dst[i] = convertElement<To>(call.node, src[i], i);
-}
-
-template <class To>
-void convertFrom(KernelCall& call, const Tensor& in, Tensor& out) {
-    switch (in.dtype()) {
-        case DType::F32: convertAll<To, float>(call, in, out); return;
-        case DType::I64: convertAll<To, std::int64_t>(call, in, out); return;
-        case DType::I32: convertAll<To, std::int32_t>(call, in, out); return;
-        case DType::Bool: convertAll<To, std::uint8_t>(call, in, out); return;
-        default: detail::fail(call.node, "cannot cast from " + std::string(dtypeName(in.dtype())));
-    }
-}
-
-/// cast: element type conversion (ir/element_types.h).
+/// cast: element type conversion between any two types (ir/element_types.h).
 void cast(KernelCall& call) {
     const Tensor in = call.inputs[0].contiguous();
     Tensor& out = newOutput(call, 0, in.shape());
-    switch (out.dtype()) {
-        case DType::F32: convertFrom<float>(call, in, out); return;
-        case DType::I64: convertFrom<std::int64_t>(call, in, out); return;
-        case DType::I32: convertFrom<std::int32_t>(call, in, out); return;
-        case DType::Bool: convertFrom<std::uint8_t>(call, in, out); return;
-        default: detail::fail(call.node, "cannot cast to " + std::string(dtypeName(out.dtype())));
-    }
+    visitDType(out.dtype(), [&](auto to) {
+        visitDType(in.dtype(), [&](auto from) {
+            using To = typename decltype(to)::type;
+            using From = typename decltype(from)::type;
+            const From* src = in.ptr<From>();
+            To* dst = out.ptr<To>();
+            for (std::int64_t i = 0; i < in.numel(); ++i) dst[i] = convertElement<decltype(to), decltype(from)>(call.node, src[i], i);
+        });
+    });
 }
 
 /// argmax / argmin along an axis: i64 positions, ties to the first (or the last with

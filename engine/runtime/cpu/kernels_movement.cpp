@@ -2,11 +2,14 @@
 // slice and split return views of their input (reshape copies only when the strides do not allow
 // a view). Copies (family Copy): concat and constant padding.
 #include <algorithm>
+#include <cmath>
+#include <utility>
 #include <numeric>
 #include <stdexcept>
 
 #include "runtime/cpu/cpu_kernels.h"
 #include "runtime/cpu/kernel_util.h"
+#include "tensor/dtype_visit.h"
 
 namespace adj::cpu {
 
@@ -137,13 +140,19 @@ void concat(KernelCall& call) {
 
 /// Every element of `t` (contiguous, of any element type) set to `value` in that type.
 void fillWith(Tensor& t, double value) {
-    switch (t.dtype()) {
-        case DType::F32: std::fill_n(t.ptr<float>(), t.numel(), float(value)); return;
-        case DType::I64: std::fill_n(t.ptr<std::int64_t>(), t.numel(), std::int64_t(value)); return;
-        case DType::I32: std::fill_n(t.ptr<std::int32_t>(), t.numel(), std::int32_t(value)); return;
-        case DType::Bool: std::fill_n(t.ptr<std::uint8_t>(), t.numel(), std::uint8_t(value != 0)); return;
-        default: throw std::invalid_argument("cannot pad a " + std::string(dtypeName(t.dtype())) + " tensor");
-    }
+    visitDType(t.dtype(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        T v;
+        if constexpr (decltype(tag)::dtype == DType::Bool) v = value != 0;
+        else if constexpr (std::is_same_v<T, Half>) v = toHalf(float(value));
+        else if constexpr (std::is_same_v<T, BFloat16>) v = toBFloat16(float(value));
+        else if constexpr (std::is_integral_v<T>) {
+            if (!std::isfinite(value) || !std::in_range<T>(std::int64_t(value)) || double(std::int64_t(value)) != value)
+                throw std::invalid_argument("the pad value " + std::to_string(value) + " is not a " + std::string(dtypeName(t.dtype())));
+            v = T(std::int64_t(value));
+        } else v = T(value);
+        std::fill_n(t.ptr<T>(), t.numel(), v);
+    });
 }
 
 void pad(KernelCall& call) {

@@ -11,6 +11,7 @@
 #include "base/errors.h"
 #include "base/files.h"
 #include "runtime/vulkan/glsl_compiler.h"
+#include "runtime/vulkan/glsl_compiler.h"
 
 namespace adj {
 
@@ -108,7 +109,7 @@ std::string cacheDirectory() {
 
 const std::vector<std::uint32_t>& FusedKernelCache::spirv(const std::string& source, const std::string& what) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const std::string key = sourceHash(source);
+    const std::string key = kernelCacheKey(source);
     if (auto it = memory_.find(key); it != memory_.end()) {
         ++stats_.fromMemory;
         return it->second;

@@ -29,6 +29,16 @@ const std::map<std::string, std::string>& sharedHeaders() {
     return headers;
 }
 
+}  // namespace
+
+std::string kernelCacheKey(const std::string& source) {
+    std::string all = source;
+    for (const auto& [name, text] : sharedHeaders()) all += "\n//" + name + "\n" + text;
+    return sourceHash(all);
+}
+
+namespace {
+
 bool isSpirv(const std::vector<std::uint32_t>& words) { return words.size() >= 5 && words[0] == 0x07230203u; }
 
 #ifdef ADJOINT_HAVE_SHADERC
@@ -96,7 +106,7 @@ std::vector<std::uint32_t> compileWithProgram(const std::string& source, const s
     namespace fs = std::filesystem;
     std::string base = cacheDirectory();
     if (base.empty()) base = fs::temp_directory_path().string();
-    const fs::path dir = fs::path(base) / "glsl" / sourceHash(source);
+    const fs::path dir = fs::path(base) / "glsl" / kernelCacheKey(source);
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw Error("Vulkan: cannot create " + dir.string() + " to compile the kernel of '" + what + "'");

@@ -13,6 +13,10 @@ namespace adj::vk {
 /// compiler's message, naming `what` (the node whose kernel it is).
 std::vector<std::uint32_t> compileGlsl(const std::string& source, const std::string& what);
 
+/// A key for the compiled form of `source`: a hash of it and of the shared headers it may
+/// include, so that a cached kernel is never reused after a header (adj_math.glsl) changed.
+std::string kernelCacheKey(const std::string& source);
+
 /// What compileGlsl uses, for people: "the shaderc library" or "the glslc program (PATH)".
 std::string glslCompilerName();
 
