@@ -112,9 +112,17 @@ void Importer::checkOldDefinitions() {
     // its opset as in kImportOpsetMin; an op that changed since (Slice's attributes, Add's
     // broadcast attribute, Clip's bounds, ...) is refused, naming the node and both versions.
     if (opset_ >= kImportOpsetMin) return;
+    // Ops whose handler reads older versions too, and the oldest: Upsample (7: scales as an
+    // attribute, 9: as an input), Scatter (9, ScatterElements without negative indices, which
+    // opset 11 deprecated), ReduceLogSum (1: axes without negative values).
+    static const std::map<std::string, int> olderVersionsRead{{"Upsample", 7}, {"Scatter", 9}, {"ReduceLogSum", 1}};
     const auto& registry = *onnx::OpSchemaRegistry::Instance();
     forEachNode(gp_, [&](const onnx::NodeProto& n) {
         if (!isDefaultDomain(n.domain())) return;
+        if (const auto it = olderVersionsRead.find(n.op_type()); it != olderVersionsRead.end()) {
+            const onnx::OpSchema* then = registry.GetSchema(n.op_type(), int(opset_), "");
+            if (then && then->since_version() >= it->second) return;
+        }
         const std::string node = "node '" + (!n.name().empty() ? n.name() : n.output_size() ? n.output(0) : std::string("(unnamed)")) + "' (" + n.op_type() + "): ";
         const onnx::OpSchema* then = registry.GetSchema(n.op_type(), int(opset_), "");
         const onnx::OpSchema* now = registry.GetSchema(n.op_type(), int(kImportOpsetMin), "");

@@ -87,24 +87,29 @@ void bindSpatial(Importer& I, ValueRef y, std::size_t rank) {
     I.bindFloat(I.out(), y);
 }
 
-void conv(Importer& I) {
-    ValueRef x0 = I.fin(0);
+ValueRef convolve(Importer& I, ValueRef x0, ValueRef w0, std::optional<ValueRef> bias, const std::string& stem0) {
     const std::size_t rank = spatialRank(I, x0, "convolutions");
-    ValueRef w0 = I.fin(1);
     const Shape& ws0 = I.shapeOf(w0);
     if (ws0.size() != rank + 2) I.fail("the weight must be " + std::to_string(rank + 2) + "-D, got " + shapeToString(ws0));
     const Ints kernelAttr(ws0.begin() + 2, ws0.end());
     if (auto k = I.attrInts("kernel_shape"); k && *k != kernelAttr) I.fail("kernel_shape " + attrValueToString(*k) + " does not match the weight " + shapeToString(ws0));
-    const std::string stem = I.out() + (rank == 1 ? "/2d" : "");
+    const std::string stem = stem0 + (rank == 1 ? "/2d" : "");
     const ValueRef x = withHeight(I, x0, rank, stem + "_input"), w = withHeight(I, w0, rank, stem + "_weight");
     const Shape& ws = I.shapeOf(w);
     const Ints kernel{ws[2], ws[3]};
     const Ints strides = spatialValues(I, "strides", Ints(rank, 1), rank, 1), dilations = spatialValues(I, "dilations", Ints(rank, 1), rank, 1);
     const Ints pads = spatialPads(I, x, rank, kernel, strides, dilations);
     std::vector<ValueRef> ins{x, w};
-    if (I.has(2)) ins.push_back(I.fin(2));
+    if (bias) ins.push_back(*bias);
     Attributes at{{"strides", strides}, {"pads", pads}, {"dilations", dilations}, {"group", I.attrInt("group", 1)}};
-    bindSpatial(I, I.emit(Op::Conv2d, ins, at, rank == 1 ? stem : I.out()), rank);
+    const ValueRef y = I.emit(Op::Conv2d, ins, at, rank == 1 ? stem : stem0);
+    return rank == 1 ? I.emit(Op::Squeeze, {y}, {{"axes", Ints{2}}}, stem0) : y;
+}
+
+void conv(Importer& I) {
+    const ValueRef x = I.fin(0), w = I.fin(1);
+    const std::optional<ValueRef> bias = I.has(2) ? std::optional<ValueRef>(I.fin(2)) : std::nullopt;
+    I.bindFloat(I.out(), convolve(I, x, w, bias, I.out()));
 }
 
 void convTranspose(Importer& I) {
@@ -228,6 +233,32 @@ void globalMaxPool(Importer& I) {
     Ints axes;
     for (std::int64_t a = 2; a < rank; ++a) axes.push_back(a);
     I.bindFloat(I.out(), I.emit(Op::Max, {x}, {{"axes", axes}, {"keepdims", std::int64_t(1)}}, I.out()));
+}
+
+void lrn(Importer& I) {
+    // y = x / (bias + alpha / size * (sum of x^2 over `size` channels around c))^beta: the sums
+    // as an average pool (padding counted) over the channel axis of [N, 1, C, rest]
+    const ValueRef x = I.fin(0);
+    const Shape shape = I.staticShape(x, "the input");
+    if (shape.size() < 2) I.fail("LRN takes an input of rank 2 or more ([N, C, ...]), got " + shapeToString(shape));
+    const std::int64_t size = I.attrInt("size", 0);
+    if (size < 1) I.fail("attribute 'size' must be a positive integer, got " + std::to_string(size));
+    const double alpha = I.attrFloat("alpha", 1e-4), beta = I.attrFloat("beta", 0.75), bias = I.attrFloat("bias", 1.0);
+    std::int64_t rest = 1;
+    for (std::size_t d = 2; d < shape.size(); ++d) rest *= shape[d];
+    const std::string s = I.out();
+    const ValueRef squares = I.emit(Op::Mul, {x, x}, {}, s + "/square");
+    const ValueRef columns = I.emit(Op::Reshape, {squares}, {{"shape", Ints{shape[0], 1, shape[1], rest}}}, s + "/channels_as_rows");
+    const Ints pads{(size - 1) / 2, 0, size / 2, 0};  // (size - 1) / 2 before, the rest after
+    const ValueRef mean = I.emit(Op::AvgPool, {columns}, {{"kernel", Ints{size, 1}}, {"strides", Ints{1, 1}}, {"pads", pads}, {"count_include_pad", std::int64_t(1)}},
+                                 s + "/window_mean");
+    const ValueRef back = I.emit(Op::Reshape, {mean}, {{"shape", Ints(shape.begin(), shape.end())}}, s + "/window_mean_nchw");
+    // alpha / size * sum = alpha * mean
+    const ValueRef base = I.emit(Op::Add, {I.constantNode(Tensor::scalar(float(bias)), s + "/bias"),
+                                           I.emit(Op::Mul, {back, I.constantNode(Tensor::scalar(float(alpha)), s + "/alpha")}, {}, s + "/scaled")},
+                                 {}, s + "/base");
+    const ValueRef denominator = I.emit(Op::Pow, {base, I.constantNode(Tensor::scalar(float(beta)), s + "/beta")}, {}, s + "/denominator");
+    I.bindFloat(s, I.emit(Op::Div, {x, denominator}, {}, s));
 }
 
 void batchNorm(Importer& I) {

@@ -135,6 +135,9 @@ void resize(Importer& I);
 /// Input i, which must be 4-D (NCHW); fails naming `what` otherwise.
 ValueRef fourD(Importer& I, int i, const std::string& what);
 void conv(Importer& I);
+/// The node's Conv of x and w (1-D or 2-D, ONNX's attributes: strides, pads or auto_pad,
+/// dilations, group, kernel_shape checked), with an optional bias; named `stem`.
+ValueRef convolve(Importer& I, ValueRef x, ValueRef w, std::optional<ValueRef> bias, const std::string& stem);
 void convTranspose(Importer& I);
 void pool(Importer& I, Op op);
 void globalMaxPool(Importer& I);
@@ -184,6 +187,18 @@ void castLike(Importer& I);
 void bitShift(Importer& I);
 // onnx_import_signal.cpp: kind h Hann, m Hamming, b Blackman
 void window(Importer& I, char kind);
+// onnx_import_quantize.cpp
+void quantizeLinear(Importer& I);
+// onnx_import_resize.cpp (with resize)
+void upsample(Importer& I);
+void compress(Importer& I);  // onnx_import_shapes.cpp
+void lrn(Importer& I);       // onnx_import_layers.cpp
+void dequantizeLinear(Importer& I);
+void dynamicQuantizeLinear(Importer& I);
+void matMulInteger(Importer& I);
+void qLinearMatMul(Importer& I);
+void convInteger(Importer& I);
+void qLinearConv(Importer& I);
 void ifOp(Importer& I);
 
 }  // namespace adj::onnx_io::ops

@@ -100,6 +100,10 @@ std::vector<float> constantFloats(Importer& I, int i, const std::string& what) {
 
 }  // namespace
 
+namespace {
+void resample(Importer& I, const ResizeMode& m, const std::optional<std::vector<float>>& scalesGiven, int sizesIndex);
+}  // namespace
+
 void resize(Importer& I) {
     ResizeMode m{I.attrString("mode", "nearest"), I.attrString("coordinate_transformation_mode", "half_pixel"),
                  I.attrString("nearest_mode", "round_prefer_floor"), I.attrFloat("cubic_coeff_a", -0.75), I.attrInt("exclude_outside", 0) != 0};
@@ -112,14 +116,40 @@ void resize(Importer& I) {
     if (!oneOf(m.transform, {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"}))
         I.fail("coordinate_transformation_mode '" + m.transform + "' is not supported");
     if (!oneOf(m.nearest, {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"})) I.fail("nearest_mode '" + m.nearest + "' is not supported");
+    std::optional<std::vector<float>> scales;
+    if (!I.has(3) && I.has(2)) scales = constantFloats(I, 2, "scales");
+    resample(I, m, scales, I.has(3) ? 3 : -1);
+}
+
+void upsample(Importer& I) {
+    // opsets 7 to 9's Resize: scales (an attribute in 7 and 8, input 1 from 9), each output
+    // index i reading input index floor(i / scale) ("asymmetric", nearest rounding down)
+    const std::string mode = I.attrString("mode", "nearest");
+    if (mode != "nearest" && mode != "linear") I.fail("mode '" + mode + "' is not nearest or linear");
+    const ResizeMode m{mode, "asymmetric", "floor", -0.75, false};
+    std::vector<float> scales;
+    if (I.opset() >= 9) {
+        if (!I.has(1)) I.fail("needs scales (input 1)");
+        scales = constantFloats(I, 1, "scales");
+    } else {
+        const auto* a = I.attr("scales");
+        if (!a) I.fail("attribute 'scales' is missing");
+        scales.assign(a->floats().begin(), a->floats().end());
+    }
+    resample(I, m, scales, -1);
+}
+
+namespace {
+
+void resample(Importer& I, const ResizeMode& m, const std::optional<std::vector<float>>& scalesGiven, int sizesIndex) {
     const ValueRef x = I.fin(0);
     const Shape& in = I.shapeOf(x);
     const std::vector<Sym> sym = I.symShape(x);
     const auto rank = std::int64_t(in.size());
     std::vector<std::int64_t> out(in.begin(), in.end());
     std::vector<double> scale(in.size(), 1.0);
-    if (I.has(3)) {  // sizes: leading entries must be the input's own (possibly dynamic) sizes
-        const IntTensor& sizes = I.iin(3, "sizes");
+    if (sizesIndex >= 0) {  // sizes: leading entries must be the input's own (possibly dynamic) sizes
+        const IntTensor& sizes = I.iin(sizesIndex, "sizes");
         if (std::int64_t(sizes.data.size()) != rank) I.fail("sizes has " + std::to_string(sizes.data.size()) + " entries for an input of rank " + std::to_string(rank));
         for (std::int64_t a = 0; a < rank; ++a) {
             const Sym& s = sizes.data[std::size_t(a)];
@@ -129,8 +159,8 @@ void resize(Importer& I) {
             out[std::size_t(a)] = s[0];
             scale[std::size_t(a)] = double(s[0]) / double(in[std::size_t(a)]);
         }
-    } else if (I.has(2)) {
-        const std::vector<float> sc = constantFloats(I, 2, "scales");
+    } else if (scalesGiven) {
+        const std::vector<float>& sc = *scalesGiven;
         if (std::int64_t(sc.size()) != rank) I.fail("scales has " + std::to_string(sc.size()) + " entries for an input of rank " + std::to_string(rank));
         for (std::int64_t a = 0; a < rank; ++a) {
             if (!(sc[std::size_t(a)] > 0)) I.fail("scale " + std::to_string(a) + " must be positive");
@@ -164,5 +194,7 @@ void resize(Importer& I) {
     }
     I.bindFloat(I.out(), y);
 }
+
+}  // namespace
 
 }  // namespace adj::onnx_io::ops

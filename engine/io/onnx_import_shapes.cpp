@@ -234,19 +234,69 @@ void slice(Importer& I) {
     }
     ValueRef x = I.dataIn(0);
     const auto dims = I.symShape(x);
-    Ints st, en;
+    // negative steps: the positions taken, gathered along the axis (the dimension must be static)
+    std::vector<std::pair<std::int64_t, Ints>> reversed;
+    Ints posAxes, posSteps;
+    std::vector<Sym> posStarts, posEnds;
     for (std::size_t i = 0; i < n; ++i) {
+        if (steps[i] == 0) I.fail("slice step 0 on axis " + std::to_string(axes[i]));
+        if (steps[i] > 0) {
+            posAxes.push_back(axes[i]);
+            posSteps.push_back(steps[i]);
+            posStarts.push_back(starts.data[i]);
+            posEnds.push_back(ends.data[i]);
+            continue;
+        }
         const std::int64_t axis = normAxis(I, axes[i], std::int64_t(dims.size()), "slice axis");
-        if (steps[i] <= 0) I.fail("slice steps must be positive (reversing slices are not supported), got " + std::to_string(steps[i]));
-        if (!symIsConst(starts.data[i])) I.fail("a slice start that depends on a dynamic dimension (" + I.dynamicNote() + ") is not supported");
-        st.push_back(starts.data[i][0]);
-        if (symIsConst(ends.data[i])) en.push_back(ends.data[i][0]);
-        else if (ends.data[i] == dims[std::size_t(axis)]) en.push_back(INT64_MAX);  // to the end of the axis
+        if (!symIsConst(dims[std::size_t(axis)]) || !symIsConst(starts.data[i]) || !symIsConst(ends.data[i]))
+            I.fail("a slice with a negative step over a dynamic dimension or at dynamic positions is not supported");
+        reversed.push_back({axis, sliceIndices(starts.data[i][0], ends.data[i][0], steps[i], dims[std::size_t(axis)][0])});
+    }
+    for (const auto& [axis, positions] : reversed) {
+        const bool last = posAxes.empty() && axis == reversed.back().first;
+        x = I.emit(Op::Gather, {x, I.constantNode(Tensor::fromInts({std::int64_t(positions.size())}, positions), I.out() + "/positions" + std::to_string(axis))},
+                   {{"axis", axis}}, last ? I.out() : I.out() + "/reversed" + std::to_string(axis));
+    }
+    if (posAxes.empty()) {
+        I.bindData(I.out(), x);
+        return;
+    }
+    Ints st, en;
+    for (std::size_t i = 0; i < posAxes.size(); ++i) {
+        const std::int64_t axis = normAxis(I, posAxes[i], std::int64_t(dims.size()), "slice axis");
+        if (!symIsConst(posStarts[i])) I.fail("a slice start that depends on a dynamic dimension (" + I.dynamicNote() + ") is not supported");
+        st.push_back(posStarts[i][0]);
+        if (symIsConst(posEnds[i])) en.push_back(posEnds[i][0]);
+        else if (posEnds[i] == dims[std::size_t(axis)]) en.push_back(INT64_MAX);  // to the end of the axis
         else I.fail("a slice end that depends on a dynamic dimension (" + I.dynamicNote() + ") is not supported");
     }
-    Attributes at{{"starts", st}, {"ends", en}, {"axes", axes}};
-    if (std::any_of(steps.begin(), steps.end(), [](std::int64_t v) { return v != 1; })) at.set("steps", steps);
+    Attributes at{{"starts", st}, {"ends", en}, {"axes", posAxes}};
+    if (std::any_of(posSteps.begin(), posSteps.end(), [](std::int64_t v) { return v != 1; })) at.set("steps", posSteps);
     I.bindData(I.out(), I.emit(Op::Slice, {x}, at, I.out()));
+}
+
+void compress(Importer& I) {
+    // the slices where the condition is true, gathered along the axis (the input flattened when
+    // no axis is given); the condition must be known while importing (a constant, or an input
+    // given to `run`: the graph is specialized to it), since it sets the output's shape
+    const IntTensor& condition = I.iin(1, "the condition");
+    if (condition.shape.size() != 1) I.fail("the condition must be 1-D, got shape " + shapeToString(condition.shape));
+    if (!condition.allConst()) I.fail("a condition that depends on a dynamic dimension is not supported");
+    ValueRef x = I.dataIn(0);
+    std::int64_t axis = 0;
+    if (I.attr("axis")) {
+        axis = normAxis(I, I.attrInt("axis", 0), std::int64_t(I.shapeOf(x).size()), "axis");
+    } else {
+        x = I.emit(Op::Reshape, {x}, {{"shape", Ints{-1}}}, I.out() + "/flat");
+    }
+    const std::int64_t length = I.staticDim(x, std::size_t(axis), "the compressed axis");
+    const Ints flags = condition.values();
+    if (std::int64_t(flags.size()) > length) I.fail("the condition has " + std::to_string(flags.size()) + " entries for an axis of " + std::to_string(length));
+    Ints kept;
+    for (std::size_t k = 0; k < flags.size(); ++k)
+        if (flags[k] != 0) kept.push_back(std::int64_t(k));
+    const ValueRef positions = I.constantNode(Tensor::fromInts({std::int64_t(kept.size())}, kept), I.out() + "/kept");
+    I.bindData(I.out(), I.emit(Op::Gather, {x, positions}, {{"axis", axis}}, I.out()));
 }
 
 void gather(Importer& I) {

@@ -21,18 +21,18 @@ constexpr std::int64_t kMaxConstantOfShape = std::int64_t(1) << 24;
 void identity(Importer& I) { I.bindValue(I.out(), I.value(0)); }
 
 void dropout(Importer& I) {
+    // Inference keeps every element; so does training mode with a ratio of 0 (torchvision 0.14's
+    // Swin calls F.dropout(attn, p=0.0) without passing training=False, so even an eval-mode
+    // export has one). Either way the mask, when read, is all true. A random mask is not supported.
     const bool training = I.has(2) && I.constScalar(2, "training_mode") != 0;
-    if (!training && I.outputUsed(1)) {  // inference: every element kept, the mask all true
+    if (training) {
+        const double ratio = I.has(1) ? I.constScalar(1, "ratio") : 0.5;
+        if (ratio != 0) I.fail("training-mode Dropout (ratio " + std::to_string(ratio) + ") is not supported (export the model in eval mode)");
+    }
+    if (I.outputUsed(1)) {
         const ValueRef x = I.fin(0);
         const Shape shape = I.staticShape(x, "the input");
         I.bindFloat(I.node().output(1), I.constantNode(Tensor::full(shape, 1.f), I.node().output(1)), true);
-    }
-    if (training) I.requireUnused(1, "the mask");
-    // training mode with a ratio of 0 drops nothing (torchvision 0.14's Swin calls F.dropout(attn,
-    // p=0.0) without passing training=False, so even an eval-mode export has one)
-    if (I.has(2) && I.constScalar(2, "training_mode") != 0) {
-        const double ratio = I.has(1) ? I.constScalar(1, "ratio") : 0.5;
-        if (ratio != 0) I.fail("training-mode Dropout (ratio " + std::to_string(ratio) + ") is not supported (export the model in eval mode)");
     }
     identity(I);
 }
@@ -282,9 +282,10 @@ void castTo(Importer& I, DType target) {
         }
         return;
     }
-    if (v.kind == Kind::Indices && target == DType::F32 && isInteger(I.graph().type(v.ref).dtype) && I.knownInput(v.ref)) {
-        // an integer input given before importing, to float: a constant, as its integers are
-        // (so that what is computed from it, a Range's limit, is known too)
+    if (v.kind == Kind::Indices && target == DType::F32 && isInteger(I.graph().type(v.ref).dtype) && I.shapeOf(v.ref).empty() && I.knownInput(v.ref)) {
+        // an integer scalar input given before importing, to float: a constant, as its integer
+        // is (so that what is computed from it, a Range's limit, is known too); data such as
+        // token ids stays a value of the graph
         const IntTensor& known = I.iin(0, "the value");
         if (known.allConst()) {
             std::vector<float> f;

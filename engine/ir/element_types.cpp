@@ -43,7 +43,7 @@ bool computesOnIntegers(Op op) {
 
 bool computesIn(Op op, DType t) {
     if (t == DType::F32) return true;
-    if (isInteger(t)) return computesOnIntegers(op);
+    if (isInteger(t)) return computesOnIntegers(op) || op == Op::MatMul;
     const bool elementwise = opInfo(op).family == OpFamily::Elementwise && op != Op::Where && op != Op::Greater && op != Op::Equal;
     if (t == DType::F64) return elementwise || op == Op::MatMul || op == Op::Sum || op == Op::Mean || op == Op::Max;
     if (isHalf(t)) return elementwise;

@@ -3,8 +3,8 @@
 // kernels' checks and the importer ask here). Float32 is what every op computes with and what
 // gradients flow through. Beyond it (tensor/dtype.h):
 //   - data movement (reshape, transpose, slice, concat, pad, gather's data...) carries any type;
-//   - integer arithmetic: neg, abs, sign, add, sub, mul, div (truncating), maximum and minimum on
-//     any integer type (all inputs the same type), computed in that type with wrap-around;
+//   - integer arithmetic: neg, abs, sign, add, sub, mul, div (truncating), maximum, minimum and
+//     matmul on any integer type (all inputs the same type), computed in that type with wrap-around;
 //   - f64: every elementwise op, matmul and the sum, mean and max reductions, computed in double;
 //   - f16 and bf16: every elementwise op, each element widened to f32 and rounded back;
 //   - comparisons (greater, equal) take two inputs of one type and give a float 0/1 mask, the
@@ -25,7 +25,7 @@ namespace adj {
 std::vector<DType> outputElementTypes(const Node& node, const std::vector<DType>& inputs);
 
 /// Whether `op` computes on values of type `t` (all its inputs of that type) and gives that type:
-/// every op on f32; the integer arithmetic ops on integers; elementwise ops, matmul and the sum,
+/// every op on f32; the integer arithmetic ops and matmul on integers; elementwise ops, matmul and the sum,
 /// mean and max reductions on f64; elementwise ops on f16 and bf16.
 bool computesIn(Op op, DType t);
 

@@ -1,4 +1,5 @@
-// The float types beside f32 (ir/element_types.h). f64 values compute in double: every
+// The float types beside f32 (ir/element_types.h), and matmul on integers (in the integer type,
+// wrapping around). f64 values compute in double: every
 // elementwise op (ops.def's expressions compiled for double, with the library's double
 // functions), matmul (NumPy batching, 1-D operands included) and the sum, mean and max
 // reductions. f16 and bf16 values compute elementwise only: each element widened to f32 (exact),
@@ -54,9 +55,10 @@ void doubleElementwise(KernelCall& call) {
     visitElementwiseIn<double>(call.node.op, params, [&](auto arity, auto f) { mapTyped<double, double, decltype(arity)::value>(call, f, same, same); });
 }
 
-/// C[b] = A[b] B[b] in double, NumPy's matmul semantics: a 1-D A is a row, a 1-D B a column (the
+/// C[b] = A[b] B[b] in T (double, or an integer type with wrap-around), NumPy's matmul semantics: a 1-D A is a row, a 1-D B a column (the
 /// added dimension dropped from the result), leading dimensions broadcast.
-void doubleMatmul(KernelCall& call) {
+template <class T>
+void typedMatmul(KernelCall& call) {
     Tensor a = call.inputs[0], b = call.inputs[1];
     if (a.rank() == 1) a = a.unsqueeze(0);
     if (b.rank() == 1) b = b.unsqueeze(1);
@@ -81,21 +83,24 @@ void doubleMatmul(KernelCall& call) {
     const Tensor A = a.expand(as).contiguous(), B = b.expand(bs).contiguous();
     Tensor& out = newOutput(call, 0, call.outTypes.at(0).shape);
     if (out.numel() != numel(batch) * M * N) fail(call.node, "output shape " + shapeToString(out.shape()) + " does not match the product");
-    const double* pa = A.ptr<double>();
-    const double* pb = B.ptr<double>();
-    double* pc = out.ptr<double>();
+    const T* pa = A.ptr<T>();
+    const T* pb = B.ptr<T>();
+    T* pc = out.ptr<T>();
     const std::int64_t batches = numel(batch);
     detail::parallelFor(batches * M, K * N, [&](std::int64_t r0, std::int64_t r1) {
         for (std::int64_t r = r0; r < r1; ++r) {
             const std::int64_t bi = r / M, i = r % M;
-            const double* arow = pa + (bi * M + i) * K;
-            const double* bm = pb + bi * K * N;
-            double* crow = pc + (bi * M + i) * N;
-            std::fill_n(crow, N, 0.0);
+            const T* arow = pa + (bi * M + i) * K;
+            const T* bm = pb + bi * K * N;
+            T* crow = pc + (bi * M + i) * N;
+            std::fill_n(crow, N, T(0));
             for (std::int64_t k = 0; k < K; ++k) {
-                const double s = arow[k];
-                const double* brow = bm + k * N;
-                for (std::int64_t j = 0; j < N; ++j) crow[j] += s * brow[j];
+                const T s = arow[k];
+                const T* brow = bm + k * N;
+                if constexpr (std::is_integral_v<T>)  // (wrap-around, through uint64: no signed overflow)
+                    for (std::int64_t j = 0; j < N; ++j) crow[j] = T(std::uint64_t(crow[j]) + std::uint64_t(s) * std::uint64_t(brow[j]));
+                else
+                    for (std::int64_t j = 0; j < N; ++j) crow[j] += s * brow[j];
             }
         }
     });
@@ -143,6 +148,7 @@ void doubleReduce(KernelCall& call) {
 bool runsFloatTypesKernel(const KernelCall& call) {
     if (call.inputs.empty()) return false;
     const DType t = call.inputs[0].dtype();
+    if (isInteger(t) && call.node.op == Op::MatMul) return true;
     return (t == DType::F64 || isHalf(t)) && computesIn(call.node.op, t);
 }
 
@@ -154,7 +160,9 @@ void floatTypesKernel(KernelCall& call) {
         if (t == DType::F16) return halfElementwise<Half>(call);
         if (t == DType::BF16) return halfElementwise<BFloat16>(call);
     } else if (t == DType::F64 && n.op == Op::MatMul) {
-        return doubleMatmul(call);
+        return typedMatmul<double>(call);
+    } else if (isInteger(t) && n.op == Op::MatMul) {
+        return visitIntegerDType(t, [&](auto tag) { typedMatmul<typename decltype(tag)::type>(call); });
     } else if (t == DType::F64 && (n.op == Op::Sum || n.op == Op::Mean || n.op == Op::Max)) {
         return doubleReduce(call);
     }
