@@ -67,6 +67,14 @@ public:
     using Error::Error;
 };
 
+/// A backend lacks what a graph needs (Vulkan: an op without a shader, integer or f64 values), so
+/// the graph cannot run there at all; another backend can run it, and FallbackExecutor lets the
+/// CPU do so with a note.
+class BackendUnsupported : public Error {
+public:
+    using Error::Error;
+};
+
 class Executor {
 public:
     virtual ~Executor() = default;

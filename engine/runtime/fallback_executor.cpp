@@ -18,17 +18,21 @@ bool FallbackExecutor::fellBack() const {
 RunResult FallbackExecutor::run(const Graph& graph, const Bindings& bindings, const RunOptions& options) {
     Executor& exec = current();
     if (&exec == fallback_.get()) return exec.run(graph, bindings, options);
+    std::string why;
     try {
         return exec.run(graph, bindings, options);
     } catch (const DeviceError& e) {
-        bool first = false;
-        {
-            std::lock_guard lock(mutex_);
-            first = !fellBack_;
-            fellBack_ = true;
-        }
-        if (first && note_) note_(std::string(e.what()) + "; " + fallback_->deviceName() + " goes on");
+        why = e.what();
+    } catch (const BackendUnsupported& e) {  // the graph needs what the primary lacks: before any work
+        why = e.what();
     }
+    bool first = false;
+    {
+        std::lock_guard lock(mutex_);
+        first = !fellBack_;
+        fellBack_ = true;
+    }
+    if (first && note_) note_(why + "; " + fallback_->deviceName() + " goes on");
     // The same graph on the same inputs: whatever the failed run computed was never handed out.
     return fallback_->run(graph, bindings, options);
 }

@@ -1,8 +1,9 @@
 #pragma once
-// An executor that goes on on another backend when its device fails mid-run: runs on `primary`
-// until a run throws DeviceError (a lost Vulkan device, out of device memory), then runs that
-// same graph on the same inputs again on `fallback`, and every later run there, after telling
-// `note` once why. Errors of the graph itself (a missing binding, NaN with checkFinite) pass
+// An executor that goes on on another backend when its device fails mid-run or cannot run the
+// graph at all: runs on `primary` until a run throws DeviceError (a lost Vulkan device, out of
+// device memory) or BackendUnsupported (an op without a shader, integer or f64 values on Vulkan),
+// then runs that same graph on the same inputs again on `fallback`, and every later run there,
+// after telling `note` once why. Errors of the graph itself (a missing binding, NaN with checkFinite) pass
 // through untouched: they would fail on any backend.
 //
 // Training wraps its executor in one (the GUI always, adjoint-cli train with --fallback), so a

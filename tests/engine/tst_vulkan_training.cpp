@@ -150,6 +150,41 @@ private Q_SLOTS:
         QCOMPARE(trainer.step(), std::int64_t(2));  // nothing of the failed step was kept
     }
 
+    void integerGraphFallsBackToTheCpuWithANote() {
+        // the Vulkan backend has float32 tensors only: a graph of token ids runs on the CPU with
+        // --fallback (and FallbackExecutor, as the GUI's training uses it), with a note saying why
+        Graph g;
+        const NodeId ids = g.addInput("ids", {3}, {}, DType::I64);
+        const NodeId table = g.addParameter("table", Tensor::fromVector({4, 2}, {0, 1, 2, 3, 4, 5, 6, 7}));
+        g.addOutput("y", {g.addNode(Op::Gather, {{table, 0}, {ids, 0}}, {{"axis", std::int64_t(0)}}, "lookup"), 0});
+        const Bindings b{{"ids", Tensor::fromInts({3}, {3, 0, 3})}};
+        auto vulkan = makeVulkanExecutor();
+        try {
+            vulkan->run(g, b);
+            QFAIL("Vulkan ran an i64 graph");
+        } catch (const BackendUnsupported& e) {
+            QVERIFY2(QString(e.what()).contains("'ids'") && QString(e.what()).contains("i64"), e.what());
+        }
+        std::vector<std::string> notes;
+        FallbackExecutor exec(makeVulkanExecutor(), makeCpuExecutor(), [&notes](const std::string& why) { notes.push_back(why); });
+        QCOMPARE(exec.run(g, b).outputs.at(0).toVector(), (std::vector<float>{6, 7, 0, 1, 6, 7}));
+        QVERIFY(exec.fellBack());
+        QCOMPARE(int(notes.size()), 1);
+        QVERIFY2(QString::fromStdString(notes.front()).contains("float32 tensors only") && QString::fromStdString(notes.front()).contains("CPU"),
+                 notes.front().c_str());
+        // the CLI: refused without --fallback (exit 1, naming the input), run on the CPU with it
+        const QString file = QString::fromStdString(test::tempDir() + "/ids.json");
+        saveGraphFile(g, file.toStdString());
+        const QString idsFile = QString::fromStdString(test::tempDir() + "/ids.npy");
+        writeNpy(idsFile.toStdString(), b.at("ids"));
+        const QString out = QString::fromStdString(test::tempDir());
+        auto r = test::runCli({"run", file, "--input", "ids=" + idsFile, "--backend", "vulkan", "--out", out});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("error:") && r.err.contains("'ids'"), qPrintable(r.err));
+        r = test::runCli({"run", file, "--input", "ids=" + idsFile, "--backend", "vulkan", "--fallback", "--out", out});
+        QVERIFY2(r.exitCode == 0 && r.err.contains("note:") && r.err.contains("float32 tensors only"), qPrintable(r.err));
+    }
+
     void runAndGradNameTheDevice() {
         // the lecture's scalar function f(x1, x2): forward and gradient on Vulkan, against the CPU
         const QString graph = QString::fromStdString(test::sourcePath("resources/examples/scalar_function.json"));

@@ -121,17 +121,17 @@ RunResult VulkanExecutor::run(const Graph& g, const Bindings& bindings, const Ru
     for (NodeId id : order) {  // unsupported ops and integer or bool values fail before any work
         const Node& n = g.node(id);
         if (n.op == Op::Input && n.declaredDType != DType::F32)
-            throw Error("graph input '" + n.name + "' is " + std::string(dtypeName(n.declaredDType)) +
-                        ": the Vulkan backend has no integer tensors yet (run it with --backend cpu)");
+            throw BackendUnsupported("graph input '" + n.name + "' is " + std::string(dtypeName(n.declaredDType)) +
+                                     ": the Vulkan backend has float32 tensors only (run it with --backend cpu)");
         for (int p = 0; p < n.numOutputs(); ++p)
             if (g.hasType({id, p}) && g.type({id, p}).dtype != DType::F32)
-                throw Error("node '" + n.name + "' (" + std::string(opName(n.op)) + ") makes " + std::string(dtypeName(g.type({id, p}).dtype)) +
-                            " values: the Vulkan backend has no integer tensors yet (run it with --backend cpu)");
+                throw BackendUnsupported("node '" + n.name + "' (" + std::string(opName(n.op)) + ") makes " + std::string(dtypeName(g.type({id, p}).dtype)) +
+                                         " values: the Vulkan backend has float32 tensors only (run it with --backend cpu)");
     }
     for (NodeId id : order)
         if (!vk::vulkanSupports(g.node(id).op))
-            throw Error("node '" + g.node(id).name + "' (" + std::string(opName(g.node(id).op)) +
-                        ") on Vulkan: the Vulkan backend has no shader for this op yet (run it with --backend cpu)");
+            throw BackendUnsupported("node '" + g.node(id).name + "' (" + std::string(opName(g.node(id).op)) +
+                                     ") on Vulkan: the Vulkan backend has no shader for this op yet (run it with --backend cpu)");
     im.dropStale();
     im.stats = {};
     // Measured peak: the device buffers this run added to what was already resident (cached
