@@ -105,7 +105,7 @@ void topK(Importer& I) {
 }
 
 void trilu(Importer& I) {
-    const ValueRef x = I.fin(0);
+    const ValueRef x = I.dataIn(0);  // any element type: where picks its values or a zero of its type
     const Shape& xs = I.shapeOf(x);
     if (xs.size() < 2) I.fail("needs an input of rank 2 or more");
     const bool upper = I.attrInt("upper", 1) != 0;
@@ -121,7 +121,8 @@ void trilu(Importer& I) {
     for (std::int64_t i = 0; i < rows; ++i)
         for (std::int64_t j = 0; j < cols; ++j) mask[std::size_t(i * cols + j)] = (upper ? j - i >= k : j - i <= k) ? 1.f : 0.f;
     const std::string s = I.out();
-    I.bindFloat(I.out(), I.emit(Op::Where, {I.constantNode(Tensor::fromVector({rows, cols}, mask), s + "/mask"), x, I.constantNode(Tensor::scalar(0.f), s + "/zero")}, {}, s));
+    const ValueRef zero = I.constantNode(I.typedConstant({}, {0}, I.graph().type(x).dtype, "zero"), s + "/zero");
+    I.bindData(I.out(), I.emit(Op::Where, {I.constantNode(Tensor::fromVector({rows, cols}, mask), s + "/mask"), x, zero}, {}, s));
 }
 
 void cumSum(Importer& I) {

@@ -192,6 +192,7 @@ void quantizeLinear(Importer& I);
 // onnx_import_resize.cpp (with resize)
 void upsample(Importer& I);
 void compress(Importer& I);  // onnx_import_shapes.cpp
+void nonZero(Importer& I);   // onnx_import_shapes.cpp
 void lrn(Importer& I);       // onnx_import_layers.cpp
 void dequantizeLinear(Importer& I);
 void dynamicQuantizeLinear(Importer& I);

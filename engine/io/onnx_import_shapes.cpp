@@ -275,6 +275,45 @@ void slice(Importer& I) {
     I.bindData(I.out(), I.emit(Op::Slice, {x}, at, I.out()));
 }
 
+void nonZero(Importer& I) {
+    // the positions of the nonzero elements, [rank, count] int64: the count depends on the
+    // values, so the input must be known while importing (a constant, or an input given to
+    // `run`, to which the graph is then specialized); the result is an integer tensor of the import
+    const Value& v = I.value(0);
+    Shape shape;
+    std::vector<bool> nonzero;
+    if (v.kind == Kind::Ints) {
+        if (!v.ints.allConst()) I.fail("an input that depends on a dynamic dimension is not supported");
+        shape = v.ints.shape;
+        for (auto x : v.ints.values()) nonzero.push_back(x != 0);
+    } else {
+        const Tensor* t = nullptr;
+        if (v.kind == Kind::PendingConstant) t = &v.constant;
+        else if (I.graph().node(v.ref.node).op == Op::Constant) t = &I.graph().node(v.ref.node).value;
+        else t = I.knownInput(v.ref);
+        if (!t) I.fail("the input must be known while importing (a constant, or an input given to run): NonZero's output shape depends on its values");
+        if (t->numel() > kMaxIntResult) I.fail("an input of more than " + std::to_string(kMaxIntResult) + " elements is not supported");
+        shape = t->shape();
+        for (float x : t->toVector()) nonzero.push_back(x != 0.f);
+    }
+    const std::int64_t count = std::int64_t(std::count(nonzero.begin(), nonzero.end(), true));
+    const auto rank = std::int64_t(shape.size());
+    IntTensor r;
+    r.shape = {rank, count};
+    r.data.assign(std::size_t(rank * count), symConst(0));
+    std::int64_t k = 0;
+    for (std::size_t flat = 0; flat < nonzero.size(); ++flat) {
+        if (!nonzero[flat]) continue;
+        std::int64_t rest = std::int64_t(flat);
+        for (std::int64_t d = rank - 1; d >= 0; --d) {
+            r.data[std::size_t(d * count + k)] = symConst(rest % shape[std::size_t(d)]);
+            rest /= shape[std::size_t(d)];
+        }
+        ++k;
+    }
+    I.bindInts(I.out(), std::move(r));
+}
+
 void compress(Importer& I) {
     // the slices where the condition is true, gathered along the axis (the input flattened when
     // no axis is given); the condition must be known while importing (a constant, or an input
