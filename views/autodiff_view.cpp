@@ -176,7 +176,8 @@ void AutodiffView::setAnalysis(std::shared_ptr<const AutodiffAnalysis> analysis)
     for (adj::NodeId id : a.backward.forwardNodes) fills[id] = kForwardPart;
     std::map<adj::NodeId, NodeMark> saved;
     for (const adj::ValueRef& v : a.backward.savedValues) saved[v.node] = NodeMark{kSaved, true, tr("saved")};
-    // Integer and bool values carry no gradient (token ids, masks, shapes): the path stops there.
+    // Values of any type but f32 carry no gradient (token ids, masks, shapes, f64 and half values,
+    // ir/element_types.h): the path stops there.
     int noGradient = 0;
     for (adj::NodeId id : a.backward.forwardNodes) {
         const adj::Graph& bg = a.backward.graph;
@@ -190,7 +191,7 @@ void AutodiffView::setAnalysis(std::shared_ptr<const AutodiffAnalysis> analysis)
                        "partner.")
                         .arg(a.description.toHtmlEscaped())
                         .arg(a.costs.backwardNodes)
-                        .arg(noGradient ? tr(" dashed grey: integer or bool values, which carry no gradient;") : QString()));
+                        .arg(noGradient ? tr(" dashed grey: values of a type other than f32 (integers, bools, f64, f16), which carry no gradient;") : QString()));
     secondOrder_->setEnabled(a.order < 3);
     overlays_->clearAll();
     overlays_->setNodeFills(std::move(fills));

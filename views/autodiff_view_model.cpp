@@ -98,7 +98,7 @@ adj::Bindings sampleBindings(const adj::Graph& graph, std::uint64_t seed) {
         adj::Shape shape = n.declaredShape;
         for (auto& d : shape)
             if (d < 0) d = 2;
-        if (adj::isIntegral(n.declaredDType)) {
+        if (n.declaredDType != adj::DType::F32) {  // indices, masks, f64 and half values in their own type
             b[n.name] = adj::sampleIntegerInput(graph, id, shape, rng);
             continue;
         }

@@ -29,7 +29,7 @@ int cmdRoofline(const std::vector<std::string>& argv, Context& ctx) {
         for (NodeId id : g.inputNodes()) {  // unbound inputs: a constant fill of the declared shape (index 0)
             const Node& n = g.node(id);
             if (!b.count(n.name))
-                b[n.name] = isIntegral(n.declaredDType) ? Tensor::zeros(n.declaredShape, n.declaredDType) : Tensor::full(n.declaredShape, 0.5f);
+                b[n.name] = n.declaredDType != DType::F32 ? Tensor::zeros(n.declaredShape, n.declaredDType) : Tensor::full(n.declaredShape, 0.5f);
         }
         const int repeats = countArgument(args, "--repeats", 5, 1, 1000);
         micros = medianNodeMicros(*exec, g, b, repeats);

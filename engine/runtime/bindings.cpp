@@ -72,7 +72,8 @@ Tensor sampleIntegerInput(const Graph& graph, NodeId input, const Shape& shape, 
         const Tensor wide = sampleIndices(graph, input, shape, rng);
         visitIntegerDType(type, [&](auto tag) {
             using T = typename decltype(tag)::type;
-            for (std::int64_t i = 0; i < t.numel(); ++i) t.ptr<T>()[i] = T(std::min<std::int64_t>(wide.i64()[i], std::int64_t(std::numeric_limits<T>::max())));
+            constexpr std::int64_t cap = std::numeric_limits<T>::max() > std::uint64_t(INT64_MAX) ? INT64_MAX : std::int64_t(std::numeric_limits<T>::max());
+            for (std::int64_t i = 0; i < t.numel(); ++i) t.ptr<T>()[i] = T(std::min<std::int64_t>(wide.i64()[i], cap));
         });
     } else if (isFloating(type)) {  // standard normal values, as float inputs get
         visitDType(type, [&](auto tag) {
