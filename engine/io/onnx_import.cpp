@@ -225,7 +225,10 @@ void Importer::addOutputs() {
         // it was not computed in.
         const int declared = o.type().tensor_type().elem_type();
         using T = onnx::TensorProto;
-        const std::optional<DType> declaredType = declared == T::UNDEFINED ? std::optional<DType>(DType::F32) : dtypeOfOnnx(declared);
+        // (an output without a declared type keeps its value's: float32, or an Indices value's own)
+        const std::optional<DType> declaredType = declared != T::UNDEFINED        ? dtypeOfOnnx(declared)
+                                                  : v.kind == Value::Kind::Indices ? g_.type(v.ref).dtype
+                                                                                   : DType::F32;
         if (!declaredType) fail(what + producerNote(o.name()) + " has element type " + dataTypeName(declared) + ", which Adjoint does not write");
         const DType type = *declaredType;
         if (v.kind == Value::Kind::Indices && type == DType::F32 && declared != T::UNDEFINED)

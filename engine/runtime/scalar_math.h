@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace adj {
 
@@ -128,5 +129,17 @@ inline double f_log1p(double x) { return std::log1p(x); }
 inline double f_floor(double x) { return std::floor(x); }
 inline double f_ceil(double x) { return std::ceil(x); }
 inline double f_round(double x) { return std::nearbyint(x); }
+// An expression mixes a double value with a float literal (f_max(a, 0.f)): neither (float, float)
+// nor (double, double) is the better match for (double, float) in C++'s overload rules, so these
+// take any mix that holds a double, exactly (a float widens to double without loss).
+template <class A, class B>
+    requires(std::is_same_v<A, double> != std::is_same_v<B, double>)
+inline double f_max(A a, B b) { return f_max(double(a), double(b)); }
+template <class A, class B>
+    requires(std::is_same_v<A, double> != std::is_same_v<B, double>)
+inline double f_min(A a, B b) { return f_min(double(a), double(b)); }
+template <class A, class B>
+    requires(std::is_same_v<A, double> != std::is_same_v<B, double>)
+inline double f_pow(A a, B b) { return f_pow(double(a), double(b)); }
 
 }  // namespace adj
