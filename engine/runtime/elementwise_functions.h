@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "ir/op.h"
 #include "runtime/scalar_math.h"
@@ -26,20 +27,20 @@ namespace adj {
 template <int N>
 using Arity = std::integral_constant<int, N>;
 
-/// Calls visit(Arity<n>{}, f) for elementwise op `op`, where f(a, b, c) computes one element with
-/// the parameters p (unused inputs are ignored). Throws std::logic_error for an op without a
-/// scalar expression.
+/// Calls visit(Arity<n>{}, f) for elementwise op `op`, where f(a, b, c) computes one element in T
+/// (float; double for f64 values) with the parameters p (unused inputs are ignored). Throws
+/// std::logic_error for an op without a scalar expression.
 /// Always inlined, as are the functions and lambdas it calls, so that a caller compiled for another
 /// target (the AVX2 clone of applyElementwise) gets its loops compiled for that target too.
-template <class Visit>
-[[gnu::always_inline]] inline decltype(auto) visitElementwise(Op op, const EwParams& p, Visit&& visit) {
+template <class T, class Visit>
+[[gnu::always_inline]] inline decltype(auto) visitElementwiseIn(Op op, const EwParams& p, Visit&& visit) {
     switch (op) {
 #define OP(id, ...) \
     case Op::id:    \
         break;
 #define EW(id, name, arity, ...) \
     case Op::id:                 \
-        return visit(Arity<arity>{}, [p](float a, float b, float c) __attribute__((always_inline)) { return ew_##id(a, b, c, p[0], p[1], p[2]); });
+        return visit(Arity<arity>{}, [p](T a, T b, T c) __attribute__((always_inline)) { return ew_##id<T>(a, b, c, T(p[0]), T(p[1]), T(p[2])); });
 #include "ir/ops.def"
 #undef OP
 #undef EW
@@ -47,21 +48,10 @@ template <class Visit>
     throw std::logic_error("op '" + std::string(opName(op)) + "' has no scalar expression");
 }
 
-/// visitElementwise for values of type T (double for f64): f(a, b, c) computes one element in T.
-template <class T, class Visit>
-decltype(auto) visitElementwiseIn(Op op, const EwParams& p, Visit&& visit) {
-    switch (op) {
-#define OP(id, ...) \
-    case Op::id:    \
-        break;
-#define EW(id, name, arity, ...) \
-    case Op::id:                 \
-        return visit(Arity<arity>{}, [p](T a, T b, T c) { return ew_##id<T>(a, b, c, T(p[0]), T(p[1]), T(p[2])); });
-#include "ir/ops.def"
-#undef OP
-#undef EW
-    }
-    throw std::logic_error("op '" + std::string(opName(op)) + "' has no scalar expression");
+/// visitElementwiseIn in float, what the kernels and constant folding compute f32 values with.
+template <class Visit>
+[[gnu::always_inline]] inline decltype(auto) visitElementwise(Op op, const EwParams& p, Visit&& visit) {
+    return visitElementwiseIn<float>(op, p, std::forward<Visit>(visit));
 }
 
 /// f with only its first N arguments (the rest 0), for loops over N operands.

@@ -44,30 +44,6 @@ Tensor bools(const Shape& s, const std::vector<int>& v) {
     return t;
 }
 
-/// One node of `op` over inputs "a" (and "b") of the given values, run on the CPU.
-Tensor runOne(Op op, const std::vector<Tensor>& inputs, const Attributes& attrs = {}) {
-    Graph g;
-    std::vector<ValueRef> ins;
-    Bindings b;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        const std::string name(1, char('a' + i));
-        ins.push_back({g.addInput(name, inputs[i].shape(), {}, inputs[i].dtype()), 0});
-        b[name] = inputs[i];
-    }
-    g.addOutput("y", {g.addNode(op, ins, attrs, "node"), 0});
-    verifyOrThrow(g);
-    return makeCpuExecutor()->run(g, b).outputs.at(0);
-}
-
-std::string runError(Op op, const std::vector<Tensor>& inputs, const Attributes& attrs = {}) {
-    try {
-        runOne(op, inputs, attrs);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
-
 }  // namespace
 
 class TestElementTypes : public QObject {
@@ -78,7 +54,7 @@ private Q_SLOTS:
         const Tensor a = ints64({2, 3}, {7, -7, 9, kMax, 0, -1});
         const Tensor b = ints64({3}, {2, 3, -4});  // broadcast over the rows
         auto expect = [&](Op op, auto f) {
-            const Tensor y = runOne(op, {a, b});
+            const Tensor y = test::runOneNode(op, {a, b});
             QCOMPARE(y.dtype(), DType::I64);
             const std::vector<std::int64_t> av = a.toInts(), bv = b.toInts(), yv = y.toInts();
             for (std::size_t k = 0; k < av.size(); ++k) QCOMPARE(yv[k], f(av[k], bv[k % 3]));
@@ -91,38 +67,38 @@ private Q_SLOTS:
         expect(Op::Div, [](std::int64_t x, std::int64_t y) { return x / y; });  // toward zero: -7 / 3 = -2
         expect(Op::Maximum, [](std::int64_t x, std::int64_t y) { return std::max(x, y); });
         expect(Op::Minimum, [](std::int64_t x, std::int64_t y) { return std::min(x, y); });
-        QCOMPARE(runOne(Op::Div, {ints64({1}, {-7}), ints64({1}, {2})}).toInts(), (std::vector<std::int64_t>{-3}));
-        QCOMPARE(runOne(Op::Add, {ints64({1}, {kMax}), ints64({1}, {1})}).toInts(), (std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::min()}));
-        QCOMPARE(runOne(Op::Neg, {a}).toInts(), (std::vector<std::int64_t>{-7, 7, -9, -kMax, 0, 1}));
-        QCOMPARE(runOne(Op::Abs, {a}).toInts(), (std::vector<std::int64_t>{7, 7, 9, kMax, 0, 1}));
-        QCOMPARE(runOne(Op::Sign, {a}).toInts(), (std::vector<std::int64_t>{1, -1, 1, 1, 0, -1}));
+        QCOMPARE(test::runOneNode(Op::Div, {ints64({1}, {-7}), ints64({1}, {2})}).toInts(), (std::vector<std::int64_t>{-3}));
+        QCOMPARE(test::runOneNode(Op::Add, {ints64({1}, {kMax}), ints64({1}, {1})}).toInts(), (std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::min()}));
+        QCOMPARE(test::runOneNode(Op::Neg, {a}).toInts(), (std::vector<std::int64_t>{-7, 7, -9, -kMax, 0, 1}));
+        QCOMPARE(test::runOneNode(Op::Abs, {a}).toInts(), (std::vector<std::int64_t>{7, 7, 9, kMax, 0, 1}));
+        QCOMPARE(test::runOneNode(Op::Sign, {a}).toInts(), (std::vector<std::int64_t>{1, -1, 1, 1, 0, -1}));
         // i32 computes in i32
-        const Tensor y32 = runOne(Op::Mul, {ints32({3}, {70000, -3, 5}), ints32({1}, {70000})});
+        const Tensor y32 = test::runOneNode(Op::Mul, {ints32({3}, {70000, -3, 5}), ints32({1}, {70000})});
         QCOMPARE(y32.dtype(), DType::I32);
         QCOMPARE(y32.toInts(), (std::vector<std::int64_t>{std::int32_t(std::uint32_t(70000) * 70000u), -210000, 350000}));
         // division by zero names the node
-        const std::string byZero = runError(Op::Div, {ints64({2}, {1, 2}), ints64({2}, {1, 0})});
+        const std::string byZero = test::runOneNodeError(Op::Div, {ints64({2}, {1, 2}), ints64({2}, {1, 0})});
         QVERIFY2(byZero.find("'node'") != std::string::npos && byZero.find("division by zero") != std::string::npos, byZero.c_str());
     }
 
     void comparisonsGiveMasksAndWherePicks() {
         const Tensor a = ints64({4}, {1, 5, 3, 5}), b = ints64({1}, {3});
-        const Tensor gt = runOne(Op::Greater, {a, b});
+        const Tensor gt = test::runOneNode(Op::Greater, {a, b});
         QCOMPARE(gt.dtype(), DType::F32);
         QCOMPARE(gt.toVector(), (std::vector<float>{0, 1, 0, 1}));
-        QCOMPARE(runOne(Op::Equal, {a, b}).toVector(), (std::vector<float>{0, 0, 1, 0}));
-        QCOMPARE(runOne(Op::Equal, {bools({3}, {1, 0, 1}), bools({3}, {1, 1, 0})}).toVector(), (std::vector<float>{1, 0, 0}));
+        QCOMPARE(test::runOneNode(Op::Equal, {a, b}).toVector(), (std::vector<float>{0, 0, 1, 0}));
+        QCOMPARE(test::runOneNode(Op::Equal, {bools({3}, {1, 0, 1}), bools({3}, {1, 1, 0})}).toVector(), (std::vector<float>{1, 0, 0}));
         // where: a bool condition, integer values, broadcast
-        const Tensor w = runOne(Op::Where, {bools({2, 1}, {1, 0}), ints64({2, 2}, {1, 2, 3, 4}), ints64({1}, {-9})});
+        const Tensor w = test::runOneNode(Op::Where, {bools({2, 1}, {1, 0}), ints64({2, 2}, {1, 2, 3, 4}), ints64({1}, {-9})});
         QCOMPARE(w.dtype(), DType::I64);
         QCOMPARE(w.toInts(), (std::vector<std::int64_t>{1, 2, -9, -9}));
         // a float mask picks integers too
-        QCOMPARE(runOne(Op::Where, {Tensor::fromVector({2}, {0.f, 1.f}), ints32({2}, {4, 5}), ints32({2}, {6, 7})}).toInts(),
+        QCOMPARE(test::runOneNode(Op::Where, {Tensor::fromVector({2}, {0.f, 1.f}), ints32({2}, {4, 5}), ints32({2}, {6, 7})}).toInts(),
                  (std::vector<std::int64_t>{6, 5}));
     }
 
     void castConvertsAndRefusesWhatItWouldLose() {
-        auto cast = [](const Tensor& x, const char* to) { return runOne(Op::Cast, {x}, {{"to", std::string(to)}}); };
+        auto cast = [](const Tensor& x, const char* to) { return test::runOneNode(Op::Cast, {x}, {{"to", std::string(to)}}); };
         QCOMPARE(cast(Tensor::fromVector({4}, {-2.7f, 2.7f, 0.f, 1e6f}), "i64").toInts(), (std::vector<std::int64_t>{-2, 2, 0, 1000000}));
         QCOMPARE(cast(Tensor::fromVector({3}, {0.f, -0.5f, 2.f}), "bool").toInts(), (std::vector<std::int64_t>{0, 1, 1}));
         QCOMPARE(cast(bools({2}, {1, 0}), "f32").toVector(), (std::vector<float>{1.f, 0.f}));
@@ -135,7 +111,7 @@ private Q_SLOTS:
                  {Tensor::fromVector({2}, {1.f, std::numeric_limits<float>::quiet_NaN()}), "i64", "cannot make an integer"},
                  {Tensor::fromVector({1}, {3e9f}), "i32", "does not fit i32"},
                  {ints64({1}, {std::int64_t(1) << 40}), "i32", "does not fit i32"}}) {
-            const std::string e = runError(Op::Cast, {x}, {{"to", std::string(to)}});
+            const std::string e = test::runOneNodeError(Op::Cast, {x}, {{"to", std::string(to)}});
             QVERIFY2(e.find("'node'") != std::string::npos && e.find(what) != std::string::npos && e.find("element") != std::string::npos, e.c_str());
         }
         Graph g;
@@ -145,17 +121,17 @@ private Q_SLOTS:
 
     void dataMovementCarriesAnyType() {
         const Tensor m = ints64({2, 3}, {1, 2, 3, 4, 5, 6});
-        QCOMPARE(runOne(Op::Transpose, {m}).toInts(), (std::vector<std::int64_t>{1, 4, 2, 5, 3, 6}));
-        QCOMPARE(runOne(Op::Reshape, {m}, {{"shape", std::vector<std::int64_t>{3, 2}}}).shape(), (Shape{3, 2}));
-        QCOMPARE(runOne(Op::Slice, {m}, {{"starts", std::vector<std::int64_t>{1}}, {"ends", std::vector<std::int64_t>{3}}, {"axes", std::vector<std::int64_t>{1}}})
+        QCOMPARE(test::runOneNode(Op::Transpose, {m}).toInts(), (std::vector<std::int64_t>{1, 4, 2, 5, 3, 6}));
+        QCOMPARE(test::runOneNode(Op::Reshape, {m}, {{"shape", std::vector<std::int64_t>{3, 2}}}).shape(), (Shape{3, 2}));
+        QCOMPARE(test::runOneNode(Op::Slice, {m}, {{"starts", std::vector<std::int64_t>{1}}, {"ends", std::vector<std::int64_t>{3}}, {"axes", std::vector<std::int64_t>{1}}})
                      .toInts(),
                  (std::vector<std::int64_t>{2, 3, 5, 6}));
-        QCOMPARE(runOne(Op::Concat, {bools({2}, {1, 0}), bools({1}, {1})}, {{"axis", std::int64_t(0)}}).toInts(), (std::vector<std::int64_t>{1, 0, 1}));
-        const Tensor padded = runOne(Op::Pad, {ints32({2}, {7, 8})}, {{"pads", std::vector<std::int64_t>{1, 2}}, {"value", -1.0}});
+        QCOMPARE(test::runOneNode(Op::Concat, {bools({2}, {1, 0}), bools({1}, {1})}, {{"axis", std::int64_t(0)}}).toInts(), (std::vector<std::int64_t>{1, 0, 1}));
+        const Tensor padded = test::runOneNode(Op::Pad, {ints32({2}, {7, 8})}, {{"pads", std::vector<std::int64_t>{1, 2}}, {"value", -1.0}});
         QCOMPARE(padded.dtype(), DType::I32);
         QCOMPARE(padded.toInts(), (std::vector<std::int64_t>{-1, 7, 8, -1, -1}));
-        QCOMPARE(runOne(Op::Gather, {m, ints64({2}, {1, 0})}, {{"axis", std::int64_t(0)}}).toInts(), (std::vector<std::int64_t>{4, 5, 6, 1, 2, 3}));
-        QCOMPARE(runOne(Op::Expand, {bools({1}, {1})}, {{"shape", std::vector<std::int64_t>{3}}}).toInts(), (std::vector<std::int64_t>{1, 1, 1}));
+        QCOMPARE(test::runOneNode(Op::Gather, {m, ints64({2}, {1, 0})}, {{"axis", std::int64_t(0)}}).toInts(), (std::vector<std::int64_t>{4, 5, 6, 1, 2, 3}));
+        QCOMPARE(test::runOneNode(Op::Expand, {bools({1}, {1})}, {{"shape", std::vector<std::int64_t>{3}}}).toInts(), (std::vector<std::int64_t>{1, 1, 1}));
     }
 
     void elementTypeRulesNameTheInput() {

@@ -43,31 +43,7 @@ std::vector<T> valuesOf(const Tensor& t) {
     return v;
 }
 
-/// One node of `op` over inputs "a", "b", ... of the given values, run on the CPU.
-Tensor runOne(Op op, const std::vector<Tensor>& inputs, const Attributes& attrs = {}) {
-    Graph g;
-    std::vector<ValueRef> ins;
-    Bindings b;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        const std::string name(1, char('a' + i));
-        ins.push_back({g.addInput(name, inputs[i].shape(), {}, inputs[i].dtype()), 0});
-        b[name] = inputs[i];
-    }
-    g.addOutput("y", {g.addNode(op, ins, attrs, "node"), 0});
-    verifyOrThrow(g);
-    return makeCpuExecutor()->run(g, b).outputs.at(0);
-}
-
-std::string errorOf(Op op, const std::vector<Tensor>& inputs, const Attributes& attrs = {}) {
-    try {
-        runOne(op, inputs, attrs);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
-
-Tensor cast(const Tensor& x, const char* to) { return runOne(Op::Cast, {x}, {{"to", std::string(to)}}); }
+Tensor cast(const Tensor& x, const char* to) { return test::runOneNode(Op::Cast, {x}, {{"to", std::string(to)}}); }
 
 }  // namespace
 
@@ -77,27 +53,27 @@ private Q_SLOTS:
     void doubleComputesInDouble() {
         // 1 + 1e-10 and 1e16 + 1 are not float32 values: a float32 stand-in would lose both
         const Tensor a = doubles({3}, {1.0, 1e16, -2.5}), b = doubles({3}, {1e-10, 1.0, 0.125});
-        QCOMPARE(valuesOf<double>(runOne(Op::Add, {a, b})), (std::vector<double>{1.0 + 1e-10, 1e16 + 1.0, -2.375}));
-        QCOMPARE(runOne(Op::Add, {a, b}).dtype(), DType::F64);
-        QCOMPARE(valuesOf<double>(runOne(Op::Div, {a, b})), (std::vector<double>{1.0 / 1e-10, 1e16, -20.0}));
-        const std::vector<double> e = valuesOf<double>(runOne(Op::Exp, {doubles({2}, {0.5, -30.0})}));
+        QCOMPARE(valuesOf<double>(test::runOneNode(Op::Add, {a, b})), (std::vector<double>{1.0 + 1e-10, 1e16 + 1.0, -2.375}));
+        QCOMPARE(test::runOneNode(Op::Add, {a, b}).dtype(), DType::F64);
+        QCOMPARE(valuesOf<double>(test::runOneNode(Op::Div, {a, b})), (std::vector<double>{1.0 / 1e-10, 1e16, -20.0}));
+        const std::vector<double> e = valuesOf<double>(test::runOneNode(Op::Exp, {doubles({2}, {0.5, -30.0})}));
         QCOMPARE(e, (std::vector<double>{std::exp(0.5), std::exp(-30.0)}));
         // an activation's expression (with its float literals) in double
-        QCOMPARE(valuesOf<double>(runOne(Op::Relu, {doubles({2}, {-1e-300, 1e-300})})), (std::vector<double>{0.0, 1e-300}));
+        QCOMPARE(valuesOf<double>(test::runOneNode(Op::Relu, {doubles({2}, {-1e-300, 1e-300})})), (std::vector<double>{0.0, 1e-300}));
     }
 
     void doubleMatmulAndReductions() {
         // [2, 3] x [3] (a 1-D right operand is a column, dropped from the result)
         const Tensor m = doubles({2, 3}, {1, 2, 3, 4, 5, 6}), v = doubles({3}, {1e-9, 1.0, 1e8});
-        QCOMPARE(valuesOf<double>(runOne(Op::MatMul, {m, v})), (std::vector<double>{1e-9 + 2.0 + 3e8, 4e-9 + 5.0 + 6e8}));
+        QCOMPARE(valuesOf<double>(test::runOneNode(Op::MatMul, {m, v})), (std::vector<double>{1e-9 + 2.0 + 3e8, 4e-9 + 5.0 + 6e8}));
         // batched, the left operand broadcast over the batch
         const Tensor batch = doubles({2, 3, 1}, {1, 0, 0, 0, 0, 2});
-        QCOMPARE(runOne(Op::MatMul, {m, batch}).shape(), (Shape{2, 2, 1}));
-        QCOMPARE(valuesOf<double>(runOne(Op::MatMul, {m, batch})), (std::vector<double>{1, 4, 6, 12}));
+        QCOMPARE(test::runOneNode(Op::MatMul, {m, batch}).shape(), (Shape{2, 2, 1}));
+        QCOMPARE(valuesOf<double>(test::runOneNode(Op::MatMul, {m, batch})), (std::vector<double>{1, 4, 6, 12}));
         const Tensor x = doubles({2, 2}, {1e16, 1.0, -3.0, 0.5});
-        QCOMPARE(valuesOf<double>(runOne(Op::Sum, {x}, {{"axes", std::vector<std::int64_t>{1}}})), (std::vector<double>{1e16 + 1.0, -2.5}));
-        QCOMPARE(valuesOf<double>(runOne(Op::Mean, {x}, {{"axes", std::vector<std::int64_t>{0}}})), (std::vector<double>{(1e16 - 3.0) / 2, 0.75}));
-        QCOMPARE(valuesOf<double>(runOne(Op::Max, {x})), (std::vector<double>{1e16}));
+        QCOMPARE(valuesOf<double>(test::runOneNode(Op::Sum, {x}, {{"axes", std::vector<std::int64_t>{1}}})), (std::vector<double>{1e16 + 1.0, -2.5}));
+        QCOMPARE(valuesOf<double>(test::runOneNode(Op::Mean, {x}, {{"axes", std::vector<std::int64_t>{0}}})), (std::vector<double>{(1e16 - 3.0) / 2, 0.75}));
+        QCOMPARE(valuesOf<double>(test::runOneNode(Op::Max, {x})), (std::vector<double>{1e16}));
     }
 
     void halfTypesRoundToNearestEven() {
@@ -121,34 +97,34 @@ private Q_SLOTS:
         // elementwise ops on f16 values: widened, computed, rounded back (2049 is no f16: 2048)
         const Tensor a = typed(DType::F16, {2}, std::vector<Half>{toHalf(2048.f), toHalf(0.1f)});
         const Tensor b = typed(DType::F16, {2}, std::vector<Half>{toHalf(1.f), toHalf(0.2f)});
-        const Tensor sum = runOne(Op::Add, {a, b});
+        const Tensor sum = test::runOneNode(Op::Add, {a, b});
         QCOMPARE(sum.dtype(), DType::F16);
         QCOMPARE(valuesOf<Half>(sum)[0].bits, toHalf(2048.f).bits);
         QCOMPARE(valuesOf<Half>(sum)[1].bits, toHalf(toFloat(toHalf(0.1f)) + toFloat(toHalf(0.2f))).bits);
-        QCOMPARE(valuesOf<Half>(runOne(Op::Maximum, {a, b}))[1].bits, toHalf(0.2f).bits);
+        QCOMPARE(valuesOf<Half>(test::runOneNode(Op::Maximum, {a, b}))[1].bits, toHalf(0.2f).bits);
     }
 
     void narrowIntegersWrapInTheirWidth() {
         const Tensor a = typed(DType::U8, {3}, std::vector<std::uint8_t>{250, 3, 0});
         const Tensor b = typed(DType::U8, {3}, std::vector<std::uint8_t>{10, 5, 1});
-        QCOMPARE(valuesOf<std::uint8_t>(runOne(Op::Add, {a, b})), (std::vector<std::uint8_t>{4, 8, 1}));    // 260 mod 256
-        QCOMPARE(valuesOf<std::uint8_t>(runOne(Op::Sub, {a, b})), (std::vector<std::uint8_t>{240, 254, 255}));  // 3 - 5 mod 256
-        QCOMPARE(valuesOf<std::uint8_t>(runOne(Op::Div, {a, b})), (std::vector<std::uint8_t>{25, 0, 0}));
-        QCOMPARE(runOne(Op::Add, {a, b}).dtype(), DType::U8);
+        QCOMPARE(valuesOf<std::uint8_t>(test::runOneNode(Op::Add, {a, b})), (std::vector<std::uint8_t>{4, 8, 1}));    // 260 mod 256
+        QCOMPARE(valuesOf<std::uint8_t>(test::runOneNode(Op::Sub, {a, b})), (std::vector<std::uint8_t>{240, 254, 255}));  // 3 - 5 mod 256
+        QCOMPARE(valuesOf<std::uint8_t>(test::runOneNode(Op::Div, {a, b})), (std::vector<std::uint8_t>{25, 0, 0}));
+        QCOMPARE(test::runOneNode(Op::Add, {a, b}).dtype(), DType::U8);
         const Tensor c = typed(DType::I8, {3}, std::vector<std::int8_t>{-128, 100, -7});
         const Tensor d = typed(DType::I8, {3}, std::vector<std::int8_t>{-1, 2, 2});
-        QCOMPARE(valuesOf<std::int8_t>(runOne(Op::Mul, {c, d})), (std::vector<std::int8_t>{-128, -56, -14}));  // 128 and 200 wrap
-        QCOMPARE(valuesOf<std::int8_t>(runOne(Op::Div, {c, d})), (std::vector<std::int8_t>{-128, 50, -3}));   // toward zero
-        QCOMPARE(valuesOf<std::int8_t>(runOne(Op::Neg, {c})), (std::vector<std::int8_t>{-128, -100, 7}));
+        QCOMPARE(valuesOf<std::int8_t>(test::runOneNode(Op::Mul, {c, d})), (std::vector<std::int8_t>{-128, -56, -14}));  // 128 and 200 wrap
+        QCOMPARE(valuesOf<std::int8_t>(test::runOneNode(Op::Div, {c, d})), (std::vector<std::int8_t>{-128, 50, -3}));   // toward zero
+        QCOMPARE(valuesOf<std::int8_t>(test::runOneNode(Op::Neg, {c})), (std::vector<std::int8_t>{-128, -100, 7}));
         // u16 products computed without signed overflow (65535 * 65535 overflows int)
         const Tensor e = typed(DType::U16, {1}, std::vector<std::uint16_t>{65535});
-        QCOMPARE(valuesOf<std::uint16_t>(runOne(Op::Mul, {e, e})), (std::vector<std::uint16_t>{1}));
+        QCOMPARE(valuesOf<std::uint16_t>(test::runOneNode(Op::Mul, {e, e})), (std::vector<std::uint16_t>{1}));
         const Tensor f = typed(DType::U64, {2}, std::vector<std::uint64_t>{~std::uint64_t(0), 5});
         const Tensor g = typed(DType::U64, {2}, std::vector<std::uint64_t>{2, 7});
-        QCOMPARE(valuesOf<std::uint64_t>(runOne(Op::Add, {f, g})), (std::vector<std::uint64_t>{1, 12}));
-        QCOMPARE(valuesOf<std::uint64_t>(runOne(Op::Maximum, {f, g})), (std::vector<std::uint64_t>{~std::uint64_t(0), 7}));
-        QCOMPARE(runOne(Op::Greater, {f, g}).toVector(), (std::vector<float>{1.f, 0.f}));
-        QVERIFY(errorOf(Op::Div, {a, typed(DType::U8, {3}, std::vector<std::uint8_t>{1, 0, 1})}).find("division by zero") != std::string::npos);
+        QCOMPARE(valuesOf<std::uint64_t>(test::runOneNode(Op::Add, {f, g})), (std::vector<std::uint64_t>{1, 12}));
+        QCOMPARE(valuesOf<std::uint64_t>(test::runOneNode(Op::Maximum, {f, g})), (std::vector<std::uint64_t>{~std::uint64_t(0), 7}));
+        QCOMPARE(test::runOneNode(Op::Greater, {f, g}).toVector(), (std::vector<float>{1.f, 0.f}));
+        QVERIFY(test::runOneNodeError(Op::Div, {a, typed(DType::U8, {3}, std::vector<std::uint8_t>{1, 0, 1})}).find("division by zero") != std::string::npos);
     }
 
     void castsBetweenEveryTypeRefuseLosses() {
@@ -165,17 +141,17 @@ private Q_SLOTS:
                  {Tensor::fromVector({2}, {1.f, 256.f}), "u8", "does not fit u8"},
                  {typed(DType::I8, {1}, std::vector<std::int8_t>{-1}), "u64", "does not fit u64"},
                  {typed(DType::U64, {1}, std::vector<std::uint64_t>{~std::uint64_t(0)}), "i64", "does not fit i64"}}) {
-            const std::string e = errorOf(Op::Cast, {x}, {{"to", std::string(to)}});
+            const std::string e = test::runOneNodeError(Op::Cast, {x}, {{"to", std::string(to)}});
             QVERIFY2(e.find("'node'") != std::string::npos && e.find(what) != std::string::npos && e.find("element") != std::string::npos, e.c_str());
         }
     }
 
     void float32OnlyOpsRefuseOtherTypesByName() {
         // softmax computes in float32 only; matmul in f64 but not in f16; the message says which
-        const std::string softmax = errorOf(Op::Softmax, {doubles({2}, {1, 2})}, {{"axis", std::int64_t(-1)}});
+        const std::string softmax = test::runOneNodeError(Op::Softmax, {doubles({2}, {1, 2})}, {{"axis", std::int64_t(-1)}});
         QVERIFY2(softmax.find("input 0 is f64") != std::string::npos && softmax.find("f32 only") != std::string::npos, softmax.c_str());
         const Tensor h = typed(DType::F16, {1, 1}, std::vector<Half>{toHalf(1.f)});
-        const std::string matmul = errorOf(Op::MatMul, {h, h});
+        const std::string matmul = test::runOneNodeError(Op::MatMul, {h, h});
         QVERIFY2(matmul.find("input 0 is f16") != std::string::npos && matmul.find("f64") != std::string::npos, matmul.c_str());
         QVERIFY(computesIn(Op::Exp, DType::BF16) && !computesIn(Op::Exp, DType::U8) && computesIn(Op::Add, DType::U8));
         QVERIFY(computesIn(Op::MatMul, DType::F64) && !computesIn(Op::Conv2d, DType::F64));

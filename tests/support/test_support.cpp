@@ -18,11 +18,13 @@
 #include <vector>
 
 #include "autodiff/reverse_mode.h"
+#include "base/errors.h"
 #include "io/graph_file.h"
 #include "io/json_format.h"
 #include "ir/builder.h"
 #include "io/npy.h"
 #include "ir/verifier.h"
+#include "runtime/executor.h"
 
 namespace adj::test {
 
@@ -408,6 +410,29 @@ bool allClose(const Tensor& a, const Tensor& b, double rtol, double atol, std::s
         return false;
     }
     return true;
+}
+
+Tensor runOneNode(Op op, const std::vector<Tensor>& inputs, const Attributes& attrs) {
+    Graph g;
+    std::vector<ValueRef> ins;
+    Bindings b;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const std::string name(1, char('a' + i));
+        ins.push_back({g.addInput(name, inputs[i].shape(), {}, inputs[i].dtype()), 0});
+        b[name] = inputs[i];
+    }
+    g.addOutput("y", {g.addNode(op, ins, attrs, "node"), 0});
+    verifyOrThrow(g);
+    return makeCpuExecutor()->run(g, b).outputs.at(0);
+}
+
+std::string runOneNodeError(Op op, const std::vector<Tensor>& inputs, const Attributes& attrs) {
+    try {
+        runOneNode(op, inputs, attrs);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
 }
 
 Graph blockChain(int blocks, const std::string& prefix) {

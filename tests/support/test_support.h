@@ -128,6 +128,12 @@ QString examplePath(const QString& name);
 /// offset reads NaN.
 Tensor stridedCopy(const Tensor& t);
 
+/// One node of `op` over graph inputs "a", "b", ... of the given values (each declared with its
+/// tensor's shape and element type), named "node", run on the CPU; its output 0.
+Tensor runOneNode(Op op, const std::vector<Tensor>& inputs, const Attributes& attrs = {});
+/// The adj::Error message runOneNode throws, or "" when it runs.
+std::string runOneNodeError(Op op, const std::vector<Tensor>& inputs, const Attributes& attrs = {});
+
 /// A deep MLP-like chain, 7 nodes a block (prefix + block number in each name): a weight, a bias,
 /// matmul, add, tanh and an elementwise tail (mul by itself, sub) that fusion groups; verified.
 /// The large graph of the asynchronous-analysis tests and of bench_responsiveness.
