@@ -21,7 +21,16 @@ void Importer::checkOpsets() {
             opset_ = o.version();
         }
     }
-    if (!found) fail("the model imports no opset of the default ONNX domain");
+    if (!found) {
+        // a model of another domain's ops alone (ai.onnx.preview.training's optimizers): name them
+        std::string first;
+        if (gp_.node_size() > 0) {
+            const auto& n = gp_.node(0);
+            first = " (node '" + (!n.name().empty() ? n.name() : n.output_size() ? n.output(0) : std::string("(unnamed)")) + "' is " +
+                    (n.domain().empty() ? std::string() : n.domain() + ".") + n.op_type() + ", an op of a domain this importer does not read)";
+        }
+        fail("the model imports no opset of the default ONNX domain" + first);
+    }
     if (opset_ < 1 || opset_ > kImportOpsetMax)
         fail("opset " + std::to_string(opset_) + " of the default domain is not supported (this importer reads opsets 1 to " + std::to_string(kImportOpsetMax) +
              ", older ones where an op's definition is the one of opset " + std::to_string(kImportOpsetMin) + ")");
