@@ -20,6 +20,8 @@ inline constexpr std::int64_t kImportOpsetMax = 17;
 inline constexpr std::int64_t kExportIrVersion = 8;
 /// The custom domain for the derivative ops that have no ONNX equivalent (docs/ONNX.md).
 inline constexpr const char* kAdjointDomain = "ai.adjoint";
+/// ONNX's training domain, whose optimizers (Adagrad, Momentum, Adam) the importer reads.
+inline constexpr const char* kTrainingDomain = "ai.onnx.preview.training";
 inline constexpr std::int64_t kAdjointDomainVersion = 1;
 /// metadata_props key prefix: "adjoint.declared_shape.<input>" = "3,5,16" keeps the declared
 /// sizes of an input with dynamic dimensions (the importer's defaults for them, 1 without it).

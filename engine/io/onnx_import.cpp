@@ -185,6 +185,7 @@ void Importer::convert(const onnx::NodeProto& n) {
     const onnx::NodeProto* outer = cur_;
     cur_ = &n;
     if (n.domain() == kAdjointDomain) convertCustom(n);
+    else if (n.domain() == kTrainingDomain) handlers().at(n.domain() + "." + n.op_type())(*this);
     else handlers().at(n.op_type())(*this);
     cur_ = outer;
 }

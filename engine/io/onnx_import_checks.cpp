@@ -14,12 +14,17 @@
 namespace adj::onnx_io {
 
 void Importer::checkOpsets() {
-    bool found = false;
+    bool found = false, training = false;
     for (const auto& o : model_.opset_import()) {
         if (isDefaultDomain(o.domain())) {
             found = true;
             opset_ = o.version();
         }
+        training = training || (o.domain() == kTrainingDomain && o.version() == 1);
+    }
+    if (!found && training) {  // the training domain's optimizers alone: read as opset 17's ops
+        opset_ = kImportOpsetMax;
+        found = true;
     }
     if (!found) {
         // a model of another domain's ops alone (ai.onnx.preview.training's optimizers): name them
@@ -95,6 +100,8 @@ void Importer::checkSupported() {
         } else if (n.domain() == kAdjointDomain) {
             auto op = opFromName(n.op_type());
             if (!op || isSource(*op)) type = n.domain() + "." + n.op_type();
+        } else if (n.domain() == kTrainingDomain) {
+            if (!table.count(n.domain() + "." + n.op_type())) type = n.domain() + "." + n.op_type();
         } else {
             type = n.domain() + "." + n.op_type();
         }

@@ -93,7 +93,8 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
         {"Hardmax", hardmax}, {"Trilu", trilu}, {"CumSum", cumSum}, {"EyeLike", eyeLike}, {"OneHot", oneHot}, {"TopK", topK},
         // values
         {"Identity", identity}, {"Dropout", dropout}, {"Constant", constant}, {"ConstantOfShape", constantOfShape},
-        {"Cast", cast}, {"CastLike", castLike}, {"BitShift", bitShift}, {"QuantizeLinear", quantizeLinear}, {"Upsample", upsample}, {"Compress", compress}, {"NonZero", nonZero}, {"LRN", lrn}, {"DequantizeLinear", dequantizeLinear},
+        {"Cast", cast}, {"CastLike", castLike}, {"BitShift", bitShift}, {"QuantizeLinear", quantizeLinear}, {"Upsample", upsample}, {"Compress", compress}, {std::string(kTrainingDomain) + ".Adagrad", adagrad}, {std::string(kTrainingDomain) + ".Momentum", momentum},
+        {std::string(kTrainingDomain) + ".Adam", adam}, {"NonZero", nonZero}, {"LRN", lrn}, {"DequantizeLinear", dequantizeLinear},
         {"DynamicQuantizeLinear", dynamicQuantizeLinear}, {"MatMulInteger", matMulInteger}, {"QLinearMatMul", qLinearMatMul},
         {"ConvInteger", convInteger}, {"QLinearConv", qLinearConv}, {"HannWindow", [](Importer& I) { window(I, 'h'); }}, {"HammingWindow", [](Importer& I) { window(I, 'm'); }},
         {"BlackmanWindow", [](Importer& I) { window(I, 'b'); }}, {"Shape", shapeOp}, {"Size", sizeOp}, {"Range", range}, {"If", ifOp},

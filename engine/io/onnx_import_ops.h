@@ -194,6 +194,10 @@ void upsample(Importer& I);
 void compress(Importer& I);  // onnx_import_shapes.cpp
 void nonZero(Importer& I);   // onnx_import_shapes.cpp
 void lrn(Importer& I);       // onnx_import_layers.cpp
+// onnx_import_optimizers.cpp (domain ai.onnx.preview.training)
+void adagrad(Importer& I);
+void momentum(Importer& I);
+void adam(Importer& I);
 void dequantizeLinear(Importer& I);
 void dynamicQuantizeLinear(Importer& I);
 void matMulInteger(Importer& I);
