@@ -29,6 +29,19 @@ void elementwise(Importer& I, Op op, char intOp) {
     I.bindFloat(I.out(), I.emit(op, {a, b}, {}, I.out()));
 }
 
+namespace {
+
+/// a - b * trunc(a / b) (trunc(q) = sign(q) floor(|q|)): ONNX's float Mod (fmod 1), differentiable
+/// in a (1) and b (-trunc(a / b)) between the jumps; the last node named `name`.
+ValueRef floatRemainder(Importer& I, ValueRef a, ValueRef b, const std::string& name) {
+    const std::string s = I.out();
+    const ValueRef q = I.emit(Op::Div, {a, b}, {}, s + "/quotient");
+    const ValueRef t = I.emit(Op::Mul, {I.emit(Op::Sign, {q}, {}, s + "/sign"), I.emit(Op::Floor, {I.emit(Op::Abs, {q}, {}, s + "/abs")}, {}, s + "/floor")}, {}, s + "/trunc");
+    return I.emit(Op::Sub, {a, I.emit(Op::Mul, {b, t}, {}, s + "/multiple")}, {}, name);
+}
+
+}  // namespace
+
 void mod(Importer& I) {
     const bool fmod = I.attrInt("fmod", 0) != 0;
     if (I.isInts(0) && I.isInts(1)) {
@@ -38,16 +51,13 @@ void mod(Importer& I) {
         return;
     }
     const std::optional<DType> type = I.integerInputs();
+    if (type && isFloating(*type) && !fmod) I.fail("fmod 0 (an integer remainder) on float values is not defined by ONNX; set fmod to 1");
     if (type && isHalf(*type)) {
         // f16, bf16: the remainder in float32 (exact widening; one rounding at the end)
         const ValueRef a = I.emit(Op::Cast, {I.intIn(0, *type)}, {{"to", std::string("f32")}}, I.out() + "/a_f32");
         const ValueRef b = I.emit(Op::Cast, {I.intIn(1, *type)}, {{"to", std::string("f32")}}, I.out() + "/b_f32");
-        if (!fmod) I.fail("fmod 0 (an integer remainder) on float values is not defined by ONNX; set fmod to 1");
-        const std::string s = I.out();
-        const ValueRef q = I.emit(Op::Div, {a, b}, {}, s + "/quotient");
-        const ValueRef t = I.emit(Op::Mul, {I.emit(Op::Sign, {q}, {}, s + "/sign"), I.emit(Op::Floor, {I.emit(Op::Abs, {q}, {}, s + "/abs")}, {}, s + "/floor")}, {}, s + "/trunc");
-        const ValueRef r = I.emit(Op::Sub, {a, I.emit(Op::Mul, {b, t}, {}, s + "/multiple")}, {}, s + "/f32");
-        I.bindData(s, I.emit(Op::Cast, {r}, {{"to", std::string(dtypeName(*type))}}, s));
+        const ValueRef r = floatRemainder(I, a, b, I.out() + "/f32");
+        I.bindData(I.out(), I.emit(Op::Cast, {r}, {{"to", std::string(dtypeName(*type))}}, I.out()));
         return;
     }
     if (const std::optional<DType> integers = type && isInteger(*type) ? type : std::nullopt) {
@@ -69,15 +79,10 @@ void mod(Importer& I) {
         I.bindIndices(s, I.emit(Op::Where, {move, I.emit(Op::Add, {r, b}, {}, s + "/moved"), r}, {}, s));
         return;
     }
-    // float values: ONNX defines only fmod 1, a - b * trunc(a / b) (trunc(q) = sign(q) floor(|q|)),
-    // differentiable in a (1) and b (-trunc(a / b)) between the jumps
+    // float values: ONNX defines only fmod 1
     if (!fmod) I.fail("fmod 0 (an integer remainder) on float values is not defined by ONNX; set fmod to 1");
     const std::optional<DType> f64 = type == DType::F64 ? type : std::nullopt;  // (computed in double)
-    const ValueRef a = I.numIn(0, f64), b = I.numIn(1, f64);
-    const std::string s = I.out();
-    const ValueRef q = I.emit(Op::Div, {a, b}, {}, s + "/quotient");
-    const ValueRef t = I.emit(Op::Mul, {I.emit(Op::Sign, {q}, {}, s + "/sign"), I.emit(Op::Floor, {I.emit(Op::Abs, {q}, {}, s + "/abs")}, {}, s + "/floor")}, {}, s + "/trunc");
-    I.bindData(I.out(), I.emit(Op::Sub, {a, I.emit(Op::Mul, {b, t}, {}, s + "/multiple")}, {}, s));
+    I.bindData(I.out(), floatRemainder(I, I.numIn(0, f64), I.numIn(1, f64), I.out()));
 }
 
 void bitShift(Importer& I) {

@@ -180,7 +180,7 @@ typename ToTag::type convertElement(const Node& n, typename FromTag::type v, std
     using To = typename ToTag::type;
     using From = typename FromTag::type;
     auto failAt = [&](const std::string& what) { detail::fail(n, what + " (element " + std::to_string(i) + ")"); };
-    const std::string toName(dtypeName(ToTag::dtype));
+    const auto toName = [] { return std::string(dtypeName(ToTag::dtype)); };  // (for messages only: this runs per element)
     if constexpr (ToTag::dtype == DType::Bool) {
         return widened(v) != decltype(widened(v))(0) ? 1 : 0;
     } else if constexpr (isFloatC<To>) {
@@ -190,7 +190,7 @@ typename ToTag::type convertElement(const Node& n, typename FromTag::type v, std
             constexpr std::uint64_t kExact = std::uint64_t(1) << exactDigits<To>();
             const bool exact = std::is_signed_v<From> && v < 0 ? std::uint64_t(0) - std::uint64_t(std::int64_t(v)) <= kExact : std::uint64_t(v) <= kExact;
             if (!exact)
-                failAt("the integer " + std::to_string(v) + " is beyond " + toName + "'s exact integers (2^" + std::to_string(exactDigits<To>()) + ")");
+                failAt("the integer " + std::to_string(v) + " is beyond " + toName() + "'s exact integers (2^" + std::to_string(exactDigits<To>()) + ")");
             return roundTo<To>(double(v));
         }
     } else if constexpr (isFloatC<From>) {
@@ -198,10 +198,10 @@ typename ToTag::type convertElement(const Node& n, typename FromTag::type v, std
         if (!std::isfinite(d)) failAt("cannot make an integer of " + std::to_string(d));
         const double t = std::trunc(d);
         if (t < double(std::numeric_limits<To>::min()) || t >= double(std::numeric_limits<To>::max()) + 1.0)
-            failAt(std::to_string(d) + " does not fit " + toName);
+            failAt(std::to_string(d) + " does not fit " + toName());
         return To(t);
     } else {
-        if (!std::in_range<To>(v)) failAt("the integer " + std::to_string(v) + " does not fit " + toName);
+        if (!std::in_range<To>(v)) failAt("the integer " + std::to_string(v) + " does not fit " + toName());
         return To(v);
     }
 }
