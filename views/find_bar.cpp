@@ -14,7 +14,7 @@ FindBar::FindBar(QWidget* parent)
     completer_->setCaseSensitivity(Qt::CaseInsensitive);
     completer_->setFilterMode(Qt::MatchContains);
     field_->setCompleter(completer_);
-    field_->setPlaceholderText(tr("Find node by name"));
+    field_->setPlaceholderText(tr("Name, op or group (Enter again: next)"));
     field_->setClearButtonEnabled(true);
     auto* close = new QToolButton(this);
     close->setText(QStringLiteral("\u2715"));

@@ -1,6 +1,6 @@
 #pragma once
-// FindBar: a one-line search for a node by name (Ctrl+F), completing from the graph's node
-// names. Enter asks for the node (findRequested); Escape closes the bar.
+// FindBar: a one-line search for a node by name, op or group (Ctrl+F), completing from the
+// graph's node names. Enter asks for the node (findRequested); Escape closes the bar.
 #include <QStringList>
 #include <QWidget>
 

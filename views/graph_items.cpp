@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ir/group_tree.h"
+
 namespace {
 
 // Keep in step with the font sizes of the DOT text (engine/io/graphviz.cpp).
@@ -364,8 +366,11 @@ void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QW
 // ---------------------------------------------------------------------------------------------
 
 GraphClusterItem::GraphClusterItem(const adj::ClusterLayout& layout)
-    : name_(QString::fromStdString(layout.name)), frame_(layout.left, layout.top, layout.width, layout.height) {
-    setZValue(-1);
+    : name_(QString::fromStdString(layout.name)),
+      label_(QString::fromStdString(adj::groupLabel(layout.name))),
+      frame_(layout.left, layout.top, layout.width, layout.height) {
+    // nested frames: an inner one above its parent's, all below the nodes
+    setZValue(-1 + 0.01 * std::min(50, int(std::count(layout.name.begin(), layout.name.end(), '/'))));
     setToolTip(QObject::tr("group <b>%1</b><br><i>double-click its title to collapse it into one node</i>")
                    .arg(name_.toHtmlEscaped()));
 }
@@ -388,7 +393,7 @@ void GraphClusterItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*,
     // (a boxed minus) on the frame's top left corner.
     painter->setFont(graphSmallFont());
     painter->setPen(gPresentation ? QColor(Qt::black) : kMutedText);
-    painter->drawText(QRectF(frame_.left(), frame_.top() + 2, frame_.width(), kTitleHeight - 4), Qt::AlignCenter, name_);
+    painter->drawText(QRectF(frame_.left(), frame_.top() + 2, frame_.width(), kTitleHeight - 4), Qt::AlignCenter, label_);
     const QRectF mark(frame_.left() - 5, frame_.top() - 5, 10, 10);
     painter->setPen(QPen(line.darker(130), 1.2));
     painter->setBrush(Qt::white);

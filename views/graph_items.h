@@ -147,6 +147,7 @@ public:
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 
 private:
-    QString name_;
+    QString name_;   // the group path
+    QString label_;  // its last component, drawn as the title
     QRectF frame_;
 };

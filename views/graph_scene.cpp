@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ir/group_tree.h"
 #include "ir/printer.h"
 
 namespace {
@@ -91,8 +92,12 @@ void GraphScene::setGraph(const adj::Graph& graph, const adj::GraphLayout& layou
             if (it == collapsed_.end()) continue;
             const CollapsedGroup& group = it->second;
             const int n = int(group.members.size());
-            item = new GraphNodeItem(nl.id, adj::NodeCategory::Other,
-                                     {group.name, n == 1 ? tr("1 node") : tr("%1 nodes").arg(n)}, nl, QColor(0xf4, 0xf1, 0xea));
+            QStringList lines{QString::fromStdString(adj::groupLabel(group.name.toStdString())),
+                              n == 1 ? tr("1 node") : tr("%1 nodes").arg(n)};
+            const auto k = std::size_t(adj::layoutCollapsedIndex(nl.id));
+            if (k < options.collapsedDetails.size())
+                lines << QString::fromStdString(options.collapsedDetails[k]).split('\n', Qt::SkipEmptyParts);
+            item = new GraphNodeItem(nl.id, adj::NodeCategory::Other, lines, nl, QColor(0xf4, 0xf1, 0xea));
             item->setCollapsedGroup(true);
             item->setPorts(int(group.inputs.size()), int(group.outputs.size()));
             QStringList names;
@@ -230,8 +235,8 @@ void GraphScene::mouseDoubleClickEvent(QGraphicsSceneMouseEvent* event) {
             event->accept();
             return;
         }
-    for (GraphClusterItem* c : clusters_)
-        if (c->titleContains(event->scenePos())) {
+    for (auto it = clusters_.rbegin(); it != clusters_.rend(); ++it)  // an inner frame before its parent
+        if (GraphClusterItem* c = *it; c->titleContains(event->scenePos())) {
             Q_EMIT groupToggled(c->name());
             event->accept();
             return;

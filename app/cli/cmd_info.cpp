@@ -6,6 +6,7 @@
 #include "base/errors.h"
 #include "commands.h"
 #include "cost/machine_model.h"
+#include "ir/group_tree.h"
 #include "passes/rewriter.h"
 #include "runtime/memory_plan.h"
 
@@ -68,7 +69,19 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
             const Cost c = nodeCost(g, id);
             j["node_list"].push_back({{"name", n.name}, {"op", std::string(opName(n.op))}, {"shapes", shapes}, {"flops", c.flops},
                                       {"bytes", c.bytes()}, {"intensity", c.intensity()}, {"bound", bound(c)},
-                                      {"predicted_us", machine.predictSeconds(c) * 1e6}});
+                                      {"predicted_us", machine.predictSeconds(c) * 1e6}, {"group", nodeGroup(n)}});
+        }
+        // the name-scope hierarchy (ir/group_tree.h), outer groups first
+        const GroupTree tree = buildGroupTree(g);
+        j["groups"] = nlohmann::json::array();
+        for (const auto& grp : tree.groups) {
+            Cost c;
+            for (NodeId id : tree.members(int(&grp - tree.groups.data()))) c += nodeCost(g, id);
+            nlohmann::json children = nlohmann::json::array();
+            for (int k : grp.children) children.push_back(tree.groups[std::size_t(k)].path);
+            j["groups"].push_back({{"path", grp.path},
+                                   {"parent", grp.parent >= 0 ? nlohmann::json(tree.groups[std::size_t(grp.parent)].path) : nlohmann::json()},
+                                   {"children", children}, {"nodes", grp.size}, {"flops", c.flops}, {"bytes", c.bytes()}});
         }
         const CostSummary total = graphCostSummary(g);
         j["cost"] = {{"flops", total.flops}, {"bytes", total.bytes}, {"kernels", total.kernels}, {"intensity", total.intensity()}};
@@ -85,7 +98,13 @@ int cmdInfo(const std::vector<std::string>& argv, Context& ctx) {
     ctx.out << "graph " << (g.name.empty() ? "unnamed" : g.name) << ": " << g.nodeCount() << " nodes, " << paramCount << " parameter values\n";
     ctx.out << "ops:";
     for (const auto& [op, k] : opCounts) ctx.out << " " << op << "×" << k;
-    ctx.out << "\n\n";
+    ctx.out << "\n";
+    if (const GroupTree tree = buildGroupTree(g); !tree.groups.empty()) {
+        ctx.out << "groups: " << tree.groups.size() << ", top level:";
+        for (int r : tree.roots) ctx.out << " " << tree.groups[std::size_t(r)].path << " (" << tree.groups[std::size_t(r)].size << ")";
+        ctx.out << "\n";
+    }
+    ctx.out << "\n";
     std::size_t width = 4;
     for (NodeId id : order) width = std::max(width, g.node(id).name.size());
     for (NodeId id : order) {

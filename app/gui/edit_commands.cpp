@@ -216,34 +216,28 @@ std::optional<std::string> metaValue(const Node& n, const char* key) {
 }
 }  // namespace
 
-SetGroupCommand::SetGroupCommand(GraphDocument* doc, std::vector<NodeId> nodes, std::string group, bool collapsed, const QString& text)
-    : doc_(doc), nodes_(std::move(nodes)), group_(std::move(group)), collapsed_(collapsed) {
-    for (NodeId id : nodes_) {
-        const Node& n = doc->graph().node(id);
-        old_.push_back({id, metaValue(n, "group"), metaValue(n, "group_collapsed")});
+SetGroupCommand::SetGroupCommand(GraphDocument* doc, std::vector<Values> values, const QString& text)
+    : doc_(doc), new_(std::move(values)) {
+    for (const Values& v : new_) {
+        const Node& n = doc->graph().node(v.id);
+        old_.push_back({v.id, metaValue(n, "group"), metaValue(n, "group_collapsed")});
     }
     setText(text);
 }
 
-void SetGroupCommand::redo() {
+void SetGroupCommand::apply(const std::vector<Values>& values) {
     Graph& g = doc_->mutableGraph();
-    for (NodeId id : nodes_) {
-        auto& meta = g.node(id).meta;
-        setOrErase(meta, "group", group_.empty() ? std::nullopt : std::optional<std::string>(group_));
-        setOrErase(meta, "group_collapsed", !group_.empty() && collapsed_ ? std::optional<std::string>("1") : std::nullopt);
+    for (const Values& v : values) {
+        auto& meta = g.node(v.id).meta;
+        setOrErase(meta, "group", v.group);
+        setOrErase(meta, "group_collapsed", v.collapsed);
     }
     doc_->notifyChanged();
 }
 
-void SetGroupCommand::undo() {
-    Graph& g = doc_->mutableGraph();
-    for (const Old& o : old_) {
-        auto& meta = g.node(o.id).meta;
-        setOrErase(meta, "group", o.group);
-        setOrErase(meta, "group_collapsed", o.collapsed);
-    }
-    doc_->notifyChanged();
-}
+void SetGroupCommand::redo() { apply(new_); }
+
+void SetGroupCommand::undo() { apply(old_); }
 
 SetDeviceCommand::SetDeviceCommand(GraphDocument* doc, std::vector<NodeId> nodes, std::string device, const QString& text)
     : doc_(doc), nodes_(std::move(nodes)), device_(std::move(device)) {

@@ -125,26 +125,23 @@ private:
     adj::GraphOutput output_;
 };
 
-/// Sets the editor group of several nodes at once: node meta "group" (the group's name, empty
-/// removes it) and "group_collapsed" ("1" when the group is drawn as one node). Groups are editor
-/// metadata only: the graph's semantics do not change, and meta survives a JSON save.
-/// One command serves group, ungroup and collapse/expand.
+/// Node meta "group" and "group_collapsed" for each of some nodes (ir/group_tree.h): grouping,
+/// ungrouping, collapsing and expanding are all this one command, with the values each node gets
+/// (nullopt erases the key). Editor metadata: the graph's semantics stay unchanged.
 class SetGroupCommand : public QUndoCommand {
 public:
-    SetGroupCommand(GraphDocument* doc, std::vector<adj::NodeId> nodes, std::string group, bool collapsed, const QString& text);
+    struct Values {
+        adj::NodeId id;
+        std::optional<std::string> group, collapsed;
+    };
+    SetGroupCommand(GraphDocument* doc, std::vector<Values> values, const QString& text);
     void redo() override;
     void undo() override;
 
 private:
-    struct Old {
-        adj::NodeId id;
-        std::optional<std::string> group, collapsed;
-    };
+    void apply(const std::vector<Values>& values);
     GraphDocument* doc_;
-    std::vector<adj::NodeId> nodes_;
-    std::string group_;
-    bool collapsed_;
-    std::vector<Old> old_;
+    std::vector<Values> new_, old_;
 };
 
 /// Places nodes on a device for the partition view's placement by hand: node meta "device" (a

@@ -6,6 +6,7 @@
 
 #include "base/errors.h"
 #include "edit_commands.h"
+#include "ir/group_tree.h"
 #include "io/graph_file.h"
 #include "io/json_format.h"
 
@@ -45,6 +46,7 @@ void GraphDocument::newDocument() { setGraph(Graph{}, {}); }
 bool GraphDocument::load(const QString& path, QString* error) {
     try {
         Graph g = loadGraphFile(QFile::encodeName(path).toStdString());
+        adj::collapseGroupsToFit(g, adj::kOpenCollapsedAbove);  // a large model opens on its outer blocks
         setGraph(std::move(g), QFileInfo(path).absoluteFilePath());
         return true;
     } catch (const std::exception& e) {
@@ -182,26 +184,107 @@ QString uniqueGroupName(const QString& stem, const QStringList& taken) {
 }
 }  // namespace
 
+namespace {
+/// What a node's group meta becomes for a path and its collapsed levels (ir/group_tree.h).
+SetGroupCommand::Values groupValues(NodeId id, const std::vector<std::string>& path, const std::vector<bool>& levels) {
+    SetGroupCommand::Values v{id, std::nullopt, std::nullopt};
+    std::string joined;
+    for (const auto& part : path) joined += (joined.empty() ? "" : "/") + part;
+    if (!joined.empty()) v.group = joined;
+    std::string flags;
+    bool any = false;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        const bool c = i < levels.size() && levels[i];
+        flags += c ? '1' : '0';
+        any = any || c;
+    }
+    if (any) v.collapsed = flags;
+    return v;
+}
+}  // namespace
+
 QString GraphDocument::groupNodes(const std::vector<NodeId>& ids, const QString& name) {
     std::vector<NodeId> live;
     for (NodeId id : ids)
         if (graph_.contains(id) && std::find(live.begin(), live.end(), id) == live.end()) live.push_back(id);
     if (live.empty()) return {};
-    const QString unique = uniqueGroupName(name.trimmed().isEmpty() ? QStringLiteral("group") : name.trimmed(), groups());
-    undo_.push(new SetGroupCommand(this, live, unique.toStdString(), false, tr("Group %1").arg(unique)));
-    return unique;
+    // the new group goes inside the innermost group that holds every chosen node
+    std::vector<std::string> common;
+    for (std::size_t k = 0; k < live.size(); ++k) {
+        const auto parts = adj::groupPathComponents(adj::nodeGroup(graph_.node(live[k])));
+        if (k == 0) common = parts;
+        std::size_t n = 0;
+        while (n < common.size() && n < parts.size() && common[n] == parts[n]) ++n;
+        common.resize(n);
+    }
+    QString stem = name.trimmed().isEmpty() ? QStringLiteral("group") : name.trimmed();
+    stem.replace('/', '_');
+    QString prefix;
+    for (const auto& part : common) prefix += QString::fromStdString(part) + "/";
+    QStringList taken;
+    for (const QString& g : groups())
+        if (g.startsWith(prefix)) taken << g.mid(prefix.size());
+    const QString unique = uniqueGroupName(stem, taken);
+    std::vector<std::string> path = common;
+    path.push_back(unique.toStdString());
+    std::vector<SetGroupCommand::Values> values;
+    for (NodeId id : live) {
+        std::vector<bool> levels = adj::nodeCollapsedLevels(graph_.node(id));
+        levels.resize(common.size());
+        values.push_back(groupValues(id, path, levels));
+    }
+    undo_.push(new SetGroupCommand(this, std::move(values), tr("Group %1").arg(unique)));
+    return prefix + unique;
 }
 
 void GraphDocument::ungroup(const QString& group) {
-    const std::vector<NodeId> members = groupMembers(group);
-    if (!members.empty()) undo_.push(new SetGroupCommand(this, members, {}, false, tr("Ungroup %1").arg(group)));
+    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    const int g = tree.find(group.toStdString());
+    if (g < 0) return;
+    const auto level = std::size_t(tree.groups[std::size_t(g)].depth);
+    std::vector<SetGroupCommand::Values> values;
+    for (NodeId id : tree.members(g)) {
+        auto parts = adj::groupPathComponents(adj::nodeGroup(graph_.node(id)));
+        auto levels = adj::nodeCollapsedLevels(graph_.node(id));
+        parts.erase(parts.begin() + std::ptrdiff_t(level));
+        levels.erase(levels.begin() + std::ptrdiff_t(level));
+        values.push_back(groupValues(id, parts, levels));
+    }
+    undo_.push(new SetGroupCommand(this, std::move(values), tr("Ungroup %1").arg(group)));
 }
 
 void GraphDocument::setGroupCollapsed(const QString& group, bool collapsed) {
-    const std::vector<NodeId> members = groupMembers(group);
-    if (members.empty() || isGroupCollapsed(group) == collapsed) return;
-    undo_.push(new SetGroupCommand(this, members, group.toStdString(), collapsed,
-                                   (collapsed ? tr("Collapse %1") : tr("Expand %1")).arg(group)));
+    const std::vector<QString> one{group};
+    setGroupsCollapsed(one, collapsed);
+}
+
+void GraphDocument::setGroupsCollapsed(const std::vector<QString>& groups, bool collapsed) {
+    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    std::map<NodeId, std::vector<bool>> levels;
+    QStringList changed;
+    for (const QString& group : groups) {
+        const int g = tree.find(group.toStdString());
+        if (g < 0 || tree.groups[std::size_t(g)].collapsed == collapsed) continue;
+        changed << group;
+        for (NodeId id : tree.members(g)) {
+            auto it = levels.try_emplace(id, adj::nodeCollapsedLevels(graph_.node(id))).first;
+            it->second[std::size_t(tree.groups[std::size_t(g)].depth)] = collapsed;
+        }
+    }
+    if (changed.isEmpty()) return;
+    std::vector<SetGroupCommand::Values> values;
+    for (const auto& [id, l] : levels) values.push_back(groupValues(id, adj::groupPathComponents(adj::nodeGroup(graph_.node(id))), l));
+    const QString what = changed.size() == 1 ? changed.front() : tr("%n groups", nullptr, int(changed.size()));
+    undo_.push(new SetGroupCommand(this, std::move(values), (collapsed ? tr("Collapse %1") : tr("Expand %1")).arg(what)));
+}
+
+void GraphDocument::revealNode(NodeId node) {
+    if (!graph_.contains(node)) return;
+    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    std::vector<QString> closed;
+    for (int g = tree.groupOf(node); g >= 0; g = tree.groups[std::size_t(g)].parent)
+        if (tree.groups[std::size_t(g)].collapsed) closed.push_back(QString::fromStdString(tree.groups[std::size_t(g)].path));
+    setGroupsCollapsed(closed, false);
 }
 
 void GraphDocument::placeNodes(const std::vector<NodeId>& ids, const QString& device) {
@@ -223,34 +306,31 @@ QString GraphDocument::deviceOf(NodeId node) const {
 
 QString GraphDocument::groupOf(NodeId node) const {
     if (!graph_.contains(node)) return {};
-    const auto& meta = graph_.node(node).meta;
-    auto it = meta.find("group");
-    return it == meta.end() ? QString() : QString::fromStdString(it->second);
+    return QString::fromStdString(adj::nodeGroup(graph_.node(node)));
+}
+
+QString GraphDocument::drawnGroupOf(NodeId node) const {
+    if (!graph_.contains(node)) return {};
+    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    const int box = tree.collapsedAncestor(node);
+    return box >= 0 ? QString::fromStdString(tree.groups[std::size_t(box)].path) : groupOf(node);
 }
 
 bool GraphDocument::isGroupCollapsed(const QString& group) const {
-    for (NodeId id : groupMembers(group)) {
-        const auto& meta = graph_.node(id).meta;
-        auto it = meta.find("group_collapsed");
-        return it != meta.end() && it->second == "1";
-    }
-    return false;
+    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    const int g = tree.find(group.toStdString());
+    return g >= 0 && tree.groups[std::size_t(g)].collapsed;
 }
 
 std::vector<NodeId> GraphDocument::groupMembers(const QString& group) const {
-    std::vector<NodeId> out;
-    if (group.isEmpty()) return out;
-    for (NodeId id : graph_.nodeIds())
-        if (groupOf(id) == group) out.push_back(id);
-    return out;
+    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    const int g = tree.find(group.toStdString());
+    return g < 0 ? std::vector<NodeId>{} : tree.members(g);
 }
 
 QStringList GraphDocument::groups() const {
     QStringList out;
-    for (NodeId id : graph_.nodeIds()) {
-        const QString g = groupOf(id);
-        if (!g.isEmpty() && !out.contains(g)) out.push_back(g);
-    }
+    for (const auto& g : adj::buildGroupTree(graph_).groups) out.push_back(QString::fromStdString(g.path));
     out.sort();
     return out;
 }

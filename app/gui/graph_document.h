@@ -65,17 +65,25 @@ public:
     QPointF position(adj::NodeId node) const;
 
     // ---- groups (editor metadata in node meta "group"/"group_collapsed"; semantics unchanged) ----
-    /// Puts the nodes into a new group (one undo step); returns its name ("group", "group_1"...,
-    /// or `name` made unique), or an empty string when no node is given. A node leaves its old group.
+    // Groups nest: a group is a path ("layer1/layer1.0"; ir/group_tree.h).
+    /// Puts the nodes into a new group (one undo step) inside the innermost group that holds them
+    /// all; returns its path (its name "group", "group_1"..., or `name` made unique), or an empty
+    /// string when no node is given.
     QString groupNodes(const std::vector<adj::NodeId>& ids, const QString& name = {});
     /// Removes the group: its nodes become ungrouped (one undo step).
     void ungroup(const QString& group);
     /// Collapses the group into one node box, or expands it again (one undo step).
     void setGroupCollapsed(const QString& group, bool collapsed);
-    /// The group of a node, or an empty string.
+    /// As setGroupCollapsed for several groups, one undo step (those already so are left alone).
+    void setGroupsCollapsed(const std::vector<QString>& groups, bool collapsed);
+    /// Expands every collapsed group around the node, so that it is drawn (one undo step).
+    void revealNode(adj::NodeId node);
+    /// The innermost group of a node (a path, "layer1/layer1.0"), or an empty string.
     QString groupOf(adj::NodeId node) const;
+    /// The group drawing the node: its outermost collapsed group, else its innermost group.
+    QString drawnGroupOf(adj::NodeId node) const;
     bool isGroupCollapsed(const QString& group) const;
-    /// The nodes of a group, in id order.
+    /// The nodes of a group and of the groups inside it, in id order.
     std::vector<adj::NodeId> groupMembers(const QString& group) const;
     /// Every group name, sorted.
     QStringList groups() const;

@@ -29,16 +29,21 @@
 #include <QToolButton>
 #include <QUndoView>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <map>
 
 #include "analysis_panels.h"
 #include "autosave.h"
+#include "base/byte_size.h"
+#include "cost/cost_model.h"
+#include "cost_panel.h"
 #include "example_paths.h"
 #include "find_bar.h"
 #include "graph_document.h"
 #include "graph_items.h"
 #include "graph_view.h"
 #include "inspector_widget.h"
+#include "ir/node_search.h"
 #include "ir/printer.h"
 #include "palette_widget.h"
 #include "recent_files.h"
@@ -143,6 +148,11 @@ MainWindow::MainWindow(QWidget* parent)
                 if (auto* item = view_->graphScene()->nodeItem(id)) item->setSelected(true);
             reselect_.clear();
         }
+        if (centreAfterLayout_ != adj::kNoNode && view_->graphScene()->nodeItem(centreAfterLayout_)) {
+            view_->centerOnNode(centreAfterLayout_);
+            view_->graphScene()->selectNode(centreAfterLayout_);
+        }
+        centreAfterLayout_ = adj::kNoNode;
         updateStatus();
     });
     connect(view_, &GraphView::layoutFailed, this, [this](const QString& message) {
@@ -244,21 +254,32 @@ void MainWindow::connectDocument() {
 }
 
 namespace {
-/// Drawing options of the main canvas: the document's groups, each collapsed one drawn as one
-/// box, each expanded one as a frame (a cluster) around its nodes.
+/// Drawing options of the main canvas: the document's nested groups (ir/group_tree.h), each
+/// outermost collapsed one drawn as one box that says what it holds (its most frequent ops, its
+/// FLOPs and bytes), each open one as a frame inside its parent's.
 adj::DotOptions canvasOptions(const adj::Graph& graph) {
     adj::DotOptions options;
-    std::map<std::string, int> collapsedIndex, clusterIndex;
-    for (adj::NodeId id : graph.nodeIds()) {
-        const auto& meta = graph.node(id).meta;
-        auto group = meta.find("group"), collapsed = meta.find("group_collapsed");
-        if (group == meta.end() || group->second.empty()) continue;
-        const bool isCollapsed = collapsed != meta.end() && collapsed->second == "1";
-        auto& index = isCollapsed ? collapsedIndex : clusterIndex;
-        auto& names = isCollapsed ? options.collapsedNames : options.clusterNames;
-        auto [it, added] = index.emplace(group->second, int(names.size()));
-        if (added) names.push_back(group->second);
-        (isCollapsed ? options.collapsedInto : options.clusterOf)[id] = it->second;
+    options.addGroups(graph);
+    std::vector<adj::Cost> cost(options.collapsedNames.size());
+    std::vector<std::map<std::string, int>> ops(options.collapsedNames.size());
+    for (const auto& [id, k] : options.collapsedInto) {
+        const adj::Node& n = graph.node(id);
+        if (adj::isSource(n.op)) continue;
+        ++ops[std::size_t(k)][std::string(adj::opName(n.op))];
+        if (!n.outputs.empty()) cost[std::size_t(k)] += adj::nodeCost(graph, id);
+    }
+    for (std::size_t k = 0; k < options.collapsedNames.size(); ++k) {
+        std::vector<std::pair<int, std::string>> counts;
+        for (const auto& [op, count] : ops[k]) counts.push_back({-count, op});
+        std::sort(counts.begin(), counts.end());
+        QStringList top;
+        for (std::size_t i = 0; i < counts.size() && i < 3; ++i)
+            top << QStringLiteral("%1 %2").arg(-counts[i].first).arg(QString::fromStdString(counts[i].second));
+        if (counts.size() > 3) top << QStringLiteral("\u2026");
+        const QString details = top.join(QStringLiteral(", ")) + QStringLiteral("\n") +
+                                formatQuantity(cost[k].flops, QStringLiteral("FLOP")) + QStringLiteral(" \u00b7 ") +
+                                QString::fromStdString(adj::readableBytes(std::int64_t(cost[k].bytes())));
+        options.collapsedDetails.push_back(details.toStdString());
     }
     return options;
 }
@@ -558,15 +579,30 @@ adj::NodeId MainWindow::addNodeAtCentre(const QString& opName) {
     return addNodeFromPalette(opName, view_->mapToScene(view_->viewport()->rect().center()));
 }
 
-bool MainWindow::findNode(const QString& name) {
-    const auto id = doc_->graph().findNode(name.trimmed().toStdString());
-    if (!id || !view_->graphScene()->nodeItem(*id)) {
+bool MainWindow::findNode(const QString& query) {
+    const std::vector<adj::NodeId> matches = adj::searchNodes(doc_->graph(), query.toStdString());
+    if (matches.empty()) {
         findBar_->setStatus(tr("not found"));
-        statusBar()->showMessage(tr("No node named '%1'").arg(name), 4000);
+        statusBar()->showMessage(tr("No node matches '%1' (by name, op or group)").arg(query), 4000);
         return false;
     }
-    findBar_->setStatus({});
-    view_->centerOnNode(*id);
+    // Enter again on the same text moves on to the next match
+    findIndex_ = query == findQuery_ ? (findIndex_ + 1) % int(matches.size()) : 0;
+    findQuery_ = query;
+    const adj::NodeId id = matches[std::size_t(findIndex_)];
+    findBar_->setStatus(matches.size() == 1 ? QString() : tr("%1 of %2").arg(findIndex_ + 1).arg(matches.size()));
+    statusBar()->showMessage(tr("Found %1 (%2)").arg(QString::fromStdString(doc_->graph().node(id).name),
+                                                    QString::fromUtf8(adj::opName(doc_->graph().node(id).op).data())),
+                             4000);
+    if (!doc_->drawnGroupOf(id).isEmpty() && doc_->isGroupCollapsed(doc_->drawnGroupOf(id))) {
+        // inside a collapsed group: open the way to it, and go there once it is drawn
+        centreAfterLayout_ = id;
+        doc_->revealNode(id);
+        return true;
+    }
+    if (!view_->graphScene()->nodeItem(id)) return false;
+    view_->centerOnNode(id);
+    view_->graphScene()->selectNode(id);
     return true;
 }
 
@@ -624,7 +660,7 @@ namespace {
 QStringList groupsOf(const GraphDocument& doc, const std::vector<adj::NodeId>& ids) {
     QStringList out;
     for (adj::NodeId id : ids) {
-        const QString g = doc.groupOf(id);
+        const QString g = doc.drawnGroupOf(id);
         if (!g.isEmpty() && !out.contains(g)) out.push_back(g);
     }
     return out;

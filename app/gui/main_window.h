@@ -73,8 +73,9 @@ public:
     adj::NodeId addNodeFromPalette(const QString& opName, const QPointF& scenePos);
     /// Adds it at the centre of the visible canvas (a palette double-click).
     adj::NodeId addNodeAtCentre(const QString& opName);
-    /// Selects and shows the node of that name; false when there is none.
-    bool findNode(const QString& name);
+    /// Selects and shows the best node matching the text (adj::searchNodes: name, op, group),
+    /// the next one when asked again; opens the collapsed groups around it. False when none matches.
+    bool findNode(const QString& query);
 
     /// Asks to save unsaved changes; true when it is fine to go on (saved or discarded).
     bool maybeSave();
@@ -165,5 +166,10 @@ private:
     QFont normalFont_;
     QPalette normalPalette_;
     std::vector<adj::NodeId> reselect_;
+    /// A node found inside a collapsed group: centred on once the expanded drawing is laid out.
+    adj::NodeId centreAfterLayout_ = adj::kNoNode;
+    /// Find: the last query and which of its matches is shown (Enter again moves on).
+    QString findQuery_;
+    int findIndex_ = 0;
     QMessageBox::StandardButton promptAnswer_ = QMessageBox::NoButton;
 };

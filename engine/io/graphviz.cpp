@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -16,6 +17,7 @@
 
 #include "base/errors.h"
 #include "base/files.h"
+#include "ir/group_tree.h"
 
 namespace adj {
 namespace {
@@ -205,6 +207,18 @@ struct EdgeSpec {
     bool upward = false;                        // written head -> tail (DotOptions::upwardNodes)
 };
 
+std::string clusterName(const DotOptions& options, int c) {
+    return c >= 0 && std::size_t(c) < options.clusterNames.size() ? options.clusterNames[std::size_t(c)]
+                                                                 : concat("group ", std::to_string(c));
+}
+
+/// The cluster framing cluster c, -1 for a top-level one (or a parent that does not exist).
+int clusterParentOf(const DotOptions& options, int c) {
+    if (c < 0 || std::size_t(c) >= options.clusterParent.size()) return -1;
+    const int p = options.clusterParent[std::size_t(c)];
+    return p >= 0 && std::size_t(p) < options.clusterNames.size() && p != c ? p : -1;
+}
+
 /// The collapsed-group box drawing a node, or kNoNode when the node is drawn itself.
 NodeId collapsedBox(const DotOptions& options, NodeId id) {
     auto it = options.collapsedInto.find(id);
@@ -253,9 +267,10 @@ std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<
     out << "  edge [fontname=\"" << kFont << "\", fontsize=" << kEdgeFontSize
         << ", color=\"#5f6b7a\", fontcolor=\"#37414d\", arrowsize=0.7, penwidth=1.1];\n";
 
-    // Nodes, grouped into clusters when asked.
-    std::map<int, std::vector<NodeId>> clustered;
-    std::vector<NodeId> loose;
+    // Nodes, grouped into clusters when asked: one DOT statement per drawn node or collapsed
+    // box, by the cluster it sits in (-1: none). A collapsed group's box sits in the frame of the
+    // group around it (collapsedParent).
+    std::map<int, std::vector<std::string>> statements;
     std::map<int, int> collapsedSize;
     for (NodeId id : order) {
         if (NodeId box = collapsedBox(options, id); box != kNoNode) {
@@ -263,25 +278,51 @@ std::string buildDot(const Graph& graph, const DotOptions& options, std::vector<
             continue;
         }
         auto it = options.clusters ? options.clusterOf.find(id) : options.clusterOf.end();
-        if (it != options.clusterOf.end()) clustered[it->second].push_back(id);
-        else loose.push_back(id);
+        const int c = it != options.clusterOf.end() ? it->second : -1;
+        statements[c].push_back(concat(dotQuoted(nodeDotId(id)), " [", nodeAttributes(graph, id, options), "];"));
     }
-    for (const auto& [c, ids] : clustered) {
-        std::string name = c >= 0 && std::size_t(c) < options.clusterNames.size() ? options.clusterNames[std::size_t(c)]
-                                                                                 : concat("group ", std::to_string(c));
-        out << "  subgraph " << dotQuoted(concat("cluster_", std::to_string(c))) << " {\n";
-        out << "    graph [label=" << dotQuoted(name) << ", style=\"rounded,dashed\", color=\"#8a94a3\", fontsize="
-            << kSmallFontSize << ", fontcolor=\"#4a5360\"];\n";
-        for (NodeId id : ids) out << "    " << dotQuoted(nodeDotId(id)) << " [" << nodeAttributes(graph, id, options) << "];\n";
-        out << "  }\n";
-    }
-    for (NodeId id : loose) out << "  " << dotQuoted(nodeDotId(id)) << " [" << nodeAttributes(graph, id, options) << "];\n";
     for (const auto& [k, size] : collapsedSize) {
-        const std::vector<std::string> lines{options.collapsedNames[std::size_t(k)],
-                                             concat(std::to_string(size), size == 1 ? " node" : " nodes")};
-        out << "  " << dotQuoted(nodeDotId(layoutCollapsedId(k))) << " [label=\"" << joinLabel(lines)
-            << "\", shape=box, style=\"rounded,filled,bold\", margin=\"0.3,0.08\", fillcolor=\"#f4f1ea\", color=\"#5b5346\"];\n";
+        std::vector<std::string> lines{groupLabel(options.collapsedNames[std::size_t(k)]),
+                                       concat(std::to_string(size), size == 1 ? " node" : " nodes")};
+        if (std::size_t(k) < options.collapsedDetails.size()) {
+            std::istringstream details(options.collapsedDetails[std::size_t(k)]);
+            for (std::string line; std::getline(details, line);)
+                if (!line.empty()) lines.push_back(line);
+        }
+        const int frame = options.clusters && std::size_t(k) < options.collapsedParent.size() &&
+                                  options.collapsedParent[std::size_t(k)] >= 0 &&
+                                  std::size_t(options.collapsedParent[std::size_t(k)]) < options.clusterNames.size()
+                              ? options.collapsedParent[std::size_t(k)]
+                              : -1;
+        statements[frame].push_back(concat(dotQuoted(nodeDotId(layoutCollapsedId(k))), " [label=\"", joinLabel(lines),
+                                           "\", shape=box, style=\"rounded,filled,bold\", margin=\"0.3,0.08\", "
+                                           "fillcolor=\"#f4f1ea\", color=\"#5b5346\"];"));
     }
+    // Clusters nest (clusterParent): each is written inside its parent, and an ancestor with no
+    // statement of its own is written for the sake of its children.
+    std::map<int, std::vector<int>> innerClusters;
+    std::set<int> drawnClusters;
+    for (const auto& [c, lines] : statements)
+        for (int k = c; k >= 0 && drawnClusters.insert(k).second;) {
+            const int parent = clusterParentOf(options, k);
+            innerClusters[parent].push_back(k);
+            k = parent;
+        }
+    std::function<void(int, int)> writeCluster = [&](int c, int indent) {
+        const std::string pad(std::size_t(indent) * 2, ' ');
+        if (c >= 0) {
+            out << pad << "subgraph " << dotQuoted(concat("cluster_", std::to_string(c))) << " {\n";
+            out << pad << "  graph [label=" << dotQuoted(groupLabel(clusterName(options, c)))
+                << ", style=\"rounded,dashed\", color=\"#8a94a3\", fontsize=" << kSmallFontSize << ", fontcolor=\"#4a5360\"];\n";
+        }
+        const std::string inner = c >= 0 ? pad + "  " : pad;
+        if (auto it = innerClusters.find(c); it != innerClusters.end())
+            for (int k : it->second) writeCluster(k, indent + (c >= 0 ? 1 : 0));
+        if (auto it = statements.find(c); it != statements.end())
+            for (const std::string& line : it->second) out << inner << line << "\n";
+        if (c >= 0) out << pad << "}\n";
+    };
+    writeCluster(-1, 1);
 
     const auto& outputs = graph.outputs();
     for (std::size_t k = 0; k < outputs.size(); ++k) {
@@ -504,16 +545,21 @@ std::string dotEdgeLabel(const Graph& graph, ValueRef value) {
 std::vector<std::string> dotNodeLabelLines(const Graph& graph, NodeId id, const DotOptions& options) {
     const Node& n = graph.node(id);
     std::vector<std::string> lines;
+    // inside a group's frame, the name without the scopes the frame already says
+    std::string name = n.name;
+    if (auto c = options.clusterOf.find(id); options.clusters && c != options.clusterOf.end() && c->second >= 0 &&
+                                             std::size_t(c->second) < options.clusterNames.size())
+        name = nameWithinGroup(n.name, options.clusterNames[std::size_t(c->second)]);
     if (n.op == Op::Input || n.op == Op::Parameter) {
-        lines.push_back(n.name);
+        lines.push_back(name);
     } else if (n.op == Op::Constant) {
         if (n.value.defined() && n.value.numel() == 1 && n.value.dtype() == DType::F32)
-            lines.push_back(n.name + " = " + formatScalar(n.value.flatAt(0)));
+            lines.push_back(name + " = " + formatScalar(n.value.flatAt(0)));
         else
-            lines.push_back(n.name);
+            lines.push_back(name);
     } else {
         lines.push_back(std::string(opName(n.op)));
-        lines.push_back(n.name);
+        lines.push_back(name);
     }
     if (options.costs) {
         auto it = options.nodeLabelsExtra.find(id);
@@ -558,6 +604,36 @@ std::string dotEscape(std::string_view text) {
         }
     }
     return out;
+}
+
+void DotOptions::addGroups(const Graph& graph) {
+    const GroupTree tree = buildGroupTree(graph);
+    std::map<int, int> clusterIndex, collapsedIndex;  // group -> index
+    std::function<int(int)> clusterFor = [&](int g) {
+        if (auto it = clusterIndex.find(g); it != clusterIndex.end()) return it->second;
+        const auto& grp = tree.groups[std::size_t(g)];
+        const int parent = grp.parent >= 0 ? clusterFor(grp.parent) : -1;
+        const int k = int(clusterNames.size());
+        clusterNames.push_back(grp.path);
+        clusterParent.resize(clusterNames.size(), -1);
+        clusterParent[std::size_t(k)] = parent;
+        clusterIndex[g] = k;
+        return k;
+    };
+    for (NodeId id : graph.nodeIds()) {
+        if (const int box = tree.collapsedAncestor(id); box >= 0) {
+            auto [it, added] = collapsedIndex.emplace(box, int(collapsedNames.size()));
+            if (added) {
+                const int parent = tree.groups[std::size_t(box)].parent;
+                collapsedNames.push_back(tree.groups[std::size_t(box)].path);
+                collapsedParent.resize(collapsedNames.size(), -1);
+                collapsedParent.back() = parent >= 0 ? clusterFor(parent) : -1;
+            }
+            collapsedInto[id] = it->second;
+        } else if (const int g = tree.groupOf(id); g >= 0) {
+            clusterOf[id] = clusterFor(g);
+        }
+    }
 }
 
 void DotOptions::layBackwardPassUpwards(const Graph& graph, const std::vector<NodeId>& forwardNodes) {
@@ -654,23 +730,24 @@ GraphLayout layoutGraph(const Graph& graph, const DotOptions& requested, const s
     for (std::size_t k = 0; k < options.collapsedNames.size(); ++k) addNode(layoutCollapsedId(int(k)));
     for (std::size_t k = 0; k < graph.outputs().size(); ++k) addNode(layoutOutputId(int(k)));
 
-    std::set<int> clusterIndices;
-    if (options.clusters)
-        for (const auto& [id, c] : options.clusterOf) clusterIndices.insert(c);
-    for (int c : clusterIndices) {
-        std::string name = concat("cluster_", std::to_string(c));
-        Agraph_t* sub = agsubg(g, name.data(), 0);
-        if (!sub) continue;  // every member collapsed or gone
-        const boxf cb = GD_bb(sub);
-        ClusterLayout cl;
-        cl.index = c;
-        cl.name = c >= 0 && std::size_t(c) < options.clusterNames.size() ? options.clusterNames[std::size_t(c)]
-                                                                        : concat("group ", std::to_string(c));
-        std::tie(cl.left, cl.top) = at(pointf{cb.LL.x, cb.UR.y});
-        cl.width = cb.UR.x - cb.LL.x;
-        cl.height = cb.UR.y - cb.LL.y;
-        result.clusters.push_back(std::move(cl));
-    }
+    // Clusters, outer ones first (a nested cluster is a subgraph of its parent's subgraph).
+    std::function<void(Agraph_t*)> readClusters = [&](Agraph_t* parent) {
+        for (Agraph_t* sub = agfstsubg(parent); sub; sub = agnxtsubg(sub)) {
+            const std::string subName = agnameof(sub);
+            if (subName.rfind("cluster_", 0) != 0) continue;
+            const int c = std::atoi(subName.c_str() + 8);
+            const boxf cb = GD_bb(sub);
+            ClusterLayout cl;
+            cl.index = c;
+            cl.name = clusterName(options, c);
+            std::tie(cl.left, cl.top) = at(pointf{cb.LL.x, cb.UR.y});
+            cl.width = cb.UR.x - cb.LL.x;
+            cl.height = cb.UR.y - cb.LL.y;
+            result.clusters.push_back(std::move(cl));
+            readClusters(sub);
+        }
+    };
+    if (options.clusters) readClusters(g);
 
     std::map<std::string, Agedge_t*> byId;
     char idAttr[] = "id";

@@ -39,12 +39,26 @@ struct DotOptions {
     /// Node -> index into clusterNames; nodes absent here are in no cluster.
     std::map<NodeId, int> clusterOf;
     std::vector<std::string> clusterNames;
+    /// Nesting of clusters: clusterParent[k] is the cluster that frames cluster k, -1 (or absent)
+    /// for a top-level one. A cluster with no node of its own is still drawn around its children.
+    std::vector<int> clusterParent;
     /// Collapsed groups (an editor's "group into one node"): node -> index into collapsedNames.
     /// Each group is drawn as one box (pseudo node layoutCollapsedId(k)) labelled with its name and
     /// size; edges inside a group are not drawn, edges crossing its border attach to the box, and
     /// an outside value entering the box several times is drawn once.
     std::map<NodeId, int> collapsedInto;
     std::vector<std::string> collapsedNames;
+    /// Extra label lines per collapsed group, separated by '\n' (the GUI's op counts and costs);
+    /// may be shorter than collapsedNames.
+    std::vector<std::string> collapsedDetails;
+    /// The cluster (clusterNames) whose frame holds collapsed group k's box; -1 (or absent): none.
+    std::vector<int> collapsedParent;
+    /// Frames and boxes are labelled with the last component of a group path ("layer1/layer1.0"
+    /// reads "layer1.0"; ir/group_tree.h); the names keep the whole path.
+    /// Fills clusterOf, clusterNames, clusterParent, collapsedInto and collapsedNames from the
+    /// graph's nested groups (ir/group_tree.h): each outermost collapsed group is one box, each
+    /// open group a frame inside its parent's.
+    void addGroups(const Graph& graph);
     /// The nodes of a backward pass. An edge between two of them is laid out upwards (written
     /// head -> tail with dir=back: the arrow still points the way the value flows), so the
     /// backward pass climbs beside the forward one and each adjoint is ranked next to the value it

@@ -7,7 +7,7 @@
 #include "base/errors.h"
 #include "base/files.h"
 #include "io/onnx_importer.h"
-#include "base/errors.h"
+#include "ir/group_tree.h"
 #include "ir/element_types.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
@@ -261,6 +261,13 @@ void Importer::addOutputs() {
     }
 }
 
+void Importer::scopeNodesSince(NodeId first, const onnx::NodeProto& n) {
+    const std::string scope = scopeOfName(!n.name().empty() ? n.name() : n.output_size() ? n.output(0) : std::string());
+    if (scope.empty()) return;
+    for (NodeId id = first; id < g_.idBound(); ++id)
+        if (g_.contains(id) && !isSource(g_.node(id).op)) g_.node(id).meta.emplace(kGroupKey, scope);
+}
+
 Graph Importer::run() {
     checkOpsets();
     checkSupported();
@@ -271,8 +278,13 @@ Graph Importer::run() {
     g_.description = !model_.doc_string().empty() ? model_.doc_string() : gp_.doc_string();
     addInputs();
     addInitializers();
-    for (int i : order) convert(gp_.node(i));
+    for (int i : order) {
+        const NodeId first = g_.idBound();
+        convert(gp_.node(i));
+        scopeNodesSince(first, gp_.node(i));
+    }
     addOutputs();
+    tidyImportedGroups(g_);
     return std::move(g_);
 }
 

@@ -161,6 +161,9 @@ public:
 
     /// Converts the nodes of an If branch (its condition known while importing) in place.
     void inlineBranch(const onnx::GraphProto& branch);
+    /// Puts the nodes made since `first` (sources aside) into the scope the ONNX node's name carries
+    /// ("/layer1/layer1.0/conv1/Conv": group "layer1/layer1.0/conv1"; ir/group_tree.h).
+    void scopeNodesSince(NodeId first, const onnx::NodeProto& n);
 
     void bindFloat(const std::string& name, ValueRef v, bool isBool = false);
     void bindInts(const std::string& name, IntTensor t);

@@ -20,6 +20,7 @@
 #include "base/errors.h"
 #include "base/files.h"
 #include "io/graph_file.h"
+#include "ir/group_tree.h"
 #include "io/json_format.h"
 #include "io/npy.h"
 #include "io/onnx_export.h"
@@ -550,21 +551,24 @@ private Q_SLOTS:
     }
 
     // An unrolled LSTM, GRU or RNN is one collapsed group on the canvas, named after its ONNX node,
-    // holding its cells; so is a ConstantOfShape over the dynamic batch.
+    // holding its cells; so is a ConstantOfShape over the dynamic batch. Both sit in the group of
+    // the module the node names give ("/lstm/LSTM": lstm), open, with the layer's weights.
     void recurrentLayersAreOneGroupEach() {
         ONNX_TRY
         Graph g = loadGraphFile(fixture("text_rnn").file);
         std::map<std::string, int> members;
         for (NodeId id : g.nodeIds()) {
-            const auto& meta = g.node(id).meta;
-            auto it = meta.find("group");
-            if (it == meta.end()) continue;
-            ++members[it->second];
-            QCOMPARE(QString::fromStdString(meta.at("group_collapsed")), QString("1"));
-            QVERIFY(!isSource(g.node(id).op));
+            const std::string group = nodeGroup(g.node(id));
+            if (group.empty()) continue;
+            ++members[group];
+            const std::vector<bool> levels = nodeCollapsedLevels(g.node(id));
+            QCOMPARE(levels.size(), std::size_t(group.find('/') == std::string::npos ? 1 : 2));
+            QVERIFY2(!levels.front(), group.c_str());                   // the module's frame is open
+            QCOMPARE(levels.size() == 2 && levels.back(), levels.size() == 2);  // the layer itself collapsed
         }
-        for (const char* layer : {"/lstm/LSTM", "/gru/GRU", "/rnn/RNN"}) QVERIFY2(members[layer] > 20, layer);
-        QVERIFY(members.count("/lstm/ConstantOfShape_output_0"));
+        for (const char* layer : {"lstm/LSTM", "gru/GRU", "rnn/RNN"}) QVERIFY2(members[layer] > 20, layer);
+        QVERIFY(members.count("lstm/ConstantOfShape_output_0"));
+        for (const char* module : {"lstm", "gru", "rnn"}) QVERIFY2(members[module] > 0, module);  // the weights
         ONNX_CATCH
     }
 

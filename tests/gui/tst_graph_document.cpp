@@ -141,9 +141,16 @@ private Q_SLOTS:
         QCOMPARE(doc.groupOf(h1), g);
         QVERIFY(!doc.isGroupCollapsed(g));
         QCOMPARE(changed.count(), 1);
-        QCOMPARE(doc.groupNodes({next}, "layer"), QString("layer_1"));  // names stay unique
+        // a group made of nodes that share one nests inside it (groups are paths, ir/group_tree.h)
+        QCOMPARE(doc.groupNodes({next}, "layer"), QString("layer/layer"));
+        QCOMPARE(doc.groupOf(next), QString("layer/layer"));
+        QCOMPARE(doc.groupMembers(g), (std::vector<NodeId>{std::min(h1, next), std::max(h1, next)}));  // nested ones included
+        QCOMPARE(doc.groups(), (QStringList{"layer", "layer/layer"}));
         doc.undoStack()->undo();
         QCOMPARE(doc.groupOf(next), g);
+        const NodeId x = *doc.graph().findNode("x");
+        QCOMPARE(doc.groupNodes({x}, "layer"), QString("layer_1"));  // top-level names stay unique
+        doc.undoStack()->undo();
 
         doc.setGroupCollapsed(g, true);
         QVERIFY(doc.isGroupCollapsed(g));

@@ -9,7 +9,12 @@
    w and every parameter (all of them: a parameter missing from the result fails);
 4. -O2: `adjoint-cli optimize -O2` writes a file whose forward, run by adjoint-cli, is still torch's;
 5. ONNX Runtime: the files adjoint-cli exports (plain and -O2) run in ONNX Runtime
-   (tests/onnxruntime/run_model.js) give torch's y and loss.
+   (tests/onnxruntime/run_model.js) give torch's y and loss;
+6. hierarchy (the ResNets): `adjoint-cli info --json` reads the module structure from the node
+   names: groups layer1 ... layer4, each holding its blocks (layer1.0, layer1.1, ...) and nothing else;
+7. diff (DIFF_FAMILIES): `adjoint-cli diff` of the model against its -O2 form lists exactly the
+   nodes that the rewrite trace (`optimize --trace`) says were removed and added, net of those a
+   later step removed again.
 
 Tolerances (float32 against a float64 reference, through networks up to ~200 layers deep): outputs
 within a relative L2 error of 1e-4 and no element off by more than 2e-2 of the largest magnitude
@@ -107,6 +112,63 @@ class Checker:
         return None
 
 
+# The residual stages of torchvision's ResNets and how many blocks each holds.
+EXPECTED_BLOCKS = {
+    "resnet18": {"layer1": 2, "layer2": 2, "layer3": 2, "layer4": 2},
+    "resnet50": {"layer1": 3, "layer2": 4, "layer3": 6, "layer4": 3},
+}
+# Families whose -O2 diff is checked against the rewrite trace: residual blocks with BatchNorm
+# folding, SiLU and squeeze-excitation fusion, long concatenations, attention.
+DIFF_FAMILIES = {"resnet18", "efficientnet_b0", "densenet121", "token_encoder"}
+
+
+def check_hierarchy(c, cli, model, expected):
+    """The groups `info --json` reports hold the expected stages, each with its blocks in order."""
+    r = subprocess.run([cli, "info", model, "--json"], capture_output=True, text=True)
+    if r.returncode != 0:
+        c.fail(f"adjoint-cli info --json exited {r.returncode}: {r.stderr.strip()[:300]}")
+        return
+    groups = {g["path"]: g for g in json.loads(r.stdout)["groups"]}
+    label = lambda path: path.rsplit("/", 1)[-1]
+    for stage, blocks in expected.items():
+        found = [p for p in groups if label(p) == stage]
+        if len(found) != 1:
+            c.fail(f"hierarchy: expected one group '{stage}', found {found or 'none'}")
+            continue
+        children = [label(p) for p in groups[found[0]]["children"]]
+        want = [f"{stage}.{k}" for k in range(blocks)]
+        if children != want:
+            c.fail(f"hierarchy: group '{found[0]}' holds {children}, expected its blocks {want}")
+    print(f"  hierarchy: {len(groups)} groups; {', '.join(f'{s} ({n} blocks)' for s, n in expected.items())}", flush=True)
+
+
+def check_diff_against_trace(c, cli, model, work):
+    """diff A (A -O2) names exactly the nodes the rewrite trace added and removed."""
+    optimized, trace = os.path.join(work, "optimized_traced.json"), os.path.join(work, "trace.json")
+    if not c.run([cli, "optimize", model, "-O2", "-o", optimized, "--trace", trace], "adjoint-cli optimize -O2 --trace"):
+        return
+    with open(trace) as f:
+        steps = json.load(f)["steps"]
+    added, removed = [], set()
+    for step in steps:
+        added += [n["name"] for n in step["added"]]
+        for name in step["removed"]:
+            if name in added:
+                added.remove(name)  # made by an earlier step, gone again
+            else:
+                removed.add(name)
+    r = subprocess.run([cli, "diff", model, optimized, "--json"], capture_output=True, text=True)
+    if r.returncode != 0:
+        c.fail(f"adjoint-cli diff exited {r.returncode}: {r.stderr.strip()[:300]}")
+        return
+    d = json.loads(r.stdout)
+    for what, got, want in (("added", set(d["added"]), set(added)), ("removed", set(d["removed"]), removed)):
+        if got != want:
+            c.fail(f"diff against -O2: {what} differs from the rewrite trace: only in diff {sorted(got - want)[:5]}, "
+                   f"only in the trace {sorted(want - got)[:5]}")
+    print(f"  diff against -O2: +{len(d['added'])} -{len(d['removed'])} nodes, as the trace's {len(steps)} steps say", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cli", required=True)
@@ -172,6 +234,11 @@ def main():
                  f"ONNX Runtime on the {label} file"):
             for o in ("y", "loss"):
                 c.check(os.path.join(out, f"{o}.npy"), os.path.join(exp, f"{o}.npy"), f"ONNX Runtime ({label}) '{o}'", o, False)
+
+    if a.model in EXPECTED_BLOCKS:
+        check_hierarchy(c, a.cli, model, EXPECTED_BLOCKS[a.model])
+    if a.model in DIFF_FAMILIES:
+        check_diff_against_trace(c, a.cli, model, work)
 
     total = time.monotonic() - t0
     if c.failures:

@@ -1,0 +1,121 @@
+// The canvas's name-scope hierarchy (ir/group_tree.h) in the main window: a large scoped model
+// opens on its outer blocks, each collapsed block says what it holds; double-clicking a block opens
+// it (undoably) and its frame sits inside its parent's; Find reaches a node inside a collapsed
+// block by name, op or scope and opens the way to it.
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "graph_document.h"
+#include "graph_items.h"
+#include "graph_scene.h"
+#include "graph_view.h"
+#include "gui_test_support.h"
+#include "io/graph_file.h"
+#include "ir/group_tree.h"
+#include "main_window.h"
+
+using namespace adj;
+
+namespace {
+
+/// x -> 4 stages of 4 layers of 10 relus each (161 nodes, over what opens expanded), named and
+/// grouped as a PyTorch export's are after import ("/enc/stage1/layer5/r3/Relu_output_0").
+QString writeScopedModel(const QString& dir) {
+    Graph g;
+    ValueRef v{g.addInput("x", {2, 3}), 0};
+    for (int s = 0; s < 4; ++s)
+        for (int l = 0; l < 4; ++l)
+            for (int r = 0; r < 10; ++r) {
+                const std::string scope = "enc/stage" + std::to_string(s) + "/layer" + std::to_string(4 * s + l);
+                const NodeId id = g.addNode(Op::Relu, {v}, {}, "/" + scope + "/r" + std::to_string(r) + "/Relu_output_0");
+                g.node(id).meta[kGroupKey] = scope;
+                v = {id, 0};
+            }
+    g.addOutput("y", v);
+    const QString path = dir + "/scoped.json";
+    saveGraphFile(g, path.toStdString());
+    return path;
+}
+
+}  // namespace
+
+class TestHierarchy : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir dir_;
+
+private Q_SLOTS:
+    void initTestCase() { test::isolateApplication(dir_.path(), "tst_hierarchy"); }
+
+    void largeModelOpensOnItsBlocks() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QString error;
+        QVERIFY2(window.openFile(writeScopedModel(dir_.path()), &error), qPrintable(error));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        GraphDocument* doc = window.document();
+        // 161 nodes: enc opens (4 stage boxes), the stages too (16 layer boxes), the layers not
+        for (int l = 0; l < 16; ++l) {
+            const QString layer = QString("enc/stage%1/layer%2").arg(l / 4).arg(l);
+            QVERIFY2(doc->isGroupCollapsed(layer), qPrintable(layer));
+        }
+        QVERIFY(!doc->isGroupCollapsed("enc") && !doc->isGroupCollapsed("enc/stage0"));
+        QVERIFY(!doc->isModified());  // how a file opens is not an edit
+        GraphScene* scene = window.graphView()->graphScene();
+        int boxes = 0;
+        GraphNodeItem* layer5 = nullptr;
+        for (GraphNodeItem* item : scene->nodeItems())
+            if (item->isCollapsedGroup()) {
+                ++boxes;
+                if (scene->collapsedName(item->nodeId()) == "enc/stage1/layer5") layer5 = item;
+            }
+        QCOMPARE(boxes, 16);
+        QVERIFY(layer5);
+        // the box reads its last name, its size, its ops and its cost
+        const QStringList lines = layer5->lines();
+        QCOMPARE(lines.value(0), QString("layer5"));
+        QCOMPARE(lines.value(1), QString("10 nodes"));
+        QVERIFY2(lines.value(2).contains("10 relu"), qPrintable(lines.join(" | ")));
+        QVERIFY2(lines.value(3).contains("FLOP"), qPrintable(lines.join(" | ")));
+        // frames nest: each stage's frame inside enc's
+        QRectF enc, stage1;
+        for (GraphClusterItem* c : scene->clusterItems()) {
+            if (c->name() == "enc") enc = c->frame();
+            if (c->name() == "enc/stage1") stage1 = c->frame();
+        }
+        QVERIFY(!enc.isEmpty() && enc.contains(stage1));
+        QVERIFY(stage1.contains(layer5->pos()));
+
+        // double-clicking a block opens it; undo closes it again
+        QSignalSpy toggled(scene, &GraphScene::groupToggled);
+        window.graphView()->centerOn(layer5);
+        QTest::mouseDClick(window.graphView()->viewport(), Qt::LeftButton, {}, window.graphView()->mapFromScene(layer5->pos()));
+        QCOMPARE(toggled.count(), 1);
+        QVERIFY(!doc->isGroupCollapsed("enc/stage1/layer5"));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        const NodeId r3 = *window.graph()->findNode("/enc/stage1/layer5/r3/Relu_output_0");
+        QVERIFY(scene->nodeItem(r3) && !scene->nodeItem(r3)->isCollapsedGroup());
+        doc->undoStack()->undo();
+        QVERIFY(doc->isGroupCollapsed("enc/stage1/layer5"));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+
+        // Find by scope: a node inside a collapsed block is reached, the blocks around it opened
+        QVERIFY(window.findNode("layer9/r7"));
+        QVERIFY(!doc->isGroupCollapsed("enc/stage2/layer9"));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        const NodeId r7 = *window.graph()->findNode("/enc/stage2/layer9/r7/Relu_output_0");
+        QTRY_VERIFY(scene->nodeItem(r7) && scene->nodeItem(r7)->isSelected());
+        QVERIFY(window.graphView()->mapToScene(window.graphView()->viewport()->rect()).boundingRect().contains(scene->nodeItem(r7)->pos()));
+        // by op: every relu matches, Enter again moves on
+        QVERIFY(window.findNode("relu"));
+        QVERIFY(window.findNode("relu"));
+        QVERIFY(!window.findNode("no such thing"));
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+        QVERIFY(window.close());
+    }
+};
+
+QTEST_MAIN(TestHierarchy)
+#include "tst_hierarchy.moc"
