@@ -6,7 +6,7 @@ BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc)
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build run test test-asan test-tsan test-fuzz fuzz-long bench clean
+.PHONY: all deps build run test test-asan test-tsan test-fuzz fuzz-long bench package clean
 
 all: build
 
@@ -23,6 +23,11 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# A .deb (CPack, resources/packaging): `apt-get install ./$(BUILD)/adjoint_*.deb` installs adjoint
+# and adjoint-cli with a desktop entry and the MIME types of the files they open.
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 # ASan + UBSan on the engine and CLI tests (no GUI).
 test-asan: deps

@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QMessageBox>
 #include <QTimer>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "example_paths.h"
 #include "graph_view.h"
 #include "main_window.h"
+#include "single_instance.h"
 
 namespace {
 
@@ -35,6 +37,9 @@ int runAdjointProgram(QApplication& app, const AdjointProgramHooks& hooks) {
     QApplication::setApplicationName(QStringLiteral("Adjoint"));
     QApplication::setOrganizationName(QStringLiteral("Adjoint"));
     QApplication::setApplicationVersion(QStringLiteral(ADJOINT_VERSION));
+    // the installed desktop entry and icon (resources/packaging) name the windows
+    QGuiApplication::setDesktopFileName(QStringLiteral("adjoint"));
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("adjoint")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Adjoint, a computational-graph explorer."));
@@ -58,6 +63,10 @@ int runAdjointProgram(QApplication& app, const AdjointProgramHooks& hooks) {
                                                     "error and exit status 1, whatever is still computing."),
                                      QStringLiteral("seconds"), QStringLiteral("60"));
     parser.addOption(timeoutOption);
+    QCommandLineOption separateOption(QStringLiteral("separate"),
+                                      QStringLiteral("Run as a program of its own even when Adjoint already runs (by default the "
+                                                     "file opens in a new window of the running one; so does $ADJOINT_SEPARATE=1)."));
+    parser.addOption(separateOption);
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Graph file to open (default: the mlp example)."),
                                  QStringLiteral("[file]"));
     parser.process(app);
@@ -81,6 +90,14 @@ int runAdjointProgram(QApplication& app, const AdjointProgramHooks& hooks) {
     std::optional<adj::TimeBudget> budget;
     if (takeScreenshot)
         budget.emplace(timeoutSeconds, "adjoint: error: the screenshot " + adj::timeBudgetExceeded(timeoutSeconds));
+
+    // A file opened while Adjoint runs goes to the running program, in a new window. Not for a
+    // screenshot, a test driver (hooks) or --separate: those are programs of their own.
+    std::unique_ptr<SingleInstance> instance;
+    if (!takeScreenshot && !hooks.afterStart && !parser.isSet(separateOption) && qEnvironmentVariable("ADJOINT_SEPARATE") != "1") {
+        instance = std::make_unique<SingleInstance>();
+        if (instance->forwardToRunning(args.isEmpty() ? QStringList{} : QStringList{args.front()})) return 0;
+    }
 
     MainWindow window;
     const QString viewName = parser.value(viewOption);
@@ -160,6 +177,26 @@ int runAdjointProgram(QApplication& app, const AdjointProgramHooks& hooks) {
                                      QObject::tr("Cannot open %1:\n\n%2").arg(path, error));
             });
     }
+    if (instance && instance->listen())
+        QObject::connect(instance.get(), &SingleInstance::filesRequested, &window, [&window](const QStringList& paths) {
+            if (paths.isEmpty()) {  // started again without a file: come forward
+                QWidget* front = QApplication::activeWindow() ? QApplication::activeWindow() : &window;
+                front->show();
+                front->raise();
+                front->activateWindow();
+                return;
+            }
+            for (const QString& p : paths) {
+                auto* other = new MainWindow;
+                other->setAttribute(Qt::WA_DeleteOnClose);
+                other->show();
+                other->raise();
+                other->activateWindow();
+                QString error;
+                if (!other->openFile(p, &error))
+                    QMessageBox::warning(other, QObject::tr("Cannot open graph"), QObject::tr("Cannot open %1:\n\n%2").arg(p, error));
+            }
+        });
     if (hooks.afterStart)
         QTimer::singleShot(0, &window, [&window, &hooks] {
             if (!hooks.afterStart(window)) QApplication::exit(3);

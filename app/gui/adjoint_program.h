@@ -5,6 +5,8 @@
 //   adjoint --screenshot OUT.png [FILE] opens, waits for the layout, saves the window, exits
 //   adjoint --view NAME [...]           also opens an analysis view (autodiff, rewrite, fusion,
 //                                       roofline, training); with --screenshot, once it is drawn
+//   adjoint --separate [FILE]           a program of its own even when Adjoint runs (otherwise
+//                                       FILE opens in a new window of the running one)
 //
 // At start, unsaved changes left by a session that did not exit cleanly are offered for
 // recovery (a dialog; $ADJOINT_RECOVERY=accept|discard answers without one).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "base/errors.h"
@@ -203,6 +204,13 @@ std::vector<std::string> datasetNames() { return {"spirals", "moons", "circles",
 
 std::string datasetDirectory() {
     if (const char* env = std::getenv("ADJOINT_DATASET_DIR"); env && *env) return env;
+    // an installed program (make package) finds them beside itself: <prefix>/share/adjoint/datasets
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "adjoint" / "datasets";
+        if (std::filesystem::is_directory(installed, ec)) return installed.string();
+    }
     return ADJOINT_DATASET_DIR;
 }
 

@@ -49,8 +49,9 @@ std::vector<std::string> datasetNames();
 /// file cannot be read. `datasetDir` locates digits.csv.gz (empty: datasetDirectory()).
 Dataset makeDataset(const std::string& name, const std::string& datasetDir = {});
 
-/// resources/datasets: the ADJOINT_DATASET_DIR environment variable when set, else the source
-/// tree's directory compiled in.
+/// resources/datasets: the ADJOINT_DATASET_DIR environment variable when set, else the installed
+/// copy beside the program (<prefix>/share/adjoint/datasets), else the source tree's directory
+/// compiled in.
 std::string datasetDirectory();
 
 /// User data: features [n, d] and labels [n] or [n, 1] (integers >= 0: classification with
