@@ -248,7 +248,11 @@ void AutodiffView::showNumeric() {
         set(5, r.agrees ? tr("yes") : tr("NO"));
         numeric_->item(i, 5)->setForeground(r.agrees ? QColor(20, 130, 40) : QColor(200, 20, 20));
     }
-    numericStatus_->setText(tr("%1 of %2 values agree with central differences (random inputs, seed 7).").arg(agree).arg(compared));
+    QString status = tr("%1 of %2 values agree with central differences (random inputs, seed 7).").arg(agree).arg(compared);
+    if (analysis_ && rows.size() < analysis_->backward.wrt.size())
+        status += tr(" The other %1 values are not compared: a graph this size would take minutes.")
+                      .arg(analysis_->backward.wrt.size() - rows.size());
+    numericStatus_->setText(status);
     Q_EMIT numericFinished();
 }
 

@@ -118,7 +118,11 @@ std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnal
     const std::int64_t values = std::max<std::int64_t>(1, std::int64_t(a.backward.wrt.size()));
     const std::int64_t perValue =
         std::clamp(kFiniteDifferenceEntries / values, kFiniteDifferenceMinEntriesPerValue, kFiniteDifferenceEntriesPerValue);
-    for (std::size_t i = 0; i < a.backward.wrt.size(); ++i) {
+    // each value costs about 9 runs (the rounding-noise estimate) and 4 per entry differenced
+    const std::int64_t perValueRuns = 9 + 4 * perValue;
+    const std::int64_t nodes = std::max<std::int64_t>(1, std::int64_t(a.forward.nodeCount()));
+    const std::size_t affordable = std::size_t(std::max<std::int64_t>(1, kFiniteDifferenceNodeRuns / (perValueRuns * nodes)));
+    for (std::size_t i = 0; i < a.backward.wrt.size() && i < affordable; ++i) {
         if (cancel && cancel->load(std::memory_order_relaxed)) break;
         const std::string& name = a.backward.wrt[i];
         FiniteDifferenceRow row;

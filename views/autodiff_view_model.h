@@ -38,6 +38,9 @@ struct FiniteDifferenceRow {
 inline constexpr std::int64_t kFiniteDifferenceEntries = 2048;
 inline constexpr std::int64_t kFiniteDifferenceEntriesPerValue = 256;
 inline constexpr std::int64_t kFiniteDifferenceMinEntriesPerValue = 8;
+/// And at most this many node evaluations in all (graph runs times nodes): on a model of
+/// thousands of weights, the first values only, in a few seconds (the view says how many).
+inline constexpr std::int64_t kFiniteDifferenceNodeRuns = 3'000'000;
 
 /// Builds the backward graph. Throws adj::Error naming the problem (an invalid graph, no
 /// output, an op without a VJP rule).

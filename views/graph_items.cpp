@@ -164,6 +164,13 @@ QPainterPath GraphNodeItem::outline() const {
 
 void GraphNodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
     const bool selected = option->state & QStyle::State_Selected;
+    if (QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) < kDetailedAbove) {
+        // too small to read: a plain box in its colour (thousands of them pan smoothly)
+        painter->setPen(selected ? QPen(kSelection, 0) : QPen(border_, 0));
+        painter->setBrush(fillOverride_.isValid() ? fillOverride_ : fill_);
+        painter->drawRect(box_);
+        return;
+    }
     painter->setRenderHint(QPainter::Antialiasing);
 
     QColor fill = fillOverride_.isValid() ? fillOverride_ : fill_;
@@ -304,6 +311,7 @@ GraphEdgeItem::GraphEdgeItem(const adj::EdgeLayout& layout)
 void GraphEdgeItem::setGeometry(QPainterPath path, QPolygonF arrow, QPointF labelAt) {
     prepareGeometryChange();
     path_ = std::move(path);
+    ends_ = path_.elementCount() ? QLineF(path_.elementAt(0), path_.elementAt(path_.elementCount() - 1)) : QLineF();
     arrow_ = std::move(arrow);
     labelRect_ = {};
     labelPath_ = {};
@@ -342,8 +350,15 @@ QPainterPath GraphEdgeItem::shape() const {
 }
 
 void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
-    painter->setRenderHint(QPainter::Antialiasing);
     const QColor edgeColour = gPresentation ? QColor(0x20, 0x24, 0x2a) : kEdgeColour;
+    if (QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) < GraphNodeItem::kDetailedAbove) {
+        // too small to read: a hairline, no arrowhead, no label
+        painter->setPen(QPen(edgeColour, 0));
+        painter->setBrush(Qt::NoBrush);
+        painter->drawLine(ends_);
+        return;
+    }
+    painter->setRenderHint(QPainter::Antialiasing);
     QPen pen(edgeColour, gPresentation ? 2.4 : 1.2);
     pen.setCapStyle(Qt::RoundCap);
     painter->setPen(pen);
@@ -371,6 +386,7 @@ GraphClusterItem::GraphClusterItem(const adj::ClusterLayout& layout)
       frame_(layout.left, layout.top, layout.width, layout.height) {
     // nested frames: an inner one above its parent's, all below the nodes
     setZValue(-1 + 0.01 * std::min(50, int(std::count(layout.name.begin(), layout.name.end(), '/'))));
+    setFlag(QGraphicsItem::ItemUsesExtendedStyleOption);  // paint() is told the exposed part
     setToolTip(QObject::tr("group <b>%1</b><br><i>double-click its title to collapse it into one node</i>")
                    .arg(name_.toHtmlEscaped()));
 }
@@ -382,13 +398,33 @@ bool GraphClusterItem::titleContains(const QPointF& scenePos) const {
 
 QRectF GraphClusterItem::boundingRect() const { return frame_.adjusted(-7, -7, 2, 2); }
 
-void GraphClusterItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
-    painter->setRenderHint(QPainter::Antialiasing);
+void GraphClusterItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
     const QColor line = gPresentation ? QColor(0x30, 0x36, 0x40) : QColor(0x8a, 0x94, 0xa3);
-    QPen pen(line, gPresentation ? 2.0 : 1.2, Qt::DashLine);
-    painter->setPen(pen);
-    painter->setBrush(QColor(0xf4, 0xf1, 0xea, 90));
-    painter->drawRoundedRect(frame_, 8, 8);
+    if (QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) < GraphNodeItem::kDetailedAbove) {
+        painter->setPen(QPen(line, 0));
+        painter->setBrush(Qt::NoBrush);
+        painter->drawRect(frame_);
+        return;
+    }
+    const QRectF exposed = option->exposedRect.adjusted(-4, -4, 4, 4);
+    if (!exposed.contains(frame_)) {
+        // a frame larger than the view (an expanded block of a big model): only the part in
+        // view, as straight dashed lines; stroking the whole outline costs its full length
+        const QRectF seen = frame_.intersected(exposed);
+        painter->fillRect(seen, QColor(0xf4, 0xf1, 0xea, 90));
+        painter->setPen(QPen(line, gPresentation ? 2.0 : 1.2, Qt::DashLine));
+        if (seen.left() == frame_.left()) painter->drawLine(QLineF(seen.topLeft(), seen.bottomLeft()));
+        if (seen.right() == frame_.right()) painter->drawLine(QLineF(seen.topRight(), seen.bottomRight()));
+        if (seen.top() == frame_.top()) painter->drawLine(QLineF(seen.topLeft(), seen.topRight()));
+        if (seen.bottom() == frame_.bottom()) painter->drawLine(QLineF(seen.bottomLeft(), seen.bottomRight()));
+        if (!exposed.contains(QRectF(frame_.left(), frame_.top(), frame_.width(), kTitleHeight))) return;
+    } else {
+        painter->setRenderHint(QPainter::Antialiasing);
+        QPen pen(line, gPresentation ? 2.0 : 1.2, Qt::DashLine);
+        painter->setPen(pen);
+        painter->setBrush(QColor(0xf4, 0xf1, 0xea, 90));
+        painter->drawRoundedRect(frame_, 8, 8);
+    }
     // Title: the name where Graphviz left room for it (centred at the top), and a collapse mark
     // (a boxed minus) on the frame's top left corner.
     painter->setFont(graphSmallFont());

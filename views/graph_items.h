@@ -25,6 +25,9 @@ bool graphPresentationMode();
 
 class GraphNodeItem : public QGraphicsItem {
 public:
+    /// Below this scale (a 13 px label drawn under 4 px) items are drawn without text, ports or
+    /// arrowheads, edges as hairlines: level of detail for thousands of visible nodes.
+    static constexpr double kDetailedAbove = 0.3;
     enum { Type = UserType + 1 };
 
     /// `lines`: the label (dotNodeLabelLines); the first is bold for ops. `fill` overrides the
@@ -120,6 +123,7 @@ private:
     int toIndex_;
     adj::NodeId fromBox_, toBox_;
     QPainterPath path_;
+    QLineF ends_;  // the path's first and last points (drawn alone at low detail)
     QPolygonF arrow_;
     QString label_;
     QRectF labelRect_;

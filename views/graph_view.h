@@ -118,6 +118,7 @@ private:
     bool pending_ = false;
     QString failure_;             // why the latest layout failed, shown in the empty canvas
     bool labelsDropped_ = false;  // the layout left the edge labels out (DotOptions::placementBudget)
+    bool layered_ = false;        // drawn by the layered layout (DotOptions::layeredAbove)
     bool presentation_ = false;
     Framing framing_ = Framing::Initial;
 };

@@ -18,6 +18,7 @@
 #include "base/errors.h"
 #include "base/files.h"
 #include "ir/group_tree.h"
+#include "io/layered_layout.h"
 
 namespace adj {
 namespace {
@@ -664,6 +665,62 @@ std::size_t estimateLayoutPlacements(const Graph& graph, const DotOptions& optio
     return estimatePlacements(edges, graph.nodeCount() + graph.outputs().size(), options.shapesOnEdges);
 }
 
+namespace {
+
+/// The drawing's boxes with sizes estimated from their labels (Helvetica's mean advance: about
+/// 0.55 of the font size), laid out by layeredLayout.
+GraphLayout layeredDrawing(const Graph& graph, const DotOptions& options, const std::vector<EdgeSpec>& specs) {
+    auto textWidth = [](const std::vector<std::string>& lines, double fontSize) {
+        std::size_t longest = 0;
+        for (const auto& l : lines) longest = std::max(longest, l.size());
+        return double(longest) * fontSize * 0.58;
+    };
+    std::vector<LayeredBox> boxes;
+    std::map<int, int> collapsedSize;
+    for (NodeId id : graph.nodeIds()) {
+        if (NodeId box = collapsedBox(options, id); box != kNoNode) {
+            ++collapsedSize[layoutCollapsedIndex(box)];
+            continue;
+        }
+        const auto lines = dotNodeLabelLines(graph, id, options);
+        const bool constant = graph.node(id).op == Op::Constant;
+        const double font = constant ? kSmallFontSize : kNodeFontSize;
+        auto c = options.clusters ? options.clusterOf.find(id) : options.clusterOf.end();
+        boxes.push_back({id, textWidth(lines, font) + (constant ? 10 : 24), double(lines.size()) * font * 1.25 + (constant ? 6 : 12),
+                         c != options.clusterOf.end() ? c->second : -1});
+    }
+    for (const auto& [k, size] : collapsedSize) {
+        std::vector<std::string> lines{groupLabel(options.collapsedNames[std::size_t(k)]), std::to_string(size) + " nodes"};
+        if (std::size_t(k) < options.collapsedDetails.size()) {
+            std::istringstream details(options.collapsedDetails[std::size_t(k)]);
+            for (std::string line; std::getline(details, line);) lines.push_back(line);
+        }
+        const int frame = std::size_t(k) < options.collapsedParent.size() ? options.collapsedParent[std::size_t(k)] : -1;
+        boxes.push_back({layoutCollapsedId(k), textWidth(lines, kNodeFontSize) + 40, double(lines.size()) * kNodeFontSize * 1.25 + 16,
+                         options.clusters ? frame : -1});
+    }
+    for (std::size_t k = 0; k < graph.outputs().size(); ++k)
+        boxes.push_back({layoutOutputId(int(k)), textWidth({graph.outputs()[k].name}, kNodeFontSize) + 44, 36, -1});
+    std::vector<LayeredEdge> edges;
+    edges.reserve(specs.size());
+    for (const EdgeSpec& spec : specs) {
+        LayeredEdge e;
+        e.edge.from = spec.from;
+        e.edge.to = spec.to;
+        e.edge.toIndex = spec.toIndex;
+        e.edge.label = spec.label;
+        e.edge.fromBox = spec.fromBox;
+        e.edge.toBox = spec.toBox;
+        e.tail = spec.fromBox != kNoNode ? spec.fromBox : spec.from.node;
+        e.head = spec.toBox != kNoNode ? spec.toBox : spec.to;
+        edges.push_back(std::move(e));
+    }
+    std::vector<std::string> names = options.clusters ? options.clusterNames : std::vector<std::string>{};
+    return layeredLayout(boxes, std::move(edges), names, options.clusterParent);
+}
+
+}  // namespace
+
 GraphLayout layoutGraph(const Graph& graph, const DotOptions& requested, const std::atomic<bool>* cancel) {
     GraphLayout result;
     if (isCancelled(cancel)) {
@@ -687,6 +744,17 @@ GraphLayout layoutGraph(const Graph& graph, const DotOptions& requested, const s
         session.read(dot);
         return session.rankedPlacements();
     };
+    if (options.layeredAbove) {
+        // far over: no need to ask dot's ranking (itself seconds on tens of thousands of nodes)
+        const std::size_t bound = estimatePlacements(edges, graph.nodeCount() + graph.outputs().size(), options.shapesOnEdges);
+        if (bound > 4 * options.layeredAbove || (bound > options.layeredAbove && placements() > options.layeredAbove)) {
+            if (isCancelled(cancel)) {
+                result.cancelled = true;
+                return result;
+            }
+            return layeredDrawing(graph, options, edges);
+        }
+    }
     if (options.placementBudget) {
         std::size_t need = placements();
         if (need > options.placementBudget && options.shapesOnEdges) {

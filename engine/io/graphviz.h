@@ -70,6 +70,10 @@ struct DotOptions {
     /// limit. Over it, layoutGraph lays the graph out without edge labels (which halve the
     /// placements); still over, it throws LayoutTooLarge before Graphviz allocates anything.
     std::size_t placementBudget = 0;
+    /// Above this many placements, layoutGraph draws with our own layered layout
+    /// (io/layered_layout.h, linear in the drawing) instead of Graphviz, and placementBudget no
+    /// longer applies; 0: always Graphviz.
+    std::size_t layeredAbove = 0;
     /// Fills upwardNodes with every node of `graph` outside `forwardNodes` (BackwardGraph's).
     void layBackwardPassUpwards(const Graph& graph, const std::vector<NodeId>& forwardNodes);
 };
@@ -171,12 +175,17 @@ struct GraphLayout {
     bool cancelled = false;
     /// True when the edge labels were left out to keep within DotOptions::placementBudget.
     bool edgeLabelsDropped = false;
+    /// True when drawn by the layered layout (DotOptions::layeredAbove), not by Graphviz.
+    bool layered = false;
 };
 
 /// The placements a canvas may ask of Graphviz. Measured with Debian's Graphviz 2.42 on one core:
 /// a 2,100-node MLP needs 11,400 (2 s), a 4,200-node one 22,800 (28 s); the backward graph of a
 /// 5,600-node one 46,200 (160 s). The x-coordinate phase grows faster than quadratically.
 inline constexpr std::size_t kCanvasPlacementBudget = 25000;
+/// Above this many placements a canvas draws with the layered layout: about half a second of
+/// Graphviz, where the layered layout takes milliseconds (bench/bench_gui.sh).
+inline constexpr std::size_t kCanvasLayeredAbove = 6000;
 
 /// What Graphviz's dot positions in its last phase, bounded before it runs: one place per node,
 /// and per edge one for every rank it spans and one for every rank it crosses (twice as many
@@ -195,7 +204,8 @@ public:
     using Error::Error;
 };
 
-/// Runs the "dot" layout on graphToDot(graph, options) and reads the positions back. `cancel`
+/// Runs the "dot" layout on graphToDot(graph, options) and reads the positions back (or, over
+/// options.layeredAbove placements, the layered layout: layered set in the result). `cancel`
 /// is checked before and after Graphviz runs (Graphviz itself cannot be interrupted). Safe to
 /// call from any thread. Throws Error when Graphviz fails, LayoutTooLarge when the graph is over
 /// options.placementBudget even without edge labels.
