@@ -46,6 +46,7 @@ public:
     void setNodeFills(std::map<adj::NodeId, QColor> fills);
     /// Edge emphasis: value -> weight in [0, 1] (width and colour grow with it).
     void setEdgeWeights(std::map<adj::ValueRef, double> weights, QColor colour = QColor(200, 40, 120));
+    const std::map<adj::ValueRef, double>& edgeWeights() const { return edgeWeights_; }
     void clearAll();
 
     const std::vector<NodeHull>& hulls() const { return hulls_; }

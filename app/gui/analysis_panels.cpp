@@ -143,6 +143,10 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
     // A new graph reuses node ids for other nodes: drop every mark keyed by the old ids at once,
     // before the debounced refresh recomputes what is visible.
     connect(document_, &GraphDocument::replaced, this, [this] {
+        // training belongs to the graph it started on: a new document starts afresh, and what
+        // the old run still had queued is not drawn on the new graph's edges (showLiveAdjoints)
+        controller_->reset();
+        ++documentGeneration_;
         autodiff_->clear();
         fills_.cancel();
         canvasOverlays_->clearAll();
@@ -336,6 +340,7 @@ bool AnalysisPanels::refreshView(const QString& name, QString* error) {
         partition_->request(snapshot());
     } else if (name == QLatin1String("training")) {
         controller_->setModel(document_->graph());
+        trainedGeneration_ = documentGeneration_;
         if (opening) {
             controller_->start(dashboard_->settings());
             QTimer::singleShot(kTrainingReadyMs, this, [this] { emitReadyIf(QStringLiteral("training"), true); });
@@ -352,7 +357,10 @@ void AnalysisPanels::refresh() {
         if (!d->isVisible() || upToDate_.contains(name)) continue;
         if (name == QLatin1String("autodiff") && !autodiff_->hasAnalysis() && !autodiff_->isComputing()) continue;
         if (name == QLatin1String("training")) {
-            if (!controller_->isRunning()) controller_->setModel(document_->graph());
+            if (!controller_->isRunning()) {
+                controller_->setModel(document_->graph());
+                trainedGeneration_ = documentGeneration_;
+            }
             continue;
         }
         refreshView(name);
@@ -420,6 +428,7 @@ void AnalysisPanels::applyColouring() {
 }
 
 void AnalysisPanels::showLiveAdjoints(const TrainingSnapshot& s) {
+    if (trainedGeneration_ != documentGeneration_) return;  // a run on a graph no longer open
     if (s.probeVersion == probeVersion_) return;
     probeVersion_ = s.probeVersion;
     liveValues_ = s.values;

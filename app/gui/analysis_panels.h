@@ -117,6 +117,9 @@ private:
     PartitionView* partition_;
     TrainingDashboard* dashboard_;
     TrainingController* controller_;
+    // which document the training model came from: each replaced() counts one more
+    int documentGeneration_ = 0;
+    int trainedGeneration_ = -1;
     std::map<QString, QDockWidget*> docks_;
     QTimer refreshTimer_;
     Colouring colouring_ = Colouring::None;
