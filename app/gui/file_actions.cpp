@@ -7,6 +7,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QMimeData>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QStatusBar>
 
 #include "autosave.h"
@@ -65,7 +67,10 @@ bool MainWindow::exportTo(ExportKind kind, const QString& path, QString* error) 
     QApplication::setOverrideCursor(Qt::WaitCursor);
     const bool ok = exportGraph(doc_->graph(), kind, path, error);
     QApplication::restoreOverrideCursor();
-    if (ok) statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 4000);
+    if (ok) {
+        statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 8000);
+        QSettings().setValue(QStringLiteral("export/lastDirectory"), QFileInfo(path).absolutePath());
+    }
     return ok;
 }
 
@@ -164,13 +169,25 @@ bool MainWindow::saveAs() {
     return false;
 }
 
-void MainWindow::exportDialog(ExportKind kind) {
+QString MainWindow::exportSuggestion(ExportKind kind) const {
     static const char* const kinds[] = {"forward", "backward", "optimized"};
     const QString stem = doc_->filePath().isEmpty() ? QStringLiteral("graph") : QFileInfo(doc_->filePath()).completeBaseName();
-    const QString dir = doc_->filePath().isEmpty() ? QDir::homePath() : QFileInfo(doc_->filePath()).absolutePath();
-    const QString suggestion = dir + QLatin1Char('/') + stem + QLatin1Char('_') + QLatin1String(kinds[int(kind)]) + QStringLiteral(".json");
+    // where the last export went; else beside the graph, unless that is the examples (read-only
+    // once installed) or not writable; else the user's documents
+    auto usable = [](const QString& dir) { return !dir.isEmpty() && QFileInfo(dir).isDir() && QFileInfo(dir).isWritable(); };
+    QString dir = QSettings().value(QStringLiteral("export/lastDirectory")).toString();
+    if (!usable(dir)) {
+        dir = doc_->filePath().isEmpty() ? QString() : QFileInfo(doc_->filePath()).absolutePath();
+        const bool examples = !examplesDir().isEmpty() && dir == QFileInfo(examplesDir()).absoluteFilePath();
+        if (examples || !usable(dir)) dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+        if (!usable(dir)) dir = QDir::homePath();
+    }
+    return dir + QLatin1Char('/') + stem + QLatin1Char('_') + QLatin1String(kinds[int(kind)]) + QStringLiteral(".json");
+}
+
+void MainWindow::exportDialog(ExportKind kind) {
     QString path = QFileDialog::getSaveFileName(
-        this, tr("Export Graph"), suggestion,
+        this, tr("Export Graph"), exportSuggestion(kind),
         tr("Adjoint graph (*.json);;ONNX model (*.onnx);;Graphviz DOT (*.dot);;SVG image (*.svg);;PNG image (*.png);;"
            "PyTorch module (*.py)"));
     if (path.isEmpty()) return;

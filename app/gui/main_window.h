@@ -63,6 +63,9 @@ public:
     bool saveFile(const QString& path, QString* error = nullptr);
     /// Writes the forward, backward or optimized graph to `path` (format from the extension).
     bool exportTo(ExportKind kind, const QString& path, QString* error = nullptr);
+    /// Where the export dialog proposes to write: the last export's folder, else the graph's own
+    /// (never the examples folder, read-only once installed), else the user's documents.
+    QString exportSuggestion(ExportKind kind) const;
     /// View > Compare With…: the document's graph beside the graph in `path`, in a window of its
     /// own; null with *error when either does not load or verify.
     CompareView* compareWith(const QString& path, QString* error = nullptr);

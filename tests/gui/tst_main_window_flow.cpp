@@ -10,6 +10,7 @@
 #include <QGraphicsSceneMouseEvent>
 #include <QMimeData>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTreeWidget>
@@ -301,6 +302,26 @@ private Q_SLOTS:
                 QCOMPARE(g.outputs().size(), window.graph()->outputs().size());
             }
         }
+    }
+
+    // The export dialog never proposes the examples folder (read-only once installed), then
+    // proposes where the last export went; an export says where it went.
+    void exportDialogProposesAWritableFolder() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QString error;
+        QVERIFY2(window.openFile(example("mlp.json"), &error), qPrintable(error));
+        const QString proposed = QFileInfo(window.exportSuggestion(ExportKind::Forward)).absolutePath();
+        QVERIFY2(proposed != QFileInfo(example("mlp.json")).absolutePath(), qPrintable(proposed));
+        QVERIFY2(QFileInfo(proposed).isWritable(), qPrintable(proposed));
+        QTemporaryDir out;
+        QVERIFY2(window.exportTo(ExportKind::Forward, out.path() + "/mlp.onnx", &error), qPrintable(error));
+        QVERIFY(window.statusBar()->currentMessage().contains(out.path() + "/mlp.onnx"));
+        QCOMPARE(QFileInfo(window.exportSuggestion(ExportKind::Optimized)).absolutePath(), QFileInfo(out.path()).absoluteFilePath());
+        QVERIFY(window.exportSuggestion(ExportKind::Optimized).endsWith("mlp_optimized.json"));
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+        QVERIFY(window.close());
     }
 
     void exportBackwardNeedsAScalarOutput() {
