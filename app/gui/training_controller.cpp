@@ -185,6 +185,14 @@ bool TrainingController::eventFilter(QObject* watched, QEvent* event) {
     return QObject::eventFilter(watched, event);
 }
 
+QString deviceDescription(const adj::Executor& exec) {
+    if (const auto* fallback = dynamic_cast<const adj::FallbackExecutor*>(&exec)) return deviceDescription(fallback->current());
+    const QString name = QString::fromStdString(exec.deviceName());
+    if (const auto* vk = dynamic_cast<const adj::VulkanExecutor*>(&exec); vk && vk->isSoftwareDevice())
+        return QObject::tr("%1 (a software driver: Vulkan runs on the CPU here)").arg(name);
+    return name;
+}
+
 void TrainingController::startDeviceProbe() {
     if (probeStarted_ || !probeTarget_) return;
     probeStarted_ = true;
@@ -195,7 +203,7 @@ void TrainingController::startDeviceProbe() {
         bool ok = true;
         try {
             const auto exec = adj::makeVulkanExecutor();
-            reason = QString::fromStdString(exec->deviceName());
+            reason = deviceDescription(*exec);
         } catch (const std::exception& e) {
             ok = false;
             reason = QObject::tr("No usable Vulkan device: %1").arg(QString::fromUtf8(e.what()));
@@ -348,7 +356,7 @@ void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, cons
             }
             AdjointProbe probe(model, data, config.loss);
             qint64 lastProbe = -1000000;
-            trainingStatus = QObject::tr("Training %1 on %2").arg(s.dataset, QString::fromStdString(exec->deviceName()));
+            trainingStatus = QObject::tr("Training %1 on %2").arg(s.dataset, deviceDescription(*exec));
             setStatus(trainingStatus);
 
             QElapsedTimer clock, rate;

@@ -12,7 +12,12 @@
 #include <thread>
 
 #include "ir/graph.h"
+#include "runtime/executor.h"
 #include "training_dashboard.h"
+
+/// The device an executor runs on, as the dashboard names it: a software Vulkan driver (lavapipe,
+/// "llvmpipe") is said to be one.
+QString deviceDescription(const adj::Executor& exec);
 
 class TrainingController : public QObject {
     Q_OBJECT

@@ -30,9 +30,10 @@ public:
 
     /// Whether the primary has failed and the fallback runs everything now.
     bool fellBack() const;
+    /// The executor that runs now: the primary until it fails, then the fallback.
+    Executor& current() const;
 
 private:
-    Executor& current() const;
     std::unique_ptr<Executor> primary_, fallback_;
     Note note_;
     mutable std::mutex mutex_;

@@ -104,6 +104,7 @@ VulkanExecutor::~VulkanExecutor() = default;
 std::string VulkanExecutor::deviceName() const { return impl_->ctx.caps().name; }
 bool VulkanExecutor::supports(Op op) const { return vk::vulkanSupports(op); }
 std::string VulkanExecutor::capabilitySummary() const { return impl_->ctx.caps().summary(); }
+bool VulkanExecutor::isSoftwareDevice() const { return impl_->ctx.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
 bool VulkanExecutor::subgroupArithmetic() const { return impl_->ctx.caps().subgroupArithmetic; }
 VulkanRunStats VulkanExecutor::lastRunStats() const { return impl_->stats; }
 void VulkanExecutor::setSubmitPerOp(bool on) { impl_->options.submitPerOp = on; }

@@ -45,6 +45,9 @@ public:
 
     /// The device's capabilities in one line (subgroups, fp16).
     std::string capabilitySummary() const;
+    /// True for a software driver that runs on the CPU (Mesa's lavapipe, "llvmpipe"): correct,
+    /// but no faster than the CPU backend.
+    bool isSoftwareDevice() const;
     bool subgroupArithmetic() const;
     VulkanRunStats lastRunStats() const;
     /// The generated GLSL of a fused node from the runs so far ("" if none), by node name.
