@@ -43,7 +43,7 @@ QChartView* makeChart(const QString& title, QLineSeries* series, QValueAxis* x, 
 TrainingDashboard::TrainingDashboard(QWidget* parent)
     : QWidget(parent), dataset_(new QComboBox(this)), lossKind_(new QComboBox(this)), optimizer_(new QComboBox(this)),
       lr_(new QDoubleSpinBox(this)), batch_(new QSpinBox(this)), steps_(new QSpinBox(this)), backend_(new QComboBox(this)),
-      start_(new QPushButton(tr("Start"), this)), pause_(new QPushButton(tr("Pause"), this)), stop_(new QPushButton(tr("Stop"), this)),
+      start_(new QPushButton(tr("Start"), this)), step_(new QPushButton(tr("Step"), this)), speed_(new QComboBox(this)), pause_(new QPushButton(tr("Pause"), this)), stop_(new QPushButton(tr("Stop"), this)),
       reset_(new QPushButton(tr("Reset"), this)), status_(new QLabel(this)), loss_(new QLineSeries), accuracy_(new QLineSeries),
       lossX_(new QValueAxis), lossY_(new QValueAxis), accX_(new QValueAxis), boundary_(new HeatmapWidget(this)),
       tensor_(new HeatmapWidget(this)) {
@@ -61,6 +61,11 @@ TrainingDashboard::TrainingDashboard(QWidget* parent)
     steps_->setRange(1, 1000000);
     steps_->setValue(3000);
     backend_->addItems({QStringLiteral("CPU"), QStringLiteral("Vulkan")});
+    for (int rate : {0, 1000, 100, 20, 5, 1})
+        speed_->addItem(rate ? tr("%n step(s) a second", nullptr, rate) : tr("As fast as it goes"), rate);
+    speed_->setToolTip(tr("Slow training down to watch it: the curves, the boundary and the adjoints on the canvas "
+                          "change step by step"));
+    step_->setToolTip(tr("One training step (pauses a running run first; starts a paused one if none runs)"));
     pause_->setCheckable(true);
 
     auto* form = new QFormLayout;
@@ -71,9 +76,11 @@ TrainingDashboard::TrainingDashboard(QWidget* parent)
     form->addRow(tr("Batch"), batch_);
     form->addRow(tr("Steps"), steps_);
     form->addRow(tr("Backend"), backend_);
+    form->addRow(tr("Speed"), speed_);
     auto* buttons = new QGridLayout;
     buttons->addWidget(start_, 0, 0);
     buttons->addWidget(pause_, 0, 1);
+    buttons->addWidget(step_, 0, 2);
     buttons->addWidget(stop_, 1, 0);
     buttons->addWidget(reset_, 1, 1);
     auto* controls = new QVBoxLayout;
@@ -103,9 +110,20 @@ TrainingDashboard::TrainingDashboard(QWidget* parent)
     layout->addLayout(charts, 2);
     layout->addWidget(boundary_, 2);
 
-    connect(start_, &QPushButton::clicked, this, [this] { Q_EMIT startRequested(settings()); });
+    connect(start_, &QPushButton::clicked, this, [this] {
+        if (pause_->isChecked()) {  // a new run starts running
+            const QSignalBlocker block(pause_);
+            pause_->setChecked(false);
+        }
+        Q_EMIT startRequested(settings());
+    });
     connect(pause_, &QPushButton::toggled, this, [this](bool on) { Q_EMIT pauseRequested(on); });
     connect(stop_, &QPushButton::clicked, this, [this] { Q_EMIT stopRequested(); });
+    connect(speed_, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT speedRequested(speed_->currentData().toInt()); });
+    connect(step_, &QPushButton::clicked, this, [this] {
+        if (!pause_->isChecked()) pause_->setChecked(true);  // (pauseRequested)
+        Q_EMIT stepRequested();
+    });
     connect(reset_, &QPushButton::clicked, this, [this] {
         Q_EMIT resetRequested();  // first: stopping sends the run's last snapshot
         clearCurves();
@@ -122,6 +140,7 @@ TrainingSettings TrainingDashboard::settings() const {
     s.batchSize = batch_->value();
     s.steps = steps_->value();
     s.backend = backend_->currentText();
+    s.stepsPerSecond = speed_->currentData().toInt();
     return s;
 }
 
@@ -133,6 +152,7 @@ void TrainingDashboard::setSettings(const TrainingSettings& s) {
     batch_->setValue(s.batchSize);
     steps_->setValue(s.steps);
     backend_->setCurrentText(s.backend);
+    if (const int i = speed_->findData(s.stepsPerSecond); i >= 0) speed_->setCurrentIndex(i);
 }
 
 void TrainingDashboard::setBackendAvailable(const QString& backend, bool available, const QString& reason) {
@@ -191,8 +211,10 @@ void TrainingDashboard::showSnapshot(const TrainingSnapshot& s) {
     start_->setEnabled(!s.running);
     pause_->setEnabled(s.running);
     stop_->setEnabled(s.running);
-    if (!s.running && pause_->isChecked()) {
+    // Pause shows the run's own state (a run started by Step is paused from its first snapshot;
+    // a finished or stopped one is not)
+    if (pause_->isChecked() != (s.running && s.paused)) {
         const QSignalBlocker block(pause_);
-        pause_->setChecked(false);
+        pause_->setChecked(s.running && s.paused);
     }
 }

@@ -31,6 +31,8 @@ struct TrainingSettings {
     int batchSize = 64;
     int steps = 3000;
     QString backend = QStringLiteral("CPU");
+    /// Steps a second at most (0: as fast as it goes): slow enough to watch in a classroom.
+    int stepsPerSecond = 0;
 };
 
 struct TrainingSnapshot {
@@ -78,6 +80,8 @@ public:
     QLabel* statusLabel() const { return status_; }
     QComboBox* backendChoice() const { return backend_; }
     QPushButton* startButton() const { return start_; }
+    QPushButton* stepButton() const { return step_; }
+    QComboBox* speedChoice() const { return speed_; }
     QPushButton* pauseButton() const { return pause_; }
     QPushButton* stopButton() const { return stop_; }
     QPushButton* resetButton() const { return reset_; }
@@ -95,6 +99,10 @@ Q_SIGNALS:
     void pauseRequested(bool paused);
     void stopRequested();
     void resetRequested();
+    /// The speed was changed (steps a second, 0: as fast as it goes), also while training.
+    void speedRequested(int stepsPerSecond);
+    /// One more step of a paused run (Step pauses a running one first).
+    void stepRequested();
 
 private:
     QComboBox* dataset_;
@@ -105,6 +113,8 @@ private:
     QSpinBox* steps_;
     QComboBox* backend_;
     QPushButton* start_;
+    QPushButton* step_;  // one step, paused before and after
+    QComboBox* speed_;   // steps a second (item data; 0: as fast as it goes)
     QPushButton* pause_;
     QPushButton* stop_;
     QPushButton* reset_;

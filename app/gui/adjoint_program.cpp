@@ -109,6 +109,7 @@ int runAdjointProgram(QApplication& app, const AdjointProgramHooks& hooks) {
             return 2;
         }
         window.resize(1600, 1000);
+        panels->setTrainingStartsWhenShown(takeScreenshot);  // a picture of training shows a run
         // Open the view once the document's graph is on the canvas.
         auto opened = std::make_shared<bool>(false);
         QObject::connect(window.graphView(), &GraphView::layoutApplied, panels, [panels, viewName, opened] {

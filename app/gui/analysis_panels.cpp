@@ -341,9 +341,13 @@ bool AnalysisPanels::refreshView(const QString& name, QString* error) {
     } else if (name == QLatin1String("training")) {
         controller_->setModel(document_->graph());
         trainedGeneration_ = documentGeneration_;
-        if (opening) {
+        // Training starts when asked (the dashboard's Start), not when the view opens: a class
+        // watches it start. A screenshot asks for a run (setTrainingStartsWhenShown).
+        if (opening && startTrainingWhenShown_ && !controller_->isRunning()) {
             controller_->start(dashboard_->settings());
             QTimer::singleShot(kTrainingReadyMs, this, [this] { emitReadyIf(QStringLiteral("training"), true); });
+        } else if (opening) {
+            QTimer::singleShot(0, this, [this] { emitReadyIf(QStringLiteral("training"), true); });
         }
     } else {
         if (error) *error = tr("unknown view '%1'").arg(name);

@@ -54,10 +54,14 @@ public:
     /// "autodiff", "rewrite", "fusion", "roofline", "memory", "partition", "training".
     static QStringList viewNames();
     /// Shows the named view and starts its analysis; viewReady(name) follows once the result is
-    /// applied and drawn (for the training view: after a short run on the document's model), or
+    /// applied and drawn (for the training view: at once, or after a short run on the document's
+    /// model when setTrainingStartsWhenShown), or
     /// viewFailed(name, message) when the graph cannot be analysed (the message also goes to the
     /// status bar). False with a message for an unknown name.
     bool showView(const QString& name, QString* error = nullptr);
+    /// Whether showing the training view also starts a run (off by default: the user presses
+    /// Start; on for a screenshot of the view, which shows curves).
+    void setTrainingStartsWhenShown(bool on) { startTrainingWhenShown_ = on; }
     QDockWidget* dock(const QString& name) const;
 
     AutodiffView* autodiffView() const { return autodiff_; }
@@ -119,6 +123,7 @@ private:
     TrainingController* controller_;
     // which document the training model came from: each replaced() counts one more
     int documentGeneration_ = 0;
+    bool startTrainingWhenShown_ = false;
     int trainedGeneration_ = -1;
     std::map<QString, QDockWidget*> docks_;
     QTimer refreshTimer_;

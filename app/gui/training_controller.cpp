@@ -26,6 +26,8 @@ struct TrainingController::Shared {
     std::atomic<bool> cancel{false};
     std::atomic<bool> paused{false};
     std::atomic<bool> running{false};
+    std::atomic<int> stepsPerSecond{0};  // at most, 0: as fast as it goes
+    std::atomic<int> singleSteps{0};     // steps a paused run may still take (Step)
     std::mutex mutex;
     // Guarded by mutex: the latest state (whole curves; poll() thins them), the last error, and
     // whether anything changed since the last poll.
@@ -165,10 +167,18 @@ bool TrainingController::isRunning() const { return shared_ && shared_->running;
 bool TrainingController::isPaused() const { return shared_ && shared_->paused; }
 
 void TrainingController::attach(TrainingDashboard* dashboard) {
-    connect(dashboard, &TrainingDashboard::startRequested, this, &TrainingController::start);
+    connect(dashboard, &TrainingDashboard::startRequested, this, [this](const TrainingSettings& settings) { start(settings); });
     connect(dashboard, &TrainingDashboard::pauseRequested, this, &TrainingController::setPaused);
     connect(dashboard, &TrainingDashboard::stopRequested, this, &TrainingController::stop);
     connect(dashboard, &TrainingDashboard::resetRequested, this, &TrainingController::reset);
+    connect(dashboard, &TrainingDashboard::speedRequested, this, &TrainingController::setStepsPerSecond);
+    connect(dashboard, &TrainingDashboard::stepRequested, this, [this, dashboard] {
+        if (isRunning()) stepOnce();
+        else {  // no run yet: start one, paused, and take its first step
+            start(dashboard->settings(), true);
+            stepOnce();
+        }
+    });
     connect(this, &TrainingController::snapshotReady, dashboard, &TrainingDashboard::showSnapshot);
     connect(this, &TrainingController::failed, dashboard, &TrainingDashboard::showError);
     // Whether a Vulkan device is usable is known only by trying (off the GUI thread), and only
@@ -214,7 +224,7 @@ void TrainingController::startDeviceProbe() {
     });
 }
 
-void TrainingController::start(const TrainingSettings& settings) {
+void TrainingController::start(const TrainingSettings& settings, bool paused) {
     stop();
     if (!model_) {
         Q_EMIT failed(tr("no model: open a graph with one input [N, features] and one output [N, classes]"));
@@ -225,6 +235,8 @@ void TrainingController::start(const TrainingSettings& settings) {
         return;
     }
     shared_ = std::make_shared<Shared>();
+    shared_->stepsPerSecond = settings.stepsPerSecond;
+    shared_->paused = paused;
     shared_->running = true;
     shared_->latest.totalSteps = settings.steps;
     worker_ = std::thread([shared = shared_, model = *model_, settings] { runTraining(shared, model, settings); });
@@ -236,6 +248,14 @@ void TrainingController::start(const TrainingSettings& settings) {
         shared_->changed = true;
     }
     poll();
+}
+
+void TrainingController::setStepsPerSecond(int stepsPerSecond) {
+    if (shared_) shared_->stepsPerSecond = std::max(0, stepsPerSecond);
+}
+
+void TrainingController::stepOnce() {
+    if (shared_) ++shared_->singleSteps;
 }
 
 void TrainingController::setPaused(bool paused) {
@@ -365,12 +385,27 @@ void runTraining(const std::shared_ptr<TrainingController::Shared>& shared, cons
             std::int64_t rateSteps = 0;
             qint64 lastBoundary = -1000000;
             bool pauseShown = false;  // the status says "Paused at step N" once no step is in flight
+            QElapsedTimer pace;  // the speed limit: each step waits for its turn
+            pace.start();
+            double due = 0;       // ms on `pace` when the next step may run
             while (!shared->cancel && trainer.step() < config.steps) {
-                if (shared->paused) {
+                const bool single = shared->paused && shared->singleSteps > 0;
+                if (shared->paused && !single) {
                     if (!pauseShown) setStatus(QObject::tr("Paused at step %1").arg(trainer.step()));
                     pauseShown = true;
                     std::this_thread::sleep_for(std::chrono::milliseconds(20));
                     continue;
+                }
+                if (single) {
+                    --shared->singleSteps;
+                    pauseShown = false;  // shows "Paused at step N+1" after it
+                } else if (const int rate = shared->stepsPerSecond; rate > 0) {
+                    const double now = double(pace.nsecsElapsed()) / 1e6;
+                    if (now < due) {  // (in short naps: Stop and Pause stay quick)
+                        std::this_thread::sleep_for(std::chrono::microseconds(std::int64_t(std::min(20.0, due - now) * 1000)));
+                        continue;
+                    }
+                    due = std::max(due, now - 1000.0 / rate) + 1000.0 / rate;
                 }
                 if (pauseShown) setStatus(trainingStatus);
                 pauseShown = false;

@@ -36,9 +36,9 @@ public:
     bool hasModel() const { return model_ != nullptr; }
     bool isRunning() const;
     bool isPaused() const;
-    /// Starts a run (stopping any other); problems (a model that does not fit the dataset, an
+    /// Starts a run (stopping any other; `paused`: it waits for Step or Pause's release); problems (a model that does not fit the dataset, an
     /// unknown loss) come back through failed() once the worker has checked them.
-    void start(const TrainingSettings& settings);
+    void start(const TrainingSettings& settings, bool paused = false);
     /// Wires a dashboard's requests to this controller and its snapshots to the dashboard.
     /// The Vulkan device probe (loading a driver can take seconds) starts only when the dashboard
     /// is first shown or its backend list is opened, never at program start.
@@ -48,6 +48,11 @@ public:
 
 public Q_SLOTS:
     void setPaused(bool paused);
+    /// At most this many steps a second from now on (0: as fast as it goes); a run's own
+    /// starting speed is TrainingSettings::stepsPerSecond.
+    void setStepsPerSecond(int stepsPerSecond);
+    /// One more step of a paused run.
+    void stepOnce();
     /// Stops the run and waits for the worker (at most one step).
     void stop();
     /// Stops and forgets the run's curves.

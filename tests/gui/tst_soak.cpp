@@ -268,7 +268,7 @@ private Q_SLOTS:
             }
 
             // Training: on the trainable example, start and stop, alternating the backends.
-            // (Showing the training view starts a run of its own: only while runs are left to do.)
+            // (Showing the training view starts nothing: each run below is started with Start.)
             if (QFileInfo(QString::fromStdString(file)).fileName() == QLatin1String("spirals_mlp.json") && trainingRuns < kTrainingRuns) {
                 QVERIFY2(panels->showView(QStringLiteral("training"), &error), qPrintable(error));
                 TrainingDashboard* dashboard = panels->trainingDashboard();

@@ -6,6 +6,7 @@
 #include <QLineSeries>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -102,6 +103,49 @@ private Q_SLOTS:
         const TrainingSnapshot last = snapshots.back().front().value<TrainingSnapshot>();
         QVERIFY(!last.running);
         QVERIFY(last.status.contains(QStringLiteral("Stopped")));
+    }
+
+    // A class watches training at a speed it can follow (the issue: 3,000 steps were over in 0.6 s):
+    // at 20 steps a second no more steps are taken than the time allows; Step takes exactly one
+    // step of a paused run, and from nothing it starts a run paused at step 1.
+    void speedLimitAndOneStepAtATime() {
+        TrainingDashboard dashboard;
+        TrainingController controller;
+        controller.attach(&dashboard);
+        controller.setModel(example("spirals_mlp"));
+        QSignalSpy snapshots(&controller, &TrainingController::snapshotReady);
+        auto latest = [&snapshots] { return snapshots.back().front().value<TrainingSnapshot>(); };
+        dashboard.stepsBox()->setValue(1000000);
+        dashboard.speedChoice()->setCurrentIndex(dashboard.speedChoice()->findData(20));
+        QCOMPARE(dashboard.settings().stepsPerSecond, 20);
+        QElapsedTimer clock;
+        clock.start();
+        dashboard.startButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!snapshots.isEmpty() && latest().step >= 5, 30000);
+        // (an upper bound only: a slow machine takes fewer steps, never more)
+        QVERIFY(test::timerFires(10, 50));
+        const std::int64_t step = latest().step;
+        const double seconds = double(clock.elapsed()) / 1000.0;
+        QVERIFY2(double(step) <= 20.0 * seconds + 2, qPrintable(QString("%1 steps in %2 s").arg(step).arg(seconds)));
+        // faster, while it runs
+        dashboard.speedChoice()->setCurrentIndex(dashboard.speedChoice()->findData(0));
+        QTRY_VERIFY_WITH_TIMEOUT(latest().step > step + 100, 30000);
+        controller.stop();
+
+        // Step from nothing: a run paused after its first step
+        snapshots.clear();
+        dashboard.stepButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(!snapshots.isEmpty() && latest().status == QStringLiteral("Paused at step 1"), 30000);
+        QVERIFY(dashboard.pauseButton()->isChecked());
+        for (int k = 2; k <= 4; ++k) {
+            dashboard.stepButton()->click();
+            QTRY_VERIFY_WITH_TIMEOUT(latest().status == QStringLiteral("Paused at step %1").arg(k), 30000);
+        }
+        QVERIFY(test::timerFires(10, 50));
+        QCOMPARE(latest().step, std::int64_t(4));  // and no further
+        dashboard.pauseButton()->click();  // released: it runs on
+        QTRY_VERIFY_WITH_TIMEOUT(latest().step > 4, 30000);
+        controller.stop();
     }
 
     void problemsAreReported_data() {

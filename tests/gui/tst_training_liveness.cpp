@@ -108,6 +108,8 @@ private Q_SLOTS:
         AnalysisPanels* panels = analysisPanels(&window);
         QVERIFY(panels);
         QVERIFY(panels->showView("training", &error));
+        QVERIFY(!panels->trainingController()->isRunning());  // opening the view starts nothing
+        panels->trainingDashboard()->startButton()->click();  // Start: now it trains
         QTRY_VERIFY_WITH_TIMEOUT(!panels->canvasOverlays()->edgeWeights().empty(), 30000);  // live adjoints drawn
         panels->dock("training")->close();
         QVERIFY2(window.openFile(examples + "mlp.json", &error), qPrintable(error));

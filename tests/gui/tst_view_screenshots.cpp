@@ -96,6 +96,7 @@ private Q_SLOTS:
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         QSignalSpy ready(panels, &AnalysisPanels::viewReady);
+        panels->setTrainingStartsWhenShown(true);  // the picture shows a run
         QVERIFY2(panels->showView(view, &error), qPrintable(error));
         QVERIFY(ready.count() == 1 || ready.wait(60000));
         QCOMPARE(ready.front().front().toString(), view);
