@@ -49,6 +49,8 @@ public:
     /// finishes in the background and its result is dropped. Nothing happens when none is pending.
     void cancelLayout();
     bool isLayoutPending() const { return pending_; }
+    /// The drawing shown was made by the layered layout (not Graphviz).
+    bool isLayered() const { return layered_; }
     /// Current scale (1 = one layout point per device-independent pixel).
     double zoom() const;
 
