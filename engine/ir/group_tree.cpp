@@ -9,7 +9,7 @@ namespace adj {
 std::vector<std::string> groupPathComponents(std::string_view path) {
     std::vector<std::string> parts;
     std::size_t start = 0;
-    while (start <= path.size()) {
+    while (start <= path.size() && parts.size() < kMaxGroupDepth) {
         const std::size_t slash = path.find('/', start);
         const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
         if (end > start) parts.emplace_back(path.substr(start, end - start));

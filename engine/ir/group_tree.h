@@ -22,7 +22,11 @@ namespace adj {
 inline constexpr const char* kGroupKey = "group";
 inline constexpr const char* kGroupCollapsedKey = "group_collapsed";
 
-/// "a/b/c" -> {"a", "b", "c"}; empty components are dropped.
+/// Groups nest at most this deep; deeper scopes of a name are ignored (a hostile file's name of
+/// thousands of '/' costs no more than a real one's).
+inline constexpr std::size_t kMaxGroupDepth = 32;
+
+/// "a/b/c" -> {"a", "b", "c"}; empty components are dropped, and those past kMaxGroupDepth.
 std::vector<std::string> groupPathComponents(std::string_view path);
 /// The last component of a path: what a frame or a collapsed box is labelled with.
 std::string groupLabel(std::string_view path);

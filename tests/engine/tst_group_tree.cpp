@@ -64,6 +64,10 @@ private Q_SLOTS:
         QVERIFY(!isWithinGroup("a", ""));
         QCOMPARE(groupLabel("layer1/layer1.0"), std::string("layer1.0"));
         QCOMPARE(groupPathComponents("/a//b/"), (std::vector<std::string>{"a", "b"}));
+        std::string deep;
+        for (int i = 0; i < 10000; ++i) deep += "/s";
+        QCOMPARE(groupPathComponents(deep).size(), kMaxGroupDepth);  // a hostile name stays cheap
+        QVERIFY(groupPathComponents(scopeOfName(deep)).size() <= kMaxGroupDepth);
     }
 
     void namesReadInsideTheirFrame_data() {
