@@ -5,21 +5,13 @@
 // meanwhile. The test asserts that order of events and those counts; how long the event loop is
 // held at worst, and how many updates a second the dashboard shows, are figures of
 // bench/bench_responsiveness.
-#include <QApplication>
-#include <QDockWidget>
 #include <QPushButton>
-#include <QTemporaryDir>
 #include <QSignalSpy>
 #include <QTimer>
 #include <QtTest>
 #include <vector>
 
-#include "analysis_panels.h"
-#include "canvas_overlays.h"
-#include "graph_view.h"
 #include "gui_test_support.h"
-#include "main_window.h"
-#include "training_controller.h"
 #include "test_support.h"
 
 using namespace adj;
@@ -85,54 +77,5 @@ private Q_SLOTS:
     }
 };
 
-
-// The steps: open spirals_mlp, train it (Ctrl+Shift+T), close the Training dock, open the
-// mlp example: mlp's edges must not be drawn with spirals' adjoint magnitudes (the old run stops,
-// and whatever it still had queued is not drawn on the new graph).
-class TestTrainingAcrossDocuments : public QObject {
-    Q_OBJECT
-private:
-    QTemporaryDir dir_;
-
-private Q_SLOTS:
-    void initTestCase() { test::isolateApplication(dir_.path(), "tst_training_liveness"); }
-
-    void anotherGraphIsNotDrawnWithTheOldRunsAdjoints() {
-        MainWindow window;
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        QString error;
-        const QString examples = QString(ADJOINT_SOURCE_DIR) + "/resources/examples/";
-        QVERIFY2(window.openFile(examples + "spirals_mlp.json", &error), qPrintable(error));
-        QVERIFY(test::waitForLayout(*window.graphView()));
-        AnalysisPanels* panels = analysisPanels(&window);
-        QVERIFY(panels);
-        QVERIFY(panels->showView("training", &error));
-        QVERIFY(!panels->trainingController()->isRunning());  // opening the view starts nothing
-        panels->trainingDashboard()->startButton()->click();  // Start: now it trains
-        QTRY_VERIFY_WITH_TIMEOUT(!panels->canvasOverlays()->edgeWeights().empty(), 30000);  // live adjoints drawn
-        panels->dock("training")->close();
-        QVERIFY2(window.openFile(examples + "mlp.json", &error), qPrintable(error));
-        QVERIFY(test::waitForLayout(*window.graphView()));
-        QTest::qWait(500);  // several of the old run's refresh ticks
-        QVERIFY(panels->canvasOverlays()->edgeWeights().empty());
-        QVERIFY(!panels->trainingController()->isRunning());
-        window.setUnsavedChangesAnswer(QMessageBox::Discard);
-        QVERIFY(window.close());
-    }
-};
-
-int main(int argc, char** argv) {
-    QApplication app(argc, argv);
-    int status = 0;
-    {
-        TestTrainingLiveness t;
-        status |= QTest::qExec(&t, argc, argv);
-    }
-    {
-        TestTrainingAcrossDocuments t;
-        status |= QTest::qExec(&t, argc, argv);
-    }
-    return status;
-}
+QTEST_MAIN(TestTrainingLiveness)
 #include "tst_training_liveness.moc"
