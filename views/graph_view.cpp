@@ -1,6 +1,7 @@
 #include "graph_view.h"
 
 #include <QCoreApplication>
+#include <QCursor>
 #include <QDragEnterEvent>
 #include <QFileInfo>
 #include <QKeyEvent>
@@ -11,6 +12,10 @@
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "chart_palette.h"
+#include "minimap.h"
 
 namespace {
 constexpr double kZoomStep = 1.25;
@@ -45,14 +50,16 @@ QThreadPool* GraphView::layoutThreadPool() {
 }
 
 GraphView::GraphView(QWidget* parent)
-    : QGraphicsView(parent), scene_(new GraphScene(this)), watcher_(new QFutureWatcher<void>(this)) {
+    : QGraphicsView(parent), scene_(new GraphScene(this)), minimap_(new Minimap(this)), watcher_(new QFutureWatcher<void>(this)) {
     setScene(scene_);
     setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing | QPainter::SmoothPixmapTransform);
     setDragMode(QGraphicsView::ScrollHandDrag);
     setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
-    setResizeAnchor(QGraphicsView::AnchorViewCenter);
+    // A dock or the window changing size keeps the top-left of the drawing where it is (what is
+    // under the pointer stays put); the initial and fitted framings re-frame on resize anyway.
+    setResizeAnchor(QGraphicsView::NoAnchor);
     setViewportUpdateMode(QGraphicsView::SmartViewportUpdate);
-    setBackgroundBrush(QColor(0xfa, 0xfb, 0xfc));
+    followPalette();
     setFrameShape(QFrame::NoFrame);
     setFocusPolicy(Qt::StrongFocus);
     setAcceptDrops(true);
@@ -66,6 +73,8 @@ GraphView::~GraphView() {
 
 void GraphView::showGraph(const adj::Graph& graph, const adj::DotOptions& options, bool keepView) {
     if (!keepView) framing_ = Framing::Initial;
+    keepView_ = keepView;
+    if (!keepView) anchor_.reset();
     if (cancel_) cancel_->store(true);
     cancel_ = std::make_shared<std::atomic<bool>>(false);
     options_ = options;
@@ -100,6 +109,7 @@ void GraphView::clearGraph() {
     pending_ = false;
     failure_.clear();
     scene_->clearGraph();
+    minimap_->rebuild();
     viewport()->update();
 }
 
@@ -128,10 +138,113 @@ void GraphView::applyLayout() {
     }
     labelsDropped_ = r.layout.edgeLabelsDropped;
     layered_ = r.layout.layered;
+    std::optional<Anchor> anchor;
+    if (keepView_) anchor = anchor_ ? anchor_ : anchorFromView(*r.graph);
+    anchor_.reset();
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    const bool hadDrawing = !scene_->nodeItems().empty();
     scene_->setGraph(*r.graph, r.layout, options_);
-    applyFraming();
+    if (anchor && placeAnchor(*anchor)) {
+        framing_ = Framing::Manual;  // the user's scale and place, from now on also across resizes
+    } else if (keepView_ && hadDrawing) {
+        // nothing to hold on to (everything in view went): the same part of the plane stays in view
+        setSceneRect(scene_->sceneRect().united(visible));
+        centerOn(visible.center());
+        framing_ = Framing::Manual;
+    } else {
+        setSceneRect(QRectF());  // the view follows the scene's extent again
+        applyFraming();
+    }
+    minimap_->rebuild();
     viewport()->update();
     Q_EMIT layoutApplied();
+}
+
+void GraphView::anchorNextLayout(adj::NodeId id, const QPointF& viewportPos) {
+    Anchor a;
+    a.node = id;
+    a.viewportPos = viewportPos;
+    a.viewportCorner = viewportPos;
+    anchor_ = a;
+}
+
+std::optional<GraphView::Anchor> GraphView::anchorFromView(const adj::Graph& next) const {
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    const QPoint cursor = viewport()->mapFromGlobal(QCursor::pos());
+    // a node that is still there after the edit (a collapsed box stands for its first member)
+    auto survives = [&](const QGraphicsItem* item) {
+        if (item->type() != GraphNodeItem::Type) return false;
+        const auto* node = static_cast<const GraphNodeItem*>(item);
+        if (node->isCollapsedGroup()) {
+            const auto members = scene_->collapsedMembers(node->nodeId());
+            return !members.empty() && next.contains(members.front());
+        }
+        return next.contains(node->nodeId());
+    };
+    const GraphNodeItem* chosen = nullptr;
+    if (viewport()->rect().contains(cursor)) {
+        for (QGraphicsItem* item : items(cursor))
+            if (item->type() == GraphNodeItem::Type) {
+                if (survives(item)) chosen = static_cast<const GraphNodeItem*>(item);
+                break;
+            }
+    }
+    if (!chosen) {
+        const QPointF middle = visible.center();
+        double best = std::numeric_limits<double>::infinity();
+        for (QGraphicsItem* item : scene_->items(visible, Qt::IntersectsItemBoundingRect)) {
+            if (!survives(item)) continue;
+            const double d = QLineF(item->scenePos(), middle).length();
+            if (d < best) best = d, chosen = static_cast<const GraphNodeItem*>(item);
+        }
+    }
+    if (!chosen) return std::nullopt;
+    Anchor a;
+    a.node = chosen->nodeId();
+    if (chosen->isCollapsedGroup()) {
+        const std::vector<adj::NodeId> members = scene_->collapsedMembers(chosen->nodeId());
+        if (members.empty()) return std::nullopt;
+        a.node = members.front();
+        a.group = scene_->collapsedName(chosen->nodeId());
+    }
+    a.viewportPos = viewportTransform().map(chosen->scenePos());  // (a node's origin is its box's centre)
+    a.viewportCorner = viewportTransform().map(chosen->sceneBoundingRect().topLeft());
+    return a;
+}
+
+bool GraphView::placeAnchor(const Anchor& anchor) {
+    QPointF scenePoint;
+    QPointF viewportPoint;
+    const GraphClusterItem* frame = nullptr;
+    if (!anchor.group.isEmpty())
+        for (const GraphClusterItem* c : scene_->clusterItems())
+            if (c->name() == anchor.group) frame = c;
+    if (frame) {
+        scenePoint = frame->sceneBoundingRect().topLeft();
+        viewportPoint = anchor.viewportCorner;
+    } else if (const GraphNodeItem* item = scene_->nodeItem(anchor.node)) {
+        scenePoint = item->scenePos();
+        viewportPoint = anchor.viewportPos;
+    } else {
+        return false;  // the node went (deleted): nothing to hold still
+    }
+    const double z = zoom();
+    const QSizeF size(viewport()->width() / z, viewport()->height() / z);
+    const QRectF wanted(scenePoint - viewportPoint / z, size);
+    // Scrolling cannot go past the scene's extent: grow the view's extent to what must show. (Set
+    // always: a view that follows the scene's extent shifts when the scene grows after this.)
+    const double margin = 60 / z;  // (room for scroll bars that come or go)
+    setSceneRect(scene_->sceneRect().united(wanted.adjusted(-margin, -margin, margin, margin)));
+    centerOn(wanted.center());
+    // centerOn rounds, and a scroll bar appearing or going resizes the viewport: the remainder
+    // by whole pixels
+    for (int pass = 0; pass < 2; ++pass) {
+        const QPointF error = viewportTransform().map(scenePoint) - viewportPoint;
+        if (std::abs(error.x()) < 0.5 && std::abs(error.y()) < 0.5) break;
+        horizontalScrollBar()->setValue(horizontalScrollBar()->value() + qRound(error.x()));
+        verticalScrollBar()->setValue(verticalScrollBar()->value() + qRound(error.y()));
+    }
+    return true;
 }
 
 double GraphView::zoom() const { return transform().m11(); }
@@ -141,6 +254,7 @@ void GraphView::setZoom(double z) {
     const double factor = z / zoom();
     if (std::abs(factor - 1) < 1e-9) return;
     scale(factor, factor);
+    minimap_->place();
     Q_EMIT zoomChanged(zoom());
 }
 
@@ -194,6 +308,7 @@ void GraphView::applyFraming() {
         }
         centerOn(top.isNull() ? r.center().x() : top.center().x(), r.top() + vp.height() / (2 * z));
     }
+    minimap_->place();
     Q_EMIT zoomChanged(zoom());
 }
 
@@ -254,6 +369,23 @@ void GraphView::mouseReleaseEvent(QMouseEvent* event) {
 void GraphView::resizeEvent(QResizeEvent* event) {
     QGraphicsView::resizeEvent(event);
     applyFraming();
+    minimap_->place();
+}
+
+void GraphView::followPalette() {
+    setGraphDarkMode(isDarkPalette(palette()));
+    setBackgroundBrush(graphBackgroundColour());
+    scene_->update();
+}
+
+void GraphView::changeEvent(QEvent* event) {
+    QGraphicsView::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange) followPalette();
+}
+
+void GraphView::scrollContentsBy(int dx, int dy) {
+    QGraphicsView::scrollContentsBy(dx, dy);
+    minimap_->place();
 }
 
 void GraphView::drawForeground(QPainter* painter, const QRectF& rect) {
@@ -293,7 +425,7 @@ void GraphView::setPresentationMode(bool on) {
     if (on == presentation_) return;
     presentation_ = on;
     setGraphPresentationMode(on);
-    setBackgroundBrush(on ? QColor(Qt::white) : QColor(0xfa, 0xfb, 0xfc));
+    setBackgroundBrush(graphBackgroundColour());
     if (framing_ == Framing::Manual) setZoom(zoom() * (on ? kPresentationZoom : 1 / kPresentationZoom));
     else applyFraming();
     scene_->update();

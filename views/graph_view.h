@@ -10,17 +10,23 @@
 // opDropped at its scene position; .json/.onnx files dropped on it with filesDropped.
 //
 // A new graph first shows whole when it fits at a readable scale, otherwise at a readable scale
-// from its top (its inputs). Until the user zooms, the view keeps that framing as the window is
-// resized.
+// from its top (its inputs). Until the user zooms or edits, the view keeps that framing as the
+// window is resized. A re-layout of an edited graph (showGraph's keepView) keeps the scale and
+// holds one node still on the screen: the one anchorNextLayout() names (a dropped node, under the
+// cursor), else the node under the pointer, else the node nearest the view's middle; a collapsed
+// group that was expanded keeps its corner where the box was.
 #include <QFutureWatcher>
 #include <QGraphicsView>
 #include <QThreadPool>
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "graph_scene.h"
 #include "io/graphviz.h"
 #include "thread_hand_off.h"
+
+class Minimap;
 
 class GraphView : public QGraphicsView {
     Q_OBJECT
@@ -29,6 +35,8 @@ public:
     ~GraphView() override;
 
     GraphScene* graphScene() const { return scene_; }
+    /// The overview in the corner, shown while the drawing does not fit (View > Minimap).
+    Minimap* minimap() const { return minimap_; }
 
     /// The MIME type of a palette drag: the op's name (ops.def) as UTF-8.
     static constexpr const char* kOpMimeType = "application/x-adjoint-op";
@@ -38,6 +46,9 @@ public:
     /// `keepView` keeps the zoom and scroll position (a re-layout of an edited graph); otherwise
     /// the new graph gets the initial framing.
     void showGraph(const adj::Graph& graph, const adj::DotOptions& options = {}, bool keepView = false);
+    /// The next layout that keeps the view draws node `id` at `viewportPos` (viewport pixels):
+    /// a node dropped from the palette lands under the cursor whatever the layout does.
+    void anchorNextLayout(adj::NodeId id, const QPointF& viewportPos);
     /// The thread pool layouts run on (one thread: Graphviz lays out one graph at a time anyway).
     /// Neither the global pool, on which Qt's raster painter waits from the GUI thread, nor the
     /// analyses' pool, which a minutes-long layout of a large graph would starve.
@@ -95,6 +106,9 @@ protected:
     void mousePressEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
+    void scrollContentsBy(int dx, int dy) override;
+    /// A dark palette (the system's) gives a dark canvas (graph_items.h, setGraphDarkMode).
+    void changeEvent(QEvent* event) override;
     void drawForeground(QPainter* painter, const QRectF& rect) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dragMoveEvent(QDragMoveEvent* event) override;
@@ -107,12 +121,26 @@ private:
         QString error;
     };
     enum class Framing { Initial, FitAll, Manual };
+    /// What a re-layout holds still: a node (its centre), or a collapsed group's box, whose
+    /// frame takes its top-left corner when the group was expanded.
+    struct Anchor {
+        adj::NodeId node = adj::kNoNode;
+        QString group;
+        QPointF viewportPos;     // where the node's centre was, viewport pixels
+        QPointF viewportCorner;  // where the box's top-left corner was
+    };
+    /// The anchor of the drawing shown, among the nodes `next` (the graph about to be drawn) keeps.
+    std::optional<Anchor> anchorFromView(const adj::Graph& next) const;
+    /// Scrolls (growing the view's scene rect where needed) so that the anchor is where it was.
+    bool placeAnchor(const Anchor& anchor);
     void applyLayout();
     void applyFraming();
+    void followPalette();
     void zoomBy(double factor);
     double fitZoom() const;
 
     GraphScene* scene_;
+    Minimap* minimap_;
     QFutureWatcher<void>* watcher_;
     PoolResult<LayoutResult> pendingLayout_;  // the latest layout asked for
     std::shared_ptr<std::atomic<bool>> cancel_;
@@ -122,5 +150,7 @@ private:
     bool labelsDropped_ = false;  // the layout left the edge labels out (DotOptions::placementBudget)
     bool layered_ = false;        // drawn by the layered layout (DotOptions::layeredAbove)
     bool presentation_ = false;
+    bool keepView_ = false;         // the pending layout is a re-layout of the graph shown
+    std::optional<Anchor> anchor_;  // anchorNextLayout()
     Framing framing_ = Framing::Initial;
 };

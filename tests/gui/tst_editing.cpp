@@ -345,6 +345,66 @@ private Q_SLOTS:
         QCOMPARE(scene->nodeItems().size(), nodes0);
     }
 
+    // Issue 18: every drop, connection or shape edit used to re-zoom and re-centre the canvas
+    // (ports moved under the pointer), and a dropped node did not land under the cursor.
+    void editsKeepTheViewAndDropsLandUnderTheCursor() {
+        MainWindow window;
+        window.resize(1100, 760);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QString error;
+        QVERIFY2(window.openFile(QString(ADJOINT_SOURCE_DIR) + "/resources/examples/mlp.json", &error), qPrintable(error));
+        QVERIFY(waitForLayout(*window.graphView()));
+        GraphView* view = window.graphView();
+        GraphScene* scene = view->graphScene();
+        QWidget* viewport = view->viewport();
+        const double zoom = view->zoom();
+        auto viewportPos = [&](NodeId id) { return view->mapFromScene(scene->nodeItem(id)->scenePos()); };
+
+        // A drop far right of the drawing: the view keeps its scale, the node lands under the cursor.
+        const QPoint dropAt(viewport->width() - 40, viewport->height() / 3);
+        const QModelIndex index = window.palette()->tree()->indexFromItem(window.palette()->opItem("tanh"));
+        std::unique_ptr<QMimeData> mime(window.palette()->tree()->model()->mimeData({index}));
+        QVERIFY(dropOn(viewport, dropAt, mime.get()));
+        QVERIFY(waitForLayout(*view));
+        const NodeId tanh = *window.graph()->findNode("tanh");
+        QCOMPARE(view->zoom(), zoom);
+        QVERIFY2(QLineF(viewportPos(tanh), dropAt).length() < 3,
+                 qPrintable(QString("dropped at %1,%2, drawn at %3,%4").arg(dropAt.x()).arg(dropAt.y())
+                                .arg(viewportPos(tanh).x()).arg(viewportPos(tanh).y())));
+
+        // A connection: the node under the pointer stays where it was (its ports do not move
+        // away from the pointer), at the same scale.
+        const NodeId h1 = *window.graph()->findNode("h1");
+        const QPoint h1Before = viewportPos(h1);
+        QCursor::setPos(viewport->mapToGlobal(h1Before));
+        window.document()->connect({h1, 0}, tanh, 0);
+        QVERIFY(waitForLayout(*view));
+        QCOMPARE(view->zoom(), zoom);
+        QVERIFY(QLineF(viewportPos(h1), h1Before).length() < 3);
+        // An edit made away from the canvas (the cursor elsewhere): the node nearest the view's
+        // middle keeps its place.
+        QCursor::setPos(window.mapToGlobal(QPoint(-200, -200)));
+        NodeId middle = kNoNode;
+        double best = 1e300;
+        for (GraphNodeItem* item : scene->nodeItems()) {
+            if (!window.graph()->contains(item->nodeId())) continue;
+            const double d = QLineF(view->mapFromScene(item->scenePos()), viewport->rect().center()).length();
+            if (d < best) best = d, middle = item->nodeId();
+        }
+        QVERIFY(middle != kNoNode);
+        const QPoint middleBefore = viewportPos(middle);
+        window.document()->removeNode(tanh);
+        QVERIFY(waitForLayout(*view));
+        QCOMPARE(view->zoom(), zoom);
+        QVERIFY(QLineF(viewportPos(middle), middleBefore).length() < 3);
+        // Opening a graph frames it anew.
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+        window.showGraph(chain(), "chain");
+        QVERIFY(waitForLayout(*view));
+        QVERIFY(view->zoom() != zoom);
+    }
+
     void presentationModeToggles() {
         MainWindow window;
         window.show();

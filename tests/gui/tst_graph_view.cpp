@@ -17,6 +17,7 @@
 #include "io/graphviz.h"
 #include "ir/verifier.h"
 #include "main_window.h"
+#include "minimap.h"
 #include "test_support.h"
 
 using namespace adj;
@@ -66,6 +67,7 @@ private Q_SLOTS:
     void zoomAndFit();
     void tallGraphStartsReadable();
     void relayoutKeepsView();
+    void minimapShowsTheWholeDrawing();
     void selection();
     void shiftDragSelectsWithARubberBand();
     void clearGraph();
@@ -205,6 +207,42 @@ void TestGraphView::relayoutKeepsView() {
     view.showGraph(smallGraph());
     QVERIFY(waitForLayout(view));
     QVERIFY(view.zoom() != z);  // a new graph gets the initial framing
+}
+
+// A drawing larger than the view has an overview in the corner; clicking it goes there.
+void TestGraphView::minimapShowsTheWholeDrawing() {
+    Graph tall;
+    NodeId prev = tall.addInput("x", {2});
+    for (int i = 0; i < 120; ++i) prev = tall.addNode(i % 2 ? Op::Exp : Op::Tanh, {{prev, 0}});
+    tall.addOutput("y", {prev, 0});
+    GraphView view;
+    view.resize(900, 600);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.showGraph(tall);
+    QVERIFY(waitForLayout(view));
+    Minimap* minimap = view.minimap();
+    QVERIFY(minimap->isVisible());  // opened readable at the top: most of it out of view
+    QVERIFY(view.viewport()->geometry().contains(minimap->geometry()));
+    // the picture has the drawing's dots
+    const QImage shot = minimap->grab().toImage();
+    QVERIFY(distinctColours(shot) >= 3);
+    // a click near its bottom brings the last nodes into view
+    const QPointF target = minimap->fromScene(view.graphScene()->nodeItem(prev)->sceneBoundingRect().center());
+    QTest::mouseClick(minimap, Qt::LeftButton, {}, target.toPoint());
+    const QRectF visible = view.mapToScene(view.viewport()->rect()).boundingRect();
+    QVERIFY(visible.contains(view.graphScene()->nodeItem(prev)->pos()));
+    QVERIFY(!visible.contains(view.graphScene()->nodeItem(0)->pos()));
+    // all of it in view: no minimap
+    view.fitToWindow();
+    QVERIFY(!minimap->isVisible());
+    view.zoomIn();
+    view.zoomIn();
+    view.zoomIn();
+    QVERIFY(minimap->isVisible());
+    // switched off
+    minimap->setWanted(false);
+    QVERIFY(!minimap->isVisible());
 }
 
 void TestGraphView::selection() {
