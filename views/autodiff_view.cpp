@@ -200,6 +200,8 @@ void AutodiffView::setAnalysis(std::shared_ptr<const AutodiffAnalysis> analysis)
     if (forwardOverlays_) forwardOverlays_->setNodeMarks(ForwardSavedLayer, a.order == 1 ? saved : std::map<adj::NodeId, NodeMark>{});
     adj::DotOptions drawing;
     drawing.layBackwardPassUpwards(a.backward.graph, a.backward.forwardNodes);
+    // the model's modules, and their adjoints' (d_<module>), as frames and boxes as on the canvas
+    drawing.addGroups(a.backward.graph);
     view_->showGraph(a.backward.graph, drawing);
     costs_->setReport(a.costs);
     startNumeric();

@@ -13,6 +13,7 @@
 #include "canvas_overlays.h"
 #include "cost_panel.h"
 #include "graph_view.h"
+#include "ir/group_tree.h"
 #include "runtime/vulkan/fusion_codegen.h"
 
 QColor FusionPanel::groupColour(int index) {
@@ -63,6 +64,8 @@ FusionPanel::FusionPanel(QWidget* parent)
 
     connect(overlays_, &CanvasOverlays::hullClicked, this, &FusionPanel::selectGroup);
     connect(list_, &QListWidget::currentRowChanged, this, &FusionPanel::selectGroup);
+    // the selected group's hull in view once the drawing is there
+    connect(view_, &GraphView::layoutApplied, this, [this] { scrollToGroup(list_->currentRow()); });
 }
 
 int FusionPanel::selectedGroup() const { return list_->currentRow(); }
@@ -104,11 +107,19 @@ void FusionPanel::setAnalysis(FusionAnalysis&& analysis) {
         hulls.push_back(NodeHull{g.members, groupColour(i), QString::fromStdString(g.name)});
         QPixmap swatch(14, 14);
         swatch.fill(groupColour(i));
-        list_->addItem(new QListWidgetItem(QIcon(swatch), tr("%1 — %2 ops").arg(QString::fromStdString(g.name)).arg(g.members.size())));
+        // the module the group lies in (the innermost group holding its members), when it has one
+        std::string scope = g.members.empty() ? std::string() : adj::nodeGroup(analysis_->graph.node(g.members.front()));
+        for (adj::NodeId m : g.members) scope = adj::commonGroupPath(scope, adj::nodeGroup(analysis_->graph.node(m)));
+        QString text = tr("%1 — %2 ops").arg(QString::fromStdString(g.name)).arg(g.members.size());
+        if (!scope.empty()) text += tr(" · in %1").arg(QString::fromStdString(scope));
+        list_->addItem(new QListWidgetItem(QIcon(swatch), text));
     }
     overlays_->clearAll();
     overlays_->setHulls(std::move(hulls));
-    view_->showGraph(analysis_->graph);
+    // the model's modules as frames, all open: a hull marks single nodes
+    adj::DotOptions drawing;
+    drawing.addGroups(analysis_->graph, false);
+    view_->showGraph(analysis_->graph, drawing);
     QStringList notes;
     for (const adj::FusionNote& n : analysis_->notes)
         notes << tr("%1 → %2 not fused: %3").arg(QString::fromStdString(n.producer), QString::fromStdString(n.consumer),
@@ -155,4 +166,15 @@ void FusionPanel::selectGroup(int index) {
     std::map<adj::NodeId, NodeMark> marks;
     for (adj::NodeId id : g.members) marks[id] = NodeMark{groupColour(index).darker(130), false, QString()};
     overlays_->setNodeMarks(0, std::move(marks));
+    scrollToGroup(index);
+}
+
+void FusionPanel::scrollToGroup(int index) {
+    if (!analysis_ || index < 0 || index >= groupCount()) return;
+    QRectF hull;
+    for (adj::NodeId id : analysis_->groups[std::size_t(index)].members)
+        if (const GraphNodeItem* item = view_->graphScene()->nodeItem(id))
+            hull = hull.isNull() ? item->sceneBoundingRect() : hull.united(item->sceneBoundingRect());
+    if (hull.isNull()) return;  // not drawn yet: layoutApplied scrolls
+    view_->ensureVisible(hull, 40, 40);
 }

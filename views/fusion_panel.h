@@ -55,6 +55,8 @@ Q_SIGNALS:
     void failed(const QString& message);
 
 private:
+    /// Scrolls the canvas so that group `index`'s hull is in view (when drawn).
+    void scrollToGroup(int index);
     void setAnalysis(FusionAnalysis&& analysis);
     void showFailure(const QString& message);
     void setBusy(bool busy);

@@ -26,6 +26,9 @@
 #include "graph_items.h"
 #include "io/graphviz.h"
 
+/// The position a node's meta pins it to ("x", "y", scene coordinates); false when it has none.
+bool metaPosition(const adj::Node& n, QPointF* out);
+
 class GraphScene : public QGraphicsScene {
     Q_OBJECT
 public:

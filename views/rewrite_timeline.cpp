@@ -112,6 +112,7 @@ RewriteTimeline::RewriteTimeline(QWidget* parent)
     // a step's drawing scrolls to what it changed (once the scene's new size has reached the
     // scroll bars: the next turn of the event loop)
     connect(view_, &GraphView::layoutApplied, this, [this] {
+        recordPlacedNodes();
         if (focus_ == adj::kNoNode) return;
         QTimer::singleShot(0, this, [this, id = focus_] {
             if (focus_ == id) view_->centerOnNode(id, true);
@@ -246,6 +247,7 @@ void RewriteTimeline::applyOptimized(Optimized&& r) {
     }
     step_ = -1;
     reframe_ = true;
+    placed_.clear();  // a new film: laid out afresh
     setStep(slider_->value());
     updateBusy();
     Q_EMIT traceChanged();
@@ -290,7 +292,9 @@ void RewriteTimeline::setStep(int k) {
         replay_.start([trace = trace_] { return adj::ReplayedStep{adj::replayInitialGraph(*trace), {}, {}}; });
     } else {
         const adj::RewriteStep& s = trace_->steps[std::size_t(k - 1)];
-        stepLabel_->setText(tr("<b>Step %1/%2</b> &nbsp; pass <b>%3</b>, rule <b>%4</b> at <i>%5</i><br>"
+        // the module the step works in (the group its new nodes joined), when the graph has modules
+        const std::string group = s.added.empty() ? std::string() : s.added.front().group;
+        stepLabel_->setText(tr("<b>Step %1/%2</b> &nbsp; pass <b>%3</b>, rule <b>%4</b> at <i>%5</i>%9<br>"
                                "<span style='color:#c02020'>removed %6</span> · <span style='color:#149040'>added %7</span>%8")
                                 .arg(k)
                                 .arg(stepCount())
@@ -300,7 +304,8 @@ void RewriteTimeline::setStep(int k) {
                                 .arg(s.added.size())
                                 .arg(s.retargeted.empty()      ? QString()
                                      : s.retargeted.size() == 1 ? tr(" · 1 input now reads the copy")
-                                                                : tr(" · %1 inputs now read the copy").arg(s.retargeted.size())));
+                                                                : tr(" · %1 inputs now read the copy").arg(s.retargeted.size()))
+                                .arg(group.empty() ? QString() : tr(" in %1").arg(QString::fromStdString(group).toHtmlEscaped())));
         showCosts(s.before, s.after, start);
         replay_.start([trace = trace_, k] { return adj::replayTo(*trace, k - 1); });
     }
@@ -320,7 +325,71 @@ void RewriteTimeline::applyReplay(adj::ReplayedStep&& r) {
     overlays_->setNodeFills(std::move(fills));
     overlays_->setNodeMarks(0, std::move(marks));
     focus_ = !r.added.empty() ? r.added.front() : !r.removed.empty() ? r.removed.front() : adj::kNoNode;
-    view_->showGraph(r.graph, {}, !std::exchange(reframe_, false));
+    auto graph = std::make_shared<adj::Graph>(std::move(r.graph));
+    pinPlacedNodes(*graph, r);
+    drawn_ = graph;
+    view_->showGraph(*graph, {}, !std::exchange(reframe_, false));
+}
+
+void RewriteTimeline::recordPlacedNodes() {
+    if (!drawn_) return;
+    for (const GraphNodeItem* item : view_->graphScene()->nodeItems()) {
+        const adj::NodeId id = item->nodeId();
+        if (!drawn_->contains(id)) continue;  // outputs' pseudo nodes
+        placed_.try_emplace(drawn_->node(id).name, item->pos());
+    }
+}
+
+void RewriteTimeline::pinPlacedNodes(adj::Graph& graph, const adj::ReplayedStep& step) const {
+    if (placed_.empty()) return;  // the first drawing of a film: the layout places everything
+    auto pin = [&](adj::NodeId id, QPointF p) {
+        graph.node(id).meta["x"] = QString::number(p.x(), 'g', 10).toStdString();
+        graph.node(id).meta["y"] = QString::number(p.y(), 'g', 10).toStdString();
+    };
+    auto placedAt = [&](adj::NodeId id, QPointF* p) {
+        auto it = placed_.find(graph.node(id).name);
+        if (it == placed_.end()) return false;
+        *p = it->second;
+        return true;
+    };
+    std::vector<adj::NodeId> unplaced;
+    for (adj::NodeId id : graph.liveTopoOrder()) {
+        QPointF p;
+        if (placedAt(id, &p)) pin(id, p);
+        else unplaced.push_back(id);
+    }
+    for (adj::NodeId id : graph.nodeIds()) {  // (nodes no output reads)
+        QPointF p;
+        if (!graph.node(id).meta.count("x") && placedAt(id, &p)) pin(id, p);
+    }
+    // What the step removes marks where its replacement goes: beside it, to the right.
+    QPointF removedAt;
+    int removed = 0;
+    for (adj::NodeId id : step.removed) {
+        QPointF p;
+        if (placedAt(id, &p)) removedAt += p, ++removed;
+    }
+    int beside = 0;
+    constexpr double kStepX = 150, kStepY = 70;
+    for (adj::NodeId id : unplaced) {
+        QPointF at;
+        const bool added = std::find(step.added.begin(), step.added.end(), id) != step.added.end();
+        if (added && removed > 0) {
+            at = removedAt / removed + QPointF(kStepX * (1 + beside / 3), kStepY * (beside % 3 - 1));
+            ++beside;
+        } else {
+            // below the inputs that have a place (set just above, in topological order)
+            QPointF sum;
+            int n = 0;
+            for (const adj::ValueRef& in : graph.node(id).inputs) {
+                QPointF p;
+                if (metaPosition(graph.node(in.node), &p)) sum += p, ++n;
+            }
+            if (n == 0) continue;  // nothing to go by: the layout's place
+            at = sum / n + QPointF(0, kStepY);
+        }
+        pin(id, at);
+    }
 }
 
 QString RewriteTimeline::stepText() const { return stepLabel_->text(); }

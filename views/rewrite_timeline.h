@@ -5,7 +5,9 @@
 // at step k (rebuilt by replaying the trace) with the nodes step k removes in red and the nodes it
 // adds in green, and the table shows the step's cost delta (FLOPs, bytes, kernels, intensity) and
 // the cumulative change since the start. The canvas scrolls to the node the step adds (or
-// removes).
+// removes). Nodes keep their place from step to step: each node stays where it was first drawn
+// (by name), and the nodes a step adds are put where the nodes it removes stood (else below
+// their inputs), so that stepping through the film moves nothing but what the step changes.
 //
 // Both the optimization and the replay of a step run off the GUI thread: request() optimizes on
 // a worker and shows the chosen step when the trace arrives; setStep() updates the step's text and
@@ -18,8 +20,11 @@
 // passes keep the loss the checkpoint pass needs), or for a model without one its training step
 // (train/memory_report.h, passGraph). The pass list holds the preset's passes, checked, then the
 // passes of no -O level (checkpoint: recomputation, which needs a backward pass), unchecked.
+#include <QPointF>
 #include <QWidget>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "async_analysis.h"
 #include "ir/graph.h"
@@ -111,6 +116,13 @@ private:
     bool reframe_ = false;
     /// The node the drawn step adds (or else removes), scrolled to once laid out.
     adj::NodeId focus_ = adj::kNoNode;
+    /// Where each node (by name) was drawn in this trace's film so far (scene coordinates).
+    std::map<std::string, QPointF> placed_;
+    /// The graph drawn last (its ids name the scene's items), for recording placed_.
+    std::shared_ptr<const adj::Graph> drawn_;
+    /// Pins `graph`'s nodes where placed_ has them, and the nodes `step` adds near what it removes.
+    void pinPlacedNodes(adj::Graph& graph, const adj::ReplayedStep& step) const;
+    void recordPlacedNodes();
     GraphView* view_;
     CanvasOverlays* overlays_;
     QComboBox* preset_;

@@ -328,8 +328,8 @@ bool AnalysisPanels::refreshView(const QString& name, QString* error) {
     if (name == QLatin1String("autodiff")) {
         autodiff_->requestBackwardOf(snapshot());
     } else if (name == QLatin1String("rewrite")) {
-        // Opened from the menu or --view: start at the step that changes the most nodes at once.
-        rewrite_->request(snapshot(), opening ? RewriteTimeline::StartAt::BusiestStep : RewriteTimeline::StartAt::FirstStep);
+        // The film starts at its first step (opened from the menu, --view, or after an edit).
+        rewrite_->request(snapshot(), RewriteTimeline::StartAt::FirstStep);
     } else if (name == QLatin1String("fusion")) {
         fusion_->request(snapshot());
     } else if (name == QLatin1String("roofline")) {

@@ -5,6 +5,7 @@
 
 #include "autodiff/vjp_rules.h"
 #include "base/errors.h"
+#include "ir/group_tree.h"
 #include "ir/verifier.h"
 
 namespace adj {
@@ -18,6 +19,23 @@ void markAdjoint(Graph& g, ValueRef adjoint, ValueRef of, std::map<NodeId, Value
     n.meta["adjoint_of"] = g.valueName(of);
     if (adjointOf) (*adjointOf)[adjoint.node] = of;
 }
+// Each backward node joins the adjoint of its forward node's group (adjointGroupPath), collapsed
+// where that group is: a model's blocks stay blocks in its backward graph.
+void inheritForwardGroups(BackwardGraph& r) {
+    Graph& g = r.graph;
+    for (NodeId id : g.nodeIds()) {
+        if (std::size_t(id) >= r.madeFor.size()) continue;
+        const NodeId from = r.madeFor[std::size_t(id)];
+        if (from == kNoNode || from == id || !g.contains(from)) continue;
+        const std::string group = nodeGroup(g.node(from));
+        if (group.empty()) continue;
+        const std::vector<bool> levels = nodeCollapsedLevels(g.node(from));
+        Node& n = g.node(id);
+        n.meta[kGroupKey] = adjointGroupPath(group);
+        setNodeCollapsedLevels(n, levels);
+    }
+}
+
 }  // namespace
 
 std::vector<ValueRef> backpropagate(GraphBuilder& b, const std::vector<NodeId>& order, const std::map<ValueRef, ValueRef>& seeds,
@@ -198,6 +216,7 @@ BackwardGraph buildBackward(const Graph& forward, const std::string& of, const B
     }
     r.savedValues.assign(saved.begin(), saved.end());
     for (const auto& v : r.savedValues) g.node(v.node).meta["saved"] = "1";
+    inheritForwardGroups(r);
     return r;
 }
 

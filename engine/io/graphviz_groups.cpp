@@ -8,7 +8,7 @@
 
 namespace adj {
 
-void DotOptions::addGroups(const Graph& graph) {
+void DotOptions::addGroups(const Graph& graph, bool honourCollapsed) {
     const GroupTree tree = buildGroupTree(graph);
     std::map<int, int> clusterIndex, collapsedIndex;  // group -> index
     std::function<int(int)> clusterFor = [&](int g) {
@@ -23,7 +23,7 @@ void DotOptions::addGroups(const Graph& graph) {
         return k;
     };
     for (NodeId id : graph.nodeIds()) {
-        if (const int box = tree.collapsedAncestor(id); box >= 0) {
+        if (const int box = honourCollapsed ? tree.collapsedAncestor(id) : -1; box >= 0) {
             auto [it, added] = collapsedIndex.emplace(box, int(collapsedNames.size()));
             if (added) {
                 const int parent = tree.groups[std::size_t(box)].parent;

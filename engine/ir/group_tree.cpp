@@ -34,6 +34,20 @@ std::string groupLabel(std::string_view path) {
     return parts.empty() ? std::string() : parts.back();
 }
 
+std::string commonGroupPath(std::string_view a, std::string_view b) {
+    const auto pa = groupPathComponents(a);
+    const auto pb = groupPathComponents(b);
+    std::size_t n = 0;
+    while (n < pa.size() && n < pb.size() && pa[n] == pb[n]) ++n;
+    return joinPath(pa, n);
+}
+
+std::string adjointGroupPath(std::string_view forwardPath) {
+    std::string out;
+    for (const std::string& part : groupPathComponents(forwardPath)) out += (out.empty() ? "d_" : "/d_") + part;
+    return out;
+}
+
 bool isWithinGroup(std::string_view path, std::string_view group) {
     if (group.empty() || path.size() < group.size() || path.substr(0, group.size()) != group) return false;
     return path.size() == group.size() || path[group.size()] == '/';

@@ -39,6 +39,14 @@ std::vector<bool> nodeCollapsedLevels(const Node& n);
 /// Writes the node's collapsed levels (erases the key when none is collapsed).
 void setNodeCollapsedLevels(Node& n, const std::vector<bool>& levels);
 
+/// The innermost group holding both paths ("a/b/c" and "a/b/d" -> "a/b"; "" when none).
+std::string commonGroupPath(std::string_view a, std::string_view b);
+
+/// The group of the nodes that compute a group's adjoint in a backward graph: the forward path
+/// with each scope marked as its adjoint, "layer1/layer1.0" -> "d_layer1/d_layer1.0" (the backward
+/// nodes' names read "d_<node>." the same way). A backward graph's groups mirror the forward's.
+std::string adjointGroupPath(std::string_view forwardPath);
+
 /// The scope path a node name carries: "/layer1/layer1.0/conv1/Conv" and
 /// "layer1/layer1.0/conv1/Conv_output_0" give "layer1/layer1.0/conv1" (the last component names
 /// the op itself); a name without '/' gives "".

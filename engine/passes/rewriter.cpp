@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "ir/group_tree.h"
 #include "ir/printer.h"
 
 namespace adj {
@@ -162,6 +163,8 @@ TraceNode Rewriter::traceNode(NodeId id) const {
     for (const auto& v : n.inputs) t.inputs.push_back(g_.valueName(v));
     t.attrs = n.attrs;
     if (!n.outputs.empty()) t.shape = n.outputs[0].shape;
+    if (auto it = n.meta.find(kGroupKey); it != n.meta.end()) t.group = it->second;
+    if (auto it = n.meta.find(kGroupCollapsedKey); it != n.meta.end()) t.groupCollapsed = it->second;
     if ((n.op == Op::Constant || n.op == Op::Parameter) && n.value.defined()) {
         if (n.value.numel() <= kTraceMaxValues) t.values = n.value.toVector();
         else t.valuesOmitted = true;
@@ -244,7 +247,30 @@ void Rewriter::closeStep(RewriteStep&& step, const CostSummary& delta) {
     trace_->steps.push_back(std::move(step));
 }
 
+void Rewriter::inheritGroups(NodeId root, NodeId mark) {
+    if (mark >= g_.idBound()) return;
+    // the groups of what is replaced: the root and the values replaced with it
+    std::vector<NodeId> replaced;
+    if (g_.contains(root)) replaced.push_back(root);
+    for (const auto& [from, to] : extra_)
+        if (g_.contains(from.node)) replaced.push_back(from.node);
+    if (replaced.empty()) return;
+    std::string group = nodeGroup(g_.node(replaced.front()));
+    for (std::size_t i = 1; i < replaced.size() && !group.empty(); ++i) group = commonGroupPath(group, nodeGroup(g_.node(replaced[i])));
+    if (group.empty()) return;
+    std::vector<bool> levels = nodeCollapsedLevels(g_.node(replaced.front()));
+    levels.resize(groupPathComponents(group).size());
+    for (NodeId k = mark; k < g_.idBound(); ++k) {
+        if (!g_.contains(k)) continue;
+        Node& n = g_.node(k);
+        if (n.meta.count(kGroupKey)) continue;
+        n.meta[kGroupKey] = group;
+        setNodeCollapsedLevels(n, levels);
+    }
+}
+
 void Rewriter::commit(const std::string& rule, NodeId root, const std::vector<ValueRef>& values, NodeId mark) {
+    inheritGroups(root, mark);
     CostSummary delta;
     RewriteStep step = openStep(rule, root, mark, delta);
     std::vector<NodeId> replaced;
@@ -275,6 +301,7 @@ void Rewriter::commit(const std::string& rule, NodeId root, const std::vector<Va
 }
 
 void Rewriter::retarget(const std::string& rule, NodeId root, const std::vector<InputRetarget>& changes, NodeId mark) {
+    inheritGroups(root, mark);
     CostSummary delta;
     RewriteStep step = openStep(rule, root, mark, delta);
     for (NodeId k = mark; k < g_.idBound(); ++k)
@@ -333,6 +360,7 @@ std::string RewriteTrace::toJson(bool pretty) const {
             nlohmann::json attrs = nlohmann::json::object();
             for (const auto& [k, v] : a.attrs.map()) attrs[k] = attrJson(v);
             n["attrs"] = attrs;
+            if (!a.group.empty()) n["group"] = a.group;
             if (a.op == Op::Constant || a.op == Op::Parameter) {
                 if (a.valuesOmitted) n["values_omitted"] = true;
                 else n["values"] = a.values;

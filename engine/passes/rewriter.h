@@ -40,6 +40,8 @@ struct TraceNode {
     std::vector<std::string> inputs;
     Attributes attrs;
     Shape shape;                 // shape of output 0
+    std::string group;           // meta "group" and "group_collapsed" (ir/group_tree.h), "" when none
+    std::string groupCollapsed;
     std::vector<float> values;   // Constant and Parameter values when small (see valuesOmitted)
     bool valuesOmitted = false;  // a tensor larger than kTraceMaxValues: rebuild by rerunning the pass
 };
@@ -180,6 +182,8 @@ private:
     /// Applies `delta` to the running cost, counts the application and records the step.
     void closeStep(RewriteStep&& step, const CostSummary& delta);
     void commit(const std::string& rule, NodeId root, const std::vector<ValueRef>& values, NodeId mark);
+    /// New nodes (ids from `mark`) without a group join the innermost group of what they replace.
+    void inheritGroups(NodeId root, NodeId mark);
     void eraseCascade(NodeId start, std::vector<std::string>& removed, CostSummary& delta);
     void ensureSize();
     CostSummary costOf(NodeId id) const;

@@ -30,16 +30,19 @@ void replayStep(Graph& g, const RewriteStep& step, bool removeNodes) {
     for (const TraceNode& t : step.added) {
         if (g.findNode(t.name))
             throw GraphError("rewrite trace step '" + step.rule + "' adds '" + t.name + "', which already exists");
+        NodeId id = kNoNode;
         if (t.op == Op::Constant || t.op == Op::Parameter) {
             const Tensor value = t.values.empty() || t.valuesOmitted ? Tensor::zeros(t.shape)
                                                                            : Tensor::fromVector(t.shape, t.values);
-            if (t.op == Op::Constant) g.addConstant(value, t.name);
-            else g.addParameter(t.name, value);
-            continue;
+            id = t.op == Op::Constant ? g.addConstant(value, t.name) : g.addParameter(t.name, value);
+        } else {
+            std::vector<ValueRef> inputs;
+            for (const std::string& in : t.inputs) inputs.push_back(valueByName(g, in, step));
+            id = g.addNode(t.op, std::move(inputs), t.attrs, t.name);
         }
-        std::vector<ValueRef> inputs;
-        for (const std::string& in : t.inputs) inputs.push_back(valueByName(g, in, step));
-        g.addNode(t.op, std::move(inputs), t.attrs, t.name);
+        // the group the rewrite gave it (ir/group_tree.h): the timeline draws the same frames
+        if (!t.group.empty()) g.node(id).meta["group"] = t.group;
+        if (!t.groupCollapsed.empty()) g.node(id).meta["group_collapsed"] = t.groupCollapsed;
     }
     for (const auto& [from, to] : step.rewired) g.replaceAllUses(valueByName(g, from, step), valueByName(g, to, step));
     for (const RetargetedInput& r : step.retargeted) {

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <string>
 
+#include "autodiff/reverse_mode.h"
 #include "io/graphviz.h"
+#include "passes/pipeline.h"
 #include "ir/group_tree.h"
 #include "ir/node_search.h"
 
@@ -232,6 +234,73 @@ private Q_SLOTS:
         const NodeId r = *g.findNode("/enc/stage0/layer1/r1/Relu_output_0");
         QCOMPARE(dotNodeLabelLines(g, r, o).back(), std::string("r1"));
         QCOMPARE(dotNodeLabelLines(g, r).back(), g.node(r).name);  // no frames drawn: the whole name
+    }
+
+    // The backward graph keeps the forward's blocks: each backward node joins the adjoint of its
+    // forward node's group ("enc/stage0/layer1" -> "d_enc/d_stage0/d_layer1"), collapsed where
+    // that group is.
+    void backwardNodesInheritTheirForwardGroups() {
+        QCOMPARE(adjointGroupPath("layer1/layer1.0"), std::string("d_layer1/d_layer1.0"));
+        QCOMPARE(adjointGroupPath(""), std::string());
+        Graph g = scopedChain(4, 2);
+        for (NodeId id : g.nodeIds())
+            if (nodeGroup(g.node(id)) == "enc/stage0/layer1") setNodeCollapsedLevels(g.node(id), {false, false, true});
+        const NodeId loss = g.addNode(Op::Sum, {g.outputs().front().value}, {}, "loss");
+        g.setOutputs({{"loss", {loss, 0}}});
+        const BackwardGraph bw = buildBackward(g, "loss");
+        int grouped = 0;
+        for (NodeId id : bw.graph.nodeIds()) {
+            const Node& n = bw.graph.node(id);
+            if (std::find(bw.forwardNodes.begin(), bw.forwardNodes.end(), id) != bw.forwardNodes.end()) {
+                QCOMPARE(nodeGroup(n), nodeGroup(g.node(id)));  // the forward part as it was
+                continue;
+            }
+            const NodeId from = bw.madeFor[std::size_t(id)];
+            QVERIFY(from != kNoNode);
+            QCOMPARE(nodeGroup(n), adjointGroupPath(nodeGroup(bw.graph.node(from))));
+            if (!nodeGroup(n).empty()) ++grouped;
+        }
+        QVERIFY(grouped >= 8);  // at least one backward node per forward relu
+        const GroupTree tree = buildGroupTree(bw.graph);
+        for (const char* path : {"d_enc", "d_enc/d_stage0", "d_enc/d_stage1/d_layer3"}) QVERIFY2(tree.find(path) >= 0, path);
+        QVERIFY(tree.groups[std::size_t(tree.find("d_enc/d_stage0/d_layer1"))].collapsed);
+        QVERIFY(!tree.groups[std::size_t(tree.find("d_enc/d_stage0/d_layer0"))].collapsed);
+        QVERIFY(tree.groups[std::size_t(tree.find("enc/stage0/layer1"))].collapsed);
+    }
+
+    // Nodes a rewrite creates join the innermost group of what they replace (a fused chain inside
+    // a block stays in the block), and the rewrite timeline's replay draws them there too.
+    void rewritesKeepTheirNodesInTheirGroups() {
+        Graph g;
+        ValueRef v{g.addInput("x", {64}), 0};
+        const std::vector<Op> chain{Op::Relu, Op::Exp, Op::Tanh, Op::Sigmoid};
+        for (int b = 0; b < 2; ++b)
+            for (std::size_t k = 0; k < chain.size(); ++k) {
+                const NodeId id = g.addNode(chain[k], {v}, {}, "/blk" + std::to_string(b) + "/op" + std::to_string(k));
+                g.node(id).meta[kGroupKey] = "net/blk" + std::to_string(b);
+                v = {id, 0};
+            }
+        g.addOutput("y", v);
+        RewriteTrace trace;
+        OptimizeOptions options;
+        options.level = 2;
+        options.trace = &trace;
+        Graph optimized = g;
+        optimizeGraph(optimized, options);
+        int fused = 0;
+        for (NodeId id : optimized.nodeIds()) {
+            const Node& n = optimized.node(id);
+            if (n.op == Op::Input) continue;
+            const std::string group = nodeGroup(n);
+            QVERIFY2(group == "net/blk0" || group == "net/blk1" || group == "net", n.name.c_str());
+            if (n.op == Op::Fused) ++fused;
+        }
+        QVERIFY(fused >= 1);
+        bool recorded = false;
+        for (const RewriteStep& step : trace.steps)
+            for (const TraceNode& t : step.added) recorded = recorded || t.group.rfind("net", 0) == 0;
+        QVERIFY(recorded);
+        QVERIFY(trace.toJson(false).find("\"group\":\"net") != std::string::npos);
     }
 };
 

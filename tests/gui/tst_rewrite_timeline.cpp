@@ -123,6 +123,47 @@ private Q_SLOTS:
         QCOMPARE(timeline.overlays()->itemCount(), 0);
     }
 
+    // Issue 18: the timeline used to lay each step out afresh, so every node moved at every step.
+    // Now a node keeps the place it was first drawn at, and what a step adds goes beside what it
+    // removes.
+    void nodesKeepTheirPlaceFromStepToStep() {
+        RewriteTimeline timeline;
+        timeline.resize(1200, 700);
+        timeline.show();
+        timeline.setGraph(loadExample(QStringLiteral("attention")));
+        timeline.setPreset(2);
+        QString error;
+        QVERIFY2(timeline.run(&error), qPrintable(error));
+        QVERIFY(timeline.stepCount() >= 3);
+        auto settle = [&] { return QTest::qWaitFor([&] { return !timeline.isComputing() && !timeline.view()->isLayoutPending(); }, 30000); };
+        QVERIFY(settle());
+        for (int k = 2; k <= std::min(timeline.stepCount(), 6); ++k) {
+            // every node of step k-1's drawing, by name
+            std::map<std::string, QPointF> before;
+            const Graph previous = replayTo(*timeline.trace(), k - 2).graph;
+            for (const GraphNodeItem* item : timeline.view()->graphScene()->nodeItems())
+                if (previous.contains(item->nodeId())) before[previous.node(item->nodeId()).name] = item->pos();
+            timeline.setStep(k);
+            QVERIFY(settle());
+            const ReplayedStep now = replayTo(*timeline.trace(), k - 1);
+            int kept = 0;
+            QPointF removedAt;
+            for (NodeId id : now.removed) removedAt += before.at(now.graph.node(id).name) / double(now.removed.size());
+            for (const GraphNodeItem* item : timeline.view()->graphScene()->nodeItems()) {
+                if (!now.graph.contains(item->nodeId())) continue;
+                const std::string& name = now.graph.node(item->nodeId()).name;
+                if (auto it = before.find(name); it != before.end()) {
+                    QVERIFY2(QLineF(item->pos(), it->second).length() < 0.5, name.c_str());
+                    ++kept;
+                } else if (!now.removed.empty() &&
+                           std::find(now.added.begin(), now.added.end(), item->nodeId()) != now.added.end()) {
+                    QVERIFY2(QLineF(item->pos(), removedAt).length() < 600, name.c_str());  // beside what it replaces
+                }
+            }
+            QVERIFY(kept > 0);
+        }
+    }
+
     void uncheckedPassesDoNotRun() {
         RewriteTimeline timeline;
         timeline.setGraph(loadExample(QStringLiteral("elementwise_chain")));
