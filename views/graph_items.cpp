@@ -23,9 +23,9 @@ const QColor kText(0x1d, 0x23, 0x2b);
 const QColor kMutedText(0x4a, 0x53, 0x60);
 const QColor kEdgeColour(0x5f, 0x6b, 0x7a);
 const QColor kEdgeText(0x37, 0x41, 0x4d);
-const QColor kLabelHalo(0xfa, 0xfb, 0xfc, 230);  // the view's background
 
 bool gPresentation = false;
+bool gDark = false;
 constexpr double kPortRadius = 3.5;
 const QColor kProblem(0xd0, 0x1f, 0x1f);
 const QColor kPortFill(0xff, 0xff, 0xff);
@@ -62,6 +62,22 @@ static QColor colourFromHex(std::string_view hex) {
 
 void setGraphPresentationMode(bool on) { gPresentation = on; }
 bool graphPresentationMode() { return gPresentation; }
+void setGraphDarkMode(bool on) { gDark = on; }
+bool graphDarkMode() { return gDark; }
+
+QColor graphBackgroundColour() {
+    if (gPresentation) return Qt::white;
+    return gDark ? QColor(0x23, 0x27, 0x2e) : QColor(0xfa, 0xfb, 0xfc);
+}
+
+namespace {
+bool darkCanvas() { return gDark && !gPresentation; }
+QColor edgeColour() { return gPresentation ? QColor(0x20, 0x24, 0x2a) : gDark ? QColor(0xa4, 0xae, 0xbc) : kEdgeColour; }
+QColor edgeTextColour() { return gPresentation ? QColor(Qt::black) : gDark ? QColor(0xdc, 0xe2, 0xea) : kEdgeText; }
+QColor frameLineColour() { return gPresentation ? QColor(0x30, 0x36, 0x40) : gDark ? QColor(0x80, 0x8a, 0x9a) : QColor(0x8a, 0x94, 0xa3); }
+QColor frameFillColour() { return darkCanvas() ? QColor(0x38, 0x3e, 0x48, 110) : QColor(0xf4, 0xf1, 0xea, 90); }
+QColor frameTextColour() { return gPresentation ? QColor(Qt::black) : gDark ? QColor(0xc8, 0xcf, 0xd9) : kMutedText; }
+}  // namespace
 
 QColor graphFillColour(adj::NodeCategory category) { return colourFromHex(adj::nodeCategoryFill(category)); }
 QColor graphBorderColour(adj::NodeCategory category) { return colourFromHex(adj::nodeCategoryBorder(category)); }
@@ -350,7 +366,7 @@ QPainterPath GraphEdgeItem::shape() const {
 }
 
 void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QWidget*) {
-    const QColor edgeColour = gPresentation ? QColor(0x20, 0x24, 0x2a) : kEdgeColour;
+    const QColor edgeColour = ::edgeColour();
     if (QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) < GraphNodeItem::kDetailedAbove) {
         // too small to read: a hairline, no arrowhead, no label
         painter->setPen(QPen(edgeColour, 0));
@@ -371,10 +387,12 @@ void GraphEdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem*, QW
     }
     if (!label_.isEmpty()) {
         // A halo in the background colour keeps the label readable where an edge passes by.
-        QPen halo(kLabelHalo, 3.0);
+        QColor background = graphBackgroundColour();
+        background.setAlpha(230);
+        QPen halo(background, 3.0);
         halo.setJoinStyle(Qt::RoundJoin);
         painter->strokePath(labelPath_, halo);
-        painter->fillPath(labelPath_, gPresentation ? QColor(Qt::black) : kEdgeText);
+        painter->fillPath(labelPath_, edgeTextColour());
     }
 }
 
@@ -399,7 +417,7 @@ bool GraphClusterItem::titleContains(const QPointF& scenePos) const {
 QRectF GraphClusterItem::boundingRect() const { return frame_.adjusted(-7, -7, 2, 2); }
 
 void GraphClusterItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*) {
-    const QColor line = gPresentation ? QColor(0x30, 0x36, 0x40) : QColor(0x8a, 0x94, 0xa3);
+    const QColor line = frameLineColour();
     if (QStyleOptionGraphicsItem::levelOfDetailFromTransform(painter->worldTransform()) < GraphNodeItem::kDetailedAbove) {
         painter->setPen(QPen(line, 0));
         painter->setBrush(Qt::NoBrush);
@@ -411,7 +429,7 @@ void GraphClusterItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* 
         // a frame larger than the view (an expanded block of a big model): only the part in
         // view, as straight dashed lines; stroking the whole outline costs its full length
         const QRectF seen = frame_.intersected(exposed);
-        painter->fillRect(seen, QColor(0xf4, 0xf1, 0xea, 90));
+        painter->fillRect(seen, frameFillColour());
         painter->setPen(QPen(line, gPresentation ? 2.0 : 1.2, Qt::DashLine));
         if (seen.left() == frame_.left()) painter->drawLine(QLineF(seen.topLeft(), seen.bottomLeft()));
         if (seen.right() == frame_.right()) painter->drawLine(QLineF(seen.topRight(), seen.bottomRight()));
@@ -422,13 +440,13 @@ void GraphClusterItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* 
         painter->setRenderHint(QPainter::Antialiasing);
         QPen pen(line, gPresentation ? 2.0 : 1.2, Qt::DashLine);
         painter->setPen(pen);
-        painter->setBrush(QColor(0xf4, 0xf1, 0xea, 90));
+        painter->setBrush(frameFillColour());
         painter->drawRoundedRect(frame_, 8, 8);
     }
     // Title: the name where Graphviz left room for it (centred at the top), and a collapse mark
     // (a boxed minus) on the frame's top left corner.
     painter->setFont(graphSmallFont());
-    painter->setPen(gPresentation ? QColor(Qt::black) : kMutedText);
+    painter->setPen(frameTextColour());
     painter->drawText(QRectF(frame_.left(), frame_.top() + 2, frame_.width(), kTitleHeight - 4), Qt::AlignCenter, label_);
     const QRectF mark(frame_.left() - 5, frame_.top() - 5, 10, 10);
     painter->setPen(QPen(line.darker(130), 1.2));

@@ -22,6 +22,13 @@ QColor graphBorderColour(adj::NodeCategory category);
 /// also magnifies. Items read it when they paint.
 void setGraphPresentationMode(bool on);
 bool graphPresentationMode();
+/// A dark canvas (the system's dark palette; GraphView follows its palette): a dark background,
+/// light edges, edge labels and frames; nodes keep their light fills and dark text. Presentation
+/// mode stays light (a projector's white).
+void setGraphDarkMode(bool on);
+bool graphDarkMode();
+/// The canvas's background colour in the current mode.
+QColor graphBackgroundColour();
 
 class GraphNodeItem : public QGraphicsItem {
 public:

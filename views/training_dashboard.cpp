@@ -16,6 +16,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "chart_palette.h"
 #include "heatmap.h"
 
 namespace {
@@ -36,6 +37,7 @@ QChartView* makeChart(const QString& title, QLineSeries* series, QValueAxis* x, 
     auto* view = new QChartView(chart, parent);
     view->setRenderHint(QPainter::Antialiasing);
     view->setMinimumHeight(180);
+    chartFollowsPalette(view);
     return view;
 }
 }  // namespace

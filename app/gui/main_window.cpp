@@ -3,6 +3,7 @@
 #include <QFileDialog>
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -38,7 +39,10 @@
 #include "cost/cost_model.h"
 #include "cost_panel.h"
 #include "example_paths.h"
+#include "breadcrumb_bar.h"
 #include "find_bar.h"
+#include "help_menu.h"
+#include "minimap.h"
 #include "graph_document.h"
 #include "graph_items.h"
 #include "graph_view.h"
@@ -76,7 +80,7 @@ public:
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), doc_(new GraphDocument(this)), view_(new GraphView(this)) {
     normalFont_ = QApplication::font();
-    normalPalette_ = QApplication::palette();
+    normalPalette_ = systemPalette();  // (read once per program: a theme chosen earlier is not the system's)
     findBar_ = new FindBar(this);
     findBar_->hide();
     auto* centre = new QWidget(this);
@@ -84,6 +88,9 @@ MainWindow::MainWindow(QWidget* parent)
     centreLayout->setContentsMargins(0, 0, 0, 0);
     centreLayout->setSpacing(0);
     centreLayout->addWidget(findBar_);
+    breadcrumbs_ = new BreadcrumbBar(this);
+    breadcrumbs_->hide();
+    centreLayout->addWidget(breadcrumbs_);
     centreLayout->addWidget(view_, 1);
     setCentralWidget(centre);
     setAcceptDrops(true);
@@ -154,6 +161,7 @@ MainWindow::MainWindow(QWidget* parent)
         }
         centreAfterLayout_ = adj::kNoNode;
         updateStatus();
+        updateBreadcrumbs();
     });
     connect(view_, &GraphView::layoutFailed, this, [this](const QString& message) {
         auto* item = new QListWidgetItem(style()->standardIcon(QStyle::SP_MessageBoxCritical),
@@ -167,7 +175,9 @@ MainWindow::MainWindow(QWidget* parent)
     connect(view_->graphScene(), &QGraphicsScene::selectionChanged, this, [this] {
         updateStatus();
         refreshInspector();
+        updateBreadcrumbs();
     });
+    connect(breadcrumbs_, &BreadcrumbBar::crumbClicked, this, &MainWindow::goOutTo);
     connect(view_, &GraphView::opDropped, this, &MainWindow::addNodeFromPalette);
     connect(view_, &GraphView::filesDropped, this, [this](const QStringList& files) {
         if (!files.isEmpty()) openFileInteractive(files.front());
@@ -182,13 +192,7 @@ MainWindow::MainWindow(QWidget* parent)
                                      .arg(QString::fromStdString(doc_->graph().node(to).name)),
                                  4000);
     });
-    connect(view_->graphScene(), &GraphScene::groupToggled, this, [this](const QString& group) {
-        const bool collapse = !doc_->isGroupCollapsed(group);
-        doc_->setGroupCollapsed(group, collapse);
-        statusBar()->showMessage(collapse ? tr("Collapsed %1 (double-click it to expand)").arg(group)
-                                          : tr("Expanded %1 (double-click its title to collapse)").arg(group),
-                                 4000);
-    });
+    connect(view_->graphScene(), &GraphScene::groupToggled, this, &MainWindow::toggleGroup);
     connect(view_->graphScene(), &GraphScene::hint, this, [this](const QString& text) { statusBar()->showMessage(text, 6000); });
     connect(findBar_, &FindBar::findRequested, this, [this](const QString& name) { findNode(name); });
     connect(palette_, &PaletteWidget::opActivated, this, [this](const QString& op) { addNodeAtCentre(op); });
@@ -405,6 +409,9 @@ void MainWindow::createActions() {
     a = editMenu_->addAction(tr("&Ungroup"), this, &MainWindow::ungroupSelection);
     a->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
     editMenu_->addAction(tr("Collapse/E&xpand Group"), this, &MainWindow::toggleSelectionGroupsCollapsed);
+    a = editMenu_->addAction(tr("Go &Out of Group"), this, &MainWindow::goOutOneLevel);
+    a->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Up));
+    a->setStatusTip(tr("Collapse the group you are in and select its box (the breadcrumbs above the canvas)"));
     a = editMenu_->addAction(tr("&Find Node\u2026"), findBar_, &FindBar::activate);
     a->setShortcut(QKeySequence::Find);
 
@@ -431,6 +438,21 @@ void MainWindow::createActions() {
         if (!compareWithOptimized(&error)) QMessageBox::warning(this, tr("Cannot compare"), error);
     });
     viewMenu_->addSeparator();
+    a = viewMenu_->addAction(tr("&Minimap"));
+    a->setCheckable(true);
+    a->setChecked(true);
+    a->setStatusTip(tr("An overview of a drawing larger than the window, in its corner: click it to go there"));
+    connect(a, &QAction::toggled, this, [this](bool on) { view_->minimap()->setWanted(on); });
+    QMenu* themes = viewMenu_->addMenu(tr("&Theme"));
+    auto* themeGroup = new QActionGroup(this);
+    for (Theme t : {Theme::System, Theme::Light, Theme::Dark}) {
+        QAction* choice = themes->addAction(t == Theme::System ? tr("As the &System") : t == Theme::Light ? tr("&Light") : tr("&Dark"));
+        choice->setCheckable(true);
+        choice->setChecked(t == theme_);
+        themeGroup->addAction(choice);
+        connect(choice, &QAction::triggered, this, [this, t] { setTheme(t); });
+        themeActions_.push_back(choice);
+    }
     presentationAction_ = viewMenu_->addAction(tr("&Presentation Mode"));
     presentationAction_->setCheckable(true);
     presentationAction_->setShortcut(QKeySequence(Qt::Key_F5));
@@ -441,12 +463,7 @@ void MainWindow::createActions() {
         viewMenu_->addAction(dock->toggleViewAction());
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&About Adjoint"), this, [this] {
-        QMessageBox::about(this, tr("About Adjoint"),
-                           tr("<h3>Adjoint %1</h3><p>A computational-graph explorer: automatic differentiation, "
-                              "graph rewrites, fusion and arithmetic intensity, on the CPU and the GPU.</p>")
-                               .arg(QStringLiteral(ADJOINT_VERSION)));
-    });
+    installHelpMenu(this, help);
 }
 
 void MainWindow::populateExamplesMenu() {
@@ -569,7 +586,10 @@ adj::NodeId MainWindow::addNodeFromPalette(const QString& opName, const QPointF&
         statusBar()->showMessage(tr("Unknown op '%1'").arg(opName), 4000);
         return adj::kNoNode;
     }
+    // The re-layout that follows draws the new node under the cursor, the rest around it.
+    const QPointF at = view_->viewportTransform().map(scenePos);
     const adj::NodeId id = doc_->addNode(*op, scenePos);
+    view_->anchorNextLayout(id, at);
     reselect_ = {id};
     statusBar()->showMessage(tr("Added %1").arg(QString::fromStdString(doc_->graph().node(id).name)), 4000);
     return id;
@@ -731,7 +751,22 @@ void MainWindow::restoreSettings() {
     QSettings s;
     if (s.contains(QStringLiteral("window/geometry"))) restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
     if (s.contains(QStringLiteral("window/state"))) restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    // $ADJOINT_THEME (system, light, dark) for one run, else the one chosen last
+    const QString theme = qEnvironmentVariableIsSet("ADJOINT_THEME") ? qEnvironmentVariable("ADJOINT_THEME")
+                                                                      : s.value(QStringLiteral("theme")).toString();
+    setTheme(themeFromName(theme), false);
     if (s.value(QStringLiteral("presentationMode"), false).toBool()) setPresentationMode(true);
+}
+
+void MainWindow::setTheme(Theme theme, bool remember) {
+    theme_ = theme;
+    for (std::size_t i = 0; i < themeActions_.size(); ++i) {
+        const QSignalBlocker quiet(themeActions_[i]);
+        themeActions_[i]->setChecked(int(i) == int(theme));
+    }
+    normalPalette_ = themePalette(theme);
+    if (!presentation_) QApplication::setPalette(normalPalette_);
+    if (remember) QSettings().setValue(QStringLiteral("theme"), themeName(theme));
 }
 
 void MainWindow::saveSettings() {

@@ -15,8 +15,10 @@
 
 #include "export_graph.h"
 #include "ir/graph.h"
+#include "theme.h"
 
 class Autosave;
+class BreadcrumbBar;
 class CompareView;
 class FindBar;
 class GraphDocument;
@@ -46,6 +48,8 @@ public:
     PaletteWidget* palette() const { return palette_; }
     InspectorWidget* inspector() const { return inspector_; }
     FindBar* findBar() const { return findBar_; }
+    /// The row above the canvas that says which group one is in (group_navigation.cpp).
+    BreadcrumbBar* breadcrumbs() const { return breadcrumbs_; }
     Autosave* autosave() const { return autosave_; }
     RecentFiles* recentFiles() const { return recent_; }
     QPlainTextEdit* graphTextView() const { return text_; }
@@ -79,6 +83,9 @@ public:
     /// Selects and shows the best node matching the text (adj::searchNodes: name, op, group),
     /// the next one when asked again; opens the collapsed groups around it. False when none matches.
     bool findNode(const QString& query);
+    /// Where one is in the group hierarchy: the frame holding the selection (a selected collapsed
+    /// box: the frame it is drawn in), else the group last gone into or out to; "" at the top.
+    QString currentGroupPath() const;
 
     /// Asks to save unsaved changes; true when it is fine to go on (saved or discarded).
     bool maybeSave();
@@ -90,6 +97,7 @@ public:
     bool offerRecovery(QMessageBox::StandardButton autoAnswer = QMessageBox::NoButton);
 
     bool isPresentationMode() const { return presentation_; }
+    Theme theme() const { return theme_; }
 
 public Q_SLOTS:
     void newFile();
@@ -113,9 +121,18 @@ public Q_SLOTS:
     void ungroupSelection();
     /// Collapses the groups of the selected nodes, or expands them when they are all collapsed.
     void toggleSelectionGroupsCollapsed();
+    /// A breadcrumb: goes out to the group `groupPath` ("" the whole graph): the group one is in
+    /// below it is collapsed again (one undo step) and its box selected. On the current group:
+    /// scrolls its frame into view.
+    void goOutTo(const QString& groupPath);
+    /// Alt+Up: one level out.
+    void goOutOneLevel();
     /// Toggles large fonts and high contrast for the whole window; remembered in QSettings
     /// unless `remember` is false (the --presentation option of one run).
     void setPresentationMode(bool on, bool remember = true);
+    /// View > Theme: the system's palette, light or dark, for the window, its canvases and
+    /// charts; remembered in QSettings "theme" unless `remember` is false.
+    void setTheme(Theme theme, bool remember = true);
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -135,6 +152,9 @@ private:
     void updateTitle();
     void updateStatus();
     void onDiagnosticActivated(QListWidgetItem* item);
+    void updateBreadcrumbs();
+    /// A group's box or frame was double-clicked: collapse or expand it, and follow.
+    void toggleGroup(const QString& group);
     void restoreSettings();
     void saveSettings();
 
@@ -145,6 +165,10 @@ private:
     PaletteWidget* palette_ = nullptr;
     InspectorWidget* inspector_ = nullptr;
     FindBar* findBar_ = nullptr;
+    BreadcrumbBar* breadcrumbs_ = nullptr;
+    /// The group last gone into (double-click) or out to (a breadcrumb), for the breadcrumbs
+    /// while nothing is selected.
+    QString enteredGroup_;
     QPlainTextEdit* text_ = nullptr;
     QListWidget* diagnostics_ = nullptr;
     QDockWidget* paletteDock_ = nullptr;
@@ -165,6 +189,8 @@ private:
     QString displayName_;
     bool freshGraph_ = true;
     bool presentation_ = false;
+    Theme theme_ = Theme::System;
+    std::vector<QAction*> themeActions_;  // System, Light, Dark
     bool settingsRestored_ = false;
     QFont normalFont_;
     QPalette normalPalette_;

@@ -3,9 +3,11 @@
 // it (undoably) and its frame sits inside its parent's; Find reaches a node inside a collapsed
 // block by name, op or scope and opens the way to it.
 #include <QSignalSpy>
+#include <QToolButton>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "breadcrumb_bar.h"
 #include "graph_document.h"
 #include "graph_items.h"
 #include "graph_scene.h"
@@ -112,6 +114,65 @@ private Q_SLOTS:
         QVERIFY(window.findNode("relu"));
         QVERIFY(window.findNode("relu"));
         QVERIFY(!window.findNode("no such thing"));
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+        QVERIFY(window.close());
+    }
+
+    // The breadcrumbs say which block one is in; a crumb goes back out to its level, Alt+Up one
+    // level out; double-clicking a box goes in.
+    void breadcrumbsMoveInAndOut() {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QString error;
+        QVERIFY2(window.openFile(writeScopedModel(dir_.path()), &error), qPrintable(error));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        GraphDocument* doc = window.document();
+        GraphScene* scene = window.graphView()->graphScene();
+        BreadcrumbBar* crumbs = window.breadcrumbs();
+        QVERIFY(crumbs->isVisible());
+        QCOMPARE(crumbs->path(), QString());
+        QCOMPARE(crumbs->crumbs().size(), std::size_t(1));  // "Graph"
+
+        // in: double-click layer5's box
+        GraphNodeItem* layer5 = nullptr;
+        for (GraphNodeItem* item : scene->nodeItems())
+            if (item->isCollapsedGroup() && scene->collapsedName(item->nodeId()) == "enc/stage1/layer5") layer5 = item;
+        QVERIFY(layer5);
+        window.graphView()->centerOn(layer5);
+        QTest::mouseDClick(window.graphView()->viewport(), Qt::LeftButton, {}, window.graphView()->mapFromScene(layer5->pos()));
+        QVERIFY(!doc->isGroupCollapsed("enc/stage1/layer5"));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        QCOMPARE(crumbs->path(), QString("enc/stage1/layer5"));
+        QCOMPARE(crumbs->crumbs().size(), std::size_t(4));  // Graph, enc, stage1, layer5
+        QCOMPARE(crumbs->crumbs()[2]->text(), QString("stage1"));
+        // selecting a node elsewhere: the crumbs follow the selection
+        const NodeId r2 = *window.graph()->findNode("/enc/stage1/layer5/r2/Relu_output_0");
+        scene->selectNode(r2);
+        QCOMPARE(crumbs->path(), QString("enc/stage1/layer5"));
+        scene->selectNode(*window.graph()->findNode("/enc/stage2/layer9/r0/Relu_output_0"));  // inside a box
+        QCOMPARE(crumbs->path(), QString("enc/stage2"));
+        scene->selectNode(r2);
+
+        // out: the "stage1" crumb collapses layer5 again and selects its box
+        crumbs->crumbs()[2]->click();
+        QVERIFY(doc->isGroupCollapsed("enc/stage1/layer5"));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        QTRY_VERIFY(scene->nodeItem(r2)->isCollapsedGroup() && scene->nodeItem(r2)->isSelected());
+        QCOMPARE(crumbs->path(), QString("enc/stage1"));
+        // Alt+Up: out of stage1 too
+        window.goOutOneLevel();
+        QVERIFY(doc->isGroupCollapsed("enc/stage1"));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        QTRY_COMPARE(crumbs->path(), QString("enc"));
+        // the "Graph" crumb: out of enc, to the top
+        crumbs->crumbs()[0]->click();
+        QVERIFY(doc->isGroupCollapsed("enc"));
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        QTRY_COMPARE(crumbs->path(), QString());
+        // each way out is one undo step
+        doc->undoStack()->undo();
+        QVERIFY(!doc->isGroupCollapsed("enc"));
         window.setUnsavedChangesAnswer(QMessageBox::Discard);
         QVERIFY(window.close());
     }

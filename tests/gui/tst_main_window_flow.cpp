@@ -18,6 +18,8 @@
 #include <QSvgRenderer>
 #include <QUrl>
 #include <QXmlStreamReader>
+#include <QTextBrowser>
+#include <QMenuBar>
 #include <QtTest>
 #include <cmath>
 #include <graphviz/cgraph.h>
@@ -29,6 +31,8 @@
 #include "io/graph_file.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
+#include "graph_items.h"
+#include "help_menu.h"
 #include "main_window.h"
 #include "palette_widget.h"
 #include "recent_files.h"
@@ -122,7 +126,7 @@ private Q_SLOTS:
         QVERIFY(waitForLayout(*window.graphView()));
         GraphNodeItem* tanhItem = scene->nodeItem(*added);
         QVERIFY(tanhItem);
-        QVERIFY(QLineF(tanhItem->pos(), window.graphView()->mapToScene(dropAt)).length() < 1e-6);  // drawn where dropped
+        QVERIFY(QLineF(window.graphView()->mapFromScene(tanhItem->pos()), dropAt).length() <= 1);  // drawn where dropped
         QCOMPARE(scene->selectedNodeIds(), std::vector<NodeId>{*added});  // and selected
         QVERIFY(!tanhItem->problem().isEmpty());                          // no input yet
 
@@ -237,6 +241,63 @@ private Q_SLOTS:
         mime->setUrls({QUrl::fromLocalFile(dir_.path() + "/notes.txt")});
         QVERIFY(!dropOn(&window, QPoint(20, 200), mime));
         delete mime;
+    }
+
+    // Issue 18: Help had only About.
+    void helpHasGettingStartedAndShortcuts() {
+        MainWindow window;
+        window.show();
+        const QString keys = shortcutsHtml(&window);
+        for (const char* expected : {"Find Node", "Go Out of Group", "Presentation Mode", "Undo"})
+            QVERIFY2(keys.contains(expected), expected);
+        QVERIFY(keys.contains(QKeySequence(QKeySequence::Find).toString(QKeySequence::NativeText)));
+        QMenu* help = nullptr;
+        for (QAction* a : window.menuBar()->actions())
+            if (a->text().remove('&') == "Help") help = a->menu();
+        QVERIFY(help);
+        QAction* start = nullptr;
+        for (QAction* a : help->actions())
+            if (a->text().remove('&') == "Getting Started") start = a;
+        QVERIFY(start);
+        QCOMPARE(start->shortcut(), QKeySequence(QKeySequence::HelpContents));
+        start->trigger();
+        QTextBrowser* page = nullptr;
+        QTRY_VERIFY((page = window.findChild<QTextBrowser*>("helpText")));
+        QVERIFY(page->toPlainText().contains("Getting started"));
+        QVERIFY(page->toPlainText().contains("Examples"));
+    }
+
+    // Issue 18: a dark system palette left the canvases light. The canvas follows the palette:
+    // dark windows, a dark canvas with light edges; light again after.
+    void darkPaletteGivesADarkCanvas() {
+        MainWindow window;
+        window.resize(1000, 700);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QString error;
+        QVERIFY2(window.openFile(example("mlp.json"), &error), qPrintable(error));
+        QVERIFY(waitForLayout(*window.graphView()));
+        auto backgroundLightness = [&] {
+            const QImage shot = window.graphView()->viewport()->grab().toImage();
+            return shot.pixelColor(3, 3).lightness();  // a corner: background
+        };
+        QVERIFY(backgroundLightness() > 200);
+        window.setTheme(Theme::Dark, false);
+        QCOMPARE(window.theme(), Theme::Dark);
+        QTRY_VERIFY(graphDarkMode());
+        QTRY_VERIFY(backgroundLightness() < 80);
+        // the edges are drawn light on it
+        bool lightEdge = false;
+        const QImage shot = window.graphView()->viewport()->grab().toImage();
+        for (GraphEdgeItem* e : window.graphView()->graphScene()->edgeItems()) {
+            const QPoint p = window.graphView()->mapFromScene(e->path().pointAtPercent(0.5));
+            if (shot.rect().contains(p)) lightEdge = lightEdge || shot.pixelColor(p).lightness() > 100;
+        }
+        QVERIFY(lightEdge);
+        window.setTheme(Theme::Light, false);
+        QTRY_VERIFY(!graphDarkMode());
+        QTRY_VERIFY(backgroundLightness() > 200);
+        window.setTheme(Theme::System, false);
     }
 
     void exports_data() {
