@@ -5,11 +5,14 @@
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QScatterSeries>
+#include <QToolTip>
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
 
 #include "base/errors.h"
+#include "chart_palette.h"
+#include "cost_panel.h"
 #include "ir/verifier.h"
 
 RooflineChart::RooflineChart(QWidget* parent)
@@ -55,9 +58,46 @@ RooflineChart::RooflineChart(QWidget* parent)
     }
     c->legend()->setAlignment(Qt::AlignBottom);
     setChart(c);
+    chartFollowsPalette(this);
     auto onClick = [this](const QPointF& p) { Q_EMIT nodeClicked(nodeNearest(p)); };
     connect(memoryDots_, &QScatterSeries::clicked, this, onClick);
     connect(computeDots_, &QScatterSeries::clicked, this, onClick);
+    auto onHover = [this](const QPointF& p, bool entered) {
+        if (!entered) return QToolTip::hideText();
+        QToolTip::showText(QCursor::pos(), tooltipAt(p), this);
+    };
+    connect(memoryDots_, &QScatterSeries::hovered, this, onHover);
+    connect(computeDots_, &QScatterSeries::hovered, this, onHover);
+}
+
+QString RooflineChart::tooltipAt(const QPointF& value) const {
+    // the dots drawn within a marker's radius of the point (in pixels, where the chart is laid out)
+    const QPointF at = chart()->mapToPosition(value, memoryDots_);
+    const double reach = memoryDots_->markerSize() / 2 + 2;
+    std::vector<const RooflineDot*> here;
+    for (const RooflineDot& d : dots_) {
+        const QPointF p = chart()->mapToPosition(QPointF(d.intensity, d.attainable), memoryDots_);
+        if (QLineF(p, at).length() <= reach) here.push_back(&d);
+    }
+    if (here.empty()) return {};
+    std::sort(here.begin(), here.end(), [](const RooflineDot* a, const RooflineDot* b) { return a->flops > b->flops; });
+    const QString flop = QStringLiteral("FLOP"), byte = QStringLiteral("B");
+    QString text = here.size() == 1 ? QString()
+                                     : tr("<b>%1 kernels</b> at this intensity (%2)<br>")
+                                           .arg(here.size())
+                                           .arg(here.front()->computeBound ? tr("compute-bound") : tr("memory-bound"));
+    constexpr std::size_t kListed = 8;
+    for (std::size_t i = 0; i < here.size() && i < kListed; ++i) {
+        const RooflineDot& d = *here[i];
+        text += tr("<b>%1</b>: %2, %3 moved, %4 FLOP/B, %5/s attainable%6")
+                    .arg(d.label.toHtmlEscaped(), formatQuantity(d.flops, flop), formatQuantity(d.bytes, byte))
+                    .arg(d.intensity, 0, 'g', 3)
+                    .arg(formatQuantity(d.attainable, flop))
+                    .arg(here.size() == 1 ? (d.computeBound ? tr(" (compute-bound)") : tr(" (memory-bound)")) : QString());
+        if (i + 1 < here.size() && i + 1 < kListed) text += QStringLiteral("<br>");
+    }
+    if (here.size() > kListed) text += tr("<br>\u2026 and %1 more (click to select the nearest)").arg(here.size() - kListed);
+    return text;
 }
 
 void RooflineChart::clearGraph() {

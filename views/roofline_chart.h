@@ -3,7 +3,8 @@
 // intensity) up to the ridge point and its compute roof after it, and one dot per kernel node at
 // its intensity and attainable performance, orange when memory-bound and blue when
 // compute-bound. Linked with a canvas both ways: clicking a dot emits nodeClicked, and
-// highlightNode rings the dot of a node selected elsewhere.
+// highlightNode rings the dot of a node selected elsewhere. Hovering a marker lists the kernels it
+// stands for (tooltipAt).
 //
 // request() computes the dots off the GUI thread (the machine model too, through the callable
 // it is given) and plots them when they arrive (dotsChanged); a newer request drops an older
@@ -42,6 +43,10 @@ public:
     /// The dot nearest to `point` (chart value coordinates, compared in log space), kNoNode when
     /// there are no dots.
     adj::NodeId nodeNearest(const QPointF& value) const;
+    /// What hovering a marker shows: the kernels drawn within a marker's reach of `value` (chart
+    /// value coordinates; dots of equal intensity share a marker), the costliest first, each with
+    /// its FLOPs, bytes and intensity; empty where there is none.
+    QString tooltipAt(const QPointF& value) const;
 
 public Q_SLOTS:
     void highlightNode(adj::NodeId id);

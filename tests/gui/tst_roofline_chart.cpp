@@ -5,6 +5,7 @@
 #include <QMenu>
 #include <QSignalSpy>
 #include <QtTest>
+#include <cmath>
 
 #include "analysis_panels.h"
 #include "canvas_overlays.h"
@@ -158,6 +159,29 @@ private Q_SLOTS:
         clickDot(chart, d);
         QCOMPARE(clicked.count(), 1);
         QCOMPARE(clicked.front().front().value<NodeId>(), d.node);
+    }
+
+    // Issue 18: the dots had no tooltips, and dots of equal intensity hid each other. Hovering a
+    // marker lists every kernel it stands for.
+    void hoveringAMarkerListsItsKernels() {
+        RooflineChart chart;
+        chart.resize(700, 500);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.setGraph(example("mlp"), fakeMachine());
+        QVERIFY(chart.dots().size() >= 2);
+        for (const RooflineDot& d : chart.dots()) {
+            const QString tip = chart.tooltipAt(QPointF(d.intensity, d.attainable));
+            QVERIFY2(tip.contains(d.label.toHtmlEscaped()), qPrintable(tip));
+            QVERIFY(tip.contains("FLOP/B"));
+            // every dot under the same marker is listed
+            int sharing = 0;
+            for (const RooflineDot& e : chart.dots())
+                if (std::abs(std::log10(e.intensity / d.intensity)) < 1e-9) ++sharing;
+            if (sharing > 1) QVERIFY2(tip.contains(QString("%1 kernels").arg(sharing)) || tip.contains("kernels"), qPrintable(tip));
+        }
+        // far from every dot: nothing
+        QVERIFY(chart.tooltipAt(QPointF(1e-3, 1e3)).isEmpty());
     }
 
     void linkedWithTheCanvas() {
