@@ -3,11 +3,16 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QScrollBar>
+#include <QHeaderView>
 #include <QSplitter>
+#include <QTableWidget>
 #include <QVBoxLayout>
 #include <map>
 
 #include "canvas_overlays.h"
+#include "cost/group_costs.h"
+#include "ir/group_tree.h"
+#include "cost_panel.h"
 #include "graph_view.h"
 #include "passes/rewriter.h"
 
@@ -37,7 +42,8 @@ QWidget* titled(QLabel* title, GraphView* view, QWidget* parent) {
 
 CompareView::CompareView(QWidget* parent)
     : QWidget(parent), before_(new GraphView(this)), after_(new GraphView(this)), beforeMarks_(new CanvasOverlays(before_)),
-      afterMarks_(new CanvasOverlays(after_)), summary_(new QLabel(this)), beforeTitle_(new QLabel(this)), afterTitle_(new QLabel(this)) {
+      afterMarks_(new CanvasOverlays(after_)), summary_(new QLabel(this)), beforeTitle_(new QLabel(this)), afterTitle_(new QLabel(this)),
+      groups_(new QTableWidget(this)) {
     setWindowTitle(tr("Compare"));
     summary_->setWordWrap(true);
     summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -46,7 +52,21 @@ CompareView::CompareView(QWidget* parent)
     split->addWidget(titled(afterTitle_, after_, split));
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(summary_);
-    layout->addWidget(split, 1);
+    groups_->setObjectName(QStringLiteral("groupCosts"));
+    groups_->setColumnCount(4);
+    groups_->setHorizontalHeaderLabels({tr("Group"), tr("Nodes"), tr("FLOPs"), tr("Bytes")});
+    groups_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    for (int c = 1; c < 4; ++c) groups_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    groups_->verticalHeader()->hide();
+    groups_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    groups_->setToolTip(tr("Each group's cost before and after, matched by its path"));
+    groups_->hide();
+    auto* vertical = new QSplitter(Qt::Vertical, this);
+    vertical->addWidget(split);
+    vertical->addWidget(groups_);
+    vertical->setStretchFactor(0, 4);
+    vertical->setStretchFactor(1, 1);
+    layout->addWidget(vertical, 1);
     for (auto [a, b] : {std::pair{before_, after_}, std::pair{after_, before_}}) {
         connect(a->horizontalScrollBar(), &QScrollBar::valueChanged, this, [this, a, b] { follow(a->horizontalScrollBar(), b->horizontalScrollBar()); });
         connect(a->verticalScrollBar(), &QScrollBar::valueChanged, this, [this, a, b] { follow(a->verticalScrollBar(), b->verticalScrollBar()); });
@@ -80,8 +100,36 @@ void CompareView::compare(const Graph& before, const Graph& after, const QString
     beforeTitle_->setText(tr("<b>%1</b>: %2").arg(beforeName.toHtmlEscaped(), totalsText(before)));
     afterTitle_->setText(tr("<b>%1</b>: %2").arg(afterName.toHtmlEscaped(), totalsText(after)));
     summary_->setText(summaryText());
+    showGroupCosts(before, after);
     before_->showGraph(before);
     after_->showGraph(after);
+}
+
+void CompareView::showGroupCosts(const Graph& before, const Graph& after) {
+    std::vector<GroupCostDelta> rows = groupCostDeltas(before, after);
+    if (rows.size() == 1 && rows.front().group.empty()) rows.clear();
+    groups_->setVisible(!rows.empty());
+    groups_->setRowCount(int(rows.size()));
+    auto cell = [](double a, double b, const QString& unit) {
+        const double d = b - a;
+        QString text = unit.isEmpty() ? QStringLiteral("%1 \u2192 %2").arg(a).arg(b)
+                                      : QStringLiteral("%1 \u2192 %2").arg(formatQuantity(a, unit), formatQuantity(b, unit));
+        if (d != 0) text += QStringLiteral(" (%1%2)").arg(d > 0 ? QStringLiteral("+") : QString(), unit.isEmpty() ? QString::number(d) : formatQuantity(d, unit));
+        auto* item = new QTableWidgetItem(text);
+        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        if (d != 0) item->setForeground(d < 0 ? QColor(20, 130, 40) : QColor(200, 60, 20));
+        return item;
+    };
+    for (int i = 0; i < int(rows.size()); ++i) {
+        const GroupCostDelta& r = rows[std::size_t(i)];
+        const QString label = r.group.empty() ? tr("(outside every group)") : QString::fromStdString(groupLabel(r.group));
+        auto* name = new QTableWidgetItem(QString(r.depth * 3, QLatin1Char(' ')) + label);
+        name->setToolTip(QString::fromStdString(r.group));
+        groups_->setItem(i, 0, name);
+        groups_->setItem(i, 1, cell(double(r.nodesBefore), double(r.nodesAfter), QString()));
+        groups_->setItem(i, 2, cell(r.before.flops, r.after.flops, QStringLiteral("FLOP")));
+        groups_->setItem(i, 3, cell(r.before.bytes(), r.after.bytes(), QStringLiteral("B")));
+    }
 }
 
 QString CompareView::summaryText() const {

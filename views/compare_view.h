@@ -4,7 +4,9 @@
 // structure); what the second graph removes is red on the left, what it adds green on the right,
 // what it changes orange on both, and what is the same on both sides grey, so that the difference
 // stands out from the category colours. Panning one canvas pans the other to the same relative place. A
-// line above gives both graphs' nodes, kernels and FLOPs and the counts of the diff.
+// line above gives both graphs' nodes, kernels and FLOPs and the counts of the diff; for graphs
+// with groups (a model's modules), a table gives each group's nodes, FLOPs and bytes on both
+// sides (cost/group_costs.h), the changed ones coloured.
 #include <QColor>
 #include <QString>
 #include <QWidget>
@@ -16,6 +18,7 @@ class CanvasOverlays;
 class GraphView;
 class QLabel;
 class QScrollBar;
+class QTableWidget;
 
 class CompareView : public QWidget {
     Q_OBJECT
@@ -31,6 +34,8 @@ public:
     CanvasOverlays* afterMarks() const { return afterMarks_; }
     const adj::GraphDiff& diff() const { return diff_; }
     QString summaryText() const;
+    /// The per-group cost table (hidden when neither graph has groups).
+    QTableWidget* groupTable() const { return groups_; }
 
     static QColor removedColour() { return QColor(240, 128, 118); }
     static QColor addedColour() { return QColor(122, 204, 122); }
@@ -40,6 +45,7 @@ public:
 private:
     /// Keeps `to` at the same relative position as `from` (one axis).
     void follow(QScrollBar* from, QScrollBar* to);
+    void showGroupCosts(const adj::Graph& before, const adj::Graph& after);
 
     GraphView* before_;
     GraphView* after_;
@@ -48,6 +54,7 @@ private:
     QLabel* summary_;
     QLabel* beforeTitle_;
     QLabel* afterTitle_;
+    QTableWidget* groups_;
     adj::GraphDiff diff_;
     bool following_ = false;
 };

@@ -1,12 +1,13 @@
 // adjoint-cli diff A B: which nodes the second graph adds, removes and changes against the first
 // (matched by name, then by structure: engine/ir/graph_diff.h), with what each change is, the
 // FLOPs each changed node gains or loses, and the totals of both graphs (nodes, kernels, FLOPs,
-// bytes of the nodes the outputs need).
+// bytes of the nodes the outputs need), and the cost delta of each group (module) matched by path.
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "commands.h"
 #include "cost/cost_model.h"
+#include "cost/group_costs.h"
 #include "ir/graph_diff.h"
 #include "passes/rewriter.h"
 
@@ -45,10 +46,20 @@ int cmdDiff(const std::vector<std::string>& argv, Context& ctx) {
     nlohmann::json changed = nlohmann::json::array();
     for (const NodeChange& c : d.changed) changed.push_back(c.name);
     const nlohmann::json ta = totalsOf(a), tb = totalsOf(b);
+    // the cost per group (module), matched by path; only where the graphs have groups
+    std::vector<GroupCostDelta> groups = groupCostDeltas(a, b);
+    if (groups.size() == 1 && groups.front().group.empty()) groups.clear();
+    nlohmann::json groupRows = nlohmann::json::array();
+    for (const GroupCostDelta& r : groups)
+        groupRows.push_back({{"group", r.group},
+                             {"nodes", {{"a", r.nodesBefore}, {"b", r.nodesAfter}}},
+                             {"flops", {{"a", r.before.flops}, {"b", r.after.flops}}},
+                             {"bytes", {{"a", r.before.bytes()}, {"b", r.after.bytes()}}}});
 
     if (args.has("--json")) {
         ctx.out << nlohmann::json{{"added", d.added},   {"removed", d.removed}, {"changed", changed},
-                                  {"changes", changes}, {"matched", d.matched.size()}, {"totals", {{"a", ta}, {"b", tb}}}}
+                                  {"changes", changes}, {"matched", d.matched.size()}, {"totals", {{"a", ta}, {"b", tb}}},
+                                  {"groups", groupRows}}
                        .dump()
                 << "\n";
         return kOk;
@@ -67,6 +78,12 @@ int cmdDiff(const std::vector<std::string>& argv, Context& ctx) {
     for (const char* key : {"nodes", "kernels", "flops", "bytes"}) {
         const double x = ta[key].get<double>(), y = tb[key].get<double>();
         ctx.out << key << ": " << formatNumber(x) << " -> " << formatNumber(y) << " (" << signedNumber(y - x) << ")\n";
+    }
+    for (const GroupCostDelta& r : groups) {  // the groups whose cost or size changed
+        if (r.nodesBefore == r.nodesAfter && r.before.flops == r.after.flops && r.before.bytes() == r.after.bytes()) continue;
+        ctx.out << "group " << (r.group.empty() ? std::string("(top level)") : r.group) << ": nodes " << r.nodesBefore << " -> "
+                << r.nodesAfter << ", FLOPs " << signedNumber(r.after.flops - r.before.flops) << ", bytes "
+                << signedNumber(r.after.bytes() - r.before.bytes()) << "\n";
     }
     return kOk;
 }

@@ -8,6 +8,7 @@
 #include <QJsonObject>
 #include <QtTest>
 #include <fstream>
+#include <map>
 
 #include "test_support.h"
 
@@ -117,6 +118,36 @@ private Q_SLOTS:
         // every node of each graph is matched, added or removed, once
         QCOMPARE(d["matched"].toInt() + names(d["removed"]).size(), a["nodes"].toInt());
         QCOMPARE(d["matched"].toInt() + added.size(), b["nodes"].toInt());
+    }
+
+    // Issue 18: the cost delta per group (module), matched by path.
+    void costDeltaPerGroup() {
+        // h in module "enc/proj", act in "enc"; B replaces the tanh by a relu and adds an exp in "dec"
+        const std::string a = edited(edited(kBase, "\"inputs\": [\"x\", \"w\"]}", "\"inputs\": [\"x\", \"w\"], \"meta\": {\"group\": \"enc/proj\"}}"),
+                                     "\"inputs\": [\"h\"]}", "\"inputs\": [\"h\"], \"meta\": {\"group\": \"enc\"}}");
+        std::string b = edited(a, "\"op\": \"tanh\"", "\"op\": \"relu\"");
+        b = edited(b, "\"value\": \"act\"", "\"value\": \"e\"");
+        b = edited(b, "\"meta\": {\"group\": \"enc\"}}]",
+                   "\"meta\": {\"group\": \"enc\"}}, {\"name\": \"e\", \"op\": \"exp\", \"inputs\": [\"act\"], \"meta\": {\"group\": \"dec\"}}]");
+        const QString fa = writeGraph(a), fb = writeGraph(b);
+        const QJsonObject d = diffJson(fa, fb);
+        QCOMPARE(names(d["added"]), QStringList{"e"});
+        std::map<QString, QJsonObject> rows;
+        for (const auto& r : d["groups"].toArray()) rows[r.toObject()["group"].toString()] = r.toObject();
+        QVERIFY(rows.count("enc") && rows.count("enc/proj") && rows.count("dec") && rows.count(""));
+        QCOMPARE(rows["enc"]["nodes"].toObject()["a"].toInt(), 2);  // h and act
+        QCOMPARE(rows["enc"]["nodes"].toObject()["b"].toInt(), 2);
+        QCOMPARE(rows["enc/proj"]["flops"].toObject()["a"].toDouble(), rows["enc/proj"]["flops"].toObject()["b"].toDouble());
+        QCOMPARE(rows["dec"]["nodes"].toObject()["a"].toInt(), 0);
+        QCOMPARE(rows["dec"]["nodes"].toObject()["b"].toInt(), 1);
+        QVERIFY(rows["dec"]["flops"].toObject()["b"].toDouble() > 0);  // the exp's
+        // the text names the groups that changed, not those that did not
+        const auto text = runCli({"diff", fa, fb});
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY2(text.out.contains("group dec: nodes 0 -> 1"), qPrintable(text.out));
+        QVERIFY2(!text.out.contains("group enc/proj"), qPrintable(text.out));
+        // graphs without groups: no rows
+        QVERIFY(diffJson(writeGraph(kBase), writeGraph(kBase))["groups"].toArray().isEmpty());
     }
 
     void badInputAndUsage() {

@@ -13,6 +13,10 @@
 #include "graph_view.h"
 #include "gui_test_support.h"
 #include "main_window.h"
+#include "io/json_format.h"
+#include "ir/verifier.h"
+#include "passes/pipeline.h"
+#include <QTableWidget>
 #include "test_support.h"
 
 using namespace adj;
@@ -23,6 +27,11 @@ int pixelsOf(const QImage& image, const QColor& colour) {
     for (int y = 0; y < image.height(); ++y)
         for (int x = 0; x < image.width(); ++x) n += (image.pixel(x, y) | 0xff000000u) == (colour.rgb() | 0xff000000u);
     return n;
+}
+Graph loadExample(const std::string& name) {
+    Graph g = loadGraphJson(test::sourcePath("resources/examples/" + name + ".json"));
+    verifyGraph(g);
+    return g;
 }
 }  // namespace
 
@@ -93,6 +102,40 @@ private Q_SLOTS:
         QVERIFY2(pixelsOf(image, CompareView::removedColour()) >= 30, "no removed node to be seen");
         QVERIFY2(pixelsOf(image, CompareView::addedColour()) >= 30, "no added node to be seen");
         QVERIFY2(view->summaryText().contains(QString("%1 removed").arg(d.removed.size())), qPrintable(view->summaryText()));
+    }
+
+    // Issue 18: the cost delta per matched group. A model with two blocks against its -O2 form:
+    // each block's chain fused into one kernel, in the same block (rewrites keep groups).
+    void costDeltaPerGroup() {
+        Graph g;
+        ValueRef v{g.addInput("x", {64}), 0};
+        for (int b = 0; b < 2; ++b)
+            for (Op op : {Op::Relu, Op::Exp, Op::Tanh, Op::Sigmoid}) {
+                const NodeId id = g.addNode(op, {v}, {}, "/blk" + std::to_string(b) + "/" + std::string(opName(op)));
+                g.node(id).meta["group"] = "net/blk" + std::to_string(b);
+                v = {id, 0};
+            }
+        g.addOutput("y", v);
+        verifyGraph(g);
+        Graph o = g;
+        optimizeGraph(o, {});
+        verifyGraph(o);
+        CompareView view;
+        view.resize(1000, 700);
+        view.compare(g, o, "model", "model -O2");
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QTableWidget* table = view.groupTable();
+        QVERIFY(table->isVisible());
+        QStringList groups;
+        for (int r = 0; r < table->rowCount(); ++r) groups << table->item(r, 0)->toolTip();
+        QVERIFY2(groups.contains("net") && groups.contains("net/blk0") && groups.contains("net/blk1"), qPrintable(groups.join(",")));
+        const int blk0 = int(groups.indexOf("net/blk0"));
+        QVERIFY2(table->item(blk0, 1)->text().startsWith(QString::fromUtf8("4 \u2192 ")), qPrintable(table->item(blk0, 1)->text()));
+        QVERIFY(table->item(blk0, 1)->text().contains("(-"));  // fewer nodes after
+        // graphs without groups: no table
+        view.compare(loadExample("mlp"), loadExample("mlp"), "a", "b");
+        QVERIFY(!table->isVisible());
     }
 
     void aFileThatDoesNotLoadIsAnError() {
