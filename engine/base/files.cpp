@@ -1,6 +1,7 @@
 #include "base/files.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,6 +100,32 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
     AtomicFileWriter w(path);
     w.write(bytes);
     w.commit();
+}
+
+MappedFile::MappedFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const std::string why = errnoText();
+        throw FileError(FileError::Step::Open, path + ": cannot open (" + why + ")", why);
+    }
+    struct stat st {};
+    const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && st.st_size > 0) {
+        void* p = mmap(nullptr, std::size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            map_ = p;
+            size_ = std::size_t(st.st_size);
+#ifdef MADV_SEQUENTIAL
+            madvise(p, size_, MADV_SEQUENTIAL);  // read once, front to back: read ahead
+#endif
+        }
+    }
+    ::close(fd);
+    if (!map_) copy_ = readFileBytes(path);  // (its errors: not a regular file, a read error)
+}
+
+MappedFile::~MappedFile() {
+    if (map_) munmap(map_, size_);
 }
 
 std::string readFileBytes(const std::string& path) {

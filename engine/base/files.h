@@ -36,6 +36,23 @@ private:
 /// Reads a whole file; FileError "path: cannot open (reason)" when it cannot.
 std::string readFileBytes(const std::string& path);
 
+/// A whole file's bytes without copying them: mapped read-only (mmap), its pages taken from the
+/// page cache as they are read (a 500 MB model is not copied, nor zeroed first). Where a file
+/// cannot be mapped (empty), it is read as readFileBytes does. The same FileErrors.
+class MappedFile {
+public:
+    explicit MappedFile(const std::string& path);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+    std::string_view bytes() const { return map_ ? std::string_view(static_cast<const char*>(map_), size_) : std::string_view(copy_); }
+
+private:
+    void* map_ = nullptr;
+    std::size_t size_ = 0;
+    std::string copy_;
+};
+
 /// Writes a file atomically: data goes to a fresh "<path>.tmp-<pid>-XXXXXX" in the same directory
 /// and commit() renames it over `path`. Without commit() (an exception, an early return), the
 /// temporary file is removed and `path` is untouched. All failures throw FileError naming `path`.

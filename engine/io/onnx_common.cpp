@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/errors.h"
+#include "io/onnx_weight_spans.h"
 
 namespace adj::onnx_io {
 
@@ -36,14 +37,36 @@ std::string sizeText(std::int64_t have, std::int64_t want, const Shape& shape, c
 
 }  // namespace
 
-void parseModel(const std::string& bytes, const std::string& where, onnx::ModelProto& model) {
-    if (bytes.empty()) fail(where, "the file is empty (not an ONNX model)");
-    if (std::int64_t(bytes.size()) > kMaxModelBytes) fail(where, "the file is 2 GiB or larger, more than protobuf can read");
+namespace {
+void parseWhole(std::string_view bytes, const std::string& where, onnx::ModelProto& model) {
     google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(bytes.data()), int(bytes.size()));
     in.SetTotalBytesLimit(int(bytes.size()));
     in.SetRecursionLimit(64);
     if (!model.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
         fail(where, "not an ONNX model (the bytes do not parse as an ONNX ModelProto; the file may be truncated or of another kind)");
+}
+}  // namespace
+
+void parseModel(std::string_view bytes, const std::string& where, onnx::ModelProto& model, WeightSpans* spans) {
+    if (bytes.empty()) fail(where, "the file is empty (not an ONNX model)");
+    if (std::int64_t(bytes.size()) > kMaxModelBytes) fail(where, "the file is 2 GiB or larger, more than protobuf can read");
+    std::string cut;
+    std::vector<std::pair<int, std::string_view>> cuts;
+    if (spans && cutInitializerData(bytes, cut, cuts) && !cuts.empty()) {
+        parseWhole(cut, where, model);
+        spans->clear();
+        for (const auto& [index, data] : cuts) {
+            if (index >= model.graph().initializer_size()) {  // (cannot be: the same bytes, read the same way)
+                spans->clear();
+                model.Clear();
+                parseWhole(bytes, where, model);
+                break;
+            }
+            (*spans)[&model.graph().initializer(index)] = data;
+        }
+    } else {
+        parseWhole(bytes, where, model);
+    }
     if (!model.has_graph()) fail(where, "not an ONNX model (it has no graph)");
     if (model.ir_version() <= 0) fail(where, "not an ONNX model (ir_version is missing)");
 }
@@ -106,9 +129,9 @@ Shape checkTensorData(const onnx::TensorProto& t, const std::string& what) {
     const int type = t.data_type();
     const Shape shape = tensorShape(t, what);
     const std::int64_t n = numel(shape);
-    if (t.has_raw_data()) {
+    if (hasRawData(t)) {
         const std::size_t elem = rawElementSize(type);
-        const auto have = std::int64_t(t.raw_data().size());
+        const auto have = std::int64_t(rawData(t).size());
         if (elem && have != n * std::int64_t(elem)) fail(what, sizeText(have, n * std::int64_t(elem), shape, "bytes"));
         return shape;
     }
@@ -135,18 +158,18 @@ Tensor readFloatTensor(const onnx::TensorProto& t, const std::string& what) {
     const Shape shape = tensorShape(t, what);
     const std::int64_t n = numel(shape);
     Tensor out;
-    if (t.has_raw_data()) {
+    if (hasRawData(t)) {
         const std::size_t elem = rawElementSize(type);
-        const auto have = std::int64_t(t.raw_data().size());
+        const auto have = std::int64_t(rawData(t).size());
         if (have != n * std::int64_t(elem)) fail(what, sizeText(have, n * std::int64_t(elem), shape, "bytes"));
         out = Tensor::empty(shape);
         float* d = out.data();
         if (type == onnx::TensorProto::FLOAT) {
-            if (n) std::memcpy(d, t.raw_data().data(), std::size_t(n) * 4);
+            if (n) std::memcpy(d, rawData(t).data(), std::size_t(n) * 4);
         } else {
             for (std::int64_t i = 0; i < n; ++i) {
                 double v;
-                std::memcpy(&v, t.raw_data().data() + i * 8, 8);
+                std::memcpy(&v, rawData(t).data() + i * 8, 8);
                 d[i] = float(v);
             }
         }
@@ -171,11 +194,11 @@ std::vector<std::int64_t> readIntTensor(const onnx::TensorProto& t, const std::s
         fail(what, "is an integer tensor of " + std::to_string(n) + " elements; integer tensors (shapes, axes, indices) are limited to " +
                        std::to_string(maxElements));
     std::vector<std::int64_t> out;
-    if (t.has_raw_data()) {
+    if (hasRawData(t)) {
         const std::size_t elem = rawElementSize(type);
-        const auto have = std::int64_t(t.raw_data().size());
+        const auto have = std::int64_t(rawData(t).size());
         if (have != n * std::int64_t(elem)) fail(what, sizeText(have, n * std::int64_t(elem), shape, "bytes"));
-        const char* p = t.raw_data().data();
+        const char* p = rawData(t).data();
         out.resize(std::size_t(n));
         for (std::int64_t i = 0; i < n; ++i) {
             const char* e = p + i * std::int64_t(elem);

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "io/onnx_weight_spans.h"
 #include "tensor/tensor.h"
 
 namespace adj::onnx_io {
@@ -34,7 +36,9 @@ inline constexpr std::int64_t kMaxModelBytes = (std::int64_t(1) << 31) - 1;
 
 /// Parses a serialized ModelProto with protobuf's limits (total size, recursion depth). Throws
 /// FormatError "<where>: ..." when the bytes are empty, not a protobuf message, or not a model.
-void parseModel(const std::string& bytes, const std::string& where, onnx::ModelProto& model);
+/// With `spans`, the large initializers' data is left in `bytes` (onnx_weight_spans.h): `bytes`
+/// must then outlive every read of the model's tensors (under ScopedWeightSpans).
+void parseModel(std::string_view bytes, const std::string& where, onnx::ModelProto& model, WeightSpans* spans = nullptr);
 
 /// "FLOAT", "INT64", ... for a TensorProto data type.
 std::string dataTypeName(int dataType);

@@ -356,9 +356,11 @@ void requireUtf8Text(const Graph& g, const std::string& where) {
 
 }  // namespace
 
-Graph parseGraphOnnx(const std::string& bytes, const std::string& where, const KnownInputs& known) {
+Graph parseGraphOnnx(std::string_view bytes, const std::string& where, const KnownInputs& known) {
     onnx::ModelProto model;
-    onnx_io::parseModel(bytes, where, model);
+    onnx_io::WeightSpans weights;  // the large initializers' data, read from `bytes` itself
+    onnx_io::parseModel(bytes, where, model, &weights);
+    const onnx_io::ScopedWeightSpans reading(&weights);
     try {
         Graph g = onnx_io::Importer(model, where, known).run();
         requireUtf8Text(g, where);
@@ -377,7 +379,8 @@ Graph loadGraphOnnx(const std::string& path, const KnownInputs& known) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (!ec && size > std::uintmax_t(onnx_io::kMaxModelBytes)) throw FormatError(path + ": the file is 2 GiB or larger, more than protobuf can read");
-    return parseGraphOnnx(readFileBytes(path), path, known);
+    const MappedFile file(path);  // (no copy of the weights before protobuf's own)
+    return parseGraphOnnx(file.bytes(), path, known);
 }
 
 bool looksLikeOnnx(const std::string& bytes) {

@@ -32,6 +32,7 @@
 // allocates more than the file's own data holds.
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ir/graph.h"
@@ -50,7 +51,7 @@ using KnownInputs = std::map<std::string, Tensor>;
 Graph loadGraphOnnx(const std::string& path, const KnownInputs& known = {});
 
 /// Parses the bytes of an ONNX model; `where` starts every error message.
-Graph parseGraphOnnx(const std::string& bytes, const std::string& where, const KnownInputs& known = {});
+Graph parseGraphOnnx(std::string_view bytes, const std::string& where, const KnownInputs& known = {});
 
 /// True when the bytes parse as an ONNX ModelProto with a graph (for recognising files by content).
 bool looksLikeOnnx(const std::string& bytes);

@@ -10,6 +10,7 @@
 #include <new>
 #include <numeric>
 #include <stdexcept>
+#include <sys/mman.h>
 
 namespace adj {
 
@@ -62,12 +63,28 @@ private:
     std::size_t retained_ = 0;
 };
 
+/// Blocks of this size and more are asked for in transparent huge pages (2 MiB): a model's
+/// weights (hundreds of MB for a VGG) are written once at load, and in 4 KiB pages that first
+/// touch cost a page fault per page, most of the time of opening such a model.
+constexpr std::size_t kHugePage = std::size_t(2) << 20;
+constexpr std::size_t kHugePagesFrom = std::size_t(4) << 20;
+
+std::byte* allocateBlock(std::size_t rounded) {
+    if (rounded < kHugePagesFrom) return static_cast<std::byte*>(std::aligned_alloc(64, rounded));
+    const std::size_t whole = (rounded + kHugePage - 1) / kHugePage * kHugePage;
+    auto* p = static_cast<std::byte*>(std::aligned_alloc(kHugePage, whole));
+#ifdef MADV_HUGEPAGE
+    if (p) madvise(p, whole, MADV_HUGEPAGE);  // a hint: where the kernel has none to give, 4 KiB pages
+#endif
+    return p;
+}
+
 }  // namespace
 
 Storage::Storage(std::size_t bytes) : bytes_(bytes) {
     const std::size_t rounded = LargeBlockCache::rounded(bytes);
     data_ = LargeBlockCache::instance().take(rounded);
-    if (!data_) data_ = static_cast<std::byte*>(std::aligned_alloc(64, rounded));
+    if (!data_) data_ = allocateBlock(rounded);
     if (!data_) throw std::bad_alloc();
 }
 

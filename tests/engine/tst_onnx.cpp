@@ -25,6 +25,7 @@
 #include "io/npy.h"
 #include "io/onnx_export.h"
 #include "io/onnx_import.h"
+#include "io/onnx_weight_spans.h"
 #include "ir/builder.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
@@ -508,6 +509,50 @@ private Q_SLOTS:
         }
         qInfo("%d rejected, %d loaded", errors, loaded);
         QVERIFY(errors > 0);
+    }
+
+    // Large initializers are read from the file's bytes, not copied by protobuf first
+    // (io/onnx_weight_spans.h): the values are the same, truncated and mutated files are still
+    // errors, a tensor whose raw_data comes twice keeps protobuf's meaning (the last one).
+    void largeWeightsAreReadFromTheFileBytes() {
+        Graph g;
+        const NodeId x = g.addInput("x", {2, 300});
+        std::vector<float> values(300 * 200);
+        for (std::size_t i = 0; i < values.size(); ++i) values[i] = float(i % 977) * 0.25f - 3;
+        const NodeId w = g.addParameter("w", Tensor::fromVector({300, 200}, values));
+        const NodeId small = g.addParameter("b", Tensor::fromVector({200}, std::vector<float>(values.begin(), values.begin() + 200)));
+        const NodeId mm = g.addNode(Op::MatMul, {{x, 0}, {w, 0}}, {}, "mm");
+        g.addOutput("y", {g.addNode(Op::Add, {{mm, 0}, {small, 0}}, {}, "add"), 0});
+        verifyGraph(g);
+        const std::string bytes = graphToOnnx(g);
+        std::string cut;
+        std::vector<std::pair<int, std::string_view>> spans;
+        QVERIFY(onnx_io::cutInitializerData(bytes, cut, spans));
+        QCOMPARE(spans.size(), std::size_t(1));  // w (240 KB); b stays in place (800 bytes)
+        QCOMPARE(spans.front().second.size(), values.size() * 4);
+        QVERIFY(cut.size() + values.size() * 4 < bytes.size() + 16);
+        Graph back = parseGraphOnnx(bytes, "big.onnx");
+        QCOMPARE(back.node(*back.findNode("w")).value.toVector(), values);
+        QCOMPARE(back.node(*back.findNode("b")).value.numel(), std::int64_t(200));
+        // cut short inside the weights, or a length gone wrong: an error, as before
+        for (std::size_t n : {bytes.size() - 1, bytes.size() - 1000, bytes.size() / 2})
+            QVERIFY_THROWS_EXCEPTION(FormatError, parseGraphOnnx(bytes.substr(0, n), "short.onnx"));
+        // raw_data twice in one tensor: protobuf keeps the last; so do we (the tensor is not cut)
+        auto varint = [](std::uint64_t v) {
+            std::string out;
+            for (; v >= 0x80; v >>= 7) out.push_back(char(std::uint8_t(v) | 0x80));
+            out.push_back(char(v));
+            return out;
+        };
+        const std::string tensor = std::string("\x08\x01\x10\x01\x42\x01t", 7) + "\x4a" + varint(100000) + std::string(100000, 'a') +
+                                   "\x4a\x04" + "abcd";
+        const std::string graph = "\x2a" + varint(tensor.size()) + tensor;
+        const std::string model = std::string("\x08\x08", 2) + "\x3a" + varint(graph.size()) + graph;
+        QVERIFY(onnx_io::cutInitializerData(model, cut, spans));
+        QVERIFY(spans.empty());
+        QCOMPARE(cut, model);
+        // a length past the end: not cut (protobuf then says what is wrong)
+        QVERIFY(!onnx_io::cutInitializerData(std::string("\x3a\xff\xff\xff\xff\x0f", 6), cut, spans));
     }
 
     void unsupportedOpListsEveryType() {
