@@ -73,9 +73,11 @@ AutodiffView::AutodiffView(GraphView* forwardView, QWidget* parent)
     numericLayout->addWidget(numeric_);
     tabs->addTab(numericPage, tr("Finite differences"));
     split->addWidget(tabs);
-    split->setStretchFactor(0, 3);
+    // the backward graph first: the tables below are read a few rows at a time
+    tabs->setMinimumHeight(80);  // (its tables' own minimum would take a third of a small dock)
+    split->setStretchFactor(0, 4);
     split->setStretchFactor(1, 1);
-    split->setSizes({700, 230});
+    split->setSizes({800, 170});
     layout->addWidget(split, 1);
 
     connect(numericWatcher_, &QFutureWatcherBase::finished, this, &AutodiffView::showNumeric);
@@ -200,8 +202,9 @@ void AutodiffView::setAnalysis(std::shared_ptr<const AutodiffAnalysis> analysis)
     if (forwardOverlays_) forwardOverlays_->setNodeMarks(ForwardSavedLayer, a.order == 1 ? saved : std::map<adj::NodeId, NodeMark>{});
     adj::DotOptions drawing;
     drawing.layBackwardPassUpwards(a.backward.graph, a.backward.forwardNodes);
-    // the model's modules, and their adjoints' (d_<module>), as frames and boxes as on the canvas
-    drawing.addGroups(a.backward.graph);
+    // the model's collapsed modules, and their adjoints (d_<module>), as one box each, as on the
+    // canvas (boxes only: see GroupDrawing::BoxesOnly)
+    drawing.addGroups(a.backward.graph, adj::DotOptions::GroupDrawing::BoxesOnly);
     view_->showGraph(a.backward.graph, drawing);
     costs_->setReport(a.costs);
     startNumeric();

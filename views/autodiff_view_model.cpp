@@ -7,6 +7,7 @@
 #include "autodiff/numeric.h"
 #include "base/errors.h"
 #include "base/rng.h"
+#include "cost/cost_model.h"
 #include "runtime/bindings.h"
 #include "io/graphviz.h"
 #include "ir/verifier.h"
@@ -116,12 +117,17 @@ std::vector<FiniteDifferenceRow> compareWithFiniteDifferences(const AutodiffAnal
     const adj::RunResult reverse = exec->run(a.backward.graph, bindings);
     std::vector<FiniteDifferenceRow> rows;
     const std::int64_t values = std::max<std::int64_t>(1, std::int64_t(a.backward.wrt.size()));
+    // the runs the FLOP budget allows: a heavy model gets fewer entries per value
+    const double runFlops = std::max(1.0, adj::graphCost(a.forward).flops);
+    const auto runsByFlops = std::int64_t(std::min(1e12, kFiniteDifferenceFlops / runFlops));
     const std::int64_t perValue =
-        std::clamp(kFiniteDifferenceEntries / values, kFiniteDifferenceMinEntriesPerValue, kFiniteDifferenceEntriesPerValue);
+        std::min(std::clamp(kFiniteDifferenceEntries / values, kFiniteDifferenceMinEntriesPerValue, kFiniteDifferenceEntriesPerValue),
+                 std::max<std::int64_t>(1, (runsByFlops - 9) / 4));
     // each value costs about 9 runs (the rounding-noise estimate) and 4 per entry differenced
     const std::int64_t perValueRuns = 9 + 4 * perValue;
     const std::int64_t nodes = std::max<std::int64_t>(1, std::int64_t(a.forward.nodeCount()));
-    const std::size_t affordable = std::size_t(std::max<std::int64_t>(1, kFiniteDifferenceNodeRuns / (perValueRuns * nodes)));
+    const std::size_t affordable = std::size_t(
+        std::max<std::int64_t>(1, std::min(kFiniteDifferenceNodeRuns / (perValueRuns * nodes), runsByFlops / perValueRuns)));
     for (std::size_t i = 0; i < a.backward.wrt.size() && i < affordable; ++i) {
         if (cancel && cancel->load(std::memory_order_relaxed)) break;
         const std::string& name = a.backward.wrt[i];

@@ -41,6 +41,10 @@ inline constexpr std::int64_t kFiniteDifferenceMinEntriesPerValue = 8;
 /// And at most this many node evaluations in all (graph runs times nodes): on a model of
 /// thousands of weights, the first values only, in a few seconds (the view says how many).
 inline constexpr std::int64_t kFiniteDifferenceNodeRuns = 3'000'000;
+/// And at most this many FLOPs in all (graph runs times the forward graph's FLOPs): a ResNet's
+/// forward pass costs a few hundred MFLOP, so its check takes seconds (fewer entries, one
+/// value), not the minutes the node count alone would allow.
+inline constexpr double kFiniteDifferenceFlops = 2e10;
 
 /// Builds the backward graph. Throws adj::Error naming the problem (an invalid graph, no
 /// output, an op without a VJP rule).

@@ -110,7 +110,8 @@ void FusionPanel::setAnalysis(FusionAnalysis&& analysis) {
         // the module the group lies in (the innermost group holding its members), when it has one
         std::string scope = g.members.empty() ? std::string() : adj::nodeGroup(analysis_->graph.node(g.members.front()));
         for (adj::NodeId m : g.members) scope = adj::commonGroupPath(scope, adj::nodeGroup(analysis_->graph.node(m)));
-        QString text = tr("%1 — %2 ops").arg(QString::fromStdString(g.name)).arg(g.members.size());
+        // (inside a module, the name without the module's scopes, which follow it)
+        QString text = tr("%1 — %2 ops").arg(QString::fromStdString(adj::nameWithinGroup(g.name, scope))).arg(g.members.size());
         if (!scope.empty()) text += tr(" · in %1").arg(QString::fromStdString(scope));
         list_->addItem(new QListWidgetItem(QIcon(swatch), text));
     }
@@ -118,7 +119,7 @@ void FusionPanel::setAnalysis(FusionAnalysis&& analysis) {
     overlays_->setHulls(std::move(hulls));
     // the model's modules as frames, all open: a hull marks single nodes
     adj::DotOptions drawing;
-    drawing.addGroups(analysis_->graph, false);
+    drawing.addGroups(analysis_->graph, adj::DotOptions::GroupDrawing::FramesOnly);
     view_->showGraph(analysis_->graph, drawing);
     QStringList notes;
     for (const adj::FusionNote& n : analysis_->notes)
@@ -176,5 +177,5 @@ void FusionPanel::scrollToGroup(int index) {
         if (const GraphNodeItem* item = view_->graphScene()->nodeItem(id))
             hull = hull.isNull() ? item->sceneBoundingRect() : hull.united(item->sceneBoundingRect());
     if (hull.isNull()) return;  // not drawn yet: layoutApplied scrolls
-    view_->ensureVisible(hull, 40, 40);
+    view_->bringIntoView(hull);
 }

@@ -316,8 +316,14 @@ void GraphView::centerOnNode(adj::NodeId id, bool middle) {
     GraphNodeItem* item = scene_->nodeItem(id);
     scene_->selectNode(id);
     if (!item) return;
+    framing_ = Framing::Manual;  // a resize no longer re-frames away from it
     if (middle) centerOn(item);
     else ensureVisible(item, 40, 40);
+}
+
+void GraphView::bringIntoView(const QRectF& sceneRect) {
+    framing_ = Framing::Manual;
+    ensureVisible(sceneRect, 40, 40);
 }
 
 void GraphView::wheelEvent(QWheelEvent* event) {

@@ -81,6 +81,9 @@ public Q_SLOTS:
     void fitToWindow();
     /// Selects a node and scrolls it into view (`middle`: to the middle of the view).
     void centerOnNode(adj::NodeId id, bool middle = false);
+    /// Scrolls a part of the drawing (scene coordinates) into view, and keeps it there as the
+    /// window is resized (the framing becomes the user's).
+    void bringIntoView(const QRectF& sceneRect);
     /// Presentation mode: thicker, darker drawing, a white background, and 1.5x magnification
     /// (the initial framing and fit allow 1.5x larger scales).
     void setPresentationMode(bool on);

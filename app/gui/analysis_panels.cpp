@@ -312,10 +312,31 @@ bool AnalysisPanels::showView(const QString& name, QString* error) {
     d->raise();
     // Give the dock most of the window: these views need room.
     const bool bottom = window_->dockWidgetArea(d) == Qt::BottomDockWidgetArea;
-    if (bottom) window_->resizeDocks({d}, {int(window_->height() * 0.6)}, Qt::Vertical);
-    else {
+    if (!bottom) {
+        // the document's side docks beside it (graph text, diagnostics, history) as one tab
+        // group, so that the view gets the column's height, not a strip under four docks
+        QDockWidget* first = nullptr;
+        for (const char* side : {"graphTextDock", "diagnosticsDock", "historyDock"}) {
+            auto* dock = window_->findChild<QDockWidget*>(QLatin1String(side));
+            // (a dock behind a tab is not visible, but not hidden: only those the user closed stay out)
+            if (!dock || dock->isFloating() || dock->isHidden() || window_->dockWidgetArea(dock) != window_->dockWidgetArea(d)) continue;
+            if (!first) first = dock;
+            else if (!window_->tabifiedDockWidgets(first).contains(dock)) window_->tabifyDockWidget(first, dock);
+        }
+        if (first) first->raise();
+        d->raise();
         window_->resizeDocks({d}, {int(window_->width() * 0.55)}, Qt::Horizontal);
-        window_->resizeDocks({d}, {int(window_->height() * 0.8)}, Qt::Vertical);
+        // the view most of the column's height, the side docks what is left
+        QList<QDockWidget*> column{d};
+        QList<int> heights{int(window_->height() * 0.8)};
+        for (const char* side : {"inspectorDock", "graphTextDock"}) {
+            auto* dock = window_->findChild<QDockWidget*>(QLatin1String(side));
+            if (dock && !dock->isHidden() && !dock->isFloating() && window_->dockWidgetArea(dock) == window_->dockWidgetArea(d))
+                column << dock, heights << int(window_->height() * 0.1);
+        }
+        window_->resizeDocks(column, heights, Qt::Vertical);
+    } else {
+        window_->resizeDocks({d}, {int(window_->height() * 0.6)}, Qt::Vertical);
     }
     const bool ok = refreshView(name, error);
     if (!ok) pendingReady_.clear();

@@ -57,9 +57,12 @@ struct DotOptions {
     /// reads "layer1.0"; ir/group_tree.h); the names keep the whole path.
     /// Fills clusterOf, clusterNames, clusterParent, collapsedInto and collapsedNames from the
     /// graph's nested groups (ir/group_tree.h): each outermost collapsed group is one box, each
-    /// open group a frame inside its parent's. `honourCollapsed` false: every group a frame (views
-    /// that mark single nodes: the fusion hulls, the rewrite timeline's steps).
-    void addGroups(const Graph& graph, bool honourCollapsed = true);
+    /// open group a frame inside its parent's. FramesOnly: every group a frame, none collapsed
+    /// (views that mark single nodes: the fusion hulls). BoxesOnly: the collapsed groups' boxes,
+    /// no frames: a backward graph's frames (the forward's modules and their adjoints, crossed by
+    /// every saved value) make Graphviz 2.42's dot corrupt its heap.
+    enum class GroupDrawing { FramesAndBoxes, FramesOnly, BoxesOnly };
+    void addGroups(const Graph& graph, GroupDrawing drawing = GroupDrawing::FramesAndBoxes);
     /// The nodes of a backward pass. An edge between two of them is laid out upwards (written
     /// head -> tail with dir=back: the arrow still points the way the value flows), so the
     /// backward pass climbs beside the forward one and each adjoint is ranked next to the value it

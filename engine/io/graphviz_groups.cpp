@@ -8,7 +8,7 @@
 
 namespace adj {
 
-void DotOptions::addGroups(const Graph& graph, bool honourCollapsed) {
+void DotOptions::addGroups(const Graph& graph, GroupDrawing drawing) {
     const GroupTree tree = buildGroupTree(graph);
     std::map<int, int> clusterIndex, collapsedIndex;  // group -> index
     std::function<int(int)> clusterFor = [&](int g) {
@@ -23,16 +23,16 @@ void DotOptions::addGroups(const Graph& graph, bool honourCollapsed) {
         return k;
     };
     for (NodeId id : graph.nodeIds()) {
-        if (const int box = honourCollapsed ? tree.collapsedAncestor(id) : -1; box >= 0) {
+        if (const int box = drawing != GroupDrawing::FramesOnly ? tree.collapsedAncestor(id) : -1; box >= 0) {
             auto [it, added] = collapsedIndex.emplace(box, int(collapsedNames.size()));
             if (added) {
                 const int parent = tree.groups[std::size_t(box)].parent;
                 collapsedNames.push_back(tree.groups[std::size_t(box)].path);
                 collapsedParent.resize(collapsedNames.size(), -1);
-                collapsedParent.back() = parent >= 0 ? clusterFor(parent) : -1;
+                collapsedParent.back() = parent >= 0 && drawing != GroupDrawing::BoxesOnly ? clusterFor(parent) : -1;
             }
             collapsedInto[id] = it->second;
-        } else if (const int g = tree.groupOf(id); g >= 0) {
+        } else if (const int g = tree.groupOf(id); g >= 0 && drawing != GroupDrawing::BoxesOnly) {
             clusterOf[id] = clusterFor(g);
         }
     }

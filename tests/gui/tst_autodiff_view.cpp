@@ -10,6 +10,7 @@
 #include "autodiff_view.h"
 #include "base/errors.h"
 #include "canvas_overlays.h"
+#include "cost/cost_model.h"
 #include "cost_panel.h"
 #include "graph_items.h"
 #include "graph_scene.h"
@@ -94,6 +95,30 @@ private Q_SLOTS:
         // x has 4096 entries: an evenly spread sample of them is differenced (the budget).
         QTest::newRow("elementwise_chain") << "elementwise_chain" << true;
     }
+    // A heavy model (a ResNet's forward pass is hundreds of MFLOP) used to keep the comparison
+    // busy for minutes (the budget counted nodes only): the FLOP budget cuts entries and values.
+    void finiteDifferencesOfAHeavyModelStayWithinTheFlopBudget() {
+        Graph g;
+        const NodeId x = g.addInput("x", {256, 512});
+        ValueRef v{x, 0};
+        for (int k = 0; k < 3; ++k) {
+            const NodeId w = g.addParameter("w" + std::to_string(k), Tensor::full({512, 512}, 0.01f));
+            v = {g.addNode(Op::Tanh, {{g.addNode(Op::MatMul, {v, {w, 0}}), 0}}), 0};
+        }
+        g.addOutput("loss", {g.addNode(Op::Sum, {v}), 0});
+        verifyGraph(g);
+        const double runFlops = graphCost(g).flops;  // ~400 MFLOP
+        const AutodiffAnalysis a = analyseAutodiff(g);
+        const auto rows = compareWithFiniteDifferences(a);
+        QVERIFY(!rows.empty());
+        std::int64_t runs = 0;
+        for (const auto& r : rows) runs += 9 + 4 * r.checked;
+        QVERIFY2(double(runs) * runFlops <= kFiniteDifferenceFlops * 1.01 || rows.size() == 1,
+                 qPrintable(QString("%1 runs of %2 FLOPs").arg(runs).arg(runFlops)));
+        QVERIFY(rows.size() < a.backward.wrt.size());  // not every value: the view says so
+        for (const auto& r : rows) QVERIFY(r.checked <= std::max<std::int64_t>(1, std::int64_t((kFiniteDifferenceFlops / runFlops - 9) / 4)));
+    }
+
     void finiteDifferences() {
         QFETCH(QString, example);
         QFETCH(bool, sampled);

@@ -26,6 +26,8 @@
 #include <optional>
 
 #include "gui_test_support.h"
+#include "analysis_panels.h"
+#include "autodiff_view.h"
 #include "graph_document.h"
 #include "graph_view.h"
 #include "io/graph_file.h"
@@ -298,6 +300,23 @@ private Q_SLOTS:
         QTRY_VERIFY(!graphDarkMode());
         QTRY_VERIFY(backgroundLightness() > 200);
         window.setTheme(Theme::System, false);
+    }
+
+    // Issue 18: the backward graph's canvas was a 600x100 strip at the default window size. At
+    // that size it now gets most of the window's height: the side docks share one tab group.
+    void backwardGraphGetsRoom() {
+        MainWindow window;  // the default size (1280x800)
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QString error;
+        QVERIFY2(window.openFile(example("mlp.json"), &error), qPrintable(error));
+        AnalysisPanels* panels = analysisPanels(&window);
+        QVERIFY(panels);
+        QVERIFY2(panels->showView(QStringLiteral("autodiff"), &error), qPrintable(error));
+        QTest::qWait(50);
+        const QSize canvas = panels->autodiffView()->backwardView()->viewport()->size();
+        QVERIFY2(canvas.width() >= 600 && canvas.height() >= 300,
+                 qPrintable(QString("backward graph canvas %1x%2").arg(canvas.width()).arg(canvas.height())));
     }
 
     void exports_data() {
