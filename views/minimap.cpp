@@ -11,8 +11,10 @@
 #include "graph_view.h"
 
 namespace {
-constexpr int kMaxSide = 180;  // pixels
 constexpr int kMargin = 10;
+/// The overview's longer side: a quarter of the view's shorter side, within 90..180 pixels, so
+/// that it never hides much of a small canvas (an analysis view's).
+int maxSide(const QWidget* viewport) { return std::clamp(std::min(viewport->width(), viewport->height()) / 4, 90, 180); }
 }  // namespace
 
 Minimap::Minimap(GraphView* view) : QWidget(view), view_(view) {
@@ -30,7 +32,8 @@ void Minimap::rebuild() {
         place();
         return;
     }
-    scale_ = std::min(kMaxSide / sceneRect_.width(), kMaxSide / sceneRect_.height());
+    const int side = maxSide(view_->viewport());
+    scale_ = std::min(side / sceneRect_.width(), side / sceneRect_.height());
     const QSize size(std::max(24, int(std::ceil(sceneRect_.width() * scale_)) + 2),
                      std::max(24, int(std::ceil(sceneRect_.height() * scale_)) + 2));
     offset_ = QPointF(1, 1);
@@ -68,11 +71,12 @@ void Minimap::place() {
     // useful while part of the drawing is out of view, and while the view has room for it
     const double slack = 3 / std::max(view_->zoom(), 1e-6);  // (a fitted view may miss an edge by a pixel)
     const bool useful = !picture_.isNull() && !visible.contains(sceneRect_.adjusted(slack, slack, -slack, -slack)) &&
-                        view_->viewport()->width() > 3 * kMaxSide && view_->viewport()->height() > 2 * kMaxSide;
+                        view_->viewport()->width() >= 400 && view_->viewport()->height() >= 300;
     if (!wanted_ || !useful) {
         hide();
         return;
     }
+    if (std::max(picture_.width(), picture_.height()) / picture_.devicePixelRatio() > maxSide(view_->viewport()) + 3) return rebuild();  // the view shrank
     const QSize size = picture_.size() / picture_.devicePixelRatio();
     const QRect area = view_->viewport()->geometry();
     setGeometry(area.right() - size.width() - kMargin, area.bottom() - size.height() - kMargin, size.width(), size.height());
