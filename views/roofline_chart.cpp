@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <set>
 
 #include "base/errors.h"
 #include "chart_palette.h"
@@ -180,12 +181,19 @@ adj::NodeId RooflineChart::nodeNearest(const QPointF& value) const {
     return best;
 }
 
-void RooflineChart::highlightNode(adj::NodeId id) {
+void RooflineChart::highlightNode(adj::NodeId id) { highlightNodes(id == adj::kNoNode ? std::vector<adj::NodeId>{} : std::vector<adj::NodeId>{id}); }
+
+void RooflineChart::highlightNodes(const std::vector<adj::NodeId>& ids) {
     highlight_->clear();
     highlighted_ = adj::kNoNode;
+    const std::set<adj::NodeId> wanted(ids.begin(), ids.end());
+    QList<QPointF> rings;
     for (const RooflineDot& d : dots_)
-        if (d.node == id) {
-            highlight_->append(d.intensity, d.attainable);
-            highlighted_ = id;
+        if (wanted.count(d.node)) {
+            rings.append(QPointF(d.intensity, d.attainable));
+            if (highlighted_ == adj::kNoNode) highlighted_ = d.node;
         }
+    highlight_->replace(rings);  // (one update for a module's dozens of kernels)
 }
+
+int RooflineChart::highlightedCount() const { return int(highlight_->count()); }

@@ -40,6 +40,8 @@ public:
     int appliedCount() const { return compute_.appliedCount(); }
     const std::vector<RooflineDot>& dots() const { return dots_; }
     adj::NodeId highlightedNode() const { return highlighted_; }
+    /// How many dots are ringed (a selected group rings each of its kernels).
+    int highlightedCount() const;
     /// The dot nearest to `point` (chart value coordinates, compared in log space), kNoNode when
     /// there are no dots.
     adj::NodeId nodeNearest(const QPointF& value) const;
@@ -50,6 +52,9 @@ public:
 
 public Q_SLOTS:
     void highlightNode(adj::NodeId id);
+    /// Rings the dots of these nodes (a canvas selection: a collapsed module's box stands for
+    /// all its members); highlightedNode() is the first of them that has a dot.
+    void highlightNodes(const std::vector<adj::NodeId>& ids);
 
 Q_SIGNALS:
     void nodeClicked(adj::NodeId id);

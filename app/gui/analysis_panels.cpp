@@ -175,7 +175,7 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
         QTimer::singleShot(0, this, [this, canvas = QPointer<GraphView>(canvas_)] {
             if (!canvas) return;
             const auto ids = canvas->graphScene()->selectedNodeIds();
-            roofline_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
+            roofline_->highlightNodes(ids);  // a selected module: each of its kernels
             memory_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
         });
     });
@@ -230,8 +230,7 @@ AnalysisPanels::AnalysisPanels(QMainWindow* window, GraphDocument* document, Gra
         emitReadyIf(QStringLiteral("autodiff"), !autodiff_->isComputing() && !autodiff_->backwardView()->isLayoutPending());
     });
     connect(roofline_, &RooflineChart::dotsChanged, this, [this] {
-        const auto ids = canvas_->graphScene()->selectedNodeIds();
-        roofline_->highlightNode(ids.empty() ? adj::kNoNode : ids.front());
+        roofline_->highlightNodes(canvas_->graphScene()->selectedNodeIds());
         // (the chart paints on the next frames)
         if (pendingReady_ == QLatin1String("roofline") && !roofline_->isComputing())
             QTimer::singleShot(300, this, [this] { emitReadyIf(QStringLiteral("roofline"), !roofline_->isComputing()); });

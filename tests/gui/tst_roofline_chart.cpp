@@ -152,6 +152,14 @@ private Q_SLOTS:
         QCOMPARE(chart.highlightedNode(), d.node);
         chart.highlightNode(kNoNode);
         QCOMPARE(chart.highlightedNode(), kNoNode);
+        // a selection of several nodes (a collapsed module's box) rings each of their dots
+        std::vector<NodeId> all;
+        for (const RooflineDot& e : chart.dots()) all.push_back(e.node);
+        chart.highlightNodes(all);
+        QCOMPARE(chart.highlightedCount(), int(chart.dots().size()));
+        QCOMPARE(chart.highlightedNode(), chart.dots().front().node);
+        chart.highlightNodes({});
+        QCOMPARE(chart.highlightedCount(), 0);
         QCOMPARE(chart.nodeNearest(QPointF(d.intensity, d.attainable)), d.node);
         chart.show();
         QVERIFY(QTest::qWaitForWindowExposed(&chart));
