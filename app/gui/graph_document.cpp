@@ -77,6 +77,7 @@ bool GraphDocument::save(const QString& path, QString* error) {
 void GraphDocument::setGraph(Graph graph, const QString& filePath, bool modified) {
     undo_.clear();
     graph_ = std::move(graph);
+    groupTree_.reset();
     filePath_ = filePath;
     dirty_ = modified;
     Q_EMIT replaced();
@@ -311,26 +312,26 @@ QString GraphDocument::groupOf(NodeId node) const {
 
 QString GraphDocument::drawnGroupOf(NodeId node) const {
     if (!graph_.contains(node)) return {};
-    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    const adj::GroupTree& tree = groupTree();
     const int box = tree.collapsedAncestor(node);
     return box >= 0 ? QString::fromStdString(tree.groups[std::size_t(box)].path) : groupOf(node);
 }
 
 bool GraphDocument::isGroupCollapsed(const QString& group) const {
-    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    const adj::GroupTree& tree = groupTree();
     const int g = tree.find(group.toStdString());
     return g >= 0 && tree.groups[std::size_t(g)].collapsed;
 }
 
 std::vector<NodeId> GraphDocument::groupMembers(const QString& group) const {
-    const adj::GroupTree tree = adj::buildGroupTree(graph_);
+    const adj::GroupTree& tree = groupTree();
     const int g = tree.find(group.toStdString());
     return g < 0 ? std::vector<NodeId>{} : tree.members(g);
 }
 
 QStringList GraphDocument::groups() const {
     QStringList out;
-    for (const auto& g : adj::buildGroupTree(graph_).groups) out.push_back(QString::fromStdString(g.path));
+    for (const auto& g : groupTree().groups) out.push_back(QString::fromStdString(g.path));
     out.sort();
     return out;
 }
@@ -429,13 +430,20 @@ void GraphDocument::reverify() {
     }
 }
 
+const adj::GroupTree& GraphDocument::groupTree() const {
+    if (!groupTree_) groupTree_ = adj::buildGroupTree(graph_);
+    return *groupTree_;
+}
+
 void GraphDocument::notifyChanged() {
+    groupTree_.reset();
     reverify();
     Q_EMIT graphChanged();
     Q_EMIT diagnosticsChanged();
 }
 
 void GraphDocument::notifyNodeChanged(NodeId id) {
+    groupTree_.reset();
     reverify();
     Q_EMIT nodeChanged(id);
     Q_EMIT diagnosticsChanged();

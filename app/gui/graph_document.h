@@ -9,9 +9,11 @@
 #include <QString>
 #include <QStringList>
 #include <QUndoStack>
+#include <optional>
 #include <vector>
 
 #include "ir/graph.h"
+#include "ir/group_tree.h"
 #include "ir/verifier.h"
 
 class GraphDocument : public QObject {
@@ -105,7 +107,10 @@ public:
     std::vector<adj::NodeId> pasteNodes(const QString& json, const QPointF& offset, QString* error = nullptr);
 
     // ---- for the commands (not for views) ----
-    adj::Graph& mutableGraph() { return graph_; }
+    adj::Graph& mutableGraph() {
+        groupTree_.reset();  // (whatever the caller changes, the groups are read again)
+        return graph_;
+    }
     /// Re-verifies and tells the views.
     void notifyChanged();
     void notifyNodeChanged(adj::NodeId id);
@@ -127,7 +132,11 @@ Q_SIGNALS:
 
 private:
     void reverify();
+    /// The graph's group tree, built on first use after a change (a selection's breadcrumbs ask
+    /// several questions of it; a 100,000-node tree costs tens of milliseconds to build).
+    const adj::GroupTree& groupTree() const;
     adj::Graph graph_;
+    mutable std::optional<adj::GroupTree> groupTree_;
     QUndoStack undo_;
     QString filePath_;
     bool dirty_ = false;
