@@ -52,7 +52,11 @@ private Q_SLOTS:
         int ops = 0;
         for (int g = 0; g < palette.tree()->topLevelItemCount(); ++g) ops += palette.tree()->topLevelItem(g)->childCount();
         QCOMPARE(ops, kOpCount);
-        for (const OpInfo& info : allOps()) QVERIFY(palette.opItem(QString::fromUtf8(info.name.data(), qsizetype(info.name.size()))));
+        for (const OpInfo& info : allOps()) {
+            QTreeWidgetItem* item = palette.opItem(QString::fromUtf8(info.name.data(), qsizetype(info.name.size())));
+            QVERIFY(item);
+            QVERIFY2(!item->toolTip(0).isEmpty(), info.name.data());  // every op says what it does (issue 18)
+        }
         palette.searchField()->setText("soft");
         QVERIFY(!palette.opItem("softmax")->isHidden());
         QVERIFY(!palette.opItem("log_softmax")->isHidden());

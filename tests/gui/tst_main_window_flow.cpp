@@ -28,6 +28,7 @@
 #include "gui_test_support.h"
 #include "analysis_panels.h"
 #include "autodiff_view.h"
+#include "rewrite_timeline.h"
 #include "graph_document.h"
 #include "graph_view.h"
 #include "io/graph_file.h"
@@ -317,6 +318,21 @@ private Q_SLOTS:
         const QSize canvas = panels->autodiffView()->backwardView()->viewport()->size();
         QVERIFY2(canvas.width() >= 600 && canvas.height() >= 300,
                  qPrintable(QString("backward graph canvas %1x%2").arg(canvas.width()).arg(canvas.height())));
+    }
+
+    // Issue 18: the rewrite timeline opened at step 3 of 6 (the busiest); it opens at the first.
+    void rewriteTimelineOpensAtTheFirstStep() {
+        MainWindow window;
+        window.show();
+        QString error;
+        QVERIFY2(window.openFile(example("attention.json"), &error), qPrintable(error));
+        AnalysisPanels* panels = analysisPanels(&window);
+        QVERIFY2(panels->showView(QStringLiteral("rewrite"), &error), qPrintable(error));
+        RewriteTimeline* timeline = panels->rewriteTimeline();
+        QTRY_VERIFY_WITH_TIMEOUT(timeline->trace() && !timeline->isComputing(), 60000);
+        QVERIFY(timeline->stepCount() >= 3);
+        QCOMPARE(timeline->currentStep(), 1);
+        QVERIFY(timeline->stepText().contains(QString("Step 1/%1").arg(timeline->stepCount())));
     }
 
     void exports_data() {
