@@ -261,9 +261,22 @@ namespace {
 /// Drawing options of the main canvas: the document's nested groups (ir/group_tree.h), each
 /// outermost collapsed one drawn as one box that says what it holds (its most frequent ops, its
 /// FLOPs and bytes), each open one as a frame inside its parent's.
+/// A backward graph whose nodes are in groups (its modules and their adjoints, d_<module>).
+bool hasGroupedBackwardNodes(const adj::Graph& graph) {
+    for (adj::NodeId id : graph.nodeIds()) {
+        const auto& meta = graph.node(id).meta;
+        auto role = meta.find("role");
+        if (role != meta.end() && role->second == "backward" && meta.count(adj::kGroupKey)) return true;
+    }
+    return false;
+}
+
 adj::DotOptions canvasOptions(const adj::Graph& graph) {
     adj::DotOptions options;
     options.addGroups(graph);
+    // The frames of a backward graph's modules, crossed by every saved value, make Graphviz 2.42's
+    // dot corrupt its heap (reproduced on a ResNet-18's): our layered layout draws them instead.
+    if (!options.clusterNames.empty() && hasGroupedBackwardNodes(graph)) options.layeredAbove = 1;
     std::vector<adj::Cost> cost(options.collapsedNames.size());
     std::vector<std::map<std::string, int>> ops(options.collapsedNames.size());
     for (const auto& [id, k] : options.collapsedInto) {

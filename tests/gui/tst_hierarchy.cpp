@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include "breadcrumb_bar.h"
+#include "autodiff/reverse_mode.h"
 #include "graph_document.h"
 #include "graph_items.h"
 #include "graph_scene.h"
@@ -175,6 +176,30 @@ private Q_SLOTS:
         QVERIFY(!doc->isGroupCollapsed("enc"));
         window.setUnsavedChangesAnswer(QMessageBox::Discard);
         QVERIFY(window.close());
+    }
+
+    // A backward graph with modules (an exported backward graph opened as a document) is drawn
+    // by the layered layout: Graphviz 2.42 corrupts its heap on such frames.
+    void backwardGraphWithModulesIsDrawnByTheLayeredLayout() {
+        Graph g = loadGraphFile(writeScopedModel(dir_.path()).toStdString());
+        const NodeId loss = g.addNode(Op::Sum, {g.outputs().front().value}, {}, "loss");
+        g.setOutputs({{"loss", {loss, 0}}});
+        Graph backward = buildBackward(g, "loss").graph;
+        MainWindow window;
+        window.show();
+        window.showGraph(backward, "backward");
+        QVERIFY(test::waitForLayout(*window.graphView()));
+        QVERIFY(window.graphView()->isLayered());
+        QVERIFY(!window.graphView()->graphScene()->clusterItems().empty());  // the frames, drawn
+        window.setUnsavedChangesAnswer(QMessageBox::Discard);
+        QVERIFY(window.close());
+        // the forward model itself keeps Graphviz
+        MainWindow forward;
+        forward.show();
+        forward.showGraph(g, "forward");
+        QVERIFY(test::waitForLayout(*forward.graphView()));
+        QVERIFY(!forward.graphView()->isLayered());
+        forward.setUnsavedChangesAnswer(QMessageBox::Discard);
     }
 };
 
