@@ -105,20 +105,21 @@ bool cutTensor(std::string_view bytes, std::string& out, std::string_view& span)
     return true;
 }
 
-bool cutGraph(std::string_view bytes, std::string& out, int& index, std::vector<std::pair<int, std::string_view>>& spans) {
+/// Copies a message's fields to `out`, except each length-delimited field `number`, whose payload
+/// `rewrite(payload, body)` turns into the body written in its place. False on malformed bytes or
+/// when `rewrite` fails.
+template <typename Rewrite>
+bool rewriteField(std::string_view bytes, std::uint32_t number, std::string& out, Rewrite&& rewrite) {
     Wire w{bytes.data(), bytes.data() + bytes.size()};
     while (w.p != w.end) {
-        std::uint32_t number;
+        std::uint32_t n;
         int type;
         std::string_view whole, payload;
-        if (!w.field(number, type, whole, payload)) return false;
-        if (number == kGraphInitializer && type == kLengthDelimited) {
-            std::string tensor;
-            std::string_view span;
-            if (!cutTensor(payload, tensor, span)) return false;
-            if (!span.empty()) spans.emplace_back(index, span);
-            ++index;
-            putMessage(out, number, tensor);
+        if (!w.field(n, type, whole, payload)) return false;
+        if (n == number && type == kLengthDelimited) {
+            std::string body;
+            if (!rewrite(payload, body)) return false;
+            putMessage(out, n, body);
             continue;
         }
         out += whole;
@@ -131,22 +132,16 @@ bool cutGraph(std::string_view bytes, std::string& out, int& index, std::vector<
 bool cutInitializerData(std::string_view bytes, std::string& cut, std::vector<std::pair<int, std::string_view>>& spans) {
     cut.clear();
     spans.clear();
-    Wire w{bytes.data(), bytes.data() + bytes.size()};
     int index = 0;  // initializers of every occurrence of the graph field, as protobuf merges them
-    while (w.p != w.end) {
-        std::uint32_t number;
-        int type;
-        std::string_view whole, payload;
-        if (!w.field(number, type, whole, payload)) return false;
-        if (number == kModelGraph && type == kLengthDelimited) {
-            std::string graph;
-            if (!cutGraph(payload, graph, index, spans)) return false;
-            putMessage(cut, number, graph);
-            continue;
-        }
-        cut += whole;
-    }
-    return true;
+    return rewriteField(bytes, kModelGraph, cut, [&](std::string_view graph, std::string& graphOut) {
+        return rewriteField(graph, kGraphInitializer, graphOut, [&](std::string_view tensor, std::string& tensorOut) {
+            std::string_view span;
+            if (!cutTensor(tensor, tensorOut, span)) return false;
+            if (!span.empty()) spans.emplace_back(index, span);
+            ++index;
+            return true;
+        });
+    });
 }
 
 ScopedWeightSpans::ScopedWeightSpans(const WeightSpans* spans) : previous_(tCurrent) { tCurrent = spans; }
