@@ -114,7 +114,7 @@ void CompareView::showGroupCosts(const Graph& before, const Graph& after) {
         const double d = b - a;
         QString text = unit.isEmpty() ? QStringLiteral("%1 \u2192 %2").arg(a).arg(b)
                                       : QStringLiteral("%1 \u2192 %2").arg(formatQuantity(a, unit), formatQuantity(b, unit));
-        if (d != 0) text += QStringLiteral(" (%1%2)").arg(d > 0 ? QStringLiteral("+") : QString(), unit.isEmpty() ? QString::number(d) : formatQuantity(d, unit));
+        if (d != 0) text += QStringLiteral(" (%1)").arg(unit.isEmpty() ? (d > 0 ? QStringLiteral("+") : QString()) + QString::number(d) : signedQuantity(d, unit));
         auto* item = new QTableWidgetItem(text);
         item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         if (d != 0) item->setForeground(d < 0 ? QColor(20, 130, 40) : QColor(200, 60, 20));

@@ -8,6 +8,10 @@
 #include <cmath>
 #include <iterator>
 
+QString signedQuantity(double value, const QString& unit) {
+    return (value > 0 ? QStringLiteral("+") : QString()) + formatQuantity(value, unit);
+}
+
 QString formatQuantity(double value, const QString& unit) {
     static const char* prefixes[] = {"", "k", "M", "G", "T", "P"};
     int p = 0;

@@ -24,3 +24,5 @@ private:
 
 /// "1.2 MFLOP", "3.4 kB": engineering notation with a unit.
 QString formatQuantity(double value, const QString& unit);
+/// The same with a sign: "+1.2 MFLOP", "-3.4 kB" (a change).
+QString signedQuantity(double value, const QString& unit);

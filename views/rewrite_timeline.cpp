@@ -27,10 +27,6 @@
 namespace {
 const QColor kRemoved(215, 40, 40);
 const QColor kAdded(20, 150, 60);
-
-QString signedQuantity(double v, const QString& unit) {
-    return (v > 0 ? QStringLiteral("+") : QString()) + formatQuantity(v, unit);
-}
 }  // namespace
 
 RewriteTimeline::RewriteTimeline(QWidget* parent)
