@@ -57,7 +57,7 @@ void MainWindow::goOutTo(const QString& groupPath) {
         for (const GraphClusterItem* c : view_->graphScene()->clusterItems())
             if (c->name() == groupPath) frame = c->sceneBoundingRect();
         if (groupPath.isEmpty()) view_->fitToWindow();
-        else if (!frame.isNull()) view_->ensureVisible(frame, 20, 20);
+        else if (!frame.isNull()) view_->bringIntoView(frame);
         return;
     }
     if (!adj::isWithinGroup(here.toStdString(), groupPath.toStdString()) && !groupPath.isEmpty()) return;
